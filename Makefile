@@ -1,0 +1,47 @@
+# kite — top-level commands.  The real build is CMake; this file only names the jobs.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+JOBS       ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+
+.PHONY: all check asan fuzz fuzz-run bench demo clean
+
+all:
+	cmake -S . -B $(BUILD) >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+# installs what is missing, builds, runs every test; ends with ctest's summary
+check:
+	scripts/deps.sh build
+	$(MAKE) all
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
+asan:
+	scripts/deps.sh build
+	cmake -S . -B $(ASAN_BUILD) -DKITE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -L 'unit|kat|vectors|exchange'
+
+# libFuzzer targets (clang)
+fuzz:
+	scripts/deps.sh build fuzz
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DKITE_FUZZ=ON >/dev/null
+	cmake --build $(FUZZ_BUILD) -j$(JOBS)
+
+# run every fuzz target for FUZZ_SECONDS each, from its seed corpus
+fuzz-run: fuzz
+	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+bench:
+	scripts/deps.sh build
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+	bench/run.sh $(BUILD)
+
+demo:
+	@echo "make demo arrives with the daemon and the ESP data plane (issues 3 and 4); nothing to run yet."
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install the Debian packages kite's build and tests need, only those missing.
+# `apt-get update` runs only when something has to be installed.
+# Usage: scripts/deps.sh [build|fuzz|interop|all]...   (default: build)
+set -euo pipefail
+
+build=(build-essential cmake pkg-config libssl-dev openssl libcmocka-dev)
+fuzz=(clang libclang-rt-14-dev)
+interop=(strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
+         libstrongswan-standard-plugins strongswan-pki iproute2 iputils-ping tcpdump)
+
+want=()
+for set in "${@:-build}"; do
+  case "$set" in
+    build) want+=("${build[@]}") ;;
+    fuzz) want+=("${fuzz[@]}") ;;
+    interop) want+=("${interop[@]}") ;;
+    all) want+=("${build[@]}" "${fuzz[@]}" "${interop[@]}") ;;
+    *) echo "deps.sh: unknown set '$set'" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps.sh: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
