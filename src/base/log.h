@@ -1,0 +1,24 @@
+/* log: the log sink, strongSwan-style subsystems and levels.
+ * Levels as strongSwan's: -1 silent, 0 basic, 1 audit (default), 2 diagnostic,
+ * 3 raw data, 4 sensitive.  kite never logs secrets at any level. */
+#ifndef KITE_BASE_LOG_H
+#define KITE_BASE_LOG_H
+#include <stdarg.h>
+#include <stdio.h>
+
+enum log_subsys { LOG_DMN, LOG_CFG, LOG_IKE, LOG_ENC, LOG_NET, LOG_ESP, LOG_KNL, LOG_SUBSYS_COUNT };
+
+struct log_sink {
+    FILE *out;
+    int level[LOG_SUBSYS_COUNT];
+};
+
+void log_sink_init(struct log_sink *s, FILE *out, int level);
+/* "ike" → LOG_IKE; -1 if unknown */
+int log_subsys_parse(const char *name);
+const char *log_subsys_name(enum log_subsys ss);
+void log_msg(struct log_sink *s, enum log_subsys ss, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void log_vmsg(struct log_sink *s, enum log_subsys ss, int level, const char *fmt, va_list ap);
+
+#endif

@@ -1,0 +1,46 @@
+/* udp: the IKE sockets on 500 and 4500 (IPv4 and IPv6).
+ * Datagrams carry the local address they arrived on (IP_PKTINFO /
+ * IPV6_RECVPKTINFO) so replies leave from the address the peer used.  On the
+ * NAT-T port the first four bytes tell IKE (zero non-ESP marker, RFC 3948
+ * §2.2) from ESP (a non-zero SPI); a single 0xFF byte is a NAT keepalive. */
+#ifndef KITE_IO_UDP_H
+#define KITE_IO_UDP_H
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+enum udp_kind { UDP_IKE, UDP_ESP, UDP_KEEPALIVE, UDP_INVALID };
+
+struct udp_sock {
+    int fd;
+    int family;
+    uint16_t port;
+    bool natt; /* the port-4500 style socket: non-ESP marker demux */
+};
+
+struct udp_dgram {
+    struct sockaddr_storage local, remote;
+    enum udp_kind kind;
+    const uint8_t *data; /* IKE: after the marker; ESP: from the SPI */
+    size_t len;
+};
+
+/* open and bind a socket on [bind_addr]:port (NULL address: the wildcard of
+ * family); port 0 picks an ephemeral port (tests).  0 or -errno */
+int udp_open(struct udp_sock *s, int family, const char *bind_addr, uint16_t port, bool natt);
+void udp_close(struct udp_sock *s);
+/* receive one datagram into buf; 1 if one was read, 0 if none waiting, -errno */
+int udp_recv(struct udp_sock *s, uint8_t *buf, size_t cap, struct udp_dgram *d);
+/* send p from local (may be NULL / wildcard) to remote; with_marker prepends
+ * the four zero bytes of the non-ESP marker.  0 or -errno */
+int udp_send(struct udp_sock *s, const struct sockaddr_storage *local,
+             const struct sockaddr_storage *remote, const uint8_t *p, size_t n, bool with_marker);
+/* classify a datagram received on a NAT-T socket */
+enum udp_kind udp_classify(const uint8_t *p, size_t n, bool natt);
+/* "192.0.2.1[500]" */
+const char *udp_addr_str(const struct sockaddr_storage *a, char *buf, size_t cap);
+uint16_t udp_addr_port(const struct sockaddr_storage *a);
+
+#endif
