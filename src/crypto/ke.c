@@ -1,0 +1,370 @@
+#include "crypto/ke.h"
+#include "base/err.h"
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/obj_mac.h>
+#include <openssl/param_build.h>
+#include <string.h>
+
+enum ke_kind { KIND_NONE, KIND_MODP, KIND_ECP, KIND_XDH };
+
+static enum ke_kind kind_of(uint16_t group)
+{
+    switch (group) {
+    case KE_MODP_1024: case KE_MODP_1536: case KE_MODP_2048: case KE_MODP_3072:
+    case KE_MODP_4096: case KE_MODP_6144: case KE_MODP_8192:
+        return KIND_MODP;
+    case KE_ECP_256: case KE_ECP_384: case KE_ECP_521:
+        return KIND_ECP;
+    case KE_CURVE25519: case KE_CURVE448:
+        return KIND_XDH;
+    }
+    return KIND_NONE;
+}
+
+/* ---- MODP ------------------------------------------------------------ */
+
+/* RFC 2409 6.2 (group 2) and RFC 3526 (groups 5, 14-18), generator 2 */
+static BIGNUM *modp_p(uint16_t group)
+{
+    switch (group) {
+    case KE_MODP_1024: return BN_get_rfc2409_prime_1024(NULL);
+    case KE_MODP_1536: return BN_get_rfc3526_prime_1536(NULL);
+    case KE_MODP_2048: return BN_get_rfc3526_prime_2048(NULL);
+    case KE_MODP_3072: return BN_get_rfc3526_prime_3072(NULL);
+    case KE_MODP_4096: return BN_get_rfc3526_prime_4096(NULL);
+    case KE_MODP_6144: return BN_get_rfc3526_prime_6144(NULL);
+    case KE_MODP_8192: return BN_get_rfc3526_prime_8192(NULL);
+    }
+    return NULL;
+}
+
+/* an EVP_PKEY "DH" from p, g = 2 and optional pub/priv */
+static EVP_PKEY *modp_pkey(const BIGNUM *p, const BIGNUM *pub, const BIGNUM *priv, int sel)
+{
+    OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);
+    EVP_PKEY *key = NULL;
+    BIGNUM *g = BN_new();
+    int ok = b && c && g && BN_set_word(g, 2) &&
+             OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_FFC_P, p) &&
+             OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_FFC_G, g) &&
+             (!pub || OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_PUB_KEY, pub)) &&
+             (!priv || OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_PRIV_KEY, priv));
+    params = ok ? OSSL_PARAM_BLD_to_param(b) : NULL;
+    if (params && EVP_PKEY_fromdata_init(c) == 1)
+        EVP_PKEY_fromdata(c, &key, sel, params);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(b);
+    EVP_PKEY_CTX_free(c);
+    BN_free(g);
+    return key;
+}
+
+static int modp_generate(struct ke *k)
+{
+    BIGNUM *p = modp_p(k->xf->id);
+    EVP_PKEY *params = p ? modp_pkey(p, NULL, NULL, EVP_PKEY_KEY_PARAMETERS) : NULL;
+    EVP_PKEY_CTX *c = params ? EVP_PKEY_CTX_new_from_pkey(NULL, params, NULL) : NULL;
+    int ok = c && EVP_PKEY_keygen_init(c) == 1 && EVP_PKEY_keygen(c, &k->key) == 1;
+    EVP_PKEY_CTX_free(c);
+    EVP_PKEY_free(params);
+    BN_free(p);
+    return ok ? 0 : KITE_E_CRYPTO;
+}
+
+static int modp_from_private(struct ke *k, struct span priv)
+{
+    BIGNUM *p = modp_p(k->xf->id), *x = BN_bin2bn(priv.p, (int)priv.n, NULL);
+    BIGNUM *y = BN_new(), *g = BN_new();
+    BN_CTX *bc = BN_CTX_new();
+    /* y = 2^x mod p; OpenSSL 3.0 does not derive it on import */
+    int ok = p && x && y && g && bc && !BN_is_zero(x) && BN_cmp(x, p) < 0 &&
+             BN_set_word(g, 2) && BN_mod_exp(y, g, x, p, bc);
+    if (ok)
+        k->key = modp_pkey(p, y, x, EVP_PKEY_KEYPAIR);
+    BN_clear_free(x);
+    BN_free(p);
+    BN_free(y);
+    BN_free(g);
+    BN_CTX_free(bc);
+    return k->key ? 0 : (ok ? KITE_E_CRYPTO : KITE_E_INVALID_ARG);
+}
+
+static int modp_public(const struct ke *k, uint8_t *out, size_t len)
+{
+    BIGNUM *y = NULL;
+    int ok = EVP_PKEY_get_bn_param(k->key, OSSL_PKEY_PARAM_PUB_KEY, &y) == 1 &&
+             BN_bn2binpad(y, out, (int)len) == (int)len;
+    BN_free(y);
+    return ok ? 0 : KITE_E_CRYPTO;
+}
+
+/* RFC 7296 does not list the check, but a peer value outside 1 < y < p-1
+ * forces the shared secret into a tiny subgroup (NIST SP 800-56A 5.6.2.3.1) */
+static EVP_PKEY *modp_peer(const struct ke *k, struct span peer)
+{
+    BIGNUM *p = modp_p(k->xf->id), *y = BN_bin2bn(peer.p, (int)peer.n, NULL);
+    BIGNUM *pm1 = p ? BN_dup(p) : NULL;
+    EVP_PKEY *key = NULL;
+    if (y && pm1 && BN_sub_word(pm1, 1) && BN_cmp(y, BN_value_one()) > 0 &&
+        BN_cmp(y, pm1) < 0)
+        key = modp_pkey(p, y, NULL, EVP_PKEY_PUBLIC_KEY);
+    BN_free(p);
+    BN_free(y);
+    BN_free(pm1);
+    return key;
+}
+
+int ke_modp_prime(uint16_t group, uint8_t *out, size_t cap, size_t *len)
+{
+    BIGNUM *p = modp_p(group);
+    if (!p)
+        return KITE_E_UNSUPPORTED;
+    size_t n = (size_t)BN_num_bytes(p);
+    int rc = n <= cap ? 0 : KITE_E_NO_SPACE;
+    if (!rc) {
+        BN_bn2bin(p, out);
+        *len = n;
+    }
+    BN_free(p);
+    return rc;
+}
+
+/* ---- ECP ------------------------------------------------------------- */
+
+static const char *ecp_name(uint16_t group)
+{
+    return group == KE_ECP_256 ? "P-256" : group == KE_ECP_384 ? "P-384" : "P-521";
+}
+
+static int ecp_nid(uint16_t group)
+{
+    return group == KE_ECP_256   ? NID_X9_62_prime256v1
+           : group == KE_ECP_384 ? NID_secp384r1
+                                 : NID_secp521r1;
+}
+
+/* an EVP_PKEY "EC" from an uncompressed point 04|x|y and optional priv */
+static EVP_PKEY *ecp_pkey(uint16_t group, const uint8_t *pt, size_t ptlen, const BIGNUM *priv)
+{
+    OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    EVP_PKEY *key = NULL;
+    int ok = b && c &&
+             OSSL_PARAM_BLD_push_utf8_string(b, OSSL_PKEY_PARAM_GROUP_NAME, ecp_name(group), 0) &&
+             OSSL_PARAM_BLD_push_octet_string(b, OSSL_PKEY_PARAM_PUB_KEY, pt, ptlen) &&
+             (!priv || OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_PRIV_KEY, priv));
+    params = ok ? OSSL_PARAM_BLD_to_param(b) : NULL;
+    if (params && EVP_PKEY_fromdata_init(c) == 1)
+        EVP_PKEY_fromdata(c, &key, priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(b);
+    EVP_PKEY_CTX_free(c);
+    return key;
+}
+
+static int ecp_from_private(struct ke *k, struct span priv)
+{
+    EC_GROUP *grp = EC_GROUP_new_by_curve_name(ecp_nid(k->xf->id));
+    EC_POINT *q = grp ? EC_POINT_new(grp) : NULL;
+    BIGNUM *d = BN_bin2bn(priv.p, (int)priv.n, NULL);
+    BN_CTX *bc = BN_CTX_new();
+    uint8_t pt[1 + 2 * 66];
+    size_t ptlen = 0;
+    /* Q = d G, computed here because OpenSSL 3.0 does not derive it on import */
+    int ok = q && d && bc && !BN_is_zero(d) && BN_cmp(d, EC_GROUP_get0_order(grp)) < 0 &&
+             EC_POINT_mul(grp, q, d, NULL, NULL, bc) == 1;
+    if (ok)
+        ptlen = EC_POINT_point2oct(grp, q, POINT_CONVERSION_UNCOMPRESSED, pt, sizeof pt, bc);
+    if (ptlen)
+        k->key = ecp_pkey(k->xf->id, pt, ptlen, d);
+    BN_clear_free(d);
+    EC_POINT_free(q);
+    EC_GROUP_free(grp);
+    BN_CTX_free(bc);
+    return k->key ? 0 : (ok ? KITE_E_CRYPTO : KITE_E_INVALID_ARG);
+}
+
+static int ecp_public(const struct ke *k, uint8_t *out, size_t len)
+{
+    uint8_t pt[1 + 2 * 66];
+    size_t n = 0;
+    if (EVP_PKEY_get_octet_string_param(k->key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt,
+                                        sizeof pt, &n) != 1 ||
+        n != len + 1 || pt[0] != POINT_CONVERSION_UNCOMPRESSED)
+        return KITE_E_CRYPTO;
+    memcpy(out, pt + 1, len); /* RFC 5903 7: x | y without the 0x04 */
+    return 0;
+}
+
+static EVP_PKEY *ecp_peer(const struct ke *k, struct span peer)
+{
+    uint8_t pt[1 + 2 * 66];
+    pt[0] = POINT_CONVERSION_UNCOMPRESSED;
+    memcpy(pt + 1, peer.p, peer.n); /* length already checked */
+    /* the import rejects points that are not on the curve */
+    return ecp_pkey(k->xf->id, pt, peer.n + 1, NULL);
+}
+
+/* ---- X25519 / X448 --------------------------------------------------- */
+
+static const char *xdh_name(uint16_t group)
+{
+    return group == KE_CURVE25519 ? "X25519" : "X448";
+}
+
+/* ---- common ---------------------------------------------------------- */
+
+static int start(struct ke *k, uint16_t group)
+{
+    memset(k, 0, sizeof *k);
+    k->xf = xf_lookup(XF_KE, group, 0);
+    return k->xf && kind_of(group) != KIND_NONE ? 0 : KITE_E_UNSUPPORTED;
+}
+
+int ke_generate(struct ke *k, uint16_t group)
+{
+    int rc = start(k, group);
+    if (rc)
+        return rc;
+    switch (kind_of(group)) {
+    case KIND_MODP:
+        return modp_generate(k);
+    case KIND_ECP:
+        k->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", ecp_name(group));
+        break;
+    default:
+        k->key = EVP_PKEY_Q_keygen(NULL, NULL, xdh_name(group));
+        break;
+    }
+    return k->key ? 0 : KITE_E_CRYPTO;
+}
+
+int ke_from_private(struct ke *k, uint16_t group, struct span priv)
+{
+    int rc = start(k, group);
+    if (rc)
+        return rc;
+    if (!priv.p || !priv.n || priv.n > 1024)
+        return KITE_E_INVALID_ARG;
+    switch (kind_of(group)) {
+    case KIND_MODP:
+        return modp_from_private(k, priv);
+    case KIND_ECP:
+        return ecp_from_private(k, priv);
+    default:
+        k->key = EVP_PKEY_new_raw_private_key_ex(NULL, xdh_name(group), NULL, priv.p, priv.n);
+        return k->key ? 0 : KITE_E_INVALID_ARG;
+    }
+}
+
+void ke_free(struct ke *k)
+{
+    EVP_PKEY_free(k->key); /* OpenSSL clears private key material */
+    k->key = NULL;
+    k->xf = NULL;
+}
+
+size_t ke_public_len(const struct ke *k)
+{
+    return k->xf ? k->xf->out_len : 0;
+}
+
+int ke_public(const struct ke *k, uint8_t *out, size_t cap, size_t *len)
+{
+    size_t n = ke_public_len(k);
+    if (!k->key)
+        return KITE_E_INVALID_ARG;
+    if (cap < n)
+        return KITE_E_NO_SPACE;
+    int rc;
+    switch (kind_of(k->xf->id)) {
+    case KIND_MODP:
+        rc = modp_public(k, out, n);
+        break;
+    case KIND_ECP:
+        rc = ecp_public(k, out, n);
+        break;
+    default: {
+        size_t got = n;
+        rc = EVP_PKEY_get_raw_public_key(k->key, out, &got) == 1 && got == n ? 0
+                                                                             : KITE_E_CRYPTO;
+    }
+    }
+    if (!rc)
+        *len = n;
+    return rc;
+}
+
+static EVP_PKEY *peer_key(const struct ke *k, struct span peer)
+{
+    switch (kind_of(k->xf->id)) {
+    case KIND_MODP:
+        return modp_peer(k, peer);
+    case KIND_ECP:
+        return ecp_peer(k, peer);
+    default:
+        return EVP_PKEY_new_raw_public_key_ex(NULL, xdh_name(k->xf->id), NULL, peer.p, peer.n);
+    }
+}
+
+/* the secret's size: modulus length (MODP), field size (ECP), 32/56 (XDH) */
+static size_t shared_len(const struct ke *k)
+{
+    return kind_of(k->xf->id) == KIND_ECP ? k->xf->out_len / 2 : k->xf->out_len;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    uint8_t acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc |= p[i];
+    return acc == 0;
+}
+
+/* derive into out (n bytes), left-padding a shorter MODP result */
+static int derive(EVP_PKEY *mine, EVP_PKEY *theirs, uint8_t *out, size_t n)
+{
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, mine, NULL);
+    size_t got = n;
+    int rc = KITE_E_CRYPTO;
+    if (c && EVP_PKEY_derive_init(c) == 1) {
+        /* validate = 1: OpenSSL's own public-key check on top of ours */
+        rc = EVP_PKEY_derive_set_peer_ex(c, theirs, 1) == 1 ? 0 : KITE_E_BAD_PUBLIC_KEY;
+        if (!rc)
+            rc = EVP_PKEY_derive(c, out, &got) == 1 && got <= n ? 0 : KITE_E_BAD_PUBLIC_KEY;
+    }
+    if (!rc && got < n) {
+        memmove(out + (n - got), out, got);
+        memset(out, 0, n - got);
+    }
+    EVP_PKEY_CTX_free(c);
+    return rc;
+}
+
+int ke_shared(const struct ke *k, struct span peer, struct secret *out)
+{
+    out->p = NULL;
+    out->n = 0;
+    if (!k->key)
+        return KITE_E_INVALID_ARG;
+    if (!peer.p || peer.n != ke_public_len(k))
+        return KITE_E_BAD_PUBLIC_KEY;
+    EVP_PKEY *theirs = peer_key(k, peer);
+    if (!theirs)
+        return KITE_E_BAD_PUBLIC_KEY;
+    int rc = secret_alloc(out, shared_len(k));
+    if (!rc)
+        rc = derive(k->key, theirs, out->p, out->n);
+    /* RFC 8031 2.3: a low-order point gives the all-zero value; refuse it */
+    if (!rc && kind_of(k->xf->id) == KIND_XDH && all_zero(out->p, out->n))
+        rc = KITE_E_BAD_PUBLIC_KEY;
+    EVP_PKEY_free(theirs);
+    if (rc)
+        secret_free(out);
+    return rc;
+}

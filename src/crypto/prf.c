@@ -1,0 +1,140 @@
+#include "crypto/prf.h"
+#include "base/err.h"
+#include "base/secret.h"
+#include "crypto/xcbc.h"
+#include <openssl/core_names.h>
+#include <string.h>
+
+static const char *hmac_digest(uint16_t id)
+{
+    switch (id) {
+    case PRF_HMAC_SHA2_256: return "SHA2-256";
+    case PRF_HMAC_SHA2_384: return "SHA2-384";
+    case PRF_HMAC_SHA2_512: return "SHA2-512";
+    case PRF_HMAC_SHA1: return "SHA1";
+    case PRF_HMAC_MD5: return "MD5";
+    }
+    return NULL;
+}
+
+int prf_init(struct prf *p, uint16_t id)
+{
+    memset(p, 0, sizeof *p);
+    p->xf = xf_lookup(XF_PRF, id, 0);
+    if (!p->xf)
+        return KITE_E_UNSUPPORTED;
+    if (id == PRF_AES128_XCBC) {
+        p->aes = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
+        return p->aes ? 0 : KITE_E_CRYPTO;
+    }
+    p->digest = hmac_digest(id);
+    p->mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+    return p->mac && p->digest ? 0 : KITE_E_CRYPTO;
+}
+
+void prf_free(struct prf *p)
+{
+    EVP_MAC_free(p->mac);
+    EVP_CIPHER_free(p->aes);
+    memset(p, 0, sizeof *p);
+}
+
+size_t prf_out_len(const struct prf *p)
+{
+    return p->xf ? p->xf->out_len : 0;
+}
+
+size_t prf_key_len(const struct prf *p)
+{
+    return p->xf ? p->xf->key_len : 0;
+}
+
+static int hmac_run(const struct prf *p, struct span key, const struct span *data, size_t n,
+                    uint8_t *out)
+{
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)p->digest, 0),
+        OSSL_PARAM_construct_end(),
+    };
+    size_t outl = 0;
+    int ok;
+    EVP_MAC_CTX *c = EVP_MAC_CTX_new(p->mac);
+    /* HMAC allows an empty key; OpenSSL wants a non-NULL pointer for it */
+    static const uint8_t nokey[1];
+    ok = c && EVP_MAC_init(c, key.n ? key.p : nokey, key.n, params) == 1;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = !data[i].n || EVP_MAC_update(c, data[i].p, data[i].n) == 1;
+    ok = ok && EVP_MAC_final(c, out, &outl, PRF_MAX_OUT) == 1 && outl == p->xf->out_len;
+    EVP_MAC_CTX_free(c);
+    return ok ? 0 : KITE_E_CRYPTO;
+}
+
+/* RFC 4434 2: a shorter key is padded with zeros, a longer one is first
+ * reduced with AES-XCBC-PRF-128 under the all-zero key */
+static int xcbc_key(const struct prf *p, struct span key, uint8_t k[XCBC_BLOCK])
+{
+    struct xcbc x;
+    static const uint8_t zero[XCBC_BLOCK];
+    memset(k, 0, XCBC_BLOCK);
+    if (key.n <= XCBC_BLOCK) {
+        if (key.n)
+            memcpy(k, key.p, key.n);
+        return 0;
+    }
+    int rc = xcbc_init(&x, p->aes, zero);
+    if (!rc)
+        rc = xcbc_mac(&x, &key, 1, k);
+    xcbc_free(&x);
+    return rc;
+}
+
+static int xcbc_run(const struct prf *p, struct span key, const struct span *data, size_t n,
+                    uint8_t *out)
+{
+    uint8_t k[XCBC_BLOCK];
+    struct xcbc x;
+    int rc = xcbc_key(p, key, k);
+    if (!rc)
+        rc = xcbc_init(&x, p->aes, k);
+    if (!rc) {
+        rc = xcbc_mac(&x, data, n, out);
+        xcbc_free(&x);
+    }
+    mem_wipe(k, sizeof k);
+    return rc;
+}
+
+int prf_run(const struct prf *p, struct span key, const struct span *data, size_t n,
+            uint8_t *out)
+{
+    if (!p->xf)
+        return KITE_E_INVALID_ARG;
+    return p->aes ? xcbc_run(p, key, data, n, out) : hmac_run(p, key, data, n, out);
+}
+
+int prf_plus(const struct prf *p, struct span key, const struct span *seed, size_t n,
+             uint8_t *out, size_t len)
+{
+    size_t hlen = prf_out_len(p);
+    struct span parts[PRF_MAX_PARTS + 2];
+    uint8_t t[PRF_MAX_OUT];
+    uint8_t ctr = 1;
+    int rc = 0;
+    if (!hlen || n > PRF_MAX_PARTS || len > 255 * hlen)
+        return KITE_E_INVALID_ARG;
+    for (size_t done = 0; done < len && !rc; ctr++) {
+        size_t k = 0;
+        if (ctr > 1)
+            parts[k++] = span_of(t, hlen); /* T(i-1) */
+        for (size_t i = 0; i < n; i++)
+            parts[k++] = seed[i];
+        parts[k++] = span_of(&ctr, 1);
+        rc = prf_run(p, key, parts, k, t);
+        size_t take = len - done < hlen ? len - done : hlen;
+        if (!rc)
+            memcpy(out + done, t, take);
+        done += take;
+    }
+    mem_wipe(t, sizeof t);
+    return rc;
+}
