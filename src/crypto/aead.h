@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include "base/span.h"
 #include "crypto/registry.h"
+#include "base/err.h"
 
 enum { AEAD_SALT_LEN = 4, AEAD_IV_LEN = 8, AEAD_MAX_ICV = 16 };
 

@@ -12,6 +12,7 @@
 #include "base/span.h"
 #include "crypto/registry.h"
 #include "crypto/xcbc.h"
+#include "base/err.h"
 
 enum { INTEG_MAX_ICV = 32, INTEG_MAX_MAC = 64 };
 
