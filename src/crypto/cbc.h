@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <openssl/evp.h>
+#include "base/err.h"
 #include "base/span.h"
 #include "crypto/registry.h"
 

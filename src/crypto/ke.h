@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <openssl/evp.h>
 #include "base/secret.h"
+#include "base/err.h"
 #include "base/span.h"
 #include "crypto/registry.h"
 

@@ -4,6 +4,7 @@
 #ifndef KITE_CRYPTO_KEYS_H
 #define KITE_CRYPTO_KEYS_H
 #include "base/secret.h"
+#include "base/err.h"
 #include "base/span.h"
 #include "crypto/prf.h"
 #include "crypto/registry.h"
