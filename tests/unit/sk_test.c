@@ -123,6 +123,10 @@ static void tamper_any_byte(void **state)
                 assert_int_equal(plen, 0);
                 msg[i] ^= 0x04;
             }
+            /* the prepared keys still work after all those refusals */
+            assert_int_equal(sk_decrypt(&p.rx, span_of(msg, len), SK_IKE_HDR_LEN, hdr, plain,
+                                        sizeof plain, &plen, NULL), 0);
+            assert_int_equal(plen, sizeof inner);
         }
         pair_free(&p);
     }
