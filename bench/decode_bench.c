@@ -1,7 +1,7 @@
 /* decode_bench: ns per decode + rule check of an IKE_SA_INIT request.
  * Usage: decode_bench [HEXFILE]
  * HEXFILE holds the datagram in hex ('#' lines are comments); default
- * tests/vectors/strongswan/A_01_ike_sa_init_req.hex (relative to the current
+ * tests/vectors/charon598/A_01_ike_sa_init_req.hex (relative to the current
  * directory) if present, else a built-in hand-built sample shaped like
  * charon's (aes256gcm16-prfsha256-x25519, five notifies). */
 #include <ctype.h>
@@ -92,7 +92,7 @@ static double run(const uint8_t *p, size_t n, long iters, bool rules)
 int main(int argc, char **argv)
 {
     static uint8_t dgram[65536];
-    const char *path = argc > 1 ? argv[1] : "tests/vectors/strongswan/A_01_ike_sa_init_req.hex";
+    const char *path = argc > 1 ? argv[1] : "tests/vectors/charon598/A_01_ike_sa_init_req.hex";
     const char *text = read_text(path);
     const char *source = text ? path : "built-in sample";
     if (!text && argc > 1) {

@@ -7,7 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${BENCH_SECONDS:-2}
 
 echo "== IKE decode (wire codec + rule check) of a captured strongSwan IKE_SA_INIT request"
-"$build/decode_bench" "$root/tests/vectors/strongswan/A_01_ike_sa_init_req.hex"
+"$build/decode_bench" "$root/tests/vectors/charon598/A_01_ike_sa_init_req.hex"
 
 echo
 echo "== ESP AEAD, 1400-byte payload: kite (prepared context, in place) vs openssl speed -aead -evp"
