@@ -3,8 +3,13 @@
  * AES-CBC-128 + HMAC-SHA2-256, 3DES + HMAC-SHA1) and the header (bit 2: SKF);
  * the rest is the whole IKE message with the SK/SKF payload at offset 28.
  * Keys are fixed, so the seed corpus (tests/fuzz/corpus/sk_decrypt_fuzz/)
- * holds messages that decrypt. */
+ * holds messages that decrypt.
+ * Bit 3 ("sealed"): the rest is PLAINTEXT, sealed here with a valid ICV under
+ * an AEAD suite, so the fuzzer reaches what lies behind the ICV check: the
+ * padding rules and the inner payload chain decoder. */
+#include "wire/msg.h"
 #include "wire/sk.h"
+#include "base/wr.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -44,6 +49,50 @@ static void fuzz_setup(void)
     ready = 1;
 }
 
+/* IKE header + SK header + IV + AEAD(plaintext) + tag, ICV valid */
+static size_t seal_message(const struct sk_keys *k, const uint8_t *pt, size_t n, uint8_t *out, size_t cap)
+{
+    static const uint8_t iv[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    size_t icv = aead_icv_len(&k->aead), total = SK_IKE_HDR_LEN + SK_HDR_LEN + 8 + n + icv;
+    if (total > cap || total > 0xffff)
+        return 0;
+    memset(out, 0, SK_IKE_HDR_LEN);
+    out[16] = IKEV2_PLD_SK;     /* next payload */
+    out[17] = 0x20;             /* version 2.0 */
+    out[18] = IKEV2_EXCH_IKE_AUTH;
+    out[19] = 0x08;             /* initiator */
+    out[24] = (uint8_t)(total >> 24), out[25] = (uint8_t)(total >> 16);
+    out[26] = (uint8_t)(total >> 8), out[27] = (uint8_t)total;
+    uint8_t *sk = out + SK_IKE_HDR_LEN;
+    size_t sk_len = total - SK_IKE_HDR_LEN;
+    sk[0] = IKEV2_PLD_NOTIFY, sk[1] = 0, sk[2] = (uint8_t)(sk_len >> 8), sk[3] = (uint8_t)sk_len;
+    memcpy(sk + 4, iv, 8);
+    if (aead_seal(&k->aead, iv, span_of(out, SK_IKE_HDR_LEN + SK_HDR_LEN), pt, sk + 12, n, sk + 12 + n))
+        __builtin_trap();
+    return total;
+}
+
+static void sealed_case(const uint8_t *data, size_t size)
+{
+    static uint8_t msg[70000], plain[70000];
+    static struct ike_chain chain;
+    size_t plen = 0;
+    int suite = data[0] & 1; /* the AEAD suites */
+    size_t n = seal_message(&fuzz_keys[suite][1], data + 1, size - 1, msg, sizeof msg);
+    if (!n)
+        return;
+    int rc = sk_decrypt(&fuzz_keys[suite][0], span_of(msg, n), SK_IKE_HDR_LEN, SK_HDR_LEN, plain,
+                        sizeof plain, &plen, NULL);
+    /* the ICV is valid, so only the padding can be refused: pad length must
+     * fit in what was decrypted */
+    if (rc && !(rc == KITE_E_MALFORMED || (size == 1 && rc == KITE_E_BAD_LENGTH)))
+        __builtin_trap();
+    if (!rc && plen >= size - 1)
+        __builtin_trap();
+    if (!rc)
+        ike_chain_decode(span_of(plain, plen), IKEV2_PLD_NOTIFY, &chain, NULL);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint8_t plain[65536];
@@ -52,6 +101,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     fuzz_setup();
+    if (data[0] & 8) {
+        sealed_case(data, size);
+        return 0;
+    }
     const struct sk_keys *k = &fuzz_keys[data[0] & 3][0];
     size_t hdr = data[0] & 4 ? SKF_HDR_LEN : SK_HDR_LEN;
     int rc = sk_decrypt(k, span_of(data + 1, size - 1), SK_IKE_HDR_LEN, hdr, plain,
