@@ -1,0 +1,74 @@
+#include "daemon/args.h"
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *kited_usage(void)
+{
+    return "usage: kited --config FILE [--foreground] [--run-dir DIR] [--log-level N]\n"
+           "             [--log-file FILE] [--port N] [--natt-port N]\n"
+           "  --config FILE     swanctl.conf-style configuration (connections, secrets)\n"
+           "  --foreground      stay in the foreground and log to stdout\n"
+           "  --run-dir DIR     pid file and control socket directory (default /run/kite)\n"
+           "  --log-level N     -1 silent .. 4 sensitive, strongSwan's levels (default 1)\n"
+           "  --port N          IKE port (default 500); --natt-port N: NAT-T port (default 4500)\n";
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < lo || v > hi)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, unsigned errcap)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, 0, 'c' },  { "run-dir", required_argument, 0, 'r' },
+        { "foreground", no_argument, 0, 'f' },    { "log-level", required_argument, 0, 'l' },
+        { "log-file", required_argument, 0, 'L' }, { "port", required_argument, 0, 'p' },
+        { "natt-port", required_argument, 0, 'n' }, { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    memset(a, 0, sizeof *a);
+    a->run_dir = "/run/kite";
+    a->log_level = 1;
+    a->port = 500;
+    a->natt_port = 4500;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:h", opts, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 'c': a->config = optarg; break;
+        case 'r': a->run_dir = optarg; break;
+        case 'f': a->foreground = true; break;
+        case 'L': a->log_file = optarg; break;
+        case 'l': bad = parse_int(optarg, -1, 4, &a->log_level); break;
+        case 'p': bad = parse_int(optarg, 0, 65535, &a->port); break;
+        case 'n': bad = parse_int(optarg, 0, 65535, &a->natt_port); break;
+        case 'h': return 1;
+        default:
+            snprintf(err, errcap, "unknown or incomplete option '%s'", argv[optind - 1]);
+            return -1;
+        }
+        if (bad) {
+            snprintf(err, errcap, "invalid value '%s' for %s", optarg, argv[optind - 2 < 0 ? 0 : optind - 2]);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        snprintf(err, errcap, "unexpected argument '%s'", argv[optind]);
+        return -1;
+    }
+    if (!a->config) {
+        snprintf(err, errcap, "--config FILE is required");
+        return -1;
+    }
+    return 0;
+}

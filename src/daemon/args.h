@@ -1,0 +1,20 @@
+/* args: kited's command line. */
+#ifndef KITE_DAEMON_ARGS_H
+#define KITE_DAEMON_ARGS_H
+#include <stdbool.h>
+
+struct kited_args {
+    const char *config;  /* --config FILE (required) */
+    const char *run_dir; /* --run-dir DIR: pid file and control socket (default /run/kite) */
+    bool foreground;     /* --foreground: log to stdout, do not detach */
+    int log_level;       /* --log-level N: strongSwan levels -1..4 (default 1) */
+    const char *log_file;/* --log-file FILE (default: stdout in foreground, run_dir/kited.log otherwise) */
+    int port;            /* --port N: IKE port (default 500) */
+    int natt_port;       /* --natt-port N: NAT-T port (default 4500) */
+};
+
+/* 0 on success; -1 with a message in err on a bad command line; 1 for --help */
+int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, unsigned errcap);
+const char *kited_usage(void);
+
+#endif
