@@ -68,22 +68,39 @@ static int xf_body_decode(struct rd *b, struct ike_transform *xf, struct ike_poo
     return wire_end(b, d, "SA.proposal.transform");
 }
 
-static int xf_decode(struct rd *r, struct ike_transform *xf, struct ike_pool *pool, struct diag *d)
+/* the 4-byte header shared by proposal and transform substructures (3.3.1,
+ * 3.3.2): "last" (`more` while more follow, 0 on the last), reserved, length.
+ * Opens `body` over the substructure's remaining bytes. */
+struct substruct_names {
+    const char *length, *last, *reserved;
+};
+
+static int substruct_open(struct rd *r, uint8_t more, const struct substruct_names *n,
+                          struct rd *body, struct diag *d)
 {
     size_t at = rd_offset(r);
     uint8_t last, res;
     uint16_t len;
-    struct rd body;
     rd_u8(r, &last);
     rd_u8(r, &res);
     rd_be16(r, &len);
-    if (wire_sub(r, len, 4, &body, d, "SA.proposal.transform.length"))
+    if (wire_sub(r, len, 4, body, d, n->length))
         return r->err;
-    /* 3.3.2: 3 while more transforms follow in this proposal, 0 on the last */
-    if (last != (rd_left(r) ? MORE_TRANSFORMS : 0))
-        return diag_set(d, rd_fail(r, KITE_E_MALFORMED), "SA.proposal.transform.last", at);
+    if (last != (rd_left(r) ? more : 0))
+        return diag_set(d, rd_fail(r, KITE_E_MALFORMED), n->last, at);
     if (res)
-        return diag_set(d, rd_fail(r, KITE_E_RESERVED), "SA.proposal.transform.reserved", at + 1);
+        return diag_set(d, rd_fail(r, KITE_E_RESERVED), n->reserved, at + 1);
+    return 0;
+}
+
+static int xf_decode(struct rd *r, struct ike_transform *xf, struct ike_pool *pool, struct diag *d)
+{
+    static const struct substruct_names names = { "SA.proposal.transform.length",
+                                                  "SA.proposal.transform.last",
+                                                  "SA.proposal.transform.reserved" };
+    struct rd body;
+    if (substruct_open(r, MORE_TRANSFORMS, &names, &body, d))
+        return r->err;
     return xf_body_decode(&body, xf, pool, d) ? rd_fail(r, body.err) : 0;
 }
 
@@ -136,20 +153,12 @@ static int prop_body_decode(struct rd *b, struct ike_proposal *p, uint8_t prev, 
 static int prop_decode(struct rd *r, struct ike_proposal *p, uint8_t prev, struct ike_pool *pool,
                        struct diag *d)
 {
+    static const struct substruct_names names = { "SA.proposal.length", "SA.proposal.last",
+                                                  "SA.proposal.reserved" };
     size_t at = rd_offset(r);
-    uint8_t last, res;
-    uint16_t len;
     struct rd body;
-    rd_u8(r, &last);
-    rd_u8(r, &res);
-    rd_be16(r, &len);
-    if (wire_sub(r, len, 4, &body, d, "SA.proposal.length"))
+    if (substruct_open(r, MORE_PROPOSALS, &names, &body, d))
         return r->err;
-    /* 3.3.1: 2 while more proposals follow, 0 on the last */
-    if (last != (rd_left(r) ? MORE_PROPOSALS : 0))
-        return diag_set(d, rd_fail(r, KITE_E_MALFORMED), "SA.proposal.last", at);
-    if (res)
-        return diag_set(d, rd_fail(r, KITE_E_RESERVED), "SA.proposal.reserved", at + 1);
     return prop_body_decode(&body, p, prev, at, pool, d) ? rd_fail(r, body.err) : 0;
 }
 
