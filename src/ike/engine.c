@@ -1,0 +1,490 @@
+/* engine: SPI dispatch, message IDs with a window of one, retransmission of
+ * requests and the response cache (RFC 7296 2.1-2.3), the action queue. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "base/log.h"
+#include "ike/ike_int.h"
+#include "wire/rules.h"
+
+struct ike_engine *ike_engine_new(const struct ike_env *env)
+{
+    struct ike_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->q = calloc(IKE_ACTIONS, sizeof *e->q);
+    if (!e->q) {
+        free(e);
+        return NULL;
+    }
+    e->env = *env;
+    e->next_id = 1;
+    return e;
+}
+
+void ike_engine_free(struct ike_engine *e)
+{
+    if (!e)
+        return;
+    for (int i = 0; i < IKE_MAX_SAS; i++)
+        ike_sa_free(&e->sas[i]);
+    for (int i = 0; i < e->n_conns; i++)
+        secret_free(&e->psk[i]);
+    mem_wipe(e->conns, sizeof e->conns);
+    mem_wipe(e->q, IKE_ACTIONS * sizeof *e->q);
+    free(e->q);
+    free(e);
+}
+
+static void defaults(struct ike_conn_cfg *c)
+{
+    if (!c->natt_port)
+        c->natt_port = 4500;
+    if (!c->retransmit_timeout_ms)
+        c->retransmit_timeout_ms = 4000;
+    if (!c->retransmit_base_milli)
+        c->retransmit_base_milli = 1800;
+    if (!c->retransmit_tries)
+        c->retransmit_tries = 5;
+    if (!c->half_open_timeout_ms)
+        c->half_open_timeout_ms = 30000;
+}
+
+int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c)
+{
+    if (e->n_conns >= IKE_MAX_CONNS || !c->n_ike || !c->n_children || c->psk_len > sizeof c->psk)
+        return KITE_E_INVALID_ARG;
+    struct ike_conn_cfg *dst = &e->conns[e->n_conns];
+    *dst = *c;
+    defaults(dst);
+    int rc = secret_from(&e->psk[e->n_conns], c->psk, c->psk_len);
+    mem_wipe(dst->psk, sizeof dst->psk); /* the owned secret is the only copy kept */
+    if (rc)
+        return rc;
+    e->n_conns++;
+    return 0;
+}
+
+void ike_log(struct ike_engine *e, int subsys, int level, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    if (!e->env.log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    e->env.log(e->env.ctx, subsys, level, buf);
+}
+
+const char *ike_addr_str(const struct ike_addr *a, char *buf, size_t cap)
+{
+    if (a->family == 4)
+        snprintf(buf, cap, "%u.%u.%u.%u[%u]", a->ip[0], a->ip[1], a->ip[2], a->ip[3], a->port);
+    else if (a->family == 6) {
+        size_t o = 0;
+        for (int i = 0; i < 16 && o + 6 < cap; i += 2)
+            o += (size_t)snprintf(buf + o, cap - o, "%s%x", i ? ":" : "", a->ip[i] << 8 | a->ip[i + 1]);
+        snprintf(buf + o, cap - o, "[%u]", a->port);
+    } else
+        snprintf(buf, cap, "%%any[%u]", a->port);
+    return buf;
+}
+
+const char *ike_sa_name(const struct ike_engine *e, const struct ikesa *sa, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s[%u]", e->conns[sa->conn].name, sa->id);
+    return buf;
+}
+
+/* ---- actions ---- */
+
+struct ike_action *ike_push(struct ike_engine *e, enum ike_action_type t, const struct ikesa *sa)
+{
+    if (e->q_len == IKE_ACTIONS) { /* the caller stopped draining: drop the oldest */
+        mem_wipe(&e->q[e->q_head], sizeof e->q[0]);
+        e->q_head = (e->q_head + 1) % IKE_ACTIONS;
+        e->q_len--;
+    }
+    struct ike_action *a = &e->q[(e->q_head + e->q_len++) % IKE_ACTIONS];
+    memset(a, 0, sizeof *a);
+    a->type = t;
+    if (sa) {
+        a->ike_sa = sa->id;
+        a->local = sa->local;
+        a->remote = sa->remote;
+        a->marker = sa->natt;
+        snprintf(a->conn, sizeof a->conn, "%s", e->conns[sa->conn].name);
+    }
+    return a;
+}
+
+bool ike_next_action(struct ike_engine *e, struct ike_action *a)
+{
+    if (!e->q_len)
+        return false;
+    *a = e->q[e->q_head];
+    mem_wipe(&e->q[e->q_head], sizeof e->q[0]);
+    e->q_head = (e->q_head + 1) % IKE_ACTIONS;
+    e->q_len--;
+    return true;
+}
+
+void ike_action_wipe(struct ike_action *a)
+{
+    mem_wipe(a, sizeof *a);
+}
+
+void ike_send(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n)
+{
+    struct ike_action *a = ike_push(e, IKE_ACT_SEND, sa);
+    if (n > sizeof a->data)
+        n = sizeof a->data;
+    memcpy(a->data, p, n);
+    a->len = n;
+}
+
+static uint64_t retx_delay(const struct ike_conn_cfg *c, unsigned tries)
+{
+    double d = c->retransmit_timeout_ms;
+    for (unsigned i = 0; i < tries; i++)
+        d = d * c->retransmit_base_milli / 1000.0;
+    return (uint64_t)d;
+}
+
+void ike_send_request(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n, uint64_t now)
+{
+    if (n > sizeof sa->req)
+        return;
+    memcpy(sa->req, p, n);
+    sa->req_len = n;
+    sa->tries = 0;
+    sa->retx_at = now + retx_delay(&e->conns[sa->conn], 0);
+    ike_send(e, sa, p, n);
+}
+
+void ike_send_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n)
+{
+    if (n <= sizeof sa->resp) {
+        memcpy(sa->resp, p, n);
+        sa->resp_len = n;
+        sa->have_resp = true;
+    }
+    ike_send(e, sa, p, n);
+}
+
+/* ---- IKE SAs ---- */
+
+struct ikesa *ike_sa_new(struct ike_engine *e, int conn, bool initiator)
+{
+    for (int i = 0; i < IKE_MAX_SAS; i++) {
+        struct ikesa *sa = &e->sas[i];
+        if (sa->state != IKE_S_FREE)
+            continue;
+        memset(sa, 0, sizeof *sa);
+        sa->id = e->next_id++;
+        sa->conn = conn;
+        sa->initiator = initiator;
+        sa->state = initiator ? IKE_S_INIT_SENT : IKE_S_INIT_DONE;
+        e->env.random(e->env.ctx, initiator ? sa->spi_i : sa->spi_r, 8);
+        e->stats.ike_sas++;
+        return sa;
+    }
+    return NULL;
+}
+
+void ike_sa_free(struct ikesa *sa)
+{
+    if (sa->state == IKE_S_FREE)
+        return;
+    ke_free(&sa->ke);
+    prf_free(&sa->prf);
+    keys_ike_free(&sa->keys);
+    if (sa->keys_ready) {
+        sk_keys_free(&sa->sk_in);
+        sk_keys_free(&sa->sk_out);
+    }
+    mem_wipe(sa, sizeof *sa);
+    sa->state = IKE_S_FREE;
+}
+
+void ike_sa_down(struct ike_engine *e, struct ikesa *sa, const char *fmt, ...)
+{
+    struct ike_action *a = ike_push(e, IKE_ACT_IKE_DOWN, sa);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->reason, sizeof a->reason, fmt, ap);
+    va_end(ap);
+    char name[64];
+    ike_log(e, LOG_IKE, 1, "IKE_SA %s down: %s", ike_sa_name(e, sa, name, sizeof name), a->reason);
+    ike_sa_free(sa);
+    e->stats.ike_sas--;
+}
+
+static int conn_find(const struct ike_engine *e, const char *name)
+{
+    for (int i = 0; i < e->n_conns; i++)
+        if (strcmp(e->conns[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint64_t now)
+{
+    int c = conn_find(e, conn);
+    if (c < 0)
+        return KITE_E_NOT_FOUND;
+    int ch = 0;
+    for (int i = 0; child && i < e->conns[c].n_children; i++)
+        if (strcmp(e->conns[c].child[i].name, child) == 0)
+            ch = i;
+    if (e->conns[c].remote.family == 0)
+        return KITE_E_INVALID_ARG; /* cannot initiate to %any */
+    struct ikesa *sa = ike_sa_new(e, c, true);
+    if (!sa)
+        return KITE_E_NOMEM;
+    sa->child = ch;
+    sa->local = e->conns[c].local;
+    sa->remote = e->conns[c].remote;
+    int rc = ike_sa_init_start(e, sa, now);
+    if (rc)
+        ike_sa_down(e, sa, "cannot start IKE_SA_INIT: %s", kite_strerror(rc));
+    return rc;
+}
+
+/* ---- receiving ---- */
+
+static struct ikesa *sa_by_spis(struct ike_engine *e, const struct ike_hdr *h)
+{
+    uint8_t spi_i[8], spi_r[8];
+    for (int i = 0; i < 8; i++) {
+        spi_i[i] = (uint8_t)(h->spi_i >> (56 - 8 * i));
+        spi_r[i] = (uint8_t)(h->spi_r >> (56 - 8 * i));
+    }
+    for (int i = 0; i < IKE_MAX_SAS; i++) {
+        struct ikesa *sa = &e->sas[i];
+        if (sa->state == IKE_S_FREE || memcmp(sa->spi_i, spi_i, 8) != 0)
+            continue;
+        /* an IKE_SA_INIT response carries the responder's new SPI */
+        if (sa->state == IKE_S_INIT_SENT || memcmp(sa->spi_r, spi_r, 8) == 0)
+            return sa;
+    }
+    return NULL;
+}
+
+static bool same_addr(const struct ike_addr *a, const struct ike_addr *b)
+{
+    return a->family == b->family && a->port == b->port && memcmp(a->ip, b->ip, 16) == 0;
+}
+
+/* a retransmitted IKE_SA_INIT request: same SPIi from the same peer (2.1) */
+static struct ikesa *half_open_find(struct ike_engine *e, const struct ike_hdr *h,
+                                     const struct ike_addr *remote)
+{
+    for (int i = 0; i < IKE_MAX_SAS; i++) {
+        struct ikesa *sa = &e->sas[i];
+        uint64_t spi = 0;
+        for (int k = 0; k < 8; k++)
+            spi = spi << 8 | sa->spi_i[k];
+        if (sa->state != IKE_S_FREE && !sa->initiator && spi == h->spi_i && same_addr(&sa->remote, remote))
+            return sa;
+    }
+    return NULL;
+}
+
+static void drop(struct ike_engine *e, const struct ike_addr *remote, const char *why, int err,
+                 const struct diag *d)
+{
+    char a[64];
+    e->stats.dropped++;
+    ike_log(e, LOG_ENC, 1, "dropping message from %s: %s (%s%s%s)", ike_addr_str(remote, a, sizeof a), why,
+            kite_strerror(err), d && d->field ? " at " : "", d && d->field ? d->field : "");
+}
+
+static int on_init(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_msg *m,
+                   const struct ike_addr *local, const struct ike_addr *remote, uint64_t now)
+{
+    if (!ike_hdr_is_response(&m->hdr)) {
+        struct ikesa *sa = half_open_find(e, &m->hdr, remote);
+        if (sa && sa->have_resp) {
+            e->stats.cached_replies++;
+            ike_send(e, sa, sa->resp, sa->resp_len);
+            return 0;
+        }
+        return ike_sa_init_request(e, p, n, m, local, remote, now);
+    }
+    struct ikesa *sa = sa_by_spis(e, &m->hdr);
+    if (!sa || sa->state != IKE_S_INIT_SENT || m->hdr.msg_id != 0) {
+        drop(e, remote, "unexpected IKE_SA_INIT response", KITE_E_STATE, NULL);
+        return KITE_E_STATE;
+    }
+    return ike_sa_init_response(e, sa, p, n, m, now);
+}
+
+/* INFORMATIONAL request: answered empty (liveness); a Delete of the IKE SA
+ * ends it (1.4) */
+static int on_informational(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in,
+                            uint32_t msgid)
+{
+    struct ike_hdr h;
+    uint8_t out[IKE_MSG_MAX];
+    size_t len;
+    const struct ike_pld *del = ike_chain_find(in, IKEV2_PLD_DELETE, 0);
+    ike_hdr_for(sa, IKEV2_EXCH_INFORMATIONAL, true, msgid, &h);
+    if (ike_encode_sk(sa, &h, NULL, 0, out, sizeof out, &len) == 0)
+        ike_send_response(e, sa, out, len);
+    if (del && del->u.del.proto == IKEV2_PROTO_IKE)
+        ike_sa_down(e, sa, "deleted by the peer");
+    return 0;
+}
+
+static int on_request(struct ike_engine *e, struct ikesa *sa, const struct ike_msg *m,
+                      const struct ike_chain *in, uint64_t now)
+{
+    sa->last_rx_msgid = m->hdr.msg_id;
+    switch (m->hdr.exchange) {
+    case IKEV2_EXCH_IKE_AUTH:
+        if (sa->state != IKE_S_INIT_DONE)
+            return KITE_E_STATE;
+        return ike_auth_request(e, sa, in, now);
+    case IKEV2_EXCH_INFORMATIONAL:
+        if (sa->state != IKE_S_ESTABLISHED)
+            return KITE_E_STATE;
+        return on_informational(e, sa, in, m->hdr.msg_id);
+    default:
+        return KITE_E_UNSUPPORTED;
+    }
+}
+
+static int on_response(struct ike_engine *e, struct ikesa *sa, const struct ike_msg *m,
+                       const struct ike_chain *in, uint64_t now)
+{
+    sa->req_len = 0; /* the outstanding request is answered: stop retransmitting */
+    if (m->hdr.exchange == IKEV2_EXCH_IKE_AUTH && sa->state == IKE_S_AUTH_SENT)
+        return ike_auth_response(e, sa, in, now);
+    return 0;
+}
+
+/* is this message ID the one we expect?  Responses: our outstanding request;
+ * requests: the next one, or the last one again (answered from the cache) */
+static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n,
+                         const struct ike_msg *m, const struct ike_addr *local,
+                         const struct ike_addr *remote, uint64_t now)
+{
+    bool resp = ike_hdr_is_response(&m->hdr);
+    if (resp && (!sa->req_len || m->hdr.msg_id != sa->next_msgid - 1)) {
+        drop(e, remote, "response to no outstanding request", KITE_E_INVALID_MSGID, NULL);
+        return KITE_E_INVALID_MSGID;
+    }
+    if (!resp && sa->have_resp && m->hdr.msg_id == sa->last_rx_msgid) {
+        e->stats.cached_replies++;
+        ike_send(e, sa, sa->resp, sa->resp_len);
+        return 0;
+    }
+    uint32_t want = sa->have_resp ? sa->last_rx_msgid + 1 : (sa->initiator ? 0 : 1);
+    if (!resp && m->hdr.msg_id != want) {
+        drop(e, remote, "request with an unexpected message ID", KITE_E_INVALID_MSGID, NULL);
+        return KITE_E_INVALID_MSGID;
+    }
+    static uint8_t plain[IKE_MSG_MAX];
+    struct ike_chain *in = calloc(1, sizeof *in);
+    struct diag d = { 0 };
+    if (!in)
+        return KITE_E_NOMEM;
+    int rc = ike_open_sk(sa, p, n, m, plain, sizeof plain, in, &d);
+    if (rc) {
+        drop(e, remote, "cannot open the SK payload", rc, &d);
+        free(in);
+        return rc;
+    }
+    /* authenticated: follow the peer's address and port (2.23) */
+    sa->remote = *remote;
+    sa->local = *local;
+    sa->natt = local->port == e->conns[sa->conn].natt_port;
+    char list[256];
+    ike_payload_list(in->pld, in->n, list, sizeof list);
+    ike_log(e, LOG_ENC, 1, "parsed %s %s %u [%s]", ike_exchange_name(m->hdr.exchange),
+            resp ? "response" : "request", m->hdr.msg_id, list);
+    rc = resp ? on_response(e, sa, m, in, now) : on_request(e, sa, m, in, now);
+    free(in);
+    return rc;
+}
+
+int ike_recv(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_addr *local,
+             const struct ike_addr *remote, uint64_t now)
+{
+    struct ike_msg *m = calloc(1, sizeof *m);
+    struct diag d = { 0 };
+    if (!m)
+        return KITE_E_NOMEM;
+    int rc = ike_msg_decode(span_of(p, n), m, &d);
+    if (!rc)
+        rc = ike_rules_check_msg(m, &d);
+    if (rc) {
+        drop(e, remote, "malformed", rc, &d);
+    } else if (m->hdr.exchange == IKEV2_EXCH_IKE_SA_INIT) {
+        rc = on_init(e, p, n, m, local, remote, now);
+    } else {
+        struct ikesa *sa = sa_by_spis(e, &m->hdr);
+        if (!sa || sa->state == IKE_S_INIT_SENT || !sa->keys_ready) {
+            drop(e, remote, "no IKE SA for these SPIs", KITE_E_INVALID_SPI, NULL);
+            rc = KITE_E_INVALID_SPI;
+        } else {
+            rc = protected_msg(e, sa, p, n, m, local, remote, now);
+        }
+    }
+    free(m);
+    return rc;
+}
+
+/* ---- time ---- */
+
+static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
+{
+    const struct ike_conn_cfg *c = &e->conns[sa->conn];
+    if (sa->state == IKE_S_INIT_DONE && sa->expire_at && now >= sa->expire_at) {
+        ike_sa_down(e, sa, "half-open IKE_SA timed out after %u ms without IKE_AUTH",
+                    c->half_open_timeout_ms);
+        return;
+    }
+    if (!sa->req_len || now < sa->retx_at)
+        return;
+    if (sa->tries >= c->retransmit_tries) {
+        ike_sa_down(e, sa, "giving up after %u retransmits: peer not responding", sa->tries);
+        return;
+    }
+    sa->tries++;
+    e->stats.retransmits++;
+    sa->retx_at = now + retx_delay(c, sa->tries);
+    char name[64];
+    ike_log(e, LOG_IKE, 1, "retransmit %u of request with message ID %u (%s)", sa->tries,
+            sa->next_msgid - 1, ike_sa_name(e, sa, name, sizeof name));
+    ike_send(e, sa, sa->req, sa->req_len);
+}
+
+void ike_tick(struct ike_engine *e, uint64_t now)
+{
+    for (int i = 0; i < IKE_MAX_SAS; i++)
+        if (e->sas[i].state != IKE_S_FREE)
+            tick_sa(e, &e->sas[i], now);
+}
+
+uint64_t ike_next_deadline(const struct ike_engine *e)
+{
+    uint64_t next = UINT64_MAX;
+    for (int i = 0; i < IKE_MAX_SAS; i++) {
+        const struct ikesa *sa = &e->sas[i];
+        if (sa->state == IKE_S_FREE)
+            continue;
+        if (sa->req_len && sa->retx_at < next)
+            next = sa->retx_at;
+        if (sa->state == IKE_S_INIT_DONE && sa->expire_at && sa->expire_at < next)
+            next = sa->expire_at;
+    }
+    return next;
+}
+
+void ike_engine_stats(const struct ike_engine *e, struct ike_stats *s)
+{
+    *s = e->stats;
+}

@@ -1,0 +1,326 @@
+/*  HDR, SK {IDi, [N(INITIAL_CONTACT)], [IDr], AUTH, SAi2, TSi, TSr, [N(USE_TRANSPORT_MODE)]}  -->
+ *                     <--  HDR, SK {IDr, AUTH, SAr2, TSi, TSr, [N(USE_TRANSPORT_MODE)]}
+ *                     <--  HDR, SK {N(AUTHENTICATION_FAILED)}
+ *                     <--  HDR, SK {IDr, AUTH, N(NO_PROPOSAL_CHOSEN | TS_UNACCEPTABLE)}
+ * RFC 7296 1.2, 1.3.1 (transport mode), 2.9 (narrowing), 2.15 (PSK AUTH),
+ * 2.17 (KEYMAT), 2.21.2 (errors in IKE_AUTH). */
+#include <stdlib.h>
+#include <string.h>
+#include "base/log.h"
+#include "ike/ike_int.h"
+
+struct auth_out {
+    struct ike_pld pld[12];
+    unsigned n;
+    uint8_t auth[64];
+    uint8_t spi[4];
+    struct ike_proposal prop[IKE_MAX_PROPS];
+    struct ike_transform xf[IKE_MAX_PROPS][IKE_MAX_XF];
+    struct ike_xf_attr attr[IKE_MAX_PROPS][IKE_MAX_XF];
+    struct ike_ts_sel tsi[IKE_MAX_TS_CFG], tsr[IKE_MAX_TS_CFG];
+};
+
+static struct ike_pld *add(struct auth_out *o, uint8_t type)
+{
+    struct ike_pld *p = &o->pld[o->n++];
+    memset(p, 0, sizeof *p);
+    p->type = type;
+    return p;
+}
+
+static void add_id(struct auth_out *o, uint8_t type, const struct ike_id_cfg *id)
+{
+    struct ike_pld *p = add(o, type);
+    p->u.id.type = id->type;
+    p->u.id.data = span_of(id->data, id->len);
+}
+
+static int add_auth(struct ike_engine *e, struct auth_out *o, const struct ikesa *sa, const struct ike_pld *id)
+{
+    size_t len;
+    int rc = ike_psk_auth(sa, &e->psk[sa->conn], sa->initiator, &id->u.id, o->auth, &len);
+    struct ike_pld *p = add(o, IKEV2_PLD_AUTH);
+    p->u.auth.method = IKEV2_AUTH_SHARED_KEY_MIC;
+    p->u.auth.data = span_of(o->auth, len);
+    return rc;
+}
+
+static void add_sa(struct auth_out *o, const struct ike_prop_cfg *cfg, unsigned n, uint8_t first_num)
+{
+    struct ike_pld *p = add(o, IKEV2_PLD_SA);
+    for (unsigned i = 0; i < n; i++)
+        ike_prop_build(&cfg[i], (uint8_t)(first_num + i), IKEV2_PROTO_ESP, o->spi, 4, &o->prop[i],
+                       o->xf[i], o->attr[i]);
+    p->u.sa.n_prop = (uint8_t)n;
+    p->u.sa.prop = o->prop;
+}
+
+static void add_ts(struct auth_out *o, uint8_t type, const struct ike_ts_cfg *ts, unsigned n,
+                   struct ike_ts_sel *sel)
+{
+    struct ike_pld *p = add(o, type);
+    for (unsigned i = 0; i < n; i++)
+        ike_ts_to_wire(&ts[i], &sel[i]);
+    p->u.ts.n = (uint8_t)n;
+    p->u.ts.sel = sel;
+}
+
+static int send_protected(struct ike_engine *e, struct ikesa *sa, struct auth_out *o, bool response,
+                          uint32_t msgid, uint64_t now)
+{
+    struct ike_hdr h;
+    uint8_t out[IKE_MSG_MAX];
+    size_t len;
+    char list[256];
+    ike_hdr_for(sa, IKEV2_EXCH_IKE_AUTH, response, msgid, &h);
+    int rc = ike_encode_sk(sa, &h, o->pld, o->n, out, sizeof out, &len);
+    if (rc)
+        return rc;
+    ike_payload_list(o->pld, o->n, list, sizeof list);
+    ike_log(e, LOG_ENC, 1, "generating IKE_AUTH %s %u [%s]", response ? "response" : "request", msgid, list);
+    if (response)
+        ike_send_response(e, sa, out, len);
+    else
+        ike_send_request(e, sa, out, len, now);
+    return 0;
+}
+
+int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
+{
+    const struct ike_conn_cfg *c = &e->conns[sa->conn];
+    const struct ike_child_cfg *ch = &c->child[sa->child];
+    struct auth_out *o = calloc(1, sizeof *o);
+    if (!o)
+        return KITE_E_NOMEM;
+    do
+        e->env.random(e->env.ctx, o->spi, 4);
+    while (!(o->spi[0] | o->spi[1] | o->spi[2] | o->spi[3]) || o->spi[0] == 0); /* SPIs 1-255 are reserved */
+    sa->child_spi_in = (uint32_t)o->spi[0] << 24 | o->spi[1] << 16 | o->spi[2] << 8 | o->spi[3];
+    add_id(o, IKEV2_PLD_IDI, &c->local_id);
+    pld_notify(&o->pld[o->n++], IKEV2_N_INITIAL_CONTACT, NULL, 0);
+    if (c->remote_id.type)
+        add_id(o, IKEV2_PLD_IDR, &c->remote_id);
+    int rc = add_auth(e, o, sa, &o->pld[0]);
+    add_sa(o, ch->esp, ch->n_esp, 1);
+    add_ts(o, IKEV2_PLD_TSI, ch->local_ts, ch->n_local_ts, o->tsi);
+    add_ts(o, IKEV2_PLD_TSR, ch->remote_ts, ch->n_remote_ts, o->tsr);
+    if (ch->transport)
+        pld_notify(&o->pld[o->n++], IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
+    sa->state = IKE_S_AUTH_SENT;
+    if (!rc)
+        rc = send_protected(e, sa, o, false, sa->next_msgid++, now);
+    free(o);
+    if (rc)
+        ike_sa_down(e, sa, "cannot build IKE_AUTH request: %s", kite_strerror(rc));
+    return rc;
+}
+
+/* ---- the Child SA ---- */
+
+static void established(struct ike_engine *e, struct ikesa *sa, const struct ike_id *peer)
+{
+    char name[64], l[64], r[64];
+    struct ike_action *a = ike_push(e, IKE_ACT_IKE_UP, sa);
+    (void)peer;
+    sa->state = IKE_S_ESTABLISHED;
+    sa->expire_at = 0;
+    e->stats.established++;
+    snprintf(a->reason, sizeof a->reason, "established");
+    ike_log(e, LOG_IKE, 0, "IKE_SA %s established between %s...%s", ike_sa_name(e, sa, name, sizeof name),
+            ike_addr_str(&sa->local, l, sizeof l), ike_addr_str(&sa->remote, r, sizeof r));
+}
+
+static void child_up(struct ike_engine *e, struct ikesa *sa, const struct ike_algs *algs, uint32_t spi_out,
+                     const struct ike_ts_cfg *lts, const struct ike_ts_cfg *rts, bool transport)
+{
+    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[sa->child];
+    struct child_keys k = { 0 };
+    int rc = keys_child_sa(&sa->prf, secret_span(&sa->keys.sk_d), span_of(NULL, 0), span_of(sa->ni, sa->ni_len),
+                           span_of(sa->nr, sa->nr_len), algs->encr, algs->integ, &k);
+    if (rc) {
+        ike_log(e, LOG_IKE, 1, "CHILD_SA %s: KEYMAT failed: %s", ch->name, kite_strerror(rc));
+        return;
+    }
+    struct ike_action *a = ike_push(e, IKE_ACT_CHILD_UP, sa);
+    struct ike_child_sa *c = &a->child;
+    snprintf(c->conn, sizeof c->conn, "%s", e->conns[sa->conn].name);
+    snprintf(c->name, sizeof c->name, "%s", ch->name);
+    c->ike_sa = sa->id;
+    c->spi_in = sa->child_spi_in;
+    c->spi_out = spi_out;
+    c->encr = algs->encr->id;
+    c->encr_bits = algs->encr->key_bits;
+    c->integ = algs->integ ? algs->integ->id : 0;
+    c->esn = algs->esn;
+    c->transport = transport;
+    c->encap = sa->natt;
+    c->local = sa->local;
+    c->remote = sa->remote;
+    c->local_ts = *lts;
+    c->remote_ts = *rts;
+    /* initiator -> responder keys come first (2.17) */
+    const struct secret *ein = sa->initiator ? &k.encr_r : &k.encr_i, *eout = sa->initiator ? &k.encr_i : &k.encr_r;
+    const struct secret *iin = sa->initiator ? &k.integ_r : &k.integ_i, *iout = sa->initiator ? &k.integ_i : &k.integ_r;
+    c->key_len = (uint8_t)ein->n;
+    c->integ_len = (uint8_t)iin->n;
+    memcpy(c->encr_in, ein->p, ein->n);
+    memcpy(c->encr_out, eout->p, eout->n);
+    if (iin->n) {
+        memcpy(c->integ_in, iin->p, iin->n);
+        memcpy(c->integ_out, iout->p, iout->n);
+    }
+    keys_child_free(&k);
+    char ps[160], ls[80], rs[80];
+    ike_prop_str(algs, false, ps, sizeof ps);
+    ike_log(e, LOG_CFG, 1, "selected proposal: ESP:%s", ps);
+    ike_log(e, LOG_IKE, 0, "CHILD_SA %s{%u} established with SPIs %08x_i %08x_o and TS %s === %s%s", ch->name,
+            sa->id, c->spi_in, c->spi_out, ike_ts_str(lts, ls, sizeof ls), ike_ts_str(rts, rs, sizeof rs),
+            transport ? " (transport mode)" : "");
+}
+
+static bool id_matches(const struct ike_id_cfg *want, const struct ike_id *got)
+{
+    return want->type == 0 || (want->type == got->type && want->len == got->data.n &&
+                               memcmp(want->data, got->data.p, want->len) == 0);
+}
+
+static bool verify_auth(struct ike_engine *e, struct ikesa *sa, const struct ike_pld *id, const struct ike_pld *auth)
+{
+    uint8_t want[64];
+    size_t len;
+    /* the peer's AUTH: computed as the peer, i.e. with the other role */
+    sa->initiator = !sa->initiator;
+    int rc = ike_psk_auth(sa, &e->psk[sa->conn], sa->initiator, &id->u.id, want, &len);
+    sa->initiator = !sa->initiator;
+    return !rc && auth->u.auth.method == IKEV2_AUTH_SHARED_KEY_MIC && auth->u.auth.data.n == len &&
+           ct_equal(want, auth->u.auth.data.p, len);
+}
+
+static uint32_t spi_of(const struct ike_proposal *p)
+{
+    return p->spi.n == 4 ? (uint32_t)p->spi.p[0] << 24 | p->spi.p[1] << 16 | p->spi.p[2] << 8 | p->spi.p[3] : 0;
+}
+
+/* the responder's Child SA: proposal, narrowing, mode; adds SA/TS payloads or
+ * an error notify to o */
+static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, struct auth_out *o)
+{
+    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[0];
+    const struct ike_pld *sap = ike_chain_find(in, IKEV2_PLD_SA, 0);
+    const struct ike_pld *tsi = ike_chain_find(in, IKEV2_PLD_TSI, 0), *tsr = ike_chain_find(in, IKEV2_PLD_TSR, 0);
+    struct ike_algs algs;
+    const struct ike_proposal *chosen;
+    struct ike_ts_cfg lts, rts;
+    uint16_t want;
+    if (!sap || !tsi || !tsr)
+        return;
+    if (ike_prop_select(ch->esp, ch->n_esp, &sap->u.sa, IKEV2_PROTO_ESP, 0, &algs, &chosen, &want)) {
+        ike_log(e, LOG_IKE, 1, "no acceptable proposal found for CHILD_SA %s, sending NO_PROPOSAL_CHOSEN", ch->name);
+        pld_notify(&o->pld[o->n++], IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+        return;
+    }
+    if (ike_ts_narrow(ch->remote_ts, ch->n_remote_ts, &tsi->u.ts, &rts) ||
+        ike_ts_narrow(ch->local_ts, ch->n_local_ts, &tsr->u.ts, &lts)) {
+        ike_log(e, LOG_IKE, 1, "traffic selectors unacceptable for CHILD_SA %s, sending TS_UNACCEPTABLE", ch->name);
+        pld_notify(&o->pld[o->n++], IKEV2_N_TS_UNACCEPTABLE, NULL, 0);
+        return;
+    }
+    bool transport = ch->transport && ike_chain_notify(in, IKEV2_N_USE_TRANSPORT_MODE);
+    do
+        e->env.random(e->env.ctx, o->spi, 4);
+    while (o->spi[0] == 0);
+    sa->child_spi_in = (uint32_t)o->spi[0] << 24 | o->spi[1] << 16 | o->spi[2] << 8 | o->spi[3];
+    struct ike_prop_cfg one;
+    ike_prop_from_algs(&algs, false, &one);
+    add_sa(o, &one, 1, chosen->num);
+    add_ts(o, IKEV2_PLD_TSI, &rts, 1, o->tsi);
+    add_ts(o, IKEV2_PLD_TSR, &lts, 1, o->tsr);
+    if (transport)
+        pld_notify(&o->pld[o->n++], IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
+    child_up(e, sa, &algs, spi_of(chosen), &lts, &rts, transport);
+}
+
+int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
+{
+    const struct ike_conn_cfg *c = &e->conns[sa->conn];
+    const struct ike_pld *idi = ike_chain_find(in, IKEV2_PLD_IDI, 0), *auth = ike_chain_find(in, IKEV2_PLD_AUTH, 0);
+    struct auth_out *o = calloc(1, sizeof *o);
+    if (!o)
+        return KITE_E_NOMEM;
+    int rc = 0;
+    if (!idi || !auth || !id_matches(&c->remote_id, &idi->u.id) || !verify_auth(e, sa, idi, auth)) {
+        ike_log(e, LOG_IKE, 0, "verification of the peer's PSK AUTH failed (or its ID is not the configured "
+                               "one), sending AUTHENTICATION_FAILED");
+        pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
+        send_protected(e, sa, o, true, sa->last_rx_msgid, now);
+        ike_sa_down(e, sa, "authentication of the peer failed");
+        free(o);
+        return KITE_E_AUTH_FAILED;
+    }
+    ike_log(e, LOG_IKE, 1, "authentication of peer with pre-shared key successful");
+    add_id(o, IKEV2_PLD_IDR, &c->local_id);
+    rc = add_auth(e, o, sa, &o->pld[0]);
+    established(e, sa, &idi->u.id);
+    responder_child(e, sa, in, o);
+    if (!rc)
+        rc = send_protected(e, sa, o, true, sa->last_rx_msgid, now);
+    free(o);
+    return rc;
+}
+
+static int child_error(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in)
+{
+    for (unsigned i = 0; i < in->n; i++) {
+        const struct ike_pld *p = &in->pld[i];
+        if (p->type == IKEV2_PLD_NOTIFY && p->u.notify.type < IKEV2_N_STATUS_FIRST) {
+            const char *n = ike_notify_name(p->u.notify.type);
+            ike_sa_down(e, sa, "received %s notify: CHILD_SA %s not established, deleting the IKE_SA as strongSwan does",
+                        n ? n : "an error", e->conns[sa->conn].child[sa->child].name);
+            return KITE_E_NO_PROPOSAL;
+        }
+    }
+    return 0;
+}
+
+int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
+{
+    const struct ike_conn_cfg *c = &e->conns[sa->conn];
+    const struct ike_child_cfg *ch = &c->child[sa->child];
+    const struct ike_pld *idr = ike_chain_find(in, IKEV2_PLD_IDR, 0), *auth = ike_chain_find(in, IKEV2_PLD_AUTH, 0);
+    (void)now;
+    if (ike_chain_notify(in, IKEV2_N_AUTHENTICATION_FAILED)) {
+        ike_sa_down(e, sa, "received AUTHENTICATION_FAILED notify: the peer rejected our PSK or ID");
+        return KITE_E_AUTH_FAILED;
+    }
+    if (!idr || !auth || !id_matches(&c->remote_id, &idr->u.id) || !verify_auth(e, sa, idr, auth)) {
+        ike_sa_down(e, sa, "verification of the responder's PSK AUTH (or its ID) failed");
+        return KITE_E_AUTH_FAILED;
+    }
+    ike_log(e, LOG_IKE, 1, "authentication of peer with pre-shared key successful");
+    established(e, sa, &idr->u.id);
+    if (child_error(e, sa, in))
+        return KITE_E_NO_PROPOSAL;
+    const struct ike_pld *sap = ike_chain_find(in, IKEV2_PLD_SA, 0);
+    const struct ike_pld *tsi = ike_chain_find(in, IKEV2_PLD_TSI, 0), *tsr = ike_chain_find(in, IKEV2_PLD_TSR, 0);
+    struct ike_algs algs;
+    struct ike_ts_cfg lts, rts;
+    if (!sap || !tsi || !tsr || sap->u.sa.n_prop != 1 ||
+        ike_prop_accept(ch->esp, ch->n_esp, &sap->u.sa.prop[0], IKEV2_PROTO_ESP, &algs) ||
+        tsi->u.ts.n < 1 || tsr->u.ts.n < 1 || ike_ts_from_wire(&tsi->u.ts.sel[0], &lts) ||
+        ike_ts_from_wire(&tsr->u.ts.sel[0], &rts)) {
+        ike_sa_down(e, sa, "IKE_AUTH response carries a Child SA we did not propose");
+        return KITE_E_NO_PROPOSAL;
+    }
+    bool ok_l = false, ok_r = false;
+    for (unsigned i = 0; i < ch->n_local_ts; i++)
+        ok_l = ok_l || ike_ts_within(&lts, &ch->local_ts[i]);
+    for (unsigned i = 0; i < ch->n_remote_ts; i++)
+        ok_r = ok_r || ike_ts_within(&rts, &ch->remote_ts[i]);
+    if (!ok_l || !ok_r) {
+        ike_sa_down(e, sa, "responder's traffic selectors are not a subset of ours");
+        return KITE_E_TS_UNACCEPTABLE;
+    }
+    bool transport = ch->transport && ike_chain_notify(in, IKEV2_N_USE_TRANSPORT_MODE);
+    child_up(e, sa, &algs, spi_of(&sap->u.sa.prop[0]), &lts, &rts, transport);
+    return 0;
+}

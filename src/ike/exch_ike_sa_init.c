@@ -1,0 +1,420 @@
+/*  HDR, SAi1, KEi, Ni, N(NATD_S_IP), N(NATD_D_IP), N(HASH_ALG)  -->
+ *                  <--  HDR, SAr1, KEr, Nr, N(NATD_S_IP), N(NATD_D_IP), N(HASH_ALG)
+ *                  <--  HDR, N(INVALID_KE_PAYLOAD) | N(NO_PROPOSAL_CHOSEN)
+ * RFC 7296 1.2, 2.7 (proposals), 2.10 (nonces), 2.14 (keys), 2.23 (NAT),
+ * RFC 7427 4 (SIGNATURE_HASH_ALGORITHMS: SHA2-256, -384, -512). */
+#include <stdlib.h>
+#include <string.h>
+#include "base/log.h"
+#include "ike/ike_int.h"
+
+static const uint8_t hash_algs[] = { 0, 2, 0, 3, 0, 4 };
+
+/* the payloads both directions carry; storage lives in struct init_out */
+struct init_out {
+    struct ike_pld pld[8];
+    unsigned n;
+    struct ike_proposal prop[IKE_MAX_PROPS];
+    struct ike_transform xf[IKE_MAX_PROPS][IKE_MAX_XF];
+    struct ike_xf_attr attr[IKE_MAX_PROPS][IKE_MAX_XF];
+    uint8_t ke[1024];
+    uint8_t natd_s[20], natd_d[20];
+};
+
+static int add_sa(struct init_out *o, const struct ike_prop_cfg *cfg, unsigned n, uint8_t first_num)
+{
+    struct ike_pld *p = &o->pld[o->n++];
+    memset(p, 0, sizeof *p);
+    p->type = IKEV2_PLD_SA;
+    for (unsigned i = 0; i < n; i++)
+        ike_prop_build(&cfg[i], (uint8_t)(first_num + i), IKEV2_PROTO_IKE, NULL, 0, &o->prop[i],
+                       o->xf[i], o->attr[i]);
+    p->u.sa.n_prop = (uint8_t)n;
+    p->u.sa.prop = o->prop;
+    return 0;
+}
+
+static int add_ke_nonce(struct init_out *o, struct ikesa *sa, const uint8_t *nonce, size_t nlen)
+{
+    size_t klen;
+    int rc = ke_public(&sa->ke, o->ke, sizeof o->ke, &klen);
+    if (rc)
+        return rc;
+    struct ike_pld *p = &o->pld[o->n++];
+    memset(p, 0, sizeof *p);
+    p->type = IKEV2_PLD_KE;
+    p->u.ke.group = sa->ke_group;
+    p->u.ke.data = span_of(o->ke, klen);
+    p = &o->pld[o->n++];
+    memset(p, 0, sizeof *p);
+    p->type = IKEV2_PLD_NONCE;
+    p->u.nonce.data = span_of(nonce, nlen);
+    return 0;
+}
+
+/* NAT_DETECTION_SOURCE_IP and _DESTINATION_IP; with forced encapsulation the
+ * source hash is random so the peer sees a NAT (like strongSwan's encap) */
+static int add_natd(struct ike_engine *e, struct init_out *o, const struct ikesa *sa)
+{
+    int rc = ike_natd_hash(sa->spi_i, sa->spi_r, &sa->local, o->natd_s);
+    if (!rc)
+        rc = ike_natd_hash(sa->spi_i, sa->spi_r, &sa->remote, o->natd_d);
+    if (rc)
+        return rc;
+    if (e->conns[sa->conn].encap || sa->local.family == 0)
+        e->env.random(e->env.ctx, o->natd_s, sizeof o->natd_s);
+    pld_notify(&o->pld[o->n++], IKEV2_N_NAT_DETECTION_SOURCE_IP, o->natd_s, 20);
+    pld_notify(&o->pld[o->n++], IKEV2_N_NAT_DETECTION_DESTINATION_IP, o->natd_d, 20);
+    pld_notify(&o->pld[o->n++], IKEV2_N_SIGNATURE_HASH_ALGORITHMS, hash_algs, sizeof hash_algs);
+    return 0;
+}
+
+static void log_out(struct ike_engine *e, const struct ike_pld *pld, unsigned n, const char *what,
+                    uint32_t msgid)
+{
+    char list[256];
+    ike_payload_list(pld, n, list, sizeof list);
+    ike_log(e, LOG_ENC, 1, "generating %s %u [%s]", what, msgid, list);
+}
+
+static uint16_t first_group(const struct ike_conn_cfg *c)
+{
+    for (unsigned i = 0; i < c->n_ike; i++)
+        for (unsigned k = 0; k < c->ike[i].n; k++)
+            if (c->ike[i].xf[k].type == XF_KE)
+                return c->ike[i].xf[k].id;
+    return 0;
+}
+
+static int send_init_request(struct ike_engine *e, struct ikesa *sa, uint64_t now)
+{
+    const struct ike_conn_cfg *c = &e->conns[sa->conn];
+    struct init_out *o = calloc(1, sizeof *o);
+    struct ike_hdr h;
+    int rc = o ? 0 : KITE_E_NOMEM;
+    if (!rc)
+        rc = add_sa(o, c->ike, c->n_ike, 1);
+    if (!rc)
+        rc = add_ke_nonce(o, sa, sa->ni, sa->ni_len);
+    if (!rc)
+        rc = add_natd(e, o, sa);
+    if (!rc) {
+        ike_hdr_for(sa, IKEV2_EXCH_IKE_SA_INIT, false, 0, &h);
+        rc = ike_encode_plain(&h, o->pld, o->n, sa->init_req, sizeof sa->init_req, &sa->init_req_len);
+    }
+    if (!rc) {
+        log_out(e, o->pld, o->n, "IKE_SA_INIT request", 0);
+        sa->next_msgid = 1;
+        ike_send_request(e, sa, sa->init_req, sa->init_req_len, now);
+    }
+    free(o);
+    return rc;
+}
+
+int ike_sa_init_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
+{
+    const struct ike_conn_cfg *c = &e->conns[sa->conn];
+    char a[64], name[64];
+    if (!sa->ke_group)
+        sa->ke_group = first_group(c);
+    ke_free(&sa->ke);
+    int rc = ke_generate(&sa->ke, sa->ke_group);
+    if (rc)
+        return rc;
+    sa->ni_len = IKE_NONCE_LEN;
+    e->env.random(e->env.ctx, sa->ni, sa->ni_len);
+    ike_log(e, LOG_IKE, 1, "initiating IKE_SA %s to %s", ike_sa_name(e, sa, name, sizeof name),
+            ike_addr_str(&sa->remote, a, sizeof a));
+    return send_init_request(e, sa, now);
+}
+
+/* ---- responder ---- */
+
+static bool addr_ok(const struct ike_addr *cfg, const struct ike_addr *got)
+{
+    return cfg->family == 0 || (cfg->family == got->family &&
+                                memcmp(cfg->ip, got->ip, cfg->family == 6 ? 16 : 4) == 0);
+}
+
+static int conn_for(const struct ike_engine *e, const struct ike_addr *local, const struct ike_addr *remote)
+{
+    for (int i = 0; i < e->n_conns; i++)
+        if (addr_ok(&e->conns[i].local, local) && addr_ok(&e->conns[i].remote, remote))
+            return i;
+    return -1;
+}
+
+/* an error answer without state: HDR, N(type) (1.2, 2.7) */
+static void send_error(struct ike_engine *e, const struct ike_msg *m, const struct ike_addr *local,
+                       const struct ike_addr *remote, uint16_t type, const void *data, size_t len)
+{
+    struct ikesa tmp;
+    struct ike_pld p;
+    struct ike_hdr h;
+    uint8_t out[256];
+    size_t n;
+    memset(&tmp, 0, sizeof tmp);
+    for (int i = 0; i < 8; i++)
+        tmp.spi_i[i] = (uint8_t)(m->hdr.spi_i >> (56 - 8 * i));
+    ike_hdr_for(&tmp, IKEV2_EXCH_IKE_SA_INIT, true, 0, &h);
+    pld_notify(&p, type, data, len);
+    if (ike_encode_plain(&h, &p, 1, out, sizeof out, &n))
+        return;
+    log_out(e, &p, 1, "IKE_SA_INIT response", 0);
+    struct ike_action *a = ike_push(e, IKE_ACT_SEND, NULL);
+    a->local = *local;
+    a->remote = *remote;
+    a->marker = local->port != 500 && local->port == e->conns[0].natt_port;
+    memcpy(a->data, out, n);
+    a->len = n;
+}
+
+/* NAT detection from the peer's notifies (2.23): the hashes cover the SPIs of
+ * the message's header, so SPIr is zero in the request */
+static void natd_check(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *c)
+{
+    static const uint8_t zero[8];
+    const uint8_t *spi_r = sa->initiator ? sa->spi_r : zero;
+    uint8_t h[20];
+    sa->nat_local = sa->nat_remote = false;
+    for (unsigned i = 0; i < c->n; i++) {
+        const struct ike_pld *p = &c->pld[i];
+        if (p->type != IKEV2_PLD_NOTIFY || p->u.notify.data.n != 20)
+            continue;
+        if (p->u.notify.type == IKEV2_N_NAT_DETECTION_SOURCE_IP &&
+            ike_natd_hash(sa->spi_i, spi_r, &sa->remote, h) == 0 && !ct_equal(h, p->u.notify.data.p, 20))
+            sa->nat_remote = true;
+        if (p->u.notify.type == IKEV2_N_NAT_DETECTION_DESTINATION_IP &&
+            ike_natd_hash(sa->spi_i, spi_r, &sa->local, h) == 0 && !ct_equal(h, p->u.notify.data.p, 20))
+            sa->nat_local = true;
+    }
+    if (e->conns[sa->conn].encap)
+        sa->nat_local = true;
+    if (sa->nat_local || sa->nat_remote)
+        ike_log(e, LOG_IKE, 1, "%s", sa->nat_local && sa->nat_remote ? "local and remote host are behind NAT"
+                                     : sa->nat_local ? "local host is behind NAT, sending keep alives"
+                                                     : "remote host is behind NAT");
+}
+
+static int responder_answer(struct ike_engine *e, struct ikesa *sa, const struct ike_proposal *chosen,
+                            uint64_t now)
+{
+    struct init_out *o = calloc(1, sizeof *o);
+    struct ike_prop_cfg one;
+    struct ike_hdr h;
+    if (!o)
+        return KITE_E_NOMEM;
+    ike_prop_from_algs(&sa->algs, true, &one);
+    int rc = add_sa(o, &one, 1, chosen->num);
+    if (!rc)
+        rc = add_ke_nonce(o, sa, sa->nr, sa->nr_len);
+    if (!rc)
+        rc = add_natd(e, o, sa);
+    if (!rc) {
+        ike_hdr_for(sa, IKEV2_EXCH_IKE_SA_INIT, true, 0, &h);
+        rc = ike_encode_plain(&h, o->pld, o->n, sa->init_resp, sizeof sa->init_resp, &sa->init_resp_len);
+    }
+    if (!rc) {
+        log_out(e, o->pld, o->n, "IKE_SA_INIT response", 0);
+        sa->last_rx_msgid = 0;
+        ike_send_response(e, sa, sa->init_resp, sa->init_resp_len);
+        sa->expire_at = now + e->conns[sa->conn].half_open_timeout_ms;
+    }
+    free(o);
+    return rc;
+}
+
+/* keys from the peer's KE value and both nonces (2.14) */
+static int agree(struct ike_engine *e, struct ikesa *sa, const struct ike_ke *ke)
+{
+    struct secret gir = { 0 };
+    int rc = ke->group == sa->ke_group ? ke_shared(&sa->ke, ke->data, &gir) : KITE_E_INVALID_KE;
+    if (!rc)
+        rc = ike_keys_derive(e, sa, secret_span(&gir));
+    secret_free(&gir);
+    return rc;
+}
+
+static void log_received(struct ike_engine *e, const struct ike_msg *m, const struct ike_addr *remote)
+{
+    char list[256], a[64];
+    ike_payload_list(m->chain.pld, m->chain.n, list, sizeof list);
+    ike_log(e, LOG_ENC, 1, "parsed IKE_SA_INIT %s 0 [%s] from %s",
+            ike_hdr_is_response(&m->hdr) ? "response" : "request", list, ike_addr_str(remote, a, sizeof a));
+}
+
+int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_msg *m,
+                        const struct ike_addr *local, const struct ike_addr *remote, uint64_t now)
+{
+    log_received(e, m, remote);
+    int c = conn_for(e, local, remote);
+    char a[64];
+    if (c < 0) {
+        ike_log(e, LOG_CFG, 1, "no connection configured for %s, sending NO_PROPOSAL_CHOSEN",
+                ike_addr_str(remote, a, sizeof a));
+        send_error(e, m, local, remote, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+        return KITE_E_NO_PROPOSAL;
+    }
+    const struct ike_conn_cfg *cfg = &e->conns[c];
+    const struct ike_pld *sap = ike_chain_find(&m->chain, IKEV2_PLD_SA, 0);
+    const struct ike_pld *kep = ike_chain_find(&m->chain, IKEV2_PLD_KE, 0);
+    const struct ike_pld *nop = ike_chain_find(&m->chain, IKEV2_PLD_NONCE, 0);
+    struct ike_algs algs;
+    const struct ike_proposal *chosen = NULL;
+    uint16_t want = 0;
+    int rc = ike_prop_select(cfg->ike, cfg->n_ike, &sap->u.sa, IKEV2_PROTO_IKE, kep->u.ke.group, &algs,
+                             &chosen, &want);
+    if (rc == KITE_E_INVALID_KE) {
+        uint8_t g[2] = { (uint8_t)(want >> 8), (uint8_t)want };
+        ike_log(e, LOG_IKE, 1, "peer used the wrong key exchange group %u, requesting %u (INVALID_KE_PAYLOAD)",
+                kep->u.ke.group, want);
+        send_error(e, m, local, remote, IKEV2_N_INVALID_KE_PAYLOAD, g, 2);
+        return rc;
+    }
+    if (rc) {
+        ike_log(e, LOG_CFG, 1, "received proposals unacceptable for %s, sending NO_PROPOSAL_CHOSEN", cfg->name);
+        send_error(e, m, local, remote, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+        return rc;
+    }
+    struct ikesa *sa = ike_sa_new(e, c, false);
+    if (!sa)
+        return KITE_E_NOMEM;
+    for (int i = 0; i < 8; i++)
+        sa->spi_i[i] = (uint8_t)(m->hdr.spi_i >> (56 - 8 * i));
+    sa->local = *local;
+    sa->remote = *remote;
+    sa->algs = algs;
+    sa->ke_group = algs.ke;
+    sa->ni_len = (uint8_t)(nop->u.nonce.data.n > IKE_NONCE_LEN ? IKE_NONCE_LEN : nop->u.nonce.data.n);
+    if (nop->u.nonce.data.n > IKE_NONCE_LEN) /* we keep at most 32 bytes of nonce */
+        rc = KITE_E_UNSUPPORTED;
+    memcpy(sa->ni, nop->u.nonce.data.p, sa->ni_len);
+    sa->nr_len = IKE_NONCE_LEN;
+    e->env.random(e->env.ctx, sa->nr, sa->nr_len);
+    if (n > sizeof sa->init_req)
+        rc = KITE_E_UNSUPPORTED;
+    if (!rc) {
+        memcpy(sa->init_req, p, n);
+        sa->init_req_len = n;
+        rc = ke_generate(&sa->ke, sa->ke_group);
+    }
+    char ps[160];
+    ike_prop_str(&algs, true, ps, sizeof ps);
+    ike_log(e, LOG_CFG, 1, "selected proposal: IKE:%s", ps);
+    natd_check(e, sa, &m->chain);
+    if (!rc)
+        rc = agree(e, sa, &kep->u.ke);
+    if (!rc)
+        rc = responder_answer(e, sa, chosen, now);
+    if (rc)
+        ike_sa_down(e, sa, "IKE_SA_INIT failed: %s", kite_strerror(rc));
+    return rc;
+}
+
+/* ---- initiator: the response ---- */
+
+static bool have_group(const struct ike_conn_cfg *c, uint16_t g)
+{
+    for (unsigned i = 0; i < c->n_ike; i++)
+        for (unsigned k = 0; k < c->ike[i].n; k++)
+            if (c->ike[i].xf[k].type == XF_KE && c->ike[i].xf[k].id == g)
+                return true;
+    return false;
+}
+
+static int retry_group(struct ike_engine *e, struct ikesa *sa, const struct ike_notify *n, uint64_t now)
+{
+    uint16_t g = n->data.n == 2 ? (uint16_t)(n->data.p[0] << 8 | n->data.p[1]) : 0;
+    if (!have_group(&e->conns[sa->conn], g) || g == sa->ke_group) {
+        ike_sa_down(e, sa, "peer asked for key exchange group %u, which is not configured", g);
+        return KITE_E_INVALID_KE;
+    }
+    ike_log(e, LOG_IKE, 1, "peer didn't accept DH group %u, it requested %u", sa->ke_group, g);
+    sa->ke_group = g;
+    return ike_sa_init_start(e, sa, now);
+}
+
+static int error_notify(struct ike_engine *e, struct ikesa *sa, const struct ike_msg *m, uint64_t now)
+{
+    for (unsigned i = 0; i < m->chain.n; i++) {
+        const struct ike_pld *p = &m->chain.pld[i];
+        if (p->type != IKEV2_PLD_NOTIFY || p->u.notify.type >= IKEV2_N_STATUS_FIRST)
+            continue;
+        if (p->u.notify.type == IKEV2_N_INVALID_KE_PAYLOAD)
+            return retry_group(e, sa, &p->u.notify, now);
+        const char *name = ike_notify_name(p->u.notify.type);
+        ike_sa_down(e, sa, "received %s notify error in IKE_SA_INIT response",
+                    name ? name : "an unknown");
+        return KITE_E_NO_PROPOSAL;
+    }
+    return 1; /* no error notify */
+}
+
+int ike_sa_init_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n,
+                         const struct ike_msg *m, uint64_t now)
+{
+    log_received(e, m, &sa->remote);
+    sa->req_len = 0;
+    int rc = error_notify(e, sa, m, now);
+    if (rc <= 0)
+        return rc;
+    const struct ike_conn_cfg *c = &e->conns[sa->conn];
+    const struct ike_pld *sap = ike_chain_find(&m->chain, IKEV2_PLD_SA, 0);
+    const struct ike_pld *kep = ike_chain_find(&m->chain, IKEV2_PLD_KE, 0);
+    const struct ike_pld *nop = ike_chain_find(&m->chain, IKEV2_PLD_NONCE, 0);
+    rc = ike_prop_accept(c->ike, c->n_ike, &sap->u.sa.prop[0], IKEV2_PROTO_IKE, &sa->algs);
+    if (rc || sa->algs.ke != sa->ke_group || nop->u.nonce.data.n > IKE_NONCE_LEN || n > sizeof sa->init_resp) {
+        ike_sa_down(e, sa, "IKE_SA_INIT response has a proposal we did not offer");
+        return KITE_E_NO_PROPOSAL;
+    }
+    for (int i = 0; i < 8; i++)
+        sa->spi_r[i] = (uint8_t)(m->hdr.spi_r >> (56 - 8 * i));
+    sa->nr_len = (uint8_t)nop->u.nonce.data.n;
+    memcpy(sa->nr, nop->u.nonce.data.p, sa->nr_len);
+    memcpy(sa->init_resp, p, n);
+    sa->init_resp_len = n;
+    char ps[160];
+    ike_prop_str(&sa->algs, true, ps, sizeof ps);
+    ike_log(e, LOG_CFG, 1, "selected proposal: IKE:%s", ps);
+    natd_check(e, sa, &m->chain);
+    rc = agree(e, sa, &kep->u.ke);
+    if (rc) {
+        ike_sa_down(e, sa, "key exchange failed: %s", kite_strerror(rc));
+        return rc;
+    }
+    if (sa->nat_local || sa->nat_remote) { /* float to the NAT-T port (2.23) */
+        sa->natt = true;
+        sa->local.port = c->natt_port;
+        sa->remote.port = c->remote.port == 500 || !c->remote.port ? 4500 : c->remote.port;
+    }
+    return ike_auth_start(e, sa, now);
+}
+
+int ike_keys_derive(struct ike_engine *e, struct ikesa *sa, struct span gir)
+{
+    struct secret skeyseed = { 0 };
+    (void)e;
+    int rc = prf_init(&sa->prf, sa->algs.prf->id);
+    if (!rc)
+        rc = keys_skeyseed(&sa->prf, span_of(sa->ni, sa->ni_len), span_of(sa->nr, sa->nr_len), gir, &skeyseed);
+    if (!rc)
+        rc = keys_ike_sa(&sa->prf, secret_span(&skeyseed), span_of(sa->ni, sa->ni_len),
+                         span_of(sa->nr, sa->nr_len), span_of(sa->spi_i, 8), span_of(sa->spi_r, 8),
+                         sa->algs.encr, sa->algs.integ, &sa->keys);
+    secret_free(&skeyseed);
+    if (rc)
+        return rc;
+    const struct ike_keys *k = &sa->keys;
+    rc = sk_keys_init(&sa->sk_out, sa->algs.encr, sa->algs.integ,
+                      secret_span(sa->initiator ? &k->sk_ei : &k->sk_er),
+                      secret_span(sa->initiator ? &k->sk_ai : &k->sk_ar), true);
+    if (!rc) {
+        rc = sk_keys_init(&sa->sk_in, sa->algs.encr, sa->algs.integ,
+                          secret_span(sa->initiator ? &k->sk_er : &k->sk_ei),
+                          secret_span(sa->initiator ? &k->sk_ar : &k->sk_ai), false);
+        if (rc)
+            sk_keys_free(&sa->sk_out);
+    }
+    sa->keys_ready = rc == 0;
+    return rc;
+}

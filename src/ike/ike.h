@@ -1,0 +1,159 @@
+/* ike: the sans-I/O IKEv2 engine (DESIGN principle 1).
+ *
+ * Fed datagrams with their addresses and the time (ike_recv, ike_tick), it
+ * returns datagrams to send, its next deadline and events through
+ * ike_next_action().  No sockets, no clock, no globals: randomness and
+ * logging come in through struct ike_env.  Time is in milliseconds on any
+ * monotonic clock the caller likes.
+ *
+ * Exchanges: IKE_SA_INIT (exch_ike_sa_init.c) and IKE_AUTH with PSK and the
+ * first Child SA (exch_ike_auth.c), RFC 7296 1.2-1.3, 2.1-2.3, 2.9, 2.15,
+ * 2.17, 2.23. */
+#ifndef KITE_IKE_IKE_H
+#define KITE_IKE_IKE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "base/secret.h"
+#include "base/span.h"
+
+enum { IKE_NAME_MAX = 32, IKE_ID_MAX = 255, IKE_MAX_XF = 24, IKE_MAX_PROPS = 8,
+       IKE_MAX_TS_CFG = 4, IKE_MAX_CHILDREN = 4, IKE_MAX_CONNS = 16, IKE_MAX_SAS = 64,
+       IKE_KEY_MAX = 64 };
+
+/* an IP address and UDP port; family 4 or 6 (0: unset / any) */
+struct ike_addr {
+    uint8_t family;
+    uint8_t ip[16];
+    uint16_t port;
+};
+
+/* one proposal: transforms of any types, in preference order */
+struct ike_prop_cfg {
+    uint8_t n;
+    struct {
+        uint8_t type;
+        uint16_t id, key_bits;
+    } xf[IKE_MAX_XF];
+};
+
+/* a traffic selector: protocol (0 any), port range, address range */
+struct ike_ts_cfg {
+    uint8_t family, ip_proto;
+    uint16_t port_lo, port_hi;
+    uint8_t lo[16], hi[16];
+};
+
+struct ike_id_cfg {
+    uint8_t type; /* IKEV2_ID_*; 0 = any (remote only) */
+    uint8_t len;
+    uint8_t data[IKE_ID_MAX];
+};
+
+struct ike_child_cfg {
+    char name[IKE_NAME_MAX];
+    uint8_t n_local_ts, n_remote_ts, n_esp;
+    struct ike_ts_cfg local_ts[IKE_MAX_TS_CFG], remote_ts[IKE_MAX_TS_CFG];
+    struct ike_prop_cfg esp[IKE_MAX_PROPS];
+    bool transport;
+    bool start; /* start_action = start: initiate when the configuration loads */
+};
+
+struct ike_conn_cfg {
+    char name[IKE_NAME_MAX];
+    struct ike_addr local, remote; /* family 0 = %any */
+    uint16_t natt_port;            /* default 4500 */
+    uint8_t n_ike;
+    struct ike_prop_cfg ike[IKE_MAX_PROPS];
+    struct ike_id_cfg local_id, remote_id;
+    uint8_t psk_len;
+    uint8_t psk[128]; /* copied into an owned secret by ike_engine_add_conn */
+    bool encap;       /* force UDP encapsulation (strongSwan's encap = yes) */
+    uint8_t n_children;
+    struct ike_child_cfg child[IKE_MAX_CHILDREN];
+    /* retransmission (strongSwan's charon.retransmit_*), half-open timeout */
+    uint32_t retransmit_timeout_ms; /* 4000 */
+    uint32_t retransmit_base_milli; /* 1800 = 1.8 */
+    uint8_t retransmit_tries;       /* 5 */
+    uint32_t half_open_timeout_ms;  /* 30000 */
+};
+
+struct ike_env {
+    void *ctx;
+    /* n random bytes (SPIs, nonces, IVs, key pairs come from OpenSSL) */
+    void (*random)(void *ctx, uint8_t *p, size_t n);
+    /* subsys: LOG_* of base/log.h; never called with secrets */
+    void (*log)(void *ctx, int subsys, int level, const char *msg);
+};
+
+enum ike_action_type {
+    IKE_ACT_NONE,
+    IKE_ACT_SEND,       /* datagram */
+    IKE_ACT_IKE_UP,     /* IKE SA established */
+    IKE_ACT_IKE_DOWN,   /* IKE SA gone, with reason */
+    IKE_ACT_CHILD_UP,   /* Child SA to install: child */
+    IKE_ACT_CHILD_DOWN, /* Child SA gone: child (SPIs only) */
+};
+
+struct ike_child_sa {
+    char conn[IKE_NAME_MAX], name[IKE_NAME_MAX];
+    uint32_t ike_sa;          /* unique id of the IKE SA */
+    uint32_t spi_in, spi_out; /* inbound = ours, outbound = the peer's */
+    uint16_t encr, encr_bits, integ; /* IANA IDs; integ 0 for AEAD */
+    bool esn, transport;
+    bool encap;               /* UDP-encapsulated ESP between local and remote ports */
+    struct ike_addr local, remote;
+    struct ike_ts_cfg local_ts, remote_ts;
+    uint8_t key_len, integ_len;
+    uint8_t encr_in[IKE_KEY_MAX], encr_out[IKE_KEY_MAX];
+    uint8_t integ_in[IKE_KEY_MAX], integ_out[IKE_KEY_MAX];
+};
+
+struct ike_action {
+    enum ike_action_type type;
+    /* SEND: from local to remote; marker: prefix the non-ESP marker (the
+     * datagram goes over the NAT-T port, RFC 3948 2.2) */
+    struct ike_addr local, remote;
+    bool marker;
+    size_t len;
+    uint8_t data[2048];
+    /* IKE_UP / IKE_DOWN / CHILD_*: */
+    uint32_t ike_sa;
+    char conn[IKE_NAME_MAX];
+    char reason[160];
+    struct ike_child_sa child;
+};
+
+struct ike_engine;
+
+struct ike_engine *ike_engine_new(const struct ike_env *env);
+/* wipes every key */
+void ike_engine_free(struct ike_engine *e);
+/* add a connection (copied); 0 or KITE_E_* */
+int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c);
+/* start an IKE SA with the first Child SA of `conn` (child NULL: the first) */
+int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint64_t now);
+/* a datagram (IKE message without the non-ESP marker) from remote to local */
+int ike_recv(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_addr *local,
+             const struct ike_addr *remote, uint64_t now);
+/* retransmissions and timeouts due at `now` */
+void ike_tick(struct ike_engine *e, uint64_t now);
+/* the earliest deadline, or UINT64_MAX */
+uint64_t ike_next_deadline(const struct ike_engine *e);
+/* pop the next action; false when none is waiting (the action's keys are the
+ * caller's to wipe: ike_action_wipe) */
+bool ike_next_action(struct ike_engine *e, struct ike_action *a);
+void ike_action_wipe(struct ike_action *a);
+/* counters for tests and status */
+struct ike_stats {
+    uint32_t ike_sas;       /* live IKE SA slots */
+    uint32_t established;   /* IKE SAs established since start */
+    uint32_t dropped;       /* datagrams dropped (malformed, unknown SPI, ...) */
+    uint32_t retransmits;   /* requests sent again */
+    uint32_t cached_replies;/* requests answered from the response cache */
+};
+void ike_engine_stats(const struct ike_engine *e, struct ike_stats *s);
+/* "192.0.2.1[500]" */
+const char *ike_addr_str(const struct ike_addr *a, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,148 @@
+/* ike_int: the engine's private state, shared by its files only. */
+#ifndef KITE_IKE_INT_H
+#define KITE_IKE_INT_H
+#include <stdarg.h>
+#include "base/secret.h"
+#include "crypto/keys.h"
+#include "crypto/ke.h"
+#include "crypto/prf.h"
+#include "crypto/registry.h"
+#include "ike/ike.h"
+#include "wire/msg.h"
+#include "wire/sk.h"
+
+enum { IKE_MSG_MAX = 2048, IKE_NONCE_LEN = 32, IKE_ACTIONS = 32 };
+
+enum ike_state {
+    IKE_S_FREE,
+    IKE_S_INIT_SENT,  /* initiator: IKE_SA_INIT request out */
+    IKE_S_INIT_DONE,  /* responder: answered IKE_SA_INIT, waiting for IKE_AUTH */
+    IKE_S_AUTH_SENT,  /* initiator: IKE_AUTH request out */
+    IKE_S_ESTABLISHED,
+};
+
+/* the transforms chosen for one SA */
+struct ike_algs {
+    const struct xf_info *encr, *integ, *prf;
+    uint16_t ke;
+    bool esn;
+};
+
+struct ikesa {
+    enum ike_state state;
+    uint32_t id;
+    int conn, child; /* indexes into the engine's configuration */
+    bool initiator;
+    uint8_t spi_i[8], spi_r[8];
+    struct ike_addr local, remote;
+    bool natt;       /* IKE moved to the NAT-T port */
+    bool nat_local, nat_remote;
+    uint8_t ni[IKE_NONCE_LEN], nr[IKE_NONCE_LEN];
+    uint8_t ni_len, nr_len;
+    uint16_t ke_group;
+    struct ke ke;
+    struct ike_algs algs;
+    struct prf prf;
+    struct ike_keys keys;
+    struct sk_keys sk_in, sk_out;
+    bool keys_ready;
+    /* IKE_SA_INIT messages, signed by AUTH (2.15) */
+    uint8_t init_req[IKE_MSG_MAX], init_resp[IKE_MSG_MAX];
+    size_t init_req_len, init_resp_len;
+    /* requests we sent: message ID, the bytes, retransmission schedule */
+    uint32_t next_msgid;
+    uint8_t req[IKE_MSG_MAX];
+    size_t req_len;
+    uint8_t tries;
+    uint64_t retx_at;
+    /* requests we answered: the last message ID and its response (2.1) */
+    uint32_t last_rx_msgid;
+    bool have_resp;
+    uint8_t resp[IKE_MSG_MAX];
+    size_t resp_len;
+    uint64_t expire_at; /* half-open timeout, responder */
+    uint32_t child_spi_in;
+};
+
+struct ike_engine {
+    struct ike_env env;
+    struct ike_conn_cfg conns[IKE_MAX_CONNS];
+    struct secret psk[IKE_MAX_CONNS];
+    int n_conns;
+    struct ikesa sas[IKE_MAX_SAS];
+    uint32_t next_id;
+    struct ike_action *q;
+    unsigned q_head, q_len;
+    struct ike_stats stats;
+};
+
+/* engine.c */
+void ike_log(struct ike_engine *e, int subsys, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+struct ike_action *ike_push(struct ike_engine *e, enum ike_action_type t, const struct ikesa *sa);
+void ike_send(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n);
+void ike_send_request(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n, uint64_t now);
+void ike_send_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n);
+struct ikesa *ike_sa_new(struct ike_engine *e, int conn, bool initiator);
+void ike_sa_down(struct ike_engine *e, struct ikesa *sa, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void ike_sa_free(struct ikesa *sa);
+const char *ike_sa_name(const struct ike_engine *e, const struct ikesa *sa, char *buf, size_t cap);
+
+/* msg.c: building and protecting messages */
+void ike_hdr_for(const struct ikesa *sa, uint8_t exchange, bool response, uint32_t msgid,
+                 struct ike_hdr *h);
+int ike_encode_plain(const struct ike_hdr *h, const struct ike_pld *pld, unsigned n, uint8_t *out,
+                     size_t cap, size_t *len);
+int ike_encode_sk(struct ikesa *sa, const struct ike_hdr *h, const struct ike_pld *pld, unsigned n,
+                  uint8_t *out, size_t cap, size_t *len);
+/* decrypt the SK payload of m into plain and decode the inner chain */
+int ike_open_sk(struct ikesa *sa, const uint8_t *p, size_t n, const struct ike_msg *m,
+                uint8_t *plain, size_t cap, struct ike_chain *inner, struct diag *d);
+void ike_payload_list(const struct ike_pld *pld, unsigned n, char *buf, size_t cap);
+struct ike_pld *pld_notify(struct ike_pld *p, uint16_t type, const void *data, size_t len);
+
+/* proposal.c */
+void ike_prop_build(const struct ike_prop_cfg *cfg, uint8_t num, uint8_t proto, const uint8_t *spi,
+                    size_t spi_len, struct ike_proposal *out, struct ike_transform *xf,
+                    struct ike_xf_attr *attr);
+/* the responder's choice (2.7): the first configured proposal any offered one
+ * matches; *chosen gets the offered proposal, algs the transforms */
+int ike_prop_select(const struct ike_prop_cfg *cfg, unsigned n_cfg, const struct ike_sa *offer,
+                    uint8_t proto, uint16_t ke_group, struct ike_algs *algs,
+                    const struct ike_proposal **chosen, uint16_t *want_group);
+/* the initiator's check of the one proposal returned */
+int ike_prop_accept(const struct ike_prop_cfg *cfg, unsigned n_cfg, const struct ike_proposal *got,
+                    uint8_t proto, struct ike_algs *algs);
+void ike_prop_str(const struct ike_algs *a, bool ike, char *buf, size_t cap);
+/* the selected algorithms as a single-proposal config (for the response) */
+void ike_prop_from_algs(const struct ike_algs *a, bool ike, struct ike_prop_cfg *out);
+
+/* ts.c */
+int ike_ts_narrow(const struct ike_ts_cfg *mine, unsigned n_mine, const struct ike_ts *theirs,
+                  struct ike_ts_cfg *out);
+void ike_ts_to_wire(const struct ike_ts_cfg *t, struct ike_ts_sel *sel);
+int ike_ts_from_wire(const struct ike_ts_sel *sel, struct ike_ts_cfg *t);
+bool ike_ts_within(const struct ike_ts_cfg *inner, const struct ike_ts_cfg *outer);
+const char *ike_ts_str(const struct ike_ts_cfg *t, char *buf, size_t cap);
+
+/* natd.c: NAT_DETECTION_*_IP hashes (2.23) */
+int ike_natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8], const struct ike_addr *a,
+                  uint8_t out[20]);
+
+/* auth.c: the PSK AUTH payload data (2.15) */
+int ike_psk_auth(const struct ikesa *sa, const struct secret *psk, bool for_initiator,
+                 const struct ike_id *id, uint8_t *out, size_t *len);
+
+/* exchanges */
+int ike_sa_init_start(struct ike_engine *e, struct ikesa *sa, uint64_t now);
+int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_msg *m,
+                        const struct ike_addr *local, const struct ike_addr *remote, uint64_t now);
+int ike_sa_init_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n,
+                         const struct ike_msg *m, uint64_t now);
+int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now);
+int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now);
+int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now);
+int ike_keys_derive(struct ike_engine *e, struct ikesa *sa, struct span gir);
+
+#endif

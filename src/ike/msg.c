@@ -1,0 +1,149 @@
+/* msg: building the engine's messages from payload structs, and the SK
+ * envelope of the protected exchanges (RFC 7296 3.14). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ike/ike_int.h"
+#include "wire/rules.h"
+
+void ike_hdr_for(const struct ikesa *sa, uint8_t exchange, bool response, uint32_t msgid,
+                 struct ike_hdr *h)
+{
+    memset(h, 0, sizeof *h);
+    for (int i = 0; i < 8; i++) {
+        h->spi_i = h->spi_i << 8 | sa->spi_i[i];
+        h->spi_r = h->spi_r << 8 | sa->spi_r[i];
+    }
+    h->version = 0x20;
+    h->exchange = exchange;
+    h->flags = (uint8_t)((sa->initiator ? IKE_FLAG_I : 0) | (response ? IKE_FLAG_R : 0));
+    h->msg_id = msgid;
+}
+
+struct ike_pld *pld_notify(struct ike_pld *p, uint16_t type, const void *data, size_t len)
+{
+    memset(p, 0, sizeof *p);
+    p->type = IKEV2_PLD_NOTIFY;
+    p->u.notify.type = type;
+    p->u.notify.data = span_of(data, len);
+    return p;
+}
+
+/* a chain struct is large (it holds the decode pool): build it on the heap */
+static struct ike_chain *chain_of(const struct ike_pld *pld, unsigned n)
+{
+    struct ike_chain *c = calloc(1, sizeof *c);
+    if (!c || n > IKE_MAX_PAYLOADS) {
+        free(c);
+        return NULL;
+    }
+    c->n = (uint8_t)n;
+    if (n)
+        memcpy(c->pld, pld, n * sizeof *pld);
+    return c;
+}
+
+int ike_encode_plain(const struct ike_hdr *h, const struct ike_pld *pld, unsigned n, uint8_t *out,
+                     size_t cap, size_t *len)
+{
+    struct ike_msg *m = calloc(1, sizeof *m);
+    if (!m || n > IKE_MAX_PAYLOADS) {
+        free(m);
+        return KITE_E_NOMEM;
+    }
+    m->hdr = *h;
+    m->chain.n = (uint8_t)n;
+    memcpy(m->chain.pld, pld, n * sizeof *pld);
+    struct wr w;
+    wr_init(&w, out, cap);
+    int rc = ike_msg_encode(m, &w);
+    *len = w.len;
+    free(m);
+    return rc;
+}
+
+int ike_encode_sk(struct ikesa *sa, const struct ike_hdr *h, const struct ike_pld *pld, unsigned n,
+                  uint8_t *out, size_t cap, size_t *len)
+{
+    uint8_t inner[IKE_MSG_MAX];
+    struct wr iw, w;
+    struct ike_chain *c = chain_of(pld, n);
+    if (!c)
+        return KITE_E_NOMEM;
+    wr_init(&iw, inner, sizeof inner);
+    int rc = ike_chain_encode(c, &iw);
+    free(c);
+    if (rc)
+        return rc;
+    size_t len_at;
+    wr_init(&w, out, cap);
+    ike_hdr_encode(&w, h, IKEV2_PLD_SK, &len_at);
+    size_t sk_off = w.len;
+    wr_u8(&w, n ? pld[0].type : IKEV2_PLD_NONE); /* first inner payload */
+    wr_u8(&w, 0);
+    wr_be16(&w, 0); /* sk_encrypt patches both lengths */
+    if (w.err)
+        return w.err;
+    rc = sk_encrypt(&sa->sk_out, &w, sk_off, SK_HDR_LEN, wr_view(&iw), NULL, NULL);
+    *len = w.len;
+    mem_wipe(inner, sizeof inner);
+    return rc;
+}
+
+int ike_open_sk(struct ikesa *sa, const uint8_t *p, size_t n, const struct ike_msg *m,
+                uint8_t *plain, size_t cap, struct ike_chain *inner, struct diag *d)
+{
+    const struct ike_pld *sk = ike_chain_find(&m->chain, IKEV2_PLD_SK, 0);
+    size_t plen;
+    if (!sk)
+        return diag_set(d, KITE_E_MISSING, "SK payload (fragments are not supported yet)", 0);
+    int rc = sk_decrypt(&sa->sk_in, span_of(p, n), sk->offset, SK_HDR_LEN, plain, cap, &plen, d);
+    if (!rc)
+        rc = ike_chain_decode(span_of(plain, plen), sk->u.sk.first, inner, d);
+    if (!rc)
+        rc = ike_rules_check_inner(m->hdr.exchange, ike_hdr_is_response(&m->hdr), inner, d);
+    return rc;
+}
+
+/* strongSwan's short names, so logs read like charon's */
+static const char *short_notify(uint16_t t)
+{
+    switch (t) {
+    case IKEV2_N_NAT_DETECTION_SOURCE_IP: return "NATD_S_IP";
+    case IKEV2_N_NAT_DETECTION_DESTINATION_IP: return "NATD_D_IP";
+    case IKEV2_N_SIGNATURE_HASH_ALGORITHMS: return "HASH_ALG";
+    case IKEV2_N_INITIAL_CONTACT: return "INIT_CONTACT";
+    case IKEV2_N_USE_TRANSPORT_MODE: return "USE_TRANSP";
+    case IKEV2_N_NO_PROPOSAL_CHOSEN: return "NO_PROP";
+    case IKEV2_N_INVALID_KE_PAYLOAD: return "INVAL_KE";
+    case IKEV2_N_AUTHENTICATION_FAILED: return "AUTH_FAILED";
+    case IKEV2_N_TS_UNACCEPTABLE: return "TS_UNACCEPT";
+    default: break;
+    }
+    const char *n = ike_notify_name(t);
+    return n ? n : "?";
+}
+
+void ike_payload_list(const struct ike_pld *pld, unsigned n, char *buf, size_t cap)
+{
+    static const char *const names[] = { [IKEV2_PLD_SA] = "SA", [IKEV2_PLD_KE] = "KE",
+        [IKEV2_PLD_IDI] = "IDi", [IKEV2_PLD_IDR] = "IDr", [IKEV2_PLD_CERT] = "CERT",
+        [IKEV2_PLD_CERTREQ] = "CERTREQ", [IKEV2_PLD_AUTH] = "AUTH", [IKEV2_PLD_NONCE] = "No",
+        [IKEV2_PLD_NOTIFY] = "N", [IKEV2_PLD_DELETE] = "D", [IKEV2_PLD_VENDOR] = "V",
+        [IKEV2_PLD_TSI] = "TSi", [IKEV2_PLD_TSR] = "TSr", [IKEV2_PLD_SK] = "SK",
+        [IKEV2_PLD_CP] = "CP", [IKEV2_PLD_EAP] = "EAP", [IKEV2_PLD_SKF] = "SKF" };
+    size_t o = 0;
+    buf[0] = 0;
+    for (unsigned i = 0; i < n && o + 2 < cap; i++) {
+        uint8_t t = pld[i].type;
+        const char *name = t < sizeof names / sizeof names[0] && names[t] ? names[t] : "?";
+        if (t == IKEV2_PLD_NOTIFY)
+            o += (size_t)snprintf(buf + o, cap - o, " N(%s)", short_notify(pld[i].u.notify.type));
+        else
+            o += (size_t)snprintf(buf + o, cap - o, " %s", name);
+        if (o >= cap)
+            break;
+    }
+    if (o + 2 < cap)
+        snprintf(buf + o, cap - o, " ");
+}

@@ -1,0 +1,135 @@
+/* ts: traffic selectors (RFC 7296 2.9, 3.13.1).  The responder narrows the
+ * initiator's selectors to the intersection with its own configuration; the
+ * first non-empty intersection is the answer (one selector per side, as
+ * strongSwan does for a single subnet pair). */
+#include <stdio.h>
+#include <string.h>
+#include "ike/ike_int.h"
+
+static size_t alen(uint8_t family)
+{
+    return family == 6 ? 16 : 4;
+}
+
+int ike_ts_from_wire(const struct ike_ts_sel *sel, struct ike_ts_cfg *t)
+{
+    memset(t, 0, sizeof *t);
+    if (sel->type == IKEV2_TS_IPV4_ADDR_RANGE)
+        t->family = 4;
+    else if (sel->type == IKEV2_TS_IPV6_ADDR_RANGE)
+        t->family = 6;
+    else
+        return KITE_E_UNSUPPORTED;
+    if (sel->start.n != alen(t->family) || sel->end.n != alen(t->family))
+        return KITE_E_MALFORMED;
+    t->ip_proto = sel->ip_proto;
+    t->port_lo = sel->start_port;
+    t->port_hi = sel->end_port;
+    memcpy(t->lo, sel->start.p, sel->start.n);
+    memcpy(t->hi, sel->end.p, sel->end.n);
+    return 0;
+}
+
+void ike_ts_to_wire(const struct ike_ts_cfg *t, struct ike_ts_sel *sel)
+{
+    memset(sel, 0, sizeof *sel);
+    sel->type = t->family == 6 ? IKEV2_TS_IPV6_ADDR_RANGE : IKEV2_TS_IPV4_ADDR_RANGE;
+    sel->ip_proto = t->ip_proto;
+    sel->start_port = t->port_lo;
+    sel->end_port = t->port_hi;
+    sel->start = span_of(t->lo, alen(t->family));
+    sel->end = span_of(t->hi, alen(t->family));
+}
+
+static int cmp(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    return memcmp(a, b, n);
+}
+
+/* intersection of two selectors; false when empty */
+static bool intersect(const struct ike_ts_cfg *a, const struct ike_ts_cfg *b, struct ike_ts_cfg *out)
+{
+    if (a->family != b->family)
+        return false;
+    if (a->ip_proto && b->ip_proto && a->ip_proto != b->ip_proto)
+        return false;
+    size_t n = alen(a->family);
+    memset(out, 0, sizeof *out);
+    out->family = a->family;
+    out->ip_proto = a->ip_proto ? a->ip_proto : b->ip_proto;
+    out->port_lo = a->port_lo > b->port_lo ? a->port_lo : b->port_lo;
+    out->port_hi = a->port_hi < b->port_hi ? a->port_hi : b->port_hi;
+    memcpy(out->lo, cmp(a->lo, b->lo, n) > 0 ? a->lo : b->lo, n);
+    memcpy(out->hi, cmp(a->hi, b->hi, n) < 0 ? a->hi : b->hi, n);
+    return out->port_lo <= out->port_hi && cmp(out->lo, out->hi, n) <= 0;
+}
+
+int ike_ts_narrow(const struct ike_ts_cfg *mine, unsigned n_mine, const struct ike_ts *theirs,
+                  struct ike_ts_cfg *out)
+{
+    for (unsigned i = 0; i < n_mine; i++) {
+        for (unsigned j = 0; j < theirs->n; j++) {
+            struct ike_ts_cfg t;
+            if (ike_ts_from_wire(&theirs->sel[j], &t) == 0 && intersect(&mine[i], &t, out))
+                return 0;
+        }
+    }
+    return KITE_E_TS_UNACCEPTABLE;
+}
+
+bool ike_ts_within(const struct ike_ts_cfg *inner, const struct ike_ts_cfg *outer)
+{
+    size_t n = alen(inner->family);
+    return inner->family == outer->family && (!outer->ip_proto || outer->ip_proto == inner->ip_proto) &&
+           inner->port_lo >= outer->port_lo && inner->port_hi <= outer->port_hi &&
+           cmp(inner->lo, outer->lo, n) >= 0 && cmp(inner->hi, outer->hi, n) <= 0;
+}
+
+static int prefix_len(const uint8_t *lo, const uint8_t *hi, size_t n)
+{
+    /* lo..hi is a prefix when lo has zeros and hi ones in the same host bits */
+    int bits = 0;
+    size_t i = 0;
+    while (i < n && lo[i] == hi[i])
+        bits += 8, i++;
+    if (i == n)
+        return bits;
+    uint8_t diff = lo[i] ^ hi[i];
+    int b = 8;
+    while (diff) {
+        diff >>= 1;
+        b--;
+    }
+    uint8_t mask = (uint8_t)(0xff >> b);
+    if ((lo[i] & mask) != 0 || (hi[i] & mask) != mask)
+        return -1;
+    for (size_t k = i + 1; k < n; k++)
+        if (lo[k] != 0 || hi[k] != 0xff)
+            return -1;
+    return bits + b;
+}
+
+static size_t addr_fmt(const uint8_t *a, uint8_t family, char *buf, size_t cap)
+{
+    if (family == 4)
+        return (size_t)snprintf(buf, cap, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+    size_t o = 0;
+    for (int i = 0; i < 16 && o < cap; i += 2)
+        o += (size_t)snprintf(buf + o, cap - o, "%s%x", i ? ":" : "", a[i] << 8 | a[i + 1]);
+    return o;
+}
+
+const char *ike_ts_str(const struct ike_ts_cfg *t, char *buf, size_t cap)
+{
+    size_t n = alen(t->family), o = addr_fmt(t->lo, t->family, buf, cap);
+    int pl = prefix_len(t->lo, t->hi, n);
+    if (o < cap && pl >= 0)
+        o += (size_t)snprintf(buf + o, cap - o, "/%d", pl);
+    else if (o < cap) {
+        o += (size_t)snprintf(buf + o, cap - o, "..");
+        o += addr_fmt(t->hi, t->family, buf + o, cap - o);
+    }
+    if (o < cap && (t->ip_proto || t->port_lo != 0 || t->port_hi != 0xffff))
+        snprintf(buf + o, cap - o, "[%u/%u-%u]", t->ip_proto, t->port_lo, t->port_hi);
+    return buf;
+}

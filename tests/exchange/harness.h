@@ -1,0 +1,219 @@
+/* Two engines back to back with a virtual clock: SEND actions of one become
+ * ike_recv() of the other; hooks drop, duplicate or hold back datagrams. */
+#ifndef KITE_TEST_HARNESS_H
+#define KITE_TEST_HARNESS_H
+#include "testutil.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "crypto/registry.h"
+#include "ike/ike.h"
+#include "wire/ike.h"
+
+struct side {
+    struct ike_engine *e;
+    uint64_t rng;
+    int ike_up, ike_down, child_up;
+    struct ike_child_sa child;
+    char down_reason[160];
+    char log[16384];
+    size_t log_len;
+};
+
+struct pair {
+    struct side a, b; /* a initiates */
+    uint64_t now;
+    int sent;              /* datagrams sent so far, both directions */
+    int drop_nth[8];       /* 1-based numbers of datagrams to drop */
+    int dup_nth;           /* a datagram delivered twice */
+    int hold_nth;          /* a datagram delivered after the next one */
+    struct ike_action held;
+    bool holding;
+};
+
+static void h_random(void *ctx, uint8_t *p, size_t n)
+{
+    uint64_t *s = ctx;
+    for (size_t i = 0; i < n; i++) {
+        *s ^= *s << 13;
+        *s ^= *s >> 7;
+        *s ^= *s << 17;
+        p[i] = (uint8_t)*s;
+    }
+}
+
+static void h_log(void *ctx, int subsys, int level, const char *msg)
+{
+    struct side *s = (struct side *)((char *)ctx - offsetof(struct side, rng));
+    (void)subsys;
+    (void)level;
+    int n = snprintf(s->log + s->log_len, sizeof s->log - s->log_len, "%s\n", msg);
+    if (n > 0 && (size_t)n < sizeof s->log - s->log_len)
+        s->log_len += (size_t)n;
+    if (getenv("KITE_TEST_LOG"))
+        fprintf(stderr, "  %s\n", msg);
+}
+
+static inline struct ike_addr h_addr(uint8_t last, uint16_t port)
+{
+    struct ike_addr a = { .family = 4, .ip = { 192, 0, 2, last }, .port = port };
+    return a;
+}
+
+static inline struct ike_ts_cfg h_ts(uint8_t a, uint8_t b, uint8_t c, uint8_t plen)
+{
+    struct ike_ts_cfg t = { .family = 4, .port_lo = 0, .port_hi = 0xffff };
+    uint32_t ip = (uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8;
+    uint32_t mask = plen ? 0xffffffffu << (32 - plen) : 0;
+    uint32_t lo = ip & mask, hi = lo | ~mask;
+    for (int i = 0; i < 4; i++) {
+        t.lo[i] = (uint8_t)(lo >> (24 - 8 * i));
+        t.hi[i] = (uint8_t)(hi >> (24 - 8 * i));
+    }
+    return t;
+}
+
+/* a proposal from strongSwan-style keywords, e.g. "aes256gcm16 prfsha256 x25519" */
+static inline struct ike_prop_cfg h_prop(const char *kws)
+{
+    struct ike_prop_cfg p = { 0 };
+    char buf[256], *save = NULL;
+    snprintf(buf, sizeof buf, "%s", kws);
+    for (char *kw = strtok_r(buf, " ", &save); kw; kw = strtok_r(NULL, " ", &save)) {
+        const struct xf_info *x = NULL;
+        static const enum xf_type order[] = { XF_ENCR, XF_INTEG, XF_PRF, XF_KE, XF_ESN };
+        for (unsigned i = 0; i < 5 && !x; i++)
+            x = xf_by_keyword(order[i], kw);
+        if (!x)
+            fail_msg("unknown keyword %s", kw);
+        p.xf[p.n].type = (uint8_t)x->type;
+        p.xf[p.n].id = x->id;
+        p.xf[p.n].key_bits = x->key_length_attr ? x->key_bits : 0;
+        p.n++;
+    }
+    return p;
+}
+
+/* a connection between 192.0.2.<me> (10.<me>.0.0/24) and 192.0.2.<peer> */
+static inline struct ike_conn_cfg h_conn(uint8_t me, uint8_t peer, const char *ike, const char *esp,
+                                         const char *psk)
+{
+    struct ike_conn_cfg c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.name, sizeof c.name, "lab");
+    c.local = h_addr(me, 500);
+    c.remote = h_addr(peer, 500);
+    c.n_ike = 1;
+    c.ike[0] = h_prop(ike);
+    c.local_id = (struct ike_id_cfg){ .type = IKEV2_ID_IPV4_ADDR, .len = 4, .data = { 192, 0, 2, me } };
+    c.remote_id = (struct ike_id_cfg){ .type = IKEV2_ID_IPV4_ADDR, .len = 4, .data = { 192, 0, 2, peer } };
+    c.psk_len = (uint8_t)strlen(psk);
+    memcpy(c.psk, psk, c.psk_len);
+    c.n_children = 1;
+    snprintf(c.child[0].name, sizeof c.child[0].name, "net");
+    c.child[0].n_local_ts = c.child[0].n_remote_ts = 1;
+    c.child[0].local_ts[0] = h_ts(10, me, 0, 24);
+    c.child[0].remote_ts[0] = h_ts(10, peer, 0, 24);
+    c.child[0].n_esp = 1;
+    c.child[0].esp[0] = h_prop(esp);
+    return c;
+}
+
+static inline void pair_init(struct pair *p, const struct ike_conn_cfg *ca, const struct ike_conn_cfg *cb)
+{
+    memset(p, 0, sizeof *p);
+    p->a.rng = 0x1234567;
+    p->b.rng = 0x7654321;
+    struct ike_env ea = { &p->a.rng, h_random, h_log }, eb = { &p->b.rng, h_random, h_log };
+    p->a.e = ike_engine_new(&ea);
+    p->b.e = ike_engine_new(&eb);
+    assert_non_null(p->a.e);
+    assert_non_null(p->b.e);
+    assert_int_equal(ike_engine_add_conn(p->a.e, ca), 0);
+    assert_int_equal(ike_engine_add_conn(p->b.e, cb), 0);
+    p->now = 1000;
+}
+
+static inline void pair_free(struct pair *p)
+{
+    ike_engine_free(p->a.e);
+    ike_engine_free(p->b.e);
+}
+
+static inline bool listed(const int *list, int n, int v)
+{
+    for (int i = 0; i < n; i++)
+        if (list[i] == v)
+            return true;
+    return false;
+}
+
+static inline void deliver(struct pair *p, struct side *to, const struct ike_action *a)
+{
+    ike_recv(to->e, a->data, a->len, &a->remote, &a->local, p->now);
+}
+
+/* handle every waiting action of one side; returns how many */
+static inline int drain(struct pair *p, struct side *from, struct side *to)
+{
+    struct ike_action *a = malloc(sizeof *a);
+    int n = 0;
+    assert_non_null(a);
+    while (ike_next_action(from->e, a)) {
+        n++;
+        switch (a->type) {
+        case IKE_ACT_SEND: {
+            int num = ++p->sent;
+            if (listed(p->drop_nth, 8, num))
+                break;
+            if (p->hold_nth == num) {
+                p->held = *a;
+                p->holding = true;
+                break;
+            }
+            deliver(p, to, a);
+            if (p->dup_nth == num)
+                deliver(p, to, a);
+            if (p->holding) {
+                p->holding = false;
+                deliver(p, to, &p->held);
+            }
+            break;
+        }
+        case IKE_ACT_IKE_UP: from->ike_up++; break;
+        case IKE_ACT_IKE_DOWN:
+            from->ike_down++;
+            snprintf(from->down_reason, sizeof from->down_reason, "%s", a->reason);
+            break;
+        case IKE_ACT_CHILD_UP:
+            from->child_up++;
+            from->child = a->child;
+            break;
+        default: break;
+        }
+        ike_action_wipe(a);
+    }
+    free(a);
+    return n;
+}
+
+/* run until both sides are quiet and no deadline is due before `until` */
+static inline void pair_run(struct pair *p, uint64_t until)
+{
+    for (int guard = 0; guard < 10000; guard++) {
+        int n = drain(p, &p->a, &p->b) + drain(p, &p->b, &p->a);
+        if (n)
+            continue;
+        uint64_t da = ike_next_deadline(p->a.e), db = ike_next_deadline(p->b.e);
+        uint64_t next = da < db ? da : db;
+        if (next == UINT64_MAX || next > until)
+            return;
+        if (next > p->now)
+            p->now = next;
+        ike_tick(p->a.e, p->now);
+        ike_tick(p->b.e, p->now);
+    }
+    fail_msg("the exchange did not settle");
+}
+
+#endif
