@@ -1,0 +1,514 @@
+#include "conf/conf.h"
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "conf/settings.h"
+
+/* IKEv2 ID types (RFC 7296 3.5) */
+enum { ID_IPV4 = 1, ID_FQDN = 2, ID_RFC822 = 3, ID_IPV6 = 5, ID_KEY_ID = 11 };
+
+struct ctx {
+    struct kite_conf *c;
+    char *err;
+    size_t errcap;
+    conf_warn_fn *warn;
+    void *wctx;
+};
+
+static int fail(struct ctx *x, const struct set_node *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct ctx *x, const struct set_node *n, const char *fmt, ...)
+{
+    va_list ap;
+    int k = snprintf(x->err, x->errcap, "%s:%d: ", n->file ? n->file : "?", n->line);
+    va_start(ap, fmt);
+    if (k >= 0 && (size_t)k < x->errcap)
+        vsnprintf(x->err + k, x->errcap - (size_t)k, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void warn_unknown(struct ctx *x, const struct set_node *sec, const char *where)
+{
+    char msg[512];
+    for (const struct set_node *n = sec->child; n; n = n->next) {
+        if (n->used || !x->warn)
+            continue;
+        snprintf(msg, sizeof msg, "%s:%d: unknown %s '%s' in %s, ignored", n->file, n->line,
+                 n->value ? "key" : "section", n->name, where);
+        x->warn(x->wctx, msg);
+    }
+}
+
+/* a key's value (marking it known), or NULL */
+static const char *val(struct set_node *sec, const char *key, struct set_node **node)
+{
+    struct set_node *n = set_find(sec, key);
+    if (n)
+        n->used = true;
+    if (node)
+        *node = n;
+    return n && n->value ? n->value : NULL;
+}
+
+int conf_parse_addr(const char *text, struct conf_addr *a)
+{
+    memset(a, 0, sizeof *a);
+    if (!strcmp(text, "%any") || !strcmp(text, "%any4") || !strcmp(text, "%any6") || !*text)
+        return 0;
+    if (inet_pton(AF_INET, text, a->ip) == 1) {
+        a->family = 4;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, text, a->ip) == 1) {
+        a->family = 6;
+        return 0;
+    }
+    return -1;
+}
+
+static int hex_bytes(const char *h, uint8_t *out, size_t cap)
+{
+    size_t n = strlen(h);
+    if (n % 2 || n / 2 > cap)
+        return -1;
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned v;
+        if (!isxdigit((unsigned char)h[2 * i]) || !isxdigit((unsigned char)h[2 * i + 1]) ||
+            sscanf(h + 2 * i, "%2x", &v) != 1)
+            return -1;
+        out[i] = (uint8_t)v;
+    }
+    return (int)(n / 2);
+}
+
+/* strongSwan's identity syntax: an IP address, "@fqdn" or a name, user@fqdn,
+ * "@#hex" for a KEY_ID, %any */
+int conf_parse_id(const char *text, struct conf_id *id)
+{
+    struct conf_addr a;
+    memset(id, 0, sizeof *id);
+    if (!strcmp(text, "%any"))
+        return 0;
+    if (conf_parse_addr(text, &a) == 0 && a.family) {
+        id->type = a.family == 4 ? ID_IPV4 : ID_IPV6;
+        id->len = a.family == 4 ? 4 : 16;
+        memcpy(id->data, a.ip, id->len);
+        return 0;
+    }
+    if (!strncmp(text, "@#", 2)) {
+        int n = hex_bytes(text + 2, id->data, sizeof id->data);
+        if (n <= 0)
+            return -1;
+        id->type = ID_KEY_ID;
+        id->len = (uint8_t)n;
+        return 0;
+    }
+    const char *s = text[0] == '@' ? text + 1 : text;
+    size_t n = strlen(s);
+    if (!n || n > CONF_ID_MAX)
+        return -1;
+    id->type = text[0] != '@' && strchr(s, '@') ? ID_RFC822 : ID_FQDN;
+    id->len = (uint8_t)n;
+    memcpy(id->data, s, n);
+    return 0;
+}
+
+static int ts_ports(const char *spec, struct conf_ts *ts)
+{
+    /* [proto] or [proto/port] or [proto/lo-hi]; proto as a name or number */
+    char proto[32] = "", ports[32] = "";
+    if (sscanf(spec, "[%31[^]/]/%31[^]]]", proto, ports) < 1 && sscanf(spec, "[/%31[^]]]", ports) < 1)
+        return -1;
+    if (!strcmp(proto, "tcp"))
+        ts->ip_proto = 6;
+    else if (!strcmp(proto, "udp"))
+        ts->ip_proto = 17;
+    else if (!strcmp(proto, "icmp"))
+        ts->ip_proto = 1;
+    else if (!strcmp(proto, "icmpv6") || !strcmp(proto, "ipv6-icmp"))
+        ts->ip_proto = 58;
+    else if (!strcmp(proto, "sctp"))
+        ts->ip_proto = 132;
+    else if (*proto && strcmp(proto, "%any"))
+        ts->ip_proto = (uint8_t)atoi(proto);
+    if (*ports && strcmp(ports, "%any")) {
+        unsigned lo, hi;
+        int k = sscanf(ports, "%u-%u", &lo, &hi);
+        if (k < 1 || lo > 65535 || (k == 2 && (hi > 65535 || hi < lo)))
+            return -1;
+        ts->port_lo = (uint16_t)lo;
+        ts->port_hi = (uint16_t)(k == 2 ? hi : lo);
+    }
+    return 0;
+}
+
+/* "10.1.0.0/24", "10.0.0.1-10.0.0.9", "fec0::/16", with optional [proto/port] */
+int conf_parse_ts(const char *text, struct conf_ts *ts)
+{
+    char addr[128];
+    memset(ts, 0, sizeof *ts);
+    ts->port_hi = 0xffff;
+    const char *br = strchr(text, '[');
+    size_t n = br ? (size_t)(br - text) : strlen(text);
+    if (n >= sizeof addr || (br && ts_ports(br, ts)))
+        return -1;
+    memcpy(addr, text, n);
+    addr[n] = 0;
+    char *dash = strchr(addr, '-'), *slash = strchr(addr, '/');
+    struct conf_addr lo, hi;
+    if (dash) {
+        *dash = 0;
+        if (conf_parse_addr(addr, &lo) || conf_parse_addr(dash + 1, &hi) || !lo.family || lo.family != hi.family)
+            return -1;
+    } else {
+        int plen = -1;
+        if (slash) {
+            *slash = 0;
+            plen = atoi(slash + 1);
+        }
+        if (conf_parse_addr(addr, &lo) || !lo.family)
+            return -1;
+        int bits = lo.family == 4 ? 32 : 128;
+        if (plen < 0)
+            plen = bits;
+        if (plen > bits)
+            return -1;
+        hi = lo;
+        for (int b = plen; b < bits; b++) {
+            lo.ip[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+            hi.ip[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+        }
+    }
+    ts->family = lo.family;
+    memcpy(ts->lo, lo.ip, 16);
+    memcpy(ts->hi, hi.ip, 16);
+    return 0;
+}
+
+/* "4h", "30m", "90s", "1d" or plain seconds */
+static int parse_time(const char *s, uint32_t *out)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    unsigned long mul = !*end || !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600
+                        : !strcmp(end, "d") ? 86400 : 0;
+    if (end == s || !mul || v * mul > UINT32_MAX)
+        return -1;
+    *out = (uint32_t)(v * mul);
+    return 0;
+}
+
+static int list_ts(struct ctx *x, struct set_node *sec, const char *key, struct conf_ts *out, uint8_t *n)
+{
+    struct set_node *node;
+    const char *v = val(sec, key, &node);
+    char buf[512], *save = NULL;
+    *n = 0;
+    snprintf(buf, sizeof buf, "%s", v ? v : "dynamic");
+    for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        if (!strcmp(t, "dynamic"))
+            return fail(x, node ? node : sec, "%s = dynamic is not supported yet: give subnets", key);
+        if (*n >= CONF_MAX_TS || conf_parse_ts(t, &out[*n]))
+            return fail(x, node, "invalid traffic selector '%s' (expected a subnet like 10.1.0.0/24, "
+                                 "a range a-b, optionally [proto/port])", t);
+        (*n)++;
+    }
+    return 0;
+}
+
+static int child(struct ctx *x, struct set_node *sec, struct conf_child *ch)
+{
+    struct set_node *node;
+    const char *v;
+    char err[256];
+    snprintf(ch->name, sizeof ch->name, "%s", sec->name);
+    ch->rekey_time = 3600;
+    ch->replay_window = 32;
+    if (list_ts(x, sec, "local_ts", ch->local_ts, &ch->n_local_ts) ||
+        list_ts(x, sec, "remote_ts", ch->remote_ts, &ch->n_remote_ts))
+        return -1;
+    v = val(sec, "esp_proposals", &node);
+    if (conf_parse_proposals(v ? v : "default", false, ch->esp, &ch->n_esp, err, sizeof err))
+        return fail(x, node ? node : sec, "%s", err);
+    if ((v = val(sec, "mode", &node)) && strcmp(v, "tunnel") && strcmp(v, "transport"))
+        return fail(x, node, "mode must be tunnel or transport, not '%s'", v);
+    ch->transport = v && !strcmp(v, "transport");
+    if ((v = val(sec, "start_action", &node))) {
+        if (!strcmp(v, "start"))
+            ch->start_action = CONF_START_START;
+        else if (!strcmp(v, "trap"))
+            ch->start_action = CONF_START_TRAP;
+        else if (strcmp(v, "none"))
+            return fail(x, node, "start_action must be none, start or trap, not '%s'", v);
+    }
+    if ((v = val(sec, "rekey_time", &node)) && parse_time(v, &ch->rekey_time))
+        return fail(x, node, "invalid time '%s' (e.g. 1h, 30m, 3600)", v);
+    ch->life_time = ch->rekey_time + ch->rekey_time / 10;
+    if ((v = val(sec, "life_time", &node)) && parse_time(v, &ch->life_time))
+        return fail(x, node, "invalid time '%s'", v);
+    ch->rand_time = ch->life_time - ch->rekey_time;
+    if ((v = val(sec, "rand_time", &node)) && parse_time(v, &ch->rand_time))
+        return fail(x, node, "invalid time '%s'", v);
+    if ((v = val(sec, "replay_window", &node)) && (ch->replay_window = (uint32_t)strtoul(v, NULL, 10)) > 65536)
+        return fail(x, node, "replay_window must be at most 65536");
+    static const char *const later[] = { "updown", "hostaccess", "policies", "close_action", "dpd_action",
+                                         "rekey_bytes", "rekey_packets", "life_bytes", "life_packets", NULL };
+    for (int i = 0; later[i]; i++)
+        val(sec, later[i], NULL); /* accepted; acted on by later issues */
+    char where[96];
+    snprintf(where, sizeof where, "child '%s'", ch->name);
+    warn_unknown(x, sec, where);
+    return 0;
+}
+
+static int peer(struct ctx *x, struct set_node *sec, struct conf_id *id, bool *set)
+{
+    struct set_node *node;
+    const char *v = val(sec, "auth", &node);
+    if (v && strcmp(v, "psk"))
+        return fail(x, node, "auth = %s is not supported yet (only psk)", v);
+    if ((v = val(sec, "id", &node))) {
+        if (conf_parse_id(v, id))
+            return fail(x, node, "invalid identity '%s'", v);
+        if (set)
+            *set = true;
+    }
+    warn_unknown(x, sec, sec->name);
+    return 0;
+}
+
+static int addr_key(struct ctx *x, struct set_node *sec, const char *key, struct conf_addr *a)
+{
+    struct set_node *node;
+    const char *v = val(sec, key, &node);
+    char first[128];
+    if (!v)
+        return 0;
+    snprintf(first, sizeof first, "%.*s", (int)strcspn(v, ", "), v); /* the first address is used */
+    if (conf_parse_addr(first, a))
+        return fail(x, node, "invalid address '%s' (expected an IP address or %%any)", first);
+    return 0;
+}
+
+static int port_key(struct ctx *x, struct set_node *sec, const char *key, uint16_t *port)
+{
+    struct set_node *node;
+    const char *v = val(sec, key, &node);
+    *port = 500;
+    if (!v)
+        return 0;
+    char *end;
+    unsigned long p = strtoul(v, &end, 10);
+    if (*end || !p || p > 65535)
+        return fail(x, node, "invalid port '%s'", v);
+    *port = (uint16_t)p;
+    return 0;
+}
+
+static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
+{
+    struct set_node *node;
+    const char *v;
+    char err[256];
+    snprintf(c->name, sizeof c->name, "%s", sec->name);
+    c->rekey_time = 14400;
+    if ((v = val(sec, "version", &node)) && strcmp(v, "2") && strcmp(v, "0"))
+        return fail(x, node, "version = %s: kite speaks IKEv2 only (version = 2 or 0)", v);
+    if (addr_key(x, sec, "local_addrs", &c->local) || addr_key(x, sec, "remote_addrs", &c->remote) ||
+        port_key(x, sec, "local_port", &c->local_port) || port_key(x, sec, "remote_port", &c->remote_port))
+        return -1;
+    v = val(sec, "proposals", &node);
+    if (conf_parse_proposals(v ? v : "default", true, c->ike, &c->n_ike, err, sizeof err))
+        return fail(x, node ? node : sec, "%s", err);
+    if ((v = val(sec, "encap", &node)))
+        c->encap = !strcmp(v, "yes");
+    if ((v = val(sec, "rekey_time", &node)) && parse_time(v, &c->rekey_time))
+        return fail(x, node, "invalid time '%s'", v);
+    static const char *const later[] = { "dpd_delay", "dpd_timeout", "keyingtries", "reauth_time", "over_time",
+                                         "rand_time", "unique", "mobike", "fragmentation", NULL };
+    for (int i = 0; later[i]; i++)
+        val(sec, later[i], NULL);
+    struct set_node *l = set_find(sec, "local"), *r = set_find(sec, "remote"), *chs = set_find(sec, "children");
+    if (l && (l->used = true) && peer(x, l, &c->local_id, &c->local_id_set))
+        return -1;
+    if (r && (r->used = true) && peer(x, r, &c->remote_id, NULL))
+        return -1;
+    if (!c->local_id_set && c->local.family) { /* default: the local address */
+        c->local_id.type = c->local.family == 4 ? ID_IPV4 : ID_IPV6;
+        c->local_id.len = c->local.family == 4 ? 4 : 16;
+        memcpy(c->local_id.data, c->local.ip, c->local_id.len);
+    }
+    if (!chs || !chs->child)
+        return fail(x, sec, "connection '%s' has no children", c->name);
+    chs->used = true;
+    for (struct set_node *ch = chs->child; ch; ch = ch->next) {
+        if (ch->value || c->n_children >= CONF_MAX_CHILDREN)
+            return fail(x, ch, "expected a child section (at most %d)", CONF_MAX_CHILDREN);
+        ch->used = true;
+        if (child(x, ch, &c->child[c->n_children++]))
+            return -1;
+    }
+    char where[96];
+    snprintf(where, sizeof where, "connection '%s'", c->name);
+    warn_unknown(x, sec, where);
+    return 0;
+}
+
+static int b64_value(int ch)
+{
+    const char *t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char *p = ch ? strchr(t, ch) : NULL;
+    return p ? (int)(p - t) : -1;
+}
+
+/* "text", 0x<hex> or 0s<base64> (strongSwan's secret encodings) */
+static int secret_value(const char *v, struct secret *s)
+{
+    uint8_t buf[512];
+    int n = -1;
+    if (!strncmp(v, "0x", 2)) {
+        n = hex_bytes(v + 2, buf, sizeof buf);
+    } else if (!strncmp(v, "0s", 2)) {
+        unsigned acc = 0, bits = 0;
+        n = 0;
+        for (const char *p = v + 2; *p && *p != '='; p++) {
+            int d = b64_value(*p);
+            if (d < 0 || n >= (int)sizeof buf)
+                return -1;
+            acc = acc << 6 | (unsigned)d;
+            bits += 6;
+            if (bits >= 8) {
+                bits -= 8;
+                buf[n++] = (uint8_t)(acc >> bits);
+            }
+        }
+    } else {
+        return secret_from(s, v, strlen(v));
+    }
+    int rc = n < 0 ? -1 : secret_from(s, buf, (size_t)n);
+    mem_wipe(buf, sizeof buf);
+    return rc;
+}
+
+static int secrets(struct ctx *x, struct set_node *sec)
+{
+    for (struct set_node *n = sec->child; n; n = n->next) {
+        n->used = true;
+        if (n->value || strncmp(n->name, "ike", 3)) {
+            if (x->warn) {
+                char msg[256];
+                snprintf(msg, sizeof msg, "%s:%d: secret '%s' ignored: only ike secrets (PSK) are supported",
+                         n->file, n->line, n->name);
+                x->warn(x->wctx, msg);
+            }
+            continue;
+        }
+        if (x->c->n_secrets >= CONF_MAX_SECRETS)
+            return fail(x, n, "more than %d secrets", CONF_MAX_SECRETS);
+        struct conf_secret *s = &x->c->secrets[x->c->n_secrets++];
+        struct set_node *node;
+        const char *v = val(n, "secret", &node);
+        if (!v)
+            return fail(x, n, "secret section '%s' has no 'secret ='", n->name);
+        if (secret_value(v, &s->s))
+            return fail(x, node, "invalid secret encoding (expected text, 0x<hex> or 0s<base64>)");
+        for (struct set_node *k = n->child; k; k = k->next) {
+            if (!k->value || strncmp(k->name, "id", 2) || (k->name[2] && k->name[2] != '-'))
+                continue;
+            k->used = true;
+            if (s->n_ids >= CONF_MAX_IDS || conf_parse_id(k->value, &s->ids[s->n_ids++]))
+                return fail(x, k, "invalid identity '%s'", k->value);
+        }
+        warn_unknown(x, n, n->name);
+    }
+    return 0;
+}
+
+static int build(struct set_tree *t, struct kite_conf **out, char *err, size_t errcap, conf_warn_fn *warn, void *w)
+{
+    struct kite_conf *c = calloc(1, sizeof *c);
+    struct ctx x = { c, err, errcap, warn, w };
+    int rc = c ? 0 : -1;
+    struct set_node *conns = set_find(&t->root, "connections"), *sec = set_find(&t->root, "secrets");
+    for (struct set_node *n = conns ? conns->child : NULL; n && !rc; n = n->next) {
+        if (c->n_conns >= CONF_MAX_CONNS)
+            rc = fail(&x, n, "more than %d connections", CONF_MAX_CONNS);
+        else
+            rc = connection(&x, n, &c->conns[c->n_conns++]);
+    }
+    if (!rc && sec)
+        rc = secrets(&x, sec);
+    if (conns)
+        conns->used = true;
+    if (sec)
+        sec->used = true;
+    if (!rc)
+        warn_unknown(&x, &t->root, "the top level");
+    if (rc) {
+        conf_free(c);
+        c = NULL;
+    }
+    *out = c;
+    return rc;
+}
+
+int conf_load_file(const char *path, struct kite_conf **out, char *err, size_t errcap, conf_warn_fn *warn, void *ctx)
+{
+    struct set_tree t;
+    int rc = set_parse_file(&t, path, err, errcap);
+    if (!rc)
+        rc = build(&t, out, err, errcap, warn, ctx);
+    set_free(&t);
+    return rc;
+}
+
+int conf_load_string(const char *text, const char *name, struct kite_conf **out, char *err, size_t errcap,
+                     conf_warn_fn *warn, void *ctx)
+{
+    struct set_tree t;
+    int rc = set_parse_string(&t, text, name, err, errcap);
+    if (!rc)
+        rc = build(&t, out, err, errcap, warn, ctx);
+    set_free(&t);
+    return rc;
+}
+
+void conf_free(struct kite_conf *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < c->n_secrets; i++)
+        secret_free(&c->secrets[i].s);
+    free(c);
+}
+
+static bool id_eq(const struct conf_id *a, const struct conf_id *b)
+{
+    return a->type == b->type && a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
+const struct secret *conf_psk_find(const struct kite_conf *c, const struct conf_id *local, const struct conf_id *remote)
+{
+    const struct secret *best = NULL;
+    int best_score = -1;
+    for (int i = 0; i < c->n_secrets; i++) {
+        const struct conf_secret *s = &c->secrets[i];
+        int score = 0;
+        bool l = false, r = false;
+        for (int k = 0; k < s->n_ids; k++) {
+            l = l || (local && id_eq(&s->ids[k], local));
+            r = r || (remote && id_eq(&s->ids[k], remote));
+        }
+        if (s->n_ids && !l && !r)
+            continue;
+        score = s->n_ids ? (l ? 1 : 0) + (r ? 2 : 0) : 0;
+        if (score > best_score) {
+            best_score = score;
+            best = &s->s;
+        }
+    }
+    return best;
+}

@@ -1,0 +1,99 @@
+/* conf: swanctl.conf (connections, secrets) → an immutable configuration
+ * snapshot.  Keys and defaults follow strongSwan's swanctl.conf; see
+ * docs/configuration.md.  A wrong line is an error naming file:line and what
+ * was expected; an unknown key is a warning. */
+#ifndef KITE_CONF_CONF_H
+#define KITE_CONF_CONF_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "base/secret.h"
+
+enum { CONF_NAME_MAX = 32, CONF_MAX_XF = 24, CONF_MAX_PROPS = 8, CONF_MAX_TS = 4, CONF_MAX_CHILDREN = 4,
+       CONF_MAX_CONNS = 16, CONF_MAX_SECRETS = 16, CONF_MAX_IDS = 8, CONF_ID_MAX = 255 };
+
+struct conf_prop {
+    uint8_t n;
+    struct {
+        uint8_t type;
+        uint16_t id, key_bits;
+    } xf[CONF_MAX_XF];
+};
+
+struct conf_addr {
+    uint8_t family; /* 0 = %any */
+    uint8_t ip[16];
+};
+
+struct conf_ts {
+    uint8_t family, ip_proto;
+    uint16_t port_lo, port_hi;
+    uint8_t lo[16], hi[16];
+};
+
+struct conf_id {
+    uint8_t type; /* IKEv2 ID type; 0 = %any */
+    uint8_t len;
+    uint8_t data[CONF_ID_MAX];
+};
+
+enum conf_start { CONF_START_NONE, CONF_START_START, CONF_START_TRAP };
+
+struct conf_child {
+    char name[CONF_NAME_MAX];
+    uint8_t n_local_ts, n_remote_ts, n_esp;
+    struct conf_ts local_ts[CONF_MAX_TS], remote_ts[CONF_MAX_TS];
+    struct conf_prop esp[CONF_MAX_PROPS];
+    bool transport;
+    enum conf_start start_action;
+    uint32_t rekey_time, life_time, rand_time; /* seconds */
+    uint32_t replay_window;
+};
+
+struct conf_conn {
+    char name[CONF_NAME_MAX];
+    struct conf_addr local, remote;
+    uint16_t local_port, remote_port;
+    uint8_t n_ike;
+    struct conf_prop ike[CONF_MAX_PROPS];
+    struct conf_id local_id, remote_id;
+    bool local_id_set;
+    bool encap;
+    uint32_t rekey_time; /* seconds */
+    uint8_t n_children;
+    struct conf_child child[CONF_MAX_CHILDREN];
+};
+
+struct conf_secret {
+    struct secret s;
+    uint8_t n_ids;
+    struct conf_id ids[CONF_MAX_IDS];
+};
+
+struct kite_conf {
+    int n_conns, n_secrets;
+    struct conf_conn conns[CONF_MAX_CONNS];
+    struct conf_secret secrets[CONF_MAX_SECRETS];
+};
+
+typedef void conf_warn_fn(void *ctx, const char *msg);
+
+/* 0 and *out, or -1 with "file:line: ..." in err */
+int conf_load_file(const char *path, struct kite_conf **out, char *err, size_t errcap, conf_warn_fn *warn,
+                   void *ctx);
+int conf_load_string(const char *text, const char *name, struct kite_conf **out, char *err, size_t errcap,
+                     conf_warn_fn *warn, void *ctx);
+/* wipes the secrets */
+void conf_free(struct kite_conf *c);
+/* the PSK for this pair of identities, strongSwan's way: a secret whose ids
+ * match both wins over one that matches one, over one without ids; NULL if none */
+const struct secret *conf_psk_find(const struct kite_conf *c, const struct conf_id *local,
+                                   const struct conf_id *remote);
+
+/* pieces, exported for tests */
+int conf_parse_proposals(const char *text, bool ike, struct conf_prop *out, uint8_t *n, char *err, size_t errcap);
+int conf_parse_id(const char *text, struct conf_id *id);
+int conf_parse_ts(const char *text, struct conf_ts *ts);
+int conf_parse_addr(const char *text, struct conf_addr *a);
+
+#endif

@@ -1,0 +1,314 @@
+#include "conf/settings.h"
+#include <ctype.h>
+#include <glob.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_DEPTH = 16, MAX_INCLUDE_DEPTH = 8 };
+
+struct lexer {
+    const char *p, *file;
+    int line;
+    char *err;
+    size_t errcap;
+    int depth; /* of sections */
+    int inc;   /* of includes */
+    struct set_tree *t;
+};
+
+static int parse_file_into(struct set_tree *t, struct set_node *sec, const char *path, int inc, char *err,
+                           size_t errcap);
+
+static int fail(struct lexer *lx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct lexer *lx, const char *fmt, ...)
+{
+    va_list ap;
+    int n = snprintf(lx->err, lx->errcap, "%s:%d: ", lx->file, lx->line);
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < lx->errcap)
+        vsnprintf(lx->err + n, lx->errcap - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* skip blanks and comments; newlines too when `lines` */
+static void skip(struct lexer *lx, bool lines)
+{
+    for (;;) {
+        while (*lx->p == ' ' || *lx->p == '\t' || *lx->p == '\r' || (lines && *lx->p == '\n')) {
+            if (*lx->p == '\n')
+                lx->line++;
+            lx->p++;
+        }
+        if (*lx->p != '#')
+            return;
+        while (*lx->p && *lx->p != '\n')
+            lx->p++;
+    }
+}
+
+static bool name_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.' || c == '%' || c == '@' ||
+           c == '/' || c == '*';
+}
+
+static char *take_name(struct lexer *lx)
+{
+    const char *s = lx->p;
+    while (name_char(*lx->p))
+        lx->p++;
+    return lx->p > s ? strndup(s, (size_t)(lx->p - s)) : NULL;
+}
+
+/* a value: "quoted" with \" \\ \n escapes, or the rest of the line trimmed */
+static char *take_value(struct lexer *lx)
+{
+    skip(lx, false);
+    if (*lx->p == '"') {
+        char *out = malloc(strlen(lx->p) + 1);
+        size_t o = 0;
+        if (!out)
+            return NULL;
+        for (lx->p++; *lx->p && *lx->p != '"'; lx->p++) {
+            if (*lx->p == '\\' && lx->p[1]) {
+                lx->p++;
+                out[o++] = *lx->p == 'n' ? '\n' : *lx->p == 't' ? '\t' : *lx->p;
+            } else {
+                if (*lx->p == '\n')
+                    lx->line++;
+                out[o++] = *lx->p;
+            }
+        }
+        out[o] = 0;
+        if (*lx->p != '"') {
+            free(out);
+            fail(lx, "unterminated quoted value");
+            return NULL;
+        }
+        lx->p++;
+        return out;
+    }
+    const char *s = lx->p;
+    while (*lx->p && *lx->p != '\n' && *lx->p != '#' && *lx->p != '}')
+        lx->p++;
+    const char *e = lx->p;
+    while (e > s && isspace((unsigned char)e[-1]))
+        e--;
+    return strndup(s, (size_t)(e - s));
+}
+
+static struct set_node *node_add(struct lexer *lx, struct set_node *sec, char *name, char *value)
+{
+    /* a key set twice keeps the last value; a section seen twice merges */
+    for (struct set_node *n = sec->child; n; n = n->next) {
+        if (strcmp(n->name, name) == 0 && (n->value != NULL) == (value != NULL)) {
+            free(name);
+            if (value) {
+                free(n->value);
+                n->value = value;
+                n->line = lx->line;
+                n->file = lx->file;
+            }
+            return n;
+        }
+    }
+    struct set_node *n = calloc(1, sizeof *n), **tail = &sec->child;
+    if (!n)
+        return NULL;
+    n->name = name;
+    n->value = value;
+    n->file = lx->file;
+    n->line = lx->line;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = n;
+    return n;
+}
+
+static int parse_body(struct lexer *lx, struct set_node *sec, bool top);
+
+static int include_files(struct lexer *lx, struct set_node *sec, const char *pattern)
+{
+    char path[4096];
+    if (pattern[0] == '/') {
+        snprintf(path, sizeof path, "%s", pattern);
+    } else {
+        char *dup = strdup(lx->file);
+        snprintf(path, sizeof path, "%s/%s", dup ? dirname(dup) : ".", pattern);
+        free(dup);
+    }
+    glob_t g;
+    int rc = glob(path, 0, NULL, &g);
+    if (rc == GLOB_NOMATCH)
+        return 0; /* like strongSwan: a pattern without matches is fine */
+    if (rc)
+        return fail(lx, "cannot expand include '%s'", pattern);
+    for (size_t i = 0; i < g.gl_pathc && !rc; i++)
+        rc = parse_file_into(lx->t, sec, g.gl_pathv[i], lx->inc + 1, lx->err, lx->errcap);
+    globfree(&g);
+    return rc;
+}
+
+static int parse_item(struct lexer *lx, struct set_node *sec)
+{
+    char *name = take_name(lx);
+    if (!name)
+        return fail(lx, "expected a name, found '%c'", *lx->p);
+    skip(lx, false);
+    if (strcmp(name, "include") == 0 && *lx->p != '=' && *lx->p != '{') {
+        free(name);
+        char *pattern = take_value(lx);
+        int rc = pattern ? include_files(lx, sec, pattern) : -1;
+        free(pattern);
+        return rc;
+    }
+    if (*lx->p == ':') { /* templates ("name : parent") are not supported */
+        free(name);
+        return fail(lx, "section templates (':') are not supported");
+    }
+    if (*lx->p == '=') {
+        lx->p++;
+        char *value = take_value(lx);
+        if (!value) {
+            free(name);
+            return -1;
+        }
+        return node_add(lx, sec, name, value) ? 0 : fail(lx, "out of memory");
+    }
+    if (*lx->p == '{') {
+        lx->p++;
+        if (++lx->depth > MAX_DEPTH) {
+            free(name);
+            return fail(lx, "sections nested too deeply");
+        }
+        struct set_node *sub = node_add(lx, sec, name, NULL);
+        int rc = sub ? parse_body(lx, sub, false) : fail(lx, "out of memory");
+        lx->depth--;
+        return rc;
+    }
+    fail(lx, "expected '=' or '{' after '%s'", name);
+    free(name);
+    return -1;
+}
+
+static int parse_body(struct lexer *lx, struct set_node *sec, bool top)
+{
+    for (;;) {
+        skip(lx, true);
+        if (!*lx->p)
+            return top ? 0 : fail(lx, "missing '}' at the end of the file");
+        if (*lx->p == '}') {
+            if (top)
+                return fail(lx, "unexpected '}'");
+            lx->p++;
+            return 0;
+        }
+        if (parse_item(lx, sec))
+            return -1;
+    }
+}
+
+static int parse_text(struct set_tree *t, struct set_node *sec, const char *text, const char *file, int inc,
+                      char *err, size_t errcap)
+{
+    struct lexer lx = { text, file, 1, err, errcap, 0, inc, t };
+    return parse_body(&lx, sec, true);
+}
+
+static const char *keep_name(struct set_tree *t, const char *name)
+{
+    if (t->n_files >= (int)(sizeof t->files / sizeof t->files[0]))
+        return NULL;
+    t->files[t->n_files] = strdup(name);
+    return t->files[t->n_files++];
+}
+
+static int parse_file_into(struct set_tree *t, struct set_node *sec, const char *path, int inc, char *err,
+                           size_t errcap)
+{
+    if (inc > MAX_INCLUDE_DEPTH) {
+        snprintf(err, errcap, "%s: includes nested too deeply", path);
+        return -1;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errcap, "%s: cannot open", path);
+        return -1;
+    }
+    char *text = NULL;
+    size_t cap = 0, len = 0, n;
+    char buf[4096];
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        if (len + n + 1 > cap) {
+            cap = (len + n + 1) * 2;
+            char *grown = realloc(text, cap);
+            if (!grown)
+                break;
+            text = grown;
+        }
+        memcpy(text + len, buf, n);
+        len += n;
+    }
+    fclose(f);
+    if (!text) {
+        text = strdup("");
+        if (!text)
+            return -1;
+    }
+    text[len] = 0;
+    const char *name = keep_name(t, path);
+    int rc = name ? parse_text(t, sec, text, name, inc, err, errcap) : -1;
+    free(text);
+    return rc;
+}
+
+int set_parse_file(struct set_tree *t, const char *path, char *err, size_t errcap)
+{
+    memset(t, 0, sizeof *t);
+    return parse_file_into(t, &t->root, path, 0, err, errcap);
+}
+
+int set_parse_string(struct set_tree *t, const char *text, const char *name, char *err, size_t errcap)
+{
+    memset(t, 0, sizeof *t);
+    const char *kept = keep_name(t, name);
+    return kept ? parse_text(t, &t->root, text, kept, 0, err, errcap) : -1;
+}
+
+static void free_nodes(struct set_node *n)
+{
+    while (n) {
+        struct set_node *next = n->next;
+        free_nodes(n->child);
+        free(n->name);
+        if (n->value) {
+            /* values may be secrets: wipe before freeing */
+            volatile char *v = n->value;
+            while (*v)
+                *v++ = 0;
+            free(n->value);
+        }
+        free(n);
+        n = next;
+    }
+}
+
+void set_free(struct set_tree *t)
+{
+    free_nodes(t->root.child);
+    for (int i = 0; i < t->n_files; i++)
+        free(t->files[i]);
+    memset(t, 0, sizeof *t);
+}
+
+struct set_node *set_find(const struct set_node *sec, const char *name)
+{
+    for (struct set_node *n = sec ? sec->child : NULL; n; n = n->next)
+        if (strcmp(n->name, name) == 0)
+            return n;
+    return NULL;
+}

@@ -1,0 +1,38 @@
+/* settings: strongSwan's settings syntax (strongswan.conf, swanctl.conf):
+ *
+ *   name {            # a section; sections of the same name merge
+ *       key = value   # value to the end of the line, or "quoted \"text\""
+ *   }
+ *   include path      # other files (globs), relative to the including file
+ *
+ * Every node keeps its file and line for messages such as
+ * "swanctl.conf:12: expected '=' or '{' after 'foo'". */
+#ifndef KITE_CONF_SETTINGS_H
+#define KITE_CONF_SETTINGS_H
+#include <stdbool.h>
+#include <stddef.h>
+
+struct set_node {
+    char *name;
+    char *value;       /* NULL for a section */
+    const char *file;  /* owned by the tree's file list */
+    int line;
+    struct set_node *child, *next;
+    bool used;         /* set by readers, to warn about unknown keys */
+};
+
+struct set_tree {
+    struct set_node root;
+    char *files[32];
+    int n_files;
+};
+
+/* parse a file (with its includes) or a string; on error 0 is not returned
+ * and err holds "file:line: message" */
+int set_parse_file(struct set_tree *t, const char *path, char *err, size_t errcap);
+int set_parse_string(struct set_tree *t, const char *text, const char *name, char *err, size_t errcap);
+void set_free(struct set_tree *t);
+/* the child named `name` of a section, or NULL */
+struct set_node *set_find(const struct set_node *sec, const char *name);
+
+#endif

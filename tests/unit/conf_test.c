@@ -1,0 +1,229 @@
+/* conf: swanctl.conf syntax, connections, secrets, proposals, errors */
+#include "testutil.h"
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include "conf/conf.h"
+#include "crypto/registry.h"
+
+static const char *interop_example =
+    "connections {\n"
+    "  lab {\n"
+    "    version = 2\n"
+    "    local_addrs = 192.0.2.2\n"
+    "    remote_addrs = 192.0.2.1\n"
+    "    proposals = aes256gcm16-prfsha256-x25519\n"
+    "    local { auth = psk\n"
+    "            id = 192.0.2.2 }\n"
+    "    remote { auth = psk\n"
+    "             id = 192.0.2.1 }\n"
+    "    children {\n"
+    "      net { local_ts = 10.2.0.0/24\n"
+    "            remote_ts = 10.1.0.0/24\n"
+    "            esp_proposals = aes256gcm16 }\n"
+    "    }\n"
+    "  }\n"
+    "}\n"
+    "secrets { ike-lab { secret = \"interop-test-psk-0123456789\" } }\n";
+
+static char warnings[2048];
+static void on_warn(void *ctx, const char *msg)
+{
+    (void)ctx;
+    strncat(warnings, msg, sizeof warnings - strlen(warnings) - 2);
+    strcat(warnings, "\n");
+}
+
+static struct kite_conf *load(const char *text, char *err, size_t cap)
+{
+    struct kite_conf *c = NULL;
+    warnings[0] = 0;
+    err[0] = 0;
+    conf_load_string(text, "swanctl.conf", &c, err, cap, on_warn, NULL);
+    return c;
+}
+
+static void interop_readme_example(void **s)
+{
+    (void)s;
+    char err[256];
+    struct kite_conf *c = load(interop_example, err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_int_equal(c->n_conns, 1);
+    const struct conf_conn *k = &c->conns[0];
+    assert_string_equal(k->name, "lab");
+    assert_int_equal(k->local.family, 4);
+    assert_int_equal(k->remote.ip[3], 1);
+    assert_int_equal(k->local_port, 500);
+    assert_int_equal(k->n_ike, 1);
+    assert_int_equal(k->ike[0].n, 3);
+    assert_int_equal(k->ike[0].xf[0].type, XF_ENCR);
+    assert_int_equal(k->ike[0].xf[0].id, ENCR_AES_GCM_16);
+    assert_int_equal(k->ike[0].xf[0].key_bits, 256);
+    assert_int_equal(k->ike[0].xf[1].id, PRF_HMAC_SHA2_256);
+    assert_int_equal(k->ike[0].xf[2].id, KE_CURVE25519);
+    assert_int_equal(k->local_id.type, 1);
+    assert_int_equal(k->remote_id.data[3], 1);
+    assert_int_equal(k->n_children, 1);
+    const struct conf_child *ch = &k->child[0];
+    assert_string_equal(ch->name, "net");
+    assert_int_equal(ch->local_ts[0].lo[1], 2);
+    assert_int_equal(ch->local_ts[0].hi[3], 255);
+    assert_int_equal(ch->esp[0].xf[0].id, ENCR_AES_GCM_16);
+    assert_int_equal(ch->rekey_time, 3600);     /* strongSwan's defaults */
+    assert_int_equal(ch->life_time, 3960);
+    assert_int_equal(ch->rand_time, 360);
+    assert_int_equal(ch->replay_window, 32);
+    assert_int_equal(ch->start_action, CONF_START_NONE);
+    const struct secret *psk = conf_psk_find(c, &k->local_id, &k->remote_id);
+    assert_non_null(psk);
+    assert_int_equal(psk->n, strlen("interop-test-psk-0123456789"));
+    assert_string_equal(warnings, "");
+    conf_free(c);
+}
+
+static void proposals_like_strongswan(void **s)
+{
+    (void)s;
+    struct conf_prop p[8];
+    uint8_t n;
+    char err[256];
+    assert_int_equal(conf_parse_proposals("aes128-sha256-modp2048", true, p, &n, err, sizeof err), 0);
+    /* sha256 gives both the integrity algorithm and the PRF */
+    assert_int_equal(p[0].n, 4);
+    assert_int_equal(p[0].xf[1].type, XF_INTEG);
+    assert_int_equal(p[0].xf[1].id, AUTH_HMAC_SHA2_256_128);
+    assert_int_equal(p[0].xf[3].type, XF_PRF);
+    assert_int_equal(p[0].xf[3].id, PRF_HMAC_SHA2_256);
+    assert_int_equal(conf_parse_proposals("aes256-sha384-ecp384,chacha20poly1305-prfsha256-x25519", true, p, &n,
+                                          err, sizeof err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(p[1].xf[0].id, ENCR_CHACHA20_POLY1305);
+    assert_int_equal(conf_parse_proposals("aes256-sha256", false, p, &n, err, sizeof err), 0);
+    assert_int_equal(p[0].n, 2);
+    assert_int_equal(conf_parse_proposals("aes256gcm16-ecp256-esn", false, p, &n, err, sizeof err), 0);
+    assert_int_equal(p[0].xf[1].type, XF_KE);
+    assert_int_equal(p[0].xf[2].type, XF_ESN);
+    /* AEAD IKE proposals need a PRF; legacy algorithms are refused */
+    assert_int_equal(conf_parse_proposals("aes256gcm16-x25519", true, p, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "needs a PRF"));
+    assert_int_equal(conf_parse_proposals("3des-sha1-modp1024", true, p, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "legacy"));
+    assert_int_equal(conf_parse_proposals("aes256-sha256-bogus", true, p, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "'bogus'"));
+}
+
+static void secrets_in_every_form(void **s)
+{
+    (void)s;
+    char err[256];
+    struct kite_conf *c = load("secrets {\n"
+                               "  ike-a { id-1 = 192.0.2.1\n id-2 = @host.example\n secret = 0x0102ff }\n"
+                               "  ike-b { id = alice@example.org\n secret = 0sSGVsbG8= }\n"
+                               "  ike-c { secret = \"quoted \\\"psk\\\"\" }\n"
+                               "}\n", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_int_equal(c->n_secrets, 3);
+    assert_int_equal(c->secrets[0].s.n, 3);
+    assert_int_equal(c->secrets[0].s.p[2], 0xff);
+    assert_int_equal(c->secrets[0].n_ids, 2);
+    assert_int_equal(c->secrets[0].ids[1].type, 2); /* FQDN, '@' stripped */
+    assert_int_equal(c->secrets[0].ids[1].len, strlen("host.example"));
+    assert_memory_equal(c->secrets[1].s.p, "Hello", 5);
+    assert_int_equal(c->secrets[1].ids[0].type, 3); /* RFC822 */
+    assert_memory_equal(c->secrets[2].s.p, "quoted \"psk\"", 12);
+    /* a secret naming both ids wins over one without ids */
+    struct conf_id me, peer;
+    conf_parse_id("@host.example", &me);
+    conf_parse_id("192.0.2.1", &peer);
+    assert_ptr_equal(conf_psk_find(c, &me, &peer), &c->secrets[0].s);
+    conf_parse_id("192.0.2.99", &peer);
+    conf_parse_id("@nobody", &me);
+    assert_ptr_equal(conf_psk_find(c, &me, &peer), &c->secrets[2].s);
+    conf_free(c);
+}
+
+static void errors_name_file_and_line(void **s)
+{
+    (void)s;
+    char err[256];
+    assert_null(load("connections {\n  lab {\n    version 2\n  }\n}\n", err, sizeof err));
+    assert_string_equal(err, "swanctl.conf:3: expected '=' or '{' after 'version'");
+    assert_null(load("connections {\n  lab {\n    proposals = aes256-sha256-nope\n", err, sizeof err));
+    assert_non_null(strstr(err, "swanctl.conf:"));
+    assert_null(load("connections { lab {\n remote_addrs = 300.1.1.1\n children { n { local_ts = 10.0.0.0/8\n"
+                     " remote_ts = 10.0.0.0/8 } } } }\n", err, sizeof err));
+    assert_non_null(strstr(err, "swanctl.conf:2: invalid address '300.1.1.1'"));
+    assert_null(load("connections { lab { version = 1\n children { n { local_ts = 10.0.0.0/8\n"
+                     " remote_ts = 10.0.0.0/8 } } } }\n", err, sizeof err));
+    assert_non_null(strstr(err, "IKEv2 only"));
+    assert_null(load("a {\n", err, sizeof err));
+    assert_non_null(strstr(err, "missing '}'"));
+}
+
+static void unknown_keys_warn(void **s)
+{
+    (void)s;
+    char err[256];
+    struct kite_conf *c = load("connections { lab { colour = blue\n local_addrs = 192.0.2.1\n"
+                               " children { net { local_ts = 10.1.0.0/24[tcp/80]\n remote_ts = 10.2.0.1-10.2.0.9\n"
+                               " start_action = start\n mode = transport\n speed = fast } } } }\n",
+                               err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_non_null(strstr(warnings, "swanctl.conf:1: unknown key 'colour' in connection 'lab', ignored"));
+    assert_non_null(strstr(warnings, "unknown key 'speed' in child 'net'"));
+    const struct conf_child *ch = &c->conns[0].child[0];
+    assert_int_equal(ch->local_ts[0].ip_proto, 6);
+    assert_int_equal(ch->local_ts[0].port_lo, 80);
+    assert_int_equal(ch->local_ts[0].port_hi, 80);
+    assert_int_equal(ch->remote_ts[0].lo[3], 1);
+    assert_int_equal(ch->remote_ts[0].hi[3], 9);
+    assert_int_equal(ch->start_action, CONF_START_START);
+    assert_true(ch->transport);
+    /* the default IKE proposals (strongSwan's "default") were used */
+    assert_int_equal(c->conns[0].n_ike, 2);
+    conf_free(c);
+}
+
+static void includes_relative_to_the_file(void **s)
+{
+    (void)s;
+    char dir[] = "/tmp/kite-conf-XXXXXX", path[256], err[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/swanctl.conf", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "# main\ninclude conf.d/*.conf\nsecrets { ike-x { secret = abc } }\n");
+    fclose(f);
+    snprintf(path, sizeof path, "%s/conf.d", dir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof path, "%s/conf.d/lab.conf", dir);
+    f = fopen(path, "w");
+    fprintf(f, "%s", "connections { lab { children { net { local_ts = 10.1.0.0/24\n remote_ts = 10.2.0.0/24 } } } }\n");
+    fclose(f);
+    struct kite_conf *c = NULL;
+    snprintf(path, sizeof path, "%s/swanctl.conf", dir);
+    if (conf_load_file(path, &c, err, sizeof err, NULL, NULL))
+        fail_msg("%s", err);
+    assert_int_equal(c->n_conns, 1);
+    assert_int_equal(c->n_secrets, 1);
+    conf_free(c);
+    snprintf(path, sizeof path, "rm -rf %s", dir);
+    assert_int_equal(system(path), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(interop_readme_example),
+        cmocka_unit_test(proposals_like_strongswan),
+        cmocka_unit_test(secrets_in_every_form),
+        cmocka_unit_test(errors_name_file_and_line),
+        cmocka_unit_test(unknown_keys_warn),
+        cmocka_unit_test(includes_relative_to_the_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
