@@ -92,6 +92,8 @@ static int one(const char *text, bool ike, struct conf_prop *p, char *err, size_
         snprintf(err, errcap, "proposal '%s' needs an integrity algorithm", text);
         return -1;
     }
+    if (!ike && !has(p, XF_ESN)) /* ESP proposals carry ESN (RFC 7296 3.3.3); strongSwan's default is no */
+        add(p, xf_lookup(XF_ESN, ESN_NO, 0));
     if (ike && !has(p, XF_KE)) {
         snprintf(err, errcap, "proposal '%s' needs a key exchange group", text);
         return -1;

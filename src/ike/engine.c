@@ -437,6 +437,34 @@ int ike_recv(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_
     return rc;
 }
 
+int ike_delete_all(struct ike_engine *e, uint64_t now)
+{
+    int sent = 0;
+    for (int i = 0; i < IKE_MAX_SAS; i++) {
+        struct ikesa *sa = &e->sas[i];
+        if (sa->state == IKE_S_FREE)
+            continue;
+        if (sa->state == IKE_S_ESTABLISHED) {
+            struct ike_pld d;
+            struct ike_hdr h;
+            uint8_t out[IKE_MSG_MAX];
+            size_t len;
+            memset(&d, 0, sizeof d);
+            d.type = IKEV2_PLD_DELETE;
+            d.u.del.proto = IKEV2_PROTO_IKE;
+            ike_hdr_for(sa, IKEV2_EXCH_INFORMATIONAL, false, sa->next_msgid, &h);
+            if (ike_encode_sk(sa, &h, &d, 1, out, sizeof out, &len) == 0) {
+                ike_log(e, LOG_ENC, 1, "generating INFORMATIONAL request %u [ D ]", sa->next_msgid);
+                sa->next_msgid++;
+                ike_send_request(e, sa, out, len, now);
+                sent++;
+            }
+        }
+        ike_sa_down(e, sa, "deleted by us (shutdown)");
+    }
+    return sent;
+}
+
 /* ---- time ---- */
 
 static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)

@@ -136,6 +136,10 @@ int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint
 /* a datagram (IKE message without the non-ESP marker) from remote to local */
 int ike_recv(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_addr *local,
              const struct ike_addr *remote, uint64_t now);
+/* delete every IKE SA: an INFORMATIONAL request with Delete for the
+ * established ones (1.4.1), half-open ones are just dropped; returns how many
+ * Delete requests were sent */
+int ike_delete_all(struct ike_engine *e, uint64_t now);
 /* retransmissions and timeouts due at `now` */
 void ike_tick(struct ike_engine *e, uint64_t now);
 /* the earliest deadline, or UINT64_MAX */

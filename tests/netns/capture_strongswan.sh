@@ -32,8 +32,8 @@ CONF
 }
 conf 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 >"$WORK/left/swanctl.conf"
 conf 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 >"$WORK/right/swanctl.conf"
-swanctl_at "$LEFT" left --load-conns --load-creds --file "$WORK/left/swanctl.conf" >/dev/null 2>&1
-swanctl_at "$RIGHT" right --load-conns --load-creds --file "$WORK/right/swanctl.conf" >/dev/null 2>&1
+swanctl_at "$LEFT" left --load-all --file "$WORK/left/swanctl.conf" >/dev/null 2>&1
+swanctl_at "$RIGHT" right --load-all --file "$WORK/right/swanctl.conf" >/dev/null 2>&1
 
 ip netns exec "$LEFT" tcpdump -i "${NS_TAG}a" -U -w "$WORK/cap.pcap" udp port 500 or udp port 4500 2>/dev/null &
 PIDS+=($!)

@@ -102,7 +102,9 @@ static void proposals_like_strongswan(void **s)
     assert_int_equal(n, 2);
     assert_int_equal(p[1].xf[0].id, ENCR_CHACHA20_POLY1305);
     assert_int_equal(conf_parse_proposals("aes256-sha256", false, p, &n, err, sizeof err), 0);
-    assert_int_equal(p[0].n, 2);
+    assert_int_equal(p[0].n, 3); /* + ESN "no", as strongSwan sends */
+    assert_int_equal(p[0].xf[2].type, XF_ESN);
+    assert_int_equal(p[0].xf[2].id, ESN_NO);
     assert_int_equal(conf_parse_proposals("aes256gcm16-ecp256-esn", false, p, &n, err, sizeof err), 0);
     assert_int_equal(p[0].xf[1].type, XF_KE);
     assert_int_equal(p[0].xf[2].type, XF_ESN);

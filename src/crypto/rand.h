@@ -1,0 +1,10 @@
+/* rand: random bytes from OpenSSL's DRBG (SPIs, nonces, IVs). */
+#ifndef KITE_CRYPTO_RAND_H
+#define KITE_CRYPTO_RAND_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* fills p; aborts the process if the DRBG fails (nothing safe to do then) */
+void crypto_random(uint8_t *p, size_t n);
+
+#endif

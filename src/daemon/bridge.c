@@ -1,0 +1,76 @@
+#include "daemon/bridge.h"
+#include <stdio.h>
+#include <string.h>
+
+static void prop(const struct conf_prop *in, struct ike_prop_cfg *out)
+{
+    memset(out, 0, sizeof *out);
+    for (unsigned i = 0; i < in->n && i < IKE_MAX_XF; i++) {
+        out->xf[i].type = in->xf[i].type;
+        out->xf[i].id = in->xf[i].id;
+        out->xf[i].key_bits = in->xf[i].key_bits;
+        out->n++;
+    }
+}
+
+static void ts(const struct conf_ts *in, struct ike_ts_cfg *out)
+{
+    memset(out, 0, sizeof *out);
+    out->family = in->family;
+    out->ip_proto = in->ip_proto;
+    out->port_lo = in->port_lo;
+    out->port_hi = in->port_hi;
+    memcpy(out->lo, in->lo, 16);
+    memcpy(out->hi, in->hi, 16);
+}
+
+static void id(const struct conf_id *in, struct ike_id_cfg *out)
+{
+    out->type = in->type;
+    out->len = in->len;
+    memcpy(out->data, in->data, in->len);
+}
+
+static void child(const struct conf_child *in, struct ike_child_cfg *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "%s", in->name);
+    for (unsigned i = 0; i < in->n_local_ts && i < IKE_MAX_TS_CFG; i++)
+        ts(&in->local_ts[i], &out->local_ts[out->n_local_ts++]);
+    for (unsigned i = 0; i < in->n_remote_ts && i < IKE_MAX_TS_CFG; i++)
+        ts(&in->remote_ts[i], &out->remote_ts[out->n_remote_ts++]);
+    for (unsigned i = 0; i < in->n_esp && i < IKE_MAX_PROPS; i++)
+        prop(&in->esp[i], &out->esp[out->n_esp++]);
+    out->transport = in->transport;
+    out->start = in->start_action == CONF_START_START;
+}
+
+int bridge_conn(const struct kite_conf *c, int i, uint16_t ike_port, uint16_t natt_port,
+                struct ike_conn_cfg *out, char *err, size_t errcap)
+{
+    const struct conf_conn *k = &c->conns[i];
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "%s", k->name);
+    out->local.family = k->local.family;
+    memcpy(out->local.ip, k->local.ip, 16);
+    out->local.port = k->local_port == 500 ? ike_port : k->local_port;
+    out->remote.family = k->remote.family;
+    memcpy(out->remote.ip, k->remote.ip, 16);
+    out->remote.port = k->remote_port;
+    out->natt_port = natt_port;
+    for (unsigned p = 0; p < k->n_ike && p < IKE_MAX_PROPS; p++)
+        prop(&k->ike[p], &out->ike[out->n_ike++]);
+    id(&k->local_id, &out->local_id);
+    id(&k->remote_id, &out->remote_id);
+    out->encap = k->encap;
+    for (unsigned ch = 0; ch < k->n_children && ch < IKE_MAX_CHILDREN; ch++)
+        child(&k->child[ch], &out->child[out->n_children++]);
+    const struct secret *psk = conf_psk_find(c, &k->local_id, &k->remote_id);
+    if (!psk || psk->n > sizeof out->psk) {
+        snprintf(err, errcap, "no usable pre-shared key for connection '%s' (secrets { ike-... })", k->name);
+        return -1;
+    }
+    memcpy(out->psk, psk->p, psk->n);
+    out->psk_len = (uint8_t)psk->n;
+    return 0;
+}

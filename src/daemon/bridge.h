@@ -1,0 +1,12 @@
+/* bridge: the configuration snapshot (conf/) turned into the engine's
+ * connection records (ike/), which know nothing of swanctl.conf. */
+#ifndef KITE_DAEMON_BRIDGE_H
+#define KITE_DAEMON_BRIDGE_H
+#include "conf/conf.h"
+#include "ike/ike.h"
+
+/* fill out from conn i of c; err gets why not (e.g. no PSK for its ids) */
+int bridge_conn(const struct kite_conf *c, int i, uint16_t ike_port, uint16_t natt_port,
+                struct ike_conn_cfg *out, char *err, size_t errcap);
+
+#endif

@@ -1,0 +1,350 @@
+/* kited: the daemon.  Wires the configuration, the IKE engine and the UDP
+ * sockets into one event loop; Child SAs are handed to the data plane (until
+ * the ESP data plane lands they are logged). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "base/err.h"
+#include "base/log.h"
+#include "conf/conf.h"
+#include "crypto/rand.h"
+#include "daemon/args.h"
+#include "daemon/bridge.h"
+#include "ike/ike.h"
+#include "io/loop.h"
+#include "io/udp.h"
+
+struct kited {
+    struct kited_args args;
+    struct log_sink log;
+    struct loop loop;
+    struct udp_sock socks[4];
+    int n_socks;
+    struct ike_engine *ike;
+    struct kite_conf *conf;
+    bool stopping;
+    uint64_t stop_at;
+    uint8_t rx[65536];
+    struct ike_action act;
+};
+
+static void env_random(void *ctx, uint8_t *p, size_t n)
+{
+    (void)ctx;
+    crypto_random(p, n);
+}
+
+static void env_log(void *ctx, int subsys, int level, const char *msg)
+{
+    struct kited *k = ctx;
+    log_msg(&k->log, (enum log_subsys)subsys, level, "%s", msg);
+}
+
+static void conf_warn(void *ctx, const char *msg)
+{
+    struct kited *k = ctx;
+    log_msg(&k->log, LOG_CFG, 0, "warning: %s", msg);
+}
+
+/* ---- addresses ---- */
+
+static void to_ike(const struct sockaddr_storage *ss, struct ike_addr *a)
+{
+    memset(a, 0, sizeof *a);
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+        a->family = 4;
+        memcpy(a->ip, &in->sin_addr, 4);
+        a->port = ntohs(in->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+        a->family = 6;
+        memcpy(a->ip, &in6->sin6_addr, 16);
+        a->port = ntohs(in6->sin6_port);
+    }
+}
+
+static void to_sock(const struct ike_addr *a, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (a->family == 4) {
+        struct sockaddr_in *in = (struct sockaddr_in *)ss;
+        in->sin_family = AF_INET;
+        memcpy(&in->sin_addr, a->ip, 4);
+        in->sin_port = htons(a->port);
+    } else if (a->family == 6) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+        in6->sin6_family = AF_INET6;
+        memcpy(&in6->sin6_addr, a->ip, 16);
+        in6->sin6_port = htons(a->port);
+    }
+}
+
+static struct udp_sock *sock_for(struct kited *k, const struct ike_addr *local, const struct ike_addr *remote)
+{
+    int family = remote->family == 6 ? AF_INET6 : AF_INET;
+    bool natt = local->port == k->args.natt_port;
+    for (int i = 0; i < k->n_socks; i++)
+        if (k->socks[i].family == family && k->socks[i].natt == natt)
+            return &k->socks[i];
+    return NULL;
+}
+
+/* ---- actions ---- */
+
+static void child_up(struct kited *k, const struct ike_child_sa *c)
+{
+    char l[64], r[64];
+    log_msg(&k->log, LOG_ESP, 1,
+            "CHILD_SA %s{%u} to install: SPIs %08x_i %08x_o, ENCR %u/%u INTEG %u%s, %s mode, %s %s...%s "
+            "(the userspace data plane arrives with the ESP issue; nothing is installed yet)",
+            c->name, c->ike_sa, c->spi_in, c->spi_out, c->encr, c->encr_bits, c->integ, c->esn ? " ESN" : "",
+            c->transport ? "transport" : "tunnel", c->encap ? "UDP-encapsulated" : "ESP",
+            ike_addr_str(&c->local, l, sizeof l), ike_addr_str(&c->remote, r, sizeof r));
+}
+
+static void drain(struct kited *k)
+{
+    struct ike_action *a = &k->act;
+    while (ike_next_action(k->ike, a)) {
+        switch (a->type) {
+        case IKE_ACT_SEND: {
+            struct udp_sock *s = sock_for(k, &a->local, &a->remote);
+            struct sockaddr_storage from, to;
+            to_sock(&a->local, &from);
+            to_sock(&a->remote, &to);
+            int rc = s ? udp_send(s, a->local.family ? &from : NULL, &to, a->data, a->len, s->natt) : -ENOTSOCK;
+            char buf[64];
+            if (rc)
+                log_msg(&k->log, LOG_NET, 0, "error sending to %s: %s", ike_addr_str(&a->remote, buf, sizeof buf),
+                        strerror(-rc));
+            else
+                log_msg(&k->log, LOG_NET, 2, "sending packet: to %s (%zu bytes)",
+                        ike_addr_str(&a->remote, buf, sizeof buf), a->len);
+            break;
+        }
+        case IKE_ACT_CHILD_UP: child_up(k, &a->child); break;
+        case IKE_ACT_IKE_DOWN: log_msg(&k->log, LOG_IKE, 1, "IKE_SA %s[%u] deleted: %s", a->conn, a->ike_sa, a->reason); break;
+        default: break;
+        }
+        ike_action_wipe(a);
+    }
+}
+
+/* ---- the loop ---- */
+
+static void on_udp(struct loop *l, int fd, void *arg)
+{
+    struct kited *k = arg;
+    (void)l;
+    for (int i = 0; i < k->n_socks; i++) {
+        struct udp_sock *s = &k->socks[i];
+        struct udp_dgram d;
+        if (s->fd != fd)
+            continue;
+        while (udp_recv(s, k->rx, sizeof k->rx, &d) == 1) {
+            struct ike_addr local, remote;
+            char buf[64];
+            to_ike(&d.local, &local);
+            to_ike(&d.remote, &remote);
+            local.port = s->port;
+            if (d.kind == UDP_IKE) {
+                log_msg(&k->log, LOG_NET, 2, "received packet: from %s (%zu bytes)",
+                        ike_addr_str(&remote, buf, sizeof buf), d.len);
+                ike_recv(k->ike, d.data, d.len, &local, &remote, loop_now_ms());
+            } else if (d.kind == UDP_ESP) {
+                log_msg(&k->log, LOG_ESP, 2, "ESP packet from %s dropped: no data plane yet",
+                        ike_addr_str(&remote, buf, sizeof buf));
+            }
+        }
+        drain(k);
+    }
+}
+
+static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
+{
+    struct kited *k = arg;
+    if (k->stopping && now >= k->stop_at) {
+        loop_stop(l);
+        return LOOP_NEVER;
+    }
+    if (ike_next_deadline(k->ike) <= now) {
+        ike_tick(k->ike, now);
+        drain(k);
+    }
+    uint64_t next = ike_next_deadline(k->ike);
+    return k->stopping && k->stop_at < next ? k->stop_at : next;
+}
+
+static void add_conns(struct kited *k, struct kite_conf *c, uint64_t now, bool start)
+{
+    struct ike_conn_cfg *cfg = calloc(1, sizeof *cfg);
+    char err[256];
+    for (int i = 0; cfg && i < c->n_conns; i++) {
+        if (bridge_conn(c, i, (uint16_t)k->args.port, (uint16_t)k->args.natt_port, cfg, err, sizeof err)) {
+            log_msg(&k->log, LOG_CFG, 0, "connection '%s' not loaded: %s", c->conns[i].name, err);
+            continue;
+        }
+        int rc = ike_engine_add_conn(k->ike, cfg);
+        log_msg(&k->log, LOG_CFG, 1, rc ? "connection '%s' not loaded: %s" : "loaded connection '%s'%s",
+                cfg->name, rc ? kite_strerror(rc) : "");
+        for (int ch = 0; !rc && start && ch < cfg->n_children; ch++)
+            if (cfg->child[ch].start)
+                ike_initiate(k->ike, cfg->name, cfg->child[ch].name, now);
+    }
+    if (cfg)
+        mem_wipe(cfg, sizeof *cfg);
+    free(cfg);
+}
+
+static void reload(struct kited *k)
+{
+    struct kite_conf *c = NULL;
+    char err[512];
+    if (conf_load_file(k->args.config, &c, err, sizeof err, conf_warn, k)) {
+        log_msg(&k->log, LOG_CFG, 0, "reload failed, keeping the running configuration: %s", err);
+        return;
+    }
+    /* established SAs stay; connections new in the file are added */
+    struct kite_conf *old = k->conf;
+    struct kite_conf *added = calloc(1, sizeof *added);
+    for (int i = 0; added && i < c->n_conns; i++) {
+        bool known = false;
+        for (int j = 0; j < old->n_conns; j++)
+            known = known || !strcmp(old->conns[j].name, c->conns[i].name);
+        if (!known)
+            added->conns[added->n_conns++] = c->conns[i];
+    }
+    if (added) {
+        added->n_secrets = c->n_secrets;
+        memcpy(added->secrets, c->secrets, sizeof c->secrets); /* borrowed: not freed twice */
+        add_conns(k, added, loop_now_ms(), true);
+        log_msg(&k->log, LOG_CFG, 1, "configuration reloaded: %d new connection(s); established SAs kept",
+                added->n_conns);
+        mem_wipe(added, sizeof *added);
+        free(added);
+    }
+    conf_free(old);
+    k->conf = c;
+}
+
+static void on_signal(struct loop *l, int signo, void *arg)
+{
+    struct kited *k = arg;
+    if (signo == SIGHUP) {
+        log_msg(&k->log, LOG_DMN, 1, "SIGHUP received, reloading %s", k->args.config);
+        reload(k);
+        return;
+    }
+    if (k->stopping) {
+        loop_stop(l);
+        return;
+    }
+    log_msg(&k->log, LOG_DMN, 1, "signal of type %d received, deleting SAs and shutting down", signo);
+    ike_delete_all(k->ike, loop_now_ms());
+    drain(k);
+    k->stopping = true;
+    k->stop_at = loop_now_ms() + 300; /* let the Delete requests leave */
+}
+
+static int open_sockets(struct kited *k)
+{
+    const int families[2] = { AF_INET, AF_INET6 };
+    for (int f = 0; f < 2; f++) {
+        for (int natt = 0; natt < 2; natt++) {
+            struct udp_sock *s = &k->socks[k->n_socks];
+            int port = natt ? k->args.natt_port : k->args.port;
+            int rc = udp_open(s, families[f], NULL, (uint16_t)port, natt);
+            if (rc) {
+                log_msg(&k->log, f == 0 ? LOG_NET : LOG_NET, f == 0 ? 0 : 1, "cannot open UDP %s port %d: %s",
+                        f == 0 ? "IPv4" : "IPv6", port, strerror(-rc));
+                if (f == 0)
+                    return rc;
+                continue;
+            }
+            loop_add_fd(&k->loop, s->fd, on_udp, k);
+            k->n_socks++;
+        }
+    }
+    return 0;
+}
+
+static int pid_file(struct kited *k)
+{
+    char path[4096];
+    mkdir(k->args.run_dir, 0700);
+    snprintf(path, sizeof path, "%s/kited.pid", k->args.run_dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -errno;
+    fprintf(f, "%d\n", (int)getpid());
+    fclose(f);
+    return 0;
+}
+
+static int run(struct kited *k)
+{
+    char err[512];
+    const struct ike_env env = { k, env_random, env_log };
+    static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+    if (conf_load_file(k->args.config, &k->conf, err, sizeof err, conf_warn, k)) {
+        log_msg(&k->log, LOG_CFG, 0, "%s", err);
+        fprintf(stderr, "kited: %s\n", err);
+        return 1;
+    }
+    if (!k->args.foreground && daemon(1, 0) < 0) {
+        log_msg(&k->log, LOG_DMN, 0, "cannot detach: %s", strerror(errno));
+        return 1;
+    }
+    if (pid_file(k))
+        log_msg(&k->log, LOG_DMN, 0, "cannot write the pid file in %s", k->args.run_dir);
+    k->ike = ike_engine_new(&env);
+    if (!k->ike || loop_init(&k->loop, sigs, 3, on_signal, on_deadline, k) || open_sockets(k))
+        return 1;
+    log_msg(&k->log, LOG_DMN, 1, "kited starting (IKE port %d, NAT-T port %d)", k->args.port, k->args.natt_port);
+    add_conns(k, k->conf, loop_now_ms(), true);
+    drain(k);
+    int rc = loop_run(&k->loop);
+    log_msg(&k->log, LOG_DMN, 1, "kited stopped");
+    return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct kited *k = calloc(1, sizeof *k);
+    char err[256];
+    if (!k)
+        return 1;
+    int rc = kited_args_parse(&k->args, argc, argv, err, sizeof err);
+    if (rc) {
+        fprintf(rc < 0 ? stderr : stdout, "%s%s%s", rc < 0 ? "kited: " : "", rc < 0 ? err : "", rc < 0 ? "\n" : "");
+        fputs(kited_usage(), rc < 0 ? stderr : stdout);
+        free(k);
+        return rc < 0 ? 2 : 0;
+    }
+    FILE *out = stdout;
+    if (k->args.log_file || !k->args.foreground) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s", k->args.log_file ? k->args.log_file : "/var/log/kited.log");
+        out = fopen(path, "a");
+        if (!out)
+            out = stderr;
+    }
+    log_sink_init(&k->log, out, k->args.log_level);
+    rc = run(k);
+    for (int i = 0; i < k->n_socks; i++)
+        udp_close(&k->socks[i]);
+    ike_engine_free(k->ike);
+    conf_free(k->conf);
+    loop_free(&k->loop);
+    if (out != stdout && out != stderr)
+        fclose(out);
+    free(k);
+    return rc;
+}
