@@ -13,7 +13,7 @@ all:
 
 # installs what is missing, builds, runs every test; ends with ctest's summary
 check:
-	scripts/deps.sh build
+	scripts/deps.sh build interop
 	$(MAKE) all
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 

@@ -437,6 +437,27 @@ int ike_recv(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_
     return rc;
 }
 
+/* INFORMATIONAL request with Delete of the IKE SA (1.4.1); it is not waited
+ * for: the SA is gone on our side */
+void ike_send_delete(struct ike_engine *e, struct ikesa *sa, uint64_t now)
+{
+    struct ike_pld d;
+    struct ike_hdr h;
+    uint8_t out[IKE_MSG_MAX];
+    size_t len;
+    if (sa->state != IKE_S_ESTABLISHED)
+        return;
+    memset(&d, 0, sizeof d);
+    d.type = IKEV2_PLD_DELETE;
+    d.u.del.proto = IKEV2_PROTO_IKE;
+    ike_hdr_for(sa, IKEV2_EXCH_INFORMATIONAL, false, sa->next_msgid, &h);
+    if (ike_encode_sk(sa, &h, &d, 1, out, sizeof out, &len) == 0) {
+        ike_log(e, LOG_ENC, 1, "generating INFORMATIONAL request %u [ D ]", sa->next_msgid);
+        sa->next_msgid++;
+        ike_send_request(e, sa, out, len, now);
+    }
+}
+
 int ike_delete_all(struct ike_engine *e, uint64_t now)
 {
     int sent = 0;
@@ -444,22 +465,8 @@ int ike_delete_all(struct ike_engine *e, uint64_t now)
         struct ikesa *sa = &e->sas[i];
         if (sa->state == IKE_S_FREE)
             continue;
-        if (sa->state == IKE_S_ESTABLISHED) {
-            struct ike_pld d;
-            struct ike_hdr h;
-            uint8_t out[IKE_MSG_MAX];
-            size_t len;
-            memset(&d, 0, sizeof d);
-            d.type = IKEV2_PLD_DELETE;
-            d.u.del.proto = IKEV2_PROTO_IKE;
-            ike_hdr_for(sa, IKEV2_EXCH_INFORMATIONAL, false, sa->next_msgid, &h);
-            if (ike_encode_sk(sa, &h, &d, 1, out, sizeof out, &len) == 0) {
-                ike_log(e, LOG_ENC, 1, "generating INFORMATIONAL request %u [ D ]", sa->next_msgid);
-                sa->next_msgid++;
-                ike_send_request(e, sa, out, len, now);
-                sent++;
-            }
-        }
+        sent += sa->state == IKE_S_ESTABLISHED;
+        ike_send_delete(e, sa, now);
         ike_sa_down(e, sa, "deleted by us (shutdown)");
     }
     return sent;

@@ -268,12 +268,13 @@ int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_ch
     return rc;
 }
 
-static int child_error(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in)
+static int child_error(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
 {
     for (unsigned i = 0; i < in->n; i++) {
         const struct ike_pld *p = &in->pld[i];
         if (p->type == IKEV2_PLD_NOTIFY && p->u.notify.type < IKEV2_N_STATUS_FIRST) {
             const char *n = ike_notify_name(p->u.notify.type);
+            ike_send_delete(e, sa, now);
             ike_sa_down(e, sa, "received %s notify: CHILD_SA %s not established, deleting the IKE_SA as strongSwan does",
                         n ? n : "an error", e->conns[sa->conn].child[sa->child].name);
             return KITE_E_NO_PROPOSAL;
@@ -287,7 +288,6 @@ int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_c
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
     const struct ike_child_cfg *ch = &c->child[sa->child];
     const struct ike_pld *idr = ike_chain_find(in, IKEV2_PLD_IDR, 0), *auth = ike_chain_find(in, IKEV2_PLD_AUTH, 0);
-    (void)now;
     if (ike_chain_notify(in, IKEV2_N_AUTHENTICATION_FAILED)) {
         ike_sa_down(e, sa, "received AUTHENTICATION_FAILED notify: the peer rejected our PSK or ID");
         return KITE_E_AUTH_FAILED;
@@ -298,7 +298,7 @@ int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_c
     }
     ike_log(e, LOG_IKE, 1, "authentication of peer with pre-shared key successful");
     established(e, sa, &idr->u.id);
-    if (child_error(e, sa, in))
+    if (child_error(e, sa, in, now))
         return KITE_E_NO_PROPOSAL;
     const struct ike_pld *sap = ike_chain_find(in, IKEV2_PLD_SA, 0);
     const struct ike_pld *tsi = ike_chain_find(in, IKEV2_PLD_TSI, 0), *tsr = ike_chain_find(in, IKEV2_PLD_TSR, 0);
@@ -308,6 +308,7 @@ int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_c
         ike_prop_accept(ch->esp, ch->n_esp, &sap->u.sa.prop[0], IKEV2_PROTO_ESP, &algs) ||
         tsi->u.ts.n < 1 || tsr->u.ts.n < 1 || ike_ts_from_wire(&tsi->u.ts.sel[0], &lts) ||
         ike_ts_from_wire(&tsr->u.ts.sel[0], &rts)) {
+        ike_send_delete(e, sa, now);
         ike_sa_down(e, sa, "IKE_AUTH response carries a Child SA we did not propose");
         return KITE_E_NO_PROPOSAL;
     }
@@ -317,6 +318,7 @@ int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_c
     for (unsigned i = 0; i < ch->n_remote_ts; i++)
         ok_r = ok_r || ike_ts_within(&rts, &ch->remote_ts[i]);
     if (!ok_l || !ok_r) {
+        ike_send_delete(e, sa, now);
         ike_sa_down(e, sa, "responder's traffic selectors are not a subset of ours");
         return KITE_E_TS_UNACCEPTABLE;
     }

@@ -87,6 +87,7 @@ struct ikesa *ike_sa_new(struct ike_engine *e, int conn, bool initiator);
 void ike_sa_down(struct ike_engine *e, struct ikesa *sa, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void ike_sa_free(struct ikesa *sa);
+void ike_send_delete(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 const char *ike_sa_name(const struct ike_engine *e, const struct ikesa *sa, char *buf, size_t cap);
 
 /* msg.c: building and protecting messages */

@@ -86,7 +86,7 @@ for suite in "${SUITES[@]}"; do
   restart_kited "$LEFT" kite "$WORK/kite/kite.conf"
   wait_for "$WORK/kite/kited.log" "CHILD_SA .* established" 15 || die "kite did not establish with charon"
   check_charon_sas charon "$WORK/kite/kited.log" "$ike_algs" "$esp_algs"
-  swanctl_at "$RIGHT" charon --terminate --ike lab >/dev/null 2>&1 || true
+  swanctl_at "$RIGHT" charon --terminate --ike lab --force >/dev/null 2>&1 || true
 
   log "== $ike / $esp: charon initiator -> kite responder"
   swan_conf lab 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 "$ike" "$esp" none >"$WORK/kite/kite.conf"
@@ -95,6 +95,21 @@ for suite in "${SUITES[@]}"; do
     { cat "$WORK/charon/initiate.out"; die "charon could not initiate to kite"; }
   wait_for "$WORK/kite/kited.log" "CHILD_SA .* established" 5 || die "kite did not log the Child SA"
   check_charon_sas charon "$WORK/kite/kited.log" "$ike_algs" "$esp_algs"
-  swanctl_at "$RIGHT" charon --terminate --ike lab >/dev/null 2>&1 || true
+  swanctl_at "$RIGHT" charon --terminate --ike lab --force >/dev/null 2>&1 || true
 done
+# ---- kite <-> kite ----
+log "== kite initiator -> kite responder (aes256gcm16-prfsha256-x25519 / aes256gcm16)"
+mkdir -p "$WORK/kite2"
+swan_conf lab 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 aes256gcm16-prfsha256-x25519 aes256gcm16 none >"$WORK/kite2/kite.conf"
+pkill -f "charon.log" 2>/dev/null || true
+kill "${PIDS[0]}" 2>/dev/null; sleep 0.5   # charon leaves the right namespace to kite
+restart_kited "$RIGHT" kite2 "$WORK/kite2/kite.conf"
+swan_conf lab 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 aes256gcm16-prfsha256-x25519 aes256gcm16 start >"$WORK/kite/kite.conf"
+restart_kited "$LEFT" kite "$WORK/kite/kite.conf"
+wait_for "$WORK/kite/kited.log" "CHILD_SA .* established" 10 || die "kite <-> kite: no Child SA"
+wait_for "$WORK/kite2/kited.log" "CHILD_SA .* established" 5 || die "kite <-> kite: responder has no Child SA"
+read -r in1 out1 < <(kite_spis "$WORK/kite/kited.log")
+read -r in2 out2 < <(kite_spis "$WORK/kite2/kited.log")
+[ "$in1" = "$out2" ] && [ "$out1" = "$in2" ] || die "kite <-> kite: SPIs do not match ($in1/$out1 vs $in2/$out2)"
+log "ok: kite <-> kite SPIs $in1/$out1 match crosswise"
 log "PASS"

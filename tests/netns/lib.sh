@@ -66,6 +66,7 @@ charon {
   install_routes = yes
   retransmit_timeout = ${CHARON_RETRANSMIT_TIMEOUT:-2}
   filelog { log { path = $dir/charon.log
+                  flush_line = yes
                   default = 1
                   ike = ${CHARON_IKE_LEVEL:-2}
                   enc = ${CHARON_ENC_LEVEL:-1}
