@@ -36,7 +36,10 @@ enum err_action { ERR_DROP, ERR_NOTIFY, ERR_FATAL };
     X(MISSING,         NOTIFY, 7,  "required payload missing")                  \
     X(UNEXPECTED,      NOTIFY, 7,  "payload not allowed in this message")       \
     X(NOT_FOUND,       DROP,   0,  "not found")                                 \
-    X(STATE,           DROP,   0,  "not valid in the current state")
+    X(STATE,           DROP,   0,  "not valid in the current state")            \
+    X(REPLAY,          DROP,   0,  "replayed or too old sequence number")       \
+    X(SEQ_EXHAUSTED,   DROP,   0,  "sequence numbers exhausted, rekey the SA")  \
+    X(POLICY,          DROP,   0,  "packet not allowed by the security policy")
 
 #define KITE_ERR_ENUM(name, act, notify, text) KITE_E_##name##_IDX,
 enum { KITE_ERRORS(KITE_ERR_ENUM) KITE_E_COUNT_ };
