@@ -14,6 +14,7 @@
  * allocated, and a slide clears only the words it passes over. */
 #ifndef KITE_ESP_REPLAY_H
 #define KITE_ESP_REPLAY_H
+#include "base/err.h"
 #include <stdbool.h>
 #include <stdint.h>
 
