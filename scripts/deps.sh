@@ -7,7 +7,7 @@ set -euo pipefail
 build=(build-essential cmake pkg-config libssl-dev openssl libcmocka-dev)
 fuzz=(clang libclang-rt-14-dev)
 interop=(strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
-         libstrongswan-standard-plugins strongswan-pki iproute2 iputils-ping tcpdump)
+         libstrongswan-standard-plugins strongswan-pki iproute2 iputils-ping tcpdump iperf3 nftables)
 
 want=()
 for set in "${@:-build}"; do
