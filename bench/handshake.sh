@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Time to establish one IKE SA + Child SA (PSK, aes256gcm16-prfsha256-x25519),
-# median of N, kite <-> kite beside charon <-> charon, in the same run, over a
-# veth pair between two namespaces.  Needs root and strongSwan.
+# Time to establish one IKE SA + Child SA (PSK, aes256gcm16-prfsha256-x25519 /
+# aes256gcm16) between two network namespaces over a veth pair: kite <-> kite
+# beside charon <-> charon, measured the same way in the same run: on the wire,
+# from the IKE_SA_INIT request to the IKE_AUTH response (tcpdump timestamps),
+# median of N.  Needs root and strongSwan.
 # Usage: bench/handshake.sh [BUILD_DIR] [N]
 set -euo pipefail
 KITE_BUILD=$(cd "${1:-build}" && pwd)
@@ -29,45 +31,53 @@ secrets { ike-lab { secret = "bench-psk-0123456789" } }
 CONF
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-now_us() { echo $(( $(date +%s%N) / 1000 )); }
-
-charon_times() {
-  charon_start "$LEFT" cl
-  charon_start "$RIGHT" cr
-  conf 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 none >"$WORK/cl/s.conf"
-  conf 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 none >"$WORK/cr/s.conf"
-  swanctl_at "$LEFT" cl --load-all --file "$WORK/cl/s.conf" >/dev/null 2>&1
-  swanctl_at "$RIGHT" cr --load-all --file "$WORK/cr/s.conf" >/dev/null 2>&1
-  for _ in $(seq "$N"); do
-    t0=$(now_us)
-    swanctl_at "$LEFT" cl --initiate --child net >/dev/null 2>&1
-    t1=$(now_us)
-    echo $((t1 - t0))
-    swanctl_at "$LEFT" cl --terminate --ike lab >/dev/null 2>&1
-  done
+capture_start() { ip netns exec "$LEFT" tcpdump -i "${NS_TAG}a" -U -n -w "$1" udp port 500 or udp port 4500 2>/dev/null & CAP=$!; sleep 0.5; }
+capture_stop() { sleep 0.3; kill "$CAP"; wait "$CAP" 2>/dev/null || true; }
+# microseconds from each ikev2_init request to the next ikev2_auth response
+handshakes_us() {
+  tcpdump -tt -n -r "$1" 2>/dev/null | awk '
+    /ikev2_init\[I\]/ && !t0 { t0 = $1 }
+    /ikev2_auth\[R\]/ && t0 { printf "%d\n", ($1 - t0) * 1e6; t0 = 0 }'
 }
+median() { sort -n | awk '{a[NR]=$1} END { if (NR) print (NR%2 ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)); else print 0 }'; }
 
-kite_times() {
-  mkdir -p "$WORK/kr"
-  conf 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 none >"$WORK/kr/k.conf"
-  kited_start "$RIGHT" kr "$WORK/kr/k.conf"
-  mkdir -p "$WORK/kl"
-  conf 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 start >"$WORK/kl/k.conf"
-  for i in $(seq "$N"); do
-    # kited initiates at start (start_action = start) and logs each step with
-    # a monotonic microsecond stamp: the time from its first IKE_SA_INIT to
-    # the Child SA is the handshake
-    ip netns exec "$LEFT" "$KITE_BUILD/kited" --config "$WORK/kl/k.conf" --foreground \
-      --run-dir "$WORK/kl" --log-level 1 --exit-after-establish >"$WORK/kl/run$i.log" 2>&1
-    sed -nE 's/.*handshake took ([0-9]+) us.*/\1/p' "$WORK/kl/run$i.log"
-  done
-}
+# charon <-> charon
+charon_start "$LEFT" cl
+charon_start "$RIGHT" cr
+conf 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 none >"$WORK/cl/s.conf"
+conf 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 none >"$WORK/cr/s.conf"
+swanctl_at "$LEFT" cl --load-all --file "$WORK/cl/s.conf" >/dev/null 2>&1
+swanctl_at "$RIGHT" cr --load-all --file "$WORK/cr/s.conf" >/dev/null 2>&1
+capture_start "$WORK/charon.pcap"
+for _ in $(seq "$N"); do
+  swanctl_at "$LEFT" cl --initiate --child net >/dev/null 2>&1
+  swanctl_at "$LEFT" cl --terminate --ike lab --force >/dev/null 2>&1
+done
+capture_stop
+for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+sleep 0.5
+PIDS=()
 
-c=$(charon_times | median)
-pkill -f "charon" 2>/dev/null || true
-k=$(kite_times | median)
-printf '%-24s %12s\n' "IKE+Child SA (median/$N)" "microseconds"
-printf '%-24s %12s\n' "charon <-> charon" "$c"
-printf '%-24s %12s\n' "kite <-> kite" "$k"
-awk -v k="$k" -v c="$c" 'BEGIN { if (k > 0) printf "kite/charon: %.2f\n", k / c }'
+# kite <-> kite: the initiator starts the SA when it starts (start_action = start)
+mkdir -p "$WORK/kr" "$WORK/kl"
+conf 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 none >"$WORK/kr/k.conf"
+conf 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 start >"$WORK/kl/k.conf"
+KITE_LOG_LEVEL=0 kited_start "$RIGHT" kr "$WORK/kr/k.conf"
+capture_start "$WORK/kite.pcap"
+for _ in $(seq "$N"); do
+  : >"$WORK/kl/kited.log"
+  KITE_LOG_LEVEL=0 kited_start "$LEFT" kl "$WORK/kl/k.conf"
+  wait_for "$WORK/kl/kited.log" "CHILD_SA .* established" 5 || die "kite did not establish"
+  kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+done
+capture_stop
+
+c=$(handshakes_us "$WORK/charon.pcap" | median)
+k=$(handshakes_us "$WORK/kite.pcap" | median)
+nc=$(handshakes_us "$WORK/charon.pcap" | wc -l)
+nk=$(handshakes_us "$WORK/kite.pcap" | wc -l)
+echo "IKE SA + Child SA, IKE_SA_INIT request to IKE_AUTH response on the wire (median, microseconds)"
+printf '%-20s %10s %8s\n' pair median samples
+printf '%-20s %10s %8s\n' "charon <-> charon" "$c" "$nc"
+printf '%-20s %10s %8s\n' "kite <-> kite" "$k" "$nk"
+awk -v k="$k" -v c="$c" 'BEGIN { if (c > 0) printf "kite/charon: %.2f\n", k / c }'

@@ -80,7 +80,10 @@ int loop_run(struct loop *l)
 {
     struct epoll_event evs[16];
     while (!l->stop) {
-        int n = epoll_wait(l->epfd, evs, 16, wait_ms(l));
+        int timeout = wait_ms(l);
+        if (l->stop) /* the deadline callback may have stopped the loop */
+            break;
+        int n = epoll_wait(l->epfd, evs, 16, timeout);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
