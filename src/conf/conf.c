@@ -1,4 +1,5 @@
 #include "conf/conf.h"
+#include "esp/replay.h"
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
@@ -252,8 +253,8 @@ static int child(struct ctx *x, struct set_node *sec, struct conf_child *ch)
     ch->rand_time = ch->life_time - ch->rekey_time;
     if ((v = val(sec, "rand_time", &node)) && parse_time(v, &ch->rand_time))
         return fail(x, node, "invalid time '%s'", v);
-    if ((v = val(sec, "replay_window", &node)) && (ch->replay_window = (uint32_t)strtoul(v, NULL, 10)) > 65536)
-        return fail(x, node, "replay_window must be at most 65536");
+    if ((v = val(sec, "replay_window", &node)) && (ch->replay_window = (uint32_t)strtoul(v, NULL, 10)) > ESP_REPLAY_MAX)
+        return fail(x, node, "replay_window must be at most %d", ESP_REPLAY_MAX);
     static const char *const later[] = { "updown", "hostaccess", "policies", "close_action", "dpd_action",
                                          "rekey_bytes", "rekey_packets", "life_bytes", "life_packets", NULL };
     for (int i = 0; later[i]; i++)

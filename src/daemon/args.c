@@ -7,12 +7,13 @@
 const char *kited_usage(void)
 {
     return "usage: kited --config FILE [--foreground] [--run-dir DIR] [--log-level N]\n"
-           "             [--log-file FILE] [--port N] [--natt-port N]\n"
+           "             [--log-file FILE] [--port N] [--natt-port N] [--no-dataplane]\n"
            "  --config FILE     swanctl.conf-style configuration (connections, secrets)\n"
            "  --foreground      stay in the foreground and log to stdout\n"
            "  --run-dir DIR     pid file and control socket directory (default /run/kite)\n"
            "  --log-level N     -1 silent .. 4 sensitive, strongSwan's levels (default 1)\n"
-           "  --port N          IKE port (default 500); --natt-port N: NAT-T port (default 4500)\n";
+           "  --port N          IKE port (default 500); --natt-port N: NAT-T port (default 4500)\n"
+           "  --no-dataplane    negotiate only: log Child SAs instead of installing them\n";
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -32,6 +33,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         { "foreground", no_argument, 0, 'f' },    { "log-level", required_argument, 0, 'l' },
         { "log-file", required_argument, 0, 'L' }, { "port", required_argument, 0, 'p' },
         { "natt-port", required_argument, 0, 'n' }, { "help", no_argument, 0, 'h' },
+        { "no-dataplane", no_argument, 0, 'D' },
         { 0, 0, 0, 0 },
     };
     memset(a, 0, sizeof *a);
@@ -42,12 +44,13 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hD", opts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'c': a->config = optarg; break;
         case 'r': a->run_dir = optarg; break;
         case 'f': a->foreground = true; break;
+        case 'D': a->no_dataplane = true; break;
         case 'L': a->log_file = optarg; break;
         case 'l': bad = parse_int(optarg, -1, 4, &a->log_level); break;
         case 'p': bad = parse_int(optarg, 0, 65535, &a->port); break;

@@ -11,6 +11,7 @@ struct kited_args {
     const char *log_file;/* --log-file FILE (default: stdout in foreground, run_dir/kited.log otherwise) */
     int port;            /* --port N: IKE port (default 500) */
     int natt_port;       /* --natt-port N: NAT-T port (default 4500) */
+    bool no_dataplane;   /* --no-dataplane: Child SAs are logged, not installed */
 };
 
 /* 0 on success; -1 with a message in err on a bad command line; 1 for --help */

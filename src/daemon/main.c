@@ -16,6 +16,7 @@
 #include "crypto/rand.h"
 #include "daemon/args.h"
 #include "daemon/bridge.h"
+#include "daemon/dataplane.h"
 #include "ike/ike.h"
 #include "io/loop.h"
 #include "io/udp.h"
@@ -30,8 +31,9 @@ struct kited {
     struct kite_conf *conf;
     bool stopping;
     uint64_t stop_at;
-    uint8_t rx[65536];
+    uint8_t rx[65536 + 64]; /* datagrams land 64 bytes in: room for transport-mode headers */
     struct ike_action act;
+    struct dataplane dp;
 };
 
 static void env_random(void *ctx, uint8_t *p, size_t n)
@@ -98,15 +100,28 @@ static struct udp_sock *sock_for(struct kited *k, const struct ike_addr *local, 
 
 /* ---- actions ---- */
 
-static void child_up(struct kited *k, const struct ike_child_sa *c)
+static uint32_t replay_window_of(const struct kited *k, const struct ike_child_sa *c)
 {
-    char l[64], r[64];
-    log_msg(&k->log, LOG_ESP, 1,
-            "CHILD_SA %s{%u} to install: SPIs %08x_i %08x_o, ENCR %u/%u INTEG %u%s, %s mode, %s %s...%s "
-            "(the userspace data plane arrives with the ESP issue; nothing is installed yet)",
-            c->name, c->ike_sa, c->spi_in, c->spi_out, c->encr, c->encr_bits, c->integ, c->esn ? " ESN" : "",
-            c->transport ? "transport" : "tunnel", c->encap ? "UDP-encapsulated" : "ESP",
-            ike_addr_str(&c->local, l, sizeof l), ike_addr_str(&c->remote, r, sizeof r));
+    for (int i = 0; i < k->conf->n_conns; i++) {
+        const struct conf_conn *cc = &k->conf->conns[i];
+        for (int j = 0; cc->n_children && j < cc->n_children; j++)
+            if (!strcmp(cc->name, c->conn) && !strcmp(cc->child[j].name, c->name))
+                return cc->child[j].replay_window;
+    }
+    return 32; /* strongSwan's default */
+}
+
+static int udp_esp_send(void *ctx, const struct ike_addr *local, const struct ike_addr *remote, const uint8_t *p,
+                        size_t n)
+{
+    struct kited *k = ctx;
+    struct ike_addr l = *local;
+    l.port = (uint16_t)k->args.natt_port;
+    struct udp_sock *s = sock_for(k, &l, remote);
+    struct sockaddr_storage from, to;
+    to_sock(local, &from);
+    to_sock(remote, &to);
+    return s ? udp_send(s, local->family ? &from : NULL, &to, p, n, false) : -ENOTSOCK;
 }
 
 static void drain(struct kited *k)
@@ -129,8 +144,11 @@ static void drain(struct kited *k)
                         ike_addr_str(&a->remote, buf, sizeof buf), a->len);
             break;
         }
-        case IKE_ACT_CHILD_UP: child_up(k, &a->child); break;
-        case IKE_ACT_IKE_DOWN: log_msg(&k->log, LOG_IKE, 1, "IKE_SA %s[%u] deleted: %s", a->conn, a->ike_sa, a->reason); break;
+        case IKE_ACT_CHILD_UP: dp_child_up(&k->dp, &a->child, replay_window_of(k, &a->child)); break;
+        case IKE_ACT_IKE_DOWN:
+            dp_ike_down(&k->dp, a->ike_sa);
+            log_msg(&k->log, LOG_IKE, 1, "IKE_SA %s[%u] deleted: %s", a->conn, a->ike_sa, a->reason);
+            break;
         default: break;
         }
         ike_action_wipe(a);
@@ -148,7 +166,7 @@ static void on_udp(struct loop *l, int fd, void *arg)
         struct udp_dgram d;
         if (s->fd != fd)
             continue;
-        while (udp_recv(s, k->rx, sizeof k->rx, &d) == 1) {
+        while (udp_recv(s, k->rx + 64, sizeof k->rx - 64, &d) == 1) {
             struct ike_addr local, remote;
             char buf[64];
             to_ike(&d.local, &local);
@@ -159,12 +177,27 @@ static void on_udp(struct loop *l, int fd, void *arg)
                         ike_addr_str(&remote, buf, sizeof buf), d.len);
                 ike_recv(k->ike, d.data, d.len, &local, &remote, loop_now_ms());
             } else if (d.kind == UDP_ESP) {
-                log_msg(&k->log, LOG_ESP, 2, "ESP packet from %s dropped: no data plane yet",
-                        ike_addr_str(&remote, buf, sizeof buf));
+                struct esp_buf b = { k->rx, sizeof k->rx, (size_t)(d.data - k->rx), d.len };
+                dp_on_udp_esp(&k->dp, &b, &local, &remote, loop_now_ms());
             }
         }
         drain(k);
     }
+}
+
+static void on_tun(struct loop *l, int fd, void *arg)
+{
+    (void)l;
+    (void)fd;
+    struct kited *k = arg;
+    dp_on_tun(&k->dp, loop_now_ms());
+}
+
+static void on_raw(struct loop *l, int fd, void *arg)
+{
+    (void)l;
+    struct kited *k = arg;
+    dp_on_raw(&k->dp, fd, loop_now_ms());
 }
 
 static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
@@ -237,6 +270,14 @@ static void reload(struct kited *k)
 static void on_signal(struct loop *l, int signo, void *arg)
 {
     struct kited *k = arg;
+    if (signo == SIGUSR1) {
+        struct ike_stats st;
+        ike_engine_stats(k->ike, &st);
+        log_msg(&k->log, LOG_DMN, 0, "status: %u IKE SA(s), %u established since start, %u retransmits, %u dropped",
+                st.ike_sas, st.established, st.retransmits, st.dropped);
+        dp_log_sas(&k->dp, 0);
+        return;
+    }
     if (signo == SIGHUP) {
         log_msg(&k->log, LOG_DMN, 1, "SIGHUP received, reloading %s", k->args.config);
         reload(k);
@@ -269,6 +310,8 @@ static int open_sockets(struct kited *k)
                 continue;
             }
             loop_add_fd(&k->loop, s->fd, on_udp, k);
+            uint32_t mark = DP_MARK; /* kite's own packets bypass the tunnel routes */
+            setsockopt(s->fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark);
             k->n_socks++;
         }
     }
@@ -292,7 +335,7 @@ static int run(struct kited *k)
 {
     char err[512];
     const struct ike_env env = { k, env_random, env_log };
-    static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+    static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
     if (conf_load_file(k->args.config, &k->conf, err, sizeof err, conf_warn, k)) {
         log_msg(&k->log, LOG_CFG, 0, "%s", err);
         fprintf(stderr, "kited: %s\n", err);
@@ -305,12 +348,20 @@ static int run(struct kited *k)
     if (pid_file(k))
         log_msg(&k->log, LOG_DMN, 0, "cannot write the pid file in %s", k->args.run_dir);
     k->ike = ike_engine_new(&env);
-    if (!k->ike || loop_init(&k->loop, sigs, 3, on_signal, on_deadline, k) || open_sockets(k))
+    if (!k->ike || loop_init(&k->loop, sigs, 4, on_signal, on_deadline, k) || open_sockets(k))
         return 1;
+    if (!k->args.no_dataplane && !dp_open(&k->dp, &k->log, udp_esp_send, k)) {
+        loop_add_fd(&k->loop, k->dp.tun_fd, on_tun, k);
+        loop_add_fd(&k->loop, k->dp.raw4.fd, on_raw, k);
+        if (k->dp.raw6.fd >= 0)
+            loop_add_fd(&k->loop, k->dp.raw6.fd, on_raw, k);
+    }
     log_msg(&k->log, LOG_DMN, 1, "kited starting (IKE port %d, NAT-T port %d)", k->args.port, k->args.natt_port);
     add_conns(k, k->conf, loop_now_ms(), true);
     drain(k);
     int rc = loop_run(&k->loop);
+    dp_log_sas(&k->dp, 1);
+    dp_close(&k->dp);
     log_msg(&k->log, LOG_DMN, 1, "kited stopped");
     return rc ? 1 : 0;
 }

@@ -1,0 +1,363 @@
+/* dataplane: TUN + raw/UDP sockets + routes around sa/uesp. */
+#include "daemon/dataplane.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "base/err.h"
+#include "crypto/registry.h"
+#include "io/netlink.h"
+#include "io/tun.h"
+
+enum { DP_AT = 128 }; /* where packets start in dp->buf: room for headers */
+
+int dp_open(struct dataplane *dp, struct log_sink *log, dp_udp_send_fn *udp_send, void *udp_ctx)
+{
+    memset(dp, 0, offsetof(struct dataplane, buf));
+    dp->tun_fd = dp->raw4.fd = dp->raw6.fd = -1;
+    dp->log = log;
+    dp->udp_send = udp_send;
+    dp->udp_ctx = udp_ctx;
+    int rc = uesp_init(&dp->u);
+    if (rc)
+        return rc;
+    dp->u.replay_window = 32;
+    dp->tun_fd = tun_open("kite%d", dp->tun_name, &dp->tun_ifindex);
+    if (dp->tun_fd < 0) {
+        rc = dp->tun_fd;
+        log_msg(log, LOG_ESP, 0, "cannot open a TUN device: %s; no data plane", strerror(-rc));
+        dp_close(dp);
+        return rc;
+    }
+    rc = nl_link_set(dp->tun_ifindex, DP_MTU, true);
+    if (!rc)
+        rc = raw_open(&dp->raw4, AF_INET, DP_MARK);
+    if (rc) {
+        log_msg(log, LOG_ESP, 0, "cannot set up %s or the ESP socket: %s; no data plane", dp->tun_name,
+                strerror(-rc));
+        dp_close(dp);
+        return rc;
+    }
+    if (raw_open(&dp->raw6, AF_INET6, DP_MARK))
+        log_msg(log, LOG_ESP, 1, "no IPv6 ESP socket; ESP over IPv6 is off");
+    int r4 = nl_rule(true, AF_INET, DP_TABLE, DP_TABLE, DP_MARK, true);
+    int r6 = nl_rule(true, AF_INET6, DP_TABLE, DP_TABLE, DP_MARK, true);
+    if ((r4 && r4 != -EEXIST) || (r6 && r6 != -EEXIST && r6 != -EAFNOSUPPORT))
+        log_msg(log, LOG_ESP, 0, "cannot add the routing rule for table %d: %s", DP_TABLE,
+                strerror(-(r4 && r4 != -EEXIST ? r4 : r6)));
+    dp->rules = true;
+    dp->on = true;
+    log_msg(log, LOG_ESP, 1, "userspace ESP data plane on %s (mtu %d), routes in table %d", dp->tun_name,
+            DP_MTU, DP_TABLE);
+    return 0;
+}
+
+static void route_del_one(struct dataplane *dp, struct dp_route *r)
+{
+    bool shared = false;
+    for (int i = 0; i < DP_MAX_ROUTES; i++) {
+        struct dp_route *o = &dp->routes[i];
+        if (o != r && o->used && o->family == r->family && o->plen == r->plen && !memcmp(o->dst, r->dst, 16))
+            shared = true;
+    }
+    if (!shared)
+        nl_route(false, DP_TABLE, dp->tun_ifindex, r->family, r->dst, r->plen, NULL);
+    r->used = false;
+}
+
+void dp_close(struct dataplane *dp)
+{
+    for (int i = 0; i < DP_MAX_ROUTES; i++)
+        if (dp->routes[i].used)
+            route_del_one(dp, &dp->routes[i]);
+    if (dp->rules) {
+        nl_rule(false, AF_INET, DP_TABLE, DP_TABLE, DP_MARK, true);
+        nl_rule(false, AF_INET6, DP_TABLE, DP_TABLE, DP_MARK, true);
+        dp->rules = false;
+    }
+    uesp_free(&dp->u);
+    raw_close(&dp->raw4);
+    raw_close(&dp->raw6);
+    if (dp->tun_fd >= 0)
+        close(dp->tun_fd);
+    dp->tun_fd = -1;
+    dp->on = false;
+}
+
+/* ---- routes ---- */
+
+static void route_add(struct dataplane *dp, uint32_t spi_in, int family, const uint8_t *dst, int plen,
+                      const uint8_t *src)
+{
+    struct dp_route *r = NULL;
+    for (int i = 0; i < DP_MAX_ROUTES && !r; i++)
+        if (!dp->routes[i].used)
+            r = &dp->routes[i];
+    char d[INET6_ADDRSTRLEN], s[INET6_ADDRSTRLEN] = "";
+    inet_ntop(family, dst, d, sizeof d);
+    if (src)
+        inet_ntop(family, src, s, sizeof s);
+    if (!r) {
+        log_msg(dp->log, LOG_ESP, 0, "route %s/%d not installed: too many routes", d, plen);
+        return;
+    }
+    int rc = nl_route(true, DP_TABLE, dp->tun_ifindex, family, dst, plen, src);
+    if (rc && src) /* the source may not be a local address */
+        rc = nl_route(true, DP_TABLE, dp->tun_ifindex, family, dst, plen, NULL);
+    if (rc) {
+        log_msg(dp->log, LOG_ESP, 0, "route %s/%d via %s not installed: %s", d, plen, dp->tun_name, strerror(-rc));
+        return;
+    }
+    *r = (struct dp_route){ .used = true, .spi_in = spi_in, .family = family, .plen = plen };
+    memcpy(r->dst, dst, family == AF_INET6 ? 16 : 4);
+    log_msg(dp->log, LOG_ESP, 1, "installing route %s/%d via %s%s%s (table %d)", d, plen, dp->tun_name,
+            src ? " src " : "", s, DP_TABLE);
+}
+
+static int addr_cmp(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    return memcmp(a, b, n);
+}
+
+/* a local address of the family inside [lo, hi] (strongSwan picks the
+ * source of its routes the same way) */
+static bool local_addr_in(int family, const uint8_t *lo, const uint8_t *hi, uint8_t out[16])
+{
+    struct ifaddrs *ifa, *i;
+    bool found = false;
+    size_t n = family == AF_INET6 ? 16 : 4;
+    if (getifaddrs(&ifa))
+        return false;
+    for (i = ifa; i && !found; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != family)
+            continue;
+        const uint8_t *a = family == AF_INET6 ? (const uint8_t *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr
+                                              : (const uint8_t *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+        if (addr_cmp(a, lo, n) >= 0 && addr_cmp(a, hi, n) <= 0) {
+            memcpy(out, a, n);
+            found = true;
+        }
+    }
+    freeifaddrs(ifa);
+    return found;
+}
+
+/* cover [lo, hi] with prefixes, largest first from the bottom; returns count */
+static int range_to_prefixes(int bits, const uint8_t *lo, const uint8_t *hi, uint8_t out[][16], int *plen,
+                             int max)
+{
+    size_t n = (size_t)bits / 8;
+    uint8_t cur[16];
+    int k = 0;
+    memcpy(cur, lo, n);
+    while (k < max && memcmp(cur, hi, n) <= 0) {
+        /* the largest block aligned at cur that stays within hi */
+        int tz = 0; /* trailing zero bits of cur */
+        while (tz < bits && !(cur[n - 1 - (size_t)tz / 8] >> (tz % 8) & 1))
+            tz++;
+        int size = tz;
+        for (; size > 0; size--) {
+            uint8_t last[16]; /* cur with the low `size` bits set */
+            memcpy(last, cur, n);
+            for (int b = 0; b < size; b++)
+                last[n - 1 - (size_t)b / 8] |= (uint8_t)(1u << (b % 8));
+            if (memcmp(last, hi, n) <= 0)
+                break;
+        }
+        memcpy(out[k], cur, n);
+        plen[k++] = bits - size;
+        /* cur += 2^size, stop on overflow */
+        int carry = 1;
+        for (int b = size; b < bits && carry; b++) {
+            uint8_t *byte = &cur[n - 1 - (size_t)b / 8];
+            uint8_t m = (uint8_t)(1u << (b % 8));
+            carry = (*byte & m) != 0;
+            *byte ^= m;
+        }
+        if (carry)
+            break;
+    }
+    return k;
+}
+
+static void routes_for(struct dataplane *dp, const struct ike_child_sa *c)
+{
+    int family = c->remote_ts.family == 6 ? AF_INET6 : AF_INET;
+    uint8_t src[16];
+    if (c->transport) {
+        const struct ike_addr *r = &c->remote;
+        route_add(dp, c->spi_in, r->family == 6 ? AF_INET6 : AF_INET, r->ip, r->family == 6 ? 128 : 32,
+                  c->local.ip);
+        return;
+    }
+    bool have_src = c->local_ts.family == c->remote_ts.family &&
+                    local_addr_in(family, c->local_ts.lo, c->local_ts.hi, src);
+    uint8_t pfx[8][16];
+    int plen[8];
+    int n = range_to_prefixes(family == AF_INET6 ? 128 : 32, c->remote_ts.lo, c->remote_ts.hi, pfx, plen, 8);
+    for (int i = 0; i < n; i++)
+        route_add(dp, c->spi_in, family, pfx[i], plen[i], have_src ? src : NULL);
+}
+
+/* ---- SAs ---- */
+
+static const char *xf_name(uint16_t type, uint16_t id, uint16_t bits, char *buf, size_t cap)
+{
+    const struct xf_info *x = xf_lookup(type, id, bits);
+    if (x && x->keyword)
+        snprintf(buf, cap, "%s", x->keyword);
+    else
+        snprintf(buf, cap, "%u", id);
+    return buf;
+}
+
+void dp_child_up(struct dataplane *dp, const struct ike_child_sa *c, uint32_t replay_window)
+{
+    if (!dp->on) {
+        log_msg(dp->log, LOG_ESP, 0, "CHILD_SA %s{%u} not installed: no data plane", c->name, c->ike_sa);
+        return;
+    }
+    const struct uesp_child *ch;
+    int rc = uesp_install(&dp->u, c, replay_window, &ch);
+    if (rc) {
+        log_msg(dp->log, LOG_ESP, 0, "CHILD_SA %s{%u} not installed: %s", c->name, c->ike_sa, kite_strerror(rc));
+        return;
+    }
+    char l[64], r[64], e[32], i[32] = "";
+    if (c->integ)
+        xf_name(XF_INTEG, c->integ, 0, i, sizeof i);
+    log_msg(dp->log, LOG_ESP, 1, "CHILD_SA %s{%u} installed: SPIs %08x_i %08x_o, %s%s%s%s, %s mode, %s %s...%s",
+            c->name, c->ike_sa, c->spi_in, c->spi_out, xf_name(XF_ENCR, c->encr, c->encr_bits, e, sizeof e),
+            c->integ ? "/" : "", i, c->esn ? "/ESN" : "", c->transport ? "transport" : "tunnel",
+            c->encap ? "UDP-encapsulated ESP" : "ESP", ike_addr_str(&c->local, l, sizeof l),
+            ike_addr_str(&c->remote, r, sizeof r));
+    routes_for(dp, c);
+}
+
+void dp_ike_down(struct dataplane *dp, uint32_t ike_sa)
+{
+    if (!dp->on)
+        return;
+    for (int k = 0; k < UESP_MAX_CHILDREN; k++) {
+        struct uesp_child *c = &dp->u.child[k];
+        if (!c->used || c->ike_sa != ike_sa)
+            continue;
+        for (int i = 0; i < DP_MAX_ROUTES; i++)
+            if (dp->routes[i].used && dp->routes[i].spi_in == c->in.spi)
+                route_del_one(dp, &dp->routes[i]);
+        log_msg(dp->log, LOG_ESP, 1, "CHILD_SA %s{%u} removed: SPIs %08x_i %08x_o, %llu/%llu bytes in/out",
+                c->name, c->ike_sa, c->in.spi, c->out.spi, (unsigned long long)c->in.cnt.bytes,
+                (unsigned long long)c->out.cnt.bytes);
+    }
+    uesp_remove_ike(&dp->u, ike_sa);
+}
+
+/* ---- packets ---- */
+
+static void send_esp(struct dataplane *dp, const struct uesp_child *c, const uint8_t *p, size_t n)
+{
+    int rc;
+    if (c->encap)
+        rc = dp->udp_send(dp->udp_ctx, &c->local, &c->remote, p, n);
+    else
+        rc = raw_send(c->remote.family == 6 ? &dp->raw6 : &dp->raw4, c->remote.ip, p, n);
+    if (rc)
+        dp->st.send_errors++;
+    else
+        dp->st.esp_out++;
+}
+
+void dp_on_tun(struct dataplane *dp, uint64_t now)
+{
+    for (int i = 0; i < 64; i++) {
+        ssize_t n = read(dp->tun_fd, dp->buf + DP_AT, sizeof dp->buf - DP_AT - UESP_TAILROOM);
+        if (n <= 0) {
+            if (n < 0 && errno != EAGAIN && errno != EINTR)
+                dp->st.tun_errors++;
+            return;
+        }
+        dp->st.tun_in++;
+        struct esp_buf b = { dp->buf, sizeof dp->buf, DP_AT, (size_t)n };
+        const struct uesp_child *via;
+        if (uesp_outbound(&dp->u, &b, now, &via))
+            continue; /* counted in dp->u.cnt or on the SA */
+        send_esp(dp, via, b.base + b.off, b.len);
+    }
+}
+
+static void to_tun(struct dataplane *dp, const struct esp_buf *b)
+{
+    if (write(dp->tun_fd, b->base + b->off, b->len) < 0)
+        dp->st.tun_errors++;
+    else
+        dp->st.tun_out++;
+}
+
+void dp_on_raw(struct dataplane *dp, int fd, uint64_t now)
+{
+    struct raw_sock *s = fd == dp->raw4.fd ? &dp->raw4 : &dp->raw6;
+    for (int i = 0; i < 64; i++) {
+        struct raw_pkt p;
+        int rc = raw_recv(s, dp->buf, sizeof dp->buf, DP_AT, &p);
+        if (rc <= 0)
+            return;
+        dp->st.esp_in++;
+        if (!p.len) {
+            dp->u.cnt.malformed++;
+            continue;
+        }
+        struct esp_buf b = { dp->buf, sizeof dp->buf, p.off, p.len };
+        const struct uesp_child *from;
+        if (!uesp_inbound(&dp->u, &b, now, p.family, p.src, p.dst, &from))
+            to_tun(dp, &b);
+    }
+}
+
+void dp_on_udp_esp(struct dataplane *dp, struct esp_buf *b, const struct ike_addr *local,
+                   const struct ike_addr *remote, uint64_t now)
+{
+    if (!dp->on)
+        return;
+    dp->st.esp_in++;
+    const struct uesp_child *from;
+    if (!uesp_inbound(&dp->u, b, now, remote->family, remote->ip, local->ip, &from))
+        to_tun(dp, b);
+}
+
+void dp_log_sas(struct dataplane *dp, int level)
+{
+    if (!dp->on)
+        return;
+    for (int k = 0; k < UESP_MAX_CHILDREN; k++) {
+        const struct uesp_child *c = &dp->u.child[k];
+        if (!c->used)
+            continue;
+        char l[64], r[64], e[32], i[32] = "";
+        if (c->out.integ)
+            xf_name(XF_INTEG, c->out.integ->id, 0, i, sizeof i);
+        xf_name(XF_ENCR, c->out.encr->id, c->out.encr->key_bits, e, sizeof e);
+        log_msg(dp->log, LOG_ESP, level,
+                "%s{%u}: INSTALLED, %s, %s SPIs: %08x_i %08x_o, %s%s%s%s, %s...%s, "
+                "in %llu bytes, %llu packets; out %llu bytes, %llu packets; "
+                "dropped in: replay %llu, ICV %llu, malformed %llu, policy %llu",
+                c->name, c->ike_sa, c->transport ? "TRANSPORT" : "TUNNEL", c->encap ? "ESP in UDP" : "ESP",
+                c->in.spi, c->out.spi, e, c->out.integ ? "/" : "", i, c->out.esn ? "/ESN" : "",
+                ike_addr_str(&c->local, l, sizeof l), ike_addr_str(&c->remote, r, sizeof r),
+                (unsigned long long)c->in.cnt.bytes, (unsigned long long)c->in.cnt.packets,
+                (unsigned long long)c->out.cnt.bytes, (unsigned long long)c->out.cnt.packets,
+                (unsigned long long)c->in.cnt.replay_drops, (unsigned long long)c->in.cnt.icv_failures,
+                (unsigned long long)c->in.cnt.malformed, (unsigned long long)c->in.cnt.policy_drops);
+    }
+    log_msg(dp->log, LOG_ESP, level,
+            "data plane: tun in %llu out %llu, esp in %llu out %llu, no policy %llu, unknown SPI %llu, "
+            "malformed %llu, send errors %llu",
+            (unsigned long long)dp->st.tun_in, (unsigned long long)dp->st.tun_out, (unsigned long long)dp->st.esp_in,
+            (unsigned long long)dp->st.esp_out, (unsigned long long)dp->u.cnt.no_policy,
+            (unsigned long long)dp->u.cnt.unknown_spi, (unsigned long long)dp->u.cnt.malformed,
+            (unsigned long long)dp->st.send_errors);
+}

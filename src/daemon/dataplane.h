@@ -1,0 +1,81 @@
+/* dataplane: kited's userspace ESP data plane over a TUN device.
+ *
+ * Owns the TUN device, the raw ESP sockets, the routes and the policy
+ * routing rule, and the userspace SAs (sa/uesp).  Child SA events from the
+ * IKE engine install and remove SAs; packets read from TUN leave as ESP (raw
+ * IP protocol 50, or UDP-encapsulated through the caller's NAT-T socket),
+ * ESP received is decrypted and written to TUN.
+ *
+ * Routing like strongSwan's install_routes: a route for each remote traffic
+ * selector through the TUN device in table `table` (default 220), with the
+ * local address inside the local selectors as the preferred source; a rule
+ * `not fwmark MARK lookup TABLE` sends everything except kite's own marked
+ * sockets through that table, so IKE and ESP to the peer never loop back
+ * into the tunnel (needed for transport mode, where the peer itself is the
+ * protected destination). */
+#ifndef KITE_DAEMON_DATAPLANE_H
+#define KITE_DAEMON_DATAPLANE_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "base/log.h"
+#include "ike/ike.h"
+#include "io/raw.h"
+#include "sa/uesp.h"
+
+enum { DP_MAX_ROUTES = 128, DP_TABLE = 220, DP_MARK = 0x4b1e, DP_MTU = 1400 };
+
+/* sends a UDP-encapsulated ESP packet (no non-ESP marker) from local to
+ * remote over the NAT-T socket; 0 or -errno */
+typedef int dp_udp_send_fn(void *ctx, const struct ike_addr *local, const struct ike_addr *remote,
+                           const uint8_t *p, size_t n);
+
+struct dp_route {
+    bool used;
+    uint32_t spi_in; /* the Child SA it belongs to */
+    int family;
+    uint8_t dst[16];
+    int plen;
+};
+
+struct dp_stats {
+    uint64_t tun_in, tun_out;     /* packets read from / written to TUN */
+    uint64_t esp_in, esp_out;     /* ESP packets received / sent */
+    uint64_t send_errors, tun_errors;
+};
+
+struct dataplane {
+    bool on;
+    int tun_fd, tun_ifindex;
+    char tun_name[16];
+    struct raw_sock raw4, raw6;
+    struct uesp u;
+    struct log_sink *log;
+    dp_udp_send_fn *udp_send;
+    void *udp_ctx;
+    bool rules;
+    struct dp_route routes[DP_MAX_ROUTES];
+    struct dp_stats st;
+    uint8_t buf[65536 + 256];
+};
+
+/* opens TUN, raw sockets and the routing rule; on failure the daemon runs
+ * without a data plane (logged) and returns the error */
+int dp_open(struct dataplane *dp, struct log_sink *log, dp_udp_send_fn *udp_send, void *udp_ctx);
+/* removes routes and rules, closes everything, wipes the SAs */
+void dp_close(struct dataplane *dp);
+
+void dp_child_up(struct dataplane *dp, const struct ike_child_sa *c, uint32_t replay_window);
+void dp_ike_down(struct dataplane *dp, uint32_t ike_sa);
+
+/* the fds the loop watches: TUN, raw v4, raw v6 (-1 when absent) */
+void dp_on_tun(struct dataplane *dp, uint64_t now);
+void dp_on_raw(struct dataplane *dp, int fd, uint64_t now);
+/* an ESP packet that arrived UDP-encapsulated: b is a buffer with 64 bytes
+ * of headroom before the SPI */
+void dp_on_udp_esp(struct dataplane *dp, struct esp_buf *b, const struct ike_addr *local,
+                   const struct ike_addr *remote, uint64_t now);
+
+/* one line per Child SA for status output and logs */
+void dp_log_sas(struct dataplane *dp, int level);
+
+#endif

@@ -1,0 +1,93 @@
+/* raw: ESP on raw IP sockets. */
+#include "io/raw.h"
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "base/rd.h"
+
+int raw_open(struct raw_sock *s, int family, uint32_t mark)
+{
+    s->family = family;
+    s->fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ESP);
+    if (s->fd < 0)
+        return -errno;
+    int on = 1;
+    if ((family == AF_INET6 && setsockopt(s->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on) < 0) ||
+        (mark && setsockopt(s->fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) < 0)) {
+        int rc = -errno;
+        raw_close(s);
+        return rc;
+    }
+    return 0;
+}
+
+void raw_close(struct raw_sock *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+}
+
+int raw_recv(struct raw_sock *s, uint8_t *buf, size_t cap, size_t at, struct raw_pkt *p)
+{
+    struct sockaddr_storage from;
+    union {
+        char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = { buf + at, cap - at };
+    struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1,
+                         .msg_control = ctl.b, .msg_controllen = sizeof ctl.b };
+    ssize_t n = recvmsg(s->fd, &mh, 0);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+    memset(p, 0, sizeof *p);
+    if (s->family == AF_INET) {
+        struct rd r;
+        uint8_t vihl;
+        rd_init(&r, buf + at, (size_t)n);
+        rd_u8(&r, &vihl);
+        rd_skip(&r, 11);
+        rd_copy(&r, p->src, 4);
+        rd_copy(&r, p->dst, 4);
+        size_t hl = (size_t)(vihl & 15) * 4;
+        if (r.err || vihl >> 4 != 4 || hl < 20 || hl > (size_t)n)
+            return 1; /* len 0: malformed */
+        p->family = 4;
+        p->off = at + hl;
+        p->len = (size_t)n - hl;
+        return 1;
+    }
+    p->family = 6;
+    memcpy(p->src, &((struct sockaddr_in6 *)&from)->sin6_addr, 16);
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            struct in6_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            memcpy(p->dst, &pi.ipi6_addr, 16);
+        }
+    p->off = at;
+    p->len = (size_t)n;
+    return 1;
+}
+
+int raw_send(struct raw_sock *s, const uint8_t *dst, const uint8_t *p, size_t n)
+{
+    struct sockaddr_storage to;
+    socklen_t tl;
+    memset(&to, 0, sizeof to);
+    if (s->family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&to;
+        in->sin_family = AF_INET;
+        memcpy(&in->sin_addr, dst, 4);
+        tl = sizeof *in;
+    } else {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&to;
+        in6->sin6_family = AF_INET6;
+        memcpy(&in6->sin6_addr, dst, 16);
+        tl = sizeof *in6;
+    }
+    return sendto(s->fd, p, n, 0, (struct sockaddr *)&to, tl) < 0 ? -errno : 0;
+}

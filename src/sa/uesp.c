@@ -1,0 +1,325 @@
+/* uesp: Child SAs into the userspace ESP core, and the two packet paths. */
+#include "sa/uesp.h"
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include "base/err.h"
+#include "base/rd.h"
+#include "base/secret.h"
+#include "esp/decap.h"
+#include "esp/encap.h"
+#include "esp/ip.h"
+
+#define CHILD_OF(sa, member) ((struct uesp_child *)((char *)(sa) - offsetof(struct uesp_child, member)))
+
+int uesp_init(struct uesp *u)
+{
+    memset(u, 0, sizeof *u);
+    u->child = calloc(UESP_MAX_CHILDREN, sizeof *u->child);
+    if (!u->child)
+        return KITE_E_NOMEM;
+    int rc = esp_sad_init(&u->sad, UESP_MAX_CHILDREN);
+    if (rc) {
+        free(u->child);
+        u->child = NULL;
+        return rc;
+    }
+    esp_spd_init(&u->spd);
+    u->next_policy = 1;
+    return 0;
+}
+
+static void child_clear(struct uesp *u, struct uesp_child *c)
+{
+    esp_sad_remove(&u->sad, c->in.spi);
+    esp_spd_remove(&u->spd, c->policy_id);
+    esp_sa_free(&c->in);
+    esp_sa_free(&c->out);
+    mem_wipe(c, sizeof *c);
+}
+
+void uesp_free(struct uesp *u)
+{
+    if (!u->child)
+        return;
+    for (int i = 0; i < UESP_MAX_CHILDREN; i++)
+        if (u->child[i].used)
+            child_clear(u, &u->child[i]);
+    esp_sad_free(&u->sad);
+    esp_spd_free(&u->spd);
+    free(u->child);
+    u->child = NULL;
+}
+
+void uesp_ts(const struct ike_ts_cfg *in, struct esp_ts *out)
+{
+    memset(out, 0, sizeof *out);
+    out->family = in->family == 6 ? ESP_IPV6 : ESP_IPV4;
+    out->proto = in->ip_proto;
+    out->port_lo = in->port_lo;
+    out->port_hi = in->port_hi;
+    memcpy(out->start, in->lo, 16);
+    memcpy(out->end, in->hi, 16);
+}
+
+static void params(const struct ike_child_sa *c, bool in, uint32_t window, const struct esp_ts *lts,
+                   const struct esp_ts *rts, struct esp_sa_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->spi = in ? c->spi_in : c->spi_out;
+    p->dir = in ? ESP_DIR_IN : ESP_DIR_OUT;
+    p->mode = c->transport ? ESP_MODE_TRANSPORT : ESP_MODE_TUNNEL;
+    p->encr_id = c->encr;
+    p->encr_bits = c->encr_bits;
+    p->integ_id = c->integ;
+    p->encr_key = (struct span){ in ? c->encr_in : c->encr_out, c->key_len };
+    p->integ_key = (struct span){ in ? c->integ_in : c->integ_out, c->integ_len };
+    p->esn = c->esn;
+    p->replay_window = in ? window : 0;
+    p->udp_encap = c->encap;
+    p->encap_sport = c->local.port;
+    p->encap_dport = c->remote.port;
+    if (in && !c->transport) {
+        p->ts_local = lts;
+        p->n_ts_local = 1;
+        p->ts_remote = rts;
+        p->n_ts_remote = 1;
+    }
+}
+
+int uesp_install(struct uesp *u, const struct ike_child_sa *c, uint32_t replay_window,
+                 const struct uesp_child **out)
+{
+    struct uesp_child *slot = NULL;
+    for (int i = 0; i < UESP_MAX_CHILDREN && !slot; i++)
+        if (!u->child[i].used)
+            slot = &u->child[i];
+    if (!slot)
+        return KITE_E_TOO_MANY;
+    if (esp_sad_lookup(&u->sad, c->spi_in))
+        return KITE_E_INVALID_SPI;
+    memset(slot, 0, sizeof *slot);
+    uesp_ts(&c->local_ts, &slot->ts_local);
+    uesp_ts(&c->remote_ts, &slot->ts_remote);
+    struct esp_sa_params p;
+    params(c, true, replay_window, &slot->ts_local, &slot->ts_remote, &p);
+    int rc = esp_sa_init(&slot->in, &p);
+    if (rc)
+        return rc;
+    params(c, false, 0, NULL, NULL, &p);
+    rc = esp_sa_init(&slot->out, &p);
+    if (rc) {
+        esp_sa_free(&slot->in);
+        return rc;
+    }
+    rc = esp_sad_insert(&u->sad, &slot->in);
+    if (rc) {
+        esp_sa_free(&slot->in);
+        esp_sa_free(&slot->out);
+        return rc;
+    }
+    struct esp_policy pol = { .id = u->next_policy++, .priority = 0, .local = slot->ts_local,
+                              .remote = slot->ts_remote, .action = ESP_ACTION_PROTECT, .sa = &slot->out };
+    rc = esp_spd_add(&u->spd, &pol);
+    if (rc) {
+        esp_sad_remove(&u->sad, slot->in.spi);
+        esp_sa_free(&slot->in);
+        esp_sa_free(&slot->out);
+        return rc;
+    }
+    slot->policy_id = pol.id;
+    slot->used = true;
+    slot->ike_sa = c->ike_sa;
+    memcpy(slot->conn, c->conn, sizeof slot->conn);
+    memcpy(slot->name, c->name, sizeof slot->name);
+    slot->transport = c->transport;
+    slot->encap = c->encap;
+    slot->local = c->local;
+    slot->remote = c->remote;
+    if (out)
+        *out = slot;
+    return 0;
+}
+
+const struct uesp_child *uesp_find(const struct uesp *u, uint32_t spi_in)
+{
+    struct esp_sa *sa = esp_sad_lookup(&u->sad, spi_in);
+    return sa ? CHILD_OF(sa, in) : NULL;
+}
+
+int uesp_remove(struct uesp *u, uint32_t spi_in)
+{
+    struct esp_sa *sa = esp_sad_lookup(&u->sad, spi_in);
+    if (!sa)
+        return KITE_E_NOT_FOUND;
+    child_clear(u, CHILD_OF(sa, in));
+    return 0;
+}
+
+int uesp_remove_ike(struct uesp *u, uint32_t ike_sa)
+{
+    int n = 0;
+    for (int i = 0; i < UESP_MAX_CHILDREN; i++)
+        if (u->child[i].used && u->child[i].ike_sa == ike_sa) {
+            child_clear(u, &u->child[i]);
+            n++;
+        }
+    return n;
+}
+
+/* the header length and upper protocol of a packet the host sent in
+ * transport mode (no IPv6 extension headers: those are sent in the clear
+ * only through a BYPASS policy, so they are refused here) */
+static int transport_header(const uint8_t *p, size_t n, size_t *hl, uint8_t *proto)
+{
+    struct rd r;
+    uint8_t vihl, nh;
+    uint16_t frag;
+    rd_init(&r, p, n);
+    rd_u8(&r, &vihl);
+    if (vihl >> 4 == 4) {
+        rd_skip(&r, 5);
+        rd_be16(&r, &frag);
+        rd_skip(&r, 1);
+        rd_u8(&r, &nh);
+        size_t len = (size_t)(vihl & 15) * 4;
+        if (r.err || len < 20 || len > n)
+            return KITE_E_MALFORMED;
+        if (frag & 0x3fff)
+            return KITE_E_UNSUPPORTED; /* fragments: no reassembly in transport mode */
+        *hl = len;
+        *proto = nh;
+        return 0;
+    }
+    rd_skip(&r, 5);
+    rd_u8(&r, &nh);
+    if (vihl >> 4 != 6 || r.err || n < 40)
+        return KITE_E_MALFORMED;
+    if (nh == IPPROTO_NUM_HOPOPTS || nh == IPPROTO_NUM_ROUTING || nh == IPPROTO_NUM_FRAGMENT ||
+        nh == IPPROTO_NUM_DSTOPTS || nh == IPPROTO_NUM_AH)
+        return KITE_E_UNSUPPORTED;
+    *hl = 40;
+    *proto = nh;
+    return 0;
+}
+
+int uesp_outbound(struct uesp *u, struct esp_buf *b, uint64_t now, const struct uesp_child **via)
+{
+    const uint8_t *pkt = b->base + b->off;
+    size_t iplen;
+    struct esp_flow f;
+    if (esp_ip_len(pkt, b->len, &iplen) || esp_flow_parse(pkt, b->len, &f)) {
+        u->cnt.malformed++;
+        return KITE_E_MALFORMED;
+    }
+    b->len = iplen; /* TUN hands whole packets; anything after is not ours */
+    const struct esp_policy *p = esp_spd_lookup(&u->spd, &f);
+    if (!p || p->action == ESP_ACTION_DISCARD) {
+        u->cnt.no_policy++;
+        return KITE_E_POLICY;
+    }
+    if (!p->sa) {
+        u->cnt.no_sa++;
+        return KITE_E_NOT_FOUND;
+    }
+    struct uesp_child *c = CHILD_OF(p->sa, out);
+    uint8_t proto = 0;
+    if (c->transport) {
+        size_t hl;
+        int rc = transport_header(pkt, b->len, &hl, &proto);
+        if (rc) {
+            u->cnt.malformed++;
+            return rc;
+        }
+        b->off += hl;
+        b->len -= hl;
+    }
+    int rc = esp_encap(p->sa, b, proto, now);
+    if (rc) {
+        u->cnt.encap_errors++;
+        return rc;
+    }
+    *via = c;
+    return 0;
+}
+
+static uint16_t ip4_checksum(const uint8_t *h, size_t n)
+{
+    uint32_t s = 0;
+    for (size_t i = 0; i + 1 < n; i += 2)
+        s += (uint32_t)(h[i] << 8 | h[i + 1]);
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+    return (uint16_t)~s;
+}
+
+/* transport mode: put a plain IP header in front of the payload */
+static int rebuild_header(struct esp_buf *b, uint8_t family, const uint8_t *src, const uint8_t *dst, uint8_t nh)
+{
+    size_t hl = family == 6 ? 40 : 20;
+    if (b->off < hl || b->len + hl > 65535)
+        return KITE_E_NO_SPACE;
+    b->off -= hl;
+    b->len += hl;
+    uint8_t *h = b->base + b->off;
+    memset(h, 0, hl);
+    if (family == 6) {
+        h[0] = 0x60;
+        h[4] = (uint8_t)((b->len - 40) >> 8);
+        h[5] = (uint8_t)(b->len - 40);
+        h[6] = nh;
+        h[7] = 64;
+        memcpy(h + 8, src, 16);
+        memcpy(h + 24, dst, 16);
+    } else {
+        h[0] = 0x45;
+        h[2] = (uint8_t)(b->len >> 8);
+        h[3] = (uint8_t)b->len;
+        h[8] = 64;
+        h[9] = nh;
+        memcpy(h + 12, src, 4);
+        memcpy(h + 16, dst, 4);
+        uint16_t ck = ip4_checksum(h, 20);
+        h[10] = (uint8_t)(ck >> 8);
+        h[11] = (uint8_t)ck;
+    }
+    return 0;
+}
+
+int uesp_inbound(struct uesp *u, struct esp_buf *b, uint64_t now, uint8_t family, const uint8_t *src,
+                 const uint8_t *dst, const struct uesp_child **from)
+{
+    struct rd r;
+    uint32_t spi = 0;
+    rd_init(&r, b->base + b->off, b->len);
+    if (rd_be32(&r, &spi) || b->len < 8) {
+        u->cnt.malformed++;
+        return KITE_E_TRUNCATED;
+    }
+    struct esp_sa *sa = esp_sad_lookup(&u->sad, spi);
+    if (!sa) {
+        u->cnt.unknown_spi++;
+        return KITE_E_INVALID_SPI;
+    }
+    struct uesp_child *c = CHILD_OF(sa, in);
+    uint8_t nh;
+    int rc = esp_decap(sa, b, &nh, now);
+    if (rc)
+        return rc; /* counted on the SA */
+    if (nh == IPPROTO_NUM_NONE)
+        return KITE_E_NOT_FOUND; /* dummy packet (RFC 4303 2.6) */
+    if (c->transport) {
+        rc = rebuild_header(b, family, src, dst, nh);
+        struct esp_flow f;
+        if (!rc)
+            rc = esp_flow_parse(b->base + b->off, b->len, &f);
+        if (!rc)
+            rc = esp_ts_check_inbound(&c->ts_local, 1, &c->ts_remote, 1, &f);
+        if (rc) {
+            sa->cnt.policy_drops++;
+            return KITE_E_POLICY;
+        }
+    }
+    *from = c;
+    return 0;
+}

@@ -1,0 +1,90 @@
+/* uesp: the userspace data plane's SA installer and packet paths.
+ *
+ * Turns a Child SA negotiated by the IKE engine (struct ike_child_sa) into
+ * the ESP core's objects (esp/): an inbound SA in the SAD, an outbound SA
+ * behind a PROTECT policy in the SPD built from the Child SA's traffic
+ * selectors.  The packet paths work on caller buffers, allocate nothing and
+ * touch no file descriptor: the daemon's I/O (daemon/dataplane.c) reads the
+ * TUN device and the sockets and sends what these return.
+ *
+ * Tunnel mode carries whole IP packets.  Transport mode (RFC 4303 3.1.1)
+ * takes the packet the host sent through the TUN device, protects its
+ * payload and leaves the outer header to the socket that sends it; inbound,
+ * it rebuilds a plain IP header around the decrypted payload for the TUN
+ * device. */
+#ifndef KITE_SA_UESP_H
+#define KITE_SA_UESP_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "esp/buf.h"
+#include "esp/sa.h"
+#include "esp/sad.h"
+#include "esp/spd.h"
+#include "ike/ike.h"
+
+enum { UESP_MAX_CHILDREN = 64 };
+
+/* room a caller leaves in front of a packet read from TUN: an outer IPv6
+ * header, a UDP header, the ESP header and the largest IV */
+enum { UESP_HEADROOM = 40 + 8 + 8 + 16, UESP_TAILROOM = 16 + 2 + 32 };
+
+/* one installed Child SA: both directions and their policy */
+struct uesp_child {
+    bool used;
+    uint32_t ike_sa;
+    char conn[IKE_NAME_MAX], name[IKE_NAME_MAX];
+    struct esp_sa in, out;
+    uint32_t policy_id;
+    bool transport, encap;
+    struct ike_addr local, remote; /* outer addresses and (with encap) ports */
+    struct esp_ts ts_local, ts_remote;
+};
+
+/* packets the data plane dropped before an SA was known (the SAs count the rest) */
+struct uesp_counters {
+    uint64_t no_policy;   /* outbound: no policy, or DISCARD */
+    uint64_t no_sa;       /* outbound: policy without an SA */
+    uint64_t unknown_spi; /* inbound: no SA for this SPI (RFC 4303 3.4.2) */
+    uint64_t malformed;   /* not an IP packet, or too short to hold an SPI */
+    uint64_t encap_errors;/* outbound: the SA refused (expired, sequence exhausted, room) */
+};
+
+struct uesp {
+    struct esp_sad sad;
+    struct esp_spd spd;
+    struct uesp_child *child; /* UESP_MAX_CHILDREN, allocated once */
+    uint32_t next_policy;
+    uint32_t replay_window;   /* default for new SAs */
+    struct uesp_counters cnt;
+};
+
+int uesp_init(struct uesp *u);
+void uesp_free(struct uesp *u);
+
+/* install both directions of a Child SA; replay_window: 0 .. ESP_REPLAY_MAX.
+ * 0 or KITE_E_* (nothing installed on failure) */
+int uesp_install(struct uesp *u, const struct ike_child_sa *c, uint32_t replay_window,
+                 const struct uesp_child **out);
+/* remove the Child SA with this inbound SPI; 0 or KITE_E_NOT_FOUND */
+int uesp_remove(struct uesp *u, uint32_t spi_in);
+/* every Child SA of one IKE SA; returns how many */
+int uesp_remove_ike(struct uesp *u, uint32_t ike_sa);
+const struct uesp_child *uesp_find(const struct uesp *u, uint32_t spi_in);
+
+/* Outbound: b holds an IP packet read from TUN, with UESP_HEADROOM before it
+ * and UESP_TAILROOM after.  On 0, b holds the ESP packet (from the SPI) and
+ * *via the Child SA whose outer addresses and encapsulation to use. */
+int uesp_outbound(struct uesp *u, struct esp_buf *b, uint64_t now, const struct uesp_child **via);
+
+/* Inbound: b holds an ESP packet from the SPI on; family and src/dst are the
+ * outer addresses (transport mode rebuilds the IP header from them; b needs
+ * 40 bytes of headroom).  On 0, b holds the IP packet for TUN; a dummy
+ * packet returns KITE_E_NOT_FOUND after being counted. */
+int uesp_inbound(struct uesp *u, struct esp_buf *b, uint64_t now, uint8_t family, const uint8_t *src,
+                 const uint8_t *dst, const struct uesp_child **from);
+
+/* the IKE-side traffic selector as an ESP selector */
+void uesp_ts(const struct ike_ts_cfg *in, struct esp_ts *out);
+
+#endif
