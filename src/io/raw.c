@@ -13,6 +13,12 @@ int raw_open(struct raw_sock *s, int family, uint32_t mark)
     s->fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ESP);
     if (s->fd < 0)
         return -errno;
+    /* bursts of a TCP window arrive faster than one read loop drains them;
+     * a full queue drops, and the kernel answers the drop with ICMP
+     * "protocol unreachable" */
+    int big = RAW_RCVBUF;
+    if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) < 0)
+        setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
     int on = 1;
     if ((family == AF_INET6 && setsockopt(s->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on) < 0) ||
         (mark && setsockopt(s->fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) < 0)) {

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+enum { RAW_RCVBUF = 8 << 20 }; /* receive queue bytes */
+
 struct raw_sock {
     int fd;
     int family; /* AF_INET or AF_INET6 */

@@ -11,6 +11,11 @@ static int set_opts(int fd, int family)
     int one = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
         return -errno;
+    /* the NAT-T socket carries UDP-encapsulated ESP: room for bursts (as root;
+     * otherwise the system's limit) */
+    int big = 8 << 20;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
     if (family == AF_INET)
         return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0 ? -errno : 0;
     if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0)

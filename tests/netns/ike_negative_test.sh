@@ -34,7 +34,7 @@ PSK=interop-test-psk-0123456789
 
 kite_run() { # kite config args...; (re)starts kited in the left namespace
   conf lab 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 "$@" >"$WORK/kite/kite.conf"
-  [ -f "$WORK/kite/pid" ] && { kill "$(cat "$WORK/kite/pid")" 2>/dev/null || true; sleep 0.4; }
+  [ -f "$WORK/kite/pid" ] && kited_stop "$(cat "$WORK/kite/pid")"
   : >"$WORK/kite/kited.log"
   kited_start "$LEFT" kite "$WORK/kite/kite.conf"
   echo "${PIDS[-1]}" >"$WORK/kite/pid"

@@ -69,7 +69,7 @@ check_charon_sas() { # NAME KITE_LOG IKE_ALGS ESP_ALGS
 
 restart_kited() { # NS NAME CONF
   local pidf=$WORK/$2/pid
-  [ -f "$pidf" ] && kill "$(cat "$pidf")" 2>/dev/null && sleep 0.3
+  [ -f "$pidf" ] && kited_stop "$(cat "$pidf")"
   kited_start "$1" "$2" "$3"
   echo "${PIDS[-1]}" >"$pidf"
 }

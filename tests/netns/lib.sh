@@ -101,6 +101,43 @@ kited_start() {
   sleep 0.2
 }
 
+# kited_stop PID: SIGTERM, then wait (up to 3 s) until it has deleted its SAs,
+# routes and rule and exited
+kited_stop() {
+  local pid=$1
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# kite_conf NAME LOCAL REMOTE LOCAL_TS REMOTE_TS IKE ESP START [MODE] [PSK]: a
+# swanctl.conf that kited and charon both read
+kite_conf() {
+  cat <<CONF
+connections {
+  $1 {
+    version = 2
+    local_addrs = $2
+    remote_addrs = $3
+    proposals = $6
+    local { auth = psk
+            id = $2 }
+    remote { auth = psk
+             id = $3 }
+    children {
+      net { local_ts = $4
+            remote_ts = $5
+            esp_proposals = $7
+            mode = ${9:-tunnel}
+            start_action = $8 }
+    }
+  }
+}
+secrets { ike-$1 { secret = "${10:-netns-test-psk-0123456789}" } }
+CONF
+}
+
 # wait_for FILE PATTERN [SECONDS]: until the file contains the pattern
 wait_for() {
   local f=$1 pat=$2 t=${3:-10}
