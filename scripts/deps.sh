@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian packages kite's build and tests need, only those missing.
 # `apt-get update` runs only when something has to be installed.
-# Usage: scripts/deps.sh [build|fuzz|interop|all]...   (default: build)
+# Usage: scripts/deps.sh [build|fuzz|interop|bench|all]...   (default: build)
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libssl-dev openssl libcmocka-dev)
 fuzz=(clang libclang-rt-14-dev)
+bench=(iperf3 wireguard-go wireguard-tools strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins libstrongswan-standard-plugins iproute2 iputils-ping)
 interop=(strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
          libstrongswan-standard-plugins strongswan-pki iproute2 iputils-ping tcpdump iperf3 nftables)
 
@@ -15,7 +16,8 @@ for set in "${@:-build}"; do
     build) want+=("${build[@]}") ;;
     fuzz) want+=("${fuzz[@]}") ;;
     interop) want+=("${interop[@]}") ;;
-    all) want+=("${build[@]}" "${fuzz[@]}" "${interop[@]}") ;;
+    bench) want+=("${bench[@]}") ;;
+    all) want+=("${build[@]}" "${fuzz[@]}" "${interop[@]}" "${bench[@]}") ;;
     *) echo "deps.sh: unknown set '$set'" >&2; exit 2 ;;
   esac
 done

@@ -329,6 +329,22 @@ void dp_on_udp_esp(struct dataplane *dp, struct esp_buf *b, const struct ike_add
         to_tun(dp, b);
 }
 
+/* packets the kernel could not queue to the TUN device because kite did not
+ * read fast enough (the device's tx_dropped) */
+static unsigned long long tun_queue_drops(const struct dataplane *dp)
+{
+    char path[96];
+    unsigned long long v = 0;
+    snprintf(path, sizeof path, "/sys/class/net/%s/statistics/tx_dropped", dp->tun_name);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (fscanf(f, "%llu", &v) != 1)
+            v = 0;
+        fclose(f);
+    }
+    return v;
+}
+
 void dp_log_sas(struct dataplane *dp, int level)
 {
     if (!dp->on)
@@ -355,9 +371,11 @@ void dp_log_sas(struct dataplane *dp, int level)
     }
     log_msg(dp->log, LOG_ESP, level,
             "data plane: tun in %llu out %llu, esp in %llu out %llu, no policy %llu, unknown SPI %llu, "
-            "malformed %llu, send errors %llu",
+            "malformed %llu, send errors %llu, tun write errors %llu; kernel drops: %s queue %llu, "
+            "ESP socket queue %u",
             (unsigned long long)dp->st.tun_in, (unsigned long long)dp->st.tun_out, (unsigned long long)dp->st.esp_in,
             (unsigned long long)dp->st.esp_out, (unsigned long long)dp->u.cnt.no_policy,
             (unsigned long long)dp->u.cnt.unknown_spi, (unsigned long long)dp->u.cnt.malformed,
-            (unsigned long long)dp->st.send_errors);
+            (unsigned long long)dp->st.send_errors, (unsigned long long)dp->st.tun_errors, dp->tun_name,
+            (unsigned long long)tun_queue_drops(dp), dp->raw4.drops + dp->raw6.drops);
 }

@@ -20,6 +20,7 @@ int raw_open(struct raw_sock *s, int family, uint32_t mark)
     if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) < 0)
         setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
     int on = 1;
+    setsockopt(s->fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
     if ((family == AF_INET6 && setsockopt(s->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on) < 0) ||
         (mark && setsockopt(s->fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) < 0)) {
         int rc = -errno;
@@ -40,7 +41,7 @@ int raw_recv(struct raw_sock *s, uint8_t *buf, size_t cap, size_t at, struct raw
 {
     struct sockaddr_storage from;
     union {
-        char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+        char b[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t))];
         struct cmsghdr align;
     } ctl;
     struct iovec iov = { buf + at, cap - at };
@@ -50,6 +51,9 @@ int raw_recv(struct raw_sock *s, uint8_t *buf, size_t cap, size_t at, struct raw
     if (n < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
     memset(p, 0, sizeof *p);
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL)
+            memcpy(&s->drops, CMSG_DATA(c), sizeof s->drops);
     if (s->family == AF_INET) {
         struct rd r;
         uint8_t vihl;

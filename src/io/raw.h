@@ -13,6 +13,7 @@ enum { RAW_RCVBUF = 8 << 20 }; /* receive queue bytes */
 struct raw_sock {
     int fd;
     int family; /* AF_INET or AF_INET6 */
+    uint32_t drops; /* packets the kernel dropped on a full queue (SO_RXQ_OVFL) */
 };
 
 struct raw_pkt {
