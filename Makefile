@@ -40,8 +40,11 @@ bench:
 	cmake --build $(BUILD) -j$(JOBS)
 	bench/run.sh $(BUILD)
 
+# two namespaces, a kited in each, a tunnel, traffic through it (root)
 demo:
-	@echo "make demo arrives with the daemon and the ESP data plane (issues 3 and 4); nothing to run yet."
+	scripts/deps.sh build demo
+	$(MAKE) all
+	scripts/demo.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages kite's build and tests need, only those missing.
 # `apt-get update` runs only when something has to be installed.
-# Usage: scripts/deps.sh [build|fuzz|interop|bench|all]...   (default: build)
+# Usage: scripts/deps.sh [build|fuzz|interop|bench|demo|all]...   (default: build)
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libssl-dev openssl libcmocka-dev)
@@ -17,6 +17,7 @@ for set in "${@:-build}"; do
     fuzz) want+=("${fuzz[@]}") ;;
     interop) want+=("${interop[@]}") ;;
     bench) want+=("${bench[@]}") ;;
+    demo) want+=(iproute2 iputils-ping iperf3) ;;
     all) want+=("${build[@]}" "${fuzz[@]}" "${interop[@]}" "${bench[@]}") ;;
     *) echo "deps.sh: unknown set '$set'" >&2; exit 2 ;;
   esac
