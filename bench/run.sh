@@ -28,3 +28,19 @@ printf '%-18s %10s %10s %14s %10s\n' algorithm seal_ns open_ns openssl_ns kite/o
   printf '%-18s %10s %10s %14s %10s\n' "$alg" "$seal" "$open" "$ossl" "$ratio"
 done
 echo "(ratio: kite seal ns / openssl ns; openssl speed -aead includes a 13-byte AAD and the tag, like ESP)"
+
+echo
+echo "== ESP encap/decap of a 1400-byte packet beside the bare crypto cost (crypto floor), same run"
+"$build/esp_bench"
+
+echo
+echo "== IKE SA + Child SA setup over a veth pair between two network namespaces"
+if [ "$(id -u)" = 0 ] && command -v swanctl >/dev/null && [ -x /usr/lib/ipsec/charon ]; then
+  "$root/bench/handshake.sh" "$build" "${HANDSHAKE_N:-50}" | grep -v '^[0-9][0-9]:[0-9][0-9]:[0-9][0-9] '
+  echo
+  echo "== Tunnels: bare veth, kite, strongSwan (kernel-libipsec), wireguard-go"
+  "$root/scripts/deps.sh" bench
+  "$root/bench/tunnel.sh" "$build" "${TUNNEL_SECONDS:-10}" 2>/dev/null | sed -n '/^Tunnel throughput/,$p'
+else
+  echo "(skipped: needs root and strongSwan; make check installs it)"
+fi
