@@ -48,11 +48,14 @@ measure() { # NAME DST DAEMON_PIDS...
 
 RESULTS=()
 mkdir -p "$WORK/l" "$WORK/r"
+SETUPS=${SETUPS:-"veth kite strongswan wireguard"} # a subset, e.g. SETUPS=kite
+want() { [[ " $SETUPS " == *" $1 "* ]]; }
 
 # 1. the bare veth
-measure "bare veth" 192.0.2.2
+want veth && measure "bare veth" 192.0.2.2
 
 # 2. kite <-> kite
+if want kite; then
 kite_conf lab 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 $IKE $ESP start >"$WORK/l/k.conf"
 kite_conf lab 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 $IKE $ESP none >"$WORK/r/k.conf"
 KITE_LOG_LEVEL=1 kited_start "$RIGHT" r "$WORK/r/k.conf"; kr=${PIDS[-1]}
@@ -60,8 +63,10 @@ KITE_LOG_LEVEL=1 kited_start "$LEFT" l "$WORK/l/k.conf"; kl=${PIDS[-1]}
 wait_for "$WORK/l/kited.log" "CHILD_SA .* installed" 10 || die "kite: no tunnel"
 measure "kite <-> kite" 10.2.0.1 "$kl" "$kr"
 kited_stop "$kl"; kited_stop "$kr"
+fi
 
 # 3. strongSwan <-> strongSwan (kernel-libipsec)
+if want strongswan; then
 charon_start "$LEFT" cl; cl=${PIDS[-1]}
 charon_start "$RIGHT" cr; cr=${PIDS[-1]}
 kite_conf lab 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 $IKE $ESP none >"$WORK/cl/s.conf"
@@ -74,9 +79,11 @@ sleep 0.5
 ccl=$(pgrep -P "$cl" || echo "$cl"); ccr=$(pgrep -P "$cr" || echo "$cr")
 measure "strongSwan <-> strongSwan" 10.2.0.1 $ccl $ccr
 kill "$cl" "$cr" 2>/dev/null || true; sleep 1
+fi
 
 # 4. wireguard-go (its control sockets live in /var/run/wireguard, shared by
 # the namespaces: one interface name per side)
+if want wireguard; then
 umask 077
 for side in l r; do wg genkey >"$WORK/$side.key"; wg pubkey <"$WORK/$side.key" >"$WORK/$side.pub"; done
 ip netns exec "$LEFT" env WG_PROCESS_FOREGROUND=1 wireguard-go -f wgl0 >"$WORK/wgl.log" 2>&1 & wl=$!; PIDS+=($wl)
@@ -88,6 +95,7 @@ ip -n "$LEFT" link set wgl0 up mtu 1420; ip -n "$RIGHT" link set wgr0 up mtu 142
 ip -n "$LEFT" route add 10.2.0.0/24 dev wgl0 src 10.1.0.1
 ip -n "$RIGHT" route add 10.1.0.0/24 dev wgr0 src 10.2.0.1
 measure "wireguard-go" 10.2.0.1 "$wl" "$wr"
+fi
 
 echo
 echo "Tunnel throughput and latency, same machine, same run (TCP ${T} s; UDP: highest offered rate with <1% loss, 1400-byte packets)"

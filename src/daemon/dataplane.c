@@ -6,20 +6,20 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "base/err.h"
 #include "crypto/registry.h"
+#include "esp/offload.h"
 #include "io/netlink.h"
 #include "io/tun.h"
 
-enum { DP_AT = 128 }; /* where packets start in dp->buf: room for headers */
-
 int dp_open(struct dataplane *dp, struct log_sink *log, dp_udp_send_fn *udp_send, void *udp_ctx)
 {
-    memset(dp, 0, offsetof(struct dataplane, buf));
-    dp->tun_fd = dp->raw4.fd = dp->raw6.fd = -1;
+    memset(dp, 0, offsetof(struct dataplane, big));
+    dp->tun_fd = dp->raw4.fd = dp->raw6.fd = dp->udp_fd4 = dp->udp_fd6 = -1;
     dp->log = log;
     dp->udp_send = udp_send;
     dp->udp_ctx = udp_ctx;
@@ -27,7 +27,20 @@ int dp_open(struct dataplane *dp, struct log_sink *log, dp_udp_send_fn *udp_send
     if (rc)
         return rc;
     dp->u.replay_window = 32;
-    dp->tun_fd = tun_open("kite%d", dp->tun_name, &dp->tun_ifindex);
+    dp->slot = calloc(DP_BATCH * 2, sizeof *dp->slot);
+    if (!dp->slot) {
+        uesp_free(&dp->u);
+        return KITE_E_NOMEM;
+    }
+    /* offloads (TSO in, GRO out) unless KITE_NO_OFFLOAD is set, for comparison */
+    const char *no = getenv("KITE_NO_OFFLOAD");
+    dp->tun_fd = -1;
+    if (!no || !*no) {
+        dp->tun_fd = tun_open_offload("kite%d", dp->tun_name, &dp->tun_ifindex);
+        dp->offload = dp->tun_fd >= 0;
+    }
+    if (dp->tun_fd < 0)
+        dp->tun_fd = tun_open("kite%d", dp->tun_name, &dp->tun_ifindex);
     if (dp->tun_fd < 0) {
         rc = dp->tun_fd;
         log_msg(log, LOG_ESP, 0, "cannot open a TUN device: %s; no data plane", strerror(-rc));
@@ -52,8 +65,8 @@ int dp_open(struct dataplane *dp, struct log_sink *log, dp_udp_send_fn *udp_send
                 strerror(-(r4 && r4 != -EEXIST ? r4 : r6)));
     dp->rules = true;
     dp->on = true;
-    log_msg(log, LOG_ESP, 1, "userspace ESP data plane on %s (mtu %d), routes in table %d", dp->tun_name,
-            DP_MTU, DP_TABLE);
+    log_msg(log, LOG_ESP, 1, "userspace ESP data plane on %s (mtu %d%s), routes in table %d", dp->tun_name,
+            DP_MTU, dp->offload ? ", TSO/GRO offloads" : "", DP_TABLE);
     return 0;
 }
 
@@ -86,6 +99,8 @@ void dp_close(struct dataplane *dp)
     if (dp->tun_fd >= 0)
         close(dp->tun_fd);
     dp->tun_fd = -1;
+    free(dp->slot);
+    dp->slot = NULL;
     dp->on = false;
 }
 
@@ -257,64 +272,223 @@ void dp_ike_down(struct dataplane *dp, uint32_t ike_sa)
     uesp_remove_ike(&dp->u, ike_sa);
 }
 
-/* ---- packets ---- */
+/* ---- packets ----
+ *
+ * Outbound: read TUN (with offloads one read may bring a 64 KB TCP packet,
+ * cut here into MSS segments), encapsulate each packet in its own slot, queue
+ * it, and send the queue with one sendmmsg per socket.  Inbound: recvmmsg a
+ * batch of ESP packets into slots, decapsulate each in place, and write the
+ * inner packets to TUN, joining consecutive in-order TCP segments of a flow
+ * into one large packet (GRO) so that one write carries many. */
 
-static void send_esp(struct dataplane *dp, const struct uesp_child *c, const uint8_t *p, size_t n)
+static void flush_out(struct dataplane *dp)
 {
-    int rc;
-    if (c->encap)
-        rc = dp->udp_send(dp->udp_ctx, &c->local, &c->remote, p, n);
-    else
-        rc = raw_send(c->remote.family == 6 ? &dp->raw6 : &dp->raw4, c->remote.ip, p, n);
-    if (rc)
+    int i = 0;
+    while (i < dp->n_out) {
+        int fd = dp->out[i].fd, j = i;
+        while (j < dp->n_out && dp->out[j].fd == fd)
+            j++;
+        int sent = 0;
+        while (sent < j - i) {
+            int n = sendmmsg(fd, dp->mm + i + sent, (unsigned)(j - i - sent), 0);
+            if (n <= 0) {
+                if (n < 0 && errno == EINTR)
+                    continue;
+                dp->st.send_errors += (uint64_t)(j - i - sent); /* dropped: counted */
+                break;
+            }
+            sent += n;
+            dp->st.esp_out += (uint64_t)n;
+        }
+        i = j;
+    }
+    dp->n_out = 0;
+    dp->next_slot = 0;
+}
+
+static void queue_out(struct dataplane *dp, const struct uesp_child *c, const struct esp_buf *b)
+{
+    struct dp_out *o = &dp->out[dp->n_out];
+    memset(&o->to, 0, sizeof o->to);
+    socklen_t tl;
+    if (c->remote.family == 6) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&o->to;
+        in6->sin6_family = AF_INET6;
+        memcpy(&in6->sin6_addr, c->remote.ip, 16);
+        in6->sin6_port = c->encap ? htons(c->remote.port) : 0;
+        tl = sizeof *in6;
+        o->fd = c->encap ? dp->udp_fd6 : dp->raw6.fd;
+    } else {
+        struct sockaddr_in *in = (struct sockaddr_in *)&o->to;
+        in->sin_family = AF_INET;
+        memcpy(&in->sin_addr, c->remote.ip, 4);
+        in->sin_port = c->encap ? htons(c->remote.port) : 0;
+        tl = sizeof *in;
+        o->fd = c->encap ? dp->udp_fd4 : dp->raw4.fd;
+    }
+    if (o->fd < 0) {
         dp->st.send_errors++;
-    else
-        dp->st.esp_out++;
+        return;
+    }
+    dp->iov[dp->n_out] = (struct iovec){ b->base + b->off, b->len };
+    dp->mm[dp->n_out] = (struct mmsghdr){ .msg_hdr = { .msg_name = &o->to, .msg_namelen = tl,
+                                                        .msg_iov = &dp->iov[dp->n_out], .msg_iovlen = 1 } };
+    dp->n_out++;
+}
+
+/* encapsulate the packets in slots [first, first + n) and queue them */
+static void encap_slots(struct dataplane *dp, int first, const size_t *len, int n, uint64_t now)
+{
+    for (int i = 0; i < n; i++) {
+        struct esp_buf b = { dp->slot[first + i], DP_SLOT, DP_AT, len[i] };
+        const struct uesp_child *via;
+        if (uesp_outbound(&dp->u, &b, now, &via) == 0)
+            queue_out(dp, via, &b);
+    }
+}
+
+/* one packet read from TUN at pkt (len bytes, after any vnet header) */
+static void from_tun(struct dataplane *dp, uint8_t *pkt, size_t len, const struct ofl_vnet *v, uint64_t now)
+{
+    size_t room = DP_SLOT - DP_AT - UESP_TAILROOM;
+    if (v && (v->gso_type & ~OFL_GSO_ECN) != OFL_GSO_NONE) {
+        uint8_t *outp[DP_BATCH];
+        size_t lens[DP_BATCH];
+        for (int attempt = 0; attempt < 2; attempt++) {
+            int free_slots = DP_BATCH - dp->next_slot;
+            for (int i = 0; i < free_slots; i++)
+                outp[i] = dp->slot[dp->next_slot + i] + DP_AT;
+            int n = ofl_tcp_segment(pkt, len, v->gso_size, outp, lens, free_slots, room);
+            if (n == KITE_E_TOO_MANY && attempt == 0 && dp->next_slot > 0) {
+                flush_out(dp);
+                continue;
+            }
+            if (n < 0) {
+                dp->u.cnt.malformed++;
+                return;
+            }
+            int first = dp->next_slot;
+            dp->next_slot += n;
+            encap_slots(dp, first, lens, n, now);
+            return;
+        }
+        return;
+    }
+    if (v && (v->flags & OFL_F_NEEDS_CSUM) && ofl_csum_finish(pkt, len, v->csum_start, v->csum_offset)) {
+        dp->u.cnt.malformed++;
+        return;
+    }
+    if (len > room) {
+        dp->u.cnt.malformed++;
+        return;
+    }
+    if (dp->next_slot >= DP_BATCH)
+        flush_out(dp);
+    int first = dp->next_slot++;
+    memcpy(dp->slot[first] + DP_AT, pkt, len);
+    encap_slots(dp, first, &len, 1, now);
 }
 
 void dp_on_tun(struct dataplane *dp, uint64_t now)
 {
-    for (int i = 0; i < 64; i++) {
-        ssize_t n = read(dp->tun_fd, dp->buf + DP_AT, sizeof dp->buf - DP_AT - UESP_TAILROOM);
+    size_t hl = dp->offload ? OFL_VNET_LEN : 0;
+    for (int i = 0; i < DP_BATCH; i++) {
+        ssize_t n = read(dp->tun_fd, dp->big + DP_AT, sizeof dp->big - DP_AT);
         if (n <= 0) {
             if (n < 0 && errno != EAGAIN && errno != EINTR)
                 dp->st.tun_errors++;
-            return;
+            break;
         }
         dp->st.tun_in++;
-        struct esp_buf b = { dp->buf, sizeof dp->buf, DP_AT, (size_t)n };
-        const struct uesp_child *via;
-        if (uesp_outbound(&dp->u, &b, now, &via))
-            continue; /* counted in dp->u.cnt or on the SA */
-        send_esp(dp, via, b.base + b.off, b.len);
+        struct ofl_vnet v;
+        if (hl && ofl_vnet_read(dp->big + DP_AT, (size_t)n, &v)) {
+            dp->u.cnt.malformed++;
+            continue;
+        }
+        from_tun(dp, dp->big + DP_AT + hl, (size_t)n - hl, hl ? &v : NULL, now);
+        if (dp->next_slot >= DP_BATCH)
+            flush_out(dp);
     }
+    flush_out(dp);
 }
 
-static void to_tun(struct dataplane *dp, const struct esp_buf *b)
+/* write one packet to TUN; p has OFL_VNET_LEN bytes of room before it */
+static void tun_write(struct dataplane *dp, uint8_t *p, size_t len, const struct ofl_vnet *v)
 {
-    if (write(dp->tun_fd, b->base + b->off, b->len) < 0)
+    ssize_t n;
+    if (dp->offload) {
+        struct ofl_vnet zero = { 0 };
+        ofl_vnet_write(p - OFL_VNET_LEN, v ? v : &zero);
+        n = write(dp->tun_fd, p - OFL_VNET_LEN, len + OFL_VNET_LEN);
+    } else {
+        n = write(dp->tun_fd, p, len);
+    }
+    if (n < 0)
         dp->st.tun_errors++;
     else
         dp->st.tun_out++;
 }
 
+static void gro_flush(struct dataplane *dp)
+{
+    if (!dp->gro_len)
+        return;
+    struct ofl_vnet v;
+    uint8_t *p = dp->gro + DP_AT;
+    ofl_tcp_coalesce_end(p, dp->gro_len, dp->gro_mss, dp->gro_segs, &v);
+    tun_write(dp, p, dp->gro_len, &v);
+    dp->gro_len = 0;
+    dp->gro_segs = 0;
+    dp->gro_mss = 0;
+}
+
+/* a decrypted inner packet for TUN */
+static void to_tun(struct dataplane *dp, const struct esp_buf *b)
+{
+    uint8_t *p = b->base + b->off;
+    if (dp->offload) {
+        uint8_t *g = dp->gro + DP_AT;
+        if (dp->gro_len &&
+            ofl_tcp_coalesce(g, &dp->gro_len, sizeof dp->gro - DP_AT, &dp->gro_mss, p, b->len)) {
+            dp->gro_segs++;
+            return;
+        }
+        gro_flush(dp);
+        if (ofl_tcp_can_coalesce(p, b->len)) {
+            memcpy(g, p, b->len);
+            dp->gro_len = b->len;
+            dp->gro_segs = 1;
+            return;
+        }
+    }
+    tun_write(dp, p, b->len, NULL);
+}
+
 void dp_on_raw(struct dataplane *dp, int fd, uint64_t now)
 {
     struct raw_sock *s = fd == dp->raw4.fd ? &dp->raw4 : &dp->raw6;
-    for (int i = 0; i < 64; i++) {
-        struct raw_pkt p;
-        int rc = raw_recv(s, dp->buf, sizeof dp->buf, DP_AT, &p);
-        if (rc <= 0)
-            return;
-        dp->st.esp_in++;
-        if (!p.len) {
-            dp->u.cnt.malformed++;
-            continue;
+    uint8_t *bufs[DP_BATCH];
+    struct raw_pkt p[DP_BATCH];
+    for (int i = 0; i < DP_BATCH; i++)
+        bufs[i] = dp->slot[DP_BATCH + i]; /* the inbound half of the slots */
+    for (int round = 0; round < 4; round++) {
+        int n = raw_recv_batch(s, bufs, DP_SLOT, DP_AT, p, DP_BATCH);
+        if (n <= 0)
+            break;
+        for (int i = 0; i < n; i++) {
+            dp->st.esp_in++;
+            if (!p[i].len) {
+                dp->u.cnt.malformed++;
+                continue;
+            }
+            struct esp_buf b = { bufs[i], DP_SLOT, p[i].off, p[i].len };
+            const struct uesp_child *from;
+            if (!uesp_inbound(&dp->u, &b, now, p[i].family, p[i].src, p[i].dst, &from))
+                to_tun(dp, &b);
         }
-        struct esp_buf b = { dp->buf, sizeof dp->buf, p.off, p.len };
-        const struct uesp_child *from;
-        if (!uesp_inbound(&dp->u, &b, now, p.family, p.src, p.dst, &from))
-            to_tun(dp, &b);
+        gro_flush(dp);
+        if (n < DP_BATCH)
+            break;
     }
 }
 
@@ -327,6 +501,12 @@ void dp_on_udp_esp(struct dataplane *dp, struct esp_buf *b, const struct ike_add
     const struct uesp_child *from;
     if (!uesp_inbound(&dp->u, b, now, remote->family, remote->ip, local->ip, &from))
         to_tun(dp, b);
+}
+
+void dp_udp_batch_end(struct dataplane *dp)
+{
+    if (dp->on)
+        gro_flush(dp);
 }
 
 /* packets the kernel could not queue to the TUN device because kite did not

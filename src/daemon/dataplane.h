@@ -17,12 +17,16 @@
 #define KITE_DAEMON_DATAPLANE_H
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include "base/log.h"
 #include "ike/ike.h"
 #include "io/raw.h"
 #include "sa/uesp.h"
 
-enum { DP_MAX_ROUTES = 128, DP_TABLE = 220, DP_MARK = 0x4b1e, DP_MTU = 1400 };
+enum { DP_MAX_ROUTES = 128, DP_TABLE = 220, DP_MARK = 0x4b1e, DP_MTU = 1400,
+       DP_BATCH = 64,   /* packets per recvmmsg/sendmmsg */
+       DP_SLOT = 2048,  /* bytes per packet buffer */
+       DP_AT = 128 };   /* where a packet starts in its buffer: room for headers */
 
 /* sends a UDP-encapsulated ESP packet (no non-ESP marker) from local to
  * remote over the NAT-T socket; 0 or -errno */
@@ -43,8 +47,15 @@ struct dp_stats {
     uint64_t send_errors, tun_errors;
 };
 
+/* one ESP packet waiting in the outbound batch */
+struct dp_out {
+    int fd;
+    struct sockaddr_storage to;
+};
+
 struct dataplane {
     bool on;
+    bool offload;          /* TUN with virtio_net_hdr: TSO in, GRO out */
     int tun_fd, tun_ifindex;
     char tun_name[16];
     struct raw_sock raw4, raw6;
@@ -55,7 +66,19 @@ struct dataplane {
     bool rules;
     struct dp_route routes[DP_MAX_ROUTES];
     struct dp_stats st;
-    uint8_t buf[65536 + 256];
+    int udp_fd4, udp_fd6;  /* the NAT-T sockets, for UDP-encapsulated ESP */
+    /* outbound batch: packets in slot buffers, sent with sendmmsg */
+    uint8_t (*slot)[DP_SLOT];
+    int next_slot, n_out;
+    struct dp_out out[DP_BATCH];
+    struct mmsghdr mm[DP_BATCH];
+    struct iovec iov[DP_BATCH];
+    /* GRO: the TCP packet being coalesced for one write to TUN */
+    size_t gro_len;
+    int gro_segs;
+    uint16_t gro_mss;
+    uint8_t big[65536 + 256];  /* TUN reads (up to 64 KB with TSO) */
+    uint8_t gro[65536 + 256];
 };
 
 /* opens TUN, raw sockets and the routing rule; on failure the daemon runs
@@ -74,6 +97,9 @@ void dp_on_raw(struct dataplane *dp, int fd, uint64_t now);
  * of headroom before the SPI */
 void dp_on_udp_esp(struct dataplane *dp, struct esp_buf *b, const struct ike_addr *local,
                    const struct ike_addr *remote, uint64_t now);
+
+/* the end of a burst of dp_on_udp_esp calls: write what GRO holds */
+void dp_udp_batch_end(struct dataplane *dp);
 
 /* one line per Child SA for status output and logs */
 void dp_log_sas(struct dataplane *dp, int level);

@@ -181,6 +181,7 @@ static void on_udp(struct loop *l, int fd, void *arg)
                 dp_on_udp_esp(&k->dp, &b, &local, &remote, loop_now_ms());
             }
         }
+        dp_udp_batch_end(&k->dp);
         drain(k);
     }
 }
@@ -351,6 +352,9 @@ static int run(struct kited *k)
     if (!k->ike || loop_init(&k->loop, sigs, 4, on_signal, on_deadline, k) || open_sockets(k))
         return 1;
     if (!k->args.no_dataplane && !dp_open(&k->dp, &k->log, udp_esp_send, k)) {
+        for (int i = 0; i < k->n_socks; i++)
+            if (k->socks[i].natt)
+                *(k->socks[i].family == AF_INET6 ? &k->dp.udp_fd6 : &k->dp.udp_fd4) = k->socks[i].fd;
         loop_add_fd(&k->loop, k->dp.tun_fd, on_tun, k);
         loop_add_fd(&k->loop, k->dp.raw4.fd, on_raw, k);
         if (k->dp.raw6.fd >= 0)

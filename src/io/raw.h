@@ -29,6 +29,10 @@ void raw_close(struct raw_sock *s);
  * waiting, -errno; a packet too short for an IPv4 header is read and
  * reported with len 0 */
 int raw_recv(struct raw_sock *s, uint8_t *buf, size_t cap, size_t at, struct raw_pkt *p);
+/* read up to max packets with one recvmmsg: packet i into bufs[i] + at
+ * (cap bytes from bufs[i]); returns how many (0: none waiting) or -errno.
+ * A truncated or headerless packet is reported with len 0. */
+int raw_recv_batch(struct raw_sock *s, uint8_t *const *bufs, size_t cap, size_t at, struct raw_pkt *p, int max);
 /* send an ESP packet to dst (4 or 16 bytes by family); 0 or -errno */
 int raw_send(struct raw_sock *s, const uint8_t *dst, const uint8_t *p, size_t n);
 

@@ -16,4 +16,11 @@
  * NULL, its interface index to *ifindex.  Returns the fd or -errno. */
 int tun_open(const char *name_hint, char name_out[TUN_NAME_MAX], int *ifindex);
 
+/* the same with offloads: every read and write starts with a 10-byte
+ * struct virtio_net_hdr, and the kernel may hand over TCP packets of up to
+ * 64 KB to be segmented (TSO4/TSO6) and packets whose transport checksum is
+ * left to finish (CSUM); esp/offload.h does both.  fd or -errno. */
+enum { TUN_VNET_HDR_LEN = 10 };
+int tun_open_offload(const char *name_hint, char name_out[TUN_NAME_MAX], int *ifindex);
+
 #endif
