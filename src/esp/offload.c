@@ -204,7 +204,7 @@ bool ofl_tcp_can_coalesce(const uint8_t *pkt, size_t len)
         return false;
     if (t.family == 4 && t.iphl != 20)
         return false;
-    return (t.flags & TCP_ACK) && !(t.flags & (TCP_SYN | TCP_FIN | TCP_RST | TCP_URG | TCP_PSH)) &&
+    return (t.flags & TCP_ACK) && !(t.flags & (TCP_SYN | TCP_FIN | TCP_RST | TCP_URG | TCP_PSH | TCP_CWR)) &&
            t.total > t.hlen;
 }
 

@@ -55,7 +55,7 @@ int ofl_tcp_segment(const uint8_t *pkt, size_t len, uint16_t mss, uint8_t *const
  * 0 when it does not fit or does not follow. */
 int ofl_tcp_coalesce(uint8_t *pkt, size_t *pkt_len, size_t cap, uint16_t *mss, const uint8_t *seg, size_t seg_len);
 /* a packet that starts a coalesced run: whether it may (TCP, no IPv4 options
- * or fragments, no IPv6 extension headers, ACK set, no SYN/FIN/RST/URG) */
+ * or fragments, no IPv6 extension headers, ACK set, no SYN/FIN/RST/URG/PSH/CWR) */
 bool ofl_tcp_can_coalesce(const uint8_t *pkt, size_t len);
 /* finish a packet built by ofl_tcp_coalesce: the IPv4 header checksum, and
  * the vnet header for a write to TUN (GSO when more than one segment, the
