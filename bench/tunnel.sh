@@ -5,7 +5,8 @@
 # wireguard-go.  For each: iperf3 TCP for T seconds, the highest UDP rate with
 # 1400-byte IP packets (1372-byte datagrams: they fit every tunnel's MTU) that
 # arrives with under 1% loss (offered rate stepped up),
-# ping RTT (average of 50), and the CPU the tunnel's daemons used during TCP.
+# ping RTT (average of 50 at 20 ms intervals, and of 2000 back to back with
+# ping -f, where no CPU has gone idle in between), and the CPU the tunnel's daemons used during TCP.
 # Needs root, strongSwan, wireguard-go and iperf3 (scripts/deps.sh bench).
 # Usage: bench/tunnel.sh [BUILD_DIR] [TCP_SECONDS]
 set -euo pipefail
@@ -27,6 +28,7 @@ measure() { # NAME DST DAEMON_PIDS...
   hz=$(getconf CLK_TCK)
   ip netns exec "$LEFT" ping -c 3 -W 2 "$dst" >/dev/null || { echo "$name: no ping to $dst"; return 1; }
   rtt=$(ip netns exec "$LEFT" ping -c 50 -i 0.02 -q "$dst" | awk -F/ '/^rtt/ { print $5 }')
+  rttf=$(ip netns exec "$LEFT" ping -f -c 2000 -q "$dst" | awk -F/ '/^rtt/ { print $5 }')
   ip netns exec "$RIGHT" iperf3 -s -1 -B "$dst" >/dev/null 2>&1 & srv=$!
   sleep 0.4
   t0=$(cpu_ticks "${pids[@]}")
@@ -43,7 +45,7 @@ measure() { # NAME DST DAEMON_PIDS...
     awk -v l="${loss:-100}" 'BEGIN { exit !(l < 1) }' || break
     udp=$rate
   done
-  RESULTS+=("$name|${tcp:-0}|$udp|${rtt:-0}|$cpu")
+  RESULTS+=("$name|${tcp:-0}|$udp|${rtt:-0}|${rttf:-0}|$cpu")
 }
 
 RESULTS=()
@@ -99,10 +101,10 @@ fi
 
 echo
 echo "Tunnel throughput and latency, same machine, same run (TCP ${T} s; UDP: highest offered rate with <1% loss, 1400-byte packets)"
-printf '%-26s %12s %10s %12s %12s %10s\n' setup "TCP Mbit/s" "x strongSw" "UDP <1% loss" "ping ms" "daemon CPU"
+printf '%-26s %11s %10s %13s %9s %11s %10s\n' setup "TCP Mbit/s" "x strongSw" "UDP <1% loss" "ping ms" "flood ms" "daemon CPU"
 sw=$(printf '%s\n' "${RESULTS[@]}" | awk -F'|' '/^strongSwan/ { print $2 }')
 for r in "${RESULTS[@]}"; do
-  IFS='|' read -r name tcp udp rtt cpu <<<"$r"
+  IFS='|' read -r name tcp udp rtt rttf cpu <<<"$r"
   ratio=$(awk -v a="$tcp" -v b="${sw:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-  printf '%-26s %12s %10s %12s %12s %10s\n' "$name" "$tcp" "$ratio" "$udp" "$rtt" "$cpu"
+  printf '%-26s %11s %10s %13s %9s %11s %10s\n' "$name" "$tcp" "$ratio" "$udp" "$rtt" "$rttf" "$cpu"
 done

@@ -253,8 +253,13 @@ static int child(struct ctx *x, struct set_node *sec, struct conf_child *ch)
     ch->rand_time = ch->life_time - ch->rekey_time;
     if ((v = val(sec, "rand_time", &node)) && parse_time(v, &ch->rand_time))
         return fail(x, node, "invalid time '%s'", v);
-    if ((v = val(sec, "replay_window", &node)) && (ch->replay_window = (uint32_t)strtoul(v, NULL, 10)) > ESP_REPLAY_MAX)
-        return fail(x, node, "replay_window must be at most %d", ESP_REPLAY_MAX);
+    if ((v = val(sec, "replay_window", &node))) {
+        char *end;
+        unsigned long w = strtoul(v, &end, 10);
+        if (!*v || *end || *v == '-' || w > ESP_REPLAY_MAX)
+            return fail(x, node, "replay_window must be a number of packets from 0 to %d, not '%s'", ESP_REPLAY_MAX, v);
+        ch->replay_window = (uint32_t)w;
+    }
     static const char *const later[] = { "updown", "hostaccess", "policies", "close_action", "dpd_action",
                                          "rekey_bytes", "rekey_packets", "life_bytes", "life_packets", NULL };
     for (int i = 0; later[i]; i++)

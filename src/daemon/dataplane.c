@@ -254,22 +254,35 @@ void dp_child_up(struct dataplane *dp, const struct ike_child_sa *c, uint32_t re
     routes_for(dp, c);
 }
 
+static void child_remove(struct dataplane *dp, struct uesp_child *c)
+{
+    for (int i = 0; i < DP_MAX_ROUTES; i++)
+        if (dp->routes[i].used && dp->routes[i].spi_in == c->in.spi)
+            route_del_one(dp, &dp->routes[i]);
+    log_msg(dp->log, LOG_ESP, 1, "CHILD_SA %s{%u} removed: SPIs %08x_i %08x_o, %llu/%llu bytes in/out", c->name,
+            c->ike_sa, c->in.spi, c->out.spi, (unsigned long long)c->in.cnt.bytes,
+            (unsigned long long)c->out.cnt.bytes);
+    uesp_remove(&dp->u, c->in.spi);
+}
+
+void dp_child_down(struct dataplane *dp, uint32_t spi_in)
+{
+    if (!dp->on)
+        return;
+    struct esp_sa *sa = esp_sad_lookup(&dp->u.sad, spi_in);
+    if (sa)
+        child_remove(dp, (struct uesp_child *)((char *)sa - offsetof(struct uesp_child, in)));
+}
+
 void dp_ike_down(struct dataplane *dp, uint32_t ike_sa)
 {
     if (!dp->on)
         return;
     for (int k = 0; k < UESP_MAX_CHILDREN; k++) {
         struct uesp_child *c = &dp->u.child[k];
-        if (!c->used || c->ike_sa != ike_sa)
-            continue;
-        for (int i = 0; i < DP_MAX_ROUTES; i++)
-            if (dp->routes[i].used && dp->routes[i].spi_in == c->in.spi)
-                route_del_one(dp, &dp->routes[i]);
-        log_msg(dp->log, LOG_ESP, 1, "CHILD_SA %s{%u} removed: SPIs %08x_i %08x_o, %llu/%llu bytes in/out",
-                c->name, c->ike_sa, c->in.spi, c->out.spi, (unsigned long long)c->in.cnt.bytes,
-                (unsigned long long)c->out.cnt.bytes);
+        if (c->used && c->ike_sa == ike_sa)
+            child_remove(dp, c);
     }
-    uesp_remove_ike(&dp->u, ike_sa);
 }
 
 /* ---- packets ----

@@ -89,6 +89,8 @@ void dp_close(struct dataplane *dp);
 
 void dp_child_up(struct dataplane *dp, const struct ike_child_sa *c, uint32_t replay_window);
 void dp_ike_down(struct dataplane *dp, uint32_t ike_sa);
+/* one Child SA, by its inbound SPI */
+void dp_child_down(struct dataplane *dp, uint32_t spi_in);
 
 /* the fds the loop watches: TUN, raw v4, raw v6 (-1 when absent) */
 void dp_on_tun(struct dataplane *dp, uint64_t now);

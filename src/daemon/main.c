@@ -145,6 +145,7 @@ static void drain(struct kited *k)
             break;
         }
         case IKE_ACT_CHILD_UP: dp_child_up(&k->dp, &a->child, replay_window_of(k, &a->child)); break;
+        case IKE_ACT_CHILD_DOWN: dp_child_down(&k->dp, a->child.spi_in); break;
         case IKE_ACT_IKE_DOWN:
             dp_ike_down(&k->dp, a->ike_sa);
             log_msg(&k->log, LOG_IKE, 1, "IKE_SA %s[%u] deleted: %s", a->conn, a->ike_sa, a->reason);
@@ -229,8 +230,13 @@ static void add_conns(struct kited *k, struct kite_conf *c, uint64_t now, bool s
         log_msg(&k->log, LOG_CFG, 1, rc ? "connection '%s' not loaded: %s" : "loaded connection '%s'%s",
                 cfg->name, rc ? kite_strerror(rc) : "");
         for (int ch = 0; !rc && start && ch < cfg->n_children; ch++)
-            if (cfg->child[ch].start)
-                ike_initiate(k->ike, cfg->name, cfg->child[ch].name, now);
+            if (cfg->child[ch].start) {
+                int irc = ike_initiate(k->ike, cfg->name, cfg->child[ch].name, now);
+                if (irc)
+                    log_msg(&k->log, LOG_IKE, 0, "cannot initiate '%s' (child '%s'): %s%s", cfg->name,
+                            cfg->child[ch].name, kite_strerror(irc),
+                            cfg->remote.family ? "" : " (remote_addrs is %any: nothing to initiate to)");
+            }
     }
     if (cfg)
         mem_wipe(cfg, sizeof *cfg);

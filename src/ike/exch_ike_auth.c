@@ -148,6 +148,8 @@ static void child_up(struct ike_engine *e, struct ikesa *sa, const struct ike_al
     c->ike_sa = sa->id;
     c->spi_in = sa->child_spi_in;
     c->spi_out = spi_out;
+    sa->child_spi_out = spi_out;
+    sa->child_up = true;
     c->encr = algs->encr->id;
     c->encr_bits = algs->encr->key_bits;
     c->integ = algs->integ ? algs->integ->id : 0;

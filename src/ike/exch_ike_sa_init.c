@@ -192,7 +192,7 @@ static void natd_check(struct ike_engine *e, struct ikesa *sa, const struct ike_
         sa->nat_local = true;
     if (sa->nat_local || sa->nat_remote)
         ike_log(e, LOG_IKE, 1, "%s", sa->nat_local && sa->nat_remote ? "local and remote host are behind NAT"
-                                     : sa->nat_local ? "local host is behind NAT, sending keep alives"
+                                     : sa->nat_local ? "local host is behind NAT"
                                                      : "remote host is behind NAT");
 }
 

@@ -62,6 +62,8 @@ struct ikesa {
     size_t resp_len;
     uint64_t expire_at; /* half-open timeout, responder */
     uint32_t child_spi_in;
+    uint32_t child_spi_out; /* the installed Child SA's outbound SPI (the peer's) */
+    bool child_up;          /* a Child SA was handed to the data plane */
 };
 
 struct ike_engine {

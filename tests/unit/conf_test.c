@@ -164,6 +164,20 @@ static void errors_name_file_and_line(void **s)
     assert_non_null(strstr(err, "IKEv2 only"));
     assert_null(load("a {\n", err, sizeof err));
     assert_non_null(strstr(err, "missing '}'"));
+    /* a replay window that is not a number must not turn replay protection off */
+    for (int i = 0; i < 3; i++) {
+        static const char *const bad[] = { "many", "-1", "5000" };
+        char text[256];
+        snprintf(text, sizeof text, "connections { lab { children { net {\n local_ts = 10.0.0.0/8\n"
+                                    " remote_ts = 10.0.0.0/8\n replay_window = %s } } } }\n", bad[i]);
+        assert_null(load(text, err, sizeof err));
+        assert_non_null(strstr(err, "swanctl.conf:4: replay_window must be a number of packets from 0 to 4096"));
+    }
+    struct kite_conf *c = load("connections { lab { children { net {\n local_ts = 10.0.0.0/8\n"
+                               " remote_ts = 10.0.0.0/8\n replay_window = 4096 } } } }\n", err, sizeof err);
+    assert_non_null(c);
+    assert_int_equal(c->conns[0].child[0].replay_window, 4096);
+    conf_free(c);
 }
 
 static void unknown_keys_warn(void **s)

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# INFORMATIONAL and CREATE_CHILD_SA requests from strongSwan that kite answers
+# before rekeying exists (issue 5 brings CREATE_CHILD_SA itself):
+#  - charon rekeys the Child SA: kite answers NO_ADDITIONAL_SAS at once, and
+#    charon falls back to reauthentication (a new IKE SA) with the tunnel back;
+#  - charon deletes the Child SA: kite answers with the Delete of its inbound
+#    SPI, removes the SA and its route, and traffic stops;
+#  - charon deletes the IKE SA: kite logs it down.
+source "$(dirname "$0")/lib.sh"
+need_root
+command -v /usr/lib/ipsec/charon >/dev/null || { echo "SKIP: strongSwan not installed"; exit 77; }
+[ -x "$KITE_BUILD/kited" ] || die "no kited in $KITE_BUILD"
+[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
+ns_setup
+IKE=aes256gcm16-prfsha256-x25519
+mkdir -p "$WORK/kite"
+charon_start "$RIGHT" charon
+kite_conf lab 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 $IKE aes256gcm16 none >"$WORK/charon/swanctl.conf"
+swanctl_at "$RIGHT" charon --load-all --file "$WORK/charon/swanctl.conf" >/dev/null 2>&1 || die "swanctl load"
+kite_conf lab 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 $IKE aes256gcm16 start >"$WORK/kite/k.conf"
+kited_start "$LEFT" kite "$WORK/kite/k.conf"; kp=${PIDS[-1]}
+wait_for "$WORK/kite/kited.log" "CHILD_SA .* installed" 10 || die "no Child SA"
+sleep 0.3
+ip netns exec "$LEFT" ping -c 2 -W 2 10.2.0.1 >/dev/null || die "no traffic through the tunnel"
+
+log "== charon rekeys the Child SA"
+swanctl_at "$RIGHT" charon --rekey --child net >/dev/null 2>&1 || true
+wait_for "$WORK/kite/kited.log" "answering NO_ADDITIONAL_SAS" 5 || die "kite did not answer the CREATE_CHILD_SA request"
+wait_for "$WORK/charon/charon.log" "parsed CREATE_CHILD_SA response .*N\(NO_ADD_SAS\)" 5 || die "charon did not receive NO_ADDITIONAL_SAS"
+# strongSwan then falls back to reauthentication: a new IKE SA and Child SA with kite
+wait_for "$WORK/charon/charon.log" "starting reauthentication" 5 || die "charon did not fall back to reauthentication"
+wait_for "$WORK/kite/kited.log" "CHILD_SA net\{2\} installed" 10 || die "kite did not install the Child SA of the new IKE SA"
+sleep 0.3
+grep -q "retransmit" "$WORK/charon/charon.log" && die "charon had to retransmit"
+ip netns exec "$LEFT" ping -c 2 -W 2 10.2.0.1 >/dev/null || die "no tunnel after the reauthentication"
+log "ok: rekey refused with NO_ADDITIONAL_SAS at once; charon reauthenticated and the tunnel is back"
+
+log "== charon deletes the Child SA"
+read -r kin kout < <(sed -nE 's/.*CHILD_SA [^ ]+ established with SPIs ([0-9a-f]{8})_i ([0-9a-f]{8})_o.*/\1 \2/p' "$WORK/kite/kited.log" | tail -n 1)
+swanctl_at "$RIGHT" charon --terminate --child net >/dev/null 2>&1 || true
+wait_for "$WORK/kite/kited.log" "closing CHILD_SA net\{[0-9]+\} with SPIs $kin" 5 || die "kite did not close the Child SA"
+wait_for "$WORK/kite/kited.log" "CHILD_SA net\{[0-9]+\} removed" 5 || die "kite did not remove the SA from its data plane"
+wait_for "$WORK/charon/charon.log" "received DELETE for ESP CHILD_SA with SPI $kin" 5 || die "charon did not get the Delete of kite's inbound SPI $kin"
+[ -z "$(ip -n "$LEFT" route show table 220)" ] || die "kite's route is still there"
+swanctl_at "$RIGHT" charon --list-sas | grep -q INSTALLED && die "charon still has the Child SA"
+ip netns exec "$LEFT" ping -c 1 -W 1 10.2.0.1 >/dev/null 2>&1 && die "traffic still flows without a Child SA"
+log "ok: Child SA $kin/$kout deleted on both sides, route removed"
+
+log "== charon deletes the IKE SA"
+swanctl_at "$RIGHT" charon --terminate --ike lab >/dev/null 2>&1 || true
+wait_for "$WORK/kite/kited.log" "IKE_SA lab\[[0-9]+\] down: deleted by the peer" 5 || die "kite did not take the IKE SA down"
+log "ok: IKE SA deleted by charon"
+kited_stop "$kp"
+log "PASS"
