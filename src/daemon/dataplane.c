@@ -16,13 +16,11 @@
 #include "io/netlink.h"
 #include "io/tun.h"
 
-int dp_open(struct dataplane *dp, struct log_sink *log, dp_udp_send_fn *udp_send, void *udp_ctx)
+int dp_open(struct dataplane *dp, struct log_sink *log)
 {
     memset(dp, 0, offsetof(struct dataplane, big));
     dp->tun_fd = dp->raw4.fd = dp->raw6.fd = dp->udp_fd4 = dp->udp_fd6 = -1;
     dp->log = log;
-    dp->udp_send = udp_send;
-    dp->udp_ctx = udp_ctx;
     int rc = uesp_init(&dp->u);
     if (rc)
         return rc;

@@ -28,11 +28,6 @@ enum { DP_MAX_ROUTES = 128, DP_TABLE = 220, DP_MARK = 0x4b1e, DP_MTU = 1400,
        DP_SLOT = 2048,  /* bytes per packet buffer */
        DP_AT = 128 };   /* where a packet starts in its buffer: room for headers */
 
-/* sends a UDP-encapsulated ESP packet (no non-ESP marker) from local to
- * remote over the NAT-T socket; 0 or -errno */
-typedef int dp_udp_send_fn(void *ctx, const struct ike_addr *local, const struct ike_addr *remote,
-                           const uint8_t *p, size_t n);
-
 struct dp_route {
     bool used;
     uint32_t spi_in; /* the Child SA it belongs to */
@@ -61,12 +56,10 @@ struct dataplane {
     struct raw_sock raw4, raw6;
     struct uesp u;
     struct log_sink *log;
-    dp_udp_send_fn *udp_send;
-    void *udp_ctx;
     bool rules;
     struct dp_route routes[DP_MAX_ROUTES];
     struct dp_stats st;
-    int udp_fd4, udp_fd6;  /* the NAT-T sockets, for UDP-encapsulated ESP */
+    int udp_fd4, udp_fd6;  /* the NAT-T sockets (the caller's), for UDP-encapsulated ESP */
     /* outbound batch: packets in slot buffers, sent with sendmmsg */
     uint8_t (*slot)[DP_SLOT];
     int next_slot, n_out;
@@ -83,7 +76,7 @@ struct dataplane {
 
 /* opens TUN, raw sockets and the routing rule; on failure the daemon runs
  * without a data plane (logged) and returns the error */
-int dp_open(struct dataplane *dp, struct log_sink *log, dp_udp_send_fn *udp_send, void *udp_ctx);
+int dp_open(struct dataplane *dp, struct log_sink *log);
 /* removes routes and rules, closes everything, wipes the SAs */
 void dp_close(struct dataplane *dp);
 

@@ -111,19 +111,6 @@ static uint32_t replay_window_of(const struct kited *k, const struct ike_child_s
     return 32; /* strongSwan's default */
 }
 
-static int udp_esp_send(void *ctx, const struct ike_addr *local, const struct ike_addr *remote, const uint8_t *p,
-                        size_t n)
-{
-    struct kited *k = ctx;
-    struct ike_addr l = *local;
-    l.port = (uint16_t)k->args.natt_port;
-    struct udp_sock *s = sock_for(k, &l, remote);
-    struct sockaddr_storage from, to;
-    to_sock(local, &from);
-    to_sock(remote, &to);
-    return s ? udp_send(s, local->family ? &from : NULL, &to, p, n, false) : -ENOTSOCK;
-}
-
 static void drain(struct kited *k)
 {
     struct ike_action *a = &k->act;
@@ -357,7 +344,7 @@ static int run(struct kited *k)
     k->ike = ike_engine_new(&env);
     if (!k->ike || loop_init(&k->loop, sigs, 4, on_signal, on_deadline, k) || open_sockets(k))
         return 1;
-    if (!k->args.no_dataplane && !dp_open(&k->dp, &k->log, udp_esp_send, k)) {
+    if (!k->args.no_dataplane && !dp_open(&k->dp, &k->log)) {
         for (int i = 0; i < k->n_socks; i++)
             if (k->socks[i].natt)
                 *(k->socks[i].family == AF_INET6 ? &k->dp.udp_fd6 : &k->dp.udp_fd4) = k->socks[i].fd;

@@ -1,0 +1,217 @@
+/* sa/uesp: a Child SA as the IKE engine hands it over, installed on two
+ * sides; packets go out of one and into the other in tunnel and transport
+ * mode; what has no policy, an unknown SPI or a replayed sequence number is
+ * refused and counted; removal by SPI and by IKE SA. */
+#include "testutil.h"
+#include "base/err.h"
+#include "crypto/registry.h"
+#include "esp/ip.h"
+#include "sa/uesp.h"
+#include <arpa/inet.h>
+#include <string.h>
+
+enum { BUF = 2048, AT = 128 };
+
+static void ts4(struct ike_ts_cfg *t, const char *lo, const char *hi)
+{
+    memset(t, 0, sizeof *t);
+    t->family = 4;
+    t->port_hi = 65535;
+    inet_pton(AF_INET, lo, t->lo);
+    inet_pton(AF_INET, hi, t->hi);
+}
+
+/* the two halves of one Child SA: a's inbound is b's outbound */
+static void make_pair(struct ike_child_sa *a, struct ike_child_sa *b, bool transport, uint32_t ike_sa)
+{
+    memset(a, 0, sizeof *a);
+    strcpy(a->conn, "lab");
+    strcpy(a->name, "net");
+    a->ike_sa = ike_sa;
+    a->spi_in = 0xc0000001 + ike_sa * 16;
+    a->spi_out = 0xd0000001 + ike_sa * 16;
+    a->encr = 20; /* AES_GCM_16 */
+    a->encr_bits = 256;
+    a->key_len = 36;
+    for (int i = 0; i < 36; i++) {
+        a->encr_in[i] = (uint8_t)(i + 1);
+        a->encr_out[i] = (uint8_t)(0x80 + i);
+    }
+    a->transport = transport;
+    a->local = (struct ike_addr){ .family = 4, .ip = { 192, 0, 2, 1 }, .port = 500 };
+    a->remote = (struct ike_addr){ .family = 4, .ip = { 192, 0, 2, 2 }, .port = 500 };
+    if (transport) {
+        ts4(&a->local_ts, "192.0.2.1", "192.0.2.1");
+        ts4(&a->remote_ts, "192.0.2.2", "192.0.2.2");
+    } else {
+        ts4(&a->local_ts, "10.1.0.0", "10.1.0.255");
+        ts4(&a->remote_ts, "10.2.0.0", "10.2.0.255");
+    }
+    *b = *a;
+    b->spi_in = a->spi_out;
+    b->spi_out = a->spi_in;
+    memcpy(b->encr_in, a->encr_out, 36);
+    memcpy(b->encr_out, a->encr_in, 36);
+    b->local = a->remote;
+    b->remote = a->local;
+    b->local_ts = a->remote_ts;
+    b->remote_ts = a->local_ts;
+}
+
+static size_t make_ip4(uint8_t *p, const char *src, const char *dst, uint8_t proto, size_t payload)
+{
+    size_t len = 20 + payload;
+    memset(p, 0, 20);
+    p[0] = 0x45;
+    p[2] = (uint8_t)(len >> 8);
+    p[3] = (uint8_t)len;
+    p[8] = 64;
+    p[9] = proto;
+    inet_pton(AF_INET, src, p + 12);
+    inet_pton(AF_INET, dst, p + 16);
+    uint32_t s = 0;
+    for (int i = 0; i < 20; i += 2)
+        s += (uint32_t)(p[i] << 8 | p[i + 1]);
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+    p[10] = (uint8_t)(~s >> 8);
+    p[11] = (uint8_t)~s;
+    for (size_t i = 0; i < payload; i++)
+        p[20 + i] = (uint8_t)(i * 13 + 1);
+    if (proto == 1)
+        p[20] = 8; /* echo request */
+    return len;
+}
+
+static void tunnel_round_trip(void **state)
+{
+    (void)state;
+    struct uesp ua, ub;
+    struct ike_child_sa ca, cb;
+    const struct uesp_child *ia, *ib, *via, *from;
+    uint8_t pkt[BUF], orig[BUF], copy[BUF];
+    make_pair(&ca, &cb, false, 1);
+    assert_int_equal(uesp_init(&ua), 0);
+    assert_int_equal(uesp_init(&ub), 0);
+    assert_int_equal(uesp_install(&ua, &ca, 64, &ia), 0);
+    assert_int_equal(uesp_install(&ub, &cb, 64, &ib), 0);
+    assert_int_equal(uesp_install(&ua, &ca, 64, NULL), KITE_E_INVALID_SPI); /* the SPI is taken */
+    assert_ptr_equal(uesp_find(&ua, ca.spi_in), ia);
+
+    size_t len = make_ip4(orig, "10.1.0.5", "10.2.0.7", 1, 56);
+    memcpy(pkt + AT, orig, len);
+    struct esp_buf b = { pkt, sizeof pkt, AT, len };
+    assert_int_equal(uesp_outbound(&ua, &b, 1000, &via), 0);
+    assert_ptr_equal(via, ia);
+    assert_int_equal(b.off, AT - 16); /* SPI, sequence number, 8-byte IV in front */
+    assert_int_equal(b.len, 16 + 76 + 2 + 2 + 16); /* header | inner | pad 2 | trailer | ICV */
+    assert_int_equal((uint32_t)pkt[b.off] << 24 | (uint32_t)pkt[b.off + 1] << 16 | (uint32_t)pkt[b.off + 2] << 8 | pkt[b.off + 3], ca.spi_out);
+    assert_null(memmem(pkt + b.off, b.len, orig + 20, 56)); /* no plaintext */
+    memcpy(copy, pkt, sizeof pkt);
+    struct esp_buf c = { copy, sizeof copy, b.off, b.len };
+    uint8_t src[4] = { 192, 0, 2, 1 }, dst[4] = { 192, 0, 2, 2 };
+    assert_int_equal(uesp_inbound(&ub, &c, 1001, 4, src, dst, &from), 0);
+    assert_ptr_equal(from, ib);
+    assert_int_equal(c.len, len);
+    assert_memory_equal(copy + c.off, orig, len);
+    assert_int_equal(ib->in.cnt.packets, 1);
+    assert_int_equal(ia->out.cnt.packets, 1);
+
+    /* the same packet again: a replay, counted on the SA */
+    struct esp_buf d = { pkt, sizeof pkt, b.off, b.len };
+    assert_int_equal(uesp_inbound(&ub, &d, 1002, 4, src, dst, &from), KITE_E_REPLAY);
+    assert_int_equal(ib->in.cnt.replay_drops, 1);
+
+    /* no policy for 10.3.0.0/24 */
+    len = make_ip4(pkt + AT, "10.1.0.5", "10.3.0.1", 1, 20);
+    b = (struct esp_buf){ pkt, sizeof pkt, AT, len };
+    assert_int_equal(uesp_outbound(&ua, &b, 1003, &via), KITE_E_POLICY);
+    assert_int_equal(ua.cnt.no_policy, 1);
+    /* not an IP packet */
+    memset(pkt + AT, 0x55, 40);
+    b = (struct esp_buf){ pkt, sizeof pkt, AT, 40 };
+    assert_int_equal(uesp_outbound(&ua, &b, 1004, &via), KITE_E_MALFORMED);
+    assert_int_equal(ua.cnt.malformed, 1);
+    /* an SPI nobody has, and a packet too short for one */
+    memset(pkt + AT, 0x77, 60);
+    b = (struct esp_buf){ pkt, sizeof pkt, AT, 60 };
+    assert_int_equal(uesp_inbound(&ub, &b, 1005, 4, src, dst, &from), KITE_E_INVALID_SPI);
+    assert_int_equal(ub.cnt.unknown_spi, 1);
+    b = (struct esp_buf){ pkt, sizeof pkt, AT, 3 };
+    assert_int_equal(uesp_inbound(&ub, &b, 1006, 4, src, dst, &from), KITE_E_TRUNCATED);
+    assert_int_equal(ub.cnt.malformed, 1);
+
+    /* removal: by SPI, then nothing is found */
+    assert_int_equal(uesp_remove(&ub, cb.spi_in), 0);
+    assert_int_equal(uesp_remove(&ub, cb.spi_in), KITE_E_NOT_FOUND);
+    assert_null(uesp_find(&ub, cb.spi_in));
+    len = make_ip4(orig, "10.1.0.5", "10.2.0.7", 1, 56);
+    memcpy(pkt + AT, orig, len);
+    b = (struct esp_buf){ pkt, sizeof pkt, AT, len };
+    assert_int_equal(uesp_outbound(&ua, &b, 1007, &via), 0);
+    assert_int_equal(uesp_inbound(&ub, &b, 1008, 4, src, dst, &from), KITE_E_INVALID_SPI);
+    /* the removed SA's policy went with it */
+    len = make_ip4(pkt + AT, "10.2.0.7", "10.1.0.5", 1, 20);
+    b = (struct esp_buf){ pkt, sizeof pkt, AT, len };
+    assert_int_equal(uesp_outbound(&ub, &b, 1009, &via), KITE_E_POLICY);
+    uesp_free(&ua);
+    uesp_free(&ub);
+}
+
+static void transport_round_trip(void **state)
+{
+    (void)state;
+    struct uesp ua, ub;
+    struct ike_child_sa ca, cb;
+    const struct uesp_child *via, *from;
+    uint8_t pkt[BUF], orig[BUF];
+    make_pair(&ca, &cb, true, 2);
+    assert_int_equal(uesp_init(&ua), 0);
+    assert_int_equal(uesp_init(&ub), 0);
+    assert_int_equal(uesp_install(&ua, &ca, 32, NULL), 0);
+    assert_int_equal(uesp_install(&ub, &cb, 32, NULL), 0);
+    size_t len = make_ip4(orig, "192.0.2.1", "192.0.2.2", 6, 100);
+    memcpy(pkt + AT, orig, len);
+    struct esp_buf b = { pkt, sizeof pkt, AT, len };
+    assert_int_equal(uesp_outbound(&ua, &b, 1, &via), 0);
+    assert_true(via->transport);
+    /* transport mode: the ESP packet carries the TCP payload, not the IP header */
+    assert_int_equal(b.off, AT + 20 - 16);
+    assert_int_equal(b.len, 16 + 100 + 2 + 2 + 16);
+    uint8_t src[4] = { 192, 0, 2, 1 }, dst[4] = { 192, 0, 2, 2 };
+    assert_int_equal(uesp_inbound(&ub, &b, 2, 4, src, dst, &from), 0);
+    /* a plain IPv4 header rebuilt from the outer addresses */
+    const uint8_t *p = pkt + b.off;
+    assert_int_equal(b.len, len);
+    assert_int_equal(p[0], 0x45);
+    assert_int_equal(p[9], 6);
+    assert_int_equal(p[2] << 8 | p[3], len);
+    assert_memory_equal(p + 12, orig + 12, 8);
+    assert_memory_equal(p + 20, orig + 20, 100);
+    uint32_t s = 0;
+    for (int i = 0; i < 20; i += 2)
+        s += (uint32_t)(p[i] << 8 | p[i + 1]);
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+    assert_int_equal(s, 0xffff);
+    /* a packet whose outer source is not the peer fails the selector check */
+    len = make_ip4(pkt + AT, "192.0.2.1", "192.0.2.2", 6, 100);
+    b = (struct esp_buf){ pkt, sizeof pkt, AT, len };
+    assert_int_equal(uesp_outbound(&ua, &b, 3, &via), 0);
+    uint8_t other[4] = { 192, 0, 2, 99 };
+    assert_int_equal(uesp_inbound(&ub, &b, 4, 4, other, dst, &from), KITE_E_POLICY);
+    /* removal by IKE SA */
+    assert_int_equal(uesp_remove_ike(&ua, 2), 1);
+    assert_int_equal(uesp_remove_ike(&ua, 2), 0);
+    uesp_free(&ua);
+    uesp_free(&ub);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(tunnel_round_trip),
+        cmocka_unit_test(transport_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
