@@ -25,7 +25,13 @@ need_root() {
 ns_cleanup() {
   local rc=$?
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  sleep 0.3
+  sleep 0.5
+  # a kited built with sanitizers reports memory errors, UB and leaks in its log
+  if grep -lE "AddressSanitizer|LeakSanitizer|runtime error:" "$WORK"/*/kited.log 2>/dev/null; then
+    for f in "$WORK"/*/kited.log; do grep -A30 -E "AddressSanitizer|LeakSanitizer|runtime error:" "$f" | head -60; done
+    log "FAIL: sanitizer report in a kited log"
+    rc=1
+  fi
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true; done
   ip netns pids "$LEFT" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
   ip netns pids "$RIGHT" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
