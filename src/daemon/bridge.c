@@ -43,6 +43,8 @@ static void child(const struct conf_child *in, struct ike_child_cfg *out)
         prop(&in->esp[i], &out->esp[out->n_esp++]);
     out->transport = in->transport;
     out->start = in->start_action == CONF_START_START;
+    out->rekey_time_s = in->rekey_time;
+    out->rand_time_s = in->rand_time < in->rekey_time ? in->rand_time : in->rekey_time;
 }
 
 int bridge_conn(const struct kite_conf *c, int i, uint16_t ike_port, uint16_t natt_port,

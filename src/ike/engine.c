@@ -198,6 +198,8 @@ void ike_sa_free(struct ikesa *sa)
     if (sa->state == IKE_S_FREE)
         return;
     ke_free(&sa->ke);
+    if (sa->rk.group)
+        ke_free(&sa->rk.ke);
     prf_free(&sa->prf);
     keys_ike_free(&sa->keys);
     if (sa->keys_ready) {
@@ -321,41 +323,36 @@ static int on_init(struct ike_engine *e, const uint8_t *p, size_t n, const struc
     return ike_sa_init_response(e, sa, p, n, m, now);
 }
 
-/* a Delete of ESP SPIs (1.4.1): the Child SA whose outbound SPI is named
- * goes, and the response names our inbound SPI of it */
-static size_t child_delete(struct ike_engine *e, struct ikesa *sa, const struct ike_delete *del, uint8_t spi_be[4])
+/* a Delete of ESP SPIs (1.4.1): each Child SA whose outbound SPI is named
+ * goes, and the response names our inbound SPIs of them; returns how many */
+static size_t child_delete(struct ike_engine *e, struct ikesa *sa, const struct ike_delete *del, uint8_t *spi_be,
+                           size_t max)
 {
     struct rd r;
+    size_t n = 0;
     rd_init(&r, del->spis.p, del->spis.n);
     for (uint16_t i = 0; i < del->count && del->spi_size == 4; i++) {
         uint32_t spi;
         if (rd_be32(&r, &spi))
             break;
-        if (!sa->child_up || spi != sa->child_spi_out) {
+        struct ike_child_st *c = ike_child_by_spi_out(sa, spi);
+        if (!c) {
             ike_log(e, LOG_IKE, 1, "received DELETE for unknown ESP SPI %08x, ignored", spi);
             continue;
         }
-        const struct ike_child_cfg *ch = &e->conns[sa->conn].child[sa->child];
         ike_log(e, LOG_IKE, 1, "received DELETE for ESP CHILD_SA with SPI %08x", spi);
-        ike_log(e, LOG_IKE, 0, "closing CHILD_SA %s{%u} with SPIs %08x_i %08x_o", ch->name, sa->id,
-                sa->child_spi_in, sa->child_spi_out);
-        struct ike_action *a = ike_push(e, IKE_ACT_CHILD_DOWN, sa);
-        if (a) {
-            snprintf(a->child.conn, sizeof a->child.conn, "%s", e->conns[sa->conn].name);
-            snprintf(a->child.name, sizeof a->child.name, "%s", ch->name);
-            a->child.ike_sa = sa->id;
-            a->child.spi_in = sa->child_spi_in;
-            a->child.spi_out = sa->child_spi_out;
-            snprintf(a->reason, sizeof a->reason, "deleted by the peer");
+        if (n < max) {
+            spi_be[4 * n] = (uint8_t)(c->spi_in >> 24);
+            spi_be[4 * n + 1] = (uint8_t)(c->spi_in >> 16);
+            spi_be[4 * n + 2] = (uint8_t)(c->spi_in >> 8);
+            spi_be[4 * n + 3] = (uint8_t)c->spi_in;
+            n++;
         }
-        sa->child_up = false;
-        spi_be[0] = (uint8_t)(sa->child_spi_in >> 24);
-        spi_be[1] = (uint8_t)(sa->child_spi_in >> 16);
-        spi_be[2] = (uint8_t)(sa->child_spi_in >> 8);
-        spi_be[3] = (uint8_t)sa->child_spi_in;
-        return 4;
+        if (sa->rk.active && &sa->children[sa->rk.old] == c)
+            sa->rk.old = -1; /* the SA we are rekeying went away */
+        ike_child_remove(e, sa, c, "deleted by the peer");
     }
-    return 0;
+    return n;
 }
 
 /* INFORMATIONAL request: answered empty (liveness); a Delete of the IKE SA
@@ -368,21 +365,22 @@ static int on_informational(struct ike_engine *e, struct ikesa *sa, const struct
     uint8_t out[IKE_MSG_MAX];
     size_t len;
     struct ike_pld reply;
-    uint8_t spi_be[4];
-    size_t n_reply = 0;
+    uint8_t spi_be[4 * IKE_SA_CHILDREN];
+    size_t n_spis = 0, n_reply = 0;
     const struct ike_pld *del = ike_chain_find(in, IKEV2_PLD_DELETE, 0);
     for (size_t i = 0; i < in->n; i++) {
         const struct ike_pld *p = &in->pld[i];
-        if (p->type == IKEV2_PLD_DELETE && p->u.del.proto == IKEV2_PROTO_ESP && !n_reply &&
-            child_delete(e, sa, &p->u.del, spi_be)) {
-            memset(&reply, 0, sizeof reply);
-            reply.type = IKEV2_PLD_DELETE;
-            reply.u.del.proto = IKEV2_PROTO_ESP;
-            reply.u.del.spi_size = 4;
-            reply.u.del.count = 1;
-            reply.u.del.spis = (struct span){ spi_be, 4 };
-            n_reply = 1;
-        }
+        if (p->type == IKEV2_PLD_DELETE && p->u.del.proto == IKEV2_PROTO_ESP)
+            n_spis += child_delete(e, sa, &p->u.del, spi_be + 4 * n_spis, IKE_SA_CHILDREN - n_spis);
+    }
+    if (n_spis) {
+        memset(&reply, 0, sizeof reply);
+        reply.type = IKEV2_PLD_DELETE;
+        reply.u.del.proto = IKEV2_PROTO_ESP;
+        reply.u.del.spi_size = 4;
+        reply.u.del.count = (uint16_t)n_spis;
+        reply.u.del.spis = (struct span){ spi_be, 4 * n_spis };
+        n_reply = 1;
     }
     ike_hdr_for(sa, IKEV2_EXCH_INFORMATIONAL, true, msgid, &h);
     if (ike_encode_sk(sa, &h, n_reply ? &reply : NULL, n_reply, out, sizeof out, &len) == 0) {
@@ -392,28 +390,6 @@ static int on_informational(struct ike_engine *e, struct ikesa *sa, const struct
     }
     if (del && del->u.del.proto == IKEV2_PROTO_IKE)
         ike_sa_down(e, sa, "deleted by the peer");
-    return 0;
-}
-
-/* CREATE_CHILD_SA is not implemented yet (new Child SAs, rekeying): the
- * request is answered with NO_ADDITIONAL_SAS (3.10.1) so the peer knows at
- * once, instead of retransmitting into silence */
-static int on_create_child_sa(struct ike_engine *e, struct ikesa *sa, uint32_t msgid)
-{
-    struct ike_hdr h;
-    struct ike_pld n;
-    uint8_t out[IKE_MSG_MAX];
-    size_t len;
-    memset(&n, 0, sizeof n);
-    n.type = IKEV2_PLD_NOTIFY;
-    n.u.notify.type = IKEV2_N_NO_ADDITIONAL_SAS;
-    ike_hdr_for(sa, IKEV2_EXCH_CREATE_CHILD_SA, true, msgid, &h);
-    int rc = ike_encode_sk(sa, &h, &n, 1, out, sizeof out, &len);
-    if (rc)
-        return rc;
-    ike_log(e, LOG_IKE, 1, "CREATE_CHILD_SA (new or rekeyed SA) is not supported yet, answering NO_ADDITIONAL_SAS");
-    ike_log(e, LOG_ENC, 1, "generating CREATE_CHILD_SA response %u [ N(NO_ADD_SAS) ]", msgid);
-    ike_send_response(e, sa, out, len);
     return 0;
 }
 
@@ -433,7 +409,7 @@ static int on_request(struct ike_engine *e, struct ikesa *sa, const struct ike_m
     case IKEV2_EXCH_CREATE_CHILD_SA:
         if (sa->state != IKE_S_ESTABLISHED)
             return KITE_E_STATE;
-        return on_create_child_sa(e, sa, m->hdr.msg_id);
+        return ike_create_child_request(e, sa, in, m->hdr.msg_id, now);
     default:
         return KITE_E_UNSUPPORTED;
     }
@@ -443,8 +419,14 @@ static int on_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
                        const struct ike_chain *in, uint64_t now)
 {
     sa->req_len = 0; /* the outstanding request is answered: stop retransmitting */
+    uint8_t pending = sa->pending_exch;
+    sa->pending_exch = 0;
     if (m->hdr.exchange == IKEV2_EXCH_IKE_AUTH && sa->state == IKE_S_AUTH_SENT)
         return ike_auth_response(e, sa, in, now);
+    if (m->hdr.exchange == IKEV2_EXCH_CREATE_CHILD_SA && pending == IKEV2_EXCH_CREATE_CHILD_SA)
+        return ike_create_child_response(e, sa, in, now);
+    if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && sa->rk.del_spi)
+        ike_child_rekey_deleted(e, sa);
     return 0;
 }
 
@@ -565,6 +547,8 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
                     c->half_open_timeout_ms);
         return;
     }
+    if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && ike_child_rekey_due(e, sa, now))
+        return;
     if (!sa->req_len || now < sa->retx_at)
         return;
     if (sa->tries >= c->retransmit_tries) {
@@ -598,6 +582,11 @@ uint64_t ike_next_deadline(const struct ike_engine *e)
             next = sa->retx_at;
         if (sa->state == IKE_S_INIT_DONE && sa->expire_at && sa->expire_at < next)
             next = sa->expire_at;
+        if (sa->state == IKE_S_ESTABLISHED && !sa->rk.active)
+            for (int c = 0; c < IKE_SA_CHILDREN; c++)
+                if (sa->children[c].up && sa->children[c].rekey_at && !sa->children[c].rekeyed &&
+                    sa->children[c].rekey_at < next)
+                    next = sa->children[c].rekey_at;
     }
     return next;
 }

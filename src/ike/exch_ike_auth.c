@@ -92,16 +92,15 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     struct auth_out *o = calloc(1, sizeof *o);
     if (!o)
         return KITE_E_NOMEM;
-    do
-        e->env.random(e->env.ctx, o->spi, 4);
-    while (!(o->spi[0] | o->spi[1] | o->spi[2] | o->spi[3]) || o->spi[0] == 0); /* SPIs 1-255 are reserved */
-    sa->child_spi_in = (uint32_t)o->spi[0] << 24 | o->spi[1] << 16 | o->spi[2] << 8 | o->spi[3];
+    sa->child_spi_in = ike_new_spi(e, o->spi);
     add_id(o, IKEV2_PLD_IDI, &c->local_id);
     pld_notify(&o->pld[o->n++], IKEV2_N_INITIAL_CONTACT, NULL, 0);
     if (c->remote_id.type)
         add_id(o, IKEV2_PLD_IDR, &c->remote_id);
     int rc = add_auth(e, o, sa, &o->pld[0]);
-    add_sa(o, ch->esp, ch->n_esp, 1);
+    struct ike_prop_cfg noke[IKE_MAX_PROPS];
+    ike_prop_strip_ke(ch->esp, ch->n_esp, noke); /* IKE_AUTH has no key exchange (1.2) */
+    add_sa(o, noke, ch->n_esp, 1);
     add_ts(o, IKEV2_PLD_TSI, ch->local_ts, ch->n_local_ts, o->tsi);
     add_ts(o, IKEV2_PLD_TSR, ch->remote_ts, ch->n_remote_ts, o->tsr);
     if (ch->transport)
@@ -131,53 +130,11 @@ static void established(struct ike_engine *e, struct ikesa *sa, const struct ike
 }
 
 static void child_up(struct ike_engine *e, struct ikesa *sa, const struct ike_algs *algs, uint32_t spi_out,
-                     const struct ike_ts_cfg *lts, const struct ike_ts_cfg *rts, bool transport)
+                     const struct ike_ts_cfg *lts, const struct ike_ts_cfg *rts, bool transport, int cfg,
+                     uint64_t now)
 {
-    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[sa->child];
-    struct child_keys k = { 0 };
-    int rc = keys_child_sa(&sa->prf, secret_span(&sa->keys.sk_d), span_of(NULL, 0), span_of(sa->ni, sa->ni_len),
-                           span_of(sa->nr, sa->nr_len), algs->encr, algs->integ, &k);
-    if (rc) {
-        ike_log(e, LOG_IKE, 1, "CHILD_SA %s: KEYMAT failed: %s", ch->name, kite_strerror(rc));
-        return;
-    }
-    struct ike_action *a = ike_push(e, IKE_ACT_CHILD_UP, sa);
-    struct ike_child_sa *c = &a->child;
-    snprintf(c->conn, sizeof c->conn, "%s", e->conns[sa->conn].name);
-    snprintf(c->name, sizeof c->name, "%s", ch->name);
-    c->ike_sa = sa->id;
-    c->spi_in = sa->child_spi_in;
-    c->spi_out = spi_out;
-    sa->child_spi_out = spi_out;
-    sa->child_up = true;
-    c->encr = algs->encr->id;
-    c->encr_bits = algs->encr->key_bits;
-    c->integ = algs->integ ? algs->integ->id : 0;
-    c->esn = algs->esn;
-    c->transport = transport;
-    c->encap = sa->natt;
-    c->local = sa->local;
-    c->remote = sa->remote;
-    c->local_ts = *lts;
-    c->remote_ts = *rts;
-    /* initiator -> responder keys come first (2.17) */
-    const struct secret *ein = sa->initiator ? &k.encr_r : &k.encr_i, *eout = sa->initiator ? &k.encr_i : &k.encr_r;
-    const struct secret *iin = sa->initiator ? &k.integ_r : &k.integ_i, *iout = sa->initiator ? &k.integ_i : &k.integ_r;
-    c->key_len = (uint8_t)ein->n;
-    c->integ_len = (uint8_t)iin->n;
-    memcpy(c->encr_in, ein->p, ein->n);
-    memcpy(c->encr_out, eout->p, eout->n);
-    if (iin->n) {
-        memcpy(c->integ_in, iin->p, iin->n);
-        memcpy(c->integ_out, iout->p, iout->n);
-    }
-    keys_child_free(&k);
-    char ps[160], ls[80], rs[80];
-    ike_prop_str(algs, false, ps, sizeof ps);
-    ike_log(e, LOG_CFG, 1, "selected proposal: ESP:%s", ps);
-    ike_log(e, LOG_IKE, 0, "CHILD_SA %s{%u} established with SPIs %08x_i %08x_o and TS %s === %s%s", ch->name,
-            sa->id, c->spi_in, c->spi_out, ike_ts_str(lts, ls, sizeof ls), ike_ts_str(rts, rs, sizeof rs),
-            transport ? " (transport mode)" : "");
+    ike_child_install(e, sa, cfg, algs, sa->child_spi_in, spi_out, span_of(NULL, 0), span_of(sa->ni, sa->ni_len),
+                      span_of(sa->nr, sa->nr_len), lts, rts, transport, sa->initiator, now);
 }
 
 static bool id_matches(const struct ike_id_cfg *want, const struct ike_id *got)
@@ -205,7 +162,8 @@ static uint32_t spi_of(const struct ike_proposal *p)
 
 /* the responder's Child SA: proposal, narrowing, mode; adds SA/TS payloads or
  * an error notify to o */
-static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, struct auth_out *o)
+static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, struct auth_out *o,
+                            uint64_t now)
 {
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[0];
     const struct ike_pld *sap = ike_chain_find(in, IKEV2_PLD_SA, 0);
@@ -213,10 +171,9 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
     struct ike_algs algs;
     const struct ike_proposal *chosen;
     struct ike_ts_cfg lts, rts;
-    uint16_t want;
     if (!sap || !tsi || !tsr)
         return;
-    if (ike_prop_select(ch->esp, ch->n_esp, &sap->u.sa, IKEV2_PROTO_ESP, 0, &algs, &chosen, &want)) {
+    if (ike_prop_select_no_ke(ch->esp, ch->n_esp, &sap->u.sa, IKEV2_PROTO_ESP, &algs, &chosen)) {
         ike_log(e, LOG_IKE, 1, "no acceptable proposal found for CHILD_SA %s, sending NO_PROPOSAL_CHOSEN", ch->name);
         pld_notify(&o->pld[o->n++], IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
         return;
@@ -228,10 +185,7 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
         return;
     }
     bool transport = ch->transport && ike_chain_notify(in, IKEV2_N_USE_TRANSPORT_MODE);
-    do
-        e->env.random(e->env.ctx, o->spi, 4);
-    while (o->spi[0] == 0);
-    sa->child_spi_in = (uint32_t)o->spi[0] << 24 | o->spi[1] << 16 | o->spi[2] << 8 | o->spi[3];
+    sa->child_spi_in = ike_new_spi(e, o->spi);
     struct ike_prop_cfg one;
     ike_prop_from_algs(&algs, false, &one);
     add_sa(o, &one, 1, chosen->num);
@@ -239,7 +193,7 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
     add_ts(o, IKEV2_PLD_TSR, &lts, 1, o->tsr);
     if (transport)
         pld_notify(&o->pld[o->n++], IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
-    child_up(e, sa, &algs, spi_of(chosen), &lts, &rts, transport);
+    child_up(e, sa, &algs, spi_of(chosen), &lts, &rts, transport, 0, now);
 }
 
 int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
@@ -263,7 +217,7 @@ int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_ch
     add_id(o, IKEV2_PLD_IDR, &c->local_id);
     rc = add_auth(e, o, sa, &o->pld[0]);
     established(e, sa, &idi->u.id);
-    responder_child(e, sa, in, o);
+    responder_child(e, sa, in, o, now);
     if (!rc)
         rc = send_protected(e, sa, o, true, sa->last_rx_msgid, now);
     free(o);
@@ -307,7 +261,7 @@ int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_c
     struct ike_algs algs;
     struct ike_ts_cfg lts, rts;
     if (!sap || !tsi || !tsr || sap->u.sa.n_prop != 1 ||
-        ike_prop_accept(ch->esp, ch->n_esp, &sap->u.sa.prop[0], IKEV2_PROTO_ESP, &algs) ||
+        ike_prop_accept_no_ke(ch->esp, ch->n_esp, &sap->u.sa.prop[0], IKEV2_PROTO_ESP, &algs) ||
         tsi->u.ts.n < 1 || tsr->u.ts.n < 1 || ike_ts_from_wire(&tsi->u.ts.sel[0], &lts) ||
         ike_ts_from_wire(&tsr->u.ts.sel[0], &rts)) {
         ike_send_delete(e, sa, now);
@@ -325,6 +279,6 @@ int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_c
         return KITE_E_TS_UNACCEPTABLE;
     }
     bool transport = ch->transport && ike_chain_notify(in, IKEV2_N_USE_TRANSPORT_MODE);
-    child_up(e, sa, &algs, spi_of(&sap->u.sa.prop[0]), &lts, &rts, transport);
+    child_up(e, sa, &algs, spi_of(&sap->u.sa.prop[0]), &lts, &rts, transport, sa->child, now);
     return 0;
 }

@@ -57,6 +57,9 @@ struct ike_child_cfg {
     struct ike_prop_cfg esp[IKE_MAX_PROPS];
     bool transport;
     bool start; /* start_action = start: initiate when the configuration loads */
+    /* rekeying (strongSwan's rekey_time, rand_time): the Child SA is rekeyed
+     * after rekey_time minus a random part of rand_time; 0: never */
+    uint32_t rekey_time_s, rand_time_s;
 };
 
 struct ike_conn_cfg {

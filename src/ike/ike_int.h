@@ -11,7 +11,33 @@
 #include "wire/msg.h"
 #include "wire/sk.h"
 
-enum { IKE_MSG_MAX = 2048, IKE_NONCE_LEN = 32, IKE_ACTIONS = 32 };
+enum { IKE_MSG_MAX = 2048, IKE_NONCE_LEN = 32, IKE_ACTIONS = 32, IKE_SA_CHILDREN = 8 };
+
+/* one Child SA of an IKE SA, as handed to the data plane */
+struct ike_child_st {
+    bool up;
+    int cfg;                  /* index of its child configuration */
+    uint32_t spi_in, spi_out;
+    struct ike_algs_ref {
+        uint16_t encr, encr_bits, integ;
+    } a;
+    struct ike_ts_cfg lts, rts;
+    bool transport;
+    uint64_t rekey_at;        /* 0: never */
+    bool rekeyed;             /* replaced by a newer one: waiting for its Delete */
+    uint16_t ke_want;         /* the group the peer asked for with INVALID_KE_PAYLOAD */
+};
+
+/* the Child SA rekey we initiated and wait the answer for */
+struct ike_child_rekey {
+    bool active;
+    int old;                  /* index in children[] */
+    uint32_t spi_in;
+    uint8_t ni[IKE_NONCE_LEN];
+    uint16_t group;           /* 0: no PFS */
+    struct ke ke;
+    uint32_t del_spi;         /* after success: the old inbound SPI whose Delete is outstanding */
+};
 
 enum ike_state {
     IKE_S_FREE,
@@ -61,9 +87,10 @@ struct ikesa {
     uint8_t resp[IKE_MSG_MAX];
     size_t resp_len;
     uint64_t expire_at; /* half-open timeout, responder */
-    uint32_t child_spi_in;
-    uint32_t child_spi_out; /* the installed Child SA's outbound SPI (the peer's) */
-    bool child_up;          /* a Child SA was handed to the data plane */
+    uint32_t child_spi_in;   /* the SPI proposed in IKE_AUTH */
+    struct ike_child_st children[IKE_SA_CHILDREN];
+    struct ike_child_rekey rk;
+    uint8_t pending_exch;    /* exchange of our outstanding request (0: none) */
 };
 
 struct ike_engine {
@@ -117,6 +144,15 @@ int ike_prop_select(const struct ike_prop_cfg *cfg, unsigned n_cfg, const struct
 /* the initiator's check of the one proposal returned */
 int ike_prop_accept(const struct ike_prop_cfg *cfg, unsigned n_cfg, const struct ike_proposal *got,
                     uint8_t proto, struct ike_algs *algs);
+/* the same for the Child SA of IKE_AUTH, which has no key exchange (1.2):
+ * KE transforms are ignored on both sides */
+int ike_prop_select_no_ke(const struct ike_prop_cfg *cfg, unsigned n_cfg, const struct ike_sa *offer,
+                          uint8_t proto, struct ike_algs *algs, const struct ike_proposal **chosen);
+int ike_prop_accept_no_ke(const struct ike_prop_cfg *cfg, unsigned n_cfg, const struct ike_proposal *got,
+                          uint8_t proto, struct ike_algs *algs);
+void ike_prop_strip_ke(const struct ike_prop_cfg *in, unsigned n, struct ike_prop_cfg *out);
+/* the first KE group of the proposals, 0 when none (no PFS) */
+uint16_t ike_prop_first_group(const struct ike_prop_cfg *cfg, unsigned n);
 void ike_prop_str(const struct ike_algs *a, bool ike, char *buf, size_t cap);
 /* the selected algorithms as a single-proposal config (for the response) */
 void ike_prop_from_algs(const struct ike_algs *a, bool ike, struct ike_prop_cfg *out);
@@ -137,7 +173,26 @@ int ike_natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8], const struct i
 int ike_psk_auth(const struct ikesa *sa, const struct secret *psk, bool for_initiator,
                  const struct ike_id *id, uint8_t *out, size_t *len);
 
+/* child.c: the Child SAs of an IKE SA */
+/* KEYMAT (2.17) from [g^ir] | Ni | Nr, a CHILD_UP action and a table entry */
+struct ike_child_st *ike_child_install(struct ike_engine *e, struct ikesa *sa, int cfg, const struct ike_algs *algs,
+                                       uint32_t spi_in, uint32_t spi_out, struct span gir, struct span ni,
+                                       struct span nr, const struct ike_ts_cfg *lts, const struct ike_ts_cfg *rts,
+                                       bool transport, bool we_initiated, uint64_t now);
+struct ike_child_st *ike_child_by_spi_out(struct ikesa *sa, uint32_t spi_out);
+struct ike_child_st *ike_child_by_spi_in(struct ikesa *sa, uint32_t spi_in);
+/* the Child SA leaves the table with a CHILD_DOWN action */
+void ike_child_remove(struct ike_engine *e, struct ikesa *sa, struct ike_child_st *c, const char *why);
+uint32_t ike_new_spi(struct ike_engine *e, uint8_t out[4]);
+
 /* exchanges */
+int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint32_t msgid,
+                             uint64_t now);
+int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now);
+/* rekey Child SAs whose time has come; 1 if a request was sent */
+int ike_child_rekey_due(struct ike_engine *e, struct ikesa *sa, uint64_t now);
+/* the Delete of the rekeyed Child SA was answered */
+void ike_child_rekey_deleted(struct ike_engine *e, struct ikesa *sa);
 int ike_sa_init_start(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_msg *m,
                         const struct ike_addr *local, const struct ike_addr *remote, uint64_t now);

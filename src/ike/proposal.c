@@ -75,12 +75,14 @@ static int pick(const struct ike_prop_cfg *c, const struct ike_proposal *p, uint
 /* match one configured proposal against one offered; 0, KITE_E_NO_PROPOSAL, or
  * KITE_E_INVALID_KE with *want_group */
 static int match(const struct ike_prop_cfg *c, const struct ike_proposal *p, uint16_t ke_group,
-                 struct ike_algs *a, uint16_t *want_group)
+                 struct ike_algs *a, uint16_t *want_group, bool ignore_ke)
 {
     static const uint8_t types[] = { XF_ENCR, XF_PRF, XF_INTEG, XF_KE };
     int idx[4] = { -1, -1, -1, -1 }, first;
     memset(a, 0, sizeof *a);
     for (unsigned t = 0; t < sizeof types; t++) {
+        if (ignore_ke && types[t] == XF_KE)
+            continue;
         bool mine = cfg_type(c, types[t]), theirs = offered_type(p, types[t]);
         if (!mine && !theirs)
             continue;
@@ -111,9 +113,27 @@ static int match(const struct ike_prop_cfg *c, const struct ike_proposal *p, uin
     return 0;
 }
 
+static int select_(const struct ike_prop_cfg *cfg, unsigned n_cfg, const struct ike_sa *offer, uint8_t proto,
+                   uint16_t ke_group, struct ike_algs *algs, const struct ike_proposal **chosen,
+                   uint16_t *want_group, bool ignore_ke);
+
 int ike_prop_select(const struct ike_prop_cfg *cfg, unsigned n_cfg, const struct ike_sa *offer,
                     uint8_t proto, uint16_t ke_group, struct ike_algs *algs,
                     const struct ike_proposal **chosen, uint16_t *want_group)
+{
+    return select_(cfg, n_cfg, offer, proto, ke_group, algs, chosen, want_group, false);
+}
+
+int ike_prop_select_no_ke(const struct ike_prop_cfg *cfg, unsigned n_cfg, const struct ike_sa *offer,
+                          uint8_t proto, struct ike_algs *algs, const struct ike_proposal **chosen)
+{
+    uint16_t want = 0;
+    return select_(cfg, n_cfg, offer, proto, 0, algs, chosen, &want, true);
+}
+
+static int select_(const struct ike_prop_cfg *cfg, unsigned n_cfg, const struct ike_sa *offer, uint8_t proto,
+                   uint16_t ke_group, struct ike_algs *algs, const struct ike_proposal **chosen,
+                   uint16_t *want_group, bool ignore_ke)
 {
     int rc = KITE_E_NO_PROPOSAL;
     for (unsigned c = 0; c < n_cfg; c++) {
@@ -121,7 +141,7 @@ int ike_prop_select(const struct ike_prop_cfg *cfg, unsigned n_cfg, const struct
             if (offer->prop[o].proto != proto)
                 continue;
             uint16_t want = 0;
-            int r = match(&cfg[c], &offer->prop[o], ke_group, algs, &want);
+            int r = match(&cfg[c], &offer->prop[o], ke_group, algs, &want, ignore_ke);
             if (r == 0) {
                 *chosen = &offer->prop[o];
                 return 0;
@@ -135,8 +155,8 @@ int ike_prop_select(const struct ike_prop_cfg *cfg, unsigned n_cfg, const struct
     return rc;
 }
 
-int ike_prop_accept(const struct ike_prop_cfg *cfg, unsigned n_cfg, const struct ike_proposal *got,
-                    uint8_t proto, struct ike_algs *algs)
+static int accept_(const struct ike_prop_cfg *cfg, unsigned n_cfg, const struct ike_proposal *got,
+                   uint8_t proto, struct ike_algs *algs, bool ignore_ke)
 {
     if (got->proto != proto)
         return KITE_E_NO_PROPOSAL;
@@ -147,10 +167,41 @@ int ike_prop_accept(const struct ike_prop_cfg *cfg, unsigned n_cfg, const struct
         for (unsigned i = 0; i < got->n_xf; i++)
             if (got->xf[i].type == XF_KE)
                 ke = got->xf[i].id;
-        if (match(&cfg[c], got, ke, algs, &want) == 0 && got->n_xf <= 5)
+        if (match(&cfg[c], got, ke, algs, &want, ignore_ke) == 0 && got->n_xf <= 5)
             return 0;
     }
     return KITE_E_NO_PROPOSAL;
+}
+
+int ike_prop_accept(const struct ike_prop_cfg *cfg, unsigned n_cfg, const struct ike_proposal *got,
+                    uint8_t proto, struct ike_algs *algs)
+{
+    return accept_(cfg, n_cfg, got, proto, algs, false);
+}
+
+int ike_prop_accept_no_ke(const struct ike_prop_cfg *cfg, unsigned n_cfg, const struct ike_proposal *got,
+                          uint8_t proto, struct ike_algs *algs)
+{
+    return accept_(cfg, n_cfg, got, proto, algs, true);
+}
+
+void ike_prop_strip_ke(const struct ike_prop_cfg *in, unsigned n, struct ike_prop_cfg *out)
+{
+    for (unsigned i = 0; i < n; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        for (unsigned j = 0; j < in[i].n; j++)
+            if (in[i].xf[j].type != XF_KE)
+                out[i].xf[out[i].n++] = in[i].xf[j];
+    }
+}
+
+uint16_t ike_prop_first_group(const struct ike_prop_cfg *cfg, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned j = 0; j < cfg[i].n; j++)
+            if (cfg[i].xf[j].type == XF_KE)
+                return cfg[i].xf[j].id;
+    return 0;
 }
 
 static size_t put_name(char *buf, size_t cap, size_t o, const struct xf_info *x, bool bits)

@@ -1,0 +1,148 @@
+/* child: the Child SAs of an IKE SA — KEYMAT (RFC 7296 2.17), the CHILD_UP
+ * and CHILD_DOWN actions for the data plane, the table the exchanges look
+ * Child SAs up in, and the rekey schedule (strongSwan's rekey_time minus a
+ * random part of rand_time, so both peers do not rekey at once). */
+#include <stdio.h>
+#include <string.h>
+#include "base/log.h"
+#include "ike/ike_int.h"
+
+uint32_t ike_new_spi(struct ike_engine *e, uint8_t out[4])
+{
+    do
+        e->env.random(e->env.ctx, out, 4);
+    while (out[0] == 0); /* SPIs 0-255 are reserved; a zero first byte avoids them */
+    return (uint32_t)out[0] << 24 | (uint32_t)out[1] << 16 | (uint32_t)out[2] << 8 | out[3];
+}
+
+struct ike_child_st *ike_child_by_spi_out(struct ikesa *sa, uint32_t spi_out)
+{
+    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+        if (sa->children[i].up && sa->children[i].spi_out == spi_out)
+            return &sa->children[i];
+    return NULL;
+}
+
+struct ike_child_st *ike_child_by_spi_in(struct ikesa *sa, uint32_t spi_in)
+{
+    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+        if (sa->children[i].up && sa->children[i].spi_in == spi_in)
+            return &sa->children[i];
+    return NULL;
+}
+
+static uint64_t rekey_at(struct ike_engine *e, const struct ike_child_cfg *ch, uint64_t now)
+{
+    if (!ch->rekey_time_s)
+        return 0;
+    uint64_t t = (uint64_t)ch->rekey_time_s * 1000;
+    if (ch->rand_time_s) {
+        uint8_t r[4];
+        e->env.random(e->env.ctx, r, 4);
+        uint32_t v = (uint32_t)r[0] << 24 | (uint32_t)r[1] << 16 | (uint32_t)r[2] << 8 | r[3];
+        uint64_t jitter = (uint64_t)v % ((uint64_t)ch->rand_time_s * 1000 + 1);
+        t = jitter < t ? t - jitter : t / 2;
+    }
+    return now + t;
+}
+
+struct ike_child_st *ike_child_install(struct ike_engine *e, struct ikesa *sa, int cfg, const struct ike_algs *algs,
+                                       uint32_t spi_in, uint32_t spi_out, struct span gir, struct span ni,
+                                       struct span nr, const struct ike_ts_cfg *lts, const struct ike_ts_cfg *rts,
+                                       bool transport, bool we_initiated, uint64_t now)
+{
+    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
+    struct ike_child_st *slot = NULL;
+    for (int i = 0; i < IKE_SA_CHILDREN && !slot; i++)
+        if (!sa->children[i].up)
+            slot = &sa->children[i];
+    if (!slot) {
+        ike_log(e, LOG_IKE, 0, "CHILD_SA %s not installed: %d Child SAs on this IKE_SA already", ch->name,
+                IKE_SA_CHILDREN);
+        return NULL;
+    }
+    struct child_keys k = { 0 };
+    /* initiator's nonce first: ni/nr as the exchange's initiator and responder */
+    int rc = keys_child_sa(&sa->prf, secret_span(&sa->keys.sk_d), gir, ni, nr, algs->encr, algs->integ, &k);
+    if (rc) {
+        ike_log(e, LOG_IKE, 1, "CHILD_SA %s: KEYMAT failed: %s", ch->name, kite_strerror(rc));
+        return NULL;
+    }
+    struct ike_action *a = ike_push(e, IKE_ACT_CHILD_UP, sa);
+    if (!a) {
+        keys_child_free(&k);
+        return NULL;
+    }
+    struct ike_child_sa *c = &a->child;
+    snprintf(c->conn, sizeof c->conn, "%s", e->conns[sa->conn].name);
+    snprintf(c->name, sizeof c->name, "%s", ch->name);
+    c->ike_sa = sa->id;
+    c->spi_in = spi_in;
+    c->spi_out = spi_out;
+    c->encr = algs->encr->id;
+    c->encr_bits = algs->encr->key_bits;
+    c->integ = algs->integ ? algs->integ->id : 0;
+    c->esn = algs->esn;
+    c->transport = transport;
+    c->encap = sa->natt;
+    c->local = sa->local;
+    c->remote = sa->remote;
+    c->local_ts = *lts;
+    c->remote_ts = *rts;
+    /* keys for the exchange initiator -> responder direction come first
+     * (2.17; "initiator" is who started this exchange, 1.3) */
+    const struct secret *ein, *eout, *iin, *iout;
+    bool mine_first = we_initiated;
+    ein = mine_first ? &k.encr_r : &k.encr_i;
+    eout = mine_first ? &k.encr_i : &k.encr_r;
+    iin = mine_first ? &k.integ_r : &k.integ_i;
+    iout = mine_first ? &k.integ_i : &k.integ_r;
+    c->key_len = (uint8_t)ein->n;
+    c->integ_len = (uint8_t)iin->n;
+    memcpy(c->encr_in, ein->p, ein->n);
+    memcpy(c->encr_out, eout->p, eout->n);
+    if (iin->n) {
+        memcpy(c->integ_in, iin->p, iin->n);
+        memcpy(c->integ_out, iout->p, iout->n);
+    }
+    keys_child_free(&k);
+    memset(slot, 0, sizeof *slot);
+    slot->up = true;
+    slot->cfg = cfg;
+    slot->spi_in = spi_in;
+    slot->spi_out = spi_out;
+    slot->a.encr = c->encr;
+    slot->a.encr_bits = c->encr_bits;
+    slot->a.integ = c->integ;
+    slot->lts = *lts;
+    slot->rts = *rts;
+    slot->transport = transport;
+    slot->rekey_at = rekey_at(e, ch, now);
+    char ps[160], ls[80], rs[80];
+    ike_prop_str(algs, false, ps, sizeof ps);
+    ike_log(e, LOG_CFG, 1, "selected proposal: ESP:%s", ps);
+    ike_log(e, LOG_IKE, 0, "CHILD_SA %s{%u} established with SPIs %08x_i %08x_o and TS %s === %s%s", ch->name,
+            sa->id, spi_in, spi_out, ike_ts_str(lts, ls, sizeof ls), ike_ts_str(rts, rs, sizeof rs),
+            transport ? " (transport mode)" : "");
+    if (slot->rekey_at)
+        ike_log(e, LOG_IKE, 1, "scheduling rekeying of CHILD_SA %s{%u} in %llus", ch->name, sa->id,
+                (unsigned long long)((slot->rekey_at - now) / 1000));
+    return slot;
+}
+
+void ike_child_remove(struct ike_engine *e, struct ikesa *sa, struct ike_child_st *c, const char *why)
+{
+    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
+    ike_log(e, LOG_IKE, 0, "closing CHILD_SA %s{%u} with SPIs %08x_i %08x_o (%s)", ch->name, sa->id, c->spi_in,
+            c->spi_out, why);
+    struct ike_action *a = ike_push(e, IKE_ACT_CHILD_DOWN, sa);
+    if (a) {
+        snprintf(a->child.conn, sizeof a->child.conn, "%s", e->conns[sa->conn].name);
+        snprintf(a->child.name, sizeof a->child.name, "%s", ch->name);
+        a->child.ike_sa = sa->id;
+        a->child.spi_in = c->spi_in;
+        a->child.spi_out = c->spi_out;
+        snprintf(a->reason, sizeof a->reason, "%s", why);
+    }
+    memset(c, 0, sizeof *c);
+}

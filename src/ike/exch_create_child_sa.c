@@ -1,0 +1,415 @@
+/*  HDR, SK {[N(REKEY_SA)], SA, Ni, [KEi], TSi, TSr, [N(USE_TRANSPORT_MODE)]}  -->
+ *                     <--  HDR, SK {SA, Nr, [KEr], TSi, TSr, [N(USE_TRANSPORT_MODE)]}
+ *                     <--  HDR, SK {N(error)}
+ * RFC 7296 1.3.1 (new Child SA), 1.3.3 (Child SA rekey, with or without a new
+ * key exchange), 2.17 (KEYMAT from the fresh nonces).  The rekeyed SA is
+ * installed beside the old one (make-before-break) and the old one goes with
+ * an INFORMATIONAL Delete from the exchange's initiator.  Rekeying the IKE SA
+ * itself (1.3.2) is not done yet: such a request is answered
+ * NO_ADDITIONAL_SAS, and strongSwan then reauthenticates. */
+#include <stdlib.h>
+#include <string.h>
+#include "base/log.h"
+#include "base/rd.h"
+#include "ike/ike_int.h"
+
+struct cc_out {
+    struct ike_pld pld[10];
+    unsigned n;
+    uint8_t spi[4], rekey_spi[4];
+    uint8_t nonce[IKE_NONCE_LEN];
+    uint8_t ke[1024];
+    struct ike_proposal prop[IKE_MAX_PROPS];
+    struct ike_transform xf[IKE_MAX_PROPS][IKE_MAX_XF];
+    struct ike_xf_attr attr[IKE_MAX_PROPS][IKE_MAX_XF];
+    struct ike_ts_sel tsi[IKE_MAX_TS_CFG], tsr[IKE_MAX_TS_CFG];
+};
+
+static struct ike_pld *add(struct cc_out *o, uint8_t type)
+{
+    struct ike_pld *p = &o->pld[o->n++];
+    memset(p, 0, sizeof *p);
+    p->type = type;
+    return p;
+}
+
+static void add_sa(struct cc_out *o, const struct ike_prop_cfg *cfg, unsigned n, uint8_t first_num)
+{
+    struct ike_pld *p = add(o, IKEV2_PLD_SA);
+    for (unsigned i = 0; i < n; i++)
+        ike_prop_build(&cfg[i], (uint8_t)(first_num + i), IKEV2_PROTO_ESP, o->spi, 4, &o->prop[i], o->xf[i],
+                       o->attr[i]);
+    p->u.sa.n_prop = (uint8_t)n;
+    p->u.sa.prop = o->prop;
+}
+
+static void add_ts(struct cc_out *o, uint8_t type, const struct ike_ts_cfg *ts, unsigned n, struct ike_ts_sel *sel)
+{
+    struct ike_pld *p = add(o, type);
+    for (unsigned i = 0; i < n; i++)
+        ike_ts_to_wire(&ts[i], &sel[i]);
+    p->u.ts.n = (uint8_t)n;
+    p->u.ts.sel = sel;
+}
+
+static int add_ke(struct cc_out *o, const struct ke *k, uint16_t group)
+{
+    size_t len;
+    int rc = ke_public(k, o->ke, sizeof o->ke, &len);
+    if (rc)
+        return rc;
+    struct ike_pld *p = add(o, IKEV2_PLD_KE);
+    p->u.ke.group = group;
+    p->u.ke.data = span_of(o->ke, len);
+    return 0;
+}
+
+static int send_cc(struct ike_engine *e, struct ikesa *sa, struct cc_out *o, bool response, uint32_t msgid,
+                   uint64_t now)
+{
+    struct ike_hdr h;
+    uint8_t out[IKE_MSG_MAX];
+    size_t len;
+    char list[256];
+    ike_hdr_for(sa, IKEV2_EXCH_CREATE_CHILD_SA, response, msgid, &h);
+    int rc = ike_encode_sk(sa, &h, o->pld, o->n, out, sizeof out, &len);
+    if (rc)
+        return rc;
+    ike_payload_list(o->pld, o->n, list, sizeof list);
+    ike_log(e, LOG_ENC, 1, "generating CREATE_CHILD_SA %s %u [%s]", response ? "response" : "request", msgid, list);
+    if (response) {
+        ike_send_response(e, sa, out, len);
+    } else {
+        sa->pending_exch = IKEV2_EXCH_CREATE_CHILD_SA;
+        ike_send_request(e, sa, out, len, now);
+    }
+    return 0;
+}
+
+static int send_error(struct ike_engine *e, struct ikesa *sa, uint32_t msgid, uint16_t type, const void *data,
+                      size_t dlen, uint64_t now)
+{
+    struct cc_out *o = calloc(1, sizeof *o);
+    if (!o)
+        return KITE_E_NOMEM;
+    pld_notify(&o->pld[o->n++], type, data, dlen);
+    int rc = send_cc(e, sa, o, true, msgid, now);
+    free(o);
+    return rc;
+}
+
+static uint32_t spi_of(const struct ike_proposal *p)
+{
+    return p->spi.n == 4 ? (uint32_t)p->spi.p[0] << 24 | (uint32_t)p->spi.p[1] << 16 | (uint32_t)p->spi.p[2] << 8 |
+                               p->spi.p[3]
+                         : 0;
+}
+
+/* the SPI of a REKEY_SA notify (proto ESP, 4 bytes), 0 when absent */
+static uint32_t rekey_spi(const struct ike_chain *in)
+{
+    const struct ike_notify *n = ike_chain_notify(in, IKEV2_N_REKEY_SA);
+    struct rd r;
+    uint32_t spi = 0;
+    if (!n)
+        return 0;
+    rd_init(&r, n->spi.p, n->spi.n);
+    if (n->spi.n != 4 || rd_be32(&r, &spi))
+        return 0xffffffff; /* a REKEY_SA we cannot match */
+    return spi;
+}
+
+/* ---- responder ---- */
+
+int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint32_t msgid,
+                             uint64_t now)
+{
+    const struct ike_pld *sap = ike_chain_find(in, IKEV2_PLD_SA, 0), *nonce = ike_chain_find(in, IKEV2_PLD_NONCE, 0);
+    const struct ike_pld *kei = ike_chain_find(in, IKEV2_PLD_KE, 0);
+    const struct ike_pld *tsi = ike_chain_find(in, IKEV2_PLD_TSI, 0), *tsr = ike_chain_find(in, IKEV2_PLD_TSR, 0);
+    if (sap && sap->u.sa.n_prop && sap->u.sa.prop[0].proto == IKEV2_PROTO_IKE) {
+        ike_log(e, LOG_IKE, 1, "IKE_SA rekeying is not supported yet, answering NO_ADDITIONAL_SAS");
+        return send_error(e, sa, msgid, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0, now);
+    }
+    if (!sap || !nonce || !tsi || !tsr || nonce->u.nonce.data.n < 16 || nonce->u.nonce.data.n > 256) {
+        ike_log(e, LOG_IKE, 1, "CREATE_CHILD_SA request without SA, nonce or traffic selectors, sending INVALID_SYNTAX");
+        return send_error(e, sa, msgid, IKEV2_N_INVALID_SYNTAX, NULL, 0, now);
+    }
+    uint32_t old_spi = rekey_spi(in);
+    struct ike_child_st *old = NULL;
+    int cfg = 0;
+    if (old_spi) {
+        /* the peer names its inbound SPI, our outbound one (3.10.1) */
+        old = ike_child_by_spi_out(sa, old_spi);
+        if (!old) {
+            ike_log(e, LOG_IKE, 1, "received REKEY_SA for unknown CHILD_SA with SPI %08x, sending CHILD_SA_NOT_FOUND",
+                    old_spi);
+            return send_error(e, sa, msgid, IKEV2_N_CHILD_SA_NOT_FOUND, NULL, 0, now);
+        }
+        cfg = old->cfg;
+        if (sa->rk.active && sa->rk.old >= 0 && &sa->children[sa->rk.old] == old) {
+            /* both sides rekey the same Child SA (2.8.1): the one with the
+             * lower nonce goes; ours is compared when our answer arrives, so
+             * here we take the peer's and ours will be deleted if it wins */
+            ike_log(e, LOG_IKE, 1, "CHILD_SA rekey collision for SPI %08x_o: both sides rekeying", old_spi);
+        }
+    }
+    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
+    struct ike_algs algs;
+    const struct ike_proposal *chosen;
+    uint16_t want = 0;
+    int rc = ike_prop_select(ch->esp, ch->n_esp, &sap->u.sa, IKEV2_PROTO_ESP, kei ? kei->u.ke.group : 0, &algs,
+                             &chosen, &want);
+    if (rc == KITE_E_INVALID_KE) {
+        uint8_t g[2] = { (uint8_t)(want >> 8), (uint8_t)want };
+        ike_log(e, LOG_IKE, 1, "peer used key exchange group %u for CHILD_SA %s, requesting %u (INVALID_KE_PAYLOAD)",
+                kei ? kei->u.ke.group : 0, ch->name, want);
+        return send_error(e, sa, msgid, IKEV2_N_INVALID_KE_PAYLOAD, g, 2, now);
+    }
+    if (rc || (algs.ke && !kei)) {
+        ike_log(e, LOG_IKE, 1, "no acceptable proposal found for CHILD_SA %s, sending NO_PROPOSAL_CHOSEN", ch->name);
+        return send_error(e, sa, msgid, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0, now);
+    }
+    struct ike_ts_cfg lts, rts;
+    if (ike_ts_narrow(ch->remote_ts, ch->n_remote_ts, &tsi->u.ts, &rts) ||
+        ike_ts_narrow(ch->local_ts, ch->n_local_ts, &tsr->u.ts, &lts)) {
+        ike_log(e, LOG_IKE, 1, "traffic selectors unacceptable for CHILD_SA %s, sending TS_UNACCEPTABLE", ch->name);
+        return send_error(e, sa, msgid, IKEV2_N_TS_UNACCEPTABLE, NULL, 0, now);
+    }
+    struct cc_out *o = calloc(1, sizeof *o);
+    if (!o)
+        return KITE_E_NOMEM;
+    struct ke k;
+    struct secret gir = { 0 };
+    memset(&k, 0, sizeof k);
+    if (algs.ke) {
+        rc = ke_generate(&k, algs.ke);
+        if (!rc)
+            rc = ke_shared(&k, kei->u.ke.data, &gir);
+        if (rc) {
+            ike_log(e, LOG_IKE, 1, "key exchange for CHILD_SA %s failed: %s", ch->name, kite_strerror(rc));
+            ke_free(&k);
+            free(o);
+            return send_error(e, sa, msgid, IKEV2_N_INVALID_SYNTAX, NULL, 0, now);
+        }
+    }
+    bool transport = ch->transport && ike_chain_notify(in, IKEV2_N_USE_TRANSPORT_MODE);
+    uint32_t spi_in = ike_new_spi(e, o->spi);
+    e->env.random(e->env.ctx, o->nonce, sizeof o->nonce);
+    struct ike_prop_cfg one;
+    ike_prop_from_algs(&algs, false, &one);
+    add_sa(o, &one, 1, chosen->num);
+    struct ike_pld *np = add(o, IKEV2_PLD_NONCE);
+    np->u.nonce.data = span_of(o->nonce, sizeof o->nonce);
+    if (algs.ke)
+        rc = add_ke(o, &k, algs.ke);
+    add_ts(o, IKEV2_PLD_TSI, &rts, 1, o->tsi);
+    add_ts(o, IKEV2_PLD_TSR, &lts, 1, o->tsr);
+    if (transport)
+        pld_notify(&o->pld[o->n++], IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
+    if (!rc)
+        rc = send_cc(e, sa, o, true, msgid, now);
+    if (!rc) {
+        struct ike_child_st *c =
+            ike_child_install(e, sa, cfg, &algs, spi_in, spi_of(chosen), secret_span(&gir), nonce->u.nonce.data,
+                              span_of(o->nonce, sizeof o->nonce), &lts, &rts, transport, false, now);
+        if (c && old) {
+            /* re-find: the install may not move entries, but be exact */
+            old = ike_child_by_spi_out(sa, old_spi);
+            if (old)
+                old->rekeyed = true;
+            ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} rekeyed: %08x_i %08x_o replaces %08x_o%s", ch->name, sa->id,
+                    c->spi_in, c->spi_out, old_spi, algs.ke ? " (with a new key exchange)" : "");
+        }
+    }
+    secret_free(&gir);
+    if (algs.ke)
+        ke_free(&k);
+    free(o);
+    return rc;
+}
+
+/* ---- initiator: rekeying on schedule ---- */
+
+static int rekey_start(struct ike_engine *e, struct ikesa *sa, int idx, uint64_t now)
+{
+    struct ike_child_st *old = &sa->children[idx];
+    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[old->cfg];
+    struct cc_out *o = calloc(1, sizeof *o);
+    if (!o)
+        return KITE_E_NOMEM;
+    struct ike_child_rekey *rk = &sa->rk;
+    if (rk->group)
+        ke_free(&rk->ke);
+    memset(rk, 0, sizeof *rk);
+    rk->old = idx;
+    rk->group = ike_prop_first_group(ch->esp, ch->n_esp);
+    if (rk->group && old->ke_want)
+        rk->group = old->ke_want; /* what the peer asked for (INVALID_KE_PAYLOAD); it is one of ours */
+    int rc = rk->group ? ke_generate(&rk->ke, rk->group) : 0;
+    rk->spi_in = ike_new_spi(e, o->spi);
+    e->env.random(e->env.ctx, rk->ni, sizeof rk->ni);
+    o->rekey_spi[0] = (uint8_t)(old->spi_in >> 24);
+    o->rekey_spi[1] = (uint8_t)(old->spi_in >> 16);
+    o->rekey_spi[2] = (uint8_t)(old->spi_in >> 8);
+    o->rekey_spi[3] = (uint8_t)old->spi_in;
+    struct ike_pld *n = pld_notify(&o->pld[o->n++], IKEV2_N_REKEY_SA, NULL, 0);
+    n->u.notify.proto = IKEV2_PROTO_ESP;
+    n->u.notify.spi = span_of(o->rekey_spi, 4);
+    add_sa(o, ch->esp, ch->n_esp, 1);
+    struct ike_pld *np = add(o, IKEV2_PLD_NONCE);
+    np->u.nonce.data = span_of(rk->ni, sizeof rk->ni);
+    if (!rc && rk->group)
+        rc = add_ke(o, &rk->ke, rk->group);
+    add_ts(o, IKEV2_PLD_TSI, &old->lts, 1, o->tsi);
+    add_ts(o, IKEV2_PLD_TSR, &old->rts, 1, o->tsr);
+    if (old->transport)
+        pld_notify(&o->pld[o->n++], IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
+    if (!rc) {
+        ike_log(e, LOG_IKE, 1, "rekeying CHILD_SA %s{%u} with SPIs %08x_i %08x_o%s", ch->name, sa->id, old->spi_in,
+                old->spi_out, rk->group ? " (with a new key exchange)" : "");
+        rc = send_cc(e, sa, o, false, sa->next_msgid++, now);
+    }
+    free(o);
+    if (rc) {
+        ike_log(e, LOG_IKE, 0, "cannot rekey CHILD_SA %s: %s", ch->name, kite_strerror(rc));
+        old->rekey_at = now + 30000; /* try again later */
+        if (rk->group)
+            ke_free(&rk->ke);
+        memset(rk, 0, sizeof *rk);
+        return 0;
+    }
+    rk->active = true;
+    return 1;
+}
+
+int ike_child_rekey_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
+{
+    if (sa->rk.active)
+        return 0;
+    for (int i = 0; i < IKE_SA_CHILDREN; i++) {
+        struct ike_child_st *c = &sa->children[i];
+        if (c->up && !c->rekeyed && c->rekey_at && now >= c->rekey_at)
+            return rekey_start(e, sa, i, now);
+    }
+    return 0;
+}
+
+static void rekey_end(struct ikesa *sa)
+{
+    if (sa->rk.group)
+        ke_free(&sa->rk.ke);
+    memset(&sa->rk, 0, sizeof sa->rk);
+}
+
+/* the old SA's Delete after a successful rekey (1.4.1) */
+static void send_child_delete(struct ike_engine *e, struct ikesa *sa, uint32_t spi_in, uint64_t now)
+{
+    struct ike_pld d;
+    struct ike_hdr h;
+    uint8_t out[IKE_MSG_MAX], spi[4] = { (uint8_t)(spi_in >> 24), (uint8_t)(spi_in >> 16), (uint8_t)(spi_in >> 8),
+                                         (uint8_t)spi_in };
+    size_t len;
+    memset(&d, 0, sizeof d);
+    d.type = IKEV2_PLD_DELETE;
+    d.u.del.proto = IKEV2_PROTO_ESP;
+    d.u.del.spi_size = 4;
+    d.u.del.count = 1;
+    d.u.del.spis = span_of(spi, 4);
+    ike_hdr_for(sa, IKEV2_EXCH_INFORMATIONAL, false, sa->next_msgid, &h);
+    if (ike_encode_sk(sa, &h, &d, 1, out, sizeof out, &len) == 0) {
+        ike_log(e, LOG_ENC, 1, "generating INFORMATIONAL request %u [ D ]", sa->next_msgid);
+        sa->next_msgid++;
+        sa->pending_exch = IKEV2_EXCH_INFORMATIONAL;
+        ike_send_request(e, sa, out, len, now);
+    }
+}
+
+int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
+{
+    struct ike_child_rekey *rk = &sa->rk;
+    if (!rk->active)
+        return 0;
+    struct ike_child_st *old = rk->old >= 0 ? &sa->children[rk->old] : NULL;
+    int cfg = old ? old->cfg : 0;
+    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
+    for (unsigned i = 0; i < in->n; i++) {
+        const struct ike_pld *p = &in->pld[i];
+        if (p->type == IKEV2_PLD_NOTIFY && p->u.notify.type < IKEV2_N_STATUS_FIRST) {
+            const char *nn = ike_notify_name(p->u.notify.type);
+            uint16_t type = p->u.notify.type;
+            if (type == IKEV2_N_INVALID_KE_PAYLOAD && p->u.notify.data.n == 2 && old) {
+                uint16_t g = (uint16_t)(p->u.notify.data.p[0] << 8 | p->u.notify.data.p[1]);
+                bool ours = false;
+                for (unsigned q = 0; q < ch->n_esp; q++)
+                    for (unsigned x = 0; x < ch->esp[q].n; x++)
+                        ours = ours || (ch->esp[q].xf[x].type == XF_KE && ch->esp[q].xf[x].id == g);
+                if (ours && g != rk->group) {
+                    ike_log(e, LOG_IKE, 1, "peer wants key exchange group %u for CHILD_SA %s, retrying", g, ch->name);
+                    old->ke_want = g;
+                    old->rekey_at = now;
+                } else {
+                    old->rekey_at = now + 60000;
+                }
+            } else if (old) {
+                if (type == IKEV2_N_CHILD_SA_NOT_FOUND)
+                    old->rekey_at = 0; /* the peer has no such SA: it will not be rekeyed */
+                /* TEMPORARY_FAILURE, NO_PROPOSAL_CHOSEN, CHILD_SA_NOT_FOUND, ... */
+                else
+                    old->rekey_at = now + (type == IKEV2_N_TEMPORARY_FAILURE ? 10000 : 60000);
+            }
+            ike_log(e, LOG_IKE, 1, "CHILD_SA %s rekey failed: received %s; %s", ch->name, nn ? nn : "an error",
+                    old ? "keeping the old SA, retrying later" : "the old SA is gone");
+            rekey_end(sa);
+            return 0;
+        }
+    }
+    const struct ike_pld *sap = ike_chain_find(in, IKEV2_PLD_SA, 0), *nr = ike_chain_find(in, IKEV2_PLD_NONCE, 0);
+    const struct ike_pld *ker = ike_chain_find(in, IKEV2_PLD_KE, 0);
+    const struct ike_pld *tsi = ike_chain_find(in, IKEV2_PLD_TSI, 0), *tsr = ike_chain_find(in, IKEV2_PLD_TSR, 0);
+    struct ike_algs algs;
+    struct ike_ts_cfg lts, rts;
+    struct secret gir = { 0 };
+    int rc = 0;
+    if (!sap || !nr || !tsi || !tsr || sap->u.sa.n_prop != 1 ||
+        ike_prop_accept(ch->esp, ch->n_esp, &sap->u.sa.prop[0], IKEV2_PROTO_ESP, &algs) ||
+        (algs.ke && (!ker || ker->u.ke.group != rk->group || algs.ke != rk->group)) || tsi->u.ts.n < 1 ||
+        tsr->u.ts.n < 1 || ike_ts_from_wire(&tsi->u.ts.sel[0], &lts) || ike_ts_from_wire(&tsr->u.ts.sel[0], &rts))
+        rc = KITE_E_NO_PROPOSAL;
+    if (!rc && algs.ke)
+        rc = ke_shared(&rk->ke, ker->u.ke.data, &gir);
+    if (rc) {
+        ike_log(e, LOG_IKE, 1, "CHILD_SA %s rekey response unacceptable (%s); keeping the old SA", ch->name,
+                kite_strerror(rc));
+        if (old)
+            old->rekey_at = now + 60000;
+        rekey_end(sa);
+        return rc;
+    }
+    struct ike_child_st *c =
+        ike_child_install(e, sa, cfg, &algs, rk->spi_in, spi_of(&sap->u.sa.prop[0]), secret_span(&gir),
+                          span_of(rk->ni, sizeof rk->ni), nr->u.nonce.data, &lts, &rts,
+                          old ? old->transport : false, true, now);
+    secret_free(&gir);
+    if (!c || !old) {
+        rekey_end(sa);
+        return 0;
+    }
+    old = &sa->children[rk->old];
+    old->rekeyed = true;
+    ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} rekeyed: %08x_i %08x_o replaces %08x_i", ch->name, sa->id, c->spi_in,
+            c->spi_out, old->spi_in);
+    uint32_t del = old->spi_in;
+    rekey_end(sa);
+    sa->rk.del_spi = del;
+    send_child_delete(e, sa, del, now);
+    return 0;
+}
+
+void ike_child_rekey_deleted(struct ike_engine *e, struct ikesa *sa)
+{
+    struct ike_child_st *old = ike_child_by_spi_in(sa, sa->rk.del_spi);
+    sa->rk.del_spi = 0;
+    if (old)
+        ike_child_remove(e, sa, old, "rekeyed");
+}
