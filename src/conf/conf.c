@@ -260,7 +260,17 @@ static int child(struct ctx *x, struct set_node *sec, struct conf_child *ch)
             return fail(x, node, "replay_window must be a number of packets from 0 to %d, not '%s'", ESP_REPLAY_MAX, v);
         ch->replay_window = (uint32_t)w;
     }
-    static const char *const later[] = { "updown", "hostaccess", "policies", "close_action", "dpd_action",
+    if ((v = val(sec, "dpd_action", &node))) {
+        if (!strcmp(v, "clear") || !strcmp(v, "none"))
+            ch->dpd_action = CONF_DPD_CLEAR;
+        else if (!strcmp(v, "trap"))
+            ch->dpd_action = CONF_DPD_TRAP;
+        else if (!strcmp(v, "restart"))
+            ch->dpd_action = CONF_DPD_RESTART;
+        else
+            return fail(x, node, "dpd_action must be clear, trap or restart, not '%s'", v);
+    }
+    static const char *const later[] = { "updown", "hostaccess", "policies", "close_action",
                                          "rekey_bytes", "rekey_packets", "life_bytes", "life_packets", NULL };
     for (int i = 0; later[i]; i++)
         val(sec, later[i], NULL); /* accepted; acted on by later issues */
@@ -333,7 +343,9 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
         c->encap = !strcmp(v, "yes");
     if ((v = val(sec, "rekey_time", &node)) && parse_time(v, &c->rekey_time))
         return fail(x, node, "invalid time '%s'", v);
-    static const char *const later[] = { "dpd_delay", "dpd_timeout", "keyingtries", "reauth_time", "over_time",
+    if ((v = val(sec, "dpd_delay", &node)) && parse_time(v, &c->dpd_delay))
+        return fail(x, node, "invalid time '%s'", v);
+    static const char *const later[] = { "dpd_timeout", "keyingtries", "reauth_time", "over_time",
                                          "rand_time", "unique", "mobike", "fragmentation", NULL };
     for (int i = 0; later[i]; i++)
         val(sec, later[i], NULL);

@@ -38,6 +38,7 @@ struct conf_id {
 };
 
 enum conf_start { CONF_START_NONE, CONF_START_START, CONF_START_TRAP };
+enum conf_dpd { CONF_DPD_CLEAR, CONF_DPD_TRAP, CONF_DPD_RESTART };
 
 struct conf_child {
     char name[CONF_NAME_MAX];
@@ -48,6 +49,7 @@ struct conf_child {
     enum conf_start start_action;
     uint32_t rekey_time, life_time, rand_time; /* seconds */
     uint32_t replay_window;
+    enum conf_dpd dpd_action; /* clear (default) | trap | restart */
 };
 
 struct conf_conn {
@@ -60,6 +62,7 @@ struct conf_conn {
     bool local_id_set;
     bool encap;
     uint32_t rekey_time; /* seconds */
+    uint32_t dpd_delay;  /* seconds; 0: no liveness checks */
     uint8_t n_children;
     struct conf_child child[CONF_MAX_CHILDREN];
 };

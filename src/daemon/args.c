@@ -13,7 +13,10 @@ const char *kited_usage(void)
            "  --run-dir DIR     pid file and control socket directory (default /run/kite)\n"
            "  --log-level N     -1 silent .. 4 sensitive, strongSwan's levels (default 1)\n"
            "  --port N          IKE port (default 500); --natt-port N: NAT-T port (default 4500)\n"
-           "  --no-dataplane    negotiate only: log Child SAs instead of installing them\n";
+           "  --no-dataplane    negotiate only: log Child SAs instead of installing them\n"
+           "  --retransmit-timeout S, --retransmit-base F, --retransmit-tries N\n"
+           "                    IKE retransmissions: first after S seconds, then x F each time,\n"
+           "                    N times (strongSwan's charon.retransmit_*; default 4, 1.8, 5)\n";
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -26,6 +29,17 @@ static int parse_int(const char *s, int lo, int hi, int *out)
     return 0;
 }
 
+/* a decimal number of units (seconds, a factor) as thousandths */
+static int parse_milli(const char *s, int lo, int hi, int *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (!*s || *end || v * 1000 < lo || v * 1000 > hi)
+        return -1;
+    *out = (int)(v * 1000 + 0.5);
+    return 0;
+}
+
 int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, unsigned errcap)
 {
     static const struct option opts[] = {
@@ -34,6 +48,8 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         { "log-file", required_argument, 0, 'L' }, { "port", required_argument, 0, 'p' },
         { "natt-port", required_argument, 0, 'n' }, { "help", no_argument, 0, 'h' },
         { "no-dataplane", no_argument, 0, 'D' },
+        { "retransmit-timeout", required_argument, 0, 'T' }, { "retransmit-base", required_argument, 0, 'B' },
+        { "retransmit-tries", required_argument, 0, 'N' },
         { 0, 0, 0, 0 },
     };
     memset(a, 0, sizeof *a);
@@ -44,13 +60,16 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hD", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:", opts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'c': a->config = optarg; break;
         case 'r': a->run_dir = optarg; break;
         case 'f': a->foreground = true; break;
         case 'D': a->no_dataplane = true; break;
+        case 'T': bad = parse_milli(optarg, 100, 600000, &a->retransmit_timeout_ms); break;
+        case 'B': bad = parse_milli(optarg, 1000, 10000, &a->retransmit_base_milli); break;
+        case 'N': bad = parse_int(optarg, 0, 50, &a->retransmit_tries); break;
         case 'L': a->log_file = optarg; break;
         case 'l': bad = parse_int(optarg, -1, 4, &a->log_level); break;
         case 'p': bad = parse_int(optarg, 0, 65535, &a->port); break;

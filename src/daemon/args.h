@@ -12,6 +12,8 @@ struct kited_args {
     int port;            /* --port N: IKE port (default 500) */
     int natt_port;       /* --natt-port N: NAT-T port (default 4500) */
     bool no_dataplane;   /* --no-dataplane: Child SAs are logged, not installed */
+    /* strongSwan's charon.retransmit_timeout/_base/_tries (0: the defaults 4 s, 1.8, 5) */
+    int retransmit_timeout_ms, retransmit_base_milli, retransmit_tries;
 };
 
 /* 0 on success; -1 with a message in err on a bad command line; 1 for --help */

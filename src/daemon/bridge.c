@@ -65,6 +65,10 @@ int bridge_conn(const struct kite_conf *c, int i, uint16_t ike_port, uint16_t na
     id(&k->local_id, &out->local_id);
     id(&k->remote_id, &out->remote_id);
     out->encap = k->encap;
+    out->dpd_delay_ms = k->dpd_delay * 1000;
+    for (unsigned ch = 0; ch < k->n_children; ch++)
+        out->dpd_restart = out->dpd_restart || k->child[ch].dpd_action == CONF_DPD_RESTART;
+
     for (unsigned ch = 0; ch < k->n_children && ch < IKE_MAX_CHILDREN; ch++)
         child(&k->child[ch], &out->child[out->n_children++]);
     const struct secret *psk = conf_psk_find(c, &k->local_id, &k->remote_id);

@@ -213,6 +213,12 @@ static void add_conns(struct kited *k, struct kite_conf *c, uint64_t now, bool s
             log_msg(&k->log, LOG_CFG, 0, "connection '%s' not loaded: %s", c->conns[i].name, err);
             continue;
         }
+        if (k->args.retransmit_timeout_ms)
+            cfg->retransmit_timeout_ms = (uint32_t)k->args.retransmit_timeout_ms;
+        if (k->args.retransmit_base_milli)
+            cfg->retransmit_base_milli = (uint32_t)k->args.retransmit_base_milli;
+        if (k->args.retransmit_tries)
+            cfg->retransmit_tries = (uint8_t)k->args.retransmit_tries;
         int rc = ike_engine_add_conn(k->ike, cfg);
         log_msg(&k->log, LOG_CFG, 1, rc ? "connection '%s' not loaded: %s" : "loaded connection '%s'%s",
                 cfg->name, rc ? kite_strerror(rc) : "");

@@ -49,7 +49,8 @@ static uint64_t rekey_at(struct ike_engine *e, const struct ike_child_cfg *ch, u
 struct ike_child_st *ike_child_install(struct ike_engine *e, struct ikesa *sa, int cfg, const struct ike_algs *algs,
                                        uint32_t spi_in, uint32_t spi_out, struct span gir, struct span ni,
                                        struct span nr, const struct ike_ts_cfg *lts, const struct ike_ts_cfg *rts,
-                                       bool transport, bool we_initiated, uint64_t now)
+                                       bool transport, bool we_initiated, uint32_t replaces, bool takeover,
+                                       uint64_t now)
 {
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
     struct ike_child_st *slot = NULL;
@@ -89,6 +90,8 @@ struct ike_child_st *ike_child_install(struct ike_engine *e, struct ikesa *sa, i
     c->remote = sa->remote;
     c->local_ts = *lts;
     c->remote_ts = *rts;
+    c->replaces_spi_in = replaces;
+    c->takeover = takeover;
     /* keys for the exchange initiator -> responder direction come first
      * (2.17; "initiator" is who started this exchange, 1.3) */
     const struct secret *ein, *eout, *iin, *iout;

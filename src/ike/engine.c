@@ -231,6 +231,23 @@ static int conn_find(const struct ike_engine *e, const char *name)
     return -1;
 }
 
+static int initiate(struct ike_engine *e, int c, int ch, bool restarting, uint64_t now)
+{
+    if (e->conns[c].remote.family == 0)
+        return KITE_E_INVALID_ARG; /* cannot initiate to %any */
+    struct ikesa *sa = ike_sa_new(e, c, true);
+    if (!sa)
+        return KITE_E_NOMEM;
+    sa->child = ch;
+    sa->restarting = restarting;
+    sa->local = e->conns[c].local;
+    sa->remote = e->conns[c].remote;
+    int rc = ike_sa_init_start(e, sa, now);
+    if (rc)
+        ike_sa_down(e, sa, "cannot start IKE_SA_INIT: %s", kite_strerror(rc));
+    return rc;
+}
+
 int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint64_t now)
 {
     int c = conn_find(e, conn);
@@ -240,18 +257,7 @@ int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint
     for (int i = 0; child && i < e->conns[c].n_children; i++)
         if (strcmp(e->conns[c].child[i].name, child) == 0)
             ch = i;
-    if (e->conns[c].remote.family == 0)
-        return KITE_E_INVALID_ARG; /* cannot initiate to %any */
-    struct ikesa *sa = ike_sa_new(e, c, true);
-    if (!sa)
-        return KITE_E_NOMEM;
-    sa->child = ch;
-    sa->local = e->conns[c].local;
-    sa->remote = e->conns[c].remote;
-    int rc = ike_sa_init_start(e, sa, now);
-    if (rc)
-        ike_sa_down(e, sa, "cannot start IKE_SA_INIT: %s", kite_strerror(rc));
-    return rc;
+    return initiate(e, c, ch, false, now);
 }
 
 /* ---- receiving ---- */
@@ -462,6 +468,7 @@ static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *
         free(in);
         return rc;
     }
+    sa->last_rx_at = now;
     /* authenticated: follow the peer's address and port (2.23) */
     sa->remote = *remote;
     sa->local = *local;
@@ -539,6 +546,23 @@ int ike_delete_all(struct ike_engine *e, uint64_t now)
 
 /* ---- time ---- */
 
+/* liveness check (2.4): an empty INFORMATIONAL request */
+static void send_dpd(struct ike_engine *e, struct ikesa *sa, uint64_t now)
+{
+    struct ike_hdr h;
+    uint8_t out[IKE_MSG_MAX];
+    size_t len;
+    ike_hdr_for(sa, IKEV2_EXCH_INFORMATIONAL, false, sa->next_msgid, &h);
+    if (ike_encode_sk(sa, &h, NULL, 0, out, sizeof out, &len) == 0) {
+        ike_log(e, LOG_IKE, 2, "sending DPD request");
+        ike_log(e, LOG_ENC, 1, "generating INFORMATIONAL request %u [ ]", sa->next_msgid);
+        sa->next_msgid++;
+        sa->pending_exch = IKEV2_EXCH_INFORMATIONAL;
+        ike_send_request(e, sa, out, len, now);
+    }
+    sa->last_rx_at = now; /* the next check after another dpd_delay */
+}
+
 static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
@@ -549,10 +573,20 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     }
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && ike_child_rekey_due(e, sa, now))
         return;
+    if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && c->dpd_delay_ms && now >= sa->last_rx_at + c->dpd_delay_ms) {
+        send_dpd(e, sa, now);
+        return;
+    }
     if (!sa->req_len || now < sa->retx_at)
         return;
     if (sa->tries >= c->retransmit_tries) {
+        bool restart = c->dpd_restart && (sa->state == IKE_S_ESTABLISHED || sa->restarting);
+        int conn = sa->conn, child = sa->child;
         ike_sa_down(e, sa, "giving up after %u retransmits: peer not responding", sa->tries);
+        if (restart) {
+            ike_log(e, LOG_IKE, 0, "dpd_action = restart: initiating '%s' again", c->name);
+            initiate(e, conn, child, true, now);
+        }
         return;
     }
     sa->tries++;
@@ -582,6 +616,10 @@ uint64_t ike_next_deadline(const struct ike_engine *e)
             next = sa->retx_at;
         if (sa->state == IKE_S_INIT_DONE && sa->expire_at && sa->expire_at < next)
             next = sa->expire_at;
+        const struct ike_conn_cfg *cc = &e->conns[sa->conn];
+        if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && cc->dpd_delay_ms &&
+            sa->last_rx_at + cc->dpd_delay_ms < next)
+            next = sa->last_rx_at + cc->dpd_delay_ms;
         if (sa->state == IKE_S_ESTABLISHED && !sa->rk.active)
             for (int c = 0; c < IKE_SA_CHILDREN; c++)
                 if (sa->children[c].up && sa->children[c].rekey_at && !sa->children[c].rekeyed &&

@@ -119,6 +119,14 @@ static uint32_t rekey_spi(const struct ike_chain *in)
     return spi;
 }
 
+/* nonces compared as byte strings, a shorter prefix first */
+static int nonce_cmp(struct span a, struct span b)
+{
+    size_t n = a.n < b.n ? a.n : b.n;
+    int c = memcmp(a.p, b.p, n);
+    return c ? c : (a.n < b.n ? -1 : a.n > b.n);
+}
+
 /* ---- responder ---- */
 
 int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint32_t msgid,
@@ -148,10 +156,11 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
         }
         cfg = old->cfg;
         if (sa->rk.active && sa->rk.old >= 0 && &sa->children[sa->rk.old] == old) {
-            /* both sides rekey the same Child SA (2.8.1): the one with the
-             * lower nonce goes; ours is compared when our answer arrives, so
-             * here we take the peer's and ours will be deleted if it wins */
+            /* both sides rekey the same Child SA (2.8.1): the SA created with
+             * the lowest of the four nonces is deleted by its creator; ours
+             * is compared when our answer arrives */
             ike_log(e, LOG_IKE, 1, "CHILD_SA rekey collision for SPI %08x_o: both sides rekeying", old_spi);
+            sa->rk.collided = true;
         }
     }
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
@@ -212,7 +221,14 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
     if (!rc) {
         struct ike_child_st *c =
             ike_child_install(e, sa, cfg, &algs, spi_in, spi_of(chosen), secret_span(&gir), nonce->u.nonce.data,
-                              span_of(o->nonce, sizeof o->nonce), &lts, &rts, transport, false, now);
+                              span_of(o->nonce, sizeof o->nonce), &lts, &rts, transport, false,
+                              old ? old->spi_in : 0, !old, now);
+        if (c && sa->rk.collided && !sa->rk.peer_min_len) {
+            struct span a = nonce->u.nonce.data, b = span_of(o->nonce, sizeof o->nonce);
+            struct span lo = nonce_cmp(a, b) <= 0 ? a : b;
+            memcpy(sa->rk.peer_min, lo.p, lo.n);
+            sa->rk.peer_min_len = lo.n;
+        }
         if (c && old) {
             /* re-find: the install may not move entries, but be exact */
             old = ike_child_by_spi_out(sa, old_spi);
@@ -303,19 +319,20 @@ static void rekey_end(struct ikesa *sa)
 }
 
 /* the old SA's Delete after a successful rekey (1.4.1) */
-static void send_child_delete(struct ike_engine *e, struct ikesa *sa, uint32_t spi_in, uint64_t now)
+static void send_child_delete(struct ike_engine *e, struct ikesa *sa, uint32_t spi_in, uint32_t spi2, uint64_t now)
 {
     struct ike_pld d;
     struct ike_hdr h;
-    uint8_t out[IKE_MSG_MAX], spi[4] = { (uint8_t)(spi_in >> 24), (uint8_t)(spi_in >> 16), (uint8_t)(spi_in >> 8),
-                                         (uint8_t)spi_in };
+    uint8_t out[IKE_MSG_MAX], spi[8] = { (uint8_t)(spi_in >> 24), (uint8_t)(spi_in >> 16), (uint8_t)(spi_in >> 8),
+                                         (uint8_t)spi_in,          (uint8_t)(spi2 >> 24),   (uint8_t)(spi2 >> 16),
+                                         (uint8_t)(spi2 >> 8),     (uint8_t)spi2 };
     size_t len;
     memset(&d, 0, sizeof d);
     d.type = IKEV2_PLD_DELETE;
     d.u.del.proto = IKEV2_PROTO_ESP;
     d.u.del.spi_size = 4;
-    d.u.del.count = 1;
-    d.u.del.spis = span_of(spi, 4);
+    d.u.del.count = spi2 ? 2 : 1;
+    d.u.del.spis = span_of(spi, spi2 ? 8 : 4);
     ike_hdr_for(sa, IKEV2_EXCH_INFORMATIONAL, false, sa->next_msgid, &h);
     if (ike_encode_sk(sa, &h, &d, 1, out, sizeof out, &len) == 0) {
         ike_log(e, LOG_ENC, 1, "generating INFORMATIONAL request %u [ D ]", sa->next_msgid);
@@ -386,30 +403,55 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
         rekey_end(sa);
         return rc;
     }
+    /* a collision (2.8.1) is decided before the new SA carries traffic */
+    bool loser = false;
+    if (rk->collided && rk->peer_min_len) {
+        struct span a = span_of(rk->ni, sizeof rk->ni), b = nr->u.nonce.data;
+        struct span ours = nonce_cmp(a, b) <= 0 ? a : b, theirs = span_of(rk->peer_min, rk->peer_min_len);
+        loser = nonce_cmp(ours, theirs) < 0;
+        ike_log(e, LOG_IKE, 1, loser ? "CHILD_SA rekey collision: ours has the lowest nonce, deleting our new SA"
+                                     : "CHILD_SA rekey collision: the peer's has the lowest nonce, it deletes its own");
+    }
     struct ike_child_st *c =
         ike_child_install(e, sa, cfg, &algs, rk->spi_in, spi_of(&sap->u.sa.prop[0]), secret_span(&gir),
                           span_of(rk->ni, sizeof rk->ni), nr->u.nonce.data, &lts, &rts,
-                          old ? old->transport : false, true, now);
+                          old ? old->transport : false, true, old ? old->spi_in : 0, !loser, now);
     secret_free(&gir);
-    if (!c || !old) {
+    if (!c) {
         rekey_end(sa);
         return 0;
     }
-    old = &sa->children[rk->old];
-    old->rekeyed = true;
-    ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} rekeyed: %08x_i %08x_o replaces %08x_i", ch->name, sa->id, c->spi_in,
-            c->spi_out, old->spi_in);
-    uint32_t del = old->spi_in;
+    uint32_t del = 0, del2 = 0;
+    if (old) {
+        old = &sa->children[rk->old];
+        old->rekeyed = true;
+        del = old->spi_in;
+        ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} rekeyed: %08x_i %08x_o replaces %08x_i", ch->name, sa->id,
+                c->spi_in, c->spi_out, old->spi_in);
+    }
+    if (loser) {
+        /* only our redundant SA goes; the old one is the winner's to delete,
+         * and until its Delete arrives our traffic keeps using it (the
+         * winner's new SA, which we installed when answering, is next) */
+        c->rekeyed = true;
+        del = c->spi_in;
+    }
     rekey_end(sa);
+    if (!del && !del2)
+        return 0;
     sa->rk.del_spi = del;
-    send_child_delete(e, sa, del, now);
+    sa->rk.del_spi2 = del2;
+    send_child_delete(e, sa, sa->rk.del_spi, sa->rk.del_spi2, now);
     return 0;
 }
 
 void ike_child_rekey_deleted(struct ike_engine *e, struct ikesa *sa)
 {
     struct ike_child_st *old = ike_child_by_spi_in(sa, sa->rk.del_spi);
-    sa->rk.del_spi = 0;
     if (old)
         ike_child_remove(e, sa, old, "rekeyed");
+    struct ike_child_st *lost = sa->rk.del_spi2 ? ike_child_by_spi_in(sa, sa->rk.del_spi2) : NULL;
+    if (lost)
+        ike_child_remove(e, sa, lost, "redundant after a rekey collision");
+    sa->rk.del_spi = sa->rk.del_spi2 = 0;
 }

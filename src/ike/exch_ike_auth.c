@@ -123,6 +123,7 @@ static void established(struct ike_engine *e, struct ikesa *sa, const struct ike
     (void)peer;
     sa->state = IKE_S_ESTABLISHED;
     sa->expire_at = 0;
+    sa->restarting = false;
     e->stats.established++;
     snprintf(a->reason, sizeof a->reason, "established");
     ike_log(e, LOG_IKE, 0, "IKE_SA %s established between %s...%s", ike_sa_name(e, sa, name, sizeof name),
@@ -134,7 +135,7 @@ static void child_up(struct ike_engine *e, struct ikesa *sa, const struct ike_al
                      uint64_t now)
 {
     ike_child_install(e, sa, cfg, algs, sa->child_spi_in, spi_out, span_of(NULL, 0), span_of(sa->ni, sa->ni_len),
-                      span_of(sa->nr, sa->nr_len), lts, rts, transport, sa->initiator, now);
+                      span_of(sa->nr, sa->nr_len), lts, rts, transport, sa->initiator, 0, true, now);
 }
 
 static bool id_matches(const struct ike_id_cfg *want, const struct ike_id *got)
@@ -214,6 +215,15 @@ int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_ch
         return KITE_E_AUTH_FAILED;
     }
     ike_log(e, LOG_IKE, 1, "authentication of peer with pre-shared key successful");
+    if (ike_chain_notify(in, IKEV2_N_INITIAL_CONTACT)) {
+        /* the peer has no other IKE SA with us (2.4): ours are stale, e.g. it rebooted */
+        for (int i = 0; i < IKE_MAX_SAS; i++) {
+            struct ikesa *o2 = &e->sas[i];
+            if (o2 != sa && o2->state == IKE_S_ESTABLISHED && o2->conn == sa->conn &&
+                o2->remote.family == sa->remote.family && !memcmp(o2->remote.ip, sa->remote.ip, 16))
+                ike_sa_down(e, o2, "the peer sent INITIAL_CONTACT in a new IKE_SA: this one is stale");
+        }
+    }
     add_id(o, IKEV2_PLD_IDR, &c->local_id);
     rc = add_auth(e, o, sa, &o->pld[0]);
     established(e, sa, &idi->u.id);

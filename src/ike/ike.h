@@ -79,6 +79,11 @@ struct ike_conn_cfg {
     uint32_t retransmit_base_milli; /* 1800 = 1.8 */
     uint8_t retransmit_tries;       /* 5 */
     uint32_t half_open_timeout_ms;  /* 30000 */
+    /* liveness (2.4): an empty INFORMATIONAL after dpd_delay without an
+     * authenticated message from the peer; 0: off.  A peer that stays
+     * silent through the retransmissions is dead: restart re-initiates */
+    uint32_t dpd_delay_ms;
+    bool dpd_restart;
 };
 
 struct ike_env {
@@ -107,6 +112,11 @@ struct ike_child_sa {
     bool encap;               /* UDP-encapsulated ESP between local and remote ports */
     struct ike_addr local, remote;
     struct ike_ts_cfg local_ts, remote_ts;
+    /* make-before-break: true when this SA carries outbound traffic at once
+     * (we know the peer has it inbound); false for a rekey we answered, which
+     * takes over when the SA it replaces (replaces_spi_in) is deleted */
+    bool takeover;
+    uint32_t replaces_spi_in;
     uint8_t key_len, integ_len;
     uint8_t encr_in[IKE_KEY_MAX], encr_out[IKE_KEY_MAX];
     uint8_t integ_in[IKE_KEY_MAX], integ_out[IKE_KEY_MAX];

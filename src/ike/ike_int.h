@@ -37,6 +37,11 @@ struct ike_child_rekey {
     uint16_t group;           /* 0: no PFS */
     struct ke ke;
     uint32_t del_spi;         /* after success: the old inbound SPI whose Delete is outstanding */
+    uint32_t del_spi2;        /* ... and our redundant new one after a lost collision */
+    /* the peer rekeyed the same Child SA meanwhile (2.8.1) */
+    bool collided;
+    uint8_t peer_min[IKE_NONCE_LEN + 224]; /* the lower nonce of the peer's exchange */
+    size_t peer_min_len;
 };
 
 enum ike_state {
@@ -91,6 +96,8 @@ struct ikesa {
     struct ike_child_st children[IKE_SA_CHILDREN];
     struct ike_child_rekey rk;
     uint8_t pending_exch;    /* exchange of our outstanding request (0: none) */
+    uint64_t last_rx_at;     /* the last authenticated message from the peer (liveness) */
+    bool restarting;         /* initiated by dpd_action = restart: retried until it works */
 };
 
 struct ike_engine {
@@ -178,7 +185,8 @@ int ike_psk_auth(const struct ikesa *sa, const struct secret *psk, bool for_init
 struct ike_child_st *ike_child_install(struct ike_engine *e, struct ikesa *sa, int cfg, const struct ike_algs *algs,
                                        uint32_t spi_in, uint32_t spi_out, struct span gir, struct span ni,
                                        struct span nr, const struct ike_ts_cfg *lts, const struct ike_ts_cfg *rts,
-                                       bool transport, bool we_initiated, uint64_t now);
+                                       bool transport, bool we_initiated, uint32_t replaces, bool takeover,
+                                       uint64_t now);
 struct ike_child_st *ike_child_by_spi_out(struct ikesa *sa, uint32_t spi_out);
 struct ike_child_st *ike_child_by_spi_in(struct ikesa *sa, uint32_t spi_in);
 /* the Child SA leaves the table with a CHILD_DOWN action */

@@ -26,6 +26,7 @@ int uesp_init(struct uesp *u)
     }
     esp_spd_init(&u->spd);
     u->next_policy = 1;
+    u->prio_top = 1u << 30;
     return 0;
 }
 
@@ -118,7 +119,13 @@ int uesp_install(struct uesp *u, const struct ike_child_sa *c, uint32_t replay_w
         esp_sa_free(&slot->out);
         return rc;
     }
-    struct esp_policy pol = { .id = u->next_policy++, .priority = 0, .local = slot->ts_local,
+    uint32_t prio = 0;
+    const struct esp_sa *rep = c->replaces_spi_in ? esp_sad_lookup(&u->sad, c->replaces_spi_in) : NULL;
+    if (rep && !c->takeover)
+        prio = CHILD_OF(rep, in)->priority + 1;
+    else
+        prio = --u->prio_top;
+    struct esp_policy pol = { .id = u->next_policy++, .priority = prio, .local = slot->ts_local,
                               .remote = slot->ts_remote, .action = ESP_ACTION_PROTECT, .sa = &slot->out };
     rc = esp_spd_add(&u->spd, &pol);
     if (rc) {
@@ -128,6 +135,7 @@ int uesp_install(struct uesp *u, const struct ike_child_sa *c, uint32_t replay_w
         return rc;
     }
     slot->policy_id = pol.id;
+    slot->priority = prio;
     slot->used = true;
     slot->ike_sa = c->ike_sa;
     memcpy(slot->conn, c->conn, sizeof slot->conn);

@@ -35,7 +35,7 @@ struct uesp_child {
     uint32_t ike_sa;
     char conn[IKE_NAME_MAX], name[IKE_NAME_MAX];
     struct esp_sa in, out;
-    uint32_t policy_id;
+    uint32_t policy_id, priority;
     bool transport, encap;
     struct ike_addr local, remote; /* outer addresses and (with encap) ports */
     struct esp_ts ts_local, ts_remote;
@@ -55,6 +55,7 @@ struct uesp {
     struct esp_spd spd;
     struct uesp_child *child; /* UESP_MAX_CHILDREN, allocated once */
     uint32_t next_policy;
+    uint32_t prio_top;        /* the next most preferred policy priority (counts down) */
     uint32_t replay_window;   /* default for new SAs */
     struct uesp_counters cnt;
 };
@@ -63,7 +64,10 @@ int uesp_init(struct uesp *u);
 void uesp_free(struct uesp *u);
 
 /* install both directions of a Child SA; replay_window: 0 .. ESP_REPLAY_MAX.
- * 0 or KITE_E_* (nothing installed on failure) */
+ * Outbound, a Child SA with c->takeover is preferred over every installed one
+ * at once; without, it ranks right after the SA it replaces
+ * (c->replaces_spi_in) and takes over when that one is removed
+ * (make-before-break).  0 or KITE_E_* (nothing installed on failure) */
 int uesp_install(struct uesp *u, const struct ike_child_sa *c, uint32_t replay_window,
                  const struct uesp_child **out);
 /* remove the Child SA with this inbound SPI; 0 or KITE_E_NOT_FOUND */

@@ -10,10 +10,18 @@
 #include "ike/ike.h"
 #include "wire/ike.h"
 
+/* a Child SA as the data plane would hold it */
+struct inst {
+    uint32_t in, out;
+    uint8_t key_len, encr_in[IKE_KEY_MAX], encr_out[IKE_KEY_MAX];
+};
+
 struct side {
     struct ike_engine *e;
     uint64_t rng;
-    int ike_up, ike_down, child_up;
+    int ike_up, ike_down, child_up, child_down;
+    struct inst inst[16]; /* installed, oldest first (the SA outbound traffic uses) */
+    int n_inst;
     struct ike_child_sa child;
     char down_reason[160];
     char log[16384];
@@ -29,6 +37,8 @@ struct pair {
     int hold_nth;          /* a datagram delivered after the next one */
     struct ike_action held;
     bool holding;
+    int drop_after;        /* drop every datagram numbered above this (0: none) */
+    void (*check)(struct pair *p); /* called after every round of deliveries */
 };
 
 static void h_random(void *ctx, uint8_t *p, size_t n)
@@ -164,7 +174,7 @@ static inline int drain(struct pair *p, struct side *from, struct side *to)
         switch (a->type) {
         case IKE_ACT_SEND: {
             int num = ++p->sent;
-            if (listed(p->drop_nth, 8, num))
+            if (listed(p->drop_nth, 8, num) || (p->drop_after && num > p->drop_after))
                 break;
             if (p->hold_nth == num) {
                 p->held = *a;
@@ -184,10 +194,32 @@ static inline int drain(struct pair *p, struct side *from, struct side *to)
         case IKE_ACT_IKE_DOWN:
             from->ike_down++;
             snprintf(from->down_reason, sizeof from->down_reason, "%s", a->reason);
+            from->n_inst = 0; /* one IKE SA per side in these tests */
             break;
         case IKE_ACT_CHILD_UP:
             from->child_up++;
             from->child = a->child;
+            if (from->n_inst < 16) {
+                /* a takeover SA carries outbound traffic at once: first in the list */
+                if (a->child.takeover)
+                    memmove(&from->inst[1], &from->inst[0], (size_t)from->n_inst * sizeof *from->inst);
+                struct inst *in = &from->inst[a->child.takeover ? 0 : from->n_inst];
+                from->n_inst++;
+                in->in = a->child.spi_in;
+                in->out = a->child.spi_out;
+                in->key_len = a->child.key_len;
+                memcpy(in->encr_in, a->child.encr_in, sizeof in->encr_in);
+                memcpy(in->encr_out, a->child.encr_out, sizeof in->encr_out);
+            }
+            break;
+        case IKE_ACT_CHILD_DOWN:
+            from->child_down++;
+            for (int i = 0; i < from->n_inst; i++)
+                if (from->inst[i].in == a->child.spi_in) {
+                    memmove(&from->inst[i], &from->inst[i + 1], (size_t)(from->n_inst - i - 1) * sizeof *from->inst);
+                    from->n_inst--;
+                    break;
+                }
             break;
         default: break;
         }
@@ -200,8 +232,10 @@ static inline int drain(struct pair *p, struct side *from, struct side *to)
 /* run until both sides are quiet and no deadline is due before `until` */
 static inline void pair_run(struct pair *p, uint64_t until)
 {
-    for (int guard = 0; guard < 10000; guard++) {
+    for (int guard = 0; guard < 100000; guard++) {
         int n = drain(p, &p->a, &p->b) + drain(p, &p->b, &p->a);
+        if (p->check)
+            p->check(p);
         if (n)
             continue;
         uint64_t da = ike_next_deadline(p->a.e), db = ike_next_deadline(p->b.e);

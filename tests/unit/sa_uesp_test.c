@@ -207,11 +207,48 @@ static void transport_round_trip(void **state)
     uesp_free(&ub);
 }
 
+/* make-before-break: which SA outbound traffic uses while two are installed */
+static void rekey_order(void **state)
+{
+    (void)state;
+    struct uesp u;
+    struct ike_child_sa c1, c2, c3, peer;
+    const struct uesp_child *via;
+    uint8_t pkt[BUF];
+    make_pair(&c1, &peer, false, 3);
+    c1.takeover = true;
+    make_pair(&c2, &peer, false, 4); /* other SPIs, same selectors */
+    c2.takeover = false;             /* a rekey we answered */
+    c2.replaces_spi_in = c1.spi_in;
+    make_pair(&c3, &peer, false, 5);
+    c3.takeover = true;              /* a rekey we started: the peer has it already */
+    c3.replaces_spi_in = c2.spi_in;
+    assert_int_equal(uesp_init(&u), 0);
+    assert_int_equal(uesp_install(&u, &c1, 32, NULL), 0);
+    assert_int_equal(uesp_install(&u, &c2, 32, NULL), 0);
+    size_t len = make_ip4(pkt + AT, "10.1.0.5", "10.2.0.7", 1, 20);
+    struct esp_buf b = { pkt, sizeof pkt, AT, len };
+    assert_int_equal(uesp_outbound(&u, &b, 1, &via), 0);
+    assert_int_equal(via->out.spi, c1.spi_out); /* the old one until it is deleted */
+    assert_int_equal(uesp_remove(&u, c1.spi_in), 0);
+    len = make_ip4(pkt + AT, "10.1.0.5", "10.2.0.7", 1, 20);
+    b = (struct esp_buf){ pkt, sizeof pkt, AT, len };
+    assert_int_equal(uesp_outbound(&u, &b, 2, &via), 0);
+    assert_int_equal(via->out.spi, c2.spi_out);
+    assert_int_equal(uesp_install(&u, &c3, 32, NULL), 0);
+    len = make_ip4(pkt + AT, "10.1.0.5", "10.2.0.7", 1, 20);
+    b = (struct esp_buf){ pkt, sizeof pkt, AT, len };
+    assert_int_equal(uesp_outbound(&u, &b, 3, &via), 0);
+    assert_int_equal(via->out.spi, c3.spi_out); /* at once */
+    uesp_free(&u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tunnel_round_trip),
         cmocka_unit_test(transport_round_trip),
+        cmocka_unit_test(rekey_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
