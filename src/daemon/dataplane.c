@@ -272,6 +272,13 @@ void dp_child_down(struct dataplane *dp, uint32_t spi_in)
         child_remove(dp, (struct uesp_child *)((char *)sa - offsetof(struct uesp_child, in)));
 }
 
+void dp_ike_rekeyed(struct dataplane *dp, uint32_t old_ike_sa, uint32_t new_ike_sa)
+{
+    for (int k = 0; dp->on && k < UESP_MAX_CHILDREN; k++)
+        if (dp->u.child[k].used && dp->u.child[k].ike_sa == old_ike_sa)
+            dp->u.child[k].ike_sa = new_ike_sa;
+}
+
 void dp_ike_down(struct dataplane *dp, uint32_t ike_sa)
 {
     if (!dp->on)

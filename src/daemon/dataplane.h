@@ -82,6 +82,8 @@ void dp_close(struct dataplane *dp);
 
 void dp_child_up(struct dataplane *dp, const struct ike_child_sa *c, uint32_t replay_window);
 void dp_ike_down(struct dataplane *dp, uint32_t ike_sa);
+/* the Child SAs of a rekeyed IKE SA now belong to its successor */
+void dp_ike_rekeyed(struct dataplane *dp, uint32_t old_ike_sa, uint32_t new_ike_sa);
 /* one Child SA, by its inbound SPI */
 void dp_child_down(struct dataplane *dp, uint32_t spi_in);
 

@@ -200,6 +200,8 @@ void ike_sa_free(struct ikesa *sa)
     ke_free(&sa->ke);
     if (sa->rk.group)
         ke_free(&sa->rk.ke);
+    if (sa->irk.active)
+        ke_free(&sa->irk.ke);
     prf_free(&sa->prf);
     keys_ike_free(&sa->keys);
     if (sa->keys_ready) {
@@ -395,7 +397,7 @@ static int on_informational(struct ike_engine *e, struct ikesa *sa, const struct
         ike_send_response(e, sa, out, len);
     }
     if (del && del->u.del.proto == IKEV2_PROTO_IKE)
-        ike_sa_down(e, sa, "deleted by the peer");
+        ike_sa_down(e, sa, sa->replaced ? "rekeyed" : "deleted by the peer");
     return 0;
 }
 
@@ -430,7 +432,11 @@ static int on_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
     if (m->hdr.exchange == IKEV2_EXCH_IKE_AUTH && sa->state == IKE_S_AUTH_SENT)
         return ike_auth_response(e, sa, in, now);
     if (m->hdr.exchange == IKEV2_EXCH_CREATE_CHILD_SA && pending == IKEV2_EXCH_CREATE_CHILD_SA)
-        return ike_create_child_response(e, sa, in, now);
+        return sa->irk.active ? ike_rekey_response(e, sa, in, now) : ike_create_child_response(e, sa, in, now);
+    if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && sa->replaced) {
+        ike_sa_down(e, sa, "rekeyed");
+        return 0;
+    }
     if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && sa->rk.del_spi)
         ike_child_rekey_deleted(e, sa);
     return 0;
@@ -452,7 +458,9 @@ static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *
         ike_send(e, sa, sa->resp, sa->resp_len);
         return 0;
     }
-    uint32_t want = sa->have_resp ? sa->last_rx_msgid + 1 : (sa->initiator ? 0 : 1);
+    /* the first request: 0, or 1 at an IKE SA responder whose IKE_SA_INIT was 0;
+     * a rekeyed IKE SA starts over at 0 (2.18) */
+    uint32_t want = sa->have_resp ? sa->last_rx_msgid + 1 : (sa->initiator || sa->successor ? 0 : 1);
     if (!resp && m->hdr.msg_id != want) {
         drop(e, remote, "request with an unexpected message ID", KITE_E_INVALID_MSGID, NULL);
         return KITE_E_INVALID_MSGID;
@@ -571,7 +579,8 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
                     c->half_open_timeout_ms);
         return;
     }
-    if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && ike_child_rekey_due(e, sa, now))
+    if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced &&
+        (ike_rekey_due(e, sa, now) || ike_child_rekey_due(e, sa, now)))
         return;
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && c->dpd_delay_ms && now >= sa->last_rx_at + c->dpd_delay_ms) {
         send_dpd(e, sa, now);
@@ -580,7 +589,7 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     if (!sa->req_len || now < sa->retx_at)
         return;
     if (sa->tries >= c->retransmit_tries) {
-        bool restart = c->dpd_restart && (sa->state == IKE_S_ESTABLISHED || sa->restarting);
+        bool restart = c->dpd_restart && !sa->replaced && (sa->state == IKE_S_ESTABLISHED || sa->restarting);
         int conn = sa->conn, child = sa->child;
         ike_sa_down(e, sa, "giving up after %u retransmits: peer not responding", sa->tries);
         if (restart) {
@@ -620,6 +629,9 @@ uint64_t ike_next_deadline(const struct ike_engine *e)
         if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && cc->dpd_delay_ms &&
             sa->last_rx_at + cc->dpd_delay_ms < next)
             next = sa->last_rx_at + cc->dpd_delay_ms;
+        if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced && sa->ike_rekey_at &&
+            sa->ike_rekey_at < next)
+            next = sa->ike_rekey_at;
         if (sa->state == IKE_S_ESTABLISHED && !sa->rk.active)
             for (int c = 0; c < IKE_SA_CHILDREN; c++)
                 if (sa->children[c].up && sa->children[c].rekey_at && !sa->children[c].rekeyed &&

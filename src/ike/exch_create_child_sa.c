@@ -4,9 +4,8 @@
  * RFC 7296 1.3.1 (new Child SA), 1.3.3 (Child SA rekey, with or without a new
  * key exchange), 2.17 (KEYMAT from the fresh nonces).  The rekeyed SA is
  * installed beside the old one (make-before-break) and the old one goes with
- * an INFORMATIONAL Delete from the exchange's initiator.  Rekeying the IKE SA
- * itself (1.3.2) is not done yet: such a request is answered
- * NO_ADDITIONAL_SAS, and strongSwan then reauthenticates. */
+ * an INFORMATIONAL Delete from the exchange's initiator.  A CREATE_CHILD_SA
+ * that rekeys the IKE SA itself goes to exch_ike_rekey.c. */
 #include <stdlib.h>
 #include <string.h>
 #include "base/log.h"
@@ -135,10 +134,10 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
     const struct ike_pld *sap = ike_chain_find(in, IKEV2_PLD_SA, 0), *nonce = ike_chain_find(in, IKEV2_PLD_NONCE, 0);
     const struct ike_pld *kei = ike_chain_find(in, IKEV2_PLD_KE, 0);
     const struct ike_pld *tsi = ike_chain_find(in, IKEV2_PLD_TSI, 0), *tsr = ike_chain_find(in, IKEV2_PLD_TSR, 0);
-    if (sap && sap->u.sa.n_prop && sap->u.sa.prop[0].proto == IKEV2_PROTO_IKE) {
-        ike_log(e, LOG_IKE, 1, "IKE_SA rekeying is not supported yet, answering NO_ADDITIONAL_SAS");
-        return send_error(e, sa, msgid, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0, now);
-    }
+    if (sap && sap->u.sa.n_prop && sap->u.sa.prop[0].proto == IKEV2_PROTO_IKE)
+        return ike_rekey_request(e, sa, in, msgid, now);
+    if (sa->replaced) /* rekeyed: new Child SAs belong on the new IKE SA */
+        return send_error(e, sa, msgid, IKEV2_N_TEMPORARY_FAILURE, NULL, 0, now);
     if (!sap || !nonce || !tsi || !tsr || nonce->u.nonce.data.n < 16 || nonce->u.nonce.data.n > 256) {
         ike_log(e, LOG_IKE, 1, "CREATE_CHILD_SA request without SA, nonce or traffic selectors, sending INVALID_SYNTAX");
         return send_error(e, sa, msgid, IKEV2_N_INVALID_SYNTAX, NULL, 0, now);

@@ -116,7 +116,7 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 
 /* ---- the Child SA ---- */
 
-static void established(struct ike_engine *e, struct ikesa *sa, const struct ike_id *peer)
+static void established(struct ike_engine *e, struct ikesa *sa, const struct ike_id *peer, uint64_t now)
 {
     char name[64], l[64], r[64];
     struct ike_action *a = ike_push(e, IKE_ACT_IKE_UP, sa);
@@ -124,6 +124,7 @@ static void established(struct ike_engine *e, struct ikesa *sa, const struct ike
     sa->state = IKE_S_ESTABLISHED;
     sa->expire_at = 0;
     sa->restarting = false;
+    sa->ike_rekey_at = ike_rekey_time(e, &e->conns[sa->conn], now);
     e->stats.established++;
     snprintf(a->reason, sizeof a->reason, "established");
     ike_log(e, LOG_IKE, 0, "IKE_SA %s established between %s...%s", ike_sa_name(e, sa, name, sizeof name),
@@ -226,7 +227,7 @@ int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_ch
     }
     add_id(o, IKEV2_PLD_IDR, &c->local_id);
     rc = add_auth(e, o, sa, &o->pld[0]);
-    established(e, sa, &idi->u.id);
+    established(e, sa, &idi->u.id, now);
     responder_child(e, sa, in, o, now);
     if (!rc)
         rc = send_protected(e, sa, o, true, sa->last_rx_msgid, now);
@@ -263,7 +264,7 @@ int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_c
         return KITE_E_AUTH_FAILED;
     }
     ike_log(e, LOG_IKE, 1, "authentication of peer with pre-shared key successful");
-    established(e, sa, &idr->u.id);
+    established(e, sa, &idr->u.id, now);
     if (child_error(e, sa, in, now))
         return KITE_E_NO_PROPOSAL;
     const struct ike_pld *sap = ike_chain_find(in, IKEV2_PLD_SA, 0);

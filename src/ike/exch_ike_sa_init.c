@@ -404,6 +404,21 @@ int ike_keys_derive(struct ike_engine *e, struct ikesa *sa, struct span gir)
     secret_free(&skeyseed);
     if (rc)
         return rc;
+    return ike_keys_from_skeyseed(sa, span_of(NULL, 0));
+}
+
+int ike_keys_from_skeyseed(struct ikesa *sa, struct span skeyseed)
+{
+    int rc = 0;
+    if (skeyseed.n) { /* a rekeyed IKE SA: its own PRF, keys from the given SKEYSEED */
+        rc = prf_init(&sa->prf, sa->algs.prf->id);
+        if (!rc)
+            rc = keys_ike_sa(&sa->prf, skeyseed, span_of(sa->ni, sa->ni_len), span_of(sa->nr, sa->nr_len),
+                             span_of(sa->spi_i, 8), span_of(sa->spi_r, 8), sa->algs.encr, sa->algs.integ,
+                             &sa->keys);
+        if (rc)
+            return rc;
+    }
     const struct ike_keys *k = &sa->keys;
     rc = sk_keys_init(&sa->sk_out, sa->algs.encr, sa->algs.integ,
                       secret_span(sa->initiator ? &k->sk_ei : &k->sk_er),

@@ -84,6 +84,8 @@ struct ike_conn_cfg {
      * silent through the retransmissions is dead: restart re-initiates */
     uint32_t dpd_delay_ms;
     bool dpd_restart;
+    /* IKE SA rekeying (2.18) after rekey_time minus up to 10%; 0: never */
+    uint32_t rekey_time_s;
 };
 
 struct ike_env {
@@ -101,6 +103,7 @@ enum ike_action_type {
     IKE_ACT_IKE_DOWN,   /* IKE SA gone, with reason */
     IKE_ACT_CHILD_UP,   /* Child SA to install: child */
     IKE_ACT_CHILD_DOWN, /* Child SA gone: child (SPIs only) */
+    IKE_ACT_IKE_REKEYED,/* IKE SA old_ike_sa rekeyed into ike_sa: its Child SAs moved along */
 };
 
 struct ike_child_sa {
@@ -132,6 +135,7 @@ struct ike_action {
     uint8_t data[2048];
     /* IKE_UP / IKE_DOWN / CHILD_*: */
     uint32_t ike_sa;
+    uint32_t old_ike_sa; /* IKE_REKEYED */
     char conn[IKE_NAME_MAX];
     char reason[160];
     struct ike_child_sa child;

@@ -98,6 +98,17 @@ struct ikesa {
     uint8_t pending_exch;    /* exchange of our outstanding request (0: none) */
     uint64_t last_rx_at;     /* the last authenticated message from the peer (liveness) */
     bool restarting;         /* initiated by dpd_action = restart: retried until it works */
+    /* IKE SA rekeying (2.18) */
+    uint64_t ike_rekey_at;   /* 0: never */
+    bool replaced;           /* rekeyed: only its Delete is left to do */
+    bool successor;          /* created by a rekey: message IDs from 0 both ways */
+    struct {
+        bool active;
+        uint8_t spi_i[8];
+        uint8_t ni[IKE_NONCE_LEN];
+        struct ke ke;
+        uint16_t group;
+    } irk;
 };
 
 struct ike_engine {
@@ -210,5 +221,14 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now);
 int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now);
 int ike_keys_derive(struct ike_engine *e, struct ikesa *sa, struct span gir);
+/* the IKE SA keys and SK contexts from SKEYSEED (sa->algs, nonces and SPIs set) */
+int ike_keys_from_skeyseed(struct ikesa *sa, struct span skeyseed);
+/* exch_ike_rekey.c */
+int ike_rekey_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint32_t msgid,
+                      uint64_t now);
+int ike_rekey_response(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now);
+/* 1 if a rekey request was sent */
+int ike_rekey_due(struct ike_engine *e, struct ikesa *sa, uint64_t now);
+uint64_t ike_rekey_time(struct ike_engine *e, const struct ike_conn_cfg *c, uint64_t now);
 
 #endif

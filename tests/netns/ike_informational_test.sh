@@ -1,8 +1,5 @@
 #!/usr/bin/env bash
-# INFORMATIONAL requests from strongSwan, and the IKE SA rekey kite does not
-# do yet:
-#  - charon rekeys the IKE SA: kite answers NO_ADDITIONAL_SAS at once, and
-#    charon falls back to reauthentication (a new IKE SA) with the tunnel back;
+# INFORMATIONAL requests from strongSwan:
 #  - charon deletes the Child SA: kite answers with the Delete of its inbound
 #    SPI, removes the SA and its route, and traffic stops;
 #  - charon deletes the IKE SA: kite logs it down.
@@ -22,19 +19,6 @@ kited_start "$LEFT" kite "$WORK/kite/k.conf"; kp=${PIDS[-1]}
 wait_for "$WORK/kite/kited.log" "CHILD_SA .* installed" 10 || die "no Child SA"
 sleep 0.3
 ip netns exec "$LEFT" ping -c 2 -W 2 10.2.0.1 >/dev/null || die "no traffic through the tunnel"
-
-log "== charon rekeys the IKE SA (not supported by kite yet)"
-swanctl_at "$RIGHT" charon --rekey --ike lab >/dev/null 2>&1 || true
-wait_for "$WORK/kite/kited.log" "IKE_SA rekeying is not supported yet, answering NO_ADDITIONAL_SAS" 5 ||
-  die "kite did not answer the IKE SA rekey"
-wait_for "$WORK/charon/charon.log" "parsed CREATE_CHILD_SA response .*N\(NO_ADD_SAS\)" 5 || die "charon did not receive NO_ADDITIONAL_SAS"
-# strongSwan then falls back to reauthentication: a new IKE SA and Child SA with kite
-wait_for "$WORK/charon/charon.log" "reauthenticat" 5 || die "charon did not fall back to reauthentication"
-wait_for "$WORK/kite/kited.log" "CHILD_SA net\{2\} installed" 10 || die "kite did not install the Child SA of the new IKE SA"
-sleep 0.3
-grep -q "retransmit" "$WORK/charon/charon.log" && die "charon had to retransmit"
-ip netns exec "$LEFT" ping -c 2 -W 2 10.2.0.1 >/dev/null || die "no tunnel after the reauthentication"
-log "ok: IKE SA rekey refused with NO_ADDITIONAL_SAS at once; charon reauthenticated and the tunnel is back"
 
 log "== charon deletes the Child SA"
 read -r kin kout < <(sed -nE 's/.*CHILD_SA [^ ]+ established with SPIs ([0-9a-f]{8})_i ([0-9a-f]{8})_o.*/\1 \2/p' "$WORK/kite/kited.log" | tail -n 1)

@@ -1,0 +1,305 @@
+/*  HDR, SK {SA, Ni, KEi}  -->             (SA: protocol IKE, SPI = the new SPIi)
+ *                    <--  HDR, SK {SA, Nr, KEr}
+ * RFC 7296 1.3.2 and 2.18: the IKE SA is rekeyed with CREATE_CHILD_SA.  The
+ * new IKE SA takes the new SPIs, message IDs from 0, and
+ *   SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr)
+ * with the old SA's PRF (strongSwan does the same); its initiator is the
+ * rekey's initiator.  Every Child SA moves to it, and the rekey's initiator
+ * deletes the old IKE SA.  A rekey while ours is outstanding is answered
+ * TEMPORARY_FAILURE (2.25), and retried later by both. */
+#include <stdlib.h>
+#include <string.h>
+#include "base/log.h"
+#include "ike/ike_int.h"
+
+struct irk_out {
+    struct ike_pld pld[4];
+    unsigned n;
+    uint8_t spi[8];
+    uint8_t nonce[IKE_NONCE_LEN];
+    uint8_t ke[1024];
+    struct ike_proposal prop[IKE_MAX_PROPS];
+    struct ike_transform xf[IKE_MAX_PROPS][IKE_MAX_XF];
+    struct ike_xf_attr attr[IKE_MAX_PROPS][IKE_MAX_XF];
+};
+
+uint64_t ike_rekey_time(struct ike_engine *e, const struct ike_conn_cfg *c, uint64_t now)
+{
+    if (!c->rekey_time_s)
+        return 0;
+    uint8_t r[4];
+    e->env.random(e->env.ctx, r, 4);
+    uint64_t t = (uint64_t)c->rekey_time_s * 1000;
+    uint32_t v = (uint32_t)r[0] << 24 | (uint32_t)r[1] << 16 | (uint32_t)r[2] << 8 | r[3];
+    return now + t - (uint64_t)v % (t / 10 + 1);
+}
+
+static int send_msg(struct ike_engine *e, struct ikesa *sa, struct irk_out *o, bool response, uint32_t msgid,
+                    uint64_t now)
+{
+    struct ike_hdr h;
+    uint8_t out[IKE_MSG_MAX];
+    size_t len;
+    char list[128];
+    ike_hdr_for(sa, IKEV2_EXCH_CREATE_CHILD_SA, response, msgid, &h);
+    int rc = ike_encode_sk(sa, &h, o->pld, o->n, out, sizeof out, &len);
+    if (rc)
+        return rc;
+    ike_payload_list(o->pld, o->n, list, sizeof list);
+    ike_log(e, LOG_ENC, 1, "generating CREATE_CHILD_SA %s %u [%s]", response ? "response" : "request", msgid, list);
+    if (response) {
+        ike_send_response(e, sa, out, len);
+    } else {
+        sa->pending_exch = IKEV2_EXCH_CREATE_CHILD_SA;
+        ike_send_request(e, sa, out, len, now);
+    }
+    return 0;
+}
+
+static int add_sa_nonce_ke(struct irk_out *o, const struct ike_prop_cfg *cfg, unsigned n, uint8_t first_num,
+                           const struct ke *k, uint16_t group)
+{
+    struct ike_pld *p = &o->pld[o->n++];
+    memset(p, 0, sizeof *p);
+    p->type = IKEV2_PLD_SA;
+    for (unsigned i = 0; i < n; i++)
+        ike_prop_build(&cfg[i], (uint8_t)(first_num + i), IKEV2_PROTO_IKE, o->spi, 8, &o->prop[i], o->xf[i],
+                       o->attr[i]);
+    p->u.sa.n_prop = (uint8_t)n;
+    p->u.sa.prop = o->prop;
+    p = &o->pld[o->n++];
+    memset(p, 0, sizeof *p);
+    p->type = IKEV2_PLD_NONCE;
+    p->u.nonce.data = span_of(o->nonce, sizeof o->nonce);
+    size_t len;
+    int rc = ke_public(k, o->ke, sizeof o->ke, &len);
+    if (rc)
+        return rc;
+    p = &o->pld[o->n++];
+    memset(p, 0, sizeof *p);
+    p->type = IKEV2_PLD_KE;
+    p->u.ke.group = group;
+    p->u.ke.data = span_of(o->ke, len);
+    return 0;
+}
+
+/* the new IKE SA next to the old one, with every Child SA moved over */
+static struct ikesa *successor(struct ike_engine *e, struct ikesa *old, bool we_initiated, const uint8_t spi_i[8],
+                               const uint8_t spi_r[8], struct span ni, struct span nr, const struct ike_algs *algs,
+                               struct span gir, uint64_t now)
+{
+    if (ni.n > IKE_NONCE_LEN || nr.n > IKE_NONCE_LEN)
+        return NULL; /* our nonce buffers; strongSwan and kite send 32 bytes */
+    struct ikesa *n = ike_sa_new(e, old->conn, we_initiated);
+    if (!n)
+        return NULL;
+    uint32_t id = n->id;
+    memcpy(n->spi_i, spi_i, 8);
+    memcpy(n->spi_r, spi_r, 8);
+    n->child = old->child;
+    n->local = old->local;
+    n->remote = old->remote;
+    n->natt = old->natt;
+    n->nat_local = old->nat_local;
+    n->nat_remote = old->nat_remote;
+    memcpy(n->ni, ni.p, ni.n);
+    n->ni_len = (uint8_t)ni.n;
+    memcpy(n->nr, nr.p, nr.n);
+    n->nr_len = (uint8_t)nr.n;
+    n->algs = *algs;
+    struct secret skeyseed = { 0 };
+    int rc = keys_skeyseed_rekey(&old->prf, secret_span(&old->keys.sk_d), gir, ni, nr, &skeyseed);
+    if (!rc)
+        rc = ike_keys_from_skeyseed(n, secret_span(&skeyseed));
+    secret_free(&skeyseed);
+    if (rc) {
+        ike_sa_free(n);
+        e->stats.ike_sas--;
+        return NULL;
+    }
+    n->state = IKE_S_ESTABLISHED;
+    n->successor = true;
+    n->last_rx_at = now;
+    n->ike_rekey_at = ike_rekey_time(e, &e->conns[n->conn], now);
+    memcpy(n->children, old->children, sizeof n->children);
+    memset(old->children, 0, sizeof old->children);
+    old->replaced = true;
+    old->ike_rekey_at = 0;
+    struct ike_action *a = ike_push(e, IKE_ACT_IKE_REKEYED, n);
+    if (a)
+        a->old_ike_sa = old->id;
+    char on[64], nn[64];
+    ike_log(e, LOG_IKE, 0, "IKE_SA %s rekeyed into %s%s", ike_sa_name(e, old, on, sizeof on),
+            ike_sa_name(e, n, nn, sizeof nn), we_initiated ? "" : " (by the peer)");
+    (void)id;
+    return n;
+}
+
+/* ---- responder ---- */
+
+static int answer_error(struct ike_engine *e, struct ikesa *sa, uint32_t msgid, uint16_t type, const void *d,
+                        size_t dl, uint64_t now)
+{
+    struct irk_out o;
+    memset(&o, 0, sizeof o);
+    pld_notify(&o.pld[o.n++], type, d, dl);
+    return send_msg(e, sa, &o, true, msgid, now);
+}
+
+int ike_rekey_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint32_t msgid,
+                      uint64_t now)
+{
+    const struct ike_conn_cfg *c = &e->conns[sa->conn];
+    const struct ike_pld *sap = ike_chain_find(in, IKEV2_PLD_SA, 0), *nonce = ike_chain_find(in, IKEV2_PLD_NONCE, 0);
+    const struct ike_pld *kei = ike_chain_find(in, IKEV2_PLD_KE, 0);
+    if (sa->irk.active || sa->replaced || sa->rk.active || sa->rk.del_spi) {
+        ike_log(e, LOG_IKE, 1, "IKE_SA rekey collision: ours is under way, answering TEMPORARY_FAILURE");
+        return answer_error(e, sa, msgid, IKEV2_N_TEMPORARY_FAILURE, NULL, 0, now);
+    }
+    if (!sap || !nonce || !kei || nonce->u.nonce.data.n < 16 || nonce->u.nonce.data.n > IKE_NONCE_LEN) {
+        ike_log(e, LOG_IKE, 1, "IKE_SA rekey request without SA, nonce or KE, sending INVALID_SYNTAX");
+        return answer_error(e, sa, msgid, IKEV2_N_INVALID_SYNTAX, NULL, 0, now);
+    }
+    struct ike_algs algs;
+    const struct ike_proposal *chosen;
+    uint16_t want = 0;
+    int rc = ike_prop_select(c->ike, c->n_ike, &sap->u.sa, IKEV2_PROTO_IKE, kei->u.ke.group, &algs, &chosen, &want);
+    if (rc == KITE_E_INVALID_KE) {
+        uint8_t g[2] = { (uint8_t)(want >> 8), (uint8_t)want };
+        ike_log(e, LOG_IKE, 1, "IKE_SA rekey with key exchange group %u, requesting %u (INVALID_KE_PAYLOAD)",
+                kei->u.ke.group, want);
+        return answer_error(e, sa, msgid, IKEV2_N_INVALID_KE_PAYLOAD, g, 2, now);
+    }
+    if (rc || chosen->spi.n != 8) {
+        ike_log(e, LOG_IKE, 1, "no acceptable proposal for the IKE_SA rekey, sending NO_PROPOSAL_CHOSEN");
+        return answer_error(e, sa, msgid, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0, now);
+    }
+    struct irk_out *o = calloc(1, sizeof *o);
+    struct ke k;
+    struct secret gir = { 0 };
+    memset(&k, 0, sizeof k);
+    if (!o)
+        return KITE_E_NOMEM;
+    rc = ke_generate(&k, algs.ke);
+    if (!rc)
+        rc = ke_shared(&k, kei->u.ke.data, &gir);
+    if (rc) {
+        ike_log(e, LOG_IKE, 1, "IKE_SA rekey: key exchange failed: %s", kite_strerror(rc));
+        ke_free(&k);
+        free(o);
+        return answer_error(e, sa, msgid, IKEV2_N_INVALID_SYNTAX, NULL, 0, now);
+    }
+    do
+        e->env.random(e->env.ctx, o->spi, 8);
+    while (!(o->spi[0] | o->spi[1] | o->spi[2] | o->spi[3]));
+    e->env.random(e->env.ctx, o->nonce, sizeof o->nonce);
+    struct ike_prop_cfg one;
+    ike_prop_from_algs(&algs, true, &one);
+    rc = add_sa_nonce_ke(o, &one, 1, chosen->num, &k, algs.ke);
+    if (!rc)
+        rc = send_msg(e, sa, o, true, msgid, now);
+    if (!rc && !successor(e, sa, false, chosen->spi.p, o->spi, nonce->u.nonce.data, span_of(o->nonce, sizeof o->nonce),
+                          &algs, secret_span(&gir), now))
+        ike_log(e, LOG_IKE, 0, "IKE_SA rekey: the new IKE_SA could not be set up; keeping the old one");
+    secret_free(&gir);
+    ke_free(&k);
+    free(o);
+    return rc;
+}
+
+/* ---- initiator ---- */
+
+int ike_rekey_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
+{
+    if (!sa->ike_rekey_at || now < sa->ike_rekey_at || sa->irk.active || sa->replaced || sa->rk.active ||
+        sa->rk.del_spi)
+        return 0;
+    const struct ike_conn_cfg *c = &e->conns[sa->conn];
+    struct irk_out *o = calloc(1, sizeof *o);
+    if (!o)
+        return 0;
+    sa->irk.group = sa->algs.ke;
+    int rc = ke_generate(&sa->irk.ke, sa->irk.group);
+    do
+        e->env.random(e->env.ctx, o->spi, 8);
+    while (!(o->spi[0] | o->spi[1] | o->spi[2] | o->spi[3]));
+    memcpy(sa->irk.spi_i, o->spi, 8);
+    e->env.random(e->env.ctx, o->nonce, sizeof o->nonce);
+    memcpy(sa->irk.ni, o->nonce, sizeof o->nonce);
+    /* the negotiated algorithms first, then the configured proposals */
+    struct ike_prop_cfg props[IKE_MAX_PROPS];
+    unsigned n = 0;
+    ike_prop_from_algs(&sa->algs, true, &props[n++]);
+    for (unsigned i = 0; i < c->n_ike && n < IKE_MAX_PROPS; i++)
+        props[n++] = c->ike[i];
+    if (!rc)
+        rc = add_sa_nonce_ke(o, props, n, 1, &sa->irk.ke, sa->irk.group);
+    char name[64];
+    if (!rc) {
+        ike_log(e, LOG_IKE, 1, "rekeying IKE_SA %s", ike_sa_name(e, sa, name, sizeof name));
+        rc = send_msg(e, sa, o, false, sa->next_msgid++, now);
+    }
+    free(o);
+    if (rc) {
+        ike_log(e, LOG_IKE, 0, "cannot rekey IKE_SA %s: %s", ike_sa_name(e, sa, name, sizeof name),
+                kite_strerror(rc));
+        ke_free(&sa->irk.ke);
+        memset(&sa->irk, 0, sizeof sa->irk);
+        sa->ike_rekey_at = now + 60000;
+        return 0;
+    }
+    sa->irk.active = true;
+    return 1;
+}
+
+static void irk_end(struct ikesa *sa)
+{
+    ke_free(&sa->irk.ke);
+    memset(&sa->irk, 0, sizeof sa->irk);
+}
+
+int ike_rekey_response(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
+{
+    const struct ike_conn_cfg *c = &e->conns[sa->conn];
+    char name[64];
+    for (unsigned i = 0; i < in->n; i++) {
+        const struct ike_pld *p = &in->pld[i];
+        if (p->type == IKEV2_PLD_NOTIFY && p->u.notify.type < IKEV2_N_STATUS_FIRST) {
+            const char *nn = ike_notify_name(p->u.notify.type);
+            ike_log(e, LOG_IKE, 1, "IKE_SA %s rekey failed: received %s; retrying later",
+                    ike_sa_name(e, sa, name, sizeof name), nn ? nn : "an error");
+            irk_end(sa);
+            /* after a collision both sides back off by different random times */
+            uint8_t r;
+            e->env.random(e->env.ctx, &r, 1);
+            sa->ike_rekey_at = now + (p->u.notify.type == IKEV2_N_TEMPORARY_FAILURE ? 2000 + 40u * r : 60000);
+            return 0;
+        }
+    }
+    const struct ike_pld *sap = ike_chain_find(in, IKEV2_PLD_SA, 0), *nr = ike_chain_find(in, IKEV2_PLD_NONCE, 0);
+    const struct ike_pld *ker = ike_chain_find(in, IKEV2_PLD_KE, 0);
+    struct ike_algs algs;
+    struct secret gir = { 0 };
+    int rc = 0;
+    if (!sap || !nr || !ker || sap->u.sa.n_prop != 1 || sap->u.sa.prop[0].spi.n != 8 ||
+        ike_prop_accept(c->ike, c->n_ike, &sap->u.sa.prop[0], IKEV2_PROTO_IKE, &algs) ||
+        algs.ke != sa->irk.group || ker->u.ke.group != sa->irk.group || nr->u.nonce.data.n > IKE_NONCE_LEN)
+        rc = KITE_E_NO_PROPOSAL;
+    if (!rc)
+        rc = ke_shared(&sa->irk.ke, ker->u.ke.data, &gir);
+    struct ikesa *n = NULL;
+    if (!rc)
+        n = successor(e, sa, true, sa->irk.spi_i, sap->u.sa.prop[0].spi.p, span_of(sa->irk.ni, sizeof sa->irk.ni),
+                      nr->u.nonce.data, &algs, secret_span(&gir), now);
+    secret_free(&gir);
+    irk_end(sa);
+    if (!n) {
+        ike_log(e, LOG_IKE, 0, "IKE_SA %s rekey response unusable (%s); keeping the old IKE_SA",
+                ike_sa_name(e, sa, name, sizeof name), kite_strerror(rc ? rc : KITE_E_CRYPTO));
+        sa->ike_rekey_at = now + 60000;
+        return rc ? rc : KITE_E_CRYPTO;
+    }
+    /* the old IKE SA goes (1.3.2): Delete on it, then it is freed */
+    ike_send_delete(e, sa, now);
+    return 0;
+}
