@@ -272,6 +272,12 @@ void dp_child_down(struct dataplane *dp, uint32_t spi_in)
         child_remove(dp, (struct uesp_child *)((char *)sa - offsetof(struct uesp_child, in)));
 }
 
+void dp_child_retire(struct dataplane *dp, uint32_t spi_in)
+{
+    if (dp->on && uesp_retire(&dp->u, spi_in) == 0)
+        log_msg(dp->log, LOG_ESP, 2, "CHILD_SA with inbound SPI %08x retired: no more outbound traffic", spi_in);
+}
+
 void dp_ike_rekeyed(struct dataplane *dp, uint32_t old_ike_sa, uint32_t new_ike_sa)
 {
     for (int k = 0; dp->on && k < UESP_MAX_CHILDREN; k++)

@@ -84,6 +84,8 @@ void dp_child_up(struct dataplane *dp, const struct ike_child_sa *c, uint32_t re
 void dp_ike_down(struct dataplane *dp, uint32_t ike_sa);
 /* the Child SAs of a rekeyed IKE SA now belong to its successor */
 void dp_ike_rekeyed(struct dataplane *dp, uint32_t old_ike_sa, uint32_t new_ike_sa);
+/* a rekeyed Child SA stops carrying outbound traffic (inbound stays) */
+void dp_child_retire(struct dataplane *dp, uint32_t spi_in);
 /* one Child SA, by its inbound SPI */
 void dp_child_down(struct dataplane *dp, uint32_t spi_in);
 

@@ -134,6 +134,7 @@ static void drain(struct kited *k)
         case IKE_ACT_CHILD_UP: dp_child_up(&k->dp, &a->child, replay_window_of(k, &a->child)); break;
         case IKE_ACT_CHILD_DOWN: dp_child_down(&k->dp, a->child.spi_in); break;
         case IKE_ACT_IKE_REKEYED: dp_ike_rekeyed(&k->dp, a->old_ike_sa, a->ike_sa); break;
+        case IKE_ACT_CHILD_RETIRE: dp_child_retire(&k->dp, a->child.spi_in); break;
         case IKE_ACT_IKE_DOWN:
             dp_ike_down(&k->dp, a->ike_sa);
             log_msg(&k->log, LOG_IKE, 1, "IKE_SA %s[%u] %s: %s", a->conn, a->ike_sa,

@@ -18,7 +18,7 @@ uint32_t ike_new_spi(struct ike_engine *e, uint8_t out[4])
 struct ike_child_st *ike_child_by_spi_out(struct ikesa *sa, uint32_t spi_out)
 {
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        if (sa->children[i].up && sa->children[i].spi_out == spi_out)
+        if (sa->children[i].up && !sa->children[i].gone_at && sa->children[i].spi_out == spi_out)
             return &sa->children[i];
     return NULL;
 }
@@ -26,7 +26,7 @@ struct ike_child_st *ike_child_by_spi_out(struct ikesa *sa, uint32_t spi_out)
 struct ike_child_st *ike_child_by_spi_in(struct ikesa *sa, uint32_t spi_in)
 {
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        if (sa->children[i].up && sa->children[i].spi_in == spi_in)
+        if (sa->children[i].up && !sa->children[i].gone_at && sa->children[i].spi_in == spi_in)
             return &sa->children[i];
     return NULL;
 }
@@ -148,4 +148,37 @@ void ike_child_remove(struct ike_engine *e, struct ikesa *sa, struct ike_child_s
         snprintf(a->reason, sizeof a->reason, "%s", why);
     }
     memset(c, 0, sizeof *c);
+}
+
+void ike_child_retire(struct ike_engine *e, struct ikesa *sa, struct ike_child_st *c, uint64_t now)
+{
+    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
+    ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} with SPIs %08x_i %08x_o retired: no more outbound use, inbound for %u ms",
+            ch->name, sa->id, c->spi_in, c->spi_out, (unsigned)IKE_CHILD_GRACE_MS);
+    struct ike_action *a = ike_push(e, IKE_ACT_CHILD_RETIRE, sa);
+    if (a) {
+        snprintf(a->child.conn, sizeof a->child.conn, "%s", e->conns[sa->conn].name);
+        snprintf(a->child.name, sizeof a->child.name, "%s", ch->name);
+        a->child.ike_sa = sa->id;
+        a->child.spi_in = c->spi_in;
+        a->child.spi_out = c->spi_out;
+    }
+    c->gone_at = now + IKE_CHILD_GRACE_MS;
+    c->rekey_at = 0;
+}
+
+void ike_child_reap(struct ike_engine *e, struct ikesa *sa, uint64_t now)
+{
+    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+        if (sa->children[i].up && sa->children[i].gone_at && now >= sa->children[i].gone_at)
+            ike_child_remove(e, sa, &sa->children[i], "rekeyed");
+}
+
+uint64_t ike_child_next_reap(const struct ikesa *sa)
+{
+    uint64_t next = UINT64_MAX;
+    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+        if (sa->children[i].up && sa->children[i].gone_at && sa->children[i].gone_at < next)
+            next = sa->children[i].gone_at;
+    return next;
 }

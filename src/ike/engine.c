@@ -334,7 +334,7 @@ static int on_init(struct ike_engine *e, const uint8_t *p, size_t n, const struc
 /* a Delete of ESP SPIs (1.4.1): each Child SA whose outbound SPI is named
  * goes, and the response names our inbound SPIs of them; returns how many */
 static size_t child_delete(struct ike_engine *e, struct ikesa *sa, const struct ike_delete *del, uint8_t *spi_be,
-                           size_t max)
+                           size_t max, uint64_t now)
 {
     struct rd r;
     size_t n = 0;
@@ -358,7 +358,10 @@ static size_t child_delete(struct ike_engine *e, struct ikesa *sa, const struct 
         }
         if (sa->rk.active && &sa->children[sa->rk.old] == c)
             sa->rk.old = -1; /* the SA we are rekeying went away */
-        ike_child_remove(e, sa, c, "deleted by the peer");
+        if (c->rekeyed)
+            ike_child_retire(e, sa, c, now); /* replaced: what is in flight still decrypts */
+        else
+            ike_child_remove(e, sa, c, "deleted by the peer");
     }
     return n;
 }
@@ -367,7 +370,7 @@ static size_t child_delete(struct ike_engine *e, struct ikesa *sa, const struct 
  * ends it, a Delete of ESP SPIs closes that Child SA and is answered with a
  * Delete of the paired inbound SPI (1.4.1) */
 static int on_informational(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in,
-                            uint32_t msgid)
+                            uint32_t msgid, uint64_t now)
 {
     struct ike_hdr h;
     uint8_t out[IKE_MSG_MAX];
@@ -379,7 +382,7 @@ static int on_informational(struct ike_engine *e, struct ikesa *sa, const struct
     for (size_t i = 0; i < in->n; i++) {
         const struct ike_pld *p = &in->pld[i];
         if (p->type == IKEV2_PLD_DELETE && p->u.del.proto == IKEV2_PROTO_ESP)
-            n_spis += child_delete(e, sa, &p->u.del, spi_be + 4 * n_spis, IKE_SA_CHILDREN - n_spis);
+            n_spis += child_delete(e, sa, &p->u.del, spi_be + 4 * n_spis, IKE_SA_CHILDREN - n_spis, now);
     }
     if (n_spis) {
         memset(&reply, 0, sizeof reply);
@@ -413,7 +416,7 @@ static int on_request(struct ike_engine *e, struct ikesa *sa, const struct ike_m
     case IKEV2_EXCH_INFORMATIONAL:
         if (sa->state != IKE_S_ESTABLISHED)
             return KITE_E_STATE;
-        return on_informational(e, sa, in, m->hdr.msg_id);
+        return on_informational(e, sa, in, m->hdr.msg_id, now);
     case IKEV2_EXCH_CREATE_CHILD_SA:
         if (sa->state != IKE_S_ESTABLISHED)
             return KITE_E_STATE;
@@ -438,7 +441,7 @@ static int on_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
         return 0;
     }
     if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && sa->rk.del_spi)
-        ike_child_rekey_deleted(e, sa);
+        ike_child_rekey_deleted(e, sa, now);
     return 0;
 }
 
@@ -574,6 +577,7 @@ static void send_dpd(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
+    ike_child_reap(e, sa, now);
     if (sa->state == IKE_S_INIT_DONE && sa->expire_at && now >= sa->expire_at) {
         ike_sa_down(e, sa, "half-open IKE_SA timed out after %u ms without IKE_AUTH",
                     c->half_open_timeout_ms);
@@ -629,6 +633,9 @@ uint64_t ike_next_deadline(const struct ike_engine *e)
         if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && cc->dpd_delay_ms &&
             sa->last_rx_at + cc->dpd_delay_ms < next)
             next = sa->last_rx_at + cc->dpd_delay_ms;
+        uint64_t reap = ike_child_next_reap(sa);
+        if (reap < next)
+            next = reap;
         if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced && sa->ike_rekey_at &&
             sa->ike_rekey_at < next)
             next = sa->ike_rekey_at;

@@ -444,11 +444,11 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
     return 0;
 }
 
-void ike_child_rekey_deleted(struct ike_engine *e, struct ikesa *sa)
+void ike_child_rekey_deleted(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
     struct ike_child_st *old = ike_child_by_spi_in(sa, sa->rk.del_spi);
     if (old)
-        ike_child_remove(e, sa, old, "rekeyed");
+        ike_child_retire(e, sa, old, now);
     struct ike_child_st *lost = sa->rk.del_spi2 ? ike_child_by_spi_in(sa, sa->rk.del_spi2) : NULL;
     if (lost)
         ike_child_remove(e, sa, lost, "redundant after a rekey collision");

@@ -17,6 +17,7 @@
 #include "base/secret.h"
 #include "base/span.h"
 
+enum { IKE_CHILD_GRACE_MS = 2000 };
 enum { IKE_NAME_MAX = 32, IKE_ID_MAX = 255, IKE_MAX_XF = 24, IKE_MAX_PROPS = 8,
        IKE_MAX_TS_CFG = 4, IKE_MAX_CHILDREN = 4, IKE_MAX_CONNS = 16, IKE_MAX_SAS = 64,
        IKE_KEY_MAX = 64 };
@@ -104,6 +105,8 @@ enum ike_action_type {
     IKE_ACT_CHILD_UP,   /* Child SA to install: child */
     IKE_ACT_CHILD_DOWN, /* Child SA gone: child (SPIs only) */
     IKE_ACT_IKE_REKEYED,/* IKE SA old_ike_sa rekeyed into ike_sa: its Child SAs moved along */
+    IKE_ACT_CHILD_RETIRE,/* a rekeyed Child SA: stop sending on it; it still decrypts what is
+                            in flight until its CHILD_DOWN (IKE_CHILD_GRACE_MS later) */
 };
 
 struct ike_child_sa {

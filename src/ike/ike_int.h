@@ -26,6 +26,7 @@ struct ike_child_st {
     uint64_t rekey_at;        /* 0: never */
     bool rekeyed;             /* replaced by a newer one: waiting for its Delete */
     uint16_t ke_want;         /* the group the peer asked for with INVALID_KE_PAYLOAD */
+    uint64_t gone_at;         /* retired after a rekey: removed at this time (0: live) */
 };
 
 /* the Child SA rekey we initiated and wait the answer for */
@@ -202,6 +203,12 @@ struct ike_child_st *ike_child_by_spi_out(struct ikesa *sa, uint32_t spi_out);
 struct ike_child_st *ike_child_by_spi_in(struct ikesa *sa, uint32_t spi_in);
 /* the Child SA leaves the table with a CHILD_DOWN action */
 void ike_child_remove(struct ike_engine *e, struct ikesa *sa, struct ike_child_st *c, const char *why);
+/* a rekeyed Child SA: no more outbound use at once (CHILD_RETIRE), removed
+ * IKE_CHILD_GRACE_MS later so that packets already on the way still decrypt */
+void ike_child_retire(struct ike_engine *e, struct ikesa *sa, struct ike_child_st *c, uint64_t now);
+/* remove retired Child SAs whose time is up; the earliest such time */
+void ike_child_reap(struct ike_engine *e, struct ikesa *sa, uint64_t now);
+uint64_t ike_child_next_reap(const struct ikesa *sa);
 uint32_t ike_new_spi(struct ike_engine *e, uint8_t out[4]);
 
 /* exchanges */
@@ -211,7 +218,7 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
 /* rekey Child SAs whose time has come; 1 if a request was sent */
 int ike_child_rekey_due(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 /* the Delete of the rekeyed Child SA was answered */
-void ike_child_rekey_deleted(struct ike_engine *e, struct ikesa *sa);
+void ike_child_rekey_deleted(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 int ike_sa_init_start(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_msg *m,
                         const struct ike_addr *local, const struct ike_addr *remote, uint64_t now);

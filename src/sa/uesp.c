@@ -33,7 +33,8 @@ int uesp_init(struct uesp *u)
 static void child_clear(struct uesp *u, struct uesp_child *c)
 {
     esp_sad_remove(&u->sad, c->in.spi);
-    esp_spd_remove(&u->spd, c->policy_id);
+    if (c->policy_id)
+        esp_spd_remove(&u->spd, c->policy_id);
     esp_sa_free(&c->in);
     esp_sa_free(&c->out);
     mem_wipe(c, sizeof *c);
@@ -153,6 +154,18 @@ const struct uesp_child *uesp_find(const struct uesp *u, uint32_t spi_in)
 {
     struct esp_sa *sa = esp_sad_lookup(&u->sad, spi_in);
     return sa ? CHILD_OF(sa, in) : NULL;
+}
+
+int uesp_retire(struct uesp *u, uint32_t spi_in)
+{
+    struct esp_sa *sa = esp_sad_lookup(&u->sad, spi_in);
+    if (!sa)
+        return KITE_E_NOT_FOUND;
+    struct uesp_child *c = CHILD_OF(sa, in);
+    if (c->policy_id)
+        esp_spd_remove(&u->spd, c->policy_id);
+    c->policy_id = 0;
+    return 0;
 }
 
 int uesp_remove(struct uesp *u, uint32_t spi_in)

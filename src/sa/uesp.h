@@ -70,6 +70,10 @@ void uesp_free(struct uesp *u);
  * (make-before-break).  0 or KITE_E_* (nothing installed on failure) */
 int uesp_install(struct uesp *u, const struct ike_child_sa *c, uint32_t replay_window,
                  const struct uesp_child **out);
+/* a rekeyed Child SA: its outbound policy goes (traffic moves to the SA
+ * next in line), its inbound SA stays for what is in flight; 0 or
+ * KITE_E_NOT_FOUND */
+int uesp_retire(struct uesp *u, uint32_t spi_in);
 /* remove the Child SA with this inbound SPI; 0 or KITE_E_NOT_FOUND */
 int uesp_remove(struct uesp *u, uint32_t spi_in);
 /* every Child SA of one IKE SA; returns how many */

@@ -13,6 +13,7 @@
 /* a Child SA as the data plane would hold it */
 struct inst {
     uint32_t in, out;
+    bool retired; /* inbound only */
     uint8_t key_len, encr_in[IKE_KEY_MAX], encr_out[IKE_KEY_MAX];
 };
 
@@ -207,12 +208,23 @@ static inline int drain(struct pair *p, struct side *from, struct side *to)
                     memmove(&from->inst[1], &from->inst[0], (size_t)from->n_inst * sizeof *from->inst);
                 struct inst *in = &from->inst[a->child.takeover ? 0 : from->n_inst];
                 from->n_inst++;
+                in->retired = false;
                 in->in = a->child.spi_in;
                 in->out = a->child.spi_out;
                 in->key_len = a->child.key_len;
                 memcpy(in->encr_in, a->child.encr_in, sizeof in->encr_in);
                 memcpy(in->encr_out, a->child.encr_out, sizeof in->encr_out);
             }
+            break;
+        case IKE_ACT_CHILD_RETIRE:
+            for (int i = 0; i < from->n_inst; i++)
+                if (from->inst[i].in == a->child.spi_in) {
+                    struct inst r = from->inst[i];
+                    r.retired = true;
+                    memmove(&from->inst[i], &from->inst[i + 1], (size_t)(from->n_inst - i - 1) * sizeof *from->inst);
+                    from->inst[from->n_inst - 1] = r;
+                    break;
+                }
             break;
         case IKE_ACT_CHILD_DOWN:
             from->child_down++;

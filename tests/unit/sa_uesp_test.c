@@ -240,6 +240,15 @@ static void rekey_order(void **state)
     b = (struct esp_buf){ pkt, sizeof pkt, AT, len };
     assert_int_equal(uesp_outbound(&u, &b, 3, &via), 0);
     assert_int_equal(via->out.spi, c3.spi_out); /* at once */
+    /* retired: no more outbound use, but still there for inbound packets */
+    assert_int_equal(uesp_retire(&u, c3.spi_in), 0);
+    assert_non_null(uesp_find(&u, c3.spi_in));
+    len = make_ip4(pkt + AT, "10.1.0.5", "10.2.0.7", 1, 20);
+    b = (struct esp_buf){ pkt, sizeof pkt, AT, len };
+    assert_int_equal(uesp_outbound(&u, &b, 4, &via), 0);
+    assert_int_equal(via->out.spi, c2.spi_out);
+    assert_int_equal(uesp_remove(&u, c3.spi_in), 0);
+    assert_int_equal(uesp_retire(&u, c3.spi_in), KITE_E_NOT_FOUND);
     uesp_free(&u);
 }
 
