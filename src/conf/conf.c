@@ -270,8 +270,23 @@ static int child(struct ctx *x, struct set_node *sec, struct conf_child *ch)
         else
             return fail(x, node, "dpd_action must be clear, trap or restart, not '%s'", v);
     }
-    static const char *const later[] = { "updown", "hostaccess", "policies", "close_action",
-                                         "rekey_bytes", "rekey_packets", "life_bytes", "life_packets", NULL };
+    static const char *const counts[] = { "rekey_bytes", "rekey_packets", "life_bytes", "life_packets" };
+    uint64_t *cv[] = { &ch->rekey_bytes, &ch->rekey_packets, &ch->life_bytes, &ch->life_packets };
+    for (int i = 0; i < 4; i++) {
+        if (!(v = val(sec, counts[i], &node)))
+            continue;
+        char *end;
+        unsigned long long n = strtoull(v, &end, 10);
+        if (!*v || *v == '-' || *end)
+            return fail(x, node, "%s must be a number, not '%s'", counts[i], v);
+        *cv[i] = n;
+    }
+    /* strongSwan's defaults: the hard limit 10% above the soft one */
+    if (ch->rekey_bytes && !ch->life_bytes)
+        ch->life_bytes = ch->rekey_bytes + ch->rekey_bytes / 10;
+    if (ch->rekey_packets && !ch->life_packets)
+        ch->life_packets = ch->rekey_packets + ch->rekey_packets / 10;
+    static const char *const later[] = { "updown", "hostaccess", "policies", "close_action", NULL };
     for (int i = 0; later[i]; i++)
         val(sec, later[i], NULL); /* accepted; acted on by later issues */
     char where[96];

@@ -50,6 +50,7 @@ struct conf_child {
     uint32_t rekey_time, life_time, rand_time; /* seconds */
     uint32_t replay_window;
     enum conf_dpd dpd_action; /* clear (default) | trap | restart */
+    uint64_t rekey_bytes, rekey_packets, life_bytes, life_packets; /* 0: none */
 };
 
 struct conf_conn {

@@ -45,6 +45,11 @@ static void child(const struct conf_child *in, struct ike_child_cfg *out)
     out->start = in->start_action == CONF_START_START;
     out->rekey_time_s = in->rekey_time;
     out->rand_time_s = in->rand_time < in->rekey_time ? in->rand_time : in->rekey_time;
+    out->life_time_s = in->life_time;
+    out->rekey_bytes = in->rekey_bytes;
+    out->rekey_packets = in->rekey_packets;
+    out->life_bytes = in->life_bytes;
+    out->life_packets = in->life_packets;
 }
 
 int bridge_conn(const struct kite_conf *c, int i, uint16_t ike_port, uint16_t natt_port,

@@ -195,6 +195,15 @@ static void on_raw(struct loop *l, int fd, void *arg)
 static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
 {
     struct kited *k = arg;
+    /* byte/packet limits the data plane saw reached go to the engine */
+    uint32_t spi;
+    bool hard;
+    while (k->dp.on && uesp_expired(&k->dp.u, &spi, &hard)) {
+        log_msg(&k->log, LOG_ESP, 1, "CHILD_SA with inbound SPI %08x reached its %s byte/packet limit", spi,
+                hard ? "hard" : "rekey");
+        ike_child_expired(k->ike, spi, hard, now);
+        drain(k);
+    }
     if (k->stopping && now >= k->stop_at) {
         loop_stop(l);
         return LOOP_NEVER;

@@ -92,6 +92,10 @@ struct ike_child_st *ike_child_install(struct ike_engine *e, struct ikesa *sa, i
     c->remote_ts = *rts;
     c->replaces_spi_in = replaces;
     c->takeover = takeover;
+    c->soft_bytes = ch->rekey_bytes;
+    c->soft_packets = ch->rekey_packets;
+    c->hard_bytes = ch->life_bytes;
+    c->hard_packets = ch->life_packets;
     /* keys for the exchange initiator -> responder direction come first
      * (2.17; "initiator" is who started this exchange, 1.3) */
     const struct secret *ein, *eout, *iin, *iout;
@@ -121,6 +125,7 @@ struct ike_child_st *ike_child_install(struct ike_engine *e, struct ikesa *sa, i
     slot->rts = *rts;
     slot->transport = transport;
     slot->rekey_at = rekey_at(e, ch, now);
+    slot->hard_at = ch->life_time_s ? now + (uint64_t)ch->life_time_s * 1000 : 0;
     char ps[160], ls[80], rs[80];
     ike_prop_str(algs, false, ps, sizeof ps);
     ike_log(e, LOG_CFG, 1, "selected proposal: ESP:%s", ps);
@@ -180,5 +185,34 @@ uint64_t ike_child_next_reap(const struct ikesa *sa)
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
         if (sa->children[i].up && sa->children[i].gone_at && sa->children[i].gone_at < next)
             next = sa->children[i].gone_at;
+    return next;
+}
+
+int ike_child_hard_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
+{
+    for (int i = 0; i < IKE_SA_CHILDREN; i++) {
+        struct ike_child_st *c = &sa->children[i];
+        if (!c->up || c->gone_at || !c->hard_at || now < c->hard_at)
+            continue;
+        if (sa->rk.active && sa->rk.old == i)
+            continue; /* its rekey is under way: it goes with that */
+        const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
+        ike_log(e, LOG_IKE, 0, "CHILD_SA %s{%u} with SPIs %08x_i %08x_o reached its hard lifetime, deleting it",
+                ch->name, sa->id, c->spi_in, c->spi_out);
+        uint32_t spi = c->spi_in;
+        ike_child_remove(e, sa, c, "hard lifetime reached");
+        ike_send_child_delete(e, sa, spi, 0, now);
+        return 1;
+    }
+    return 0;
+}
+
+uint64_t ike_child_next_hard(const struct ikesa *sa)
+{
+    uint64_t next = UINT64_MAX;
+    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+        if (sa->children[i].up && !sa->children[i].gone_at && sa->children[i].hard_at &&
+            sa->children[i].hard_at < next)
+            next = sa->children[i].hard_at;
     return next;
 }

@@ -584,7 +584,7 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         return;
     }
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced &&
-        (ike_rekey_due(e, sa, now) || ike_child_rekey_due(e, sa, now)))
+        (ike_child_hard_due(e, sa, now) || ike_rekey_due(e, sa, now) || ike_child_rekey_due(e, sa, now)))
         return;
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && c->dpd_delay_ms && now >= sa->last_rx_at + c->dpd_delay_ms) {
         send_dpd(e, sa, now);
@@ -636,6 +636,9 @@ uint64_t ike_next_deadline(const struct ike_engine *e)
         uint64_t reap = ike_child_next_reap(sa);
         if (reap < next)
             next = reap;
+        uint64_t hard = sa->state == IKE_S_ESTABLISHED && !sa->req_len ? ike_child_next_hard(sa) : UINT64_MAX;
+        if (hard < next)
+            next = hard;
         if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced && sa->ike_rekey_at &&
             sa->ike_rekey_at < next)
             next = sa->ike_rekey_at;
@@ -646,6 +649,28 @@ uint64_t ike_next_deadline(const struct ike_engine *e)
                     next = sa->children[c].rekey_at;
     }
     return next;
+}
+
+int ike_child_expired(struct ike_engine *e, uint32_t spi_in, bool hard, uint64_t now)
+{
+    for (int i = 0; i < IKE_MAX_SAS; i++) {
+        struct ikesa *sa = &e->sas[i];
+        if (sa->state != IKE_S_ESTABLISHED || sa->replaced)
+            continue;
+        struct ike_child_st *c = ike_child_by_spi_in(sa, spi_in);
+        if (!c)
+            continue;
+        const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
+        if (hard) {
+            ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} reached its byte/packet hard limit", ch->name, sa->id);
+            c->hard_at = now;
+        } else if (!c->rekeyed) {
+            ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} reached its byte/packet rekey limit", ch->name, sa->id);
+            c->rekey_at = now;
+        }
+        return 0;
+    }
+    return KITE_E_NOT_FOUND;
 }
 
 void ike_engine_stats(const struct ike_engine *e, struct ike_stats *s)

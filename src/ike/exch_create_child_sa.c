@@ -318,7 +318,7 @@ static void rekey_end(struct ikesa *sa)
 }
 
 /* the old SA's Delete after a successful rekey (1.4.1) */
-static void send_child_delete(struct ike_engine *e, struct ikesa *sa, uint32_t spi_in, uint32_t spi2, uint64_t now)
+void ike_send_child_delete(struct ike_engine *e, struct ikesa *sa, uint32_t spi_in, uint32_t spi2, uint64_t now)
 {
     struct ike_pld d;
     struct ike_hdr h;
@@ -440,7 +440,7 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
         return 0;
     sa->rk.del_spi = del;
     sa->rk.del_spi2 = del2;
-    send_child_delete(e, sa, sa->rk.del_spi, sa->rk.del_spi2, now);
+    ike_send_child_delete(e, sa, sa->rk.del_spi, sa->rk.del_spi2, now);
     return 0;
 }
 

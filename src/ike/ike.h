@@ -61,6 +61,8 @@ struct ike_child_cfg {
     /* rekeying (strongSwan's rekey_time, rand_time): the Child SA is rekeyed
      * after rekey_time minus a random part of rand_time; 0: never */
     uint32_t rekey_time_s, rand_time_s;
+    uint32_t life_time_s;          /* hard: the Child SA is deleted; 0: never */
+    uint64_t rekey_bytes, rekey_packets, life_bytes, life_packets; /* data plane limits; 0: none */
 };
 
 struct ike_conn_cfg {
@@ -123,6 +125,8 @@ struct ike_child_sa {
      * takes over when the SA it replaces (replaces_spi_in) is deleted */
     bool takeover;
     uint32_t replaces_spi_in;
+    /* limits for the data plane to watch (ike_child_expired() when reached) */
+    uint64_t soft_bytes, soft_packets, hard_bytes, hard_packets;
     uint8_t key_len, integ_len;
     uint8_t encr_in[IKE_KEY_MAX], encr_out[IKE_KEY_MAX];
     uint8_t integ_in[IKE_KEY_MAX], integ_out[IKE_KEY_MAX];
@@ -168,6 +172,9 @@ uint64_t ike_next_deadline(const struct ike_engine *e);
  * caller's to wipe: ike_action_wipe) */
 bool ike_next_action(struct ike_engine *e, struct ike_action *a);
 void ike_action_wipe(struct ike_action *a);
+/* the data plane saw a Child SA reach a byte/packet limit: soft rekeys it
+ * now, hard deletes it; 0 or KITE_E_NOT_FOUND */
+int ike_child_expired(struct ike_engine *e, uint32_t spi_in, bool hard, uint64_t now);
 /* counters for tests and status */
 struct ike_stats {
     uint32_t ike_sas;       /* live IKE SA slots */

@@ -27,6 +27,7 @@ struct ike_child_st {
     bool rekeyed;             /* replaced by a newer one: waiting for its Delete */
     uint16_t ke_want;         /* the group the peer asked for with INVALID_KE_PAYLOAD */
     uint64_t gone_at;         /* retired after a rekey: removed at this time (0: live) */
+    uint64_t hard_at;         /* life_time: deleted at this time (0: never) */
 };
 
 /* the Child SA rekey we initiated and wait the answer for */
@@ -219,6 +220,11 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
 int ike_child_rekey_due(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 /* the Delete of the rekeyed Child SA was answered */
 void ike_child_rekey_deleted(struct ike_engine *e, struct ikesa *sa, uint64_t now);
+/* INFORMATIONAL Delete of our inbound ESP SPIs (one or two) */
+void ike_send_child_delete(struct ike_engine *e, struct ikesa *sa, uint32_t spi_in, uint32_t spi2, uint64_t now);
+/* Child SAs past their life_time: deleted (1 if a request was sent) */
+int ike_child_hard_due(struct ike_engine *e, struct ikesa *sa, uint64_t now);
+uint64_t ike_child_next_hard(const struct ikesa *sa);
 int ike_sa_init_start(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_msg *m,
                         const struct ike_addr *local, const struct ike_addr *remote, uint64_t now);

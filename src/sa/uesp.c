@@ -81,6 +81,7 @@ static void params(const struct ike_child_sa *c, bool in, uint32_t window, const
     p->udp_encap = c->encap;
     p->encap_sport = c->local.port;
     p->encap_dport = c->remote.port;
+    p->limits = (struct esp_limits){ c->soft_bytes, c->hard_bytes, c->soft_packets, c->hard_packets };
     if (in && !c->transport) {
         p->ts_local = lts;
         p->n_ts_local = 1;
@@ -154,6 +155,24 @@ const struct uesp_child *uesp_find(const struct uesp *u, uint32_t spi_in)
 {
     struct esp_sa *sa = esp_sad_lookup(&u->sad, spi_in);
     return sa ? CHILD_OF(sa, in) : NULL;
+}
+
+int uesp_expired(struct uesp *u, uint32_t *spi_in, bool *hard)
+{
+    for (int i = 0; i < UESP_MAX_CHILDREN; i++) {
+        struct uesp_child *c = &u->child[i];
+        if (!c->used)
+            continue;
+        unsigned f = c->in.flags | c->out.flags;
+        unsigned news = f & ~c->reported & (ESP_SA_SOFT_EXPIRED | ESP_SA_HARD_EXPIRED | ESP_SA_SEQ_EXHAUSTED);
+        if (!news)
+            continue;
+        c->reported |= news;
+        *spi_in = c->in.spi;
+        *hard = (news & (ESP_SA_HARD_EXPIRED | ESP_SA_SEQ_EXHAUSTED)) != 0;
+        return 1;
+    }
+    return 0;
 }
 
 int uesp_retire(struct uesp *u, uint32_t spi_in)

@@ -36,6 +36,7 @@ struct uesp_child {
     char conn[IKE_NAME_MAX], name[IKE_NAME_MAX];
     struct esp_sa in, out;
     uint32_t policy_id, priority;
+    unsigned reported;        /* ESP_SA_* flags already reported by uesp_expired */
     bool transport, encap;
     struct ike_addr local, remote; /* outer addresses and (with encap) ports */
     struct esp_ts ts_local, ts_remote;
@@ -70,6 +71,10 @@ void uesp_free(struct uesp *u);
  * (make-before-break).  0 or KITE_E_* (nothing installed on failure) */
 int uesp_install(struct uesp *u, const struct ike_child_sa *c, uint32_t replay_window,
                  const struct uesp_child **out);
+/* a Child SA that newly reached a limit (soft: rekey it; hard or sequence
+ * numbers exhausted: delete it), each reported once; 1 with *spi_in and
+ * *hard, 0 when none */
+int uesp_expired(struct uesp *u, uint32_t *spi_in, bool *hard);
 /* a rekeyed Child SA: its outbound policy goes (traffic moves to the SA
  * next in line), its inbound SA stays for what is in flight; 0 or
  * KITE_E_NOT_FOUND */

@@ -244,12 +244,63 @@ static void dead_on_schedule(void **s)
     pair_free(&p);
 }
 
+/* life_time: a Child SA that is never rekeyed is deleted at its hard
+ * lifetime, on both sides, and the IKE SA stays; the data plane's byte or
+ * packet limits rekey (soft) or delete (hard) at once */
+static void lifetimes_and_limits(void **s)
+{
+    (void)s;
+    struct pair p;
+    struct ike_conn_cfg ca = conn(1, 2, "aes256gcm16", 0, 0), cb = conn(2, 1, "aes256gcm16", 0, 0);
+    ca.child[0].life_time_s = 100;
+    ca.child[0].rekey_bytes = 1000000;
+    ca.child[0].life_bytes = 1100000;
+    pair_init(&p, &ca, &cb);
+    p.check = no_loss;
+    assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
+    pair_run(&p, p.now + 1000);
+    assert_int_equal(p.a.child.soft_bytes, 1000000); /* handed to the data plane */
+    assert_int_equal(p.a.child.hard_bytes, 1100000);
+    /* the soft limit: rekeyed at once */
+    uint32_t spi = p.a.inst[0].in;
+    assert_int_equal(ike_child_expired(p.a.e, spi, false, p.now), 0);
+    pair_run(&p, p.now + 1000);
+    pair_run(&p, p.now + IKE_CHILD_GRACE_MS + 1);
+    assert_int_equal(p.a.child_up, 2);
+    assert_int_equal(p.a.n_inst, 1);
+    assert_true(p.a.inst[0].in != spi);
+    assert_int_equal(ike_child_expired(p.a.e, spi, false, p.now), KITE_E_NOT_FOUND); /* gone */
+    /* the hard limit: deleted on both sides, the IKE SA stays */
+    spi = p.a.inst[0].in;
+    assert_int_equal(ike_child_expired(p.a.e, spi, true, p.now), 0);
+    pair_run(&p, p.now + 1000);
+    assert_int_equal(p.a.n_inst, 0);
+    assert_int_equal(p.b.n_inst, 0);
+    assert_int_equal(p.a.ike_down + p.b.ike_down, 0);
+    pair_free(&p);
+
+    /* life_time without rekeying */
+    ca.child[0].rekey_bytes = ca.child[0].life_bytes = 0;
+    pair_init(&p, &ca, &cb);
+    assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
+    uint64_t t0 = p.now;
+    pair_run(&p, t0 + 99 * 1000);
+    assert_int_equal(p.b.n_inst, 1);
+    pair_run(&p, t0 + 101 * 1000);
+    assert_int_equal(p.a.n_inst, 0);
+    assert_int_equal(p.b.n_inst, 0);
+    assert_non_null(strstr(p.a.log, "reached its hard lifetime"));
+    assert_int_equal(p.a.ike_down + p.b.ike_down, 0);
+    pair_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(day_of_rekeys_no_pfs),     cmocka_unit_test(day_of_rekeys_pfs),
         cmocka_unit_test(simultaneous_rekeys),      cmocka_unit_test(delete_both_directions),
         cmocka_unit_test(silent_peer_dead_then_restart), cmocka_unit_test(dead_on_schedule),
+        cmocka_unit_test(lifetimes_and_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -90,6 +90,30 @@ for esp in aes256gcm16 aes256gcm16-x25519; do
   run "$esp" kite charon
 done
 
+# rekey_bytes: kite rekeys every 2 MB under a TCP transfer to charon
+if [ -z "${CASE:-}" ] || [ "$CASE" = bytes ]; then
+  log "== kite rekeys by volume (rekey_bytes = 2000000) under TCP"
+  kite_conf lab 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 $IKE aes256gcm16 none >"$WORK/charon/swanctl.conf"
+  swanctl_at "$RIGHT" charon --load-all --clear --file "$WORK/charon/swanctl.conf" >/dev/null 2>&1 || die "swanctl load"
+  kite_cfg aes256gcm16 start 0 | sed 's/start_action = /rekey_bytes = 2000000\n            start_action = /' >"$WORK/kite/k.conf"
+  : >"$WORK/kite/kited.log"
+  kited_start "$LEFT" kite "$WORK/kite/k.conf"; kp=${PIDS[-1]}
+  wait_for "$WORK/kite/kited.log" "CHILD_SA .* installed" 10 || die "no Child SA"
+  sleep 0.5
+  ip netns exec "$RIGHT" iperf3 -s -1 -B 10.2.0.1 >/dev/null 2>&1 & srv=$!
+  sleep 0.4
+  ip netns exec "$LEFT" timeout 60 iperf3 -c 10.2.0.1 -n 12M >"$WORK/iperf.out" 2>&1 || { cat "$WORK/iperf.out"; die "TCP transfer across volume rekeys failed"; }
+  wait "$srv" 2>/dev/null || true
+  sleep 1
+  nb=$(grep -c "reached its rekey byte/packet limit" "$WORK/kite/kited.log" || true)
+  nr=$(grep -c "rekeyed:" "$WORK/kite/kited.log" || true)
+  [ "$nb" -ge 4 ] && [ "$nr" -ge 4 ] || die "12 MB with rekey_bytes = 2 MB: $nb limits reached, $nr rekeys"
+  [ "$(swanctl_at "$RIGHT" charon --list-sas | grep -c INSTALLED)" = 1 ] || die "charon has not exactly one Child SA after the volume rekeys"
+  log "ok: 12 MB over TCP, $nr rekeys by volume, $(awk '/receiver/ { print $(NF-2), $(NF-1) }' "$WORK/iperf.out")"
+  kited_stop "$kp"
+  swanctl_at "$RIGHT" charon --terminate --ike lab --force >/dev/null 2>&1 || true
+fi
+
 # kite <-> kite: the IKE responder rekeys every 2 s with a new key exchange
 # (the IKE initiator's side answers), so kite's rekey code meets itself
 [ -z "${CASE:-}" ] || [ "$CASE" = kite ] || { log "PASS"; exit 0; }

@@ -178,6 +178,23 @@ static void errors_name_file_and_line(void **s)
     assert_non_null(c);
     assert_int_equal(c->conns[0].child[0].replay_window, 4096);
     conf_free(c);
+    /* byte and packet limits; the hard ones default to 10% above */
+    c = load("connections { lab { dpd_delay = 30s\n children { net {\n local_ts = 10.0.0.0/8\n"
+             " remote_ts = 10.0.0.0/8\n rekey_bytes = 1000000\n rekey_packets = 5000\n life_packets = 9000\n"
+             " dpd_action = restart } } } }\n", err, sizeof err);
+    assert_non_null(c);
+    assert_int_equal(c->conns[0].dpd_delay, 30);
+    assert_int_equal(c->conns[0].child[0].dpd_action, CONF_DPD_RESTART);
+    assert_int_equal(c->conns[0].child[0].rekey_bytes, 1000000);
+    assert_int_equal(c->conns[0].child[0].life_bytes, 1100000);
+    assert_int_equal(c->conns[0].child[0].life_packets, 9000);
+    conf_free(c);
+    assert_null(load("connections { lab { children { net {\n local_ts = 10.0.0.0/8\n"
+                     " remote_ts = 10.0.0.0/8\n rekey_bytes = lots } } } }\n", err, sizeof err));
+    assert_non_null(strstr(err, "swanctl.conf:4: rekey_bytes must be a number, not 'lots'"));
+    assert_null(load("connections { lab { children { net {\n local_ts = 10.0.0.0/8\n"
+                     " remote_ts = 10.0.0.0/8\n dpd_action = hold } } } }\n", err, sizeof err));
+    assert_non_null(strstr(err, "dpd_action must be clear, trap or restart"));
 }
 
 static void unknown_keys_warn(void **s)
