@@ -66,23 +66,7 @@ static int add_ke(struct cc_out *o, const struct ke *k, uint16_t group)
 static int send_cc(struct ike_engine *e, struct ikesa *sa, struct cc_out *o, bool response, uint32_t msgid,
                    uint64_t now)
 {
-    struct ike_hdr h;
-    uint8_t out[IKE_MSG_MAX];
-    size_t len;
-    char list[256];
-    ike_hdr_for(sa, IKEV2_EXCH_CREATE_CHILD_SA, response, msgid, &h);
-    int rc = ike_encode_sk(sa, &h, o->pld, o->n, out, sizeof out, &len);
-    if (rc)
-        return rc;
-    ike_payload_list(o->pld, o->n, list, sizeof list);
-    ike_log(e, LOG_ENC, 1, "generating CREATE_CHILD_SA %s %u [%s]", response ? "response" : "request", msgid, list);
-    if (response) {
-        ike_send_response(e, sa, out, len);
-    } else {
-        sa->pending_exch = IKEV2_EXCH_CREATE_CHILD_SA;
-        ike_send_request(e, sa, out, len, now);
-    }
-    return 0;
+    return ike_send_sk(e, sa, IKEV2_EXCH_CREATE_CHILD_SA, o->pld, o->n, response, msgid, now);
 }
 
 static int send_error(struct ike_engine *e, struct ikesa *sa, uint32_t msgid, uint16_t type, const void *data,

@@ -68,21 +68,7 @@ static void add_ts(struct auth_out *o, uint8_t type, const struct ike_ts_cfg *ts
 static int send_protected(struct ike_engine *e, struct ikesa *sa, struct auth_out *o, bool response,
                           uint32_t msgid, uint64_t now)
 {
-    struct ike_hdr h;
-    uint8_t out[IKE_MSG_MAX];
-    size_t len;
-    char list[256];
-    ike_hdr_for(sa, IKEV2_EXCH_IKE_AUTH, response, msgid, &h);
-    int rc = ike_encode_sk(sa, &h, o->pld, o->n, out, sizeof out, &len);
-    if (rc)
-        return rc;
-    ike_payload_list(o->pld, o->n, list, sizeof list);
-    ike_log(e, LOG_ENC, 1, "generating IKE_AUTH %s %u [%s]", response ? "response" : "request", msgid, list);
-    if (response)
-        ike_send_response(e, sa, out, len);
-    else
-        ike_send_request(e, sa, out, len, now);
-    return 0;
+    return ike_send_sk(e, sa, IKEV2_EXCH_IKE_AUTH, o->pld, o->n, response, msgid, now);
 }
 
 int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)

@@ -37,23 +37,7 @@ uint64_t ike_rekey_time(struct ike_engine *e, const struct ike_conn_cfg *c, uint
 static int send_msg(struct ike_engine *e, struct ikesa *sa, struct irk_out *o, bool response, uint32_t msgid,
                     uint64_t now)
 {
-    struct ike_hdr h;
-    uint8_t out[IKE_MSG_MAX];
-    size_t len;
-    char list[128];
-    ike_hdr_for(sa, IKEV2_EXCH_CREATE_CHILD_SA, response, msgid, &h);
-    int rc = ike_encode_sk(sa, &h, o->pld, o->n, out, sizeof out, &len);
-    if (rc)
-        return rc;
-    ike_payload_list(o->pld, o->n, list, sizeof list);
-    ike_log(e, LOG_ENC, 1, "generating CREATE_CHILD_SA %s %u [%s]", response ? "response" : "request", msgid, list);
-    if (response) {
-        ike_send_response(e, sa, out, len);
-    } else {
-        sa->pending_exch = IKEV2_EXCH_CREATE_CHILD_SA;
-        ike_send_request(e, sa, out, len, now);
-    }
-    return 0;
+    return ike_send_sk(e, sa, IKEV2_EXCH_CREATE_CHILD_SA, o->pld, o->n, response, msgid, now);
 }
 
 static int add_sa_nonce_ke(struct irk_out *o, const struct ike_prop_cfg *cfg, unsigned n, uint8_t first_num,

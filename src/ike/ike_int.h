@@ -150,6 +150,10 @@ int ike_encode_sk(struct ikesa *sa, const struct ike_hdr *h, const struct ike_pl
 int ike_open_sk(struct ikesa *sa, const uint8_t *p, size_t n, const struct ike_msg *m,
                 uint8_t *plain, size_t cap, struct ike_chain *inner, struct diag *d);
 void ike_payload_list(const struct ike_pld *pld, unsigned n, char *buf, size_t cap);
+/* protect, log ("generating ...") and send a request (retransmitted, the
+ * exchange noted as pending) or a response (cached) */
+int ike_send_sk(struct ike_engine *e, struct ikesa *sa, uint8_t exchange, const struct ike_pld *pld, unsigned n,
+                bool response, uint32_t msgid, uint64_t now);
 struct ike_pld *pld_notify(struct ike_pld *p, uint16_t type, const void *data, size_t len);
 
 /* proposal.c */

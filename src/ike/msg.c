@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base/log.h"
 #include "ike/ike_int.h"
 #include "wire/rules.h"
 
@@ -146,4 +147,27 @@ void ike_payload_list(const struct ike_pld *pld, unsigned n, char *buf, size_t c
     }
     if (o + 2 < cap)
         snprintf(buf + o, cap - o, " ");
+}
+
+int ike_send_sk(struct ike_engine *e, struct ikesa *sa, uint8_t exchange, const struct ike_pld *pld, unsigned n,
+                bool response, uint32_t msgid, uint64_t now)
+{
+    struct ike_hdr h;
+    uint8_t out[IKE_MSG_MAX];
+    size_t len;
+    char list[256];
+    ike_hdr_for(sa, exchange, response, msgid, &h);
+    int rc = ike_encode_sk(sa, &h, pld, n, out, sizeof out, &len);
+    if (rc)
+        return rc;
+    ike_payload_list(pld, n, list, sizeof list);
+    ike_log(e, LOG_ENC, 1, "generating %s %s %u [%s]", ike_exchange_name(exchange), response ? "response" : "request",
+            msgid, list);
+    if (response) {
+        ike_send_response(e, sa, out, len);
+    } else {
+        sa->pending_exch = exchange;
+        ike_send_request(e, sa, out, len, now);
+    }
+    return 0;
 }

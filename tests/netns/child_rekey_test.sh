@@ -61,11 +61,8 @@ run() { # ESP WHO(charon|kite) IKE_INITIATOR(kite|charon)
   rx=$(sed -nE 's/.* ([0-9]+) received.*/\1/p' "$WORK/ping.out")
   [ "$n" -ge 5 ] || die "$esp: only $n rekeys logged by kite"
   [ -n "$tx" ] && [ "$tx" -gt 100 ] || { cat "$WORK/ping.out"; die "$esp: the ping did not run"; }
-  # lost: a sequence number missing below the highest answered one (the echo
-  # in flight when ping is stopped is not a loss)
   local lost
-  lost=$(grep -oE "icmp_seq=[0-9]+" "$WORK/ping.out" | cut -d= -f2 | sort -n | uniq |
-         awk 'NR == 1 { miss = $1 - 1 } NR > 1 { miss += $1 - prev - 1 } { prev = $1 } END { print miss + 0 }')
+  lost=$(ping_lost "$WORK/ping.out")
   [ "$lost" = 0 ] && [ $((tx - rx)) -le 1 ] || { tail -n 3 "$WORK/ping.out"; die "$esp: $lost of $tx pings lost across $n rekeys"; }
   # one Child SA left on each side, with the same SPIs
   sleep 0.5
@@ -132,8 +129,7 @@ ip netns exec "$LEFT" ping -i 0.02 -W 1 10.2.0.1 >"$WORK/ping.out" 2>&1 & pp=$!
 sleep 12
 kill -INT "$pp"; wait "$pp" 2>/dev/null || true
 nl=$(grep -c "rekeying CHILD_SA" "$WORK/kite/kited.log" || true); nr=$(grep -c "rekeying CHILD_SA" "$WORK/kite2/kited.log" || true)
-lost=$(grep -oE "icmp_seq=[0-9]+" "$WORK/ping.out" | cut -d= -f2 | sort -n | uniq |
-       awk 'NR == 1 { miss = $1 - 1 } NR > 1 { miss += $1 - prev - 1 } { prev = $1 } END { print miss + 0 }')
+lost=$(ping_lost "$WORK/ping.out")
 tx=$(sed -nE 's/^([0-9]+) packets transmitted.*/\1/p' "$WORK/ping.out")
 [ "$nr" -ge 5 ] || die "kite <-> kite: rekeys left $nl, right $nr"
 [ "$(grep -c "rekeyed: .*(with a new key exchange)" "$WORK/kite/kited.log")" -ge 5 ] || die "kite <-> kite: the left did not take 5 rekeys"

@@ -48,8 +48,7 @@ run() { # WHO(charon|kite) IKE_INITIATOR(kite|charon)
   n=$(( $(grep -c "rekeyed into" "$WORK/kite/kited.log") - base ))
   [ "$n" -ge 5 ] || die "only $n IKE SA rekeys logged by kite"
   tx=$(sed -nE 's/^([0-9]+) packets transmitted.*/\1/p' "$WORK/ping.out")
-  lost=$(grep -oE "icmp_seq=[0-9]+" "$WORK/ping.out" | cut -d= -f2 | sort -n | uniq |
-         awk 'NR == 1 { miss = $1 - 1 } NR > 1 { miss += $1 - prev - 1 } { prev = $1 } END { print miss + 0 }')
+  lost=$(ping_lost "$WORK/ping.out")
   [ "$lost" = 0 ] && [ "${tx:-0}" -gt 100 ] || { tail -n 3 "$WORK/ping.out"; die "$lost of $tx pings lost across $n IKE SA rekeys"; }
   grep -q "reauthenticat" "$WORK/charon/charon.log" && die "charon reauthenticated instead of rekeying"
   sleep 0.5

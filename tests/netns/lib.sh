@@ -144,6 +144,14 @@ secrets { ike-$1 { secret = "${10:-netns-test-psk-0123456789}" } }
 CONF
 }
 
+# ping_lost FILE: echo requests lost in a ping log: sequence numbers missing
+# below the highest answered one (the echo in flight when ping is stopped is
+# not a loss)
+ping_lost() {
+  grep -oE "icmp_seq=[0-9]+" "$1" | cut -d= -f2 | sort -n | uniq |
+    awk 'NR == 1 { miss = $1 - 1 } NR > 1 { miss += $1 - prev - 1 } { prev = $1 } END { print miss + 0 }'
+}
+
 # wait_for FILE PATTERN [SECONDS]: until the file contains the pattern
 wait_for() {
   local f=$1 pat=$2 t=${3:-10}
