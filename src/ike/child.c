@@ -194,6 +194,8 @@ int ike_child_hard_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         struct ike_child_st *c = &sa->children[i];
         if (!c->up || c->gone_at || !c->hard_at || now < c->hard_at)
             continue;
+        if (c->rekey_at && c->rekey_at <= now && !c->rekeyed && !sa->rk.active)
+            continue; /* its rekey comes first (life_time may equal rekey_time) */
         if (sa->rk.active && sa->rk.old == i)
             continue; /* its rekey is under way: it goes with that */
         const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];

@@ -584,7 +584,7 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         return;
     }
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced &&
-        (ike_child_hard_due(e, sa, now) || ike_rekey_due(e, sa, now) || ike_child_rekey_due(e, sa, now)))
+        (ike_rekey_due(e, sa, now) || ike_child_rekey_due(e, sa, now) || ike_child_hard_due(e, sa, now)))
         return;
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && c->dpd_delay_ms && now >= sa->last_rx_at + c->dpd_delay_ms) {
         send_dpd(e, sa, now);

@@ -292,6 +292,19 @@ static void lifetimes_and_limits(void **s)
     assert_non_null(strstr(p.a.log, "reached its hard lifetime"));
     assert_int_equal(p.a.ike_down + p.b.ike_down, 0);
     pair_free(&p);
+
+    /* life_time equal to rekey_time (whole seconds: 2s + 10% is 2s): the
+     * rekey comes first, nothing is deleted */
+    ca.child[0].rekey_time_s = 100;
+    pair_init(&p, &ca, &cb);
+    p.check = no_loss;
+    assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
+    pair_run(&p, p.now + 350 * 1000);
+    assert_int_equal(p.a.child_up, 4);
+    assert_int_equal(live(&p.a), 1);
+    assert_int_equal(live(&p.b), 1);
+    assert_null(strstr(p.a.log, "reached its hard lifetime"));
+    pair_free(&p);
 }
 
 int main(void)
