@@ -662,8 +662,11 @@ int ike_child_expired(struct ike_engine *e, uint32_t spi_in, bool hard, uint64_t
             continue;
         const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
         if (hard) {
+            /* it carries no more traffic: rekeyed at once if it can be, deleted otherwise */
             ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} reached its byte/packet hard limit", ch->name, sa->id);
             c->hard_at = now;
+            if (!c->rekeyed && (!c->rekey_at || c->rekey_at > now))
+                c->rekey_at = now;
         } else if (!c->rekeyed) {
             ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} reached its byte/packet rekey limit", ch->name, sa->id);
             c->rekey_at = now;

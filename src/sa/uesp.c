@@ -167,9 +167,12 @@ int uesp_expired(struct uesp *u, uint32_t *spi_in, bool *hard)
         unsigned news = f & ~c->reported & (ESP_SA_SOFT_EXPIRED | ESP_SA_HARD_EXPIRED | ESP_SA_SEQ_EXHAUSTED);
         if (!news)
             continue;
-        c->reported |= news;
+        /* the soft limit first, even when both were passed at once: the
+         * rekey must not be skipped */
+        unsigned one = (news & ESP_SA_SOFT_EXPIRED) ? ESP_SA_SOFT_EXPIRED : news;
+        c->reported |= one;
         *spi_in = c->in.spi;
-        *hard = (news & (ESP_SA_HARD_EXPIRED | ESP_SA_SEQ_EXHAUSTED)) != 0;
+        *hard = one != ESP_SA_SOFT_EXPIRED;
         return 1;
     }
     return 0;

@@ -270,12 +270,16 @@ static void lifetimes_and_limits(void **s)
     assert_int_equal(p.a.n_inst, 1);
     assert_true(p.a.inst[0].in != spi);
     assert_int_equal(ike_child_expired(p.a.e, spi, false, p.now), KITE_E_NOT_FOUND); /* gone */
-    /* the hard limit: deleted on both sides, the IKE SA stays */
+    /* the hard limit (e.g. passed together with the soft one): the SA
+     * carries nothing more, so it is replaced at once, not just dropped */
     spi = p.a.inst[0].in;
     assert_int_equal(ike_child_expired(p.a.e, spi, true, p.now), 0);
     pair_run(&p, p.now + 1000);
-    assert_int_equal(p.a.n_inst, 0);
-    assert_int_equal(p.b.n_inst, 0);
+    pair_run(&p, p.now + IKE_CHILD_GRACE_MS + 1);
+    assert_int_equal(p.a.child_up, 3);
+    assert_int_equal(p.a.n_inst, 1);
+    assert_int_equal(p.b.n_inst, 1);
+    assert_true(p.a.inst[0].in != spi);
     assert_int_equal(p.a.ike_down + p.b.ike_down, 0);
     pair_free(&p);
 

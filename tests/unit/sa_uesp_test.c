@@ -252,12 +252,41 @@ static void rekey_order(void **state)
     uesp_free(&u);
 }
 
+/* limits: both passed by one packet are reported soft first, then hard, once each */
+static void limits_reported_once(void **state)
+{
+    (void)state;
+    struct uesp u;
+    struct ike_child_sa c, peer;
+    const struct uesp_child *via;
+    uint8_t pkt[BUF];
+    uint32_t spi;
+    bool hard;
+    make_pair(&c, &peer, false, 6);
+    c.soft_bytes = 100;
+    c.hard_bytes = 150;
+    assert_int_equal(uesp_init(&u), 0);
+    assert_int_equal(uesp_install(&u, &c, 32, NULL), 0);
+    assert_int_equal(uesp_expired(&u, &spi, &hard), 0);
+    size_t len = make_ip4(pkt + AT, "10.1.0.5", "10.2.0.7", 1, 500);
+    struct esp_buf b = { pkt, sizeof pkt, AT, len };
+    assert_int_equal(uesp_outbound(&u, &b, 1, &via), 0);
+    assert_int_equal(uesp_expired(&u, &spi, &hard), 1);
+    assert_int_equal(spi, c.spi_in);
+    assert_false(hard);
+    assert_int_equal(uesp_expired(&u, &spi, &hard), 1);
+    assert_true(hard);
+    assert_int_equal(uesp_expired(&u, &spi, &hard), 0);
+    uesp_free(&u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tunnel_round_trip),
         cmocka_unit_test(transport_round_trip),
         cmocka_unit_test(rekey_order),
+        cmocka_unit_test(limits_reported_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
