@@ -203,7 +203,7 @@ int ike_child_hard_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
                 ch->name, sa->id, c->spi_in, c->spi_out);
         uint32_t spi = c->spi_in;
         ike_child_remove(e, sa, c, "hard lifetime reached");
-        ike_send_child_delete(e, sa, spi, 0, now);
+        ike_send_child_delete(e, sa, spi, now);
         return 1;
     }
     return 0;

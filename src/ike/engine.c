@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/log.h"
+#include "base/wr.h"
 #include "ike/ike_int.h"
 #include "wire/rules.h"
 
@@ -350,10 +351,9 @@ static size_t child_delete(struct ike_engine *e, struct ikesa *sa, const struct 
         }
         ike_log(e, LOG_IKE, 1, "received DELETE for ESP CHILD_SA with SPI %08x", spi);
         if (n < max) {
-            spi_be[4 * n] = (uint8_t)(c->spi_in >> 24);
-            spi_be[4 * n + 1] = (uint8_t)(c->spi_in >> 16);
-            spi_be[4 * n + 2] = (uint8_t)(c->spi_in >> 8);
-            spi_be[4 * n + 3] = (uint8_t)c->spi_in;
+            struct wr w;
+            wr_init(&w, spi_be + 4 * n, 4);
+            wr_be32(&w, c->spi_in);
             n++;
         }
         if (sa->rk.active && &sa->children[sa->rk.old] == c)

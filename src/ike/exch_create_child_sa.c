@@ -10,6 +10,7 @@
 #include <string.h>
 #include "base/log.h"
 #include "base/rd.h"
+#include "base/wr.h"
 #include "ike/ike_int.h"
 
 struct cc_out {
@@ -79,13 +80,6 @@ static int send_error(struct ike_engine *e, struct ikesa *sa, uint32_t msgid, ui
     int rc = send_cc(e, sa, o, true, msgid, now);
     free(o);
     return rc;
-}
-
-static uint32_t spi_of(const struct ike_proposal *p)
-{
-    return p->spi.n == 4 ? (uint32_t)p->spi.p[0] << 24 | (uint32_t)p->spi.p[1] << 16 | (uint32_t)p->spi.p[2] << 8 |
-                               p->spi.p[3]
-                         : 0;
 }
 
 /* the SPI of a REKEY_SA notify (proto ESP, 4 bytes), 0 when absent */
@@ -203,7 +197,7 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
         rc = send_cc(e, sa, o, true, msgid, now);
     if (!rc) {
         struct ike_child_st *c =
-            ike_child_install(e, sa, cfg, &algs, spi_in, spi_of(chosen), secret_span(&gir), nonce->u.nonce.data,
+            ike_child_install(e, sa, cfg, &algs, spi_in, ike_prop_spi32(chosen), secret_span(&gir), nonce->u.nonce.data,
                               span_of(o->nonce, sizeof o->nonce), &lts, &rts, transport, false,
                               old ? old->spi_in : 0, !old, now);
         if (c && sa->rk.collided && !sa->rk.peer_min_len) {
@@ -302,20 +296,21 @@ static void rekey_end(struct ikesa *sa)
 }
 
 /* the old SA's Delete after a successful rekey (1.4.1) */
-void ike_send_child_delete(struct ike_engine *e, struct ikesa *sa, uint32_t spi_in, uint32_t spi2, uint64_t now)
+void ike_send_child_delete(struct ike_engine *e, struct ikesa *sa, uint32_t spi_in, uint64_t now)
 {
     struct ike_pld d;
     struct ike_hdr h;
-    uint8_t out[IKE_MSG_MAX], spi[8] = { (uint8_t)(spi_in >> 24), (uint8_t)(spi_in >> 16), (uint8_t)(spi_in >> 8),
-                                         (uint8_t)spi_in,          (uint8_t)(spi2 >> 24),   (uint8_t)(spi2 >> 16),
-                                         (uint8_t)(spi2 >> 8),     (uint8_t)spi2 };
+    uint8_t out[IKE_MSG_MAX], spi[4];
     size_t len;
+    struct wr w;
+    wr_init(&w, spi, sizeof spi);
+    wr_be32(&w, spi_in);
     memset(&d, 0, sizeof d);
     d.type = IKEV2_PLD_DELETE;
     d.u.del.proto = IKEV2_PROTO_ESP;
     d.u.del.spi_size = 4;
-    d.u.del.count = spi2 ? 2 : 1;
-    d.u.del.spis = span_of(spi, spi2 ? 8 : 4);
+    d.u.del.count = 1;
+    d.u.del.spis = span_of(spi, 4);
     ike_hdr_for(sa, IKEV2_EXCH_INFORMATIONAL, false, sa->next_msgid, &h);
     if (ike_encode_sk(sa, &h, &d, 1, out, sizeof out, &len) == 0) {
         ike_log(e, LOG_ENC, 1, "generating INFORMATIONAL request %u [ D ]", sa->next_msgid);
@@ -396,7 +391,7 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
                                      : "CHILD_SA rekey collision: the peer's has the lowest nonce, it deletes its own");
     }
     struct ike_child_st *c =
-        ike_child_install(e, sa, cfg, &algs, rk->spi_in, spi_of(&sap->u.sa.prop[0]), secret_span(&gir),
+        ike_child_install(e, sa, cfg, &algs, rk->spi_in, ike_prop_spi32(&sap->u.sa.prop[0]), secret_span(&gir),
                           span_of(rk->ni, sizeof rk->ni), nr->u.nonce.data, &lts, &rts,
                           old ? old->transport : false, true, old ? old->spi_in : 0, !loser, now);
     secret_free(&gir);
@@ -404,7 +399,7 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
         rekey_end(sa);
         return 0;
     }
-    uint32_t del = 0, del2 = 0;
+    uint32_t del = 0;
     if (old) {
         old = &sa->children[rk->old];
         old->rekeyed = true;
@@ -420,11 +415,10 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
         del = c->spi_in;
     }
     rekey_end(sa);
-    if (!del && !del2)
+    if (!del)
         return 0;
     sa->rk.del_spi = del;
-    sa->rk.del_spi2 = del2;
-    ike_send_child_delete(e, sa, sa->rk.del_spi, sa->rk.del_spi2, now);
+    ike_send_child_delete(e, sa, del, now);
     return 0;
 }
 
@@ -433,8 +427,5 @@ void ike_child_rekey_deleted(struct ike_engine *e, struct ikesa *sa, uint64_t no
     struct ike_child_st *old = ike_child_by_spi_in(sa, sa->rk.del_spi);
     if (old)
         ike_child_retire(e, sa, old, now);
-    struct ike_child_st *lost = sa->rk.del_spi2 ? ike_child_by_spi_in(sa, sa->rk.del_spi2) : NULL;
-    if (lost)
-        ike_child_remove(e, sa, lost, "redundant after a rekey collision");
-    sa->rk.del_spi = sa->rk.del_spi2 = 0;
+    sa->rk.del_spi = 0;
 }

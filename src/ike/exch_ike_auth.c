@@ -143,11 +143,6 @@ static bool verify_auth(struct ike_engine *e, struct ikesa *sa, const struct ike
            ct_equal(want, auth->u.auth.data.p, len);
 }
 
-static uint32_t spi_of(const struct ike_proposal *p)
-{
-    return p->spi.n == 4 ? (uint32_t)p->spi.p[0] << 24 | p->spi.p[1] << 16 | p->spi.p[2] << 8 | p->spi.p[3] : 0;
-}
-
 /* the responder's Child SA: proposal, narrowing, mode; adds SA/TS payloads or
  * an error notify to o */
 static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, struct auth_out *o,
@@ -181,7 +176,7 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
     add_ts(o, IKEV2_PLD_TSR, &lts, 1, o->tsr);
     if (transport)
         pld_notify(&o->pld[o->n++], IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
-    child_up(e, sa, &algs, spi_of(chosen), &lts, &rts, transport, 0, now);
+    child_up(e, sa, &algs, ike_prop_spi32(chosen), &lts, &rts, transport, 0, now);
 }
 
 int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
@@ -276,6 +271,6 @@ int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_c
         return KITE_E_TS_UNACCEPTABLE;
     }
     bool transport = ch->transport && ike_chain_notify(in, IKEV2_N_USE_TRANSPORT_MODE);
-    child_up(e, sa, &algs, spi_of(&sap->u.sa.prop[0]), &lts, &rts, transport, sa->child, now);
+    child_up(e, sa, &algs, ike_prop_spi32(&sap->u.sa.prop[0]), &lts, &rts, transport, sa->child, now);
     return 0;
 }

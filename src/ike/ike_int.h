@@ -39,7 +39,6 @@ struct ike_child_rekey {
     uint16_t group;           /* 0: no PFS */
     struct ke ke;
     uint32_t del_spi;         /* after success: the old inbound SPI whose Delete is outstanding */
-    uint32_t del_spi2;        /* ... and our redundant new one after a lost collision */
     /* the peer rekeyed the same Child SA meanwhile (2.8.1) */
     bool collided;
     uint8_t peer_min[IKE_NONCE_LEN + 224]; /* the lower nonce of the peer's exchange */
@@ -178,6 +177,8 @@ void ike_prop_strip_ke(const struct ike_prop_cfg *in, unsigned n, struct ike_pro
 /* the first KE group of the proposals, 0 when none (no PFS) */
 uint16_t ike_prop_first_group(const struct ike_prop_cfg *cfg, unsigned n);
 void ike_prop_str(const struct ike_algs *a, bool ike, char *buf, size_t cap);
+/* the 4-byte SPI of an ESP proposal, 0 when it has none */
+uint32_t ike_prop_spi32(const struct ike_proposal *p);
 /* the selected algorithms as a single-proposal config (for the response) */
 void ike_prop_from_algs(const struct ike_algs *a, bool ike, struct ike_prop_cfg *out);
 
@@ -224,8 +225,8 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
 int ike_child_rekey_due(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 /* the Delete of the rekeyed Child SA was answered */
 void ike_child_rekey_deleted(struct ike_engine *e, struct ikesa *sa, uint64_t now);
-/* INFORMATIONAL Delete of our inbound ESP SPIs (one or two) */
-void ike_send_child_delete(struct ike_engine *e, struct ikesa *sa, uint32_t spi_in, uint32_t spi2, uint64_t now);
+/* INFORMATIONAL Delete of one of our inbound ESP SPIs */
+void ike_send_child_delete(struct ike_engine *e, struct ikesa *sa, uint32_t spi_in, uint64_t now);
 /* Child SAs past their life_time: deleted (1 if a request was sent) */
 int ike_child_hard_due(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 uint64_t ike_child_next_hard(const struct ikesa *sa);

@@ -4,6 +4,7 @@
  * own. */
 #include <stdio.h>
 #include <string.h>
+#include "base/rd.h"
 #include "ike/ike_int.h"
 
 void ike_prop_build(const struct ike_prop_cfg *cfg, uint8_t num, uint8_t proto, const uint8_t *spi,
@@ -246,4 +247,12 @@ void ike_prop_from_algs(const struct ike_algs *a, bool ike, struct ike_prop_cfg 
         add(out, XF_KE, a->ke, 0);
     if (!ike)
         add(out, XF_ESN, a->esn ? ESN_YES : ESN_NO, 0);
+}
+
+uint32_t ike_prop_spi32(const struct ike_proposal *p)
+{
+    struct rd r;
+    uint32_t spi = 0;
+    rd_init(&r, p->spi.p, p->spi.n);
+    return p->spi.n == 4 && rd_be32(&r, &spi) == 0 ? spi : 0;
 }

@@ -8,10 +8,7 @@
 #    ping: no loss, charon sees each rekey, the old SAs are deleted.
 # kite is the IKE initiator in the first half and the responder in the second.
 source "$(dirname "$0")/lib.sh"
-need_root
-command -v /usr/lib/ipsec/charon >/dev/null || { echo "SKIP: strongSwan not installed"; exit 77; }
-[ -x "$KITE_BUILD/kited" ] || die "no kited in $KITE_BUILD"
-[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
+need_interop
 ns_setup
 IKE=aes256gcm16-prfsha256-x25519
 mkdir -p "$WORK/kite"

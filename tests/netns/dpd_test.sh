@@ -7,10 +7,7 @@
 #    the tunnel is back once charon is restarted; charon answers kite's liveness
 #    checks while it is alive (no false death).
 source "$(dirname "$0")/lib.sh"
-need_root
-command -v /usr/lib/ipsec/charon >/dev/null || { echo "SKIP: strongSwan not installed"; exit 77; }
-[ -x "$KITE_BUILD/kited" ] || die "no kited in $KITE_BUILD"
-[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
+need_interop
 ns_setup
 IKE=aes256gcm16-prfsha256-x25519
 mkdir -p "$WORK/kite"

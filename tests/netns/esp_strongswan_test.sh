@@ -6,10 +6,7 @@
 # as responder: ping and a TCP transfer (iperf3) each way through the tunnel,
 # only IKE/ESP-in-UDP on the veth with no plaintext, byte counters on both sides.
 source "$(dirname "$0")/lib.sh"
-need_root
-command -v /usr/lib/ipsec/charon >/dev/null || { echo "SKIP: strongSwan not installed"; exit 77; }
-[ -x "$KITE_BUILD/kited" ] || die "no kited in $KITE_BUILD"
-[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
+need_interop
 command -v iperf3 >/dev/null || die "iperf3 missing (scripts/deps.sh interop installs it)"
 ns_setup
 PATTERN=6b697465706c61696e74657874

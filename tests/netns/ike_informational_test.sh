@@ -4,10 +4,7 @@
 #    SPI, removes the SA and its route, and traffic stops;
 #  - charon deletes the IKE SA: kite logs it down.
 source "$(dirname "$0")/lib.sh"
-need_root
-command -v /usr/lib/ipsec/charon >/dev/null || { echo "SKIP: strongSwan not installed"; exit 77; }
-[ -x "$KITE_BUILD/kited" ] || die "no kited in $KITE_BUILD"
-[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
+need_interop
 ns_setup
 IKE=aes256gcm16-prfsha256-x25519
 mkdir -p "$WORK/kite"

@@ -10,7 +10,6 @@ command -v /usr/lib/ipsec/charon >/dev/null || { echo "SKIP: strongSwan not inst
 [ -x "$KITE_BUILD/kited" ] || die "no kited in $KITE_BUILD"
 ns_setup
 
-PSK='interop-test-psk-0123456789'
 SUITES=(
   "aes256gcm16-prfsha256-x25519 aes256gcm16 AES_GCM_16-256/PRF_HMAC_SHA2_256/CURVE_25519 AES_GCM_16-256"
   "aes128-sha256-modp2048 aes128gcm16 AES_CBC-128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048 AES_GCM_16-128"
@@ -18,30 +17,6 @@ SUITES=(
   "chacha20poly1305-prfsha256-x25519 aes256-sha256 CHACHA20_POLY1305/PRF_HMAC_SHA2_256/CURVE_25519 AES_CBC-256/HMAC_SHA2_256_128"
 )
 
-# swanctl.conf for one side: NAME LOCAL REMOTE LOCAL_TS REMOTE_TS IKE ESP START [PSK]
-swan_conf() {
-  cat <<CONF
-connections {
-  lab {
-    version = 2
-    local_addrs = $2
-    remote_addrs = $3
-    proposals = $6
-    local { auth = psk
-            id = $2 }
-    remote { auth = psk
-             id = $3 }
-    children {
-      net { local_ts = $4
-            remote_ts = $5
-            esp_proposals = $7
-            start_action = $8 }
-    }
-  }
-}
-secrets { ike-lab { secret = "${9:-$PSK}" } }
-CONF
-}
 
 charon_load() { # NS NAME CONF
   swanctl_at "$1" "$2" --load-all --clear --file "$3" >"$WORK/$2/load.out" 2>&1 ||
@@ -79,17 +54,17 @@ charon_start "$RIGHT" charon
 for suite in "${SUITES[@]}"; do
   read -r ike esp ike_algs esp_algs <<<"$suite"
   log "== $ike / $esp: kite initiator -> charon responder"
-  swan_conf lab 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 "$ike" "$esp" none >"$WORK/charon/swanctl.conf"
+  kite_conf lab 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 "$ike" "$esp" none >"$WORK/charon/swanctl.conf"
   charon_load "$RIGHT" charon "$WORK/charon/swanctl.conf"
   mkdir -p "$WORK/kite"
-  swan_conf lab 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 "$ike" "$esp" start >"$WORK/kite/kite.conf"
+  kite_conf lab 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 "$ike" "$esp" start >"$WORK/kite/kite.conf"
   restart_kited "$LEFT" kite "$WORK/kite/kite.conf"
   wait_for "$WORK/kite/kited.log" "CHILD_SA .* established" 15 || die "kite did not establish with charon"
   check_charon_sas charon "$WORK/kite/kited.log" "$ike_algs" "$esp_algs"
   swanctl_at "$RIGHT" charon --terminate --ike lab --force >/dev/null 2>&1 || true
 
   log "== $ike / $esp: charon initiator -> kite responder"
-  swan_conf lab 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 "$ike" "$esp" none >"$WORK/kite/kite.conf"
+  kite_conf lab 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 "$ike" "$esp" none >"$WORK/kite/kite.conf"
   restart_kited "$LEFT" kite "$WORK/kite/kite.conf"
   swanctl_at "$RIGHT" charon --initiate --child net >"$WORK/charon/initiate.out" 2>&1 ||
     { cat "$WORK/charon/initiate.out"; die "charon could not initiate to kite"; }
@@ -100,11 +75,11 @@ done
 # ---- kite <-> kite ----
 log "== kite initiator -> kite responder (aes256gcm16-prfsha256-x25519 / aes256gcm16)"
 mkdir -p "$WORK/kite2"
-swan_conf lab 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 aes256gcm16-prfsha256-x25519 aes256gcm16 none >"$WORK/kite2/kite.conf"
+kite_conf lab 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 aes256gcm16-prfsha256-x25519 aes256gcm16 none >"$WORK/kite2/kite.conf"
 pkill -f "charon.log" 2>/dev/null || true
 kill "${PIDS[0]}" 2>/dev/null; sleep 0.5   # charon leaves the right namespace to kite
 restart_kited "$RIGHT" kite2 "$WORK/kite2/kite.conf"
-swan_conf lab 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 aes256gcm16-prfsha256-x25519 aes256gcm16 start >"$WORK/kite/kite.conf"
+kite_conf lab 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 aes256gcm16-prfsha256-x25519 aes256gcm16 start >"$WORK/kite/kite.conf"
 restart_kited "$LEFT" kite "$WORK/kite/kite.conf"
 wait_for "$WORK/kite/kited.log" "CHILD_SA .* established" 10 || die "kite <-> kite: no Child SA"
 wait_for "$WORK/kite2/kited.log" "CHILD_SA .* established" 5 || die "kite <-> kite: responder has no Child SA"

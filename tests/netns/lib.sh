@@ -22,6 +22,15 @@ need_root() {
   fi
 }
 
+# need_interop: root, strongSwan's charon, a built kited and /dev/net/tun
+# (skipped, exit 77, without the first, second or fourth)
+need_interop() {
+  need_root
+  command -v /usr/lib/ipsec/charon >/dev/null || { echo "SKIP: strongSwan not installed"; exit 77; }
+  [ -x "$KITE_BUILD/kited" ] || die "no kited in $KITE_BUILD"
+  [ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
+}
+
 ns_cleanup() {
   local rc=$?
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
