@@ -8,6 +8,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -135,7 +136,7 @@ static int ifreq_get(const char *name, unsigned long req, struct ifreq *ifr)
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     assert_true(s >= 0);
     memset(ifr, 0, sizeof *ifr);
-    strncpy(ifr->ifr_name, name, IFNAMSIZ - 1);
+    snprintf(ifr->ifr_name, sizeof ifr->ifr_name, "%s", name);
     int rc = ioctl(s, req, ifr);
     close(s);
     return rc;
