@@ -5,8 +5,10 @@
 # wireguard-go.  For each: iperf3 TCP for T seconds, the highest UDP rate with
 # 1400-byte IP packets (1372-byte datagrams: they fit every tunnel's MTU) that
 # arrives with under 1% loss (offered rate stepped up),
-# ping RTT (average of 50 at 20 ms intervals, and of 2000 back to back with
-# ping -f, where no CPU has gone idle in between), and the CPU the tunnel's daemons used during TCP.
+# ping RTT (average of 200 at 20 ms intervals, its difference to the bare
+# veth's, and the average of 2000 back to back with ping -f, where no CPU has
+# gone idle in between), and the CPU the tunnel's daemons used during TCP and
+# during the 4 s of 20 ms pings.
 # Needs root, strongSwan, wireguard-go and iperf3 (scripts/deps.sh bench).
 # Usage: bench/tunnel.sh [BUILD_DIR] [TCP_SECONDS]
 set -euo pipefail
@@ -27,8 +29,17 @@ measure() { # NAME DST DAEMON_PIDS...
   local pids=("$@") srv tcp udp=0 rtt t0 t1 hz
   hz=$(getconf CLK_TCK)
   ip netns exec "$LEFT" ping -c 3 -W 2 "$dst" >/dev/null || { echo "$name: no ping to $dst"; return 1; }
-  rtt=$(ip netns exec "$LEFT" ping -c 50 -i 0.02 -q "$dst" | awk -F/ '/^rtt/ { print $5 }')
+  t0=$(cpu_ticks "${pids[@]}")
+  rtt=$(ip netns exec "$LEFT" ping -c 200 -i 0.02 -q "$dst" | awk -F/ '/^rtt/ { print $5 }')
+  t1=$(cpu_ticks "${pids[@]}")
+  local pcpu=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v n="${#pids[@]}" 'BEGIN { if (n) printf "%.0f%%", 100 * (b - a) / hz / 4; else print "-" }')
   rttf=$(ip netns exec "$LEFT" ping -f -c 2000 -q "$dst" | awk -F/ '/^rtt/ { print $5 }')
+  # the same ping with the daemons and ping on one CPU: no wake-up crosses
+  # virtual CPUs (tens of microseconds each on a VM whose idle vCPUs halt)
+  local p all="0-$(($(nproc) - 1))" rtt1
+  for p in "${pids[@]}"; do taskset -a -p -c 0 "$p" >/dev/null; done
+  rtt1=$(ip netns exec "$LEFT" taskset -c 0 ping -c 200 -i 0.02 -q "$dst" | awk -F/ '/^rtt/ { print $5 }')
+  for p in "${pids[@]}"; do taskset -a -p -c "$all" "$p" >/dev/null; done
   ip netns exec "$RIGHT" iperf3 -s -1 -B "$dst" >/dev/null 2>&1 & srv=$!
   sleep 0.4
   t0=$(cpu_ticks "${pids[@]}")
@@ -45,7 +56,7 @@ measure() { # NAME DST DAEMON_PIDS...
     awk -v l="${loss:-100}" 'BEGIN { exit !(l < 1) }' || break
     udp=$rate
   done
-  RESULTS+=("$name|${tcp:-0}|$udp|${rtt:-0}|${rttf:-0}|$cpu")
+  RESULTS+=("$name|${tcp:-0}|$udp|${rtt:-0}|${rttf:-0}|$cpu|$pcpu|${rtt1:-0}")
 }
 
 RESULTS=()
@@ -56,15 +67,22 @@ want() { [[ " $SETUPS " == *" $1 "* ]]; }
 # 1. the bare veth
 want veth && measure "bare veth" 192.0.2.2
 
-# 2. kite <-> kite
+# 2. kite <-> kite: as it starts by default, and with --busy-poll (polling
+# for a while after traffic instead of sleeping: latency for CPU time)
+kite_pair() { # NAME [KITED OPTIONS]
+  local name=$1; shift
+  kite_conf lab 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 $IKE $ESP start >"$WORK/l/k.conf"
+  kite_conf lab 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 $IKE $ESP none >"$WORK/r/k.conf"
+  KITE_ARGS="$*" KITE_LOG_LEVEL=1 kited_start "$RIGHT" r "$WORK/r/k.conf"; kr=${PIDS[-1]}
+  KITE_ARGS="$*" KITE_LOG_LEVEL=1 kited_start "$LEFT" l "$WORK/l/k.conf"; kl=${PIDS[-1]}
+  wait_for "$WORK/l/kited.log" "CHILD_SA .* installed" 10 || die "kite: no tunnel"
+  measure "$name" 10.2.0.1 "$kl" "$kr"
+  kited_stop "$kl"; kited_stop "$kr"
+  rm -f "$WORK/l/kited.log" "$WORK/r/kited.log"
+}
 if want kite; then
-kite_conf lab 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 $IKE $ESP start >"$WORK/l/k.conf"
-kite_conf lab 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 $IKE $ESP none >"$WORK/r/k.conf"
-KITE_LOG_LEVEL=1 kited_start "$RIGHT" r "$WORK/r/k.conf"; kr=${PIDS[-1]}
-KITE_LOG_LEVEL=1 kited_start "$LEFT" l "$WORK/l/k.conf"; kl=${PIDS[-1]}
-wait_for "$WORK/l/kited.log" "CHILD_SA .* installed" 10 || die "kite: no tunnel"
-measure "kite <-> kite" 10.2.0.1 "$kl" "$kr"
-kited_stop "$kl"; kited_stop "$kr"
+  kite_pair "kite <-> kite"
+  kite_pair "kite --busy-poll ${BUSY_POLL:=300}" --busy-poll "$BUSY_POLL"
 fi
 
 # 3. strongSwan <-> strongSwan (kernel-libipsec)
@@ -101,10 +119,14 @@ fi
 
 echo
 echo "Tunnel throughput and latency, same machine, same run (TCP ${T} s; UDP: highest offered rate with <1% loss, 1400-byte packets)"
-printf '%-26s %11s %10s %13s %9s %11s %10s\n' setup "TCP Mbit/s" "x strongSw" "UDP <1% loss" "ping ms" "flood ms" "daemon CPU"
+printf '%-26s %10s %10s %12s %8s %9s %8s %17s %8s %8s\n' setup "TCP Mbit/s" "x strongSw" "UDP <1% loss" "ping ms" "- veth" "flood ms" "1-CPU ms" "TCP CPU" "ping CPU"
 sw=$(printf '%s\n' "${RESULTS[@]}" | awk -F'|' '/^strongSwan/ { print $2 }')
+vrtt=$(printf '%s\n' "${RESULTS[@]}" | awk -F'|' '/^bare veth/ { print $4 }')
+vrtt1=$(printf '%s\n' "${RESULTS[@]}" | awk -F'|' '/^bare veth/ { print $8 }')
 for r in "${RESULTS[@]}"; do
-  IFS='|' read -r name tcp udp rtt rttf cpu <<<"$r"
+  IFS='|' read -r name tcp udp rtt rttf cpu pcpu rtt1 <<<"$r"
   ratio=$(awk -v a="$tcp" -v b="${sw:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-  printf '%-26s %11s %10s %13s %9s %11s %10s\n' "$name" "$tcp" "$ratio" "$udp" "$rtt" "$rttf" "$cpu"
+  dv=$(awk -v a="$rtt" -v b="${vrtt:-}" 'BEGIN { if (b != "") printf "%+.3f", a - b; else print "-" }')
+  dv1=$(awk -v a="$rtt1" -v b="${vrtt1:-}" 'BEGIN { if (b != "") printf "%s (%+.3f)", a, a - b; else print a }')
+  printf '%-26s %10s %10s %12s %8s %9s %8s %17s %8s %8s\n' "$name" "$tcp" "$ratio" "$udp" "$rtt" "$dv" "$rttf" "$dv1" "$cpu" "$pcpu"
 done

@@ -371,7 +371,9 @@ static int run(struct kited *k)
         if (k->dp.raw6.fd >= 0)
             loop_add_fd(&k->loop, k->dp.raw6.fd, on_raw, k);
     }
-    log_msg(&k->log, LOG_DMN, 1, "kited starting (IKE port %d, NAT-T port %d)", k->args.port, k->args.natt_port);
+    k->loop.spin_us = (uint32_t)k->args.busy_poll_us;
+    log_msg(&k->log, LOG_DMN, 1, "kited starting (IKE port %d, NAT-T port %d, busy-poll %d us)", k->args.port,
+            k->args.natt_port, k->args.busy_poll_us);
     add_conns(k, k->conf, loop_now_ms(), true);
     drain(k);
     int rc = loop_run(&k->loop);

@@ -1,11 +1,20 @@
 #include "io/loop.h"
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 uint64_t loop_now_ms(void)
 {
@@ -79,11 +88,22 @@ static int wait_ms(struct loop *l)
 int loop_run(struct loop *l)
 {
     struct epoll_event evs[16];
+    uint64_t busy_until = 0;
     while (!l->stop) {
         int timeout = wait_ms(l);
         if (l->stop) /* the deadline callback may have stopped the loop */
             break;
+        /* busy polling: for spin_us after the last event, poll instead of
+         * sleeping (yielding to anything runnable), so that a reply arriving
+         * soon is picked up without the wake-up of a sleeping thread */
+        if (timeout != 0 && l->spin_us && now_us() < busy_until) {
+            timeout = 0;
+            l->spins++;
+            sched_yield();
+        }
         int n = epoll_wait(l->epfd, evs, 16, timeout);
+        if (n > 0 && l->spin_us)
+            busy_until = now_us() + l->spin_us;
         if (n < 0) {
             if (errno == EINTR)
                 continue;

@@ -107,11 +107,13 @@ swanctl_at() {
 }
 
 # kited_start NS NAME CONFFILE: a kited in NS with its run directory in $WORK/NAME
+# (KITE_ARGS: more kited options)
 kited_start() {
   local ns=$1 name=$2 conf=$3 dir=$WORK/$2
   mkdir -p "$dir"
+  # shellcheck disable=SC2086 # KITE_ARGS: extra options, split on spaces
   ip netns exec "$ns" "$KITE_BUILD/kited" --config "$conf" --foreground --run-dir "$dir" \
-    --log-level "${KITE_LOG_LEVEL:-2}" >"$dir/kited.log" 2>&1 &
+    --log-level "${KITE_LOG_LEVEL:-2}" ${KITE_ARGS:-} >"$dir/kited.log" 2>&1 &
   PIDS+=($!)
   sleep 0.2
 }

@@ -62,10 +62,75 @@ static void runs_fd_then_deadline_then_signal(void **state)
     close(c.pipe[1]);
 }
 
+/* busy polling: after an event the loop polls (many rounds, no sleep) for
+ * spin_us, then sleeps again until the deadline */
+struct spin_ctx {
+    int rounds, reads;
+    uint64_t start, stop_at, spins_seen, last_spin_ms; /* since start */
+};
+
+static void spin_read(struct loop *l, int fd, void *arg)
+{
+    struct spin_ctx *c = arg;
+    char b;
+    (void)l;
+    assert_int_equal(read(fd, &b, 1), 1);
+    c->reads++;
+}
+
+static uint64_t spin_deadline(struct loop *l, uint64_t now, void *arg)
+{
+    struct spin_ctx *c = arg;
+    c->rounds++;
+    if (l->spins != c->spins_seen) {
+        c->spins_seen = l->spins;
+        c->last_spin_ms = now - c->start;
+    }
+    if (now >= c->stop_at)
+        loop_stop(l);
+    return c->stop_at;
+}
+
+static int spin_rounds(uint32_t spin_us, uint64_t *spins, uint64_t *last_spin_ms)
+{
+    struct spin_ctx c = { 0 };
+    struct loop l;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    assert_int_equal(loop_init(&l, NULL, 0, NULL, spin_deadline, &c), 0);
+    assert_int_equal(loop_add_fd(&l, p[0], spin_read, &c), 0);
+    l.spin_us = spin_us;
+    assert_int_equal(write(p[1], "x", 1), 1);
+    c.start = loop_now_ms();
+    c.stop_at = c.start + 60;
+    assert_int_equal(loop_run(&l), 0);
+    assert_int_equal(c.reads, 1);
+    *spins = l.spins;
+    *last_spin_ms = c.last_spin_ms;
+    loop_free(&l);
+    close(p[0]);
+    close(p[1]);
+    return c.rounds;
+}
+
+static void busy_poll_after_an_event(void **state)
+{
+    (void)state;
+    uint64_t spins_off, spins_on, last_off, last_on;
+    int off = spin_rounds(0, &spins_off, &last_off);
+    int on = spin_rounds(20000, &spins_on, &last_on); /* 20 ms of polling in a 60 ms run */
+    assert_int_equal(spins_off, 0);
+    assert_true(last_on >= 19 && last_on <= 40); /* polling ends 20 ms after the event */
+    assert_true(off <= 4);          /* the event, then one sleep to the deadline */
+    assert_true(spins_on >= 20);    /* polled round after round... */
+    assert_true((uint64_t)on >= spins_on); /* ...each one a round of the loop */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(runs_fd_then_deadline_then_signal),
+        cmocka_unit_test(busy_poll_after_an_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
