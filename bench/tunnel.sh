@@ -82,7 +82,7 @@ kite_pair() { # NAME [KITED OPTIONS]
 }
 if want kite; then
   kite_pair "kite <-> kite"
-  kite_pair "kite --busy-poll ${BUSY_POLL:=300}" --busy-poll "$BUSY_POLL"
+  kite_pair "kite --busy-poll ${BUSY_POLL:=1000}" --busy-poll "$BUSY_POLL"
 fi
 
 # 3. strongSwan <-> strongSwan (kernel-libipsec)
