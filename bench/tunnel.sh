@@ -73,6 +73,8 @@ kite_pair() { # NAME [KITED OPTIONS]
   local name=$1; shift
   kite_conf lab 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 $IKE $ESP start >"$WORK/l/k.conf"
   kite_conf lab 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 $IKE $ESP none >"$WORK/r/k.conf"
+  # ENCAP=yes: ESP in UDP 4500 (as behind a NAT) instead of IP protocol 50
+  [ -z "${ENCAP:-}" ] || sed -i 's/^    version = 2$/&\n    encap = yes/' "$WORK/l/k.conf" "$WORK/r/k.conf"
   KITE_ARGS="$*" KITE_LOG_LEVEL=1 kited_start "$RIGHT" r "$WORK/r/k.conf"; kr=${PIDS[-1]}
   KITE_ARGS="$*" KITE_LOG_LEVEL=1 kited_start "$LEFT" l "$WORK/l/k.conf"; kl=${PIDS[-1]}
   wait_for "$WORK/l/kited.log" "CHILD_SA .* installed" 10 || die "kite: no tunnel"
@@ -83,6 +85,7 @@ kite_pair() { # NAME [KITED OPTIONS]
 if want kite; then
   kite_pair "kite <-> kite"
   kite_pair "kite --busy-poll ${BUSY_POLL:=1000}" --busy-poll "$BUSY_POLL"
+  ENCAP=yes kite_pair "kite, ESP in UDP 4500"
 fi
 
 # 3. strongSwan <-> strongSwan (kernel-libipsec)

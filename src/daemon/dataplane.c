@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "base/err.h"
@@ -305,6 +306,15 @@ void dp_ike_down(struct dataplane *dp, uint32_t ike_sa)
  * inner packets to TUN, joining consecutive in-order TCP segments of a flow
  * into one large packet (GRO) so that one write carries many. */
 
+/* packets in the sends [i, j) */
+static uint64_t pkts_in(const struct dataplane *dp, int i, int j)
+{
+    uint64_t n = 0;
+    for (; i < j; i++)
+        n += dp->out[i].n;
+    return n;
+}
+
 static void flush_out(struct dataplane *dp)
 {
     int i = 0;
@@ -318,45 +328,96 @@ static void flush_out(struct dataplane *dp)
             if (n <= 0) {
                 if (n < 0 && errno == EINTR)
                     continue;
-                dp->st.send_errors += (uint64_t)(j - i - sent); /* dropped: counted */
+                if (n < 0 && (errno == EIO || errno == EINVAL) && dp->out[i + sent].n > 1 && dp->udp_gso) {
+                    dp->udp_gso = false; /* no UDP GSO on this path: single datagrams from now on */
+                    log_msg(dp->log, LOG_ESP, 1, "UDP GSO refused (%s): ESP in UDP sent one by one",
+                            strerror(errno));
+                }
+                dp->st.send_errors += pkts_in(dp, i + sent, j); /* dropped: counted */
                 break;
             }
+            dp->st.esp_out += pkts_in(dp, i + sent, i + sent + n);
+            for (int k = i + sent; k < i + sent + n; k++)
+                dp->st.gso_sends += dp->out[k].n > 1;
             sent += n;
-            dp->st.esp_out += (uint64_t)n;
         }
         i = j;
     }
     dp->n_out = 0;
+    dp->n_iov = 0;
     dp->next_slot = 0;
+}
+
+static socklen_t dest_of(const struct dataplane *dp, const struct uesp_child *c, struct sockaddr_storage *to,
+                         int *fd)
+{
+    memset(to, 0, sizeof *to);
+    if (c->remote.family == 6) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)to;
+        in6->sin6_family = AF_INET6;
+        memcpy(&in6->sin6_addr, c->remote.ip, 16);
+        in6->sin6_port = c->encap ? htons(c->remote.port) : 0;
+        *fd = c->encap ? dp->udp_fd6 : dp->raw6.fd;
+        return sizeof *in6;
+    }
+    struct sockaddr_in *in = (struct sockaddr_in *)to;
+    in->sin_family = AF_INET;
+    memcpy(&in->sin_addr, c->remote.ip, 4);
+    in->sin_port = c->encap ? htons(c->remote.port) : 0;
+    *fd = c->encap ? dp->udp_fd4 : dp->raw4.fd;
+    return sizeof *in;
+}
+
+/* add b to the last send when it is a UDP GSO batch it fits (same socket and
+ * peer, the same size, or shorter to end it) */
+static bool gso_join(struct dataplane *dp, const struct uesp_child *c, const struct sockaddr_storage *to,
+                     socklen_t tl, int fd, const struct esp_buf *b)
+{
+    if (!c->encap || !dp->udp_gso || !dp->n_out)
+        return false;
+    struct dp_out *o = &dp->out[dp->n_out - 1];
+    if (o->fd != fd || o->closed || o->n >= DP_GSO_SEGS || b->len > o->seg ||
+        (size_t)o->n * o->seg + b->len > DP_GSO_BYTES || o->tl != tl || memcmp(&o->to, to, tl))
+        return false;
+    struct mmsghdr *m = &dp->mm[dp->n_out - 1];
+    dp->iov[dp->n_iov++] = (struct iovec){ b->base + b->off, b->len };
+    m->msg_hdr.msg_iovlen++;
+    o->n++;
+    o->closed = b->len < o->seg;
+    if (o->n == 2) { /* now a batch: the kernel cuts it every seg bytes */
+        m->msg_hdr.msg_control = o->ctl.buf;
+        m->msg_hdr.msg_controllen = sizeof o->ctl.buf;
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&m->msg_hdr);
+        cm->cmsg_level = SOL_UDP;
+        cm->cmsg_type = UDP_SEGMENT;
+        cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        memcpy(CMSG_DATA(cm), &o->seg, sizeof o->seg);
+    }
+    return true;
 }
 
 static void queue_out(struct dataplane *dp, const struct uesp_child *c, const struct esp_buf *b)
 {
-    struct dp_out *o = &dp->out[dp->n_out];
-    memset(&o->to, 0, sizeof o->to);
-    socklen_t tl;
-    if (c->remote.family == 6) {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&o->to;
-        in6->sin6_family = AF_INET6;
-        memcpy(&in6->sin6_addr, c->remote.ip, 16);
-        in6->sin6_port = c->encap ? htons(c->remote.port) : 0;
-        tl = sizeof *in6;
-        o->fd = c->encap ? dp->udp_fd6 : dp->raw6.fd;
-    } else {
-        struct sockaddr_in *in = (struct sockaddr_in *)&o->to;
-        in->sin_family = AF_INET;
-        memcpy(&in->sin_addr, c->remote.ip, 4);
-        in->sin_port = c->encap ? htons(c->remote.port) : 0;
-        tl = sizeof *in;
-        o->fd = c->encap ? dp->udp_fd4 : dp->raw4.fd;
-    }
-    if (o->fd < 0) {
+    struct sockaddr_storage to;
+    int fd;
+    socklen_t tl = dest_of(dp, c, &to, &fd);
+    if (fd < 0) {
         dp->st.send_errors++;
         return;
     }
-    dp->iov[dp->n_out] = (struct iovec){ b->base + b->off, b->len };
+    if (gso_join(dp, c, &to, tl, fd, b))
+        return;
+    struct dp_out *o = &dp->out[dp->n_out];
+    o->fd = fd;
+    o->to = to;
+    o->tl = tl;
+    o->seg = (uint16_t)b->len;
+    o->n = 1;
+    o->closed = false;
+    struct iovec *iov = &dp->iov[dp->n_iov++];
+    *iov = (struct iovec){ b->base + b->off, b->len };
     dp->mm[dp->n_out] = (struct mmsghdr){ .msg_hdr = { .msg_name = &o->to, .msg_namelen = tl,
-                                                        .msg_iov = &dp->iov[dp->n_out], .msg_iovlen = 1 } };
+                                                        .msg_iov = iov, .msg_iovlen = 1 } };
     dp->n_out++;
 }
 
@@ -575,11 +636,12 @@ void dp_log_sas(struct dataplane *dp, int level)
     }
     log_msg(dp->log, LOG_ESP, level,
             "data plane: tun in %llu out %llu, esp in %llu out %llu, no policy %llu, unknown SPI %llu, "
-            "malformed %llu, send errors %llu, tun write errors %llu; kernel drops: %s queue %llu, "
-            "ESP socket queue %u",
+            "malformed %llu, send errors %llu, tun write errors %llu; UDP GSO sends %llu, GRO reads %llu; "
+            "kernel drops: %s queue %llu, ESP socket queue %u",
             (unsigned long long)dp->st.tun_in, (unsigned long long)dp->st.tun_out, (unsigned long long)dp->st.esp_in,
             (unsigned long long)dp->st.esp_out, (unsigned long long)dp->u.cnt.no_policy,
             (unsigned long long)dp->u.cnt.unknown_spi, (unsigned long long)dp->u.cnt.malformed,
-            (unsigned long long)dp->st.send_errors, (unsigned long long)dp->st.tun_errors, dp->tun_name,
+            (unsigned long long)dp->st.send_errors, (unsigned long long)dp->st.tun_errors,
+            (unsigned long long)dp->st.gso_sends, (unsigned long long)dp->st.gro_reads, dp->tun_name,
             (unsigned long long)tun_queue_drops(dp), dp->raw4.drops + dp->raw6.drops);
 }

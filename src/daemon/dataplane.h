@@ -25,6 +25,7 @@
 
 enum { DP_MAX_ROUTES = 128, DP_TABLE = 220, DP_MARK = 0x4b1e, DP_MTU = 1400,
        DP_BATCH = 64,   /* packets per recvmmsg/sendmmsg */
+       DP_GSO_SEGS = 64, DP_GSO_BYTES = 65000, /* per UDP GSO send */
        DP_SLOT = 2048,  /* bytes per packet buffer */
        DP_AT = 128 };   /* where a packet starts in its buffer: room for headers */
 
@@ -40,12 +41,23 @@ struct dp_stats {
     uint64_t tun_in, tun_out;     /* packets read from / written to TUN */
     uint64_t esp_in, esp_out;     /* ESP packets received / sent */
     uint64_t send_errors, tun_errors;
+    uint64_t gso_sends, gro_reads;/* UDP sends of several ESP packets / reads that brought several */
 };
 
-/* one ESP packet waiting in the outbound batch */
+/* one send waiting in the outbound batch: an ESP packet, or with UDP GSO
+ * several UDP-encapsulated ones of equal size to one peer (the last may be
+ * shorter), cut into datagrams by the kernel (UDP_SEGMENT, Linux 4.18) */
 struct dp_out {
     int fd;
     struct sockaddr_storage to;
+    socklen_t tl;
+    uint16_t seg;   /* the size of each datagram */
+    uint8_t n;      /* packets in this send */
+    bool closed;    /* ended by a shorter one: no more can join */
+    union {
+        char buf[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } ctl;
 };
 
 struct dataplane {
@@ -60,9 +72,10 @@ struct dataplane {
     struct dp_route routes[DP_MAX_ROUTES];
     struct dp_stats st;
     int udp_fd4, udp_fd6;  /* the NAT-T sockets (the caller's), for UDP-encapsulated ESP */
+    bool udp_gso;          /* send UDP-encapsulated ESP in GSO batches */
     /* outbound batch: packets in slot buffers, sent with sendmmsg */
     uint8_t (*slot)[DP_SLOT];
-    int next_slot, n_out;
+    int next_slot, n_out, n_iov;
     struct dp_out out[DP_BATCH];
     struct mmsghdr mm[DP_BATCH];
     struct iovec iov[DP_BATCH];

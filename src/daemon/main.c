@@ -163,14 +163,19 @@ static void on_udp(struct loop *l, int fd, void *arg)
             to_ike(&d.local, &local);
             to_ike(&d.remote, &remote);
             local.port = s->port;
-            if (d.kind == UDP_IKE) {
-                log_msg(&k->log, LOG_NET, 2, "received packet: from %s (%zu bytes)",
-                        ike_addr_str(&remote, buf, sizeof buf), d.len);
-                ike_recv(k->ike, d.data, d.len, &local, &remote, loop_now_ms());
-            } else if (d.kind == UDP_ESP) {
-                struct esp_buf b = { k->rx, sizeof k->rx, (size_t)(d.data - k->rx), d.len };
-                dp_on_udp_esp(&k->dp, &b, &local, &remote, loop_now_ms());
-            }
+            k->dp.st.gro_reads += d.left > 0;
+            do { /* each datagram of a coalesced (GRO) read */
+                if (d.kind == UDP_IKE) {
+                    log_msg(&k->log, LOG_NET, 2, "received packet: from %s (%zu bytes)",
+                            ike_addr_str(&remote, buf, sizeof buf), d.len);
+                    ike_recv(k->ike, d.data, d.len, &local, &remote, loop_now_ms());
+                } else if (d.kind == UDP_ESP) {
+                    /* decapsulated in place: transport mode rebuilds the IP
+                     * header in front, over what was already handled */
+                    struct esp_buf b = { k->rx, sizeof k->rx, (size_t)(d.data - k->rx), d.len };
+                    dp_on_udp_esp(&k->dp, &b, &local, &remote, loop_now_ms());
+                }
+            } while (udp_next(s, &d));
         }
         dp_udp_batch_end(&k->dp);
         drain(k);
@@ -364,8 +369,12 @@ static int run(struct kited *k)
         return 1;
     if (!k->args.no_dataplane && !dp_open(&k->dp, &k->log)) {
         for (int i = 0; i < k->n_socks; i++)
-            if (k->socks[i].natt)
+            if (k->socks[i].natt) {
                 *(k->socks[i].family == AF_INET6 ? &k->dp.udp_fd6 : &k->dp.udp_fd4) = k->socks[i].fd;
+                /* UDP-encapsulated ESP in coalesced reads and segmented sends */
+                if (k->dp.offload && udp_enable_gro(&k->socks[i]) == 0)
+                    k->dp.udp_gso = true;
+            }
         loop_add_fd(&k->loop, k->dp.tun_fd, on_tun, k);
         loop_add_fd(&k->loop, k->dp.raw4.fd, on_raw, k);
         if (k->dp.raw6.fd >= 0)

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -115,10 +116,23 @@ static void local_from_cmsg(struct msghdr *mh, struct udp_sock *s, struct sockad
     }
 }
 
+/* the segment size of a GRO read (0: a single datagram) */
+static size_t gro_size(struct msghdr *mh)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
+        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+            int v;
+            memcpy(&v, CMSG_DATA(c), sizeof v);
+            return v > 0 ? (size_t)v : 0;
+        }
+    return 0;
+}
+
 int udp_recv(struct udp_sock *s, uint8_t *buf, size_t cap, struct udp_dgram *d)
 {
     union {
-        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
+        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)) +
+                 CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
     } ctl;
     struct iovec iov = { buf, cap };
@@ -129,11 +143,41 @@ int udp_recv(struct udp_sock *s, uint8_t *buf, size_t cap, struct udp_dgram *d)
     if (n < 0)
         return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
     local_from_cmsg(&mh, s, &d->local);
-    d->kind = (mh.msg_flags & MSG_TRUNC) ? UDP_INVALID : udp_classify(buf, (size_t)n, s->natt);
-    size_t skip = (s->natt && d->kind == UDP_IKE) ? 4 : 0;
-    d->data = buf + skip;
-    d->len = (size_t)n - skip;
+    size_t seg = gro_size(&mh);
+    d->next = buf;
+    d->left = (size_t)n;
+    d->seg = seg && seg < (size_t)n ? seg : (size_t)n;
+    if (!udp_next(s, d))
+        *d = (struct udp_dgram){ .local = d->local, .remote = d->remote, .kind = UDP_INVALID, .data = buf };
+    if (mh.msg_flags & MSG_TRUNC) {
+        d->kind = UDP_INVALID;
+        d->left = 0;
+    }
     return 1;
+}
+
+bool udp_next(const struct udp_sock *s, struct udp_dgram *d)
+{
+    if (!d->left)
+        return false;
+    size_t n = d->left < d->seg ? d->left : d->seg;
+    uint8_t *p = d->next;
+    d->next += n;
+    d->left -= n;
+    d->kind = udp_classify(p, n, s->natt);
+    size_t skip = (s->natt && d->kind == UDP_IKE) ? 4 : 0;
+    d->data = p + skip;
+    d->len = n - skip;
+    return true;
+}
+
+int udp_enable_gro(struct udp_sock *s)
+{
+    int one = 1;
+    if (setsockopt(s->fd, SOL_UDP, UDP_GRO, &one, sizeof one) < 0)
+        return -errno;
+    s->gro = true;
+    return 0;
 }
 
 /* a PKTINFO control message choosing the source address */

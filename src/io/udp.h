@@ -18,21 +18,31 @@ struct udp_sock {
     int family;
     uint16_t port;
     bool natt; /* the port-4500 style socket: non-ESP marker demux */
+    bool gro;  /* UDP_GRO: one read may bring several datagrams of one flow */
 };
 
+/* one datagram; with GRO, one of the equal-sized segments of a coalesced
+ * read (udp_next steps through them) */
 struct udp_dgram {
     struct sockaddr_storage local, remote;
     enum udp_kind kind;
-    const uint8_t *data; /* IKE: after the marker; ESP: from the SPI */
+    uint8_t *data; /* IKE: after the marker; ESP: from the SPI */
     size_t len;
+    uint8_t *next; /* the rest of a coalesced read: left bytes in seg-sized datagrams */
+    size_t left, seg;
 };
 
 /* open and bind a socket on [bind_addr]:port (NULL address: the wildcard of
  * family); port 0 picks an ephemeral port (tests).  0 or -errno */
 int udp_open(struct udp_sock *s, int family, const char *bind_addr, uint16_t port, bool natt);
 void udp_close(struct udp_sock *s);
-/* receive one datagram into buf; 1 if one was read, 0 if none waiting, -errno */
+/* receive into buf; 1 if a datagram was read (the first, with GRO), 0 if none
+ * waiting, -errno.  With GRO, buf should hold 64 KB */
 int udp_recv(struct udp_sock *s, uint8_t *buf, size_t cap, struct udp_dgram *d);
+/* the next datagram of the same coalesced read; false when there is none */
+bool udp_next(const struct udp_sock *s, struct udp_dgram *d);
+/* receive coalesced datagrams (UDP_GRO, Linux 5.0) on s; 0 or -errno */
+int udp_enable_gro(struct udp_sock *s);
 /* send p from local (may be NULL / wildcard) to remote; with_marker prepends
  * the four zero bytes of the non-ESP marker.  0 or -errno */
 int udp_send(struct udp_sock *s, const struct sockaddr_storage *local,

@@ -8,6 +8,8 @@
 #   tunnel mode: aes256gcm16, chacha20poly1305, aes256-sha256 (IPv4 in IPv4)
 #   transport mode: aes256gcm16 (host to host)
 #   IPv6 inner over IPv4 outer, IPv4 inner over IPv6 outer
+#   ESP in UDP 4500 (encap = yes), tunnel and transport mode: the sender's
+#   UDP GSO batches and the receiver's GRO reads are used (kited's counters)
 source "$(dirname "$0")/lib.sh"
 need_root
 [ -x "$KITE_BUILD/kited" ] || die "no kited in $KITE_BUILD"
@@ -24,12 +26,13 @@ ip -n "$RIGHT" addr add fd02::1/64 dev lo
 PATTERN=6b697465706c61696e74657874 # "kiteplaintext", the ping payload that must never be seen
 mkdir -p "$WORK/l" "$WORK/r"
 
-case_run() { # NAME ESP MODE LEFT_ADDR RIGHT_ADDR LEFT_TS RIGHT_TS TARGET INITIATOR(l|r)
-  local name=$1 esp=$2 mode=$3 la=$4 ra=$5 lts=$6 rts=$7 target=$8 who=$9 ls=none rs=none
+case_run() { # NAME ESP MODE LEFT_ADDR RIGHT_ADDR LEFT_TS RIGHT_TS TARGET INITIATOR(l|r) [ENCAP]
+  local name=$1 esp=$2 mode=$3 la=$4 ra=$5 lts=$6 rts=$7 target=$8 who=$9 encap=${10:-} ls=none rs=none
   [ "$who" = l ] && ls=start || rs=start
   log "== $name: $esp, $mode mode, initiator $who"
   kite_conf lab "$la" "$ra" "$lts" "$rts" aes256gcm16-prfsha256-x25519 "$esp" $ls "$mode" >"$WORK/l/k.conf"
   kite_conf lab "$ra" "$la" "$rts" "$lts" aes256gcm16-prfsha256-x25519 "$esp" $rs "$mode" >"$WORK/r/k.conf"
+  [ -z "$encap" ] || sed -i 's/^    version = 2$/&\n    encap = yes/' "$WORK/l/k.conf" "$WORK/r/k.conf"
   : >"$WORK/l/kited.log"; : >"$WORK/r/kited.log"
   # the responder first, so the initiator's first request finds it
   if [ "$who" = l ]; then
@@ -64,8 +67,9 @@ case_run() { # NAME ESP MODE LEFT_ADDR RIGHT_ADDR LEFT_TS RIGHT_TS TARGET INITIA
   local other
   other=$(tcpdump -n -r "$WORK/cap.pcap" "$flt" 2>/dev/null | wc -l)
   [ "$other" = 0 ] || { tcpdump -n -r "$WORK/cap.pcap" "$flt" 2>/dev/null | head; die "$name: $other packets between the hosts that are not IKE or ESP"; }
-  local esp_pkts
-  esp_pkts=$(tcpdump -n -r "$WORK/cap.pcap" esp 2>/dev/null | wc -l)
+  local esp_pkts espf=esp
+  [ -z "$encap" ] || espf='udp port 4500 and ((ip and udp[8:4] != 0) or (ip6 and ip6[48:4] != 0))'
+  esp_pkts=$(tcpdump -n -r "$WORK/cap.pcap" "$espf" 2>/dev/null | wc -l)
   [ "$esp_pkts" -ge 10 ] || die "$name: only $esp_pkts ESP packets on the wire"
   od -An -v -tx1 "$WORK/cap.pcap" | tr -d ' \n' | grep -q "$PATTERN" && die "$name: the ping payload is visible on the wire"
 
@@ -75,6 +79,15 @@ case_run() { # NAME ESP MODE LEFT_ADDR RIGHT_ADDR LEFT_TS RIGHT_TS TARGET INITIA
   line=$(grep "INSTALLED" "$WORK/l/kited.log" | tail -n 1)
   echo "$line" | grep -qE "in [1-9][0-9]+ bytes, [1-9][0-9]* packets; out [1-9][0-9]+ bytes" ||
     die "$name: kite's SA counters show no traffic: $line"
+  if [ -n "$encap" ]; then
+    # the 4 MB went left to right: GSO batches leaving the left, GRO reads on the right
+    kill -USR1 "$rp"; sleep 0.3
+    grep "data plane:" "$WORK/l/kited.log" | tail -n 1 | grep -qE "UDP GSO sends [1-9]" ||
+      die "$name: the left kited sent no UDP GSO batch"
+    grep "data plane:" "$WORK/r/kited.log" | tail -n 1 | grep -qE "GRO reads [1-9]" ||
+      die "$name: the right kited read no coalesced datagrams"
+    grep -q "installed: .*UDP-encapsulated ESP" "$WORK/l/kited.log" || die "$name: the Child SA is not in UDP"
+  fi
   log "ok: $name ping 5/5, TCP 4 MB at ${rate:-?}, $esp_pkts ESP packets and no plaintext on the wire"
   log "    ${line#*: }"
 
@@ -93,4 +106,7 @@ for who in l r; do
   case_run "ipv6-in-ipv4" aes256gcm16 tunnel 192.0.2.1 192.0.2.2 fd01::/64 fd02::/64 fd02::1 $who
   case_run "ipv4-in-ipv6" aes256gcm16 tunnel 2001:db8::1 2001:db8::2 10.1.0.0/24 10.2.0.0/24 10.2.0.1 $who
 done
+case_run "udp-encap-tunnel" aes256gcm16 tunnel 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 10.2.0.1 l yes
+case_run "udp-encap-transport" aes256gcm16 transport 192.0.2.1 192.0.2.2 192.0.2.1/32 192.0.2.2/32 192.0.2.2 r yes
+case_run "udp-encap-ipv4-in-ipv6" chacha20poly1305 tunnel 2001:db8::1 2001:db8::2 10.1.0.0/24 10.2.0.0/24 10.2.0.1 l yes
 log "PASS"

@@ -2,6 +2,7 @@
 #include "testutil.h"
 #include "io/udp.h"
 #include <arpa/inet.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <string.h>
 
@@ -90,12 +91,73 @@ static void ipv6_loopback_works(void **state)
     udp_close(&a);
 }
 
+/* one sendmsg of equal-sized datagrams (the last shorter) cut by the kernel
+ * (UDP_SEGMENT), as the data plane sends UDP-encapsulated ESP */
+static void gso_send(struct udp_sock *a, const struct sockaddr_storage *to, uint8_t *p, size_t seg, size_t total)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = { p, total };
+    struct msghdr mh = { .msg_name = (void *)to, .msg_namelen = sizeof(struct sockaddr_in), .msg_iov = &iov,
+                         .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_UDP;
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    uint16_t s16 = (uint16_t)seg;
+    memcpy(CMSG_DATA(c), &s16, sizeof s16);
+    assert_int_equal(sendmsg(a->fd, &mh, 0), (ssize_t)total);
+}
+
+/* a coalesced (GRO) read is handed out datagram by datagram, each classified
+ * on its own; without GRO the same datagrams come one per read */
+static void gro_read_split_into_datagrams(void **state)
+{
+    (void)state;
+    for (int gro = 1; gro >= 0; gro--) {
+        struct udp_sock a, b;
+        assert_int_equal(udp_open(&a, AF_INET, "127.0.0.1", 0, true), 0);
+        assert_int_equal(udp_open(&b, AF_INET, "127.0.0.1", 0, true), 0);
+        if (gro)
+            assert_int_equal(udp_enable_gro(&b), 0);
+        struct sockaddr_storage to = addr4("127.0.0.1", b.port);
+        uint8_t out[350], in[65536];
+        for (size_t i = 0; i < sizeof out; i++)
+            out[i] = (uint8_t)(i / 100 + 1); /* datagram k is all k: a non-zero SPI, ESP */
+        gso_send(&a, &to, out, 100, sizeof out);
+        struct udp_dgram d;
+        size_t lens[8];
+        int n = 0, reads = 0;
+        while (n < 4) {
+            assert_int_equal(recv_wait(&b, in, sizeof in, &d), 1);
+            reads++;
+            do {
+                assert_int_equal(d.kind, UDP_ESP);
+                assert_int_equal(d.data[0], n + 1);
+                assert_int_equal(d.data[d.len - 1], n + 1);
+                lens[n++] = d.len;
+            } while (n < 8 && udp_next(&b, &d));
+        }
+        assert_int_equal(n, 4);
+        assert_int_equal(lens[0], 100);
+        assert_int_equal(lens[2], 100);
+        assert_int_equal(lens[3], 50);
+        assert_int_equal(reads, gro ? 1 : 4);
+        assert_false(udp_next(&b, &d));
+        udp_close(&a);
+        udp_close(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(classify_follows_rfc3948),
         cmocka_unit_test(marker_added_and_stripped),
         cmocka_unit_test(ipv6_loopback_works),
+        cmocka_unit_test(gro_read_split_into_datagrams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
