@@ -7,8 +7,9 @@
 # arrives with under 1% loss (offered rate stepped up),
 # ping RTT (average of 200 at 20 ms intervals, its difference to the bare
 # veth's, and the average of 2000 back to back with ping -f, where no CPU has
-# gone idle in between), and the CPU the tunnel's daemons used during TCP and
-# during the 4 s of 20 ms pings.
+# gone idle in between; and again with the daemons and ping on one CPU), and
+# the CPU the tunnel's daemons used during TCP (beside the whole machine's:
+# $(nproc) CPUs give at most $(nproc)00%) and during the 4 s of 20 ms pings.
 # Needs root, strongSwan, wireguard-go and iperf3 (scripts/deps.sh bench).
 # Usage: bench/tunnel.sh [BUILD_DIR] [TCP_SECONDS]
 set -euo pipefail
@@ -21,6 +22,9 @@ for c in iperf3 wireguard-go wg; do command -v $c >/dev/null || { echo "missing 
 ns_setup
 UDP_STEPS=${UDP_STEPS:-"100M 200M 300M 500M 700M 1G 1500M 2G 3G 5G"}
 IKE=aes256gcm16-prfsha256-x25519 ESP=aes256gcm16
+
+# busy ticks of the whole machine (every CPU, /proc/stat: all but idle and iowait)
+host_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 
 cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $t; }
 
@@ -42,9 +46,10 @@ measure() { # NAME DST DAEMON_PIDS...
   for p in "${pids[@]}"; do taskset -a -p -c "$all" "$p" >/dev/null; done
   ip netns exec "$RIGHT" iperf3 -s -1 -B "$dst" >/dev/null 2>&1 & srv=$!
   sleep 0.4
-  t0=$(cpu_ticks "${pids[@]}")
+  t0=$(cpu_ticks "${pids[@]}"); h0=$(host_ticks)
   tcp=$(ip netns exec "$LEFT" iperf3 -c "$dst" -t "$T" -f m | awk '/receiver/ { print $(NF-2) }')
-  t1=$(cpu_ticks "${pids[@]}")
+  t1=$(cpu_ticks "${pids[@]}"); h1=$(host_ticks)
+  local host=$(awk -v a="$h0" -v b="$h1" -v hz="$hz" -v t="$T" 'BEGIN { printf "%.0f%%", 100 * (b - a) / hz / t }')
   wait "$srv" 2>/dev/null || true
   local cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v t="$T" -v n="${#pids[@]}" 'BEGIN { if (n) printf "%.0f%%", 100 * (b - a) / hz / t; else print "-" }')
   for rate in $UDP_STEPS; do
@@ -56,7 +61,7 @@ measure() { # NAME DST DAEMON_PIDS...
     awk -v l="${loss:-100}" 'BEGIN { exit !(l < 1) }' || break
     udp=$rate
   done
-  RESULTS+=("$name|${tcp:-0}|$udp|${rtt:-0}|${rttf:-0}|$cpu|$pcpu|${rtt1:-0}")
+  RESULTS+=("$name|${tcp:-0}|$udp|${rtt:-0}|${rttf:-0}|$cpu|$pcpu|${rtt1:-0}|$host")
 }
 
 RESULTS=()
@@ -122,14 +127,14 @@ fi
 
 echo
 echo "Tunnel throughput and latency, same machine, same run (TCP ${T} s; UDP: highest offered rate with <1% loss, 1400-byte packets)"
-printf '%-26s %10s %10s %12s %8s %9s %8s %17s %8s %8s\n' setup "TCP Mbit/s" "x strongSw" "UDP <1% loss" "ping ms" "- veth" "flood ms" "1-CPU ms" "TCP CPU" "ping CPU"
+printf '%-26s %10s %10s %12s %8s %9s %8s %17s %8s %8s %8s\n' setup "TCP Mbit/s" "x strongSw" "UDP <1% loss" "ping ms" "- veth" "flood ms" "1-CPU ms" "TCP CPU" "host CPU" "ping CPU"
 sw=$(printf '%s\n' "${RESULTS[@]}" | awk -F'|' '/^strongSwan/ { print $2 }')
 vrtt=$(printf '%s\n' "${RESULTS[@]}" | awk -F'|' '/^bare veth/ { print $4 }')
 vrtt1=$(printf '%s\n' "${RESULTS[@]}" | awk -F'|' '/^bare veth/ { print $8 }')
 for r in "${RESULTS[@]}"; do
-  IFS='|' read -r name tcp udp rtt rttf cpu pcpu rtt1 <<<"$r"
+  IFS='|' read -r name tcp udp rtt rttf cpu pcpu rtt1 host <<<"$r"
   ratio=$(awk -v a="$tcp" -v b="${sw:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
   dv=$(awk -v a="$rtt" -v b="${vrtt:-}" 'BEGIN { if (b != "") printf "%+.3f", a - b; else print "-" }')
   dv1=$(awk -v a="$rtt1" -v b="${vrtt1:-}" 'BEGIN { if (b != "") printf "%s (%+.3f)", a, a - b; else print a }')
-  printf '%-26s %10s %10s %12s %8s %9s %8s %17s %8s %8s\n' "$name" "$tcp" "$ratio" "$udp" "$rtt" "$dv" "$rttf" "$dv1" "$cpu" "$pcpu"
+  printf '%-26s %10s %10s %12s %8s %9s %8s %17s %8s %8s %8s\n' "$name" "$tcp" "$ratio" "$udp" "$rtt" "$dv" "$rttf" "$dv1" "$cpu" "$host" "$pcpu"
 done
