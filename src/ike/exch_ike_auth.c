@@ -148,7 +148,6 @@ static bool verify_auth(struct ike_engine *e, struct ikesa *sa, const struct ike
 static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, struct auth_out *o,
                             uint64_t now)
 {
-    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[0];
     const struct ike_pld *sap = ike_chain_find(in, IKEV2_PLD_SA, 0);
     const struct ike_pld *tsi = ike_chain_find(in, IKEV2_PLD_TSI, 0), *tsr = ike_chain_find(in, IKEV2_PLD_TSR, 0);
     struct ike_algs algs;
@@ -156,6 +155,10 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
     struct ike_ts_cfg lts, rts;
     if (!sap || !tsi || !tsr)
         return;
+    /* the child configuration whose selectors fit the proposed ones */
+    int cfg = ike_child_cfg_for_ts(&e->conns[sa->conn], &tsi->u.ts, &tsr->u.ts);
+    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
+    sa->child = cfg;
     if (ike_prop_select_no_ke(ch->esp, ch->n_esp, &sap->u.sa, IKEV2_PROTO_ESP, &algs, &chosen)) {
         ike_log(e, LOG_IKE, 1, "no acceptable proposal found for CHILD_SA %s, sending NO_PROPOSAL_CHOSEN", ch->name);
         pld_notify(&o->pld[o->n++], IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
@@ -176,7 +179,7 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
     add_ts(o, IKEV2_PLD_TSR, &lts, 1, o->tsr);
     if (transport)
         pld_notify(&o->pld[o->n++], IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
-    child_up(e, sa, &algs, ike_prop_spi32(chosen), &lts, &rts, transport, 0, now);
+    child_up(e, sa, &algs, ike_prop_spi32(chosen), &lts, &rts, transport, cfg, now);
 }
 
 int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
