@@ -14,6 +14,8 @@
 struct inst {
     uint32_t in, out;
     bool retired; /* inbound only */
+    bool fresh;   /* a new Child SA, not a rekey: it replaces nothing that carried traffic */
+    char name[IKE_NAME_MAX]; /* its child configuration */
     uint8_t key_len, encr_in[IKE_KEY_MAX], encr_out[IKE_KEY_MAX];
 };
 
@@ -231,6 +233,8 @@ static inline int drain(struct pair *p, struct side *from, struct side *to)
                 struct inst *in = &from->inst[a->child.takeover ? 0 : from->n_inst];
                 from->n_inst++;
                 in->retired = false;
+                in->fresh = !a->child.replaces_spi_in;
+                memcpy(in->name, a->child.name, sizeof in->name);
                 in->in = a->child.spi_in;
                 in->out = a->child.spi_out;
                 in->key_len = a->child.key_len;
