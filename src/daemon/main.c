@@ -167,6 +167,7 @@ static void on_udp(struct loop *l, int fd, void *arg)
                 log_msg(&k->log, LOG_NET, 2, "received packet: from %s (%zu bytes)",
                         ike_addr_str(&remote, buf, sizeof buf), d.len);
                 ike_recv(k->ike, d.data, d.len, &local, &remote, loop_now_ms());
+                drain(k); /* a Child SA it brings is installed before ESP later in this batch */
             } else if (d.kind == UDP_ESP) {
                 struct esp_buf b = { k->rx, sizeof k->rx, (size_t)(d.data - k->rx), d.len };
                 dp_on_udp_esp(&k->dp, &b, &local, &remote, loop_now_ms());
