@@ -104,7 +104,81 @@ int ike_nonce_cmp(struct span a, struct span b)
     return c ? c : (a.n < b.n ? -1 : a.n > b.n);
 }
 
+/* the Child SA a REKEY_SA names (the peer's inbound SPI, our outbound one,
+ * 3.10.1): 0 with *old set (NULL without REKEY_SA), or the request is
+ * answered here with an error: 1, or the sending error */
+static int rekey_target(struct ike_engine *e, struct ikesa *sa, uint32_t old_spi, uint32_t msgid, uint64_t now,
+                        struct ike_child_st **old)
+{
+    *old = NULL;
+    if (!old_spi)
+        return 0;
+    struct ike_child_st *c = ike_child_by_spi_out(sa, old_spi);
+    int rc;
+    if (!c) {
+        ike_log(e, LOG_IKE, 1, "received REKEY_SA for unknown CHILD_SA with SPI %08x, sending CHILD_SA_NOT_FOUND",
+                old_spi);
+        rc = send_error(e, sa, msgid, IKEV2_N_CHILD_SA_NOT_FOUND, NULL, 0, now);
+        return rc ? rc : 1;
+    }
+    if (c->deleting || c->rekeyed) {
+        /* we are closing it (2.25.1): the peer may try again later, or learns of the Delete */
+        ike_log(e, LOG_IKE, 1, "received REKEY_SA for CHILD_SA with SPI %08x that we are %s, sending "
+                               "TEMPORARY_FAILURE", old_spi, c->deleting ? "deleting" : "replacing");
+        rc = send_error(e, sa, msgid, IKEV2_N_TEMPORARY_FAILURE, NULL, 0, now);
+        return rc ? rc : 1;
+    }
+    if (sa->rk.active && sa->rk.old >= 0 && &sa->children[sa->rk.old] == c) {
+        /* both sides rekey the same Child SA (2.8.1): the SA created with
+         * the lowest of the four nonces is deleted by its creator; ours
+         * is compared when our answer arrives */
+        ike_log(e, LOG_IKE, 1, "CHILD_SA rekey collision for SPI %08x_o: both sides rekeying", old_spi);
+        sa->rk.collided = true;
+    }
+    *old = c;
+    return 0;
+}
+
 /* ---- responder ---- */
+
+/* our answer is out and its SA c installed: note a collision's lower nonce,
+ * mark the SA it replaces (old_spi, our outbound SPI of it) */
+static void answer_installed(struct ike_engine *e, struct ikesa *sa, const struct ike_child_st *c, uint32_t old_spi,
+                     struct span ni, struct span nr, uint16_t ke)
+{
+    if (sa->rk.collided && !sa->rk.peer_min_len) {
+        struct span lo = ike_nonce_cmp(ni, nr) <= 0 ? ni : nr;
+        memcpy(sa->rk.peer_min, lo.p, lo.n);
+        sa->rk.peer_min_len = lo.n;
+    }
+    if (!old_spi)
+        return;
+    struct ike_child_st *old = ike_child_by_spi_out(sa, old_spi);
+    if (old)
+        old->rekeyed = true;
+    ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} rekeyed: %08x_i %08x_o replaces %08x_o%s",
+            e->conns[sa->conn].child[c->cfg].name, sa->id, c->spi_in, c->spi_out, old_spi,
+            ke ? " (with a new key exchange)" : "");
+}
+
+/* HDR, SK {SA, Nr, [KEr], TSi, TSr, [N(USE_TRANSPORT_MODE)]} into o (its SPI and nonce set) */
+static int answer_build(struct cc_out *o, const struct ike_algs *algs, uint8_t num, const struct ke *k,
+                        const struct ike_ts_cfg *rts, const struct ike_ts_cfg *lts, bool transport)
+{
+    struct ike_prop_cfg one;
+    int rc = 0;
+    ike_prop_from_algs(algs, false, &one);
+    add_sa(o, &one, 1, num);
+    struct ike_pld *np = add(o, IKEV2_PLD_NONCE);
+    np->u.nonce.data = span_of(o->nonce, sizeof o->nonce);
+    if (algs->ke)
+        rc = add_ke(o, k, algs->ke);
+    add_ts(o, IKEV2_PLD_TSI, rts, 1, o->tsi);
+    add_ts(o, IKEV2_PLD_TSR, lts, 1, o->tsr);
+    if (transport)
+        pld_notify(&o->pld[o->n++], IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
+    return rc;
+}
 
 int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint32_t msgid,
                              uint64_t now)
@@ -125,30 +199,11 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
     }
     uint32_t old_spi = rekey_spi(in);
     struct ike_child_st *old = NULL;
-    int cfg = 0;
-    if (old_spi) {
-        /* the peer names its inbound SPI, our outbound one (3.10.1) */
-        old = ike_child_by_spi_out(sa, old_spi);
-        if (!old) {
-            ike_log(e, LOG_IKE, 1, "received REKEY_SA for unknown CHILD_SA with SPI %08x, sending CHILD_SA_NOT_FOUND",
-                    old_spi);
-            return send_error(e, sa, msgid, IKEV2_N_CHILD_SA_NOT_FOUND, NULL, 0, now);
-        }
+    int cfg = 0, answered = rekey_target(e, sa, old_spi, msgid, now, &old);
+    if (answered)
+        return answered < 0 ? answered : 0;
+    if (old)
         cfg = old->cfg;
-        if (old->deleting || old->rekeyed) {
-            /* we are closing it (2.25.1): the peer may try again later, or learns of the Delete */
-            ike_log(e, LOG_IKE, 1, "received REKEY_SA for CHILD_SA with SPI %08x that we are %s, sending "
-                                   "TEMPORARY_FAILURE", old_spi, old->deleting ? "deleting" : "replacing");
-            return send_error(e, sa, msgid, IKEV2_N_TEMPORARY_FAILURE, NULL, 0, now);
-        }
-        if (sa->rk.active && sa->rk.old >= 0 && &sa->children[sa->rk.old] == old) {
-            /* both sides rekey the same Child SA (2.8.1): the SA created with
-             * the lowest of the four nonces is deleted by its creator; ours
-             * is compared when our answer arrives */
-            ike_log(e, LOG_IKE, 1, "CHILD_SA rekey collision for SPI %08x_o: both sides rekeying", old_spi);
-            sa->rk.collided = true;
-        }
-    }
     if (!old) /* a new Child SA: the configuration its selectors fit */
         cfg = ike_child_cfg_for_ts(&e->conns[sa->conn], &tsi->u.ts, &tsr->u.ts);
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
@@ -179,31 +234,19 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
     struct ke k;
     struct secret gir = { 0 };
     memset(&k, 0, sizeof k);
-    if (algs.ke) {
-        rc = ke_generate(&k, algs.ke);
-        if (!rc)
-            rc = ke_shared(&k, kei->u.ke.data, &gir);
-        if (rc) {
-            ike_log(e, LOG_IKE, 1, "key exchange for CHILD_SA %s failed: %s", ch->name, kite_strerror(rc));
-            ke_free(&k);
-            free(o);
-            return send_error(e, sa, msgid, IKEV2_N_INVALID_SYNTAX, NULL, 0, now);
-        }
+    rc = algs.ke ? ke_generate(&k, algs.ke) : 0;
+    if (!rc && algs.ke)
+        rc = ke_shared(&k, kei->u.ke.data, &gir);
+    if (rc) {
+        ike_log(e, LOG_IKE, 1, "key exchange for CHILD_SA %s failed: %s", ch->name, kite_strerror(rc));
+        ke_free(&k);
+        free(o);
+        return send_error(e, sa, msgid, IKEV2_N_INVALID_SYNTAX, NULL, 0, now);
     }
     bool transport = ch->transport && ike_chain_notify(in, IKEV2_N_USE_TRANSPORT_MODE);
     uint32_t spi_in = ike_new_spi(e, o->spi);
     e->env.random(e->env.ctx, o->nonce, sizeof o->nonce);
-    struct ike_prop_cfg one;
-    ike_prop_from_algs(&algs, false, &one);
-    add_sa(o, &one, 1, chosen->num);
-    struct ike_pld *np = add(o, IKEV2_PLD_NONCE);
-    np->u.nonce.data = span_of(o->nonce, sizeof o->nonce);
-    if (algs.ke)
-        rc = add_ke(o, &k, algs.ke);
-    add_ts(o, IKEV2_PLD_TSI, &rts, 1, o->tsi);
-    add_ts(o, IKEV2_PLD_TSR, &lts, 1, o->tsr);
-    if (transport)
-        pld_notify(&o->pld[o->n++], IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
+    rc = answer_build(o, &algs, chosen->num, &k, &rts, &lts, transport);
     if (!rc)
         rc = send_cc(e, sa, o, true, msgid, now);
     if (!rc) {
@@ -211,20 +254,8 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
             ike_child_install(e, sa, cfg, &algs, spi_in, ike_prop_spi32(chosen), secret_span(&gir), nonce->u.nonce.data,
                               span_of(o->nonce, sizeof o->nonce), &lts, &rts, transport, false,
                               old ? old->spi_in : 0, !old, now);
-        if (c && sa->rk.collided && !sa->rk.peer_min_len) {
-            struct span a = nonce->u.nonce.data, b = span_of(o->nonce, sizeof o->nonce);
-            struct span lo = ike_nonce_cmp(a, b) <= 0 ? a : b;
-            memcpy(sa->rk.peer_min, lo.p, lo.n);
-            sa->rk.peer_min_len = lo.n;
-        }
-        if (c && old) {
-            /* re-find: the install may not move entries, but be exact */
-            old = ike_child_by_spi_out(sa, old_spi);
-            if (old)
-                old->rekeyed = true;
-            ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} rekeyed: %08x_i %08x_o replaces %08x_o%s", ch->name, sa->id,
-                    c->spi_in, c->spi_out, old_spi, algs.ke ? " (with a new key exchange)" : "");
-        }
+        if (c)
+            answer_installed(e, sa, c, old ? old_spi : 0, nonce->u.nonce.data, span_of(o->nonce, sizeof o->nonce), algs.ke);
     }
     secret_free(&gir);
     if (algs.ke)
@@ -414,6 +445,34 @@ static bool ts_within_cfg(const struct ike_ts_cfg *t, const struct ike_ts_cfg *c
     return false;
 }
 
+/* after our rekey: the SA that is now redundant (the old one, or with a
+ * lost collision our new one) is deleted */
+static void rekeyed(struct ike_engine *e, struct ikesa *sa, struct ike_child_st *old, struct ike_child_st *c,
+                    bool loser, uint64_t now)
+{
+    uint32_t del = 0;
+    if (old) {
+        old->rekeyed = true;
+        del = old->spi_in;
+        ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} rekeyed: %08x_i %08x_o replaces %08x_i",
+                e->conns[sa->conn].child[c->cfg].name, sa->id, c->spi_in, c->spi_out, old->spi_in);
+    }
+    if (loser) {
+        /* only our redundant SA goes; the old one is the winner's to delete,
+         * and until its Delete arrives our traffic keeps using it (the
+         * winner's new SA, which we installed when answering, is next) */
+        c->rekeyed = true;
+        del = c->spi_in;
+    }
+    if (!del)
+        return;
+    struct ike_child_st *d = ike_child_by_spi_in(sa, del);
+    if (d)
+        ike_child_deleting(e, sa, d);
+    sa->rk.del_spi = del;
+    ike_send_child_delete(e, sa, del, now);
+}
+
 int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
 {
     struct ike_child_rekey *rk = &sa->rk;
@@ -481,29 +540,10 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
         rekey_end(sa);
         return 0;
     }
-    uint32_t del = 0;
-    if (old) {
-        old = &sa->children[rk->old];
-        old->rekeyed = true;
-        del = old->spi_in;
-        ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} rekeyed: %08x_i %08x_o replaces %08x_i", ch->name, sa->id,
-                c->spi_in, c->spi_out, old->spi_in);
-    }
-    if (loser) {
-        /* only our redundant SA goes; the old one is the winner's to delete,
-         * and until its Delete arrives our traffic keeps using it (the
-         * winner's new SA, which we installed when answering, is next) */
-        c->rekeyed = true;
-        del = c->spi_in;
-    }
+    if (old)
+        old = &sa->children[rk->old]; /* the install does not move entries; be exact */
     rekey_end(sa);
-    if (!del)
-        return 0;
-    struct ike_child_st *d = ike_child_by_spi_in(sa, del);
-    if (d)
-        ike_child_deleting(e, sa, d);
-    sa->rk.del_spi = del;
-    ike_send_child_delete(e, sa, del, now);
+    rekeyed(e, sa, old, c, loser, now);
     return 0;
 }
 
