@@ -7,7 +7,9 @@
  *    or CHILD_SA_NOT_FOUND once it is gone, and the Delete that crosses the
  *    rekey is honoured;
  *  - a Delete from the peer for the old SA of a rekey we made, crossing our
- *    own Delete of it: each end answers without a Delete payload.
+ *    own Delete of it: each end answers without a Delete payload;
+ *  - a Delete of the SA we are rekeying that overtakes the peer's answer to
+ *    our rekey: answered as usual, and the new SA stands.
  *
  * The simultaneous IKE rekey is forced by setting both IKE SAs' rekey time
  * to the same instant (white-box, ike_int.h): the jitter of rekey_time would
@@ -229,12 +231,58 @@ static void delete_of_an_sa_we_rekeyed(void **s)
     pair_free(&p);
 }
 
+/* b rekeys the Child SA; a answers, then deletes the old SA (its hard
+ * limit) and the Delete overtakes a's answer: b gets the Delete while its
+ * rekey is outstanding (answered with the Delete payload as usual), then the
+ * answer, and the new SA stands alone on both sides.  (No loss check: a
+ * sends on the new SA once the old one is deleted, before b, whose answer
+ * is held back, has it.) */
+static uint32_t old_a_in;
+static int overtaken;
+
+static int delete_overtakes(struct pair *p, struct side *from, struct ike_action *a)
+{
+    if (from != &p->a || dg_exchange(a) != IKEV2_EXCH_CREATE_CHILD_SA || !dg_response(a) || overtaken)
+        return 0;
+    overtaken = 1;
+    assert_int_equal(ike_child_expired(p->a.e, old_a_in, true, p->now), 0);
+    ike_tick(p->a.e, p->now); /* a's Delete is queued behind this answer, and goes first */
+    return 2;
+}
+
+static void delete_while_rekeying(void **s)
+{
+    (void)s;
+    struct pair p;
+    struct ike_conn_cfg ca = conn(1, 2), cb = conn(2, 1);
+    pair_init(&p, &ca, &cb);
+    up(&p);
+    old_a_in = p.a.inst[0].in;
+    overtaken = 0;
+    p.filter = delete_overtakes;
+    assert_int_equal(ike_child_expired(p.b.e, p.b.inst[0].in, false, p.now), 0);
+    pair_run(&p, p.now + 1000);
+    assert_int_equal(overtaken, 1);
+    assert_non_null(strstr(p.b.log, "received DELETE for ESP CHILD_SA with SPI"));
+    assert_non_null(strstr(p.b.log, "generating INFORMATIONAL response 2 [ D ]"));
+    pair_run(&p, p.now + IKE_CHILD_GRACE_MS + 1);
+    assert_int_equal(p.a.n_inst, 1);
+    assert_int_equal(p.b.n_inst, 1);
+    assert_true(p.a.inst[0].in != old_a_in);
+    assert_int_equal(p.a.inst[0].out, p.b.inst[0].in);
+    assert_int_equal(p.a.inst[0].in, p.b.inst[0].out);
+    assert_memory_equal(p.a.inst[0].encr_out, p.b.inst[0].encr_in, p.a.inst[0].key_len);
+    assert_int_equal(p.a.ike_down + p.b.ike_down, 0);
+    pair_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(simultaneous_ike_rekeys),
         cmocka_unit_test(rekey_of_a_child_being_deleted),
         cmocka_unit_test(delete_of_an_sa_we_rekeyed),
+        cmocka_unit_test(delete_while_rekeying),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
