@@ -6,8 +6,9 @@
 #  - kite as IKE responder: charon initiates both, kite picks each child
 #    configuration by its traffic selectors (kite lists them in the other order);
 # each time one IKE SA, a ping through each Child SA, `swanctl --list-sas` on
-# charon showing both INSTALLED with the SPIs kite logged; then charon deletes
-# net2 alone and net keeps carrying traffic.
+# charon showing both INSTALLED with the SPIs kite logged; charon deletes net2
+# alone and net keeps carrying traffic; charon rekeys net2 alone and net keeps
+# its SPIs.
 source "$(dirname "$0")/lib.sh"
 need_interop
 ns_setup
@@ -101,5 +102,17 @@ swanctl_at "$RIGHT" charon --initiate --child net --timeout 10 >/dev/null 2>&1 |
 swanctl_at "$RIGHT" charon --initiate --child net2 --timeout 10 >/dev/null 2>&1 || die "charon could not initiate net2"
 check_both "kite responder"
 grep -q "parsed CREATE_CHILD_SA request" "$WORK/kite/kited.log" || die "net2 did not come with CREATE_CHILD_SA"
+
+log "== charon rekeys net2 alone"
+net_in=$(sed -nE "s/.*CHILD_SA net\{[0-9]+\} established with SPIs ([0-9a-f]{8})_i.*/\1/p" "$WORK/kite/kited.log" | tail -n 1)
+swanctl_at "$RIGHT" charon --rekey --child net2 >/dev/null 2>&1 || die "swanctl --rekey failed"
+wait_for "$WORK/kite/kited.log" "CHILD_SA net2\{[0-9]+\} rekeyed" 5 || die "kite did not rekey net2"
+wait_for "$WORK/kite/kited.log" "CHILD_SA net2\{[0-9]+\} removed" 5 || die "kite did not remove the old net2"
+grep -q "CHILD_SA net{[0-9]*} rekeyed" "$WORK/kite/kited.log" && die "net was rekeyed with net2"
+[ "$(sed -nE "s/.*CHILD_SA net\{[0-9]+\} established with SPIs ([0-9a-f]{8})_i.*/\1/p" "$WORK/kite/kited.log" | tail -n 1)" = "$net_in" ] ||
+  die "net changed its SPI"
+ip netns exec "$LEFT" ping -c 3 -i 0.2 -W 2 -I 10.11.0.1 10.12.0.1 >/dev/null || die "no ping through the rekeyed net2"
+ip netns exec "$LEFT" ping -c 3 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1 >/dev/null || die "no ping through net"
+log "ok: net2 rekeyed alone, both carry traffic"
 kited_stop "$kp"
 log "PASS"
