@@ -135,6 +135,54 @@ static void simultaneous_ike_rekeys(void **s)
     assert_true(lost_a > 0 && lost_b > 0);
 }
 
+/* both rekey the IKE SA, but a's request is lost: b completes its rekey
+ * without seeing a collision and deletes the old IKE SA, while a, which
+ * answered b's request, still waits for its own answer (2.8.2, "only one
+ * peer detects a simultaneous rekey"): the Delete tells a that b's new IKE
+ * SA inherits the Child SAs */
+static int lost_request;
+
+static int lose_first_rekey(struct pair *p, struct side *from, struct ike_action *a)
+{
+    if (from != &p->a || dg_exchange(a) != IKEV2_EXCH_CREATE_CHILD_SA || dg_response(a) || lost_request)
+        return 0;
+    lost_request = 1;
+    return 1;
+}
+
+static void one_side_sees_the_collision(void **s)
+{
+    (void)s;
+    struct pair p;
+    struct ike_conn_cfg ca = conn(1, 2), cb = conn(2, 1);
+    ca.rekey_time_s = cb.rekey_time_s = 3600;
+    pair_init(&p, &ca, &cb);
+    p.check = no_loss;
+    up(&p);
+    struct ikesa *sa = est_sa(&p.a), *sb = est_sa(&p.b);
+    sa->ike_rekey_at = sb->ike_rekey_at = p.now + 5000;
+    lost_request = 0;
+    p.filter = lose_first_rekey;
+    pair_run(&p, p.now + 30000);
+    assert_int_equal(lost_request, 1);
+    assert_non_null(strstr(p.a.log, "IKE_SA rekey collision: both ends rekeying"));
+    assert_null(strstr(p.b.log, "IKE_SA rekey collision"));
+    assert_int_equal(p.a.ike_rekeyed, 1);
+    assert_int_equal(p.b.ike_rekeyed, 1);
+    struct ike_stats st;
+    ike_engine_stats(p.a.e, &st);
+    assert_int_equal(st.ike_sas, 1);
+    ike_engine_stats(p.b.e, &st);
+    assert_int_equal(st.ike_sas, 1);
+    sa = est_sa(&p.a);
+    sb = est_sa(&p.b);
+    assert_memory_equal(sa->spi_i, sb->spi_i, 8);
+    assert_memory_equal(sa->spi_r, sb->spi_r, 8);
+    assert_int_equal(p.a.n_inst, 1);
+    assert_int_equal(p.a.ike_down + p.b.ike_down, 2); /* the old IKE SA on each side */
+    pair_free(&p);
+}
+
 /* a deletes the Child SA (life_time) in the same instant as b rekeys it
  * (rekey_time): b's REKEY_SA meets an SA a is deleting (TEMPORARY_FAILURE),
  * a's Delete meets an SA b is rekeying (answered with the Delete payload as
@@ -280,6 +328,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(simultaneous_ike_rekeys),
+        cmocka_unit_test(one_side_sees_the_collision),
         cmocka_unit_test(rekey_of_a_child_being_deleted),
         cmocka_unit_test(delete_of_an_sa_we_rekeyed),
         cmocka_unit_test(delete_while_rekeying),
