@@ -3,7 +3,8 @@
  *                     <--  HDR, SK {N(AUTHENTICATION_FAILED)}
  *                     <--  HDR, SK {IDr, AUTH, N(NO_PROPOSAL_CHOSEN | TS_UNACCEPTABLE)}
  * RFC 7296 1.2, 1.3.1 (transport mode), 2.9 (narrowing), 2.15 (PSK AUTH),
- * 2.17 (KEYMAT), 2.21.2 (errors in IKE_AUTH). */
+ * 2.17 (KEYMAT), 2.21.2 (errors in IKE_AUTH: an initiator that rejects the
+ * responder's AUTH says so in an INFORMATIONAL request). */
 #include <stdlib.h>
 #include <string.h>
 #include "base/log.h"
@@ -244,6 +245,12 @@ int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_c
         return KITE_E_AUTH_FAILED;
     }
     if (!idr || !auth || !id_matches(&c->remote_id, &idr->u.id) || !verify_auth(e, sa, idr, auth)) {
+        /* the responder thinks the IKE SA is up: tell it (2.21.2), not waiting for the answer */
+        struct ike_pld n;
+        pld_notify(&n, IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
+        ike_log(e, LOG_IKE, 0, "verification of the responder's PSK AUTH (or its ID) failed, sending "
+                               "AUTHENTICATION_FAILED");
+        ike_send_sk(e, sa, IKEV2_EXCH_INFORMATIONAL, &n, 1, false, sa->next_msgid++, now);
         ike_sa_down(e, sa, "verification of the responder's PSK AUTH (or its ID) failed");
         return KITE_E_AUTH_FAILED;
     }

@@ -6,7 +6,9 @@
  * closes those Child SAs and is answered with the Delete of the paired
  * inbound SPIs, except for SAs whose Delete we sent ourselves (1.4.1, the
  * crossing case); N(INVALID_SPI) names one of our outbound SPIs the peer
- * does not know, and that Child SA is dropped and created again. */
+ * does not know, and that Child SA is dropped and created again;
+ * N(AUTHENTICATION_FAILED) from an initiator that rejected our IKE_AUTH
+ * response ends the IKE SA (2.21.2). */
 #include <string.h>
 #include "base/log.h"
 #include "base/rd.h"
@@ -98,6 +100,11 @@ int ike_informational_request(struct ike_engine *e, struct ikesa *sa, const stru
         n_reply = 1;
     }
     ike_send_sk(e, sa, IKEV2_EXCH_INFORMATIONAL, n_reply ? &reply : NULL, n_reply, true, msgid, now);
+    if (ike_chain_notify(in, IKEV2_N_AUTHENTICATION_FAILED)) {
+        /* the initiator rejected our AUTH or ID after we answered IKE_AUTH (2.21.2) */
+        ike_sa_down(e, sa, "received AUTHENTICATION_FAILED notify: the peer rejected our PSK or ID");
+        return 0;
+    }
     if (del && del->u.del.proto == IKEV2_PROTO_IKE) {
         struct ikesa *heir = sa->irk.peer_new ? ike_sa_by_id(e, sa->irk.peer_new) : NULL;
         if (heir) /* the peer finished its rekey without seeing ours (2.8.2): its IKE SA inherits */
