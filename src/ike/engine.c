@@ -411,6 +411,24 @@ static const struct ike_notify *fatal_notify(const struct ike_chain *in)
     return NULL;
 }
 
+/* TEMPORARY_FAILURE to every CREATE_CHILD_SA for minutes: the two ends are
+ * out of sync and the IKE SA goes (2.25); 1 when it went */
+static int tempfail_too_long(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
+{
+    if (!ike_chain_notify(in, IKEV2_N_TEMPORARY_FAILURE)) {
+        sa->tempfail_since = 0;
+        return 0;
+    }
+    if (!sa->tempfail_since)
+        sa->tempfail_since = now;
+    if (now - sa->tempfail_since < IKE_TEMPFAIL_MAX_MS)
+        return 0;
+    ike_send_delete(e, sa, now);
+    ike_sa_down(e, sa, "TEMPORARY_FAILURE to every CREATE_CHILD_SA for %u s: out of sync, deleting the IKE_SA",
+                (unsigned)(now - sa->tempfail_since) / 1000);
+    return 1;
+}
+
 static int on_response(struct ike_engine *e, struct ikesa *sa, const struct ike_msg *m,
                        const struct ike_chain *in, uint64_t now)
 {
@@ -430,8 +448,11 @@ static int on_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
                     nn ? nn : "an error", xn ? xn : "", m->hdr.msg_id);
         return KITE_E_STATE;
     }
-    if (m->hdr.exchange == IKEV2_EXCH_CREATE_CHILD_SA && pending == IKEV2_EXCH_CREATE_CHILD_SA)
+    if (m->hdr.exchange == IKEV2_EXCH_CREATE_CHILD_SA && pending == IKEV2_EXCH_CREATE_CHILD_SA) {
+        if (tempfail_too_long(e, sa, in, now))
+            return KITE_E_STATE;
         return sa->irk.active ? ike_rekey_response(e, sa, in, now) : ike_create_child_response(e, sa, in, now);
+    }
     if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && sa->replaced) {
         ike_sa_down(e, sa, "rekeyed");
         return 0;

@@ -12,6 +12,8 @@
 #include "wire/sk.h"
 
 enum { IKE_MSG_MAX = 2048, IKE_NONCE_LEN = 32, IKE_ACTIONS = 32, IKE_SA_CHILDREN = 8 };
+/* TEMPORARY_FAILURE answers for this long without a success: out of sync (2.25) */
+enum { IKE_TEMPFAIL_MAX_MS = 300000 };
 
 /* one Child SA of an IKE SA, as handed to the data plane */
 struct ike_child_st {
@@ -123,6 +125,7 @@ struct ikesa {
     uint8_t want;
     uint64_t want_at;
     uint16_t want_ke;
+    uint64_t tempfail_since; /* the first of a run of TEMPORARY_FAILURE answers (0: none) */
 };
 
 struct ike_engine {

@@ -2,8 +2,9 @@
  * (rate-limited) and acted on by dropping and re-creating the Child SA
  * (RFC 7296 1.5, 2.21); a fatal error notify in a CREATE_CHILD_SA or
  * INFORMATIONAL response deletes the IKE SA, a non-fatal one does not
- * (2.21.2); inbound ESP counts as liveness, so no DPD request goes out while
- * it flows (2.4).
+ * (2.21.2); TEMPORARY_FAILURE for 5 minutes deletes the IKE SA (2.25);
+ * inbound ESP counts as liveness, so no DPD request goes out while it flows
+ * (2.4).
  *
  * White-box where a peer has to misbehave or lose state: the test reaches
  * into the engine (ike_int.h) to forge a response with the peer's keys, or
@@ -95,10 +96,11 @@ static void invalid_spi(void **s)
 static uint8_t forge_exchange;
 static uint16_t forge_type;
 static int forged;
+static bool forge_all;
 
 static int forge_error(struct pair *p, struct side *from, struct ike_action *a)
 {
-    if (from != &p->b || dg_exchange(a) != forge_exchange || !dg_response(a) || forged)
+    if (from != &p->b || dg_exchange(a) != forge_exchange || !dg_response(a) || (forged && !forge_all))
         return 0;
     struct ikesa *sb = est_sa(&p->b);
     struct ike_hdr h;
@@ -120,6 +122,7 @@ static void error_in_response(uint8_t exchange, uint16_t type, bool fatal)
     forge_exchange = exchange;
     forge_type = type;
     forged = 0;
+    forge_all = false;
     p.filter = forge_error;
     if (exchange == IKEV2_EXCH_CREATE_CHILD_SA) /* a Child SA rekey */
         assert_int_equal(ike_child_expired(p.a.e, p.a.inst[0].in, false, p.now), 0);
@@ -148,6 +151,34 @@ static void fatal_errors_delete_the_ike_sa(void **s)
     error_in_response(IKEV2_EXCH_CREATE_CHILD_SA, IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD, true);
     /* not fatal: the rekey fails, the IKE SA and the old Child SA stay */
     error_in_response(IKEV2_EXCH_CREATE_CHILD_SA, IKEV2_N_NO_PROPOSAL_CHOSEN, false);
+}
+
+/* the peer answers every Child SA rekey with TEMPORARY_FAILURE: kite
+ * retries every 10 s, and after 5 minutes of nothing else concludes that
+ * the two ends are out of sync and deletes the IKE SA (2.25) */
+static void temporary_failure_for_minutes(void **s)
+{
+    (void)s;
+    struct pair p;
+    struct ike_conn_cfg ca = conn(1, 2), cb = conn(2, 1);
+    pair_init(&p, &ca, &cb);
+    up(&p);
+    forge_exchange = IKEV2_EXCH_CREATE_CHILD_SA;
+    forge_type = IKEV2_N_TEMPORARY_FAILURE;
+    forged = 0;
+    forge_all = true;
+    p.filter = forge_error;
+    uint64_t t0 = p.now;
+    assert_int_equal(ike_child_expired(p.a.e, p.a.inst[0].in, false, p.now), 0);
+    pair_run(&p, t0 + 299 * 1000);
+    assert_int_equal(p.a.ike_down, 0);
+    assert_true(forged >= 29); /* one try every 10 s */
+    assert_int_equal(p.a.n_inst, 1); /* the old SA still carries traffic */
+    pair_run(&p, t0 + 320 * 1000);
+    assert_int_equal(p.a.ike_down, 1);
+    assert_non_null(strstr(p.a.down_reason, "TEMPORARY_FAILURE to every CREATE_CHILD_SA"));
+    assert_int_equal(p.b.ike_down, 1); /* told with a Delete */
+    pair_free(&p);
 }
 
 /* dpd_delay 10 s: while ESP arrives every 3 s no liveness check goes out;
@@ -185,6 +216,7 @@ int main(void)
         cmocka_unit_test(invalid_spi),
         cmocka_unit_test(fatal_errors_delete_the_ike_sa),
         cmocka_unit_test(esp_counts_as_liveness),
+        cmocka_unit_test(temporary_failure_for_minutes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
