@@ -183,6 +183,36 @@ static void one_side_sees_the_collision(void **s)
     pair_free(&p);
 }
 
+/* a rekeys the IKE SA in the same instant as b rekeys the Child SA: each
+ * answers the other TEMPORARY_FAILURE (2.25.2), both retry later (the Child
+ * SA after 10 s, the IKE SA after 2 to 12 s) and both rekeys happen once */
+static void ike_rekey_meets_child_rekey(void **s)
+{
+    (void)s;
+    struct pair p;
+    struct ike_conn_cfg ca = conn(1, 2), cb = conn(2, 1);
+    ca.rekey_time_s = cb.rekey_time_s = 3600;
+    pair_init(&p, &ca, &cb);
+    p.check = no_loss;
+    up(&p);
+    struct ikesa *sa = est_sa(&p.a), *sb = est_sa(&p.b);
+    sa->ike_rekey_at = p.now + 5000;
+    sb->children[0].rekey_at = p.now + 5000;
+    pair_run(&p, p.now + 60000);
+    assert_non_null(strstr(p.b.log, "IKE_SA rekey request while a CHILD_SA exchange is under way, answering TEMPORARY_FAILURE"));
+    assert_non_null(strstr(p.a.log, "CREATE_CHILD_SA request while the IKE_SA is being rekeyed, sending TEMPORARY_FAILURE"));
+    assert_non_null(strstr(p.a.log, "IKE_SA lab[1] rekey failed: received TEMPORARY_FAILURE; retrying later"));
+    assert_non_null(strstr(p.b.log, "CHILD_SA net rekey failed: received TEMPORARY_FAILURE; keeping the old SA"));
+    assert_int_equal(p.a.ike_rekeyed, 1);
+    assert_int_equal(p.b.ike_rekeyed, 1);
+    assert_int_equal(p.a.child_up, 2); /* the Child SA rekeyed once */
+    assert_int_equal(p.b.child_up, 2);
+    assert_int_equal(p.a.n_inst, 1);
+    assert_int_equal(p.a.inst[0].out, p.b.inst[0].in);
+    assert_int_equal(p.a.ike_down + p.b.ike_down, 2); /* the old IKE SA on each side */
+    pair_free(&p);
+}
+
 /* a deletes the Child SA (life_time) in the same instant as b rekeys it
  * (rekey_time): b's REKEY_SA meets an SA a is deleting (TEMPORARY_FAILURE),
  * a's Delete meets an SA b is rekeying (answered with the Delete payload as
@@ -329,6 +359,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(simultaneous_ike_rekeys),
         cmocka_unit_test(one_side_sees_the_collision),
+        cmocka_unit_test(ike_rekey_meets_child_rekey),
         cmocka_unit_test(rekey_of_a_child_being_deleted),
         cmocka_unit_test(delete_of_an_sa_we_rekeyed),
         cmocka_unit_test(delete_while_rekeying),
