@@ -9,7 +9,7 @@ FUZZ_SECONDS ?= 60
 
 all:
 	cmake -S . -B $(BUILD) >/dev/null
-	cmake --build $(BUILD) -j$(JOBS)
+	MAKEFLAGS= cmake --build $(BUILD) -j$(JOBS)
 
 # installs what is missing, builds, runs every test; ends with ctest's summary
 check:
@@ -22,7 +22,7 @@ check:
 asan:
 	scripts/deps.sh build interop
 	cmake -S . -B $(ASAN_BUILD) -DKITE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
-	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	MAKEFLAGS= cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -L 'unit|kat|vectors|exchange'
 	cd $(ASAN_BUILD) && ctest --output-on-failure -L netns
 
@@ -30,7 +30,7 @@ asan:
 fuzz:
 	scripts/deps.sh build fuzz
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DKITE_FUZZ=ON >/dev/null
-	cmake --build $(FUZZ_BUILD) -j$(JOBS)
+	MAKEFLAGS= cmake --build $(FUZZ_BUILD) -j$(JOBS)
 
 # run every fuzz target for FUZZ_SECONDS each, from its seed corpus
 fuzz-run: fuzz
@@ -39,7 +39,7 @@ fuzz-run: fuzz
 bench:
 	scripts/deps.sh build
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build $(BUILD) -j$(JOBS)
+	MAKEFLAGS= cmake --build $(BUILD) -j$(JOBS)
 	bench/run.sh $(BUILD)
 
 # two namespaces, a kited in each, a tunnel, traffic through it (root)

@@ -568,8 +568,14 @@ void dp_on_raw(struct dataplane *dp, int fd, uint64_t now)
             }
             struct esp_buf b = { bufs[i], DP_SLOT, p[i].off, p[i].len };
             const struct uesp_child *from;
-            if (!uesp_inbound(&dp->u, &b, now, p[i].family, p[i].src, p[i].dst, &from))
+            int rc = uesp_inbound(&dp->u, &b, now, p[i].family, p[i].src, p[i].dst, &from);
+            if (!rc) {
                 to_tun(dp, &b);
+            } else if (rc == KITE_E_INVALID_SPI && dp->unknown_spi) {
+                struct ike_addr src = { .family = p[i].family };
+                memcpy(src.ip, p[i].src, sizeof src.ip);
+                dp->unknown_spi(dp->ctx, dp->u.unknown_spi, &src, now);
+            }
         }
         gro_flush(dp);
         if (n < DP_BATCH)
@@ -584,8 +590,11 @@ void dp_on_udp_esp(struct dataplane *dp, struct esp_buf *b, const struct ike_add
         return;
     dp->st.esp_in++;
     const struct uesp_child *from;
-    if (!uesp_inbound(&dp->u, b, now, remote->family, remote->ip, local->ip, &from))
+    int rc = uesp_inbound(&dp->u, b, now, remote->family, remote->ip, local->ip, &from);
+    if (!rc)
         to_tun(dp, b);
+    else if (rc == KITE_E_INVALID_SPI && dp->unknown_spi)
+        dp->unknown_spi(dp->ctx, dp->u.unknown_spi, remote, now);
 }
 
 void dp_udp_batch_end(struct dataplane *dp)

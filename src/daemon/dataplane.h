@@ -83,6 +83,10 @@ struct dataplane {
     size_t gro_len;
     int gro_segs;
     uint16_t gro_mss;
+    /* ESP for an SPI no SA has, from `from` (port 0 for raw ESP): the caller
+     * may tell the peer (INVALID_SPI); NULL: only counted */
+    void (*unknown_spi)(void *ctx, uint32_t spi, const struct ike_addr *from, uint64_t now);
+    void *ctx;
     uint8_t big[65536 + 256];  /* TUN reads (up to 64 KB with TSO) */
     uint8_t gro[65536 + 256];
 };

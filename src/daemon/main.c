@@ -169,6 +169,7 @@ static void on_udp(struct loop *l, int fd, void *arg)
                     log_msg(&k->log, LOG_NET, 2, "received packet: from %s (%zu bytes)",
                             ike_addr_str(&remote, buf, sizeof buf), d.len);
                     ike_recv(k->ike, d.data, d.len, &local, &remote, loop_now_ms());
+                    drain(k); /* a Child SA it brings is installed before ESP later in this batch */
                 } else if (d.kind == UDP_ESP) {
                     /* decapsulated in place: transport mode rebuilds the IP
                      * header in front, over what was already handled */
@@ -195,6 +196,24 @@ static void on_raw(struct loop *l, int fd, void *arg)
     (void)l;
     struct kited *k = arg;
     dp_on_raw(&k->dp, fd, loop_now_ms());
+    drain(k); /* INVALID_SPI notifications */
+}
+
+/* the data plane's unknown SPIs go to the engine, which tells the peer (1.5) */
+static void on_unknown_spi(void *ctx, uint32_t spi, const struct ike_addr *from, uint64_t now)
+{
+    struct kited *k = ctx;
+    ike_esp_unknown_spi(k->ike, spi, from, now);
+}
+
+/* inbound ESP is liveness (2.4): each Child SA's last good packet goes to the engine */
+static void report_last_used(struct kited *k)
+{
+    int cursor = 0;
+    uint32_t spi;
+    uint64_t at;
+    while (k->dp.on && uesp_last_used(&k->dp.u, &cursor, &spi, &at))
+        ike_child_inbound_seen(k->ike, spi, at);
 }
 
 static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
@@ -214,7 +233,9 @@ static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
         return LOOP_NEVER;
     }
     if (ike_next_deadline(k->ike) <= now) {
-        ike_tick(k->ike, now);
+        report_last_used(k); /* before a liveness check is due */
+        if (ike_next_deadline(k->ike) <= now)
+            ike_tick(k->ike, now);
         drain(k);
     }
     uint64_t next = ike_next_deadline(k->ike);
@@ -368,6 +389,8 @@ static int run(struct kited *k)
     if (!k->ike || loop_init(&k->loop, sigs, 4, on_signal, on_deadline, k) || open_sockets(k))
         return 1;
     if (!k->args.no_dataplane && !dp_open(&k->dp, &k->log)) {
+        k->dp.unknown_spi = on_unknown_spi;
+        k->dp.ctx = k;
         for (int i = 0; i < k->n_socks; i++)
             if (k->socks[i].natt) {
                 *(k->socks[i].family == AF_INET6 ? &k->dp.udp_fd6 : &k->dp.udp_fd4) = k->socks[i].fd;

@@ -31,6 +31,25 @@ struct ike_child_st *ike_child_by_spi_in(struct ikesa *sa, uint32_t spi_in)
     return NULL;
 }
 
+struct ike_child_st *ike_child_any_by_spi_in(struct ikesa *sa, uint32_t spi_in)
+{
+    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+        if (sa->children[i].up && sa->children[i].spi_in == spi_in)
+            return &sa->children[i];
+    return NULL;
+}
+
+int ike_child_cfg_for_ts(const struct ike_conn_cfg *c, const struct ike_ts *tsi, const struct ike_ts *tsr)
+{
+    for (int i = 0; i < c->n_children; i++) {
+        const struct ike_child_cfg *ch = &c->child[i];
+        struct ike_ts_cfg l, r;
+        if (!ike_ts_narrow(ch->remote_ts, ch->n_remote_ts, tsi, &r) && !ike_ts_narrow(ch->local_ts, ch->n_local_ts, tsr, &l))
+            return i;
+    }
+    return 0;
+}
+
 static uint64_t rekey_at(struct ike_engine *e, const struct ike_child_cfg *ch, uint64_t now)
 {
     if (!ch->rekey_time_s)
@@ -126,6 +145,9 @@ struct ike_child_st *ike_child_install(struct ike_engine *e, struct ikesa *sa, i
     slot->transport = transport;
     slot->rekey_at = rekey_at(e, ch, now);
     slot->hard_at = ch->life_time_s ? now + (uint64_t)ch->life_time_s * 1000 : 0;
+    /* a rekeyed SA is as wanted as the one it replaces */
+    const struct ike_child_st *old = replaces ? ike_child_any_by_spi_in(sa, replaces) : NULL;
+    slot->wanted = old ? old->wanted : (ch->start || we_initiated);
     char ps[160], ls[80], rs[80];
     ike_prop_str(algs, false, ps, sizeof ps);
     ike_log(e, LOG_CFG, 1, "selected proposal: ESP:%s", ps);
@@ -143,6 +165,8 @@ void ike_child_remove(struct ike_engine *e, struct ikesa *sa, struct ike_child_s
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
     ike_log(e, LOG_IKE, 0, "closing CHILD_SA %s{%u} with SPIs %08x_i %08x_o (%s)", ch->name, sa->id, c->spi_in,
             c->spi_out, why);
+    if (sa->rk.active && sa->rk.old == (int)(c - sa->children))
+        sa->rk.old = -1; /* the SA being rekeyed went away */
     struct ike_action *a = ike_push(e, IKE_ACT_CHILD_DOWN, sa);
     if (a) {
         snprintf(a->child.conn, sizeof a->child.conn, "%s", e->conns[sa->conn].name);
@@ -155,11 +179,9 @@ void ike_child_remove(struct ike_engine *e, struct ikesa *sa, struct ike_child_s
     memset(c, 0, sizeof *c);
 }
 
-void ike_child_retire(struct ike_engine *e, struct ikesa *sa, struct ike_child_st *c, uint64_t now)
+static void push_retire(struct ike_engine *e, struct ikesa *sa, const struct ike_child_st *c)
 {
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
-    ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} with SPIs %08x_i %08x_o retired: no more outbound use, inbound for %u ms",
-            ch->name, sa->id, c->spi_in, c->spi_out, (unsigned)IKE_CHILD_GRACE_MS);
     struct ike_action *a = ike_push(e, IKE_ACT_CHILD_RETIRE, sa);
     if (a) {
         snprintf(a->child.conn, sizeof a->child.conn, "%s", e->conns[sa->conn].name);
@@ -168,8 +190,36 @@ void ike_child_retire(struct ike_engine *e, struct ikesa *sa, struct ike_child_s
         a->child.spi_in = c->spi_in;
         a->child.spi_out = c->spi_out;
     }
+}
+
+void ike_child_retire(struct ike_engine *e, struct ikesa *sa, struct ike_child_st *c, uint64_t now)
+{
+    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
+    ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} with SPIs %08x_i %08x_o retired: no more outbound use, inbound for %u ms",
+            ch->name, sa->id, c->spi_in, c->spi_out, (unsigned)IKE_CHILD_GRACE_MS);
+    push_retire(e, sa, c);
     c->gone_at = now + IKE_CHILD_GRACE_MS;
     c->rekey_at = 0;
+}
+
+void ike_child_deleting(struct ike_engine *e, struct ikesa *sa, struct ike_child_st *c)
+{
+    if (!c->deleting)
+        push_retire(e, sa, c);
+    c->deleting = true;
+    c->rekey_at = 0;
+}
+
+void ike_child_lost(struct ike_engine *e, struct ikesa *sa, struct ike_child_st *c, const char *why, uint64_t now)
+{
+    int cfg = c->cfg;
+    bool wanted = c->wanted;
+    ike_child_remove(e, sa, c, why);
+    if (!wanted || sa->replaced)
+        return;
+    ike_log(e, LOG_IKE, 1, "creating CHILD_SA %s again", e->conns[sa->conn].child[cfg].name);
+    sa->want |= (uint8_t)(1u << cfg);
+    sa->want_at = now;
 }
 
 void ike_child_reap(struct ike_engine *e, struct ikesa *sa, uint64_t now)
@@ -192,7 +242,7 @@ int ike_child_hard_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
     for (int i = 0; i < IKE_SA_CHILDREN; i++) {
         struct ike_child_st *c = &sa->children[i];
-        if (!c->up || c->gone_at || !c->hard_at || now < c->hard_at)
+        if (!c->up || c->gone_at || c->deleting || !c->hard_at || now < c->hard_at)
             continue;
         if (c->rekey_at && c->rekey_at <= now && !c->rekeyed && !sa->rk.active)
             continue; /* its rekey comes first (life_time may equal rekey_time) */
@@ -201,9 +251,10 @@ int ike_child_hard_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
         ike_log(e, LOG_IKE, 0, "CHILD_SA %s{%u} with SPIs %08x_i %08x_o reached its hard lifetime, deleting it",
                 ch->name, sa->id, c->spi_in, c->spi_out);
-        uint32_t spi = c->spi_in;
-        ike_child_remove(e, sa, c, "hard lifetime reached");
-        ike_send_child_delete(e, sa, spi, now);
+        /* no more outbound use now; inbound until the Delete is answered */
+        ike_child_deleting(e, sa, c);
+        sa->rk.del_spi = c->spi_in;
+        ike_send_child_delete(e, sa, c->spi_in, now);
         return 1;
     }
     return 0;
@@ -213,7 +264,7 @@ uint64_t ike_child_next_hard(const struct ikesa *sa)
 {
     uint64_t next = UINT64_MAX;
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        if (sa->children[i].up && !sa->children[i].gone_at && sa->children[i].hard_at &&
+        if (sa->children[i].up && !sa->children[i].gone_at && !sa->children[i].deleting && sa->children[i].hard_at &&
             sa->children[i].hard_at < next)
             next = sa->children[i].hard_at;
     return next;

@@ -226,6 +226,14 @@ void ike_sa_down(struct ike_engine *e, struct ikesa *sa, const char *fmt, ...)
     e->stats.ike_sas--;
 }
 
+struct ikesa *ike_sa_by_id(struct ike_engine *e, uint32_t id)
+{
+    for (int i = 0; i < IKE_MAX_SAS; i++)
+        if (e->sas[i].state != IKE_S_FREE && e->sas[i].id == id)
+            return &e->sas[i];
+    return NULL;
+}
+
 static int conn_find(const struct ike_engine *e, const char *name)
 {
     for (int i = 0; i < e->n_conns; i++)
@@ -234,7 +242,7 @@ static int conn_find(const struct ike_engine *e, const char *name)
     return -1;
 }
 
-static int initiate(struct ike_engine *e, int c, int ch, bool restarting, uint64_t now)
+static int initiate(struct ike_engine *e, int c, int ch, uint8_t more, bool restarting, uint64_t now)
 {
     if (e->conns[c].remote.family == 0)
         return KITE_E_INVALID_ARG; /* cannot initiate to %any */
@@ -242,6 +250,7 @@ static int initiate(struct ike_engine *e, int c, int ch, bool restarting, uint64
     if (!sa)
         return KITE_E_NOMEM;
     sa->child = ch;
+    sa->want = (uint8_t)(more & ~(1u << ch)); /* the others follow with CREATE_CHILD_SA */
     sa->restarting = restarting;
     sa->local = e->conns[c].local;
     sa->remote = e->conns[c].remote;
@@ -249,6 +258,17 @@ static int initiate(struct ike_engine *e, int c, int ch, bool restarting, uint64
     if (rc)
         ike_sa_down(e, sa, "cannot start IKE_SA_INIT: %s", kite_strerror(rc));
     return rc;
+}
+
+/* the IKE SA of connection c that further Child SAs go on */
+static struct ikesa *sa_of_conn(struct ike_engine *e, int c)
+{
+    for (int i = 0; i < IKE_MAX_SAS; i++) {
+        struct ikesa *sa = &e->sas[i];
+        if (sa->state != IKE_S_FREE && sa->conn == c && !sa->replaced && (sa->initiator || sa->state == IKE_S_ESTABLISHED))
+            return sa;
+    }
+    return NULL;
 }
 
 int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint64_t now)
@@ -260,7 +280,29 @@ int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint
     for (int i = 0; child && i < e->conns[c].n_children; i++)
         if (strcmp(e->conns[c].child[i].name, child) == 0)
             ch = i;
-    return initiate(e, c, ch, false, now);
+    struct ikesa *sa = sa_of_conn(e, c);
+    if (!sa)
+        return initiate(e, c, ch, 0, false, now);
+    bool have = sa->state != IKE_S_ESTABLISHED && sa->child == ch;
+    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+        have = have || (sa->children[i].up && !sa->children[i].gone_at && sa->children[i].cfg == ch);
+    if (!have) {
+        char name[64];
+        ike_log(e, LOG_IKE, 1, "CHILD_SA %s to be created on IKE_SA %s with CREATE_CHILD_SA", e->conns[c].child[ch].name,
+                ike_sa_name(e, sa, name, sizeof name));
+        sa->want |= (uint8_t)(1u << ch);
+    }
+    return 0;
+}
+
+/* the Child SA configurations an IKE SA has up or wants (dpd_action = restart brings them all back) */
+static uint8_t children_of(const struct ikesa *sa)
+{
+    uint8_t m = (uint8_t)(sa->want | 1u << sa->child);
+    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+        if (sa->children[i].up && !sa->children[i].gone_at)
+            m |= (uint8_t)(1u << sa->children[i].cfg);
+    return m;
 }
 
 /* ---- receiving ---- */
@@ -332,78 +374,6 @@ static int on_init(struct ike_engine *e, const uint8_t *p, size_t n, const struc
     return ike_sa_init_response(e, sa, p, n, m, now);
 }
 
-/* a Delete of ESP SPIs (1.4.1): each Child SA whose outbound SPI is named
- * goes, and the response names our inbound SPIs of them; returns how many */
-static size_t child_delete(struct ike_engine *e, struct ikesa *sa, const struct ike_delete *del, uint8_t *spi_be,
-                           size_t max, uint64_t now)
-{
-    struct rd r;
-    size_t n = 0;
-    rd_init(&r, del->spis.p, del->spis.n);
-    for (uint16_t i = 0; i < del->count && del->spi_size == 4; i++) {
-        uint32_t spi;
-        if (rd_be32(&r, &spi))
-            break;
-        struct ike_child_st *c = ike_child_by_spi_out(sa, spi);
-        if (!c) {
-            ike_log(e, LOG_IKE, 1, "received DELETE for unknown ESP SPI %08x, ignored", spi);
-            continue;
-        }
-        ike_log(e, LOG_IKE, 1, "received DELETE for ESP CHILD_SA with SPI %08x", spi);
-        if (n < max) {
-            struct wr w;
-            wr_init(&w, spi_be + 4 * n, 4);
-            wr_be32(&w, c->spi_in);
-            n++;
-        }
-        if (sa->rk.active && &sa->children[sa->rk.old] == c)
-            sa->rk.old = -1; /* the SA we are rekeying went away */
-        if (c->rekeyed)
-            ike_child_retire(e, sa, c, now); /* replaced: what is in flight still decrypts */
-        else
-            ike_child_remove(e, sa, c, "deleted by the peer");
-    }
-    return n;
-}
-
-/* INFORMATIONAL request: answered empty (liveness); a Delete of the IKE SA
- * ends it, a Delete of ESP SPIs closes that Child SA and is answered with a
- * Delete of the paired inbound SPI (1.4.1) */
-static int on_informational(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in,
-                            uint32_t msgid, uint64_t now)
-{
-    struct ike_hdr h;
-    uint8_t out[IKE_MSG_MAX];
-    size_t len;
-    struct ike_pld reply;
-    uint8_t spi_be[4 * IKE_SA_CHILDREN];
-    size_t n_spis = 0, n_reply = 0;
-    const struct ike_pld *del = ike_chain_find(in, IKEV2_PLD_DELETE, 0);
-    for (size_t i = 0; i < in->n; i++) {
-        const struct ike_pld *p = &in->pld[i];
-        if (p->type == IKEV2_PLD_DELETE && p->u.del.proto == IKEV2_PROTO_ESP)
-            n_spis += child_delete(e, sa, &p->u.del, spi_be + 4 * n_spis, IKE_SA_CHILDREN - n_spis, now);
-    }
-    if (n_spis) {
-        memset(&reply, 0, sizeof reply);
-        reply.type = IKEV2_PLD_DELETE;
-        reply.u.del.proto = IKEV2_PROTO_ESP;
-        reply.u.del.spi_size = 4;
-        reply.u.del.count = (uint16_t)n_spis;
-        reply.u.del.spis = (struct span){ spi_be, 4 * n_spis };
-        n_reply = 1;
-    }
-    ike_hdr_for(sa, IKEV2_EXCH_INFORMATIONAL, true, msgid, &h);
-    if (ike_encode_sk(sa, &h, n_reply ? &reply : NULL, n_reply, out, sizeof out, &len) == 0) {
-        if (n_reply)
-            ike_log(e, LOG_ENC, 1, "generating INFORMATIONAL response %u [ D ]", msgid);
-        ike_send_response(e, sa, out, len);
-    }
-    if (del && del->u.del.proto == IKEV2_PROTO_IKE)
-        ike_sa_down(e, sa, sa->replaced ? "rekeyed" : "deleted by the peer");
-    return 0;
-}
-
 static int on_request(struct ike_engine *e, struct ikesa *sa, const struct ike_msg *m,
                       const struct ike_chain *in, uint64_t now)
 {
@@ -416,7 +386,7 @@ static int on_request(struct ike_engine *e, struct ikesa *sa, const struct ike_m
     case IKEV2_EXCH_INFORMATIONAL:
         if (sa->state != IKE_S_ESTABLISHED)
             return KITE_E_STATE;
-        return on_informational(e, sa, in, m->hdr.msg_id, now);
+        return ike_informational_request(e, sa, in, m->hdr.msg_id, now);
     case IKEV2_EXCH_CREATE_CHILD_SA:
         if (sa->state != IKE_S_ESTABLISHED)
             return KITE_E_STATE;
@@ -424,6 +394,39 @@ static int on_request(struct ike_engine *e, struct ikesa *sa, const struct ike_m
     default:
         return KITE_E_UNSUPPORTED;
     }
+}
+
+/* errors in a response to CREATE_CHILD_SA or INFORMATIONAL that leave the
+ * IKE SA unusable: the request was malformed, or a critical payload was not
+ * understood, so the two ends no longer agree (2.21.2, 3.10.1) */
+static const struct ike_notify *fatal_notify(const struct ike_chain *in)
+{
+    static const uint16_t fatal[] = { IKEV2_N_INVALID_SYNTAX, IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD,
+                                      IKEV2_N_AUTHENTICATION_FAILED };
+    for (unsigned i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
+        const struct ike_notify *n = ike_chain_notify(in, fatal[i]);
+        if (n)
+            return n;
+    }
+    return NULL;
+}
+
+/* TEMPORARY_FAILURE to every CREATE_CHILD_SA for minutes: the two ends are
+ * out of sync and the IKE SA goes (2.25); 1 when it went */
+static int tempfail_too_long(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
+{
+    if (!ike_chain_notify(in, IKEV2_N_TEMPORARY_FAILURE)) {
+        sa->tempfail_since = 0;
+        return 0;
+    }
+    if (!sa->tempfail_since)
+        sa->tempfail_since = now;
+    if (now - sa->tempfail_since < IKE_TEMPFAIL_MAX_MS)
+        return 0;
+    ike_send_delete(e, sa, now);
+    ike_sa_down(e, sa, "TEMPORARY_FAILURE to every CREATE_CHILD_SA for %u s: out of sync, deleting the IKE_SA",
+                (unsigned)(now - sa->tempfail_since) / 1000);
+    return 1;
 }
 
 static int on_response(struct ike_engine *e, struct ikesa *sa, const struct ike_msg *m,
@@ -434,8 +437,22 @@ static int on_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
     sa->pending_exch = 0;
     if (m->hdr.exchange == IKEV2_EXCH_IKE_AUTH && sa->state == IKE_S_AUTH_SENT)
         return ike_auth_response(e, sa, in, now);
-    if (m->hdr.exchange == IKEV2_EXCH_CREATE_CHILD_SA && pending == IKEV2_EXCH_CREATE_CHILD_SA)
+    const struct ike_notify *fatal = m->hdr.exchange != IKEV2_EXCH_IKE_AUTH ? fatal_notify(in) : NULL;
+    if (fatal && sa->state == IKE_S_ESTABLISHED) {
+        const char *nn = ike_notify_name(fatal->type);
+        const char *xn = ike_exchange_name(m->hdr.exchange);
+        bool replaced = sa->replaced;
+        if (!replaced)
+            ike_send_delete(e, sa, now);
+        ike_sa_down(e, sa, "received %s in the %s response %u: the peer rejected our request, deleting the IKE_SA",
+                    nn ? nn : "an error", xn ? xn : "", m->hdr.msg_id);
+        return KITE_E_STATE;
+    }
+    if (m->hdr.exchange == IKEV2_EXCH_CREATE_CHILD_SA && pending == IKEV2_EXCH_CREATE_CHILD_SA) {
+        if (tempfail_too_long(e, sa, in, now))
+            return KITE_E_STATE;
         return sa->irk.active ? ike_rekey_response(e, sa, in, now) : ike_create_child_response(e, sa, in, now);
+    }
     if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && sa->replaced) {
         ike_sa_down(e, sa, "rekeyed");
         return 0;
@@ -584,7 +601,8 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         return;
     }
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced &&
-        (ike_rekey_due(e, sa, now) || ike_child_rekey_due(e, sa, now) || ike_child_hard_due(e, sa, now)))
+        (ike_rekey_due(e, sa, now) || ike_child_rekey_due(e, sa, now) || ike_child_hard_due(e, sa, now) ||
+         ike_child_create_due(e, sa, now)))
         return;
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && c->dpd_delay_ms && now >= sa->last_rx_at + c->dpd_delay_ms) {
         send_dpd(e, sa, now);
@@ -595,10 +613,11 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     if (sa->tries >= c->retransmit_tries) {
         bool restart = c->dpd_restart && !sa->replaced && (sa->state == IKE_S_ESTABLISHED || sa->restarting);
         int conn = sa->conn, child = sa->child;
+        uint8_t more = children_of(sa);
         ike_sa_down(e, sa, "giving up after %u retransmits: peer not responding", sa->tries);
         if (restart) {
             ike_log(e, LOG_IKE, 0, "dpd_action = restart: initiating '%s' again", c->name);
-            initiate(e, conn, child, true, now);
+            initiate(e, conn, child, more, true, now);
         }
         return;
     }
@@ -642,6 +661,8 @@ uint64_t ike_next_deadline(const struct ike_engine *e)
         if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced && sa->ike_rekey_at &&
             sa->ike_rekey_at < next)
             next = sa->ike_rekey_at;
+        if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced && sa->want && sa->want_at < next)
+            next = sa->want_at;
         if (sa->state == IKE_S_ESTABLISHED && !sa->rk.active)
             for (int c = 0; c < IKE_SA_CHILDREN; c++)
                 if (sa->children[c].up && sa->children[c].rekey_at && !sa->children[c].rekeyed &&
@@ -658,7 +679,7 @@ int ike_child_expired(struct ike_engine *e, uint32_t spi_in, bool hard, uint64_t
         if (sa->state != IKE_S_ESTABLISHED || sa->replaced)
             continue;
         struct ike_child_st *c = ike_child_by_spi_in(sa, spi_in);
-        if (!c)
+        if (!c || c->deleting)
             continue;
         const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
         if (hard) {

@@ -97,14 +97,88 @@ static uint32_t rekey_spi(const struct ike_chain *in)
 }
 
 /* nonces compared as byte strings, a shorter prefix first */
-static int nonce_cmp(struct span a, struct span b)
+int ike_nonce_cmp(struct span a, struct span b)
 {
     size_t n = a.n < b.n ? a.n : b.n;
     int c = memcmp(a.p, b.p, n);
     return c ? c : (a.n < b.n ? -1 : a.n > b.n);
 }
 
+/* the Child SA a REKEY_SA names (the peer's inbound SPI, our outbound one,
+ * 3.10.1): 0 with *old set (NULL without REKEY_SA), or the request is
+ * answered here with an error: 1, or the sending error */
+static int rekey_target(struct ike_engine *e, struct ikesa *sa, uint32_t old_spi, uint32_t msgid, uint64_t now,
+                        struct ike_child_st **old)
+{
+    *old = NULL;
+    if (!old_spi)
+        return 0;
+    struct ike_child_st *c = ike_child_by_spi_out(sa, old_spi);
+    int rc;
+    if (!c) {
+        ike_log(e, LOG_IKE, 1, "received REKEY_SA for unknown CHILD_SA with SPI %08x, sending CHILD_SA_NOT_FOUND",
+                old_spi);
+        rc = send_error(e, sa, msgid, IKEV2_N_CHILD_SA_NOT_FOUND, NULL, 0, now);
+        return rc ? rc : 1;
+    }
+    if (c->deleting || c->rekeyed) {
+        /* we are closing it (2.25.1): the peer may try again later, or learns of the Delete */
+        ike_log(e, LOG_IKE, 1, "received REKEY_SA for CHILD_SA with SPI %08x that we are %s, sending "
+                               "TEMPORARY_FAILURE", old_spi, c->deleting ? "deleting" : "replacing");
+        rc = send_error(e, sa, msgid, IKEV2_N_TEMPORARY_FAILURE, NULL, 0, now);
+        return rc ? rc : 1;
+    }
+    if (sa->rk.active && sa->rk.old >= 0 && &sa->children[sa->rk.old] == c) {
+        /* both sides rekey the same Child SA (2.8.1): the SA created with
+         * the lowest of the four nonces is deleted by its creator; ours
+         * is compared when our answer arrives */
+        ike_log(e, LOG_IKE, 1, "CHILD_SA rekey collision for SPI %08x_o: both sides rekeying", old_spi);
+        sa->rk.collided = true;
+    }
+    *old = c;
+    return 0;
+}
+
 /* ---- responder ---- */
+
+/* our answer is out and its SA c installed: note a collision's lower nonce,
+ * mark the SA it replaces (old_spi, our outbound SPI of it) */
+static void answer_installed(struct ike_engine *e, struct ikesa *sa, const struct ike_child_st *c, uint32_t old_spi,
+                     struct span ni, struct span nr, uint16_t ke)
+{
+    if (sa->rk.collided && !sa->rk.peer_min_len) {
+        struct span lo = ike_nonce_cmp(ni, nr) <= 0 ? ni : nr;
+        memcpy(sa->rk.peer_min, lo.p, lo.n);
+        sa->rk.peer_min_len = lo.n;
+    }
+    if (!old_spi)
+        return;
+    struct ike_child_st *old = ike_child_by_spi_out(sa, old_spi);
+    if (old)
+        old->rekeyed = true;
+    ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} rekeyed: %08x_i %08x_o replaces %08x_o%s",
+            e->conns[sa->conn].child[c->cfg].name, sa->id, c->spi_in, c->spi_out, old_spi,
+            ke ? " (with a new key exchange)" : "");
+}
+
+/* HDR, SK {SA, Nr, [KEr], TSi, TSr, [N(USE_TRANSPORT_MODE)]} into o (its SPI and nonce set) */
+static int answer_build(struct cc_out *o, const struct ike_algs *algs, uint8_t num, const struct ke *k,
+                        const struct ike_ts_cfg *rts, const struct ike_ts_cfg *lts, bool transport)
+{
+    struct ike_prop_cfg one;
+    int rc = 0;
+    ike_prop_from_algs(algs, false, &one);
+    add_sa(o, &one, 1, num);
+    struct ike_pld *np = add(o, IKEV2_PLD_NONCE);
+    np->u.nonce.data = span_of(o->nonce, sizeof o->nonce);
+    if (algs->ke)
+        rc = add_ke(o, k, algs->ke);
+    add_ts(o, IKEV2_PLD_TSI, rts, 1, o->tsi);
+    add_ts(o, IKEV2_PLD_TSR, lts, 1, o->tsr);
+    if (transport)
+        pld_notify(&o->pld[o->n++], IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
+    return rc;
+}
 
 int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint32_t msgid,
                              uint64_t now)
@@ -114,32 +188,24 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
     const struct ike_pld *tsi = ike_chain_find(in, IKEV2_PLD_TSI, 0), *tsr = ike_chain_find(in, IKEV2_PLD_TSR, 0);
     if (sap && sap->u.sa.n_prop && sap->u.sa.prop[0].proto == IKEV2_PROTO_IKE)
         return ike_rekey_request(e, sa, in, msgid, now);
-    if (sa->replaced) /* rekeyed: new Child SAs belong on the new IKE SA */
+    if (sa->replaced || sa->irk.active) { /* rekeyed, or being rekeyed: Child SAs wait for the new IKE SA (2.25.2) */
+        ike_log(e, LOG_IKE, 1, "CREATE_CHILD_SA request while the IKE_SA is %s, sending TEMPORARY_FAILURE",
+                sa->replaced ? "rekeyed" : "being rekeyed");
         return send_error(e, sa, msgid, IKEV2_N_TEMPORARY_FAILURE, NULL, 0, now);
+    }
     if (!sap || !nonce || !tsi || !tsr || nonce->u.nonce.data.n < 16 || nonce->u.nonce.data.n > 256) {
         ike_log(e, LOG_IKE, 1, "CREATE_CHILD_SA request without SA, nonce or traffic selectors, sending INVALID_SYNTAX");
         return send_error(e, sa, msgid, IKEV2_N_INVALID_SYNTAX, NULL, 0, now);
     }
     uint32_t old_spi = rekey_spi(in);
     struct ike_child_st *old = NULL;
-    int cfg = 0;
-    if (old_spi) {
-        /* the peer names its inbound SPI, our outbound one (3.10.1) */
-        old = ike_child_by_spi_out(sa, old_spi);
-        if (!old) {
-            ike_log(e, LOG_IKE, 1, "received REKEY_SA for unknown CHILD_SA with SPI %08x, sending CHILD_SA_NOT_FOUND",
-                    old_spi);
-            return send_error(e, sa, msgid, IKEV2_N_CHILD_SA_NOT_FOUND, NULL, 0, now);
-        }
+    int cfg = 0, answered = rekey_target(e, sa, old_spi, msgid, now, &old);
+    if (answered)
+        return answered < 0 ? answered : 0;
+    if (old)
         cfg = old->cfg;
-        if (sa->rk.active && sa->rk.old >= 0 && &sa->children[sa->rk.old] == old) {
-            /* both sides rekey the same Child SA (2.8.1): the SA created with
-             * the lowest of the four nonces is deleted by its creator; ours
-             * is compared when our answer arrives */
-            ike_log(e, LOG_IKE, 1, "CHILD_SA rekey collision for SPI %08x_o: both sides rekeying", old_spi);
-            sa->rk.collided = true;
-        }
-    }
+    if (!old) /* a new Child SA: the configuration its selectors fit */
+        cfg = ike_child_cfg_for_ts(&e->conns[sa->conn], &tsi->u.ts, &tsr->u.ts);
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
     struct ike_algs algs;
     const struct ike_proposal *chosen;
@@ -168,31 +234,19 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
     struct ke k;
     struct secret gir = { 0 };
     memset(&k, 0, sizeof k);
-    if (algs.ke) {
-        rc = ke_generate(&k, algs.ke);
-        if (!rc)
-            rc = ke_shared(&k, kei->u.ke.data, &gir);
-        if (rc) {
-            ike_log(e, LOG_IKE, 1, "key exchange for CHILD_SA %s failed: %s", ch->name, kite_strerror(rc));
-            ke_free(&k);
-            free(o);
-            return send_error(e, sa, msgid, IKEV2_N_INVALID_SYNTAX, NULL, 0, now);
-        }
+    rc = algs.ke ? ke_generate(&k, algs.ke) : 0;
+    if (!rc && algs.ke)
+        rc = ke_shared(&k, kei->u.ke.data, &gir);
+    if (rc) {
+        ike_log(e, LOG_IKE, 1, "key exchange for CHILD_SA %s failed: %s", ch->name, kite_strerror(rc));
+        ke_free(&k);
+        free(o);
+        return send_error(e, sa, msgid, IKEV2_N_INVALID_SYNTAX, NULL, 0, now);
     }
     bool transport = ch->transport && ike_chain_notify(in, IKEV2_N_USE_TRANSPORT_MODE);
     uint32_t spi_in = ike_new_spi(e, o->spi);
     e->env.random(e->env.ctx, o->nonce, sizeof o->nonce);
-    struct ike_prop_cfg one;
-    ike_prop_from_algs(&algs, false, &one);
-    add_sa(o, &one, 1, chosen->num);
-    struct ike_pld *np = add(o, IKEV2_PLD_NONCE);
-    np->u.nonce.data = span_of(o->nonce, sizeof o->nonce);
-    if (algs.ke)
-        rc = add_ke(o, &k, algs.ke);
-    add_ts(o, IKEV2_PLD_TSI, &rts, 1, o->tsi);
-    add_ts(o, IKEV2_PLD_TSR, &lts, 1, o->tsr);
-    if (transport)
-        pld_notify(&o->pld[o->n++], IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
+    rc = answer_build(o, &algs, chosen->num, &k, &rts, &lts, transport);
     if (!rc)
         rc = send_cc(e, sa, o, true, msgid, now);
     if (!rc) {
@@ -200,20 +254,8 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
             ike_child_install(e, sa, cfg, &algs, spi_in, ike_prop_spi32(chosen), secret_span(&gir), nonce->u.nonce.data,
                               span_of(o->nonce, sizeof o->nonce), &lts, &rts, transport, false,
                               old ? old->spi_in : 0, !old, now);
-        if (c && sa->rk.collided && !sa->rk.peer_min_len) {
-            struct span a = nonce->u.nonce.data, b = span_of(o->nonce, sizeof o->nonce);
-            struct span lo = nonce_cmp(a, b) <= 0 ? a : b;
-            memcpy(sa->rk.peer_min, lo.p, lo.n);
-            sa->rk.peer_min_len = lo.n;
-        }
-        if (c && old) {
-            /* re-find: the install may not move entries, but be exact */
-            old = ike_child_by_spi_out(sa, old_spi);
-            if (old)
-                old->rekeyed = true;
-            ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} rekeyed: %08x_i %08x_o replaces %08x_o%s", ch->name, sa->id,
-                    c->spi_in, c->spi_out, old_spi, algs.ke ? " (with a new key exchange)" : "");
-        }
+        if (c)
+            answer_installed(e, sa, c, old ? old_spi : 0, nonce->u.nonce.data, span_of(o->nonce, sizeof o->nonce), algs.ke);
     }
     secret_free(&gir);
     if (algs.ke)
@@ -222,12 +264,14 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
     return rc;
 }
 
-/* ---- initiator: rekeying on schedule ---- */
+/* ---- initiator: rekeying on schedule, additional Child SAs ---- */
 
-static int rekey_start(struct ike_engine *e, struct ikesa *sa, int idx, uint64_t now)
+/* the request for a rekey of children[idx] (REKEY_SA, its selectors) or, idx
+ * < 0, for a new Child SA of configuration cfg (its configured selectors) */
+static int request_start(struct ike_engine *e, struct ikesa *sa, int idx, int cfg, uint16_t ke_want, uint64_t now)
 {
-    struct ike_child_st *old = &sa->children[idx];
-    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[old->cfg];
+    struct ike_child_st *old = idx >= 0 ? &sa->children[idx] : NULL;
+    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[old ? old->cfg : cfg];
     struct cc_out *o = calloc(1, sizeof *o);
     if (!o)
         return KITE_E_NOMEM;
@@ -236,37 +280,47 @@ static int rekey_start(struct ike_engine *e, struct ikesa *sa, int idx, uint64_t
         ke_free(&rk->ke);
     memset(rk, 0, sizeof *rk);
     rk->old = idx;
+    rk->cfg = old ? old->cfg : cfg;
+    rk->create = !old;
     rk->group = ike_prop_first_group(ch->esp, ch->n_esp);
-    if (rk->group && old->ke_want)
-        rk->group = old->ke_want; /* what the peer asked for (INVALID_KE_PAYLOAD); it is one of ours */
+    if (rk->group && ke_want)
+        rk->group = ke_want; /* what the peer asked for (INVALID_KE_PAYLOAD); it is one of ours */
     int rc = rk->group ? ke_generate(&rk->ke, rk->group) : 0;
     rk->spi_in = ike_new_spi(e, o->spi);
     e->env.random(e->env.ctx, rk->ni, sizeof rk->ni);
-    o->rekey_spi[0] = (uint8_t)(old->spi_in >> 24);
-    o->rekey_spi[1] = (uint8_t)(old->spi_in >> 16);
-    o->rekey_spi[2] = (uint8_t)(old->spi_in >> 8);
-    o->rekey_spi[3] = (uint8_t)old->spi_in;
-    struct ike_pld *n = pld_notify(&o->pld[o->n++], IKEV2_N_REKEY_SA, NULL, 0);
-    n->u.notify.proto = IKEV2_PROTO_ESP;
-    n->u.notify.spi = span_of(o->rekey_spi, 4);
+    if (old) {
+        struct wr w;
+        wr_init(&w, o->rekey_spi, sizeof o->rekey_spi);
+        wr_be32(&w, old->spi_in);
+        struct ike_pld *n = pld_notify(&o->pld[o->n++], IKEV2_N_REKEY_SA, NULL, 0);
+        n->u.notify.proto = IKEV2_PROTO_ESP;
+        n->u.notify.spi = span_of(o->rekey_spi, 4);
+    }
     add_sa(o, ch->esp, ch->n_esp, 1);
     struct ike_pld *np = add(o, IKEV2_PLD_NONCE);
     np->u.nonce.data = span_of(rk->ni, sizeof rk->ni);
     if (!rc && rk->group)
         rc = add_ke(o, &rk->ke, rk->group);
-    add_ts(o, IKEV2_PLD_TSI, &old->lts, 1, o->tsi);
-    add_ts(o, IKEV2_PLD_TSR, &old->rts, 1, o->tsr);
-    if (old->transport)
+    add_ts(o, IKEV2_PLD_TSI, old ? &old->lts : ch->local_ts, old ? 1 : ch->n_local_ts, o->tsi);
+    add_ts(o, IKEV2_PLD_TSR, old ? &old->rts : ch->remote_ts, old ? 1 : ch->n_remote_ts, o->tsr);
+    if (old ? old->transport : ch->transport)
         pld_notify(&o->pld[o->n++], IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
     if (!rc) {
-        ike_log(e, LOG_IKE, 1, "rekeying CHILD_SA %s{%u} with SPIs %08x_i %08x_o%s", ch->name, sa->id, old->spi_in,
-                old->spi_out, rk->group ? " (with a new key exchange)" : "");
+        if (old)
+            ike_log(e, LOG_IKE, 1, "rekeying CHILD_SA %s{%u} with SPIs %08x_i %08x_o%s", ch->name, sa->id,
+                    old->spi_in, old->spi_out, rk->group ? " (with a new key exchange)" : "");
+        else
+            ike_log(e, LOG_IKE, 1, "establishing CHILD_SA %s{%u} with CREATE_CHILD_SA%s", ch->name, sa->id,
+                    rk->group ? " (with a key exchange)" : "");
         rc = send_cc(e, sa, o, false, sa->next_msgid++, now);
     }
     free(o);
     if (rc) {
-        ike_log(e, LOG_IKE, 0, "cannot rekey CHILD_SA %s: %s", ch->name, kite_strerror(rc));
-        old->rekey_at = now + 30000; /* try again later */
+        ike_log(e, LOG_IKE, 0, "cannot %s CHILD_SA %s: %s", old ? "rekey" : "create", ch->name, kite_strerror(rc));
+        if (old)
+            old->rekey_at = now + 30000; /* try again later */
+        else
+            sa->want_at = now + 30000;
         if (rk->group)
             ke_free(&rk->ke);
         memset(rk, 0, sizeof *rk);
@@ -282,9 +336,30 @@ int ike_child_rekey_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         return 0;
     for (int i = 0; i < IKE_SA_CHILDREN; i++) {
         struct ike_child_st *c = &sa->children[i];
-        if (c->up && !c->rekeyed && c->rekey_at && now >= c->rekey_at)
-            return rekey_start(e, sa, i, now);
+        if (c->up && !c->rekeyed && !c->deleting && c->rekey_at && now >= c->rekey_at)
+            return request_start(e, sa, i, c->cfg, c->ke_want, now);
     }
+    return 0;
+}
+
+int ike_child_create_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
+{
+    if (sa->rk.active || !sa->want || now < sa->want_at)
+        return 0;
+    for (int cfg = 0; cfg < e->conns[sa->conn].n_children; cfg++) {
+        if (!(sa->want & 1u << cfg))
+            continue;
+        bool up = false;
+        for (int i = 0; i < IKE_SA_CHILDREN; i++)
+            up = up || (sa->children[i].up && !sa->children[i].gone_at && !sa->children[i].deleting &&
+                        sa->children[i].cfg == cfg);
+        if (up) { /* the peer created it meanwhile */
+            sa->want &= (uint8_t)~(1u << cfg);
+            continue;
+        }
+        return request_start(e, sa, -1, cfg, sa->want_ke, now);
+    }
+    sa->want = 0; /* bits past the configured children */
     return 0;
 }
 
@@ -299,9 +374,7 @@ static void rekey_end(struct ikesa *sa)
 void ike_send_child_delete(struct ike_engine *e, struct ikesa *sa, uint32_t spi_in, uint64_t now)
 {
     struct ike_pld d;
-    struct ike_hdr h;
-    uint8_t out[IKE_MSG_MAX], spi[4];
-    size_t len;
+    uint8_t spi[4];
     struct wr w;
     wr_init(&w, spi, sizeof spi);
     wr_be32(&w, spi_in);
@@ -311,13 +384,93 @@ void ike_send_child_delete(struct ike_engine *e, struct ikesa *sa, uint32_t spi_
     d.u.del.spi_size = 4;
     d.u.del.count = 1;
     d.u.del.spis = span_of(spi, 4);
-    ike_hdr_for(sa, IKEV2_EXCH_INFORMATIONAL, false, sa->next_msgid, &h);
-    if (ike_encode_sk(sa, &h, &d, 1, out, sizeof out, &len) == 0) {
-        ike_log(e, LOG_ENC, 1, "generating INFORMATIONAL request %u [ D ]", sa->next_msgid);
-        sa->next_msgid++;
-        sa->pending_exch = IKEV2_EXCH_INFORMATIONAL;
-        ike_send_request(e, sa, out, len, now);
+    ike_send_sk(e, sa, IKEV2_EXCH_INFORMATIONAL, &d, 1, false, sa->next_msgid++, now);
+}
+
+static bool group_is_ours(const struct ike_child_cfg *ch, uint16_t g)
+{
+    for (unsigned q = 0; q < ch->n_esp; q++)
+        for (unsigned x = 0; x < ch->esp[q].n; x++)
+            if (ch->esp[q].xf[x].type == XF_KE && ch->esp[q].xf[x].id == g)
+                return true;
+    return false;
+}
+
+/* an error notify answered our rekey or creation: what to retry, and when */
+static void request_failed(struct ike_engine *e, struct ikesa *sa, const struct ike_notify *n, uint64_t now)
+{
+    struct ike_child_rekey *rk = &sa->rk;
+    struct ike_child_st *old = rk->old >= 0 ? &sa->children[rk->old] : NULL;
+    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[rk->cfg];
+    const char *nn = ike_notify_name(n->type);
+    uint16_t g = n->data.n == 2 ? (uint16_t)(n->data.p[0] << 8 | n->data.p[1]) : 0;
+    bool ke_retry = n->type == IKEV2_N_INVALID_KE_PAYLOAD && g && g != rk->group && group_is_ours(ch, g);
+    uint64_t later = now + (n->type == IKEV2_N_TEMPORARY_FAILURE ? 10000 : 60000);
+    if (ke_retry)
+        ike_log(e, LOG_IKE, 1, "peer wants key exchange group %u for CHILD_SA %s, retrying", g, ch->name);
+    if (rk->create) {
+        ike_log(e, LOG_IKE, 1, "CHILD_SA %s not established: received %s%s", ch->name, nn ? nn : "an error",
+                ke_retry || n->type == IKEV2_N_TEMPORARY_FAILURE ? "; retrying" : "");
+        if (ke_retry) {
+            sa->want_ke = g;
+            sa->want_at = now;
+        } else if (n->type == IKEV2_N_TEMPORARY_FAILURE) {
+            sa->want_at = later;
+        } else {
+            sa->want &= (uint8_t)~(1u << rk->cfg); /* NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE, ...: given up */
+        }
+        return;
     }
+    ike_log(e, LOG_IKE, 1, "CHILD_SA %s rekey failed: received %s; %s", ch->name, nn ? nn : "an error",
+            !old ? "the old SA is gone"
+                 : n->type == IKEV2_N_CHILD_SA_NOT_FOUND ? "the peer has no such SA" : "keeping the old SA, retrying later");
+    if (!old)
+        return;
+    if (ke_retry) {
+        old->ke_want = g;
+        old->rekey_at = now;
+    } else if (n->type == IKEV2_N_CHILD_SA_NOT_FOUND) {
+        /* silently dropped, and created from scratch (2.25) */
+        ike_child_lost(e, sa, old, "unknown to the peer (CHILD_SA_NOT_FOUND)", now);
+    } else {
+        old->rekey_at = later; /* TEMPORARY_FAILURE, NO_PROPOSAL_CHOSEN, ... */
+    }
+}
+
+static bool ts_within_cfg(const struct ike_ts_cfg *t, const struct ike_ts_cfg *cfg, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (ike_ts_within(t, &cfg[i]))
+            return true;
+    return false;
+}
+
+/* after our rekey: the SA that is now redundant (the old one, or with a
+ * lost collision our new one) is deleted */
+static void rekeyed(struct ike_engine *e, struct ikesa *sa, struct ike_child_st *old, struct ike_child_st *c,
+                    bool loser, uint64_t now)
+{
+    uint32_t del = 0;
+    if (old) {
+        old->rekeyed = true;
+        del = old->spi_in;
+        ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} rekeyed: %08x_i %08x_o replaces %08x_i",
+                e->conns[sa->conn].child[c->cfg].name, sa->id, c->spi_in, c->spi_out, old->spi_in);
+    }
+    if (loser) {
+        /* only our redundant SA goes; the old one is the winner's to delete,
+         * and until its Delete arrives our traffic keeps using it (the
+         * winner's new SA, which we installed when answering, is next) */
+        c->rekeyed = true;
+        del = c->spi_in;
+    }
+    if (!del)
+        return;
+    struct ike_child_st *d = ike_child_by_spi_in(sa, del);
+    if (d)
+        ike_child_deleting(e, sa, d);
+    sa->rk.del_spi = del;
+    ike_send_child_delete(e, sa, del, now);
 }
 
 int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
@@ -326,35 +479,12 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
     if (!rk->active)
         return 0;
     struct ike_child_st *old = rk->old >= 0 ? &sa->children[rk->old] : NULL;
-    int cfg = old ? old->cfg : 0;
+    int cfg = rk->cfg;
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
     for (unsigned i = 0; i < in->n; i++) {
         const struct ike_pld *p = &in->pld[i];
         if (p->type == IKEV2_PLD_NOTIFY && p->u.notify.type < IKEV2_N_STATUS_FIRST) {
-            const char *nn = ike_notify_name(p->u.notify.type);
-            uint16_t type = p->u.notify.type;
-            if (type == IKEV2_N_INVALID_KE_PAYLOAD && p->u.notify.data.n == 2 && old) {
-                uint16_t g = (uint16_t)(p->u.notify.data.p[0] << 8 | p->u.notify.data.p[1]);
-                bool ours = false;
-                for (unsigned q = 0; q < ch->n_esp; q++)
-                    for (unsigned x = 0; x < ch->esp[q].n; x++)
-                        ours = ours || (ch->esp[q].xf[x].type == XF_KE && ch->esp[q].xf[x].id == g);
-                if (ours && g != rk->group) {
-                    ike_log(e, LOG_IKE, 1, "peer wants key exchange group %u for CHILD_SA %s, retrying", g, ch->name);
-                    old->ke_want = g;
-                    old->rekey_at = now;
-                } else {
-                    old->rekey_at = now + 60000;
-                }
-            } else if (old) {
-                if (type == IKEV2_N_CHILD_SA_NOT_FOUND)
-                    old->rekey_at = 0; /* the peer has no such SA: it will not be rekeyed */
-                /* TEMPORARY_FAILURE, NO_PROPOSAL_CHOSEN, CHILD_SA_NOT_FOUND, ... */
-                else
-                    old->rekey_at = now + (type == IKEV2_N_TEMPORARY_FAILURE ? 10000 : 60000);
-            }
-            ike_log(e, LOG_IKE, 1, "CHILD_SA %s rekey failed: received %s; %s", ch->name, nn ? nn : "an error",
-                    old ? "keeping the old SA, retrying later" : "the old SA is gone");
+            request_failed(e, sa, &p->u.notify, now);
             rekey_end(sa);
             return 0;
         }
@@ -371,13 +501,18 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
         (algs.ke && (!ker || ker->u.ke.group != rk->group || algs.ke != rk->group)) || tsi->u.ts.n < 1 ||
         tsr->u.ts.n < 1 || ike_ts_from_wire(&tsi->u.ts.sel[0], &lts) || ike_ts_from_wire(&tsr->u.ts.sel[0], &rts))
         rc = KITE_E_NO_PROPOSAL;
+    if (!rc && rk->create &&
+        (!ts_within_cfg(&lts, ch->local_ts, ch->n_local_ts) || !ts_within_cfg(&rts, ch->remote_ts, ch->n_remote_ts)))
+        rc = KITE_E_TS_UNACCEPTABLE;
     if (!rc && algs.ke)
         rc = ke_shared(&rk->ke, ker->u.ke.data, &gir);
     if (rc) {
-        ike_log(e, LOG_IKE, 1, "CHILD_SA %s rekey response unacceptable (%s); keeping the old SA", ch->name,
-                kite_strerror(rc));
+        ike_log(e, LOG_IKE, 1, "CHILD_SA %s %s response unacceptable (%s)%s", ch->name, rk->create ? "CREATE_CHILD_SA" : "rekey",
+                kite_strerror(rc), rk->create ? "" : "; keeping the old SA");
         if (old)
             old->rekey_at = now + 60000;
+        if (rk->create)
+            sa->want_at = now + 60000;
         rekey_end(sa);
         return rc;
     }
@@ -385,40 +520,30 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
     bool loser = false;
     if (rk->collided && rk->peer_min_len) {
         struct span a = span_of(rk->ni, sizeof rk->ni), b = nr->u.nonce.data;
-        struct span ours = nonce_cmp(a, b) <= 0 ? a : b, theirs = span_of(rk->peer_min, rk->peer_min_len);
-        loser = nonce_cmp(ours, theirs) < 0;
+        struct span ours = ike_nonce_cmp(a, b) <= 0 ? a : b, theirs = span_of(rk->peer_min, rk->peer_min_len);
+        loser = ike_nonce_cmp(ours, theirs) < 0;
         ike_log(e, LOG_IKE, 1, loser ? "CHILD_SA rekey collision: ours has the lowest nonce, deleting our new SA"
                                      : "CHILD_SA rekey collision: the peer's has the lowest nonce, it deletes its own");
     }
     struct ike_child_st *c =
         ike_child_install(e, sa, cfg, &algs, rk->spi_in, ike_prop_spi32(&sap->u.sa.prop[0]), secret_span(&gir),
                           span_of(rk->ni, sizeof rk->ni), nr->u.nonce.data, &lts, &rts,
-                          old ? old->transport : false, true, old ? old->spi_in : 0, !loser, now);
+                          old ? old->transport : (ch->transport && ike_chain_notify(in, IKEV2_N_USE_TRANSPORT_MODE)),
+                          true, old ? old->spi_in : 0, !loser, now);
     secret_free(&gir);
+    if (rk->create) {
+        if (c)
+            sa->want &= (uint8_t)~(1u << cfg);
+        sa->want_ke = 0;
+    }
     if (!c) {
         rekey_end(sa);
         return 0;
     }
-    uint32_t del = 0;
-    if (old) {
-        old = &sa->children[rk->old];
-        old->rekeyed = true;
-        del = old->spi_in;
-        ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} rekeyed: %08x_i %08x_o replaces %08x_i", ch->name, sa->id,
-                c->spi_in, c->spi_out, old->spi_in);
-    }
-    if (loser) {
-        /* only our redundant SA goes; the old one is the winner's to delete,
-         * and until its Delete arrives our traffic keeps using it (the
-         * winner's new SA, which we installed when answering, is next) */
-        c->rekeyed = true;
-        del = c->spi_in;
-    }
+    if (old)
+        old = &sa->children[rk->old]; /* the install does not move entries; be exact */
     rekey_end(sa);
-    if (!del)
-        return 0;
-    sa->rk.del_spi = del;
-    ike_send_child_delete(e, sa, del, now);
+    rekeyed(e, sa, old, c, loser, now);
     return 0;
 }
 

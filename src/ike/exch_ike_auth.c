@@ -3,7 +3,8 @@
  *                     <--  HDR, SK {N(AUTHENTICATION_FAILED)}
  *                     <--  HDR, SK {IDr, AUTH, N(NO_PROPOSAL_CHOSEN | TS_UNACCEPTABLE)}
  * RFC 7296 1.2, 1.3.1 (transport mode), 2.9 (narrowing), 2.15 (PSK AUTH),
- * 2.17 (KEYMAT), 2.21.2 (errors in IKE_AUTH). */
+ * 2.17 (KEYMAT), 2.21.2 (errors in IKE_AUTH: an initiator that rejects the
+ * responder's AUTH says so in an INFORMATIONAL request). */
 #include <stdlib.h>
 #include <string.h>
 #include "base/log.h"
@@ -148,7 +149,6 @@ static bool verify_auth(struct ike_engine *e, struct ikesa *sa, const struct ike
 static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, struct auth_out *o,
                             uint64_t now)
 {
-    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[0];
     const struct ike_pld *sap = ike_chain_find(in, IKEV2_PLD_SA, 0);
     const struct ike_pld *tsi = ike_chain_find(in, IKEV2_PLD_TSI, 0), *tsr = ike_chain_find(in, IKEV2_PLD_TSR, 0);
     struct ike_algs algs;
@@ -156,6 +156,10 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
     struct ike_ts_cfg lts, rts;
     if (!sap || !tsi || !tsr)
         return;
+    /* the child configuration whose selectors fit the proposed ones */
+    int cfg = ike_child_cfg_for_ts(&e->conns[sa->conn], &tsi->u.ts, &tsr->u.ts);
+    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
+    sa->child = cfg;
     if (ike_prop_select_no_ke(ch->esp, ch->n_esp, &sap->u.sa, IKEV2_PROTO_ESP, &algs, &chosen)) {
         ike_log(e, LOG_IKE, 1, "no acceptable proposal found for CHILD_SA %s, sending NO_PROPOSAL_CHOSEN", ch->name);
         pld_notify(&o->pld[o->n++], IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
@@ -176,7 +180,7 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
     add_ts(o, IKEV2_PLD_TSR, &lts, 1, o->tsr);
     if (transport)
         pld_notify(&o->pld[o->n++], IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
-    child_up(e, sa, &algs, ike_prop_spi32(chosen), &lts, &rts, transport, 0, now);
+    child_up(e, sa, &algs, ike_prop_spi32(chosen), &lts, &rts, transport, cfg, now);
 }
 
 int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
@@ -241,6 +245,12 @@ int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_c
         return KITE_E_AUTH_FAILED;
     }
     if (!idr || !auth || !id_matches(&c->remote_id, &idr->u.id) || !verify_auth(e, sa, idr, auth)) {
+        /* the responder thinks the IKE SA is up: tell it (2.21.2), not waiting for the answer */
+        struct ike_pld n;
+        pld_notify(&n, IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
+        ike_log(e, LOG_IKE, 0, "verification of the responder's PSK AUTH (or its ID) failed, sending "
+                               "AUTHENTICATION_FAILED");
+        ike_send_sk(e, sa, IKEV2_EXCH_INFORMATIONAL, &n, 1, false, sa->next_msgid++, now);
         ike_sa_down(e, sa, "verification of the responder's PSK AUTH (or its ID) failed");
         return KITE_E_AUTH_FAILED;
     }

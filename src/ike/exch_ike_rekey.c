@@ -5,8 +5,11 @@
  *   SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr)
  * with the old SA's PRF (strongSwan does the same); its initiator is the
  * rekey's initiator.  Every Child SA moves to it, and the rekey's initiator
- * deletes the old IKE SA.  A rekey while ours is outstanding is answered
- * TEMPORARY_FAILURE (2.25), and retried later by both. */
+ * deletes the old IKE SA.  When both ends rekey at once (2.8.2), both new IKE
+ * SAs are made; the one whose exchange has the lowest of the four nonces is
+ * redundant and deleted by its creator, the other inherits the Child SAs,
+ * and its creator deletes the old one.  A rekey while a Child SA exchange is
+ * under way is answered TEMPORARY_FAILURE (2.25.2). */
 #include <stdlib.h>
 #include <string.h>
 #include "base/log.h"
@@ -67,17 +70,31 @@ static int add_sa_nonce_ke(struct irk_out *o, const struct ike_prop_cfg *cfg, un
     return 0;
 }
 
-/* the new IKE SA next to the old one, with every Child SA moved over */
+void ike_rekey_move_children(struct ike_engine *e, struct ikesa *old, struct ikesa *n)
+{
+    memcpy(n->children, old->children, sizeof n->children);
+    memset(old->children, 0, sizeof old->children);
+    n->want |= old->want;
+    n->want_at = old->want_at;
+    old->want = 0;
+    struct ike_action *a = ike_push(e, IKE_ACT_IKE_REKEYED, n);
+    if (a)
+        a->old_ike_sa = old->id;
+    char on[64], nn[64];
+    ike_log(e, LOG_IKE, 1, "CHILD_SAs of IKE_SA %s moved to %s", ike_sa_name(e, old, on, sizeof on),
+            ike_sa_name(e, n, nn, sizeof nn));
+}
+
+/* the new IKE SA next to the old one; with move, every Child SA goes over */
 static struct ikesa *successor(struct ike_engine *e, struct ikesa *old, bool we_initiated, const uint8_t spi_i[8],
                                const uint8_t spi_r[8], struct span ni, struct span nr, const struct ike_algs *algs,
-                               struct span gir, uint64_t now)
+                               struct span gir, bool move, uint64_t now)
 {
     if (ni.n > IKE_NONCE_LEN || nr.n > IKE_NONCE_LEN)
         return NULL; /* our nonce buffers; strongSwan and kite send 32 bytes */
     struct ikesa *n = ike_sa_new(e, old->conn, we_initiated);
     if (!n)
         return NULL;
-    uint32_t id = n->id;
     memcpy(n->spi_i, spi_i, 8);
     memcpy(n->spi_r, spi_r, 8);
     n->child = old->child;
@@ -105,18 +122,44 @@ static struct ikesa *successor(struct ike_engine *e, struct ikesa *old, bool we_
     n->successor = true;
     n->last_rx_at = now;
     n->ike_rekey_at = ike_rekey_time(e, &e->conns[n->conn], now);
-    memcpy(n->children, old->children, sizeof n->children);
-    memset(old->children, 0, sizeof old->children);
     old->replaced = true;
     old->ike_rekey_at = 0;
-    struct ike_action *a = ike_push(e, IKE_ACT_IKE_REKEYED, n);
-    if (a)
-        a->old_ike_sa = old->id;
     char on[64], nn[64];
     ike_log(e, LOG_IKE, 0, "IKE_SA %s rekeyed into %s%s", ike_sa_name(e, old, on, sizeof on),
             ike_sa_name(e, n, nn, sizeof nn), we_initiated ? "" : " (by the peer)");
-    (void)id;
+    if (move)
+        ike_rekey_move_children(e, old, n);
     return n;
+}
+
+static struct span lower_nonce(const struct ikesa *sa)
+{
+    struct span a = span_of(sa->ni, sa->ni_len), b = span_of(sa->nr, sa->nr_len);
+    return ike_nonce_cmp(a, b) <= 0 ? a : b;
+}
+
+/* both ends rekeyed (2.8.2): ours and theirs are the two new IKE SAs */
+static void collision_resolve(struct ike_engine *e, struct ikesa *old, struct ikesa *ours, struct ikesa *theirs,
+                              uint64_t now)
+{
+    if (!theirs) { /* the peer's new IKE SA is gone already: ours is the only one */
+        ike_rekey_move_children(e, old, ours);
+        ike_send_delete(e, old, now);
+        return;
+    }
+    if (ike_nonce_cmp(lower_nonce(ours), lower_nonce(theirs)) < 0) {
+        ike_log(e, LOG_IKE, 1, "IKE_SA rekey collision: ours has the lowest nonce, deleting our new IKE_SA; "
+                               "the peer's inherits the CHILD_SAs");
+        ike_rekey_move_children(e, old, theirs);
+        ours->replaced = true;
+        ike_send_delete(e, ours, now);
+    } else {
+        ike_log(e, LOG_IKE, 1, "IKE_SA rekey collision: the peer's has the lowest nonce, it deletes its own; "
+                               "ours inherits the CHILD_SAs and we delete the old IKE_SA");
+        ike_rekey_move_children(e, old, ours);
+        theirs->replaced = true;
+        ike_send_delete(e, old, now);
+    }
 }
 
 /* ---- responder ---- */
@@ -136,10 +179,16 @@ int ike_rekey_request(struct ike_engine *e, struct ikesa *sa, const struct ike_c
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
     const struct ike_pld *sap = ike_chain_find(in, IKEV2_PLD_SA, 0), *nonce = ike_chain_find(in, IKEV2_PLD_NONCE, 0);
     const struct ike_pld *kei = ike_chain_find(in, IKEV2_PLD_KE, 0);
-    if (sa->irk.active || sa->replaced || sa->rk.active || sa->rk.del_spi) {
-        ike_log(e, LOG_IKE, 1, "IKE_SA rekey collision: ours is under way, answering TEMPORARY_FAILURE");
+    /* both ends rekey the IKE SA (2.8.2): answered as usual, the nonces
+     * decide when our own answer is in */
+    bool collision = sa->irk.active && !sa->replaced;
+    if (!collision && (sa->irk.active || sa->replaced || sa->rk.active || sa->rk.del_spi)) {
+        ike_log(e, LOG_IKE, 1, "IKE_SA rekey request while %s, answering TEMPORARY_FAILURE",
+                sa->replaced ? "this IKE_SA is rekeyed already" : "a CHILD_SA exchange is under way");
         return answer_error(e, sa, msgid, IKEV2_N_TEMPORARY_FAILURE, NULL, 0, now);
     }
+    if (collision)
+        ike_log(e, LOG_IKE, 1, "IKE_SA rekey collision: both ends rekeying, answering the peer's as well");
     if (!sap || !nonce || !kei || nonce->u.nonce.data.n < 16 || nonce->u.nonce.data.n > IKE_NONCE_LEN) {
         ike_log(e, LOG_IKE, 1, "IKE_SA rekey request without SA, nonce or KE, sending INVALID_SYNTAX");
         return answer_error(e, sa, msgid, IKEV2_N_INVALID_SYNTAX, NULL, 0, now);
@@ -182,9 +231,14 @@ int ike_rekey_request(struct ike_engine *e, struct ikesa *sa, const struct ike_c
     rc = add_sa_nonce_ke(o, &one, 1, chosen->num, &k, algs.ke);
     if (!rc)
         rc = send_msg(e, sa, o, true, msgid, now);
-    if (!rc && !successor(e, sa, false, chosen->spi.p, o->spi, nonce->u.nonce.data, span_of(o->nonce, sizeof o->nonce),
-                          &algs, secret_span(&gir), now))
+    struct ikesa *n = NULL;
+    if (!rc)
+        n = successor(e, sa, false, chosen->spi.p, o->spi, nonce->u.nonce.data, span_of(o->nonce, sizeof o->nonce),
+                      &algs, secret_span(&gir), !collision, now);
+    if (!rc && !n)
         ike_log(e, LOG_IKE, 0, "IKE_SA rekey: the new IKE_SA could not be set up; keeping the old one");
+    if (n && collision)
+        sa->irk.peer_new = n->id;
     secret_free(&gir);
     ke_free(&k);
     free(o);
@@ -246,13 +300,18 @@ int ike_rekey_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
 {
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
     char name[64];
+    struct ikesa *theirs = sa->irk.peer_new ? ike_sa_by_id(e, sa->irk.peer_new) : NULL;
     for (unsigned i = 0; i < in->n; i++) {
         const struct ike_pld *p = &in->pld[i];
         if (p->type == IKEV2_PLD_NOTIFY && p->u.notify.type < IKEV2_N_STATUS_FIRST) {
             const char *nn = ike_notify_name(p->u.notify.type);
-            ike_log(e, LOG_IKE, 1, "IKE_SA %s rekey failed: received %s; retrying later",
-                    ike_sa_name(e, sa, name, sizeof name), nn ? nn : "an error");
+            ike_log(e, LOG_IKE, 1, "IKE_SA %s rekey failed: received %s; %s", ike_sa_name(e, sa, name, sizeof name),
+                    nn ? nn : "an error", theirs ? "the peer's rekey stands" : "retrying later");
             irk_end(sa);
+            if (theirs) { /* the peer finished first (2.8.2): its IKE SA inherits */
+                ike_rekey_move_children(e, sa, theirs);
+                return 0;
+            }
             /* after a collision both sides back off by different random times */
             uint8_t r;
             e->env.random(e->env.ctx, &r, 1);
@@ -274,14 +333,26 @@ int ike_rekey_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
     struct ikesa *n = NULL;
     if (!rc)
         n = successor(e, sa, true, sa->irk.spi_i, sap->u.sa.prop[0].spi.p, span_of(sa->irk.ni, sizeof sa->irk.ni),
-                      nr->u.nonce.data, &algs, secret_span(&gir), now);
+                      nr->u.nonce.data, &algs, secret_span(&gir), !sa->irk.peer_new, now);
+    bool collided = sa->irk.peer_new != 0;
     secret_free(&gir);
     irk_end(sa);
+    if (!n && theirs) {
+        ike_log(e, LOG_IKE, 0, "IKE_SA %s rekey response unusable (%s); the peer's rekey stands",
+                ike_sa_name(e, sa, name, sizeof name), kite_strerror(rc ? rc : KITE_E_CRYPTO));
+        ike_rekey_move_children(e, sa, theirs);
+        return rc ? rc : KITE_E_CRYPTO;
+    }
     if (!n) {
         ike_log(e, LOG_IKE, 0, "IKE_SA %s rekey response unusable (%s); keeping the old IKE_SA",
                 ike_sa_name(e, sa, name, sizeof name), kite_strerror(rc ? rc : KITE_E_CRYPTO));
-        sa->ike_rekey_at = now + 60000;
+        if (!collided)
+            sa->ike_rekey_at = now + 60000;
         return rc ? rc : KITE_E_CRYPTO;
+    }
+    if (collided) {
+        collision_resolve(e, sa, n, theirs, now);
+        return 0;
     }
     /* the old IKE SA goes (1.3.2): Delete on it, then it is freed */
     ike_send_delete(e, sa, now);

@@ -155,7 +155,9 @@ struct ike_engine *ike_engine_new(const struct ike_env *env);
 void ike_engine_free(struct ike_engine *e);
 /* add a connection (copied); 0 or KITE_E_* */
 int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c);
-/* start an IKE SA with the first Child SA of `conn` (child NULL: the first) */
+/* bring up Child SA `child` of `conn` (NULL: the first): in a new IKE SA's
+ * IKE_AUTH, or with CREATE_CHILD_SA (1.3.1) on the IKE SA the connection
+ * already has (0 also when that Child SA is already up or on its way) */
 int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint64_t now);
 /* a datagram (IKE message without the non-ESP marker) from remote to local */
 int ike_recv(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_addr *local,
@@ -175,6 +177,16 @@ void ike_action_wipe(struct ike_action *a);
 /* the data plane saw a Child SA reach a byte/packet limit: soft rekeys it
  * now, hard deletes it; 0 or KITE_E_NOT_FOUND */
 int ike_child_expired(struct ike_engine *e, uint32_t spi_in, bool hard, uint64_t now);
+/* the last inbound ESP packet on a Child SA (the data plane's time, same
+ * clock as `now`): traffic from the peer counts as liveness, so no DPD
+ * request goes out while it flows (2.4); 0 or KITE_E_NOT_FOUND */
+int ike_child_inbound_seen(struct ike_engine *e, uint32_t spi_in, uint64_t at);
+/* ESP for an SPI the data plane does not know arrived from `from` (port
+ * ignored): with an IKE SA to that address, an INFORMATIONAL request with
+ * N(INVALID_SPI) goes out (1.5, 2.21), at most one per SPI per second;
+ * 0 if sent, KITE_E_NOT_FOUND (no IKE SA), KITE_E_STATE (rate limit, or a
+ * request is outstanding) */
+int ike_esp_unknown_spi(struct ike_engine *e, uint32_t spi, const struct ike_addr *from, uint64_t now);
 /* counters for tests and status */
 struct ike_stats {
     uint32_t ike_sas;       /* live IKE SA slots */

@@ -12,6 +12,8 @@
 #include "wire/sk.h"
 
 enum { IKE_MSG_MAX = 2048, IKE_NONCE_LEN = 32, IKE_ACTIONS = 32, IKE_SA_CHILDREN = 8 };
+/* TEMPORARY_FAILURE answers for this long without a success: out of sync (2.25) */
+enum { IKE_TEMPFAIL_MAX_MS = 300000 };
 
 /* one Child SA of an IKE SA, as handed to the data plane */
 struct ike_child_st {
@@ -28,11 +30,16 @@ struct ike_child_st {
     uint16_t ke_want;         /* the group the peer asked for with INVALID_KE_PAYLOAD */
     uint64_t gone_at;         /* retired after a rekey: removed at this time (0: live) */
     uint64_t hard_at;         /* life_time: deleted at this time (0: never) */
+    bool deleting;            /* our Delete of it is outstanding: no outbound use, a rekey of it
+                                 is answered TEMPORARY_FAILURE (2.25.1) */
+    bool wanted;              /* created again when lost (start_action = start, or we created it) */
 };
 
-/* the Child SA rekey we initiated and wait the answer for */
+/* the Child SA rekey or creation (1.3.1) we initiated and wait the answer for */
 struct ike_child_rekey {
     bool active;
+    bool create;              /* a new Child SA of configuration cfg, not a rekey */
+    int cfg;
     int old;                  /* index in children[] */
     uint32_t spi_in;
     uint8_t ni[IKE_NONCE_LEN];
@@ -109,7 +116,16 @@ struct ikesa {
         uint8_t ni[IKE_NONCE_LEN];
         struct ke ke;
         uint16_t group;
+        /* the peer rekeyed this IKE SA meanwhile (2.8.2): its new IKE SA,
+         * which gets the Child SAs unless ours has the lowest nonce */
+        uint32_t peer_new;
     } irk;
+    /* Child SAs (configuration indexes, bits) to create with CREATE_CHILD_SA
+     * (1.3.1), not before want_at; want_ke: a group the peer asked for */
+    uint8_t want;
+    uint64_t want_at;
+    uint16_t want_ke;
+    uint64_t tempfail_since; /* the first of a run of TEMPORARY_FAILURE answers (0: none) */
 };
 
 struct ike_engine {
@@ -122,6 +138,12 @@ struct ike_engine {
     struct ike_action *q;
     unsigned q_head, q_len;
     struct ike_stats stats;
+    /* INVALID_SPI notifications sent, for the rate limit (one per SPI per second) */
+    struct {
+        uint32_t spi;
+        uint64_t at;
+    } invalid_spi[8];
+    unsigned invalid_spi_next;
 };
 
 /* engine.c */
@@ -137,6 +159,7 @@ void ike_sa_down(struct ike_engine *e, struct ikesa *sa, const char *fmt, ...)
 void ike_sa_free(struct ikesa *sa);
 void ike_send_delete(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 const char *ike_sa_name(const struct ike_engine *e, const struct ikesa *sa, char *buf, size_t cap);
+struct ikesa *ike_sa_by_id(struct ike_engine *e, uint32_t id);
 
 /* msg.c: building and protecting messages */
 void ike_hdr_for(const struct ikesa *sa, uint8_t exchange, bool response, uint32_t msgid,
@@ -212,12 +235,20 @@ void ike_child_remove(struct ike_engine *e, struct ikesa *sa, struct ike_child_s
 /* a rekeyed Child SA: no more outbound use at once (CHILD_RETIRE), removed
  * IKE_CHILD_GRACE_MS later so that packets already on the way still decrypt */
 void ike_child_retire(struct ike_engine *e, struct ikesa *sa, struct ike_child_st *c, uint64_t now);
+/* our Delete of it goes out: no more outbound use (CHILD_RETIRE), inbound
+ * until the Delete is answered */
+void ike_child_deleting(struct ike_engine *e, struct ikesa *sa, struct ike_child_st *c);
 /* remove retired Child SAs whose time is up; the earliest such time */
 void ike_child_reap(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 uint64_t ike_child_next_reap(const struct ikesa *sa);
 uint32_t ike_new_spi(struct ike_engine *e, uint8_t out[4]);
 
+/* nonces compared as byte strings, a shorter prefix first (2.8.1, 2.8.2) */
+int ike_nonce_cmp(struct span a, struct span b);
 /* exchanges */
+/* exch_informational.c: an INFORMATIONAL request (Delete, INVALID_SPI, liveness) */
+int ike_informational_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint32_t msgid,
+                              uint64_t now);
 int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint32_t msgid,
                              uint64_t now);
 int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now);
@@ -230,6 +261,18 @@ void ike_send_child_delete(struct ike_engine *e, struct ikesa *sa, uint32_t spi_
 /* Child SAs past their life_time: deleted (1 if a request was sent) */
 int ike_child_hard_due(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 uint64_t ike_child_next_hard(const struct ikesa *sa);
+/* any Child SA with this inbound SPI, retired ones too */
+struct ike_child_st *ike_child_any_by_spi_in(struct ikesa *sa, uint32_t spi_in);
+/* the configuration whose selectors both narrow to the proposed ones, the
+ * first one when none does (its narrowing then fails: TS_UNACCEPTABLE) */
+int ike_child_cfg_for_ts(const struct ike_conn_cfg *c, const struct ike_ts *tsi, const struct ike_ts *tsr);
+/* a Child SA the peer no longer has (INVALID_SPI, CHILD_SA_NOT_FOUND): removed
+ * without a Delete, created again when wanted */
+void ike_child_lost(struct ike_engine *e, struct ikesa *sa, struct ike_child_st *c, const char *why, uint64_t now);
+/* additional Child SAs wanted on this IKE SA: 1 if a CREATE_CHILD_SA request was sent */
+int ike_child_create_due(struct ike_engine *e, struct ikesa *sa, uint64_t now);
+/* the Child SAs of old now belong to n (IKE_REKEYED) */
+void ike_rekey_move_children(struct ike_engine *e, struct ikesa *old, struct ikesa *n);
 int ike_sa_init_start(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_msg *m,
                         const struct ike_addr *local, const struct ike_addr *remote, uint64_t now);

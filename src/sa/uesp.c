@@ -178,6 +178,20 @@ int uesp_expired(struct uesp *u, uint32_t *spi_in, bool *hard)
     return 0;
 }
 
+int uesp_last_used(const struct uesp *u, int *cursor, uint32_t *spi_in, uint64_t *at)
+{
+    for (; *cursor < UESP_MAX_CHILDREN; (*cursor)++) {
+        const struct uesp_child *c = &u->child[*cursor];
+        if (c->used && c->in.cnt.last_used) {
+            *spi_in = c->in.spi;
+            *at = c->in.cnt.last_used;
+            (*cursor)++;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int uesp_retire(struct uesp *u, uint32_t spi_in)
 {
     struct esp_sa *sa = esp_sad_lookup(&u->sad, spi_in);
@@ -342,6 +356,7 @@ int uesp_inbound(struct uesp *u, struct esp_buf *b, uint64_t now, uint8_t family
     struct esp_sa *sa = esp_sad_lookup(&u->sad, spi);
     if (!sa) {
         u->cnt.unknown_spi++;
+        u->unknown_spi = spi;
         return KITE_E_INVALID_SPI;
     }
     struct uesp_child *c = CHILD_OF(sa, in);

@@ -59,6 +59,7 @@ struct uesp {
     uint32_t prio_top;        /* the next most preferred policy priority (counts down) */
     uint32_t replay_window;   /* default for new SAs */
     struct uesp_counters cnt;
+    uint32_t unknown_spi;     /* the SPI of the last inbound packet refused as unknown (INVALID_SPI) */
 };
 
 int uesp_init(struct uesp *u);
@@ -75,6 +76,10 @@ int uesp_install(struct uesp *u, const struct ike_child_sa *c, uint32_t replay_w
  * numbers exhausted: delete it), each reported once; 1 with *spi_in and
  * *hard, 0 when none */
 int uesp_expired(struct uesp *u, uint32_t *spi_in, bool *hard);
+/* the next Child SA from *cursor (start at 0) that decrypted a packet: its
+ * inbound SPI and the `now` of its last good inbound packet (liveness);
+ * 1, or 0 at the end */
+int uesp_last_used(const struct uesp *u, int *cursor, uint32_t *spi_in, uint64_t *at);
 /* a rekeyed Child SA: its outbound policy goes (traffic moves to the SA
  * next in line), its inbound SA stays for what is in flight; 0 or
  * KITE_E_NOT_FOUND */
@@ -93,7 +98,8 @@ int uesp_outbound(struct uesp *u, struct esp_buf *b, uint64_t now, const struct 
 /* Inbound: b holds an ESP packet from the SPI on; family and src/dst are the
  * outer addresses (transport mode rebuilds the IP header from them; b needs
  * 40 bytes of headroom).  On 0, b holds the IP packet for TUN; a dummy
- * packet returns KITE_E_NOT_FOUND after being counted. */
+ * packet returns KITE_E_NOT_FOUND after being counted; an unknown SPI
+ * KITE_E_INVALID_SPI, with the SPI in u->unknown_spi. */
 int uesp_inbound(struct uesp *u, struct esp_buf *b, uint64_t now, uint8_t family, const uint8_t *src,
                  const uint8_t *dst, const struct uesp_child **from);
 

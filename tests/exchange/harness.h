@@ -14,6 +14,8 @@
 struct inst {
     uint32_t in, out;
     bool retired; /* inbound only */
+    bool fresh;   /* a new Child SA, not a rekey: it replaces nothing that carried traffic */
+    char name[IKE_NAME_MAX]; /* its child configuration */
     uint8_t key_len, encr_in[IKE_KEY_MAX], encr_out[IKE_KEY_MAX];
 };
 
@@ -37,10 +39,30 @@ struct pair {
     int dup_nth;           /* a datagram delivered twice */
     int hold_nth;          /* a datagram delivered after the next one */
     struct ike_action held;
+    struct side *held_to;
     bool holding;
     int drop_after;        /* drop every datagram numbered above this (0: none) */
     void (*check)(struct pair *p); /* called after every round of deliveries */
+    /* sees every datagram first: 0 delivers it, 1 drops it, 2 holds it back
+     * until the next one is delivered (it may rewrite a->data) */
+    int (*filter)(struct pair *p, struct side *from, struct ike_action *a);
 };
+
+/* the exchange type, response flag and message ID of an IKE datagram */
+static inline uint8_t dg_exchange(const struct ike_action *a)
+{
+    return a->len >= 28 ? a->data[18] : 0;
+}
+
+static inline bool dg_response(const struct ike_action *a)
+{
+    return a->len >= 28 && (a->data[19] & 0x20);
+}
+
+static inline uint32_t dg_msgid(const struct ike_action *a)
+{
+    return a->len >= 28 ? (uint32_t)a->data[20] << 24 | (uint32_t)a->data[21] << 16 | (uint32_t)a->data[22] << 8 | a->data[23] : 0;
+}
 
 static void h_random(void *ctx, uint8_t *p, size_t n)
 {
@@ -175,10 +197,12 @@ static inline int drain(struct pair *p, struct side *from, struct side *to)
         switch (a->type) {
         case IKE_ACT_SEND: {
             int num = ++p->sent;
-            if (listed(p->drop_nth, 8, num) || (p->drop_after && num > p->drop_after))
+            int f = p->filter ? p->filter(p, from, a) : 0;
+            if (f == 1 || listed(p->drop_nth, 8, num) || (p->drop_after && num > p->drop_after))
                 break;
-            if (p->hold_nth == num) {
+            if (p->hold_nth == num || f == 2) {
                 p->held = *a;
+                p->held_to = to;
                 p->holding = true;
                 break;
             }
@@ -187,7 +211,7 @@ static inline int drain(struct pair *p, struct side *from, struct side *to)
                 deliver(p, to, a);
             if (p->holding) {
                 p->holding = false;
-                deliver(p, to, &p->held);
+                deliver(p, p->held_to, &p->held);
             }
             break;
         }
@@ -196,7 +220,7 @@ static inline int drain(struct pair *p, struct side *from, struct side *to)
         case IKE_ACT_IKE_DOWN:
             from->ike_down++;
             snprintf(from->down_reason, sizeof from->down_reason, "%s", a->reason);
-            if (strcmp(a->reason, "rekeyed") != 0)
+            if (strncmp(a->reason, "rekeyed", 7) != 0)
                 from->n_inst = 0; /* one IKE SA per side in these tests; a rekeyed one gave its Child SAs on */
             break;
         case IKE_ACT_CHILD_UP:
@@ -209,6 +233,8 @@ static inline int drain(struct pair *p, struct side *from, struct side *to)
                 struct inst *in = &from->inst[a->child.takeover ? 0 : from->n_inst];
                 from->n_inst++;
                 in->retired = false;
+                in->fresh = !a->child.replaces_spi_in;
+                memcpy(in->name, a->child.name, sizeof in->name);
                 in->in = a->child.spi_in;
                 in->out = a->child.spi_out;
                 in->key_len = a->child.key_len;

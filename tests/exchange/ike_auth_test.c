@@ -155,6 +155,31 @@ static void wrong_psk(void **s)
     pair_free(&p);
 }
 
+/* b accepts a, but a does not accept b's identity: a tells b with an
+ * INFORMATIONAL AUTHENTICATION_FAILED (2.21.2), and b, which had the IKE SA
+ * and its Child SA up, takes both down */
+static void initiator_rejects_the_responder(void **s)
+{
+    (void)s;
+    struct pair p;
+    struct ike_conn_cfg ca = h_conn(1, 2, "aes256gcm16 prfsha256 x25519", "aes256gcm16", PSK);
+    struct ike_conn_cfg cb = h_conn(2, 1, "aes256gcm16 prfsha256 x25519", "aes256gcm16", PSK);
+    ca.remote_id.data[3] = 99; /* a expects 192.0.2.99; b says it is 192.0.2.2 */
+    pair_init(&p, &ca, &cb);
+    ike_initiate(p.a.e, "lab", NULL, p.now);
+    pair_run(&p, p.now + 60000);
+    assert_int_equal(p.a.ike_up, 0);
+    assert_int_equal(p.a.child_up, 0);
+    assert_int_equal(p.b.ike_up, 1); /* b had accepted a */
+    assert_int_equal(p.b.child_up, 1);
+    assert_non_null(strstr(p.a.log, "generating INFORMATIONAL request 2 [ N(AUTH_FAILED) ]"));
+    assert_int_equal(p.a.ike_down, 1);
+    assert_int_equal(p.b.ike_down, 1);
+    assert_non_null(strstr(p.b.down_reason, "AUTHENTICATION_FAILED"));
+    assert_int_equal(p.b.n_inst, 0);
+    pair_free(&p);
+}
+
 static void disjoint_proposals(void **s)
 {
     (void)s;
@@ -310,6 +335,7 @@ int main(void)
         cmocka_unit_test(responses_lost_answered_from_cache),
         cmocka_unit_test(duplicated_and_reordered),
         cmocka_unit_test(wrong_psk),
+        cmocka_unit_test(initiator_rejects_the_responder),
         cmocka_unit_test(disjoint_proposals),
         cmocka_unit_test(invalid_ke_then_retry),
         cmocka_unit_test(narrowed_selectors),

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Issue 3, must show 3: what goes wrong between kite and strongSwan's charon is
 # refused on both sides with a log line that says why: wrong PSK (both roles),
+# an identity charon rejects after kite answered (AUTHENTICATION_FAILED in an
+# INFORMATIONAL request: kite takes the IKE SA and Child SA down),
 # no common proposal, traffic selectors that do not overlap, and a key
 # exchange group kite accepts only after INVALID_KE_PAYLOAD.
 source "$(dirname "$0")/lib.sh"
@@ -62,6 +64,16 @@ kite_run aes256gcm16-prfsha256-x25519 aes256gcm16 none "not-the-psk"
 swanctl_at "$RIGHT" charon --initiate --child net >/dev/null 2>&1 || true
 expect "$WORK/kite/kited.log" "verification of the peer's PSK AUTH failed.*" "kite refuses charon's AUTH"
 expect "$WORK/charon/charon.log" "received AUTHENTICATION_FAILED notify error" "charon hears AUTHENTICATION_FAILED"
+
+log "== charon rejects kite's identity after kite answered IKE_AUTH (AUTHENTICATION_FAILED in an INFORMATIONAL)"
+charon_run 10.1.0.0/24 aes256gcm16-prfsha256-x25519 aes256gcm16 none "$PSK"
+sed -i 's/id = 192.0.2.1 }/id = 192.0.2.99 }/' "$WORK/charon/swanctl.conf"
+swanctl_at "$RIGHT" charon --load-all --clear --file "$WORK/charon/swanctl.conf" >/dev/null 2>&1 || die "swanctl load"
+kite_run aes256gcm16-prfsha256-x25519 aes256gcm16 none "$PSK"
+swanctl_at "$RIGHT" charon --initiate --child net >/dev/null 2>&1 || true
+expect "$WORK/kite/kited.log" "CHILD_SA net\\{[0-9]+\\} installed" "kite accepts charon and answers"
+expect "$WORK/kite/kited.log" "down: received AUTHENTICATION_FAILED notify: the peer rejected our PSK or ID" "kite takes the IKE SA down"
+expect "$WORK/kite/kited.log" "CHILD_SA net\\{[0-9]+\\} removed" "kite removes the Child SA"
 
 log "== no common proposal"
 charon_run 10.1.0.0/24 aes128-sha256-modp2048 aes256gcm16 none "$PSK"

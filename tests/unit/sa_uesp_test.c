@@ -116,11 +116,24 @@ static void tunnel_round_trip(void **state)
     assert_memory_equal(copy + c.off, orig, len);
     assert_int_equal(ib->in.cnt.packets, 1);
     assert_int_equal(ia->out.cnt.packets, 1);
+    /* liveness: b's Child SA decrypted a packet at 1001, a's none (sending is not liveness) */
+    int cur = 0;
+    uint32_t used_spi;
+    uint64_t used_at;
+    assert_int_equal(uesp_last_used(&ub, &cur, &used_spi, &used_at), 1);
+    assert_int_equal(used_spi, cb.spi_in);
+    assert_int_equal(used_at, 1001);
+    assert_int_equal(uesp_last_used(&ub, &cur, &used_spi, &used_at), 0);
+    cur = 0;
+    assert_int_equal(uesp_last_used(&ua, &cur, &used_spi, &used_at), 0);
 
     /* the same packet again: a replay, counted on the SA */
     struct esp_buf d = { pkt, sizeof pkt, b.off, b.len };
     assert_int_equal(uesp_inbound(&ub, &d, 1002, 4, src, dst, &from), KITE_E_REPLAY);
     assert_int_equal(ib->in.cnt.replay_drops, 1);
+    cur = 0; /* a refused packet is no sign of life */
+    assert_int_equal(uesp_last_used(&ub, &cur, &used_spi, &used_at), 1);
+    assert_int_equal(used_at, 1001);
 
     /* no policy for 10.3.0.0/24 */
     len = make_ip4(pkt + AT, "10.1.0.5", "10.3.0.1", 1, 20);
@@ -137,6 +150,7 @@ static void tunnel_round_trip(void **state)
     b = (struct esp_buf){ pkt, sizeof pkt, AT, 60 };
     assert_int_equal(uesp_inbound(&ub, &b, 1005, 4, src, dst, &from), KITE_E_INVALID_SPI);
     assert_int_equal(ub.cnt.unknown_spi, 1);
+    assert_int_equal(ub.unknown_spi, 0x77777777); /* for the INVALID_SPI notification */
     b = (struct esp_buf){ pkt, sizeof pkt, AT, 3 };
     assert_int_equal(uesp_inbound(&ub, &b, 1006, 4, src, dst, &from), KITE_E_TRUNCATED);
     assert_int_equal(ub.cnt.malformed, 1);

@@ -1,0 +1,172 @@
+/*  HDR, SK {[N,] [D,] ...}  -->
+ *                     <--  HDR, SK {[N,] [D,] ...}
+ * RFC 7296 1.4 (the INFORMATIONAL exchange), 1.4.1 (Delete), 1.5 and 2.21
+ * (INVALID_SPI), 2.4 (liveness).  An empty request is a liveness check and
+ * is answered empty; a Delete of the IKE SA ends it; a Delete of ESP SPIs
+ * closes those Child SAs and is answered with the Delete of the paired
+ * inbound SPIs, except for SAs whose Delete we sent ourselves (1.4.1, the
+ * crossing case); N(INVALID_SPI) names one of our outbound SPIs the peer
+ * does not know, and that Child SA is dropped and created again;
+ * N(AUTHENTICATION_FAILED) from an initiator that rejected our IKE_AUTH
+ * response ends the IKE SA (2.21.2). */
+#include <string.h>
+#include "base/log.h"
+#include "base/rd.h"
+#include "base/wr.h"
+#include "ike/ike_int.h"
+
+/* a Delete of ESP SPIs: each Child SA whose outbound SPI is named goes, and
+ * the response names our inbound SPIs of them; returns how many */
+static size_t child_delete(struct ike_engine *e, struct ikesa *sa, const struct ike_delete *del, uint8_t *spi_be,
+                           size_t max, uint64_t now)
+{
+    struct rd r;
+    size_t n = 0;
+    rd_init(&r, del->spis.p, del->spis.n);
+    for (uint16_t i = 0; i < del->count && del->spi_size == 4; i++) {
+        uint32_t spi;
+        if (rd_be32(&r, &spi))
+            break;
+        struct ike_child_st *c = ike_child_by_spi_out(sa, spi);
+        if (!c) {
+            ike_log(e, LOG_IKE, 1, "received DELETE for unknown ESP SPI %08x, ignored", spi);
+            continue;
+        }
+        if (c->deleting) {
+            /* both ends closed it at once (1.4.1): no Delete payload for it
+             * in our answer; its inbound half goes with the answer to ours */
+            ike_log(e, LOG_IKE, 1, "received DELETE for ESP CHILD_SA with SPI %08x that we are deleting too", spi);
+            continue;
+        }
+        ike_log(e, LOG_IKE, 1, "received DELETE for ESP CHILD_SA with SPI %08x", spi);
+        if (n < max) {
+            struct wr w;
+            wr_init(&w, spi_be + 4 * n, 4);
+            wr_be32(&w, c->spi_in);
+            n++;
+        }
+        if (c->rekeyed)
+            ike_child_retire(e, sa, c, now); /* replaced: what is in flight still decrypts */
+        else
+            ike_child_remove(e, sa, c, "deleted by the peer");
+    }
+    return n;
+}
+
+/* N(INVALID_SPI) with one of our outbound SPIs: the peer has no such SA */
+static void invalid_spi(struct ike_engine *e, struct ikesa *sa, const struct ike_notify *n, uint64_t now)
+{
+    struct rd r;
+    uint32_t spi;
+    rd_init(&r, n->data.p, n->data.n);
+    if (rd_be32(&r, &spi) || !rd_done(&r)) {
+        ike_log(e, LOG_IKE, 1, "received INVALID_SPI without a 4-byte SPI, ignored");
+        return;
+    }
+    struct ike_child_st *c = ike_child_by_spi_out(sa, spi);
+    if (!c) {
+        ike_log(e, LOG_IKE, 1, "received INVALID_SPI for SPI %08x, which is not one of ours, ignored", spi);
+        return;
+    }
+    ike_log(e, LOG_IKE, 0, "peer reports INVALID_SPI for our outbound SPI %08x: it lost that CHILD_SA", spi);
+    if (c->rekeyed || c->deleting)
+        ike_child_remove(e, sa, c, "unknown to the peer (INVALID_SPI), already replaced");
+    else
+        ike_child_lost(e, sa, c, "unknown to the peer (INVALID_SPI)", now);
+}
+
+int ike_informational_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint32_t msgid,
+                              uint64_t now)
+{
+    struct ike_pld reply;
+    uint8_t spi_be[4 * IKE_SA_CHILDREN];
+    size_t n_spis = 0;
+    unsigned n_reply = 0;
+    const struct ike_pld *del = ike_chain_find(in, IKEV2_PLD_DELETE, 0);
+    for (size_t i = 0; i < in->n; i++) {
+        const struct ike_pld *p = &in->pld[i];
+        if (p->type == IKEV2_PLD_DELETE && p->u.del.proto == IKEV2_PROTO_ESP)
+            n_spis += child_delete(e, sa, &p->u.del, spi_be + 4 * n_spis, IKE_SA_CHILDREN - n_spis, now);
+        else if (p->type == IKEV2_PLD_NOTIFY && p->u.notify.type == IKEV2_N_INVALID_SPI)
+            invalid_spi(e, sa, &p->u.notify, now);
+    }
+    if (n_spis) {
+        memset(&reply, 0, sizeof reply);
+        reply.type = IKEV2_PLD_DELETE;
+        reply.u.del.proto = IKEV2_PROTO_ESP;
+        reply.u.del.spi_size = 4;
+        reply.u.del.count = (uint16_t)n_spis;
+        reply.u.del.spis = (struct span){ spi_be, 4 * n_spis };
+        n_reply = 1;
+    }
+    ike_send_sk(e, sa, IKEV2_EXCH_INFORMATIONAL, n_reply ? &reply : NULL, n_reply, true, msgid, now);
+    if (ike_chain_notify(in, IKEV2_N_AUTHENTICATION_FAILED)) {
+        /* the initiator rejected our AUTH or ID after we answered IKE_AUTH (2.21.2) */
+        ike_sa_down(e, sa, "received AUTHENTICATION_FAILED notify: the peer rejected our PSK or ID");
+        return 0;
+    }
+    if (del && del->u.del.proto == IKEV2_PROTO_IKE) {
+        struct ikesa *heir = sa->irk.peer_new ? ike_sa_by_id(e, sa->irk.peer_new) : NULL;
+        if (heir) /* the peer finished its rekey without seeing ours (2.8.2): its IKE SA inherits */
+            ike_rekey_move_children(e, sa, heir);
+        ike_sa_down(e, sa, sa->replaced ? "rekeyed" : "deleted by the peer");
+    }
+    return 0;
+}
+
+static bool same_host(const struct ike_addr *a, const struct ike_addr *b)
+{
+    return a->family == b->family && memcmp(a->ip, b->ip, a->family == 6 ? 16 : 4) == 0;
+}
+
+int ike_child_inbound_seen(struct ike_engine *e, uint32_t spi_in, uint64_t at)
+{
+    for (int i = 0; i < IKE_MAX_SAS; i++) {
+        struct ikesa *sa = &e->sas[i];
+        if (sa->state != IKE_S_ESTABLISHED || !ike_child_any_by_spi_in(sa, spi_in))
+            continue;
+        if (at > sa->last_rx_at)
+            sa->last_rx_at = at;
+        return 0;
+    }
+    return KITE_E_NOT_FOUND;
+}
+
+/* one per SPI per second: false when this SPI was reported less than 1 s ago */
+static bool invalid_spi_allowed(struct ike_engine *e, uint32_t spi, uint64_t now)
+{
+    for (unsigned i = 0; i < sizeof e->invalid_spi / sizeof e->invalid_spi[0]; i++)
+        if (e->invalid_spi[i].at && e->invalid_spi[i].spi == spi && now < e->invalid_spi[i].at + 1000)
+            return false;
+    unsigned k = e->invalid_spi_next++ % (sizeof e->invalid_spi / sizeof e->invalid_spi[0]);
+    e->invalid_spi[k].spi = spi;
+    e->invalid_spi[k].at = now ? now : 1;
+    return true;
+}
+
+int ike_esp_unknown_spi(struct ike_engine *e, uint32_t spi, const struct ike_addr *from, uint64_t now)
+{
+    struct ikesa *sa = NULL;
+    for (int i = 0; i < IKE_MAX_SAS && !sa; i++)
+        if (e->sas[i].state == IKE_S_ESTABLISHED && !e->sas[i].replaced && same_host(&e->sas[i].remote, from))
+            sa = &e->sas[i];
+    if (!sa)
+        return KITE_E_NOT_FOUND; /* nobody to tell: the data plane counted it */
+    if (!invalid_spi_allowed(e, spi, now))
+        return KITE_E_STATE;
+    char name[64];
+    if (sa->req_len) {
+        ike_log(e, LOG_IKE, 2, "ESP with unknown SPI %08x from the peer of %s: a request is outstanding, "
+                               "INVALID_SPI not sent", spi, ike_sa_name(e, sa, name, sizeof name));
+        return KITE_E_STATE;
+    }
+    uint8_t data[4];
+    struct wr w;
+    struct ike_pld n;
+    wr_init(&w, data, sizeof data);
+    wr_be32(&w, spi);
+    pld_notify(&n, IKEV2_N_INVALID_SPI, data, sizeof data);
+    ike_log(e, LOG_IKE, 1, "received ESP with unknown SPI %08x from the peer of %s, sending INVALID_SPI", spi,
+            ike_sa_name(e, sa, name, sizeof name));
+    return ike_send_sk(e, sa, IKEV2_EXCH_INFORMATIONAL, &n, 1, false, sa->next_msgid++, now);
+}
