@@ -16,7 +16,9 @@ const char *kited_usage(void)
            "  --no-dataplane    negotiate only: log Child SAs instead of installing them\n"
            "  --retransmit-timeout S, --retransmit-base F, --retransmit-tries N\n"
            "                    IKE retransmissions: first after S seconds, then x F each time,\n"
-           "                    N times (strongSwan's charon.retransmit_*; default 4, 1.8, 5)\n";
+           "                    N times (strongSwan's charon.retransmit_*; default 4, 1.8, 5)\n"
+           "  --keep-alive S    NAT keepalive interval behind a NAT (strongSwan's\n"
+           "                    charon.keep_alive; default 20, 0: none)\n";
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -49,7 +51,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         { "natt-port", required_argument, 0, 'n' }, { "help", no_argument, 0, 'h' },
         { "no-dataplane", no_argument, 0, 'D' },
         { "retransmit-timeout", required_argument, 0, 'T' }, { "retransmit-base", required_argument, 0, 'B' },
-        { "retransmit-tries", required_argument, 0, 'N' },
+        { "retransmit-tries", required_argument, 0, 'N' }, { "keep-alive", required_argument, 0, 'K' },
         { 0, 0, 0, 0 },
     };
     memset(a, 0, sizeof *a);
@@ -57,10 +59,11 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
     a->log_level = 1;
     a->port = 500;
     a->natt_port = 4500;
+    a->keepalive_ms = 20000;
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:K:", opts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'c': a->config = optarg; break;
@@ -70,6 +73,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         case 'T': bad = parse_milli(optarg, 100, 600000, &a->retransmit_timeout_ms); break;
         case 'B': bad = parse_milli(optarg, 1000, 10000, &a->retransmit_base_milli); break;
         case 'N': bad = parse_int(optarg, 0, 50, &a->retransmit_tries); break;
+        case 'K': bad = parse_milli(optarg, 0, 3600000, &a->keepalive_ms); break;
         case 'L': a->log_file = optarg; break;
         case 'l': bad = parse_int(optarg, -1, 4, &a->log_level); break;
         case 'p': bad = parse_int(optarg, 0, 65535, &a->port); break;
