@@ -117,7 +117,8 @@ NFT
 # and new ones take source ports in LO-HI, as when a NAT reboots
 nat_remap() {
   ip netns exec "$1" nft flush chain ip nat post
-  ip netns exec "$1" nft add rule ip nat post oifname "$2" masquerade to ":$3"
+  ip netns exec "$1" nft add rule ip nat post oifname "$2" meta l4proto udp masquerade to ":$3"
+  ip netns exec "$1" nft add rule ip nat post oifname "$2" masquerade
   ip netns exec "$1" conntrack -F >/dev/null 2>&1
 }
 
