@@ -24,7 +24,7 @@ run_case() { # NAME KC_EXTRA
   KC_EXTRA=$extra KC_REMOTE_ID=$RIGHT_ADDR kite_conf lab "$LEFT_ADDR" 192.0.2.2 10.1.0.0/24 10.2.0.0/24 "$IKE" aes256gcm16 start >"$WORK/l/k.conf"
   KC_REMOTE_ID=$LEFT_ADDR kite_conf lab "$RIGHT_ADDR" %any 10.2.0.0/24 10.1.0.0/24 "$IKE" aes256gcm16 none >"$WORK/r/k.conf"
   : >"$WORK/l/kited.log"; : >"$WORK/r/kited.log"
-  ip netns exec "$OUT_NS" tcpdump -i "$OUT_IF" -U -n -w "$WORK/cap.pcap" udp or arp or icmp 2>/dev/null & local cap=$!
+  ip netns exec "$OUT_NS" tcpdump -i "$OUT_IF" -U --immediate-mode -n -w "$WORK/cap.pcap" udp or arp or icmp 2>/dev/null & local cap=$!
   sleep 0.5
   KITED_ARGS="--keep-alive 2" kited_start "$RIGHT" r "$WORK/r/k.conf"; local rp=${PIDS[-1]}
   KITED_ARGS="--keep-alive 2" kited_start "$LEFT" l "$WORK/l/k.conf"; local lp=${PIDS[-1]}

@@ -22,7 +22,7 @@ mkdir -p "$WORK/l" "$WORK/r" "$WORK/charon"
 # ping for 8 s, the NAT remapped after 2 s; sets LOST and NEWPORT
 ping_across_remap() {
   local name=$1
-  ip netns exec "$OUT_NS" tcpdump -i "$OUT_IF" -U -n -w "$WORK/$name.pcap" udp 2>/dev/null & local cap=$!
+  ip netns exec "$OUT_NS" tcpdump -i "$OUT_IF" -U --immediate-mode -n -w "$WORK/$name.pcap" udp 2>/dev/null & local cap=$!
   sleep 0.5
   ip netns exec "$LEFT" ping -i 0.1 -c 80 -W 1 10.2.0.1 >"$WORK/$name.ping" 2>&1 & local pp=$!
   sleep 2

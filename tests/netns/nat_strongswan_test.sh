@@ -21,7 +21,7 @@ ESP=aes256gcm16
 mkdir -p "$WORK/kite" "$WORK/charon"
 
 capture_start() {
-  ip netns exec "$OUT_NS" tcpdump -i "$OUT_IF" -U -n -w "$WORK/$1.pcap" udp or arp or icmp 2>/dev/null &
+  ip netns exec "$OUT_NS" tcpdump -i "$OUT_IF" -U --immediate-mode -n -w "$WORK/$1.pcap" udp or arp or icmp 2>/dev/null &
   CAP=$!
   sleep 0.5
 }
