@@ -90,6 +90,8 @@ struct ike_child_st *ike_child_install(struct ike_engine *e, struct ikesa *sa, i
     c->remote = sa->remote;
     c->local_ts = *lts;
     c->remote_ts = *rts;
+    if (transport)
+        ike_nat_transport_ts(e, sa, &c->remote_ts);
     c->replaces_spi_in = replaces;
     c->takeover = takeover;
     c->soft_bytes = ch->rekey_bytes;

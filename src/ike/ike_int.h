@@ -211,6 +211,9 @@ const char *ike_nat_str(const struct ikesa *sa, char *buf, size_t cap);
  * NAT-T port or follow a changed NAT mapping (2.23) */
 void ike_nat_update(struct ike_engine *e, struct ikesa *sa, const struct ike_addr *local,
                     const struct ike_addr *remote);
+/* transport mode with the peer behind a NAT (2.23.1): its packets come from
+ * its address as we see it, not the one its traffic selector names */
+void ike_nat_transport_ts(struct ike_engine *e, const struct ikesa *sa, struct ike_ts_cfg *rts);
 /* a keepalive when one is due (1 if asked for); the next keepalive time */
 int ike_nat_tick(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 uint64_t ike_nat_next(const struct ike_engine *e, const struct ikesa *sa);

@@ -152,6 +152,19 @@ void ike_nat_update(struct ike_engine *e, struct ikesa *sa, const struct ike_add
     }
 }
 
+void ike_nat_transport_ts(struct ike_engine *e, const struct ikesa *sa, struct ike_ts_cfg *rts)
+{
+    size_t n = sa->remote.family == 6 ? 16 : 4;
+    if (!sa->nat_remote || rts->family != sa->remote.family ||
+        (!memcmp(rts->lo, sa->remote.ip, n) && !memcmp(rts->hi, sa->remote.ip, n)))
+        return;
+    char was[64], now[64];
+    ike_log(e, LOG_IKE, 1, "transport mode behind NAT: the peer's traffic selector %s is its address %s here (2.23.1)",
+            ike_ts_str(rts, was, sizeof was), ike_addr_str(&sa->remote, now, sizeof now));
+    memcpy(rts->lo, sa->remote.ip, n);
+    memcpy(rts->hi, sa->remote.ip, n);
+}
+
 static struct ikesa *sa_by_id(struct ike_engine *e, uint32_t id)
 {
     for (int i = 0; i < IKE_MAX_SAS; i++)

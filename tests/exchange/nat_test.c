@@ -444,6 +444,38 @@ static void no_nat_no_following(void **st)
     net_free(&net);
 }
 
+/* transport mode: B names A by the NAT's address in the Child SA it installs (2.23.1) */
+static void transport_mode_behind_nat(void **st)
+{
+    (void)st;
+    struct net net;
+    setup(&net, true);
+    struct node *a = &net.n[0], *b = &net.n[1];
+    struct ike_conn_cfg ca = conn_a(1), cb = conn_b();
+    ca.child[0].transport = cb.child[0].transport = true;
+    ca.child[0].local_ts[0] = h_ts(192, 168, 1, 24);
+    ca.child[0].remote_ts[0] = h_ts(192, 0, 2, 24);
+    cb.child[0].local_ts[0] = h_ts(192, 0, 2, 24);
+    cb.child[0].remote_ts[0] = h_ts(192, 168, 1, 24);
+    node_reconf(a, &ca);
+    node_reconf(b, &cb);
+    ike_initiate(a->s.e, "lab", NULL, net.now);
+    net_run(&net, net.now + 1000);
+    assert_int_equal(a->n_children, 1);
+    assert_int_equal(b->n_children, 1);
+    assert_true(a->children[0].transport && b->children[0].transport);
+    assert_true(a->children[0].encap && b->children[0].encap);
+    static const uint8_t nat[4] = { 198, 51, 100, 1 };
+    assert_memory_equal(b->children[0].remote_ts.lo, nat, 4);
+    assert_memory_equal(b->children[0].remote_ts.hi, nat, 4);
+    assert_non_null(strstr(b->s.log, "transport mode behind NAT"));
+    /* A's peer is not behind a NAT: its selectors stay as negotiated */
+    assert_int_equal(a->children[0].remote_ts.lo[0], 192);
+    assert_int_equal(a->children[0].remote_ts.lo[1], 0);
+    assert_int_equal(a->children[0].local_ts.lo[1], 168);
+    net_free(&net);
+}
+
 static void two_initiators_behind_one_nat(void **st)
 {
     (void)st;
@@ -494,6 +526,7 @@ int main(void)
         cmocka_unit_test(keepalives_from_the_side_behind_nat),
         cmocka_unit_test(mapping_change_followed_by_the_responder),
         cmocka_unit_test(no_nat_no_following),
+        cmocka_unit_test(transport_mode_behind_nat),
         cmocka_unit_test(two_initiators_behind_one_nat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

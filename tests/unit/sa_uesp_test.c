@@ -207,6 +207,63 @@ static void transport_round_trip(void **state)
     uesp_free(&ub);
 }
 
+/* the IPv4 TCP checksum sum over pseudo-header and segment: 0xffff when valid */
+static uint16_t tcp4_sum(const uint8_t *p, size_t len)
+{
+    uint32_t s = 6 + (uint32_t)(len - 20);
+    for (size_t i = 12; i < 20; i += 2)
+        s += (uint32_t)(p[i] << 8 | p[i + 1]);
+    for (size_t i = 20; i < len; i += 2)
+        s += (uint32_t)(p[i] << 8 | (i + 1 < len ? p[i + 1] : 0));
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+    return (uint16_t)s;
+}
+
+/* transport mode through a NAT (RFC 3948 3.1.2): A at 192.168.1.2 is seen as
+ * 192.0.2.1 by B; B's SA names A by that address (RFC 7296 2.23.1), and the
+ * TCP checksum A computed over its own address is recomputed for the header
+ * B rebuilds; without UDP encapsulation nothing is touched */
+static void transport_through_nat_checksum(void **state)
+{
+    (void)state;
+    struct uesp ua, ub;
+    struct ike_child_sa ca, cb;
+    const struct uesp_child *via, *from;
+    uint8_t pkt[BUF];
+    for (int encap = 1; encap >= 0; encap--) {
+        make_pair(&ca, &cb, true, 3);
+        ca.encap = cb.encap = encap;
+        ca.local.ip[0] = 192, ca.local.ip[1] = 168, ca.local.ip[2] = 1, ca.local.ip[3] = 2;
+        ts4(&ca.local_ts, "192.168.1.2", "192.168.1.2");
+        ts4(&cb.remote_ts, "192.0.2.1", "192.0.2.1");
+        assert_int_equal(uesp_init(&ua), 0);
+        assert_int_equal(uesp_init(&ub), 0);
+        assert_int_equal(uesp_install(&ua, &ca, 32, NULL), 0);
+        assert_int_equal(uesp_install(&ub, &cb, 32, NULL), 0);
+        size_t len = make_ip4(pkt + AT, "192.168.1.2", "192.0.2.2", 6, 41);
+        uint8_t *p = pkt + AT;
+        p[32] = 0x50;
+        p[36] = p[37] = 0;
+        uint16_t ck = (uint16_t)~tcp4_sum(p, len);
+        p[36] = (uint8_t)(ck >> 8);
+        p[37] = (uint8_t)ck;
+        assert_int_equal(tcp4_sum(p, len), 0xffff);
+        struct esp_buf b = { pkt, sizeof pkt, AT, len };
+        assert_int_equal(uesp_outbound(&ua, &b, 1, &via), 0);
+        uint8_t nat[4] = { 192, 0, 2, 1 }, dst[4] = { 192, 0, 2, 2 };
+        assert_int_equal(uesp_inbound(&ub, &b, 2, 4, nat, dst, &from), 0);
+        const uint8_t *q = pkt + b.off;
+        assert_memory_equal(q + 12, nat, 4);
+        if (encap)
+            assert_int_equal(tcp4_sum(q, b.len), 0xffff);
+        else
+            assert_int_not_equal(tcp4_sum(q, b.len), 0xffff);
+        uesp_free(&ua);
+        uesp_free(&ub);
+    }
+}
+
 /* make-before-break: which SA outbound traffic uses while two are installed */
 static void rekey_order(void **state)
 {
@@ -285,6 +342,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tunnel_round_trip),
         cmocka_unit_test(transport_round_trip),
+        cmocka_unit_test(transport_through_nat_checksum),
         cmocka_unit_test(rekey_order),
         cmocka_unit_test(limits_reported_once),
     };
