@@ -176,13 +176,14 @@ pcap_times() {
   tcpdump -n -tt -r "$1" "$2" 2>/dev/null | awk '{ print $1 }'
 }
 
-# nat_wire_check PCAP WHAT: on the outside link only UDP 500 and 4500 (and
-# ARP), UDP 500 only IKE_SA_INIT (exchange type 34 at offset 18 of the IKE
-# header), and ESP in UDP 4500 (a non-zero SPI) carrying the traffic
+# nat_wire_check PCAP WHAT: on the outside link only UDP 500 and 4500 in IPv4
+# (ARP and IPv6 link-local chatter aside), UDP 500 only IKE_SA_INIT (exchange
+# type 34 at offset 18 of the IKE header), and ESP in UDP 4500 (a non-zero
+# SPI) carrying the traffic
 nat_wire_check() {
   local pcap=$1 what=$2 n
-  n=$(tcpdump -n -r "$pcap" 'not arp and not (udp port 500 or udp port 4500)' 2>/dev/null | wc -l)
-  [ "$n" = 0 ] || { tcpdump -n -r "$pcap" 'not arp and not (udp port 500 or udp port 4500)' 2>/dev/null | head; die "$what: $n packets on the outside link that are not UDP 500/4500"; }
+  n=$(tcpdump -n -r "$pcap" 'ip and not (udp port 500 or udp port 4500)' 2>/dev/null | wc -l)
+  [ "$n" = 0 ] || { tcpdump -n -r "$pcap" 'ip and not (udp port 500 or udp port 4500)' 2>/dev/null | head; die "$what: $n packets on the outside link that are not UDP 500/4500"; }
   n=$(tcpdump -n -r "$pcap" 'udp port 500 and udp[26] != 34' 2>/dev/null | wc -l)
   [ "$n" = 0 ] || die "$what: $n packets on UDP 500 that are not IKE_SA_INIT"
   n=$(tcpdump -n -r "$pcap" 'udp port 4500 and udp[4:2] > 12 and udp[8:4] != 0' 2>/dev/null | wc -l)
@@ -208,9 +209,10 @@ nat_keepalive_check() {
                      { prev = $1 } END { exit bad }' || die "a keepalive from $src did not wait for $iv s of silence"
 }
 
-# nat_traffic NS1 ADDR1 NS2 ADDR2 WHAT: ping each way and 2 MB of TCP each way
+# nat_traffic NS1 ADDR1 NS2 ADDR2 WHAT [BIND1]: ping each way and 2 MB of TCP
+# each way; NS1's server binds BIND1 (default ADDR1: NS2 reaches NS1 at ADDR1)
 nat_traffic() {
-  local n1=$1 a1=$2 n2=$3 a2=$4 what=$5
+  local n1=$1 a1=$2 n2=$3 a2=$4 what=$5 b1=${6:-$2}
   ip netns exec "$n1" ping -c 5 -i 0.1 -W 2 "$a2" >"$WORK/ping.out" ||
     { cat "$WORK/ping.out"; die "$what: ping $a2 failed"; }
   ip netns exec "$n2" ping -c 5 -i 0.1 -W 2 "$a1" >"$WORK/ping.out" ||
@@ -221,7 +223,7 @@ nat_traffic() {
     { cat "$WORK/iperf.out"; die "$what: TCP to $a2 failed"; }
   wait "$srv" 2>/dev/null || true
   NAT_TCP_UP=$(awk '/receiver/ { print $(NF-2), $(NF-1) }' "$WORK/iperf.out")
-  ip netns exec "$n1" iperf3 -s -1 -B "$a1" >/dev/null 2>&1 & srv=$!
+  ip netns exec "$n1" iperf3 -s -1 -B "$b1" >/dev/null 2>&1 & srv=$!
   sleep 0.4
   ip netns exec "$n2" timeout 30 iperf3 -c "$a1" -n 2M >"$WORK/iperf.out" 2>&1 ||
     { cat "$WORK/iperf.out"; die "$what: TCP to $a1 failed"; }
