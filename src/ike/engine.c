@@ -466,7 +466,9 @@ static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *
     }
     if (!resp && sa->have_resp && m->hdr.msg_id == sa->last_rx_msgid) {
         e->stats.cached_replies++;
+        unsigned mark = e->q_len;
         ike_send(e, sa, sa->resp, sa->resp_len);
+        ike_nat_reply_to(e, sa->id, mark, remote);
         return 0;
     }
     /* the first request: 0, or 1 at an IKE SA responder whose IKE_SA_INIT was 0;
@@ -494,7 +496,11 @@ static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *
     ike_payload_list(in->pld, in->n, list, sizeof list);
     ike_log(e, LOG_ENC, 1, "parsed %s %s %u [%s]", ike_exchange_name(m->hdr.exchange),
             resp ? "response" : "request", m->hdr.msg_id, list);
+    unsigned mark = e->q_len;
+    uint32_t id = sa->id;
     rc = resp ? on_response(e, sa, m, in, now) : on_request(e, sa, m, in, now);
+    if (!resp)
+        ike_nat_reply_to(e, id, mark, remote);
     free(in);
     return rc;
 }

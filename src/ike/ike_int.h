@@ -211,6 +211,10 @@ const char *ike_nat_str(const struct ikesa *sa, char *buf, size_t cap);
  * NAT-T port or follow a changed NAT mapping (2.23) */
 void ike_nat_update(struct ike_engine *e, struct ikesa *sa, const struct ike_addr *local,
                     const struct ike_addr *remote);
+/* a response goes where its request came from (2.11), also when the IKE SA
+ * did not follow that address: the SEND actions of IKE SA id queued since
+ * queue length `mark` */
+void ike_nat_reply_to(struct ike_engine *e, uint32_t id, unsigned mark, const struct ike_addr *remote);
 /* transport mode with the peer behind a NAT (2.23.1): its packets come from
  * its address as we see it, not the one its traffic selector names */
 void ike_nat_transport_ts(struct ike_engine *e, const struct ikesa *sa, struct ike_ts_cfg *rts);

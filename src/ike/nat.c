@@ -165,6 +165,15 @@ void ike_nat_transport_ts(struct ike_engine *e, const struct ikesa *sa, struct i
     memcpy(rts->hi, sa->remote.ip, n);
 }
 
+void ike_nat_reply_to(struct ike_engine *e, uint32_t id, unsigned mark, const struct ike_addr *remote)
+{
+    for (unsigned i = mark; i < e->q_len; i++) {
+        struct ike_action *a = &e->q[(e->q_head + i) % IKE_ACTIONS];
+        if (a->type == IKE_ACT_SEND && a->ike_sa == id)
+            a->remote = *remote;
+    }
+}
+
 static struct ikesa *sa_by_id(struct ike_engine *e, uint32_t id)
 {
     for (int i = 0; i < IKE_MAX_SAS; i++)

@@ -27,6 +27,7 @@ struct node {
     int n_children;
     struct ike_action first_send;
     bool sent_any;
+    struct ike_addr last_to; /* where its last datagram went */
 };
 
 struct net {
@@ -40,6 +41,8 @@ struct net {
     } map[MAPS];
     uint16_t next_pub;
     int dropped;
+    bool spoof;                /* datagrams of node 0 seem to come from spoof_src */
+    struct ike_addr spoof_src;
 };
 
 static struct ike_addr addr4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port)
@@ -96,6 +99,8 @@ static void route(struct net *net, struct node *from, const struct ike_action *a
     struct ike_addr src = a->local, dst = a->remote;
     if (from->natted)
         src = nat_out(net, &src);
+    if (net->spoof && from == &net->n[0])
+        src = net->spoof_src;
     if (!memcmp(dst.ip, NAT_IP, 4) && !nat_in(net, &dst)) {
         net->dropped++;
         return;
@@ -120,6 +125,7 @@ static int node_drain(struct net *net, struct node *nd)
             if (!nd->sent_any)
                 nd->first_send = *a;
             nd->sent_any = true;
+            nd->last_to = a->remote;
             route(net, nd, a);
             break;
         case IKE_ACT_KEEPALIVE:
@@ -476,6 +482,34 @@ static void transport_mode_behind_nat(void **st)
     net_free(&net);
 }
 
+/* a request from an address the responder does not follow is still
+ * answered there (2.11), and the IKE SA keeps its address */
+static void unfollowed_request_answered_where_it_came_from(void **st)
+{
+    (void)st;
+    struct net net;
+    char s[512];
+    setup(&net, false);
+    struct node *a = &net.n[0], *b = &net.n[1];
+    struct ike_conn_cfg ca = conn_a(1);
+    ca.local = addr4(192, 0, 2, 1, 500);
+    ca.dpd_delay_ms = 5000;
+    node_reconf(a, &ca);
+    ike_initiate(a->s.e, "lab", NULL, net.now);
+    net_run(&net, net.now + 1000);
+    assert_int_equal(b->s.ike_up, 1);
+    net.spoof = true;
+    net.spoof_src = addr4(192, 0, 2, 77, 500);
+    net_run(&net, net.now + 5500); /* A's DPD request, seemingly from 192.0.2.77 */
+    assert_non_null(strstr(b->s.log, "authenticated IKE message from 192.0.2.77[500] instead of 192.0.2.1[500], "
+                                     "not followed (no NAT detected in front of the peer)"));
+    assert_int_equal(b->last_to.ip[3], 77); /* the answer went there */
+    assert_int_equal(b->moved, 0);
+    assert_non_null(strstr(status_of(b, s, sizeof s), "...192.0.2.1[500]"));
+    assert_true(net.dropped >= 1); /* nobody at 192.0.2.77 */
+    net_free(&net);
+}
+
 static void two_initiators_behind_one_nat(void **st)
 {
     (void)st;
@@ -527,6 +561,7 @@ int main(void)
         cmocka_unit_test(mapping_change_followed_by_the_responder),
         cmocka_unit_test(no_nat_no_following),
         cmocka_unit_test(transport_mode_behind_nat),
+        cmocka_unit_test(unfollowed_request_answered_where_it_came_from),
         cmocka_unit_test(two_initiators_behind_one_nat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
