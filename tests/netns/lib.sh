@@ -251,7 +251,7 @@ charon_start() {
   mkdir -p "$dir"
   cat >"$dir/strongswan.conf" <<CONF
 charon {
-  load = openssl random nonce aes sha1 sha2 hmac gcm chapoly curve25519 pem pkcs1 pkcs8 x509 pubkey kdf kernel-libipsec kernel-netlink socket-default vici updown
+  load = ${CHARON_PLUGINS:-openssl random nonce aes sha1 sha2 hmac gcm chapoly curve25519 pem pkcs1 pkcs8 x509 pubkey kdf kernel-libipsec kernel-netlink socket-default vici updown}
   install_routes = yes
   retransmit_timeout = ${CHARON_RETRANSMIT_TIMEOUT:-2}
   keep_alive = ${CHARON_KEEP_ALIVE:-20s}

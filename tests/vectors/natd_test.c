@@ -1,7 +1,8 @@
 /* NAT_DETECTION_*_IP hashes (RFC 7296 2.23: SHA-1(SPIi | SPIr | IP | port))
- * against strongSwan 5.9.8: the captures in tests/vectors/charon598/, whose
- * charon logs (ike = 4) dump every natd_chunk charon hashed and the
- * natd_hash it got.
+ * against strongSwan 5.9.8: the captures in tests/vectors/charon598/ (no NAT,
+ * kernel-libipsec faking a NAT) and tests/vectors/charon598_nat/ (a real NAT
+ * rewriting 192.168.1.2[500] to 192.0.2.1[33078], no faking), whose charon
+ * logs (ike = 4) dump every natd_chunk charon hashed and the natd_hash it got.
  *
  * - every chunk charon logged hashes, with kite's ike_natd_hash, to the hash
  *   charon logged next to it (16 pairs: two per message, in both charons'
@@ -11,7 +12,10 @@
  *   with SPIr zero, the response's that of 192.0.2.1[500] with both SPIs;
  * - the NATD_S_IP are charon's fakes (kernel-libipsec forces encapsulation):
  *   a random address and port 0, so kite's detection on those messages says
- *   "remote (or faked by the peer)" and not "local" on both sides. */
+ *   "remote (or faked by the peer)" and not "local" on both sides;
+ * - across the real NAT every hash is real: the responder's view of the
+ *   request is "remote" (proven by the port 33078), the initiator's view of
+ *   the response "local". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,13 +78,14 @@ static void hash_chunk(const uint8_t chunk[22], uint8_t out[20])
 static void logged_chunks_hash_as_charon_says(void **st)
 {
     (void)st;
-    static const char *logs[] = { "A_charon_initiator", "A_charon_responder", "B_charon_initiator",
-                                  "B_charon_responder" };
+    static const char *logs[] = { "charon598/A_charon_initiator", "charon598/A_charon_responder",
+                                  "charon598/B_charon_initiator", "charon598/B_charon_responder",
+                                  "charon598_nat/N_charon_initiator", "charon598_nat/N_charon_responder" };
     int total = 0;
-    for (unsigned i = 0; i < 4; i++) {
+    for (unsigned i = 0; i < 6; i++) {
         char path[128];
         struct natd_pair pr[8];
-        snprintf(path, sizeof path, "tests/vectors/charon598/%s.log", logs[i]);
+        snprintf(path, sizeof path, "tests/vectors/%s.log", logs[i]);
         int n = log_pairs(path, pr, 8);
         assert_int_equal(n, 4); /* its own two for the message it sent, two to check the one received */
         for (int k = 0; k < n; k++) {
@@ -96,7 +101,7 @@ static void logged_chunks_hash_as_charon_says(void **st)
         }
         total += n;
     }
-    assert_int_equal(total, 16);
+    assert_int_equal(total, 24);
 }
 
 /* the message borrows from *bytes: the caller frees both */
@@ -149,8 +154,9 @@ static void no_random(void *ctx, uint8_t *p, size_t n)
     memset(p, 0x5a, n);
 }
 
-/* kite's detection on a captured message, as its receiver */
-static void detect(const struct ike_msg *m, bool as_initiator, const char *want)
+/* kite's detection on a captured message, as its receiver at local, from remote */
+static void detect_at(const struct ike_msg *m, bool as_initiator, const struct ike_addr *local,
+                      const struct ike_addr *remote, const char *want, const char *want_log)
 {
     static char last_log[1024];
     struct ike_env env = { last_log, no_random, engine_log };
@@ -164,16 +170,20 @@ static void detect(const struct ike_msg *m, bool as_initiator, const char *want)
     sa->state = as_initiator ? IKE_S_INIT_SENT : IKE_S_INIT_DONE;
     sa->initiator = as_initiator;
     spis(m, sa->spi_i, sa->spi_r);
-    sa->local = as_initiator ? LEFT : RIGHT;
-    sa->remote = as_initiator ? RIGHT : LEFT;
+    sa->local = *local;
+    sa->remote = *remote;
     ike_nat_check(e, sa, &m->chain);
     char s[96];
     assert_string_equal(ike_nat_str(sa, s, sizeof s), want);
-    assert_true(sa->nat_remote);
-    assert_false(sa->nat_local);
-    assert_non_null(strstr(last_log, "remote host is behind NAT (or the peer fakes"));
+    assert_non_null(strstr(last_log, want_log));
     sa->state = IKE_S_FREE;
     ike_engine_free(e);
+}
+
+static void detect(const struct ike_msg *m, bool as_initiator, const char *want)
+{
+    detect_at(m, as_initiator, as_initiator ? &LEFT : &RIGHT, as_initiator ? &RIGHT : &LEFT, want,
+              "remote host is behind NAT (or the peer fakes");
 }
 
 static void captured_messages_carry_those_hashes(void **st)
@@ -216,11 +226,41 @@ static void captured_messages_carry_those_hashes(void **st)
     }
 }
 
+/* charon598_nat: 192.168.1.2[500] behind a NAT seen as 192.0.2.1[33078] by 192.0.2.2[500] */
+static void real_nat_capture(void **st)
+{
+    (void)st;
+    static const struct ike_addr priv = { .family = 4, .ip = { 192, 168, 1, 2 }, .port = 500 };
+    static const struct ike_addr pub = { .family = 4, .ip = { 192, 0, 2, 1 }, .port = 33078 };
+    uint8_t spi_i[8], spi_r[8], h[20], *b1, *b2;
+    struct ike_msg *req = decode_hex("tests/vectors/charon598_nat/N_01_ike_sa_init_req.hex", &b1);
+    struct ike_msg *resp = decode_hex("tests/vectors/charon598_nat/N_02_ike_sa_init_resp.hex", &b2);
+    spis(req, spi_i, spi_r);
+    assert_int_equal(ike_natd_hash(spi_i, spi_r, &priv, h), 0); /* the initiator's own view */
+    assert_bytes_equal(h, notify_data(req, IKEV2_N_NAT_DETECTION_SOURCE_IP), 20);
+    assert_int_equal(ike_natd_hash(spi_i, spi_r, &RIGHT, h), 0);
+    assert_bytes_equal(h, notify_data(req, IKEV2_N_NAT_DETECTION_DESTINATION_IP), 20);
+    spis(resp, spi_i, spi_r);
+    assert_int_equal(ike_natd_hash(spi_i, spi_r, &RIGHT, h), 0);
+    assert_bytes_equal(h, notify_data(resp, IKEV2_N_NAT_DETECTION_SOURCE_IP), 20);
+    assert_int_equal(ike_natd_hash(spi_i, spi_r, &pub, h), 0); /* what the responder saw */
+    assert_bytes_equal(h, notify_data(resp, IKEV2_N_NAT_DETECTION_DESTINATION_IP), 20);
+    /* kite in either place: the responder sees a proven remote NAT, the initiator its own */
+    struct ike_addr right = RIGHT;
+    detect_at(req, false, &right, &pub, "remote", "remote host is behind NAT (the peer sends from 192.0.2.1[33078]");
+    detect_at(resp, true, &priv, &right, "local", "local host is behind NAT");
+    free(req);
+    free(resp);
+    free(b1);
+    free(b2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(logged_chunks_hash_as_charon_says),
         cmocka_unit_test(captured_messages_carry_those_hashes),
+        cmocka_unit_test(real_nat_capture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
