@@ -34,7 +34,7 @@ run_case() { # NAME KC_EXTRA
     grep -q "local and remote host are behind NAT" "$WORK/$s/kited.log" || die "$name: $s did not detect both NATs"
   done
   nat_traffic "$LEFT" 10.1.0.1 "$RIGHT" 10.2.0.1 "$name"
-  sleep 7
+  sleep 8
   kill "$cap"; wait "$cap" 2>/dev/null || true
   nat_wire_check "$WORK/cap.pcap" "$name"
   nat_keepalive_check "$WORK/cap.pcap" 192.0.2.1 2 3 quiet; local kal=$KA_GAPS

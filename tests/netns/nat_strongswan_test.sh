@@ -41,7 +41,7 @@ grep -q "installed: .*UDP-encapsulated ESP $LEFT_ADDR\[4500\]...192.0.2.2\[4500\
 grep -q "local and remote host are behind NAT" "$WORK/kite/kited.log" || die "kite did not detect its NAT"
 sleep 0.3
 nat_traffic "$LEFT" 10.1.0.1 "$RIGHT" 10.2.0.1 "kite behind NAT"
-sleep 7 # idle: keepalives
+sleep 8 # idle: keepalives (3 or 4 at 2 s)
 capture_stop
 nat_wire_check "$WORK/c1.pcap" "kite behind NAT"
 nat_keepalive_check "$WORK/c1.pcap" 192.0.2.1 2 3 quiet
@@ -76,7 +76,7 @@ grep -q "remote host is behind NAT" "$WORK/kite/kited.log" || die "kite did not 
 grep -q "local host is behind NAT" "$WORK/charonl/charon.log" || die "charon did not detect its NAT"
 sleep 0.3
 nat_traffic "$LEFT" 10.1.0.1 "$RIGHT" 10.2.0.1 "charon behind NAT"
-sleep 7
+sleep 8
 capture_stop
 nat_wire_check "$WORK/c2.pcap" "charon behind NAT"
 nat_keepalive_check "$WORK/c2.pcap" 192.0.2.1 2 3
