@@ -80,6 +80,21 @@ static bool nat_in(struct net *net, struct ike_addr *dst)
     return false;
 }
 
+/* a port forward: the NAT sends pub to the private address and port, and
+ * that private port leaves as pub */
+static void nat_forward(struct net *net, const uint8_t ip[4], uint16_t port, uint16_t pub)
+{
+    for (int i = 0; i < MAPS; i++)
+        if (!net->map[i].used) {
+            net->map[i].used = true;
+            memcpy(net->map[i].ip, ip, 4);
+            net->map[i].port = port;
+            net->map[i].pub = pub;
+            return;
+        }
+    fail_msg("no room for a forward");
+}
+
 /* the NAT reboots (conntrack flushed): every mapping gets a new port */
 static void nat_flush(struct net *net)
 {
@@ -434,6 +449,54 @@ static void mapping_change_followed_by_the_responder(void **st)
     net_free(&net);
 }
 
+/* either side follows (2.23): here the initiator, its responder behind a NAT
+ * that forwards 500 and 4500 to it; the forward of 4500 changes to 4600 */
+static void initiator_follows_a_responder_behind_nat(void **st)
+{
+    (void)st;
+    struct net net;
+    char s[512];
+    net_init(&net);
+    static const uint8_t priv[4] = { 192, 168, 1, 1 };
+    struct ike_conn_cfg cr = conn_b(), ci = conn_a(2);
+    cr.local = addr4(192, 168, 1, 1, 500);
+    cr.local_id = (struct ike_id_cfg){ .type = IKEV2_ID_FQDN, .len = 1, .data = { 'r' } };
+    cr.dpd_delay_ms = 5000;
+    ci.local = addr4(192, 0, 2, 2, 500);
+    ci.remote = addr4(198, 51, 100, 1, 500);
+    ci.remote_id = cr.local_id;
+    ci.child[0].local_ts[0] = h_ts(10, 2, 0, 24);
+    ci.child[0].remote_ts[0] = h_ts(10, 1, 0, 24);
+    cr.child[0].local_ts[0] = h_ts(10, 1, 0, 24);
+    node_add(&net, cr.local, true, &cr);  /* the responder, behind the NAT */
+    node_add(&net, ci.local, false, &ci); /* the initiator */
+    struct node *r = &net.n[0], *i = &net.n[1];
+    nat_forward(&net, priv, 500, 500);
+    nat_forward(&net, priv, 4500, 4500);
+    ike_initiate(i->s.e, "lab", NULL, net.now);
+    net_run(&net, net.now + 1000);
+    assert_int_equal(i->s.ike_up, 1);
+    assert_int_equal(r->s.ike_up, 1);
+    assert_non_null(strstr(status_of(i, s, sizeof s), "...198.51.100.1[4500]"));
+    assert_non_null(strstr(s, "NAT: remote (or faked by the peer)")); /* the forward kept the ports */
+    assert_non_null(strstr(status_of(r, s, sizeof s), "NAT: local"));
+    nat_flush(&net);
+    nat_forward(&net, priv, 500, 500);
+    nat_forward(&net, priv, 4500, 4600);
+    net_run(&net, net.now + 5500); /* the responder's DPD request leaves as 4600 */
+    assert_int_equal(i->moved, 1);
+    assert_int_equal(i->moved_to.port, 4600);
+    assert_int_equal(i->children[0].remote.port, 4600);
+    assert_non_null(strstr(status_of(i, s, sizeof s), "...198.51.100.1[4600]"));
+    assert_non_null(strstr(s, "NAT: remote")); /* proven now */
+    assert_null(strstr(s, "faked"));
+    struct ike_stats rst;
+    ike_engine_stats(r->s.e, &rst);
+    assert_int_equal(rst.retransmits, 0); /* answered at the new port */
+    assert_int_equal(r->moved, 0);
+    net_free(&net);
+}
+
 /* a host with no NAT in front of its peer does not follow a changed address */
 static void no_nat_no_following(void **st)
 {
@@ -559,6 +622,7 @@ int main(void)
         cmocka_unit_test(remote_port_4500_from_the_start),
         cmocka_unit_test(keepalives_from_the_side_behind_nat),
         cmocka_unit_test(mapping_change_followed_by_the_responder),
+        cmocka_unit_test(initiator_follows_a_responder_behind_nat),
         cmocka_unit_test(no_nat_no_following),
         cmocka_unit_test(transport_mode_behind_nat),
         cmocka_unit_test(unfollowed_request_answered_where_it_came_from),
