@@ -80,8 +80,8 @@ kite_pair() { # NAME [KITED OPTIONS]
   kite_conf lab 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 $IKE $ESP none >"$WORK/r/k.conf"
   # ENCAP=yes: ESP in UDP 4500 (as behind a NAT) instead of IP protocol 50
   [ -z "${ENCAP:-}" ] || sed -i 's/^    version = 2$/&\n    encap = yes/' "$WORK/l/k.conf" "$WORK/r/k.conf"
-  KITE_ARGS="$*" KITE_LOG_LEVEL=1 kited_start "$RIGHT" r "$WORK/r/k.conf"; kr=${PIDS[-1]}
-  KITE_ARGS="$*" KITE_LOG_LEVEL=1 kited_start "$LEFT" l "$WORK/l/k.conf"; kl=${PIDS[-1]}
+  KITED_ARGS="$*" KITE_LOG_LEVEL=1 kited_start "$RIGHT" r "$WORK/r/k.conf"; kr=${PIDS[-1]}
+  KITED_ARGS="$*" KITE_LOG_LEVEL=1 kited_start "$LEFT" l "$WORK/l/k.conf"; kl=${PIDS[-1]}
   wait_for "$WORK/l/kited.log" "CHILD_SA .* installed" 10 || die "kite: no tunnel"
   measure "$name" 10.2.0.1 "$kl" "$kr"
   kited_stop "$kl"; kited_stop "$kr"

@@ -8,7 +8,7 @@ build=(build-essential cmake pkg-config libssl-dev openssl libcmocka-dev)
 fuzz=(clang libclang-rt-14-dev)
 bench=(iperf3 wireguard-go wireguard-tools strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins libstrongswan-standard-plugins iproute2 iputils-ping)
 interop=(strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
-         libstrongswan-standard-plugins strongswan-pki iproute2 iputils-ping tcpdump iperf3 nftables)
+         libstrongswan-standard-plugins strongswan-pki iproute2 iputils-ping tcpdump iperf3 nftables conntrack)
 
 want=()
 for set in "${@:-build}"; do

@@ -18,7 +18,9 @@ const char *kited_usage(void)
            "                    IKE retransmissions: first after S seconds, then x F each time,\n"
            "                    N times (strongSwan's charon.retransmit_*; default 4, 1.8, 5)\n"
            "  --busy-poll USEC  after traffic, poll this long before sleeping: lower latency\n"
-           "                    for more CPU time (0..10000, default 0: off)\n";
+           "                    for more CPU time (0..10000, default 0: off)\n"
+           "  --keep-alive S    NAT keepalive interval behind a NAT (strongSwan's\n"
+           "                    charon.keep_alive; default 20, 0: none)\n";
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -52,6 +54,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         { "no-dataplane", no_argument, 0, 'D' },
         { "retransmit-timeout", required_argument, 0, 'T' }, { "retransmit-base", required_argument, 0, 'B' },
         { "retransmit-tries", required_argument, 0, 'N' }, { "busy-poll", required_argument, 0, 'P' },
+        { "keep-alive", required_argument, 0, 'K' },
         { 0, 0, 0, 0 },
     };
     memset(a, 0, sizeof *a);
@@ -59,10 +62,11 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
     a->log_level = 1;
     a->port = 500;
     a->natt_port = 4500;
+    a->keepalive_ms = 20000;
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:P:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:P:K:", opts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'c': a->config = optarg; break;
@@ -73,6 +77,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         case 'B': bad = parse_milli(optarg, 1000, 10000, &a->retransmit_base_milli); break;
         case 'N': bad = parse_int(optarg, 0, 50, &a->retransmit_tries); break;
         case 'P': bad = parse_int(optarg, 0, 10000, &a->busy_poll_us); break;
+        case 'K': bad = parse_milli(optarg, 0, 3600000, &a->keepalive_ms); break;
         case 'L': a->log_file = optarg; break;
         case 'l': bad = parse_int(optarg, -1, 4, &a->log_level); break;
         case 'p': bad = parse_int(optarg, 0, 65535, &a->port); break;

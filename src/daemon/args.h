@@ -15,6 +15,8 @@ struct kited_args {
     /* strongSwan's charon.retransmit_timeout/_base/_tries (0: the defaults 4 s, 1.8, 5) */
     int retransmit_timeout_ms, retransmit_base_milli, retransmit_tries;
     int busy_poll_us;    /* --busy-poll USEC: poll this long after traffic before sleeping (0: off) */
+    /* --keep-alive S: NAT keepalive interval (strongSwan's charon.keep_alive; default 20 s, 0: off) */
+    int keepalive_ms;
 };
 
 /* 0 on success; -1 with a message in err on a bad command line; 1 for --help */

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "base/err.h"
+#include "base/rd.h"
 #include "crypto/registry.h"
 #include "esp/offload.h"
 #include "io/netlink.h"
@@ -583,18 +584,63 @@ void dp_on_raw(struct dataplane *dp, int fd, uint64_t now)
     }
 }
 
-void dp_on_udp_esp(struct dataplane *dp, struct esp_buf *b, const struct ike_addr *local,
-                   const struct ike_addr *remote, uint64_t now)
+static bool addr_eq(const struct ike_addr *a, const struct ike_addr *b)
+{
+    return a->family == b->family && a->port == b->port && memcmp(a->ip, b->ip, 16) == 0;
+}
+
+const struct uesp_child *dp_on_udp_esp(struct dataplane *dp, struct esp_buf *b, const struct ike_addr *local,
+                                       const struct ike_addr *remote, uint64_t now)
 {
     if (!dp->on)
-        return;
+        return NULL;
     dp->st.esp_in++;
+    struct rd r;
+    uint32_t spi = 0;
+    rd_init(&r, b->base + b->off, b->len);
+    rd_be32(&r, &spi);
+    const struct esp_sa *sa = r.err ? NULL : esp_sad_lookup(&dp->u.sad, spi);
+    uint64_t top = sa ? sa->replay.top : 0;
     const struct uesp_child *from;
     int rc = uesp_inbound(&dp->u, b, now, remote->family, remote->ip, local->ip, &from);
-    if (!rc)
-        to_tun(dp, b);
-    else if (rc == KITE_E_INVALID_SPI && dp->unknown_spi)
-        dp->unknown_spi(dp->ctx, dp->u.unknown_spi, remote, now);
+    if (rc) {
+        if (rc == KITE_E_INVALID_SPI && dp->unknown_spi)
+            dp->unknown_spi(dp->ctx, dp->u.unknown_spi, remote, now);
+        return NULL;
+    }
+    to_tun(dp, b);
+    /* only a packet newer than any before may move the SA (RFC 7296 2.23) */
+    return from->encap && from->in.replay.top > top && !addr_eq(&from->remote, remote) ? from : NULL;
+}
+
+void dp_ike_moved(struct dataplane *dp, uint32_t ike_sa, const struct ike_addr *local,
+                  const struct ike_addr *remote, bool encap)
+{
+    for (int k = 0; dp->on && k < UESP_MAX_CHILDREN; k++) {
+        struct uesp_child *c = &dp->u.child[k];
+        if (!c->used || c->ike_sa != ike_sa)
+            continue;
+        char l[64], rs[64];
+        c->local = *local;
+        c->remote = *remote;
+        c->encap = c->in.udp_encap = c->out.udp_encap = encap;
+        c->in.encap_sport = c->out.encap_sport = local->port;
+        c->in.encap_dport = c->out.encap_dport = remote->port;
+        log_msg(dp->log, LOG_ESP, 1, "CHILD_SA %s{%u} moved: %s %s...%s", c->name, c->ike_sa,
+                encap ? "UDP-encapsulated ESP" : "ESP", ike_addr_str(local, l, sizeof l),
+                ike_addr_str(remote, rs, sizeof rs));
+    }
+}
+
+uint64_t dp_last_out(const struct dataplane *dp, uint32_t ike_sa)
+{
+    uint64_t last = 0;
+    for (int k = 0; dp->on && k < UESP_MAX_CHILDREN; k++) {
+        const struct uesp_child *c = &dp->u.child[k];
+        if (c->used && c->ike_sa == ike_sa && c->out.cnt.last_used > last)
+            last = c->out.cnt.last_used;
+    }
+    return last;
 }
 
 void dp_udp_batch_end(struct dataplane *dp)

@@ -110,9 +110,18 @@ void dp_child_down(struct dataplane *dp, uint32_t spi_in);
 void dp_on_tun(struct dataplane *dp, uint64_t now);
 void dp_on_raw(struct dataplane *dp, int fd, uint64_t now);
 /* an ESP packet that arrived UDP-encapsulated: b is a buffer with 64 bytes
- * of headroom before the SPI */
-void dp_on_udp_esp(struct dataplane *dp, struct esp_buf *b, const struct ike_addr *local,
-                   const struct ike_addr *remote, uint64_t now);
+ * of headroom before the SPI.  Returns the Child SA when the packet was
+ * authenticated, new (it advanced the replay window) and came from another
+ * address or port than the SA's peer: a NAT mapping may have changed
+ * (the caller asks the IKE engine, ike_nat_seen); NULL otherwise */
+const struct uesp_child *dp_on_udp_esp(struct dataplane *dp, struct esp_buf *b, const struct ike_addr *local,
+                                       const struct ike_addr *remote, uint64_t now);
+/* the Child SAs of ike_sa move to new outer addresses / UDP ports (NAT mapping
+ * changed, IKE_ACT_IKE_MOVED) */
+void dp_ike_moved(struct dataplane *dp, uint32_t ike_sa, const struct ike_addr *local,
+                  const struct ike_addr *remote, bool encap);
+/* the last time ESP was sent on a Child SA of ike_sa (0: never) */
+uint64_t dp_last_out(const struct dataplane *dp, uint32_t ike_sa);
 
 /* the end of a burst of dp_on_udp_esp calls: write what GRO holds */
 void dp_udp_batch_end(struct dataplane *dp);

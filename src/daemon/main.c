@@ -34,6 +34,7 @@ struct kited {
     uint8_t rx[65536 + 64]; /* datagrams land 64 bytes in: room for transport-mode headers */
     struct ike_action act;
     struct dataplane dp;
+    uint64_t keepalives_in, keepalives_out; /* NAT keepalives (RFC 3948 2.3) */
 };
 
 static void env_random(void *ctx, uint8_t *p, size_t n)
@@ -111,26 +112,46 @@ static uint32_t replay_window_of(const struct kited *k, const struct ike_child_s
     return 32; /* strongSwan's default */
 }
 
+static int send_dgram(struct kited *k, const struct ike_action *a, const uint8_t *p, size_t n, bool marker)
+{
+    struct udp_sock *s = sock_for(k, &a->local, &a->remote);
+    struct sockaddr_storage from, to;
+    to_sock(&a->local, &from);
+    to_sock(&a->remote, &to);
+    int rc = s ? udp_send(s, a->local.family ? &from : NULL, &to, p, n, marker && s->natt) : -ENOTSOCK;
+    char buf[64];
+    if (rc)
+        log_msg(&k->log, LOG_NET, 0, "error sending to %s: %s", ike_addr_str(&a->remote, buf, sizeof buf),
+                strerror(-rc));
+    else if (marker)
+        log_msg(&k->log, LOG_NET, 2, "sending packet: to %s (%zu bytes)", ike_addr_str(&a->remote, buf, sizeof buf), n);
+    return rc;
+}
+
+/* a NAT keepalive is due unless ESP went to the peer meanwhile */
+static void keepalive(struct kited *k, const struct ike_action *a)
+{
+    static const uint8_t ff = 0xff;
+    uint64_t now = loop_now_ms(), last = dp_last_out(&k->dp, a->ike_sa);
+    if (last && now - last < (uint64_t)k->args.keepalive_ms) {
+        ike_nat_sent(k->ike, a->ike_sa, last);
+        return;
+    }
+    char r[64];
+    if (send_dgram(k, a, &ff, 1, false) == 0) {
+        k->keepalives_out++;
+        log_msg(&k->log, LOG_IKE, 2, "sending keep alive to %s", ike_addr_str(&a->remote, r, sizeof r));
+    }
+}
+
 static void drain(struct kited *k)
 {
     struct ike_action *a = &k->act;
     while (ike_next_action(k->ike, a)) {
         switch (a->type) {
-        case IKE_ACT_SEND: {
-            struct udp_sock *s = sock_for(k, &a->local, &a->remote);
-            struct sockaddr_storage from, to;
-            to_sock(&a->local, &from);
-            to_sock(&a->remote, &to);
-            int rc = s ? udp_send(s, a->local.family ? &from : NULL, &to, a->data, a->len, s->natt) : -ENOTSOCK;
-            char buf[64];
-            if (rc)
-                log_msg(&k->log, LOG_NET, 0, "error sending to %s: %s", ike_addr_str(&a->remote, buf, sizeof buf),
-                        strerror(-rc));
-            else
-                log_msg(&k->log, LOG_NET, 2, "sending packet: to %s (%zu bytes)",
-                        ike_addr_str(&a->remote, buf, sizeof buf), a->len);
-            break;
-        }
+        case IKE_ACT_SEND: send_dgram(k, a, a->data, a->len, true); break;
+        case IKE_ACT_KEEPALIVE: keepalive(k, a); break;
+        case IKE_ACT_IKE_MOVED: dp_ike_moved(&k->dp, a->ike_sa, &a->local, &a->remote, a->marker); break;
         case IKE_ACT_CHILD_UP: dp_child_up(&k->dp, &a->child, replay_window_of(k, &a->child)); break;
         case IKE_ACT_CHILD_DOWN: dp_child_down(&k->dp, a->child.spi_in); break;
         case IKE_ACT_IKE_REKEYED: dp_ike_rekeyed(&k->dp, a->old_ike_sa, a->ike_sa); break;
@@ -174,7 +195,11 @@ static void on_udp(struct loop *l, int fd, void *arg)
                     /* decapsulated in place: transport mode rebuilds the IP
                      * header in front, over what was already handled */
                     struct esp_buf b = { k->rx, sizeof k->rx, (size_t)(d.data - k->rx), d.len };
-                    dp_on_udp_esp(&k->dp, &b, &local, &remote, loop_now_ms());
+                    const struct uesp_child *moved = dp_on_udp_esp(&k->dp, &b, &local, &remote, loop_now_ms());
+                    if (moved)
+                        ike_nat_seen(k->ike, moved->ike_sa, &local, &remote, loop_now_ms());
+                } else if (d.kind == UDP_KEEPALIVE) {
+                    k->keepalives_in++; /* ignored: it only keeps the peer's NAT mapping (RFC 3948 2.3) */
                 }
             } while (udp_next(s, &d));
         }
@@ -257,6 +282,7 @@ static void add_conns(struct kited *k, struct kite_conf *c, uint64_t now, bool s
             cfg->retransmit_base_milli = (uint32_t)k->args.retransmit_base_milli;
         if (k->args.retransmit_tries)
             cfg->retransmit_tries = (uint8_t)k->args.retransmit_tries;
+        cfg->keepalive_ms = (uint32_t)k->args.keepalive_ms;
         int rc = ike_engine_add_conn(k->ike, cfg);
         log_msg(&k->log, LOG_CFG, 1, rc ? "connection '%s' not loaded: %s" : "loaded connection '%s'%s",
                 cfg->name, rc ? kite_strerror(rc) : "");
@@ -311,8 +337,14 @@ static void on_signal(struct loop *l, int signo, void *arg)
     if (signo == SIGUSR1) {
         struct ike_stats st;
         ike_engine_stats(k->ike, &st);
-        log_msg(&k->log, LOG_DMN, 0, "status: %u IKE SA(s), %u established since start, %u retransmits, %u dropped",
-                st.ike_sas, st.established, st.retransmits, st.dropped);
+        log_msg(&k->log, LOG_DMN, 0, "status: %u IKE SA(s), %u established since start, %u retransmits, %u dropped, "
+                "%u peer moves followed, NAT keepalives in %llu out %llu",
+                st.ike_sas, st.established, st.retransmits, st.dropped, st.moved,
+                (unsigned long long)k->keepalives_in, (unsigned long long)k->keepalives_out);
+        char line[512];
+        for (int i = 0; i < IKE_MAX_SAS; i++)
+            if (ike_sa_status(k->ike, i, line, sizeof line))
+                log_msg(&k->log, LOG_IKE, 0, "%s", line);
         dp_log_sas(&k->dp, 0);
         return;
     }

@@ -104,11 +104,13 @@ struct ike_child_st *ike_child_install(struct ike_engine *e, struct ikesa *sa, i
     c->integ = algs->integ ? algs->integ->id : 0;
     c->esn = algs->esn;
     c->transport = transport;
-    c->encap = sa->natt;
+    c->encap = sa->nat_local || sa->nat_remote || sa->nat_fake; /* ESP in UDP only with a NAT (or faked one) */
     c->local = sa->local;
     c->remote = sa->remote;
     c->local_ts = *lts;
     c->remote_ts = *rts;
+    if (transport)
+        ike_nat_transport_ts(e, sa, &c->remote_ts);
     c->replaces_spi_in = replaces;
     c->takeover = takeover;
     c->soft_bytes = ch->rekey_bytes;

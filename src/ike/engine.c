@@ -143,6 +143,8 @@ void ike_send(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n
         n = sizeof a->data;
     memcpy(a->data, p, n);
     a->len = n;
+    if (sa)
+        sa->last_tx_at = e->now; /* no NAT keepalive needed before last_tx_at + keepalive_ms */
 }
 
 static uint64_t retx_delay(const struct ike_conn_cfg *c, unsigned tries)
@@ -254,6 +256,7 @@ static int initiate(struct ike_engine *e, int c, int ch, uint8_t more, bool rest
     sa->restarting = restarting;
     sa->local = e->conns[c].local;
     sa->remote = e->conns[c].remote;
+    ike_nat_start(e, sa);
     int rc = ike_sa_init_start(e, sa, now);
     if (rc)
         ike_sa_down(e, sa, "cannot start IKE_SA_INIT: %s", kite_strerror(rc));
@@ -274,6 +277,7 @@ static struct ikesa *sa_of_conn(struct ike_engine *e, int c)
 int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint64_t now)
 {
     int c = conn_find(e, conn);
+    e->now = now;
     if (c < 0)
         return KITE_E_NOT_FOUND;
     int ch = 0;
@@ -370,6 +374,10 @@ static int on_init(struct ike_engine *e, const uint8_t *p, size_t n, const struc
     if (!sa || sa->state != IKE_S_INIT_SENT || m->hdr.msg_id != 0) {
         drop(e, remote, "unexpected IKE_SA_INIT response", KITE_E_STATE, NULL);
         return KITE_E_STATE;
+    }
+    if (!sa->local.family) { /* local_addrs = %any: the address the peer answered to (NAT-D, 2.23) */
+        sa->local.family = local->family;
+        memcpy(sa->local.ip, local->ip, sizeof sa->local.ip);
     }
     return ike_sa_init_response(e, sa, p, n, m, now);
 }
@@ -475,7 +483,9 @@ static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *
     }
     if (!resp && sa->have_resp && m->hdr.msg_id == sa->last_rx_msgid) {
         e->stats.cached_replies++;
+        unsigned mark = e->q_len;
         ike_send(e, sa, sa->resp, sa->resp_len);
+        ike_nat_reply_to(e, sa->id, mark, remote);
         return 0;
     }
     /* the first request: 0, or 1 at an IKE SA responder whose IKE_SA_INIT was 0;
@@ -497,15 +507,17 @@ static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *
         return rc;
     }
     sa->last_rx_at = now;
-    /* authenticated: follow the peer's address and port (2.23) */
-    sa->remote = *remote;
-    sa->local = *local;
-    sa->natt = local->port == e->conns[sa->conn].natt_port;
+    /* authenticated and new: the move to the NAT-T port, a changed NAT mapping (2.23) */
+    ike_nat_update(e, sa, local, remote);
     char list[256];
     ike_payload_list(in->pld, in->n, list, sizeof list);
     ike_log(e, LOG_ENC, 1, "parsed %s %s %u [%s]", ike_exchange_name(m->hdr.exchange),
             resp ? "response" : "request", m->hdr.msg_id, list);
+    unsigned mark = e->q_len;
+    uint32_t id = sa->id;
     rc = resp ? on_response(e, sa, m, in, now) : on_request(e, sa, m, in, now);
+    if (!resp)
+        ike_nat_reply_to(e, id, mark, remote);
     free(in);
     return rc;
 }
@@ -515,6 +527,7 @@ int ike_recv(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_
 {
     struct ike_msg *m = calloc(1, sizeof *m);
     struct diag d = { 0 };
+    e->now = now;
     if (!m)
         return KITE_E_NOMEM;
     int rc = ike_msg_decode(span_of(p, n), m, &d);
@@ -561,6 +574,7 @@ void ike_send_delete(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 int ike_delete_all(struct ike_engine *e, uint64_t now)
 {
     int sent = 0;
+    e->now = now;
     for (int i = 0; i < IKE_MAX_SAS; i++) {
         struct ikesa *sa = &e->sas[i];
         if (sa->state == IKE_S_FREE)
@@ -595,6 +609,7 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
     ike_child_reap(e, sa, now);
+    ike_nat_tick(e, sa, now);
     if (sa->state == IKE_S_INIT_DONE && sa->expire_at && now >= sa->expire_at) {
         ike_sa_down(e, sa, "half-open IKE_SA timed out after %u ms without IKE_AUTH",
                     c->half_open_timeout_ms);
@@ -632,6 +647,7 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 
 void ike_tick(struct ike_engine *e, uint64_t now)
 {
+    e->now = now;
     for (int i = 0; i < IKE_MAX_SAS; i++)
         if (e->sas[i].state != IKE_S_FREE)
             tick_sa(e, &e->sas[i], now);
@@ -652,6 +668,9 @@ uint64_t ike_next_deadline(const struct ike_engine *e)
         if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && cc->dpd_delay_ms &&
             sa->last_rx_at + cc->dpd_delay_ms < next)
             next = sa->last_rx_at + cc->dpd_delay_ms;
+        uint64_t ka = ike_nat_next(e, sa);
+        if (ka < next)
+            next = ka;
         uint64_t reap = ike_child_next_reap(sa);
         if (reap < next)
             next = reap;
@@ -674,6 +693,7 @@ uint64_t ike_next_deadline(const struct ike_engine *e)
 
 int ike_child_expired(struct ike_engine *e, uint32_t spi_in, bool hard, uint64_t now)
 {
+    e->now = now;
     for (int i = 0; i < IKE_MAX_SAS; i++) {
         struct ikesa *sa = &e->sas[i];
         if (sa->state != IKE_S_ESTABLISHED || sa->replaced)

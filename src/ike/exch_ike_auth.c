@@ -107,7 +107,9 @@ static void established(struct ike_engine *e, struct ikesa *sa, const struct ike
 {
     char name[64], l[64], r[64];
     struct ike_action *a = ike_push(e, IKE_ACT_IKE_UP, sa);
-    (void)peer;
+    sa->peer_id.type = peer->type;
+    sa->peer_id.len = (uint8_t)(peer->data.n < IKE_ID_MAX ? peer->data.n : IKE_ID_MAX);
+    memcpy(sa->peer_id.data, peer->data.p, sa->peer_id.len);
     sa->state = IKE_S_ESTABLISHED;
     sa->expire_at = 0;
     sa->restarting = false;
@@ -202,11 +204,13 @@ int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_ch
     }
     ike_log(e, LOG_IKE, 1, "authentication of peer with pre-shared key successful");
     if (ike_chain_notify(in, IKEV2_N_INITIAL_CONTACT)) {
-        /* the peer has no other IKE SA with us (2.4): ours are stale, e.g. it rebooted */
+        /* the peer has no other IKE SA with us (2.4): ours are stale, e.g. it rebooted.
+         * "The peer" is its identity: peers behind one NAT share an address */
         for (int i = 0; i < IKE_MAX_SAS; i++) {
             struct ikesa *o2 = &e->sas[i];
             if (o2 != sa && o2->state == IKE_S_ESTABLISHED && o2->conn == sa->conn &&
-                o2->remote.family == sa->remote.family && !memcmp(o2->remote.ip, sa->remote.ip, 16))
+                o2->remote.family == sa->remote.family && !memcmp(o2->remote.ip, sa->remote.ip, 16) &&
+                o2->peer_id.type && id_matches(&o2->peer_id, &idi->u.id))
                 ike_sa_down(e, o2, "the peer sent INITIAL_CONTACT in a new IKE_SA: this one is stale");
         }
     }

@@ -103,6 +103,10 @@ static struct ikesa *successor(struct ike_engine *e, struct ikesa *old, bool we_
     n->natt = old->natt;
     n->nat_local = old->nat_local;
     n->nat_remote = old->nat_remote;
+    n->nat_fake = old->nat_fake;
+    n->peer_id = old->peer_id;
+    n->nat_proven = old->nat_proven;
+    n->last_tx_at = old->last_tx_at;
     memcpy(n->ni, ni.p, ni.n);
     n->ni_len = (uint8_t)ni.n;
     memcpy(n->nr, nr.p, nr.n);

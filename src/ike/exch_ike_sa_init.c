@@ -169,33 +169,6 @@ static void send_error(struct ike_engine *e, const struct ike_msg *m, const stru
     a->len = n;
 }
 
-/* NAT detection from the peer's notifies (2.23): the hashes cover the SPIs of
- * the message's header, so SPIr is zero in the request */
-static void natd_check(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *c)
-{
-    static const uint8_t zero[8];
-    const uint8_t *spi_r = sa->initiator ? sa->spi_r : zero;
-    uint8_t h[20];
-    sa->nat_local = sa->nat_remote = false;
-    for (unsigned i = 0; i < c->n; i++) {
-        const struct ike_pld *p = &c->pld[i];
-        if (p->type != IKEV2_PLD_NOTIFY || p->u.notify.data.n != 20)
-            continue;
-        if (p->u.notify.type == IKEV2_N_NAT_DETECTION_SOURCE_IP &&
-            ike_natd_hash(sa->spi_i, spi_r, &sa->remote, h) == 0 && !ct_equal(h, p->u.notify.data.p, 20))
-            sa->nat_remote = true;
-        if (p->u.notify.type == IKEV2_N_NAT_DETECTION_DESTINATION_IP &&
-            ike_natd_hash(sa->spi_i, spi_r, &sa->local, h) == 0 && !ct_equal(h, p->u.notify.data.p, 20))
-            sa->nat_local = true;
-    }
-    if (e->conns[sa->conn].encap)
-        sa->nat_local = true;
-    if (sa->nat_local || sa->nat_remote)
-        ike_log(e, LOG_IKE, 1, "%s", sa->nat_local && sa->nat_remote ? "local and remote host are behind NAT"
-                                     : sa->nat_local ? "local host is behind NAT"
-                                                     : "remote host is behind NAT");
-}
-
 static int responder_answer(struct ike_engine *e, struct ikesa *sa, const struct ike_proposal *chosen,
                             uint64_t now)
 {
@@ -283,6 +256,7 @@ int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const 
         sa->spi_i[i] = (uint8_t)(m->hdr.spi_i >> (56 - 8 * i));
     sa->local = *local;
     sa->remote = *remote;
+    ike_nat_start(e, sa);
     sa->algs = algs;
     sa->ke_group = algs.ke;
     sa->ni_len = (uint8_t)(nop->u.nonce.data.n > IKE_NONCE_LEN ? IKE_NONCE_LEN : nop->u.nonce.data.n);
@@ -301,7 +275,7 @@ int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const 
     char ps[160];
     ike_prop_str(&algs, true, ps, sizeof ps);
     ike_log(e, LOG_CFG, 1, "selected proposal: IKE:%s", ps);
-    natd_check(e, sa, &m->chain);
+    ike_nat_check(e, sa, &m->chain);
     if (!rc)
         rc = agree(e, sa, &kep->u.ke);
     if (!rc)
@@ -376,13 +350,13 @@ int ike_sa_init_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *
     char ps[160];
     ike_prop_str(&sa->algs, true, ps, sizeof ps);
     ike_log(e, LOG_CFG, 1, "selected proposal: IKE:%s", ps);
-    natd_check(e, sa, &m->chain);
+    ike_nat_check(e, sa, &m->chain);
     rc = agree(e, sa, &kep->u.ke);
     if (rc) {
         ike_sa_down(e, sa, "key exchange failed: %s", kite_strerror(rc));
         return rc;
     }
-    if (sa->nat_local || sa->nat_remote) { /* float to the NAT-T port (2.23) */
+    if (sa->nat_local || sa->nat_remote || sa->nat_fake) { /* float to the NAT-T port (2.23) */
         sa->natt = true;
         sa->local.port = c->natt_port;
         sa->remote.port = c->remote.port == 500 || !c->remote.port ? 4500 : c->remote.port;

@@ -89,6 +89,9 @@ struct ike_conn_cfg {
     bool dpd_restart;
     /* IKE SA rekeying (2.18) after rekey_time minus up to 10%; 0: never */
     uint32_t rekey_time_s;
+    /* NAT keepalives (RFC 3948 2.3, strongSwan's charon.keep_alive): sent by
+     * the side behind a NAT after this long without sending anything; 0: off */
+    uint32_t keepalive_ms;
 };
 
 struct ike_env {
@@ -109,6 +112,12 @@ enum ike_action_type {
     IKE_ACT_IKE_REKEYED,/* IKE SA old_ike_sa rekeyed into ike_sa: its Child SAs moved along */
     IKE_ACT_CHILD_RETIRE,/* a rekeyed Child SA: stop sending on it; it still decrypts what is
                             in flight until its CHILD_DOWN (IKE_CHILD_GRACE_MS later) */
+    IKE_ACT_KEEPALIVE,  /* send a NAT keepalive (one 0xFF byte, no marker) from local to remote;
+                           a caller that sent ESP to the peer meanwhile reports it with
+                           ike_nat_sent() instead */
+    IKE_ACT_IKE_MOVED,  /* the peer's address or port changed (NAT mapping, 2.23): local and
+                           remote are the IKE SA's new ones, the Child SAs' outer addresses and
+                           UDP encapsulation of ike_sa move to them */
 };
 
 struct ike_child_sa {
@@ -187,6 +196,20 @@ int ike_child_inbound_seen(struct ike_engine *e, uint32_t spi_in, uint64_t at);
  * 0 if sent, KITE_E_NOT_FOUND (no IKE SA), KITE_E_STATE (rate limit, or a
  * request is outstanding) */
 int ike_esp_unknown_spi(struct ike_engine *e, uint32_t spi, const struct ike_addr *from, uint64_t now);
+/* NAT traversal (nat.c, RFC 7296 2.23, RFC 3948) */
+/* instead of the keepalive IKE_ACT_KEEPALIVE asked for: ESP went to the
+ * peer of IKE SA ike_sa at `at`, so the next keepalive is due at
+ * at + keepalive */
+void ike_nat_sent(struct ike_engine *e, uint32_t ike_sa, uint64_t at);
+/* an authenticated new packet (ESP that advanced the replay window) of IKE
+ * SA ike_sa arrived from remote to local: the same address update as for an
+ * IKE message (IKE_ACT_IKE_MOVED when it is followed); 1 if followed */
+int ike_nat_seen(struct ike_engine *e, uint32_t ike_sa, const struct ike_addr *local,
+                 const struct ike_addr *remote, uint64_t now);
+/* one status line for IKE SA slot i (0 .. IKE_MAX_SAS-1): name, state,
+ * addresses, NAT; false for an empty slot */
+bool ike_sa_status(const struct ike_engine *e, int i, char *buf, size_t cap);
+
 /* counters for tests and status */
 struct ike_stats {
     uint32_t ike_sas;       /* live IKE SA slots */
@@ -194,6 +217,7 @@ struct ike_stats {
     uint32_t dropped;       /* datagrams dropped (malformed, unknown SPI, ...) */
     uint32_t retransmits;   /* requests sent again */
     uint32_t cached_replies;/* requests answered from the response cache */
+    uint32_t moved;         /* peer address/port changes followed (2.23) */
 };
 void ike_engine_stats(const struct ike_engine *e, struct ike_stats *s);
 /* "192.0.2.1[500]" */

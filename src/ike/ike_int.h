@@ -75,7 +75,11 @@ struct ikesa {
     uint8_t spi_i[8], spi_r[8];
     struct ike_addr local, remote;
     bool natt;       /* IKE moved to the NAT-T port */
-    bool nat_local, nat_remote;
+    bool nat_local, nat_remote; /* NAT_DETECTION_DESTINATION_IP / _SOURCE_IP did not match */
+    bool nat_fake;   /* our NATD_S_IP is random (encap = yes): the peer sees a NAT */
+    bool nat_proven; /* the peer's port was rewritten or changed: a real NAT, not a faked hash */
+    uint64_t last_tx_at; /* the last datagram to the peer: IKE, or ESP reported by ike_nat_sent */
+    struct ike_id_cfg peer_id; /* the peer's authenticated identity (INITIAL_CONTACT, 2.4) */
     uint8_t ni[IKE_NONCE_LEN], nr[IKE_NONCE_LEN];
     uint8_t ni_len, nr_len;
     uint16_t ke_group;
@@ -144,6 +148,7 @@ struct ike_engine {
         uint64_t at;
     } invalid_spi[8];
     unsigned invalid_spi_next;
+    uint64_t now;    /* the time passed to the public call being handled */
 };
 
 /* engine.c */
@@ -216,6 +221,29 @@ const char *ike_ts_str(const struct ike_ts_cfg *t, char *buf, size_t cap);
 /* natd.c: NAT_DETECTION_*_IP hashes (2.23) */
 int ike_natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8], const struct ike_addr *a,
                   uint8_t out[20]);
+
+/* nat.c: NAT detection, address updates and keepalives (2.23, RFC 3948) */
+/* a new IKE SA's NAT-T state: IKE to a remote_port other than ours starts on
+ * the NAT-T port (the responder: a request that came there) */
+void ike_nat_start(struct ike_engine *e, struct ikesa *sa);
+/* NAT detection from the peer's NATD notifies in IKE_SA_INIT; logs it */
+void ike_nat_check(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *c);
+/* "local", "remote (or faked by the peer)", ... */
+const char *ike_nat_str(const struct ikesa *sa, char *buf, size_t cap);
+/* an authenticated, new IKE message came from remote to local: float to the
+ * NAT-T port or follow a changed NAT mapping (2.23) */
+void ike_nat_update(struct ike_engine *e, struct ikesa *sa, const struct ike_addr *local,
+                    const struct ike_addr *remote);
+/* a response goes where its request came from (2.11), also when the IKE SA
+ * did not follow that address: the SEND actions of IKE SA id queued since
+ * queue length `mark` */
+void ike_nat_reply_to(struct ike_engine *e, uint32_t id, unsigned mark, const struct ike_addr *remote);
+/* transport mode with the peer behind a NAT (2.23.1): its packets come from
+ * its address as we see it, not the one its traffic selector names */
+void ike_nat_transport_ts(struct ike_engine *e, const struct ikesa *sa, struct ike_ts_cfg *rts);
+/* a keepalive when one is due (1 if asked for); the next keepalive time */
+int ike_nat_tick(struct ike_engine *e, struct ikesa *sa, uint64_t now);
+uint64_t ike_nat_next(const struct ike_engine *e, const struct ikesa *sa);
 
 /* auth.c: the PSK AUTH payload data (2.15) */
 int ike_psk_auth(const struct ikesa *sa, const struct secret *psk, bool for_initiator,

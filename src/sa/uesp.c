@@ -9,6 +9,7 @@
 #include "esp/decap.h"
 #include "esp/encap.h"
 #include "esp/ip.h"
+#include "esp/natt.h"
 
 #define CHILD_OF(sa, member) ((struct uesp_child *)((char *)(sa) - offsetof(struct uesp_child, member)))
 
@@ -368,6 +369,11 @@ int uesp_inbound(struct uesp *u, struct esp_buf *b, uint64_t now, uint8_t family
         return KITE_E_NOT_FOUND; /* dummy packet (RFC 4303 2.6) */
     if (c->transport) {
         rc = rebuild_header(b, family, src, dst, nh);
+        /* a NAT changed the addresses the sender's TCP/UDP checksum covers (RFC 3948 3.1.2) */
+        if (!rc && c->encap && esp_natt_fix_csum(b->base + b->off, b->len)) {
+            sa->cnt.malformed++;
+            return KITE_E_MALFORMED;
+        }
         struct esp_flow f;
         if (!rc)
             rc = esp_flow_parse(b->base + b->off, b->len, &f);

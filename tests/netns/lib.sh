@@ -12,6 +12,7 @@ LEFT=${NS_TAG}l
 RIGHT=${NS_TAG}r
 WORK=$(mktemp -d /tmp/kite-netns.XXXXXX)
 PIDS=()
+NS_EXTRA=() # namespaces beyond LEFT and RIGHT (ns_new), removed by ns_cleanup
 
 log() { printf '%s %s\n' "$(date +%T)" "$*"; }
 die() { log "FAIL: $*"; exit 1; }
@@ -42,10 +43,11 @@ ns_cleanup() {
     rc=1
   fi
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true; done
-  ip netns pids "$LEFT" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-  ip netns pids "$RIGHT" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-  ip netns del "$LEFT" 2>/dev/null || true
-  ip netns del "$RIGHT" 2>/dev/null || true
+  for ns in "$LEFT" "$RIGHT" "${NS_EXTRA[@]:-}"; do
+    [ -n "$ns" ] || continue
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
+  done
   if [ "$rc" != 0 ] && [ -z "${KEEP_WORK:-}" ]; then
     for f in "$WORK"/*/*.log; do [ -f "$f" ] && { echo "---- $f (tail)"; tail -n 40 "$f"; }; done
   fi
@@ -70,6 +72,178 @@ ns_setup() {
   ip -n "$RIGHT" addr add 10.2.0.1/24 dev lo
 }
 
+# ---- NAT topologies (RFC 3948 tests) ----
+# ns_new NS: one more namespace with lo up, removed by ns_cleanup
+ns_new() {
+  ip netns add "$1"
+  NS_EXTRA+=("$1")
+  ip -n "$1" link set lo up
+}
+
+# ns_veth NS1 IF1 ADDR1/PLEN NS2 IF2 ADDR2/PLEN: a veth pair between two namespaces
+ns_veth() {
+  ip link add "$2" type veth peer name "$5"
+  ip link set "$2" netns "$1"
+  ip link set "$5" netns "$4"
+  ip -n "$1" addr add "$3" dev "$2"
+  ip -n "$4" addr add "$6" dev "$5"
+  ip -n "$1" link set "$2" up
+  ip -n "$4" link set "$5" up
+}
+
+# nat_masquerade NS OUT_IF: NS forwards and rewrites the source of everything
+# leaving OUT_IF to OUT_IF's address (nftables masquerade; Linux keeps the
+# source port when it is free); nat_remap changes the port range
+nat_masquerade() {
+  ip netns exec "$1" sysctl -qw net.ipv4.ip_forward=1
+  ip netns exec "$1" nft -f - <<NFT
+table ip nat {
+  chain post { type nat hook postrouting priority 100; oifname "$2" masquerade; }
+}
+NFT
+}
+
+# nat_forward NS IN_IF TO: NS also sends UDP 500 and 4500 arriving on IN_IF to
+# TO (a host behind it that answers IKE: port forwarding)
+nat_forward() {
+  ip netns exec "$1" nft -f - <<NFT
+table ip nat {
+  chain pre { type nat hook prerouting priority -100; iifname "$2" udp dport { 500, 4500 } dnat to $3; }
+}
+NFT
+}
+
+# nat_remap NS OUT_IF LO-HI: the NAT's mappings are lost (conntrack flushed)
+# and new ones take source ports in LO-HI, as when a NAT reboots
+nat_remap() {
+  ip netns exec "$1" nft flush chain ip nat post
+  ip netns exec "$1" nft add rule ip nat post oifname "$2" meta l4proto udp masquerade to ":$3"
+  ip netns exec "$1" nft add rule ip nat post oifname "$2" masquerade
+  ip netns exec "$1" conntrack -F >/dev/null 2>&1
+}
+
+# ns_setup_nat [left|both]: hosts with their own private addresses behind NAT
+# namespaces, joined on the outside link 192.0.2.0/24 (the link tcpdump
+# watches: interface $OUT_IF in namespace $OUT_NS).
+#   left: LEFT 192.168.1.2 -- NAT_L (192.168.1.1 | 192.0.2.1) -- 192.0.2.2 RIGHT
+#   both: LEFT 192.168.1.2 -- NAT_L (.. | 192.0.2.1) -- (192.0.2.2 | 192.168.2.1) NAT_R
+#         -- 192.168.2.2 RIGHT, NAT_R forwarding UDP 500/4500 to RIGHT
+# LEFT protects 10.1.0.0/24, RIGHT 10.2.0.0/24; LEFT_ADDR/RIGHT_ADDR are their
+# own addresses, 192.0.2.1/192.0.2.2 what the other side sees.
+ns_setup_nat() {
+  local kind=${1:-left}
+  trap ns_cleanup EXIT
+  NAT_L=${NS_TAG}m
+  ip netns add "$LEFT"
+  ip netns add "$RIGHT"
+  ip -n "$LEFT" link set lo up
+  ip -n "$RIGHT" link set lo up
+  ns_new "$NAT_L"
+  ns_veth "$LEFT" "${NS_TAG}a" 192.168.1.2/24 "$NAT_L" "${NS_TAG}p" 192.168.1.1/24
+  ip -n "$LEFT" route add default via 192.168.1.1
+  LEFT_ADDR=192.168.1.2
+  OUT_NS=$NAT_L OUT_IF=${NS_TAG}q
+  if [ "$kind" = both ]; then
+    NAT_R=${NS_TAG}n
+    ns_new "$NAT_R"
+    ns_veth "$NAT_L" "${NS_TAG}q" 192.0.2.1/24 "$NAT_R" "${NS_TAG}r" 192.0.2.2/24
+    ns_veth "$NAT_R" "${NS_TAG}s" 192.168.2.1/24 "$RIGHT" "${NS_TAG}b" 192.168.2.2/24
+    ip -n "$RIGHT" route add default via 192.168.2.1
+    nat_masquerade "$NAT_R" "${NS_TAG}r"
+    nat_forward "$NAT_R" "${NS_TAG}r" 192.168.2.2
+    RIGHT_ADDR=192.168.2.2
+  else
+    ns_veth "$NAT_L" "${NS_TAG}q" 192.0.2.1/24 "$RIGHT" "${NS_TAG}b" 192.0.2.2/24
+    RIGHT_ADDR=192.0.2.2
+  fi
+  nat_masquerade "$NAT_L" "${NS_TAG}q"
+  ip -n "$LEFT" addr add 10.1.0.1/24 dev lo
+  ip -n "$RIGHT" addr add 10.2.0.1/24 dev lo
+}
+
+# nat_client NS N: one more host NS behind NAT_L at 192.168.N.2 (gateway
+# 192.168.N.1), protecting 10.N.0.0/24
+nat_client() {
+  ns_new "$1"
+  ns_veth "$1" "${NS_TAG}c$2" "192.168.$2.2/24" "$NAT_L" "${NS_TAG}d$2" "192.168.$2.1/24"
+  ip -n "$1" route add default via "192.168.$2.1"
+  ip -n "$1" addr add "10.$2.0.1/24" dev lo
+}
+
+# pcap_times PCAP FILTER: the capture times (seconds) of the packets
+# matching FILTER
+pcap_times() {
+  tcpdump -n -tt -r "$1" "$2" 2>/dev/null | awk '{ print $1 }'
+}
+
+# nat_wire_check PCAP WHAT: on the outside link only UDP 500 and 4500 in IPv4
+# (ARP and IPv6 link-local chatter aside), UDP 500 only IKE_SA_INIT (exchange
+# type 34 at offset 18 of the IKE header), and ESP in UDP 4500 (a non-zero
+# SPI) carrying the traffic
+nat_wire_check() {
+  local pcap=$1 what=$2 n
+  n=$(tcpdump -n -r "$pcap" 'ip and not (udp port 500 or udp port 4500)' 2>/dev/null | wc -l)
+  [ "$n" = 0 ] || { tcpdump -n -r "$pcap" 'ip and not (udp port 500 or udp port 4500)' 2>/dev/null | head; die "$what: $n packets on the outside link that are not UDP 500/4500"; }
+  n=$(tcpdump -n -r "$pcap" 'udp port 500 and udp[26] != 34' 2>/dev/null | wc -l)
+  [ "$n" = 0 ] || die "$what: $n packets on UDP 500 that are not IKE_SA_INIT"
+  n=$(tcpdump -n -r "$pcap" 'udp port 4500 and udp[4:2] > 12 and udp[8:4] != 0' 2>/dev/null | wc -l)
+  [ "$n" -ge 20 ] || die "$what: only $n ESP-in-UDP packets on the outside link"
+  NAT_ESP_PACKETS=$n
+}
+
+# nat_keepalive_check PCAP SRC INTERVAL MIN [quiet]: NAT keepalives (UDP
+# datagrams with the single byte 0xFF) from SRC: at least MIN, consecutive ones
+# INTERVAL apart (within -10% .. +50%); with "quiet", none sent less than 90% of
+# INTERVAL after another datagram from SRC (only after silence).  Sets KA_GAPS
+nat_keepalive_check() {
+  local pcap=$1 src=$2 iv=$3 min=$4 quiet=${5:-} ka="udp[4:2] = 9 and udp[8] = 0xff" n
+  n=$(tcpdump -n -r "$pcap" "src host $src and $ka" 2>/dev/null | wc -l)
+  [ "$n" -ge "$min" ] || die "only $n keepalives from $src (want $min or more)"
+  KA_GAPS=$(pcap_times "$pcap" "src host $src and $ka" |
+    awk -v iv="$iv" 'NR > 1 { g = $1 - prev; printf "%.2f ", g; if (g < 0.9 * iv || g > 1.5 * iv) bad = 1 }
+                     { prev = $1 } END { exit bad }') || die "keepalives from $src not $iv s apart: gaps $KA_GAPS"
+  [ -z "$quiet" ] && return 0
+  { pcap_times "$pcap" "src host $src and $ka" | sed 's/$/ 1/'
+    pcap_times "$pcap" "src host $src and udp and not ($ka)" | sed 's/$/ 0/'; } | sort -n |
+    awk -v iv="$iv" '$2 == 1 && NR > 1 && $1 - prev < 0.9 * iv { bad = 1; printf "keepalive at %s, %.2f s after the previous datagram\n", $1, $1 - prev }
+                     { prev = $1 } END { exit bad }' || die "a keepalive from $src did not wait for $iv s of silence"
+}
+
+# nat_traffic NS1 ADDR1 NS2 ADDR2 WHAT [BIND1]: ping each way and 2 MB of TCP
+# each way; NS1's server binds BIND1 (default ADDR1: NS2 reaches NS1 at ADDR1)
+nat_traffic() {
+  local n1=$1 a1=$2 n2=$3 a2=$4 what=$5 b1=${6:-$2}
+  ip netns exec "$n1" ping -c 5 -i 0.1 -W 2 "$a2" >"$WORK/ping.out" ||
+    { cat "$WORK/ping.out"; die "$what: ping $a2 failed"; }
+  ip netns exec "$n2" ping -c 5 -i 0.1 -W 2 "$a1" >"$WORK/ping.out" ||
+    { cat "$WORK/ping.out"; die "$what: ping $a1 failed"; }
+  ip netns exec "$n2" iperf3 -s -1 -B "$a2" >/dev/null 2>&1 & local srv=$!
+  sleep 0.4
+  ip netns exec "$n1" timeout 30 iperf3 -c "$a2" -n 2M >"$WORK/iperf.out" 2>&1 ||
+    { cat "$WORK/iperf.out"; die "$what: TCP to $a2 failed"; }
+  wait "$srv" 2>/dev/null || true
+  NAT_TCP_UP=$(awk '/receiver/ { print $(NF-2), $(NF-1) }' "$WORK/iperf.out")
+  ip netns exec "$n1" iperf3 -s -1 -B "$b1" >/dev/null 2>&1 & srv=$!
+  sleep 0.4
+  ip netns exec "$n2" timeout 30 iperf3 -c "$a1" -n 2M >"$WORK/iperf.out" 2>&1 ||
+    { cat "$WORK/iperf.out"; die "$what: TCP to $a1 failed"; }
+  wait "$srv" 2>/dev/null || true
+  NAT_TCP_DOWN=$(awk '/receiver/ { print $(NF-2), $(NF-1) }' "$WORK/iperf.out")
+}
+
+# kited_status PID DIR: SIGUSR1, then the status lines it logged
+kited_status() {
+  local before
+  before=$(grep -c "status:" "$2/kited.log" || true)
+  kill -USR1 "$1"
+  for _ in $(seq 30); do
+    [ "$(grep -c "status:" "$2/kited.log" || true)" -gt "$before" ] && break
+    sleep 0.1
+  done
+  sleep 0.1
+  awk -v n="$before" '/status:/ { c++ } c > n' "$2/kited.log"
+}
+
 # charon_start NS NAME: a strongSwan charon (kernel-libipsec) in NS with its
 # own /run and VICI socket at $WORK/NAME/charon.vici
 charon_start() {
@@ -77,9 +251,10 @@ charon_start() {
   mkdir -p "$dir"
   cat >"$dir/strongswan.conf" <<CONF
 charon {
-  load = openssl random nonce aes sha1 sha2 hmac gcm chapoly curve25519 pem pkcs1 pkcs8 x509 pubkey kdf kernel-libipsec kernel-netlink socket-default vici updown
+  load = ${CHARON_PLUGINS:-openssl random nonce aes sha1 sha2 hmac gcm chapoly curve25519 pem pkcs1 pkcs8 x509 pubkey kdf kernel-libipsec kernel-netlink socket-default vici updown}
   install_routes = yes
   retransmit_timeout = ${CHARON_RETRANSMIT_TIMEOUT:-2}
+  keep_alive = ${CHARON_KEEP_ALIVE:-20s}
   filelog { log { path = $dir/charon.log
                   flush_line = yes
                   default = 1
@@ -107,13 +282,12 @@ swanctl_at() {
 }
 
 # kited_start NS NAME CONFFILE: a kited in NS with its run directory in $WORK/NAME
-# (KITE_ARGS: more kited options)
 kited_start() {
   local ns=$1 name=$2 conf=$3 dir=$WORK/$2
   mkdir -p "$dir"
-  # shellcheck disable=SC2086 # KITE_ARGS: extra options, split on spaces
+  # shellcheck disable=SC2086 # KITED_ARGS: extra options, split on spaces
   ip netns exec "$ns" "$KITE_BUILD/kited" --config "$conf" --foreground --run-dir "$dir" \
-    --log-level "${KITE_LOG_LEVEL:-2}" ${KITE_ARGS:-} >"$dir/kited.log" 2>&1 &
+    --log-level "${KITE_LOG_LEVEL:-2}" ${KITED_ARGS:-} >"$dir/kited.log" 2>&1 &
   PIDS+=($!)
   sleep 0.2
 }
@@ -129,7 +303,9 @@ kited_stop() {
 }
 
 # kite_conf NAME LOCAL REMOTE LOCAL_TS REMOTE_TS IKE ESP START [MODE] [PSK]: a
-# swanctl.conf that kited and charon both read
+# swanctl.conf that kited and charon both read.  KC_LOCAL_ID / KC_REMOTE_ID
+# replace the IDs (default: the addresses), KC_EXTRA adds lines to the
+# connection (e.g. "remote_port = 4500")
 kite_conf() {
   cat <<CONF
 connections {
@@ -138,10 +314,11 @@ connections {
     local_addrs = $2
     remote_addrs = $3
     proposals = $6
+    ${KC_EXTRA:-}
     local { auth = psk
-            id = $2 }
+            id = ${KC_LOCAL_ID:-$2} }
     remote { auth = psk
-             id = $3 }
+             id = ${KC_REMOTE_ID:-$3} }
     children {
       net { local_ts = $4
             remote_ts = $5

@@ -221,6 +221,115 @@ static void transport_round_trip(void **state)
     uesp_free(&ub);
 }
 
+/* the IPv4 TCP checksum sum over pseudo-header and segment: 0xffff when valid */
+static uint16_t tcp4_sum(const uint8_t *p, size_t len)
+{
+    uint32_t s = 6 + (uint32_t)(len - 20);
+    for (size_t i = 12; i < 20; i += 2)
+        s += (uint32_t)(p[i] << 8 | p[i + 1]);
+    for (size_t i = 20; i < len; i += 2)
+        s += (uint32_t)(p[i] << 8 | (i + 1 < len ? p[i + 1] : 0));
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+    return (uint16_t)s;
+}
+
+/* transport mode through a NAT (RFC 3948 3.1.2): A at 192.168.1.2 is seen as
+ * 192.0.2.1 by B; B's SA names A by that address (RFC 7296 2.23.1), and the
+ * TCP checksum A computed over its own address is recomputed for the header
+ * B rebuilds; without UDP encapsulation nothing is touched */
+static void transport_through_nat_checksum(void **state)
+{
+    (void)state;
+    struct uesp ua, ub;
+    struct ike_child_sa ca, cb;
+    const struct uesp_child *via, *from;
+    uint8_t pkt[BUF];
+    for (int encap = 1; encap >= 0; encap--) {
+        make_pair(&ca, &cb, true, 3);
+        ca.encap = cb.encap = encap;
+        ca.local.ip[0] = 192, ca.local.ip[1] = 168, ca.local.ip[2] = 1, ca.local.ip[3] = 2;
+        ts4(&ca.local_ts, "192.168.1.2", "192.168.1.2");
+        ts4(&cb.remote_ts, "192.0.2.1", "192.0.2.1");
+        assert_int_equal(uesp_init(&ua), 0);
+        assert_int_equal(uesp_init(&ub), 0);
+        assert_int_equal(uesp_install(&ua, &ca, 32, NULL), 0);
+        assert_int_equal(uesp_install(&ub, &cb, 32, NULL), 0);
+        size_t len = make_ip4(pkt + AT, "192.168.1.2", "192.0.2.2", 6, 41);
+        uint8_t *p = pkt + AT;
+        p[32] = 0x50;
+        p[36] = p[37] = 0;
+        uint16_t ck = (uint16_t)~tcp4_sum(p, len);
+        p[36] = (uint8_t)(ck >> 8);
+        p[37] = (uint8_t)ck;
+        assert_int_equal(tcp4_sum(p, len), 0xffff);
+        struct esp_buf b = { pkt, sizeof pkt, AT, len };
+        assert_int_equal(uesp_outbound(&ua, &b, 1, &via), 0);
+        uint8_t nat[4] = { 192, 0, 2, 1 }, dst[4] = { 192, 0, 2, 2 };
+        assert_int_equal(uesp_inbound(&ub, &b, 2, 4, nat, dst, &from), 0);
+        const uint8_t *q = pkt + b.off;
+        assert_memory_equal(q + 12, nat, 4);
+        if (encap)
+            assert_int_equal(tcp4_sum(q, b.len), 0xffff);
+        else
+            assert_int_not_equal(tcp4_sum(q, b.len), 0xffff);
+        uesp_free(&ua);
+        uesp_free(&ub);
+    }
+}
+
+/* two peers behind one NAT address (192.0.2.1, ports 4500 and 34452) at one
+ * responder: each Child SA sends to its own peer's port, and what the two
+ * send from the same outer address decrypts on its own SA */
+static void two_peers_behind_one_nat(void **state)
+{
+    (void)state;
+    struct uesp ur, u1, u3;
+    struct ike_child_sa p1, r1, p3, r3;
+    const struct uesp_child *via, *from;
+    uint8_t pkt[BUF];
+    make_pair(&p1, &r1, false, 1);
+    make_pair(&p3, &r3, false, 2);
+    ts4(&p3.local_ts, "10.3.0.0", "10.3.0.255");
+    r3.remote_ts = p3.local_ts;
+    p1.encap = r1.encap = p3.encap = r3.encap = true;
+    p1.local.port = r1.remote.port = 4500;
+    p3.local.port = r3.remote.port = 34452;
+    r1.local.port = r3.local.port = p1.remote.port = p3.remote.port = 4500;
+    assert_int_equal(uesp_init(&ur), 0);
+    assert_int_equal(uesp_init(&u1), 0);
+    assert_int_equal(uesp_init(&u3), 0);
+    assert_int_equal(uesp_install(&ur, &r1, 32, NULL), 0);
+    assert_int_equal(uesp_install(&ur, &r3, 32, NULL), 0);
+    assert_int_equal(uesp_install(&u1, &p1, 32, NULL), 0);
+    assert_int_equal(uesp_install(&u3, &p3, 32, NULL), 0);
+    static const char *dst[2] = { "10.1.0.5", "10.3.0.5" };
+    static const uint16_t port[2] = { 4500, 34452 };
+    struct uesp *peer[2] = { &u1, &u3 };
+    for (int i = 0; i < 2; i++) {
+        size_t len = make_ip4(pkt + AT, "10.2.0.7", dst[i], 1, 30);
+        struct esp_buf b = { pkt, sizeof pkt, AT, len };
+        assert_int_equal(uesp_outbound(&ur, &b, 1, &via), 0);
+        assert_true(via->encap);
+        assert_int_equal(via->remote.port, port[i]);
+        assert_int_equal(via->ike_sa, (uint32_t)(i + 1));
+        uint8_t src[4] = { 192, 0, 2, 2 }, to[4] = { 192, 0, 2, 1 };
+        assert_int_equal(uesp_inbound(peer[i], &b, 2, 4, src, to, &from), 0);
+        assert_int_equal(pkt[b.off + 16] << 8 | pkt[b.off + 17], 10 << 8 | (i ? 3 : 1)); /* to 10.1 / 10.3 */
+        /* and back, from the same NAT address */
+        len = make_ip4(pkt + AT, dst[i], "10.2.0.7", 1, 30);
+        b = (struct esp_buf){ pkt, sizeof pkt, AT, len };
+        assert_int_equal(uesp_outbound(peer[i], &b, 3, &via), 0);
+        uint8_t nat[4] = { 192, 0, 2, 1 }, me[4] = { 192, 0, 2, 2 };
+        assert_int_equal(uesp_inbound(&ur, &b, 4, 4, nat, me, &from), 0);
+        assert_int_equal(from->ike_sa, (uint32_t)(i + 1));
+        assert_int_equal(from->remote.port, port[i]);
+    }
+    uesp_free(&ur);
+    uesp_free(&u1);
+    uesp_free(&u3);
+}
+
 /* make-before-break: which SA outbound traffic uses while two are installed */
 static void rekey_order(void **state)
 {
@@ -299,6 +408,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tunnel_round_trip),
         cmocka_unit_test(transport_round_trip),
+        cmocka_unit_test(transport_through_nat_checksum),
+        cmocka_unit_test(two_peers_behind_one_nat),
         cmocka_unit_test(rekey_order),
         cmocka_unit_test(limits_reported_once),
     };
