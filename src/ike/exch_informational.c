@@ -132,27 +132,32 @@ int ike_child_inbound_seen(struct ike_engine *e, uint32_t spi_in, uint64_t at)
     return KITE_E_NOT_FOUND;
 }
 
-/* one per SPI per second: false when this SPI was reported less than 1 s ago */
-static bool invalid_spi_allowed(struct ike_engine *e, uint32_t spi, uint64_t now)
+/* the IKE SA with the peer that sent ESP from `from`: the one at that address
+ * and port (several peers may share one NAT address; ESP in UDP comes from
+ * the port IKE uses), else the one at that address (raw ESP has no port) */
+static struct ikesa *esp_peer(struct ike_engine *e, const struct ike_addr *from)
 {
-    for (unsigned i = 0; i < sizeof e->invalid_spi / sizeof e->invalid_spi[0]; i++)
-        if (e->invalid_spi[i].at && e->invalid_spi[i].spi == spi && now < e->invalid_spi[i].at + 1000)
-            return false;
-    unsigned k = e->invalid_spi_next++ % (sizeof e->invalid_spi / sizeof e->invalid_spi[0]);
-    e->invalid_spi[k].spi = spi;
-    e->invalid_spi[k].at = now ? now : 1;
-    return true;
+    struct ikesa *host = NULL;
+    for (int i = 0; i < IKE_MAX_SAS; i++) {
+        struct ikesa *sa = &e->sas[i];
+        if (sa->state != IKE_S_ESTABLISHED || sa->replaced || !same_host(&sa->remote, from))
+            continue;
+        if (from->port && sa->remote.port == from->port)
+            return sa;
+        if (!host)
+            host = sa;
+    }
+    return host;
 }
 
 int ike_esp_unknown_spi(struct ike_engine *e, uint32_t spi, const struct ike_addr *from, uint64_t now)
 {
-    struct ikesa *sa = NULL;
-    for (int i = 0; i < IKE_MAX_SAS && !sa; i++)
-        if (e->sas[i].state == IKE_S_ESTABLISHED && !e->sas[i].replaced && same_host(&e->sas[i].remote, from))
-            sa = &e->sas[i];
+    struct ikesa *sa = esp_peer(e, from);
     if (!sa)
         return KITE_E_NOT_FOUND; /* nobody to tell: the data plane counted it */
-    if (!invalid_spi_allowed(e, spi, now))
+    /* one per IKE SA per second, whatever the SPI: unauthenticated ESP from a
+     * spoofed address must not keep the IKE SA's one request slot busy */
+    if (sa->invalid_spi_at && now < sa->invalid_spi_at + 1000)
         return KITE_E_STATE;
     char name[64];
     if (sa->req_len) {
@@ -168,5 +173,10 @@ int ike_esp_unknown_spi(struct ike_engine *e, uint32_t spi, const struct ike_add
     pld_notify(&n, IKEV2_N_INVALID_SPI, data, sizeof data);
     ike_log(e, LOG_IKE, 1, "received ESP with unknown SPI %08x from the peer of %s, sending INVALID_SPI", spi,
             ike_sa_name(e, sa, name, sizeof name));
-    return ike_send_sk(e, sa, IKEV2_EXCH_INFORMATIONAL, &n, 1, false, sa->next_msgid++, now);
+    int rc = ike_send_sk(e, sa, IKEV2_EXCH_INFORMATIONAL, &n, 1, false, sa->next_msgid, now);
+    if (!rc) {
+        sa->next_msgid++;
+        sa->invalid_spi_at = now ? now : 1;
+    }
+    return rc;
 }

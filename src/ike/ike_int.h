@@ -109,6 +109,7 @@ struct ikesa {
     struct ike_child_rekey rk;
     uint8_t pending_exch;    /* exchange of our outstanding request (0: none) */
     uint64_t last_rx_at;     /* the last authenticated message from the peer (liveness) */
+    uint64_t invalid_spi_at; /* the last INVALID_SPI sent (1.5): at most one a second */
     bool restarting;         /* initiated by dpd_action = restart: retried until it works */
     /* IKE SA rekeying (2.18) */
     uint64_t ike_rekey_at;   /* 0: never */
@@ -142,12 +143,6 @@ struct ike_engine {
     struct ike_action *q;
     unsigned q_head, q_len;
     struct ike_stats stats;
-    /* INVALID_SPI notifications sent, for the rate limit (one per SPI per second) */
-    struct {
-        uint32_t spi;
-        uint64_t at;
-    } invalid_spi[8];
-    unsigned invalid_spi_next;
     uint64_t now;    /* the time passed to the public call being handled */
 };
 

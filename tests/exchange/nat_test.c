@@ -601,6 +601,12 @@ static void two_initiators_behind_one_nat(void **st)
     struct ike_stats bst;
     ike_engine_stats(nb->s.e, &bst);
     assert_int_equal(bst.ike_sas, 2);
+    /* ESP in UDP with an unknown SPI from A3's NAT mapping: INVALID_SPI goes
+     * to A3, the peer at that address and port, not to A1 at the same address */
+    assert_int_equal(ike_esp_unknown_spi(nb->s.e, 0x00c0ffee, &c3->remote, net.now), 0);
+    net_run(&net, net.now + 100);
+    assert_non_null(strstr(n3->s.log, "received INVALID_SPI for SPI 00c0ffee"));
+    assert_null(strstr(n1->s.log, "received INVALID_SPI"));
     /* A3 restarts: its new IKE SA's INITIAL_CONTACT closes only A3's old one */
     node_reconf(n3, &a3);
     ike_initiate(n3->s.e, "lab", NULL, net.now);

@@ -45,7 +45,7 @@ static void up(struct pair *p)
 }
 
 /* ESP from the peer for an SPI we do not know: INVALID_SPI over the IKE SA,
- * at most one per SPI per second, none for a host without an IKE SA; the
+ * at most one per IKE SA per second, none for a host without an IKE SA; the
  * peer drops the named Child SA and creates it again */
 static void invalid_spi(void **s)
 {
@@ -58,6 +58,8 @@ static void invalid_spi(void **s)
     /* an SPI that is nobody's: b reports it, a has no such outbound SA and keeps its own */
     assert_int_equal(ike_esp_unknown_spi(p.b.e, 0x0badf00d, &from_a, p.now), 0);
     assert_int_equal(ike_esp_unknown_spi(p.b.e, 0x0badf00d, &from_a, p.now + 500), KITE_E_STATE);
+    /* the limit is per IKE SA: rotating SPIs (spoofed ESP) draw no more */
+    assert_int_equal(ike_esp_unknown_spi(p.b.e, 0x0badf00e, &from_a, p.now + 600), KITE_E_STATE);
     assert_int_equal(ike_esp_unknown_spi(p.b.e, 0x0badf00d, &stranger, p.now), KITE_E_NOT_FOUND);
     pair_run(&p, p.now + 10);
     assert_non_null(strstr(p.b.log, "generating INFORMATIONAL request 0 [ N(INVALID_SPI) ]"));
