@@ -70,38 +70,47 @@ static void drain_signals(struct loop *l)
             l->on_signal(l, (int)si.ssi_signo, l->arg);
 }
 
-/* how long epoll may sleep before the owner's next deadline */
-static int wait_ms(struct loop *l)
+/* how long epoll may sleep before the owner's next deadline (kept in *next) */
+static int wait_ms(struct loop *l, uint64_t *next)
 {
+    *next = LOOP_NEVER;
     if (!l->on_deadline)
         return -1;
     uint64_t now = loop_now_ms();
-    uint64_t next = l->on_deadline(l, now, l->arg);
-    if (next == LOOP_NEVER)
+    *next = l->on_deadline(l, now, l->arg);
+    if (*next == LOOP_NEVER)
         return -1;
-    if (next <= now)
+    if (*next <= now)
         return 0;
-    uint64_t d = next - now;
+    uint64_t d = *next - now;
     return d > 60000 ? 60000 : (int)d;
 }
 
 int loop_run(struct loop *l)
 {
     struct epoll_event evs[16];
-    uint64_t busy_until = 0;
+    uint64_t busy_until = 0, next = LOOP_NEVER;
+    bool quiet = false; /* the last round polled and brought nothing */
     while (!l->stop) {
-        int timeout = wait_ms(l);
-        if (l->stop) /* the deadline callback may have stopped the loop */
-            break;
         /* busy polling: for spin_us after the last event, poll instead of
          * sleeping (yielding to anything runnable), so that a reply arriving
          * soon is picked up without the wake-up of a sleeping thread */
-        if (timeout != 0 && l->spin_us && now_us() < busy_until) {
+        bool polling = l->spin_us && now_us() < busy_until;
+        int timeout = 0;
+        /* a polling round after one that brought nothing changes no deadline:
+         * the owner's deadline work is not done again until it is due */
+        if (!(polling && quiet && loop_now_ms() < next)) {
+            timeout = wait_ms(l, &next);
+            if (l->stop) /* the deadline callback may have stopped the loop */
+                break;
+        }
+        if (polling) {
             timeout = 0;
             l->spins++;
             sched_yield();
         }
         int n = epoll_wait(l->epfd, evs, 16, timeout);
+        quiet = polling && n == 0;
         if (n > 0 && l->spin_us)
             busy_until = now_us() + l->spin_us;
         if (n < 0) {
