@@ -584,11 +584,6 @@ void dp_on_raw(struct dataplane *dp, int fd, uint64_t now)
     }
 }
 
-static bool addr_eq(const struct ike_addr *a, const struct ike_addr *b)
-{
-    return a->family == b->family && a->port == b->port && memcmp(a->ip, b->ip, 16) == 0;
-}
-
 const struct uesp_child *dp_on_udp_esp(struct dataplane *dp, struct esp_buf *b, const struct ike_addr *local,
                                        const struct ike_addr *remote, uint64_t now)
 {
@@ -610,7 +605,7 @@ const struct uesp_child *dp_on_udp_esp(struct dataplane *dp, struct esp_buf *b, 
     }
     to_tun(dp, b);
     /* only a packet newer than any before may move the SA (RFC 7296 2.23) */
-    return from->encap && from->in.replay.top > top && !addr_eq(&from->remote, remote) ? from : NULL;
+    return from->encap && from->in.replay.top > top && !ike_addr_eq(&from->remote, remote) ? from : NULL;
 }
 
 void dp_ike_moved(struct dataplane *dp, uint32_t ike_sa, const struct ike_addr *local,

@@ -329,9 +329,14 @@ static struct ikesa *sa_by_spis(struct ike_engine *e, const struct ike_hdr *h)
     return NULL;
 }
 
-static bool same_addr(const struct ike_addr *a, const struct ike_addr *b)
+bool ike_addr_same_host(const struct ike_addr *a, const struct ike_addr *b)
 {
-    return a->family == b->family && a->port == b->port && memcmp(a->ip, b->ip, 16) == 0;
+    return a->family == b->family && memcmp(a->ip, b->ip, a->family == 6 ? 16 : 4) == 0;
+}
+
+bool ike_addr_eq(const struct ike_addr *a, const struct ike_addr *b)
+{
+    return ike_addr_same_host(a, b) && a->port == b->port;
 }
 
 /* a retransmitted IKE_SA_INIT request: same SPIi from the same peer (2.1) */
@@ -343,7 +348,7 @@ static struct ikesa *half_open_find(struct ike_engine *e, const struct ike_hdr *
         uint64_t spi = 0;
         for (int k = 0; k < 8; k++)
             spi = spi << 8 | sa->spi_i[k];
-        if (sa->state != IKE_S_FREE && !sa->initiator && spi == h->spi_i && same_addr(&sa->remote, remote))
+        if (sa->state != IKE_S_FREE && !sa->initiator && spi == h->spi_i && ike_addr_eq(&sa->remote, remote))
             return sa;
     }
     return NULL;

@@ -114,11 +114,6 @@ int ike_informational_request(struct ike_engine *e, struct ikesa *sa, const stru
     return 0;
 }
 
-static bool same_host(const struct ike_addr *a, const struct ike_addr *b)
-{
-    return a->family == b->family && memcmp(a->ip, b->ip, a->family == 6 ? 16 : 4) == 0;
-}
-
 int ike_child_inbound_seen(struct ike_engine *e, uint32_t spi_in, uint64_t at)
 {
     for (int i = 0; i < IKE_MAX_SAS; i++) {
@@ -140,7 +135,7 @@ static struct ikesa *esp_peer(struct ike_engine *e, const struct ike_addr *from)
     struct ikesa *host = NULL;
     for (int i = 0; i < IKE_MAX_SAS; i++) {
         struct ikesa *sa = &e->sas[i];
-        if (sa->state != IKE_S_ESTABLISHED || sa->replaced || !same_host(&sa->remote, from))
+        if (sa->state != IKE_S_ESTABLISHED || sa->replaced || !ike_addr_same_host(&sa->remote, from))
             continue;
         if (from->port && sa->remote.port == from->port)
             return sa;

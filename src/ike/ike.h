@@ -220,6 +220,9 @@ struct ike_stats {
     uint32_t moved;         /* peer address/port changes followed (2.23) */
 };
 void ike_engine_stats(const struct ike_engine *e, struct ike_stats *s);
+/* the same address and port; ike_addr_same_host: the same address */
+bool ike_addr_eq(const struct ike_addr *a, const struct ike_addr *b);
+bool ike_addr_same_host(const struct ike_addr *a, const struct ike_addr *b);
 /* "192.0.2.1[500]" */
 const char *ike_addr_str(const struct ike_addr *a, char *buf, size_t cap);
 

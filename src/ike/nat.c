@@ -20,11 +20,6 @@
 #include "base/log.h"
 #include "ike/ike_int.h"
 
-static bool addr_eq(const struct ike_addr *a, const struct ike_addr *b)
-{
-    return a->family == b->family && a->port == b->port && memcmp(a->ip, b->ip, 16) == 0;
-}
-
 /* a port no IKE implementation sends from by itself: a NAT chose it */
 static bool rewritten_port(const struct ike_engine *e, const struct ikesa *sa, uint16_t port)
 {
@@ -131,7 +126,7 @@ static int follow(struct ike_engine *e, struct ikesa *sa, const struct ike_addr 
 void ike_nat_update(struct ike_engine *e, struct ikesa *sa, const struct ike_addr *local,
                     const struct ike_addr *remote)
 {
-    bool moved = !addr_eq(&sa->remote, remote);
+    bool moved = !ike_addr_eq(&sa->remote, remote);
     if (sa->state != IKE_S_ESTABLISHED) { /* IKE_AUTH: the move to the NAT-T port */
         if (moved && sa->nat_remote && rewritten_port(e, sa, remote->port) && !sa->nat_proven) {
             char r[64];
@@ -146,7 +141,7 @@ void ike_nat_update(struct ike_engine *e, struct ikesa *sa, const struct ike_add
     }
     if (moved)
         follow(e, sa, local, remote, "IKE message", false);
-    else if (!addr_eq(&sa->local, local)) {
+    else if (!ike_addr_eq(&sa->local, local)) {
         sa->local = *local;
         sa->natt = local->port == e->conns[sa->conn].natt_port;
     }
@@ -174,12 +169,11 @@ void ike_nat_reply_to(struct ike_engine *e, uint32_t id, unsigned mark, const st
     }
 }
 
+/* an established IKE SA that is not being replaced by a rekey */
 static struct ikesa *sa_by_id(struct ike_engine *e, uint32_t id)
 {
-    for (int i = 0; i < IKE_MAX_SAS; i++)
-        if (e->sas[i].state == IKE_S_ESTABLISHED && e->sas[i].id == id && !e->sas[i].replaced)
-            return &e->sas[i];
-    return NULL;
+    struct ikesa *sa = ike_sa_by_id(e, id);
+    return sa && sa->state == IKE_S_ESTABLISHED && !sa->replaced ? sa : NULL;
 }
 
 int ike_nat_seen(struct ike_engine *e, uint32_t ike_sa, const struct ike_addr *local,
@@ -187,7 +181,7 @@ int ike_nat_seen(struct ike_engine *e, uint32_t ike_sa, const struct ike_addr *l
 {
     e->now = now;
     struct ikesa *sa = sa_by_id(e, ike_sa);
-    if (!sa || addr_eq(&sa->remote, remote))
+    if (!sa || ike_addr_eq(&sa->remote, remote))
         return 0;
     /* refusals are not logged: every ESP packet from there would log one */
     return follow(e, sa, local, remote, "ESP packet", true);
