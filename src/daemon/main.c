@@ -169,6 +169,28 @@ static void drain(struct kited *k)
 
 /* ---- the loop ---- */
 
+/* one datagram from the NAT-T or IKE port: IKE, ESP in UDP or a keepalive */
+static void on_datagram(struct kited *k, const struct udp_dgram *d, const struct ike_addr *local,
+                        const struct ike_addr *remote, uint64_t now)
+{
+    char buf[64];
+    if (d->kind == UDP_IKE) {
+        log_msg(&k->log, LOG_NET, 2, "received packet: from %s (%zu bytes)", ike_addr_str(remote, buf, sizeof buf),
+                d->len);
+        ike_recv(k->ike, d->data, d->len, local, remote, now);
+        drain(k); /* a Child SA it brings is installed before ESP later in this batch */
+    } else if (d->kind == UDP_ESP) {
+        /* decapsulated in place: transport mode rebuilds the IP header in
+         * front, over what was already handled */
+        struct esp_buf b = { k->rx, sizeof k->rx, (size_t)(d->data - k->rx), d->len };
+        const struct uesp_child *moved = dp_on_udp_esp(&k->dp, &b, local, remote, now);
+        if (moved)
+            ike_nat_seen(k->ike, moved->ike_sa, local, remote, now);
+    } else if (d->kind == UDP_KEEPALIVE) {
+        k->keepalives_in++; /* ignored: it only keeps the peer's NAT mapping (RFC 3948 2.3) */
+    }
+}
+
 static void on_udp(struct loop *l, int fd, void *arg)
 {
     struct kited *k = arg;
@@ -180,28 +202,14 @@ static void on_udp(struct loop *l, int fd, void *arg)
             continue;
         while (udp_recv(s, k->rx + 64, sizeof k->rx - 64, &d) == 1) {
             struct ike_addr local, remote;
-            char buf[64];
             to_ike(&d.local, &local);
             to_ike(&d.remote, &remote);
             local.port = s->port;
             k->dp.st.gro_reads += d.left > 0;
-            do { /* each datagram of a coalesced (GRO) read */
-                if (d.kind == UDP_IKE) {
-                    log_msg(&k->log, LOG_NET, 2, "received packet: from %s (%zu bytes)",
-                            ike_addr_str(&remote, buf, sizeof buf), d.len);
-                    ike_recv(k->ike, d.data, d.len, &local, &remote, loop_now_ms());
-                    drain(k); /* a Child SA it brings is installed before ESP later in this batch */
-                } else if (d.kind == UDP_ESP) {
-                    /* decapsulated in place: transport mode rebuilds the IP
-                     * header in front, over what was already handled */
-                    struct esp_buf b = { k->rx, sizeof k->rx, (size_t)(d.data - k->rx), d.len };
-                    const struct uesp_child *moved = dp_on_udp_esp(&k->dp, &b, &local, &remote, loop_now_ms());
-                    if (moved)
-                        ike_nat_seen(k->ike, moved->ike_sa, &local, &remote, loop_now_ms());
-                } else if (d.kind == UDP_KEEPALIVE) {
-                    k->keepalives_in++; /* ignored: it only keeps the peer's NAT mapping (RFC 3948 2.3) */
-                }
-            } while (udp_next(s, &d));
+            uint64_t now = loop_now_ms();
+            do /* each datagram of a coalesced (GRO) read */
+                on_datagram(k, &d, &local, &remote, now);
+            while (udp_next(s, &d));
         }
         dp_udp_batch_end(&k->dp);
         drain(k);
