@@ -611,16 +611,11 @@ const struct uesp_child *dp_on_udp_esp(struct dataplane *dp, struct esp_buf *b, 
 void dp_ike_moved(struct dataplane *dp, uint32_t ike_sa, const struct ike_addr *local,
                   const struct ike_addr *remote, bool encap)
 {
-    for (int k = 0; dp->on && k < UESP_MAX_CHILDREN; k++) {
-        struct uesp_child *c = &dp->u.child[k];
-        if (!c->used || c->ike_sa != ike_sa)
-            continue;
+    for (int cur = 0; dp->on;) {
+        const struct uesp_child *c = uesp_move(&dp->u, &cur, ike_sa, local, remote, encap);
+        if (!c)
+            break;
         char l[64], rs[64];
-        c->local = *local;
-        c->remote = *remote;
-        c->encap = c->in.udp_encap = c->out.udp_encap = encap;
-        c->in.encap_sport = c->out.encap_sport = local->port;
-        c->in.encap_dport = c->out.encap_dport = remote->port;
         log_msg(dp->log, LOG_ESP, 1, "CHILD_SA %s{%u} moved: %s %s...%s", c->name, c->ike_sa,
                 encap ? "UDP-encapsulated ESP" : "ESP", ike_addr_str(local, l, sizeof l),
                 ike_addr_str(remote, rs, sizeof rs));
@@ -629,13 +624,7 @@ void dp_ike_moved(struct dataplane *dp, uint32_t ike_sa, const struct ike_addr *
 
 uint64_t dp_last_out(const struct dataplane *dp, uint32_t ike_sa)
 {
-    uint64_t last = 0;
-    for (int k = 0; dp->on && k < UESP_MAX_CHILDREN; k++) {
-        const struct uesp_child *c = &dp->u.child[k];
-        if (c->used && c->ike_sa == ike_sa && c->out.cnt.last_used > last)
-            last = c->out.cnt.last_used;
-    }
-    return last;
+    return dp->on ? uesp_last_out(&dp->u, ike_sa) : 0;
 }
 
 void dp_udp_batch_end(struct dataplane *dp)

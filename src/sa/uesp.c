@@ -179,6 +179,35 @@ int uesp_expired(struct uesp *u, uint32_t *spi_in, bool *hard)
     return 0;
 }
 
+const struct uesp_child *uesp_move(struct uesp *u, int *cursor, uint32_t ike_sa, const struct ike_addr *local,
+                                   const struct ike_addr *remote, bool encap)
+{
+    for (; *cursor < UESP_MAX_CHILDREN; (*cursor)++) {
+        struct uesp_child *c = &u->child[*cursor];
+        if (!c->used || c->ike_sa != ike_sa)
+            continue;
+        c->local = *local;
+        c->remote = *remote;
+        c->encap = c->in.udp_encap = c->out.udp_encap = encap;
+        c->in.encap_sport = c->out.encap_sport = local->port;
+        c->in.encap_dport = c->out.encap_dport = remote->port;
+        (*cursor)++;
+        return c;
+    }
+    return NULL;
+}
+
+uint64_t uesp_last_out(const struct uesp *u, uint32_t ike_sa)
+{
+    uint64_t last = 0;
+    for (int k = 0; k < UESP_MAX_CHILDREN; k++) {
+        const struct uesp_child *c = &u->child[k];
+        if (c->used && c->ike_sa == ike_sa && c->out.cnt.last_used > last)
+            last = c->out.cnt.last_used;
+    }
+    return last;
+}
+
 int uesp_last_used(const struct uesp *u, int *cursor, uint32_t *spi_in, uint64_t *at)
 {
     for (; *cursor < UESP_MAX_CHILDREN; (*cursor)++) {

@@ -80,6 +80,13 @@ int uesp_expired(struct uesp *u, uint32_t *spi_in, bool *hard);
  * inbound SPI and the `now` of its last good inbound packet (liveness);
  * 1, or 0 at the end */
 int uesp_last_used(const struct uesp *u, int *cursor, uint32_t *spi_in, uint64_t *at);
+/* the peer of IKE SA ike_sa moved (RFC 7296 2.23): its next Child SA from
+ * *cursor (start at 0) now goes between local and remote, in UDP or not;
+ * NULL at the end */
+const struct uesp_child *uesp_move(struct uesp *u, int *cursor, uint32_t ike_sa, const struct ike_addr *local,
+                                   const struct ike_addr *remote, bool encap);
+/* the `now` of the last ESP sent on any Child SA of IKE SA ike_sa (0: none) */
+uint64_t uesp_last_out(const struct uesp *u, uint32_t ike_sa);
 /* a rekeyed Child SA: its outbound policy goes (traffic moves to the SA
  * next in line), its inbound SA stays for what is in flight; 0 or
  * KITE_E_NOT_FOUND */
