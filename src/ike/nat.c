@@ -102,14 +102,16 @@ const char *ike_nat_str(const struct ikesa *sa, char *buf, size_t cap)
 static int follow(struct ike_engine *e, struct ikesa *sa, const struct ike_addr *local,
                   const struct ike_addr *remote, const char *what, bool quiet)
 {
+    bool refused = !sa->nat_remote || sa->nat_local;
+    if (refused && quiet) /* decided before any formatting: ESP from there may come by the thousand */
+        return 0;
     char name[64], o[64], n[64];
     ike_sa_name(e, sa, name, sizeof name);
     ike_addr_str(&sa->remote, o, sizeof o);
     ike_addr_str(remote, n, sizeof n);
-    if (!sa->nat_remote || sa->nat_local) {
-        if (!quiet)
-            ike_log(e, LOG_IKE, 1, "IKE_SA %s: authenticated %s from %s instead of %s, not followed (%s)", name, what,
-                    n, o, sa->nat_local ? "we are behind a NAT ourselves" : "no NAT detected in front of the peer");
+    if (refused) {
+        ike_log(e, LOG_IKE, 1, "IKE_SA %s: authenticated %s from %s instead of %s, not followed (%s)", name, what,
+                n, o, sa->nat_local ? "we are behind a NAT ourselves" : "no NAT detected in front of the peer");
         return 0;
     }
     ike_log(e, LOG_IKE, 1, "IKE_SA %s: the peer moved from %s to %s (NAT mapping changed, seen on an authenticated %s): "
