@@ -316,6 +316,45 @@ static uint64_t pkts_in(const struct dataplane *dp, int i, int j)
     return n;
 }
 
+/* n packets not sent: counted, and logged when the reason changes */
+static void send_error(struct dataplane *dp, int err, uint64_t n)
+{
+    if (err != dp->send_errno)
+        log_msg(dp->log, LOG_ESP, 1, "sending ESP failed: %s (%llu packets dropped; counted as send errors)",
+                strerror(err), (unsigned long long)n);
+    dp->send_errno = err;
+    dp->st.send_errors += n;
+}
+
+/* the packets of send k one datagram each (the kernel refused the GSO send) */
+static void send_singly(struct dataplane *dp, int k)
+{
+    struct msghdr *m = &dp->mm[k].msg_hdr;
+    for (size_t v = 0; v < m->msg_iovlen; v++) {
+        struct msghdr one = { .msg_name = m->msg_name, .msg_namelen = m->msg_namelen,
+                              .msg_iov = &m->msg_iov[v], .msg_iovlen = 1 };
+        if (sendmsg(dp->out[k].fd, &one, 0) < 0)
+            send_error(dp, errno, 1);
+        else
+            dp->st.esp_out++;
+    }
+}
+
+/* a GSO batch the kernel refused (EIO/EINVAL: no GSO on the path; EMSGSIZE:
+ * datagrams larger than the path MTU, which only single datagrams may be
+ * fragmented for) goes again datagram by datagram, and GSO stays off; true
+ * if so */
+static bool gso_refused(struct dataplane *dp, int k, int err)
+{
+    if ((err != EIO && err != EINVAL && err != EMSGSIZE) || dp->out[k].n < 2)
+        return false;
+    if (dp->udp_gso)
+        log_msg(dp->log, LOG_ESP, 1, "UDP GSO refused (%s): ESP in UDP sent one by one", strerror(err));
+    dp->udp_gso = false;
+    send_singly(dp, k);
+    return true;
+}
+
 static void flush_out(struct dataplane *dp)
 {
     int i = 0;
@@ -326,15 +365,14 @@ static void flush_out(struct dataplane *dp)
         int sent = 0;
         while (sent < j - i) {
             int n = sendmmsg(fd, dp->mm + i + sent, (unsigned)(j - i - sent), 0);
-            if (n <= 0) {
-                if (n < 0 && errno == EINTR)
-                    continue;
-                if (n < 0 && (errno == EIO || errno == EINVAL) && dp->out[i + sent].n > 1 && dp->udp_gso) {
-                    dp->udp_gso = false; /* no UDP GSO on this path: single datagrams from now on */
-                    log_msg(dp->log, LOG_ESP, 1, "UDP GSO refused (%s): ESP in UDP sent one by one",
-                            strerror(errno));
-                }
-                dp->st.send_errors += pkts_in(dp, i + sent, j); /* dropped: counted */
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && gso_refused(dp, i + sent, errno)) {
+                sent++;
+                continue;
+            }
+            if (n <= 0) { /* the rest of this socket's batch is dropped: counted */
+                send_error(dp, n < 0 ? errno : EIO, pkts_in(dp, i + sent, j));
                 break;
             }
             dp->st.esp_out += pkts_in(dp, i + sent, i + sent + n);

@@ -73,6 +73,7 @@ struct dataplane {
     struct dp_stats st;
     int udp_fd4, udp_fd6;  /* the NAT-T sockets (the caller's), for UDP-encapsulated ESP */
     bool udp_gso;          /* send UDP-encapsulated ESP in GSO batches */
+    int send_errno;        /* the reason of the last failed send (logged when it changes) */
     /* outbound batch: packets in slot buffers, sent with sendmmsg */
     uint8_t (*slot)[DP_SLOT];
     int next_slot, n_out, n_iov;

@@ -9,7 +9,9 @@
 #   transport mode: aes256gcm16 (host to host)
 #   IPv6 inner over IPv4 outer, IPv4 inner over IPv6 outer
 #   ESP in UDP 4500 (encap = yes), tunnel and transport mode: the sender's
-#   UDP GSO batches and the receiver's GRO reads are used (kited's counters)
+#   UDP GSO batches and the receiver's GRO reads are used (kited's counters);
+#   and over a 1300-byte path MTU, where the kernel refuses UDP GSO and kited
+#   falls back to single (fragmented) datagrams without losing one
 source "$(dirname "$0")/lib.sh"
 need_root
 [ -x "$KITE_BUILD/kited" ] || die "no kited in $KITE_BUILD"
@@ -63,7 +65,9 @@ case_run() { # NAME ESP MODE LEFT_ADDR RIGHT_ADDR LEFT_TS RIGHT_TS TARGET INITIA
 
   # on the wire between the hosts: IKE and ESP only (neighbour discovery aside), no plaintext
   local hosts='((host 192.0.2.1 and host 192.0.2.2) or (host 2001:db8::1 and host 2001:db8::2))'
-  local flt="$hosts and not (esp or udp port 500 or udp port 4500 or arp or (icmp6 and ip6[40] >= 133 and ip6[40] <= 137))"
+  # (IPv4 fragments after the first carry no UDP header: ESP in UDP over a
+  # small path MTU is sent fragmented)
+  local flt="$hosts and not (esp or udp port 500 or udp port 4500 or arp or (icmp6 and ip6[40] >= 133 and ip6[40] <= 137) or (ip and ip[6:2] & 0x1fff != 0))"
   local other
   other=$(tcpdump -n -r "$WORK/cap.pcap" "$flt" 2>/dev/null | wc -l)
   [ "$other" = 0 ] || { tcpdump -n -r "$WORK/cap.pcap" "$flt" 2>/dev/null | head; die "$name: $other packets between the hosts that are not IKE or ESP"; }
@@ -82,11 +86,20 @@ case_run() { # NAME ESP MODE LEFT_ADDR RIGHT_ADDR LEFT_TS RIGHT_TS TARGET INITIA
   if [ -n "$encap" ]; then
     # the 4 MB went left to right: GSO batches leaving the left, GRO reads on the right
     kill -USR1 "$rp"; sleep 0.3
-    grep "data plane:" "$WORK/l/kited.log" | tail -n 1 | grep -qE "UDP GSO sends [1-9]" ||
-      die "$name: the left kited sent no UDP GSO batch"
-    grep "data plane:" "$WORK/r/kited.log" | tail -n 1 | grep -qE "GRO reads [1-9]" ||
-      die "$name: the right kited read no coalesced datagrams"
+    if [ "$encap" = yes ]; then
+      grep "data plane:" "$WORK/l/kited.log" | tail -n 1 | grep -qE "UDP GSO sends [1-9]" ||
+        die "$name: the left kited sent no UDP GSO batch"
+      grep "data plane:" "$WORK/r/kited.log" | tail -n 1 | grep -qE "GRO reads [1-9]" ||
+        die "$name: the right kited read no coalesced datagrams"
+    fi
     grep -q "installed: .*UDP-encapsulated ESP" "$WORK/l/kited.log" || die "$name: the Child SA is not in UDP"
+  fi
+  if [ "$encap" = gsofail ]; then
+    # the kernel refused UDP GSO: kited sent the batch again one datagram at a
+    # time (fragmented by IP) and stays with that
+    grep -q "UDP GSO refused" "$WORK/l/kited.log" || die "$name: no GSO refusal logged"
+    grep "data plane:" "$WORK/l/kited.log" | tail -n 1 | grep -qE "send errors 0," ||
+      die "$name: packets lost when GSO was refused"
   fi
   log "ok: $name ping 5/5, TCP 4 MB at ${rate:-?}, $esp_pkts ESP packets and no plaintext on the wire"
   log "    ${line#*: }"
@@ -109,4 +122,9 @@ done
 case_run "udp-encap-tunnel" aes256gcm16 tunnel 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 10.2.0.1 l yes
 case_run "udp-encap-transport" aes256gcm16 transport 192.0.2.1 192.0.2.2 192.0.2.1/32 192.0.2.2/32 192.0.2.2 r yes
 case_run "udp-encap-ipv4-in-ipv6" chacha20poly1305 tunnel 2001:db8::1 2001:db8::2 10.1.0.0/24 10.2.0.0/24 10.2.0.1 l yes
+# a path MTU below kite's ESP packets (TUN MTU 1400 + ESP + UDP): the kernel
+# refuses a GSO batch of datagrams it would have to fragment (EINVAL)
+ip -n "$LEFT" link set "${NS_TAG}a" mtu 1300; ip -n "$RIGHT" link set "${NS_TAG}b" mtu 1300
+case_run "udp-encap-small-mtu" aes256gcm16 tunnel 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 10.2.0.1 l gsofail
+ip -n "$LEFT" link set "${NS_TAG}a" mtu 1500; ip -n "$RIGHT" link set "${NS_TAG}b" mtu 1500
 log "PASS"
