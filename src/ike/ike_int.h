@@ -12,10 +12,10 @@
 #include "wire/sk.h"
 
 /* nonces: ours are IKE_NONCE_LEN bytes (ike_env.nonce_len in tests), the
- * peer's IKE_NONCE_MIN..IKE_NONCE_MAX (wire/pld.h, 3.9).  Child SA slots: every configured child
- * with a predecessor in its rekey grace time, plus one being created and a
- * collision's third SA (2.8.1); a request that finds no free slot is
- * refused with NO_ADDITIONAL_SAS */
+ * peer's IKE_NONCE_MIN..IKE_NONCE_MAX (wire/pld.h, 3.9).  Child SA slots:
+ * every configured child with a predecessor in its rekey grace time, plus
+ * one being created and a collision's third SA (2.8.1); a request that
+ * finds no free slot is refused with NO_ADDITIONAL_SAS */
 enum { IKE_MSG_MAX = 2048, IKE_NONCE_LEN = 32, IKE_ACTIONS = 32,
        IKE_SA_CHILDREN = 2 * IKE_MAX_CHILDREN + 2 };
 /* TEMPORARY_FAILURE answers for this long without a success: out of sync (2.25) */
