@@ -173,6 +173,16 @@ static void answer_installed(struct ike_engine *e, struct ikesa *sa, const struc
             ke ? " (with a new key exchange)" : "");
 }
 
+/* no free Child SA slot, or only the one our own request under way needs:
+ * refused before we answer, so the peer never installs an SA we lack (3.10.1) */
+static int refuse_full(struct ike_engine *e, struct ikesa *sa, const struct ike_child_cfg *ch, uint32_t msgid,
+                       uint64_t now)
+{
+    ike_log(e, LOG_IKE, 0, "CHILD_SA %s: no free CHILD_SA slot on this IKE_SA (%d)%s, sending NO_ADDITIONAL_SAS",
+            ch->name, IKE_SA_CHILDREN, sa->rk.active ? " besides our own request's" : "");
+    return send_error(e, sa, msgid, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0, now);
+}
+
 /* HDR, SK {SA, Nr, [KEr], TSi, TSr, [N(USE_TRANSPORT_MODE)]} into o (its SPI and nonce set) */
 static int answer_build(struct cc_out *o, const struct ike_algs *algs, uint8_t num, const struct ke *k,
                         const struct ike_ts_cfg *rts, const struct ike_ts_cfg *lts, bool transport)
@@ -219,13 +229,8 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
     if (!old) /* a new Child SA: the configuration its selectors fit */
         cfg = ike_child_cfg_for_ts(&e->conns[sa->conn], &tsi->u.ts, &tsr->u.ts);
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
-    if (ike_child_free_slots(sa) <= (sa->rk.active ? 1 : 0)) {
-        /* checked before we answer: an SA the peer installs must exist here
-         * (3.10.1); the slot of our own request under way is kept free */
-        ike_log(e, LOG_IKE, 0, "CHILD_SA %s: no free CHILD_SA slot on this IKE_SA (%d)%s, sending NO_ADDITIONAL_SAS",
-                ch->name, IKE_SA_CHILDREN, sa->rk.active ? " besides our own request's" : "");
-        return send_error(e, sa, msgid, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0, now);
-    }
+    if (ike_child_free_slots(sa) <= (sa->rk.active ? 1 : 0))
+        return refuse_full(e, sa, ch, msgid, now);
     struct ike_algs algs;
     const struct ike_proposal *chosen;
     uint16_t want = 0;
