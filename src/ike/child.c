@@ -15,6 +15,14 @@ uint32_t ike_new_spi(struct ike_engine *e, uint8_t out[4])
     return (uint32_t)out[0] << 24 | (uint32_t)out[1] << 16 | (uint32_t)out[2] << 8 | out[3];
 }
 
+int ike_child_free_slots(const struct ikesa *sa)
+{
+    int n = 0;
+    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+        n += !sa->children[i].up;
+    return n;
+}
+
 struct ike_child_st *ike_child_by_spi_out(struct ikesa *sa, uint32_t spi_out)
 {
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
@@ -145,6 +153,7 @@ struct ike_child_st *ike_child_install(struct ike_engine *e, struct ikesa *sa, i
     slot->lts = *lts;
     slot->rts = *rts;
     slot->transport = transport;
+    slot->replaces = replaces;
     slot->rekey_at = rekey_at(e, ch, now);
     slot->hard_at = ch->life_time_s ? now + (uint64_t)ch->life_time_s * 1000 : 0;
     /* a rekeyed SA is as wanted as the one it replaces */

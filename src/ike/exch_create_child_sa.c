@@ -17,7 +17,8 @@ struct cc_out {
     struct ike_pld pld[10];
     unsigned n;
     uint8_t spi[4], rekey_spi[4];
-    uint8_t nonce[IKE_NONCE_LEN];
+    uint8_t nonce[IKE_NONCE_MAX];
+    size_t nonce_len;
     uint8_t ke[1024];
     struct ike_proposal prop[IKE_MAX_PROPS];
     struct ike_transform xf[IKE_MAX_PROPS][IKE_MAX_XF];
@@ -104,6 +105,17 @@ int ike_nonce_cmp(struct span a, struct span b)
     return c ? c : (a.n < b.n ? -1 : a.n > b.n);
 }
 
+size_t ike_nonce_len(const struct ike_engine *e)
+{
+    uint16_t n = e->env.nonce_len;
+    return n >= IKE_NONCE_MIN && n <= IKE_NONCE_MAX ? n : IKE_NONCE_LEN;
+}
+
+bool ike_nonce_ok(struct span n)
+{
+    return n.n >= IKE_NONCE_MIN && n.n <= IKE_NONCE_MAX;
+}
+
 /* the Child SA a REKEY_SA names (the peer's inbound SPI, our outbound one,
  * 3.10.1): 0 with *old set (NULL without REKEY_SA), or the request is
  * answered here with an error: 1, or the sending error */
@@ -161,6 +173,16 @@ static void answer_installed(struct ike_engine *e, struct ikesa *sa, const struc
             ke ? " (with a new key exchange)" : "");
 }
 
+/* no free Child SA slot, or only the one our own request under way needs:
+ * refused before we answer, so the peer never installs an SA we lack (3.10.1) */
+static int refuse_full(struct ike_engine *e, struct ikesa *sa, const struct ike_child_cfg *ch, uint32_t msgid,
+                       uint64_t now)
+{
+    ike_log(e, LOG_IKE, 0, "CHILD_SA %s: no free CHILD_SA slot on this IKE_SA (%d)%s, sending NO_ADDITIONAL_SAS",
+            ch->name, IKE_SA_CHILDREN, sa->rk.active ? " besides our own request's" : "");
+    return send_error(e, sa, msgid, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0, now);
+}
+
 /* HDR, SK {SA, Nr, [KEr], TSi, TSr, [N(USE_TRANSPORT_MODE)]} into o (its SPI and nonce set) */
 static int answer_build(struct cc_out *o, const struct ike_algs *algs, uint8_t num, const struct ke *k,
                         const struct ike_ts_cfg *rts, const struct ike_ts_cfg *lts, bool transport)
@@ -170,7 +192,7 @@ static int answer_build(struct cc_out *o, const struct ike_algs *algs, uint8_t n
     ike_prop_from_algs(algs, false, &one);
     add_sa(o, &one, 1, num);
     struct ike_pld *np = add(o, IKEV2_PLD_NONCE);
-    np->u.nonce.data = span_of(o->nonce, sizeof o->nonce);
+    np->u.nonce.data = span_of(o->nonce, o->nonce_len);
     if (algs->ke)
         rc = add_ke(o, k, algs->ke);
     add_ts(o, IKEV2_PLD_TSI, rts, 1, o->tsi);
@@ -193,7 +215,7 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
                 sa->replaced ? "rekeyed" : "being rekeyed");
         return send_error(e, sa, msgid, IKEV2_N_TEMPORARY_FAILURE, NULL, 0, now);
     }
-    if (!sap || !nonce || !tsi || !tsr || nonce->u.nonce.data.n < 16 || nonce->u.nonce.data.n > 256) {
+    if (!sap || !nonce || !tsi || !tsr || !ike_nonce_ok(nonce->u.nonce.data)) {
         ike_log(e, LOG_IKE, 1, "CREATE_CHILD_SA request without SA, nonce or traffic selectors, sending INVALID_SYNTAX");
         return send_error(e, sa, msgid, IKEV2_N_INVALID_SYNTAX, NULL, 0, now);
     }
@@ -207,6 +229,8 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
     if (!old) /* a new Child SA: the configuration its selectors fit */
         cfg = ike_child_cfg_for_ts(&e->conns[sa->conn], &tsi->u.ts, &tsr->u.ts);
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
+    if (ike_child_free_slots(sa) <= (sa->rk.active ? 1 : 0))
+        return refuse_full(e, sa, ch, msgid, now);
     struct ike_algs algs;
     const struct ike_proposal *chosen;
     uint16_t want = 0;
@@ -245,17 +269,18 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
     }
     bool transport = ch->transport && ike_chain_notify(in, IKEV2_N_USE_TRANSPORT_MODE);
     uint32_t spi_in = ike_new_spi(e, o->spi);
-    e->env.random(e->env.ctx, o->nonce, sizeof o->nonce);
+    o->nonce_len = ike_nonce_len(e);
+    e->env.random(e->env.ctx, o->nonce, o->nonce_len);
     rc = answer_build(o, &algs, chosen->num, &k, &rts, &lts, transport);
     if (!rc)
         rc = send_cc(e, sa, o, true, msgid, now);
     if (!rc) {
         struct ike_child_st *c =
             ike_child_install(e, sa, cfg, &algs, spi_in, ike_prop_spi32(chosen), secret_span(&gir), nonce->u.nonce.data,
-                              span_of(o->nonce, sizeof o->nonce), &lts, &rts, transport, false,
+                              span_of(o->nonce, o->nonce_len), &lts, &rts, transport, false,
                               old ? old->spi_in : 0, !old, now);
         if (c)
-            answer_installed(e, sa, c, old ? old_spi : 0, nonce->u.nonce.data, span_of(o->nonce, sizeof o->nonce), algs.ke);
+            answer_installed(e, sa, c, old ? old_spi : 0, nonce->u.nonce.data, span_of(o->nonce, o->nonce_len), algs.ke);
     }
     secret_free(&gir);
     if (algs.ke)
@@ -272,6 +297,15 @@ static int request_start(struct ike_engine *e, struct ikesa *sa, int idx, int cf
 {
     struct ike_child_st *old = idx >= 0 ? &sa->children[idx] : NULL;
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[old ? old->cfg : cfg];
+    if (!ike_child_free_slots(sa)) { /* the answer's SA could not be installed: later */
+        ike_log(e, LOG_IKE, 1, "no free CHILD_SA slot on this IKE_SA (%d) to %s CHILD_SA %s, retrying in 10s",
+                IKE_SA_CHILDREN, old ? "rekey" : "create", ch->name);
+        if (old)
+            old->rekey_at = now + 10000;
+        else
+            sa->want_at = now + 10000;
+        return 0;
+    }
     struct cc_out *o = calloc(1, sizeof *o);
     if (!o)
         return KITE_E_NOMEM;
@@ -287,7 +321,8 @@ static int request_start(struct ike_engine *e, struct ikesa *sa, int idx, int cf
         rk->group = ke_want; /* what the peer asked for (INVALID_KE_PAYLOAD); it is one of ours */
     int rc = rk->group ? ke_generate(&rk->ke, rk->group) : 0;
     rk->spi_in = ike_new_spi(e, o->spi);
-    e->env.random(e->env.ctx, rk->ni, sizeof rk->ni);
+    rk->ni_len = (uint16_t)ike_nonce_len(e);
+    e->env.random(e->env.ctx, rk->ni, rk->ni_len);
     if (old) {
         struct wr w;
         wr_init(&w, o->rekey_spi, sizeof o->rekey_spi);
@@ -298,7 +333,7 @@ static int request_start(struct ike_engine *e, struct ikesa *sa, int idx, int cf
     }
     add_sa(o, ch->esp, ch->n_esp, 1);
     struct ike_pld *np = add(o, IKEV2_PLD_NONCE);
-    np->u.nonce.data = span_of(rk->ni, sizeof rk->ni);
+    np->u.nonce.data = span_of(rk->ni, rk->ni_len);
     if (!rc && rk->group)
         rc = add_ke(o, &rk->ke, rk->group);
     add_ts(o, IKEV2_PLD_TSI, old ? &old->lts : ch->local_ts, old ? 1 : ch->n_local_ts, o->tsi);
@@ -406,15 +441,17 @@ static void request_failed(struct ike_engine *e, struct ikesa *sa, const struct 
     uint16_t g = n->data.n == 2 ? (uint16_t)(n->data.p[0] << 8 | n->data.p[1]) : 0;
     bool ke_retry = n->type == IKEV2_N_INVALID_KE_PAYLOAD && g && g != rk->group && group_is_ours(ch, g);
     uint64_t later = now + (n->type == IKEV2_N_TEMPORARY_FAILURE ? 10000 : 60000);
+    bool full = n->type == IKEV2_N_NO_ADDITIONAL_SAS; /* the peer takes no more Child SAs on this IKE SA */
     if (ke_retry)
         ike_log(e, LOG_IKE, 1, "peer wants key exchange group %u for CHILD_SA %s, retrying", g, ch->name);
     if (rk->create) {
         ike_log(e, LOG_IKE, 1, "CHILD_SA %s not established: received %s%s", ch->name, nn ? nn : "an error",
-                ke_retry || n->type == IKEV2_N_TEMPORARY_FAILURE ? "; retrying" : "");
+                ke_retry || n->type == IKEV2_N_TEMPORARY_FAILURE ? "; retrying"
+                : full ? "; the peer has no room for more CHILD_SAs, retrying in 60s" : "");
         if (ke_retry) {
             sa->want_ke = g;
             sa->want_at = now;
-        } else if (n->type == IKEV2_N_TEMPORARY_FAILURE) {
+        } else if (n->type == IKEV2_N_TEMPORARY_FAILURE || full) {
             sa->want_at = later;
         } else {
             sa->want &= (uint8_t)~(1u << rk->cfg); /* NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE, ...: given up */
@@ -473,6 +510,23 @@ static void rekeyed(struct ike_engine *e, struct ikesa *sa, struct ike_child_st 
     ike_send_child_delete(e, sa, del, now);
 }
 
+/* the peer answered and installed the SA, which we could not: it goes with
+ * a Delete of its SPI, and the rekey or creation is tried again later */
+static void install_failed(struct ike_engine *e, struct ikesa *sa, struct ike_child_st *old,
+                           const struct ike_child_cfg *ch, uint64_t now)
+{
+    uint32_t spi = sa->rk.spi_in;
+    if (old)
+        old->rekey_at = now + 10000;
+    if (sa->rk.create)
+        sa->want_at = now + 10000;
+    rekey_end(sa);
+    ike_log(e, LOG_IKE, 0, "CHILD_SA %s answered but not installed, deleting it (SPI %08x_i), retrying in 10s",
+            ch->name, spi);
+    sa->rk.del_spi = spi;
+    ike_send_child_delete(e, sa, spi, now);
+}
+
 int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
 {
     struct ike_child_rekey *rk = &sa->rk;
@@ -496,7 +550,7 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
     struct ike_ts_cfg lts, rts;
     struct secret gir = { 0 };
     int rc = 0;
-    if (!sap || !nr || !tsi || !tsr || sap->u.sa.n_prop != 1 ||
+    if (!sap || !nr || !tsi || !tsr || sap->u.sa.n_prop != 1 || !ike_nonce_ok(nr->u.nonce.data) ||
         ike_prop_accept(ch->esp, ch->n_esp, &sap->u.sa.prop[0], IKEV2_PROTO_ESP, &algs) ||
         (algs.ke && (!ker || ker->u.ke.group != rk->group || algs.ke != rk->group)) || tsi->u.ts.n < 1 ||
         tsr->u.ts.n < 1 || ike_ts_from_wire(&tsi->u.ts.sel[0], &lts) || ike_ts_from_wire(&tsr->u.ts.sel[0], &rts))
@@ -519,7 +573,7 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
     /* a collision (2.8.1) is decided before the new SA carries traffic */
     bool loser = false;
     if (rk->collided && rk->peer_min_len) {
-        struct span a = span_of(rk->ni, sizeof rk->ni), b = nr->u.nonce.data;
+        struct span a = span_of(rk->ni, rk->ni_len), b = nr->u.nonce.data;
         struct span ours = ike_nonce_cmp(a, b) <= 0 ? a : b, theirs = span_of(rk->peer_min, rk->peer_min_len);
         loser = ike_nonce_cmp(ours, theirs) < 0;
         ike_log(e, LOG_IKE, 1, loser ? "CHILD_SA rekey collision: ours has the lowest nonce, deleting our new SA"
@@ -527,7 +581,7 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
     }
     struct ike_child_st *c =
         ike_child_install(e, sa, cfg, &algs, rk->spi_in, ike_prop_spi32(&sap->u.sa.prop[0]), secret_span(&gir),
-                          span_of(rk->ni, sizeof rk->ni), nr->u.nonce.data, &lts, &rts,
+                          span_of(rk->ni, rk->ni_len), nr->u.nonce.data, &lts, &rts,
                           old ? old->transport : (ch->transport && ike_chain_notify(in, IKEV2_N_USE_TRANSPORT_MODE)),
                           true, old ? old->spi_in : 0, !loser, now);
     secret_free(&gir);
@@ -537,7 +591,7 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
         sa->want_ke = 0;
     }
     if (!c) {
-        rekey_end(sa);
+        install_failed(e, sa, old, ch, now);
         return 0;
     }
     if (old)

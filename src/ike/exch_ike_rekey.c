@@ -19,7 +19,8 @@ struct irk_out {
     struct ike_pld pld[4];
     unsigned n;
     uint8_t spi[8];
-    uint8_t nonce[IKE_NONCE_LEN];
+    uint8_t nonce[IKE_NONCE_MAX];
+    size_t nonce_len;
     uint8_t ke[1024];
     struct ike_proposal prop[IKE_MAX_PROPS];
     struct ike_transform xf[IKE_MAX_PROPS][IKE_MAX_XF];
@@ -57,7 +58,7 @@ static int add_sa_nonce_ke(struct irk_out *o, const struct ike_prop_cfg *cfg, un
     p = &o->pld[o->n++];
     memset(p, 0, sizeof *p);
     p->type = IKEV2_PLD_NONCE;
-    p->u.nonce.data = span_of(o->nonce, sizeof o->nonce);
+    p->u.nonce.data = span_of(o->nonce, o->nonce_len);
     size_t len;
     int rc = ke_public(k, o->ke, sizeof o->ke, &len);
     if (rc)
@@ -90,8 +91,8 @@ static struct ikesa *successor(struct ike_engine *e, struct ikesa *old, bool we_
                                const uint8_t spi_r[8], struct span ni, struct span nr, const struct ike_algs *algs,
                                struct span gir, bool move, uint64_t now)
 {
-    if (ni.n > IKE_NONCE_LEN || nr.n > IKE_NONCE_LEN)
-        return NULL; /* our nonce buffers; strongSwan and kite send 32 bytes */
+    if (!ike_nonce_ok(ni) || !ike_nonce_ok(nr))
+        return NULL;
     struct ikesa *n = ike_sa_new(e, old->conn, we_initiated);
     if (!n)
         return NULL;
@@ -108,9 +109,9 @@ static struct ikesa *successor(struct ike_engine *e, struct ikesa *old, bool we_
     n->nat_proven = old->nat_proven;
     n->last_tx_at = old->last_tx_at;
     memcpy(n->ni, ni.p, ni.n);
-    n->ni_len = (uint8_t)ni.n;
+    n->ni_len = (uint16_t)ni.n;
     memcpy(n->nr, nr.p, nr.n);
-    n->nr_len = (uint8_t)nr.n;
+    n->nr_len = (uint16_t)nr.n;
     n->algs = *algs;
     struct secret skeyseed = { 0 };
     int rc = keys_skeyseed_rekey(&old->prf, secret_span(&old->keys.sk_d), gir, ni, nr, &skeyseed);
@@ -193,7 +194,7 @@ int ike_rekey_request(struct ike_engine *e, struct ikesa *sa, const struct ike_c
     }
     if (collision)
         ike_log(e, LOG_IKE, 1, "IKE_SA rekey collision: both ends rekeying, answering the peer's as well");
-    if (!sap || !nonce || !kei || nonce->u.nonce.data.n < 16 || nonce->u.nonce.data.n > IKE_NONCE_LEN) {
+    if (!sap || !nonce || !kei || !ike_nonce_ok(nonce->u.nonce.data)) {
         ike_log(e, LOG_IKE, 1, "IKE_SA rekey request without SA, nonce or KE, sending INVALID_SYNTAX");
         return answer_error(e, sa, msgid, IKEV2_N_INVALID_SYNTAX, NULL, 0, now);
     }
@@ -229,7 +230,8 @@ int ike_rekey_request(struct ike_engine *e, struct ikesa *sa, const struct ike_c
     do
         e->env.random(e->env.ctx, o->spi, 8);
     while (!(o->spi[0] | o->spi[1] | o->spi[2] | o->spi[3]));
-    e->env.random(e->env.ctx, o->nonce, sizeof o->nonce);
+    o->nonce_len = ike_nonce_len(e);
+    e->env.random(e->env.ctx, o->nonce, o->nonce_len);
     struct ike_prop_cfg one;
     ike_prop_from_algs(&algs, true, &one);
     rc = add_sa_nonce_ke(o, &one, 1, chosen->num, &k, algs.ke);
@@ -237,7 +239,7 @@ int ike_rekey_request(struct ike_engine *e, struct ikesa *sa, const struct ike_c
         rc = send_msg(e, sa, o, true, msgid, now);
     struct ikesa *n = NULL;
     if (!rc)
-        n = successor(e, sa, false, chosen->spi.p, o->spi, nonce->u.nonce.data, span_of(o->nonce, sizeof o->nonce),
+        n = successor(e, sa, false, chosen->spi.p, o->spi, nonce->u.nonce.data, span_of(o->nonce, o->nonce_len),
                       &algs, secret_span(&gir), !collision, now);
     if (!rc && !n)
         ike_log(e, LOG_IKE, 0, "IKE_SA rekey: the new IKE_SA could not be set up; keeping the old one");
@@ -266,8 +268,10 @@ int ike_rekey_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         e->env.random(e->env.ctx, o->spi, 8);
     while (!(o->spi[0] | o->spi[1] | o->spi[2] | o->spi[3]));
     memcpy(sa->irk.spi_i, o->spi, 8);
-    e->env.random(e->env.ctx, o->nonce, sizeof o->nonce);
-    memcpy(sa->irk.ni, o->nonce, sizeof o->nonce);
+    o->nonce_len = ike_nonce_len(e);
+    e->env.random(e->env.ctx, o->nonce, o->nonce_len);
+    memcpy(sa->irk.ni, o->nonce, o->nonce_len);
+    sa->irk.ni_len = (uint16_t)o->nonce_len;
     /* the negotiated algorithms first, then the configured proposals */
     struct ike_prop_cfg props[IKE_MAX_PROPS];
     unsigned n = 0;
@@ -330,13 +334,13 @@ int ike_rekey_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
     int rc = 0;
     if (!sap || !nr || !ker || sap->u.sa.n_prop != 1 || sap->u.sa.prop[0].spi.n != 8 ||
         ike_prop_accept(c->ike, c->n_ike, &sap->u.sa.prop[0], IKEV2_PROTO_IKE, &algs) ||
-        algs.ke != sa->irk.group || ker->u.ke.group != sa->irk.group || nr->u.nonce.data.n > IKE_NONCE_LEN)
+        algs.ke != sa->irk.group || ker->u.ke.group != sa->irk.group || !ike_nonce_ok(nr->u.nonce.data))
         rc = KITE_E_NO_PROPOSAL;
     if (!rc)
         rc = ke_shared(&sa->irk.ke, ker->u.ke.data, &gir);
     struct ikesa *n = NULL;
     if (!rc)
-        n = successor(e, sa, true, sa->irk.spi_i, sap->u.sa.prop[0].spi.p, span_of(sa->irk.ni, sizeof sa->irk.ni),
+        n = successor(e, sa, true, sa->irk.spi_i, sap->u.sa.prop[0].spi.p, span_of(sa->irk.ni, sa->irk.ni_len),
                       nr->u.nonce.data, &algs, secret_span(&gir), !sa->irk.peer_new, now);
     bool collided = sa->irk.peer_new != 0;
     secret_free(&gir);

@@ -121,7 +121,7 @@ int ike_sa_init_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     int rc = ke_generate(&sa->ke, sa->ke_group);
     if (rc)
         return rc;
-    sa->ni_len = IKE_NONCE_LEN;
+    sa->ni_len = (uint16_t)ike_nonce_len(e);
     e->env.random(e->env.ctx, sa->ni, sa->ni_len);
     ike_log(e, LOG_IKE, 1, "initiating IKE_SA %s to %s", ike_sa_name(e, sa, name, sizeof name),
             ike_addr_str(&sa->remote, a, sizeof a));
@@ -259,11 +259,11 @@ int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const 
     ike_nat_start(e, sa);
     sa->algs = algs;
     sa->ke_group = algs.ke;
-    sa->ni_len = (uint8_t)(nop->u.nonce.data.n > IKE_NONCE_LEN ? IKE_NONCE_LEN : nop->u.nonce.data.n);
-    if (nop->u.nonce.data.n > IKE_NONCE_LEN) /* we keep at most 32 bytes of nonce */
+    sa->ni_len = (uint16_t)(ike_nonce_ok(nop->u.nonce.data) ? nop->u.nonce.data.n : 0);
+    if (!sa->ni_len) /* 16..256 bytes (3.9), checked by the payload decoder already */
         rc = KITE_E_UNSUPPORTED;
     memcpy(sa->ni, nop->u.nonce.data.p, sa->ni_len);
-    sa->nr_len = IKE_NONCE_LEN;
+    sa->nr_len = (uint16_t)ike_nonce_len(e);
     e->env.random(e->env.ctx, sa->nr, sa->nr_len);
     if (n > sizeof sa->init_req)
         rc = KITE_E_UNSUPPORTED;
@@ -337,13 +337,13 @@ int ike_sa_init_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *
     const struct ike_pld *kep = ike_chain_find(&m->chain, IKEV2_PLD_KE, 0);
     const struct ike_pld *nop = ike_chain_find(&m->chain, IKEV2_PLD_NONCE, 0);
     rc = ike_prop_accept(c->ike, c->n_ike, &sap->u.sa.prop[0], IKEV2_PROTO_IKE, &sa->algs);
-    if (rc || sa->algs.ke != sa->ke_group || nop->u.nonce.data.n > IKE_NONCE_LEN || n > sizeof sa->init_resp) {
+    if (rc || sa->algs.ke != sa->ke_group || !ike_nonce_ok(nop->u.nonce.data) || n > sizeof sa->init_resp) {
         ike_sa_down(e, sa, "IKE_SA_INIT response has a proposal we did not offer");
         return KITE_E_NO_PROPOSAL;
     }
     for (int i = 0; i < 8; i++)
         sa->spi_r[i] = (uint8_t)(m->hdr.spi_r >> (56 - 8 * i));
-    sa->nr_len = (uint8_t)nop->u.nonce.data.n;
+    sa->nr_len = (uint16_t)nop->u.nonce.data.n;
     memcpy(sa->nr, nop->u.nonce.data.p, sa->nr_len);
     memcpy(sa->init_resp, p, n);
     sa->init_resp_len = n;

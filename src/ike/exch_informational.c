@@ -15,6 +15,21 @@
 #include "base/wr.h"
 #include "ike/ike_int.h"
 
+/* the peer deleted the SA that was to replace the one with inbound SPI
+ * spi_in (it could not install its rekey): that one is not replaced any more
+ * and is rekeyed again in time */
+static void child_unreplace(struct ike_engine *e, struct ikesa *sa, uint32_t spi_in)
+{
+    struct ike_child_st *old = spi_in ? ike_child_by_spi_in(sa, spi_in) : NULL;
+    if (!old || !old->rekeyed || old->deleting)
+        return;
+    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+        if (sa->children[i].up && !sa->children[i].gone_at && sa->children[i].replaces == spi_in)
+            return; /* another SA replaces it */
+    old->rekeyed = false;
+    ike_log(e, LOG_IKE, 1, "CHILD_SA with SPI %08x_i stays: the SA replacing it was deleted", spi_in);
+}
+
 /* a Delete of ESP SPIs: each Child SA whose outbound SPI is named goes, and
  * the response names our inbound SPIs of them; returns how many */
 static size_t child_delete(struct ike_engine *e, struct ikesa *sa, const struct ike_delete *del, uint8_t *spi_be,
@@ -47,8 +62,11 @@ static size_t child_delete(struct ike_engine *e, struct ikesa *sa, const struct 
         }
         if (c->rekeyed)
             ike_child_retire(e, sa, c, now); /* replaced: what is in flight still decrypts */
-        else
+        else {
+            uint32_t replaced = c->replaces;
             ike_child_remove(e, sa, c, "deleted by the peer");
+            child_unreplace(e, sa, replaced);
+        }
     }
     return n;
 }

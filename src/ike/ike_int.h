@@ -11,7 +11,13 @@
 #include "wire/msg.h"
 #include "wire/sk.h"
 
-enum { IKE_MSG_MAX = 2048, IKE_NONCE_LEN = 32, IKE_ACTIONS = 32, IKE_SA_CHILDREN = 8 };
+/* nonces: ours are IKE_NONCE_LEN bytes (ike_env.nonce_len in tests), the
+ * peer's IKE_NONCE_MIN..IKE_NONCE_MAX (wire/pld.h, 3.9).  Child SA slots:
+ * every configured child with a predecessor in its rekey grace time, plus
+ * one being created and a collision's third SA (2.8.1); a request that
+ * finds no free slot is refused with NO_ADDITIONAL_SAS */
+enum { IKE_MSG_MAX = 2048, IKE_NONCE_LEN = 32, IKE_ACTIONS = 32,
+       IKE_SA_CHILDREN = 2 * IKE_MAX_CHILDREN + 2 };
 /* TEMPORARY_FAILURE answers for this long without a success: out of sync (2.25) */
 enum { IKE_TEMPFAIL_MAX_MS = 300000 };
 
@@ -33,6 +39,7 @@ struct ike_child_st {
     bool deleting;            /* our Delete of it is outstanding: no outbound use, a rekey of it
                                  is answered TEMPORARY_FAILURE (2.25.1) */
     bool wanted;              /* created again when lost (start_action = start, or we created it) */
+    uint32_t replaces;        /* a rekey: the inbound SPI of the SA it replaces (0: none) */
 };
 
 /* the Child SA rekey or creation (1.3.1) we initiated and wait the answer for */
@@ -42,13 +49,14 @@ struct ike_child_rekey {
     int cfg;
     int old;                  /* index in children[] */
     uint32_t spi_in;
-    uint8_t ni[IKE_NONCE_LEN];
+    uint8_t ni[IKE_NONCE_MAX];
+    uint16_t ni_len;
     uint16_t group;           /* 0: no PFS */
     struct ke ke;
     uint32_t del_spi;         /* after success: the old inbound SPI whose Delete is outstanding */
     /* the peer rekeyed the same Child SA meanwhile (2.8.1) */
     bool collided;
-    uint8_t peer_min[IKE_NONCE_LEN + 224]; /* the lower nonce of the peer's exchange */
+    uint8_t peer_min[IKE_NONCE_MAX]; /* the lower nonce of the peer's exchange */
     size_t peer_min_len;
 };
 
@@ -80,8 +88,8 @@ struct ikesa {
     bool nat_proven; /* the peer's port was rewritten or changed: a real NAT, not a faked hash */
     uint64_t last_tx_at; /* the last datagram to the peer: IKE, or ESP reported by ike_nat_sent */
     struct ike_id_cfg peer_id; /* the peer's authenticated identity (INITIAL_CONTACT, 2.4) */
-    uint8_t ni[IKE_NONCE_LEN], nr[IKE_NONCE_LEN];
-    uint8_t ni_len, nr_len;
+    uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+    uint16_t ni_len, nr_len;
     uint16_t ke_group;
     struct ke ke;
     struct ike_algs algs;
@@ -118,7 +126,8 @@ struct ikesa {
     struct {
         bool active;
         uint8_t spi_i[8];
-        uint8_t ni[IKE_NONCE_LEN];
+        uint8_t ni[IKE_NONCE_MAX];
+        uint16_t ni_len;
         struct ke ke;
         uint16_t group;
         /* the peer rekeyed this IKE SA meanwhile (2.8.2): its new IKE SA,
@@ -268,6 +277,12 @@ uint32_t ike_new_spi(struct ike_engine *e, uint8_t out[4]);
 
 /* nonces compared as byte strings, a shorter prefix first (2.8.1, 2.8.2) */
 int ike_nonce_cmp(struct span a, struct span b);
+/* the length of the nonces we send (IKE_NONCE_LEN unless a test set another) */
+size_t ike_nonce_len(const struct ike_engine *e);
+/* a peer's nonce length is one RFC 7296 3.9 allows (16..256 bytes) */
+bool ike_nonce_ok(struct span n);
+/* Child SA slots of this IKE SA not in use */
+int ike_child_free_slots(const struct ikesa *sa);
 /* exchanges */
 /* exch_informational.c: an INFORMATIONAL request (Delete, INVALID_SPI, liveness) */
 int ike_informational_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint32_t msgid,

@@ -3,7 +3,8 @@
  * each child configuration by its traffic selectors (its configurations are
  * listed in the other order); each Child SA is rekeyed on its own schedule
  * and deleted on its own, in either direction; dpd_action = restart brings
- * all of them back. */
+ * all of them back; four children rekeyed every second by both ends fill the
+ * Child SA table without an SA the peer lacks (NO_ADDITIONAL_SAS). */
 #include "harness.h"
 
 static const char *PSK = "children-test-psk-0123456789";
@@ -172,12 +173,67 @@ static void restart_brings_all_back(void **s)
     pair_free(&p);
 }
 
+/* four children net, net2, net3, net4 (10.<me+10k>.0.0/24), all started */
+static struct ike_conn_cfg conn4(uint8_t me, uint8_t peer)
+{
+    struct ike_conn_cfg c = conn(me, peer, false);
+    c.n_children = IKE_MAX_CHILDREN;
+    for (int k = 2; k < IKE_MAX_CHILDREN; k++) {
+        c.child[k] = c.child[0];
+        snprintf(c.child[k].name, sizeof c.child[k].name, "net%d", k + 1);
+        c.child[k].local_ts[0] = h_ts(10, (uint8_t)(me + 10 * k), 0, 24);
+        c.child[k].remote_ts[0] = h_ts(10, (uint8_t)(peer + 10 * k), 0, 24);
+    }
+    return c;
+}
+
+static int count(const char *log, const char *what)
+{
+    int n = 0;
+    for (const char *q = strstr(log, what); q; q = strstr(q + 1, what))
+        n++;
+    return n;
+}
+
+/* every child rekeyed each second by both ends: the old SAs' grace times and
+ * collisions (2.8.1) fill all the Child SA slots; a full end neither answers
+ * nor starts a CREATE_CHILD_SA it has no room for (NO_ADDITIONAL_SAS, or
+ * later), so no SA is ever sent on that the peer has not installed */
+static void full_table_refused(void **s)
+{
+    (void)s;
+    struct pair p;
+    struct ike_conn_cfg ca = conn4(1, 2), cb = conn4(2, 1);
+    for (int k = 0; k < IKE_MAX_CHILDREN; k++)
+        ca.child[k].rekey_time_s = cb.child[k].rekey_time_s = 1;
+    pair_init(&p, &ca, &cb);
+    p.check = no_loss_all;
+    checks = 0;
+    for (int k = 0; k < IKE_MAX_CHILDREN; k++)
+        assert_int_equal(ike_initiate(p.a.e, "lab", ca.child[k].name, p.now), 0);
+    pair_run(&p, p.now + 30 * 1000);
+    assert_int_equal(p.a.ike_down + p.b.ike_down, 0);
+    assert_null(strstr(p.a.log, "not installed"));
+    assert_null(strstr(p.b.log, "not installed"));
+    assert_null(strstr(p.a.log, "INVALID_SPI"));
+    assert_null(strstr(p.b.log, "INVALID_SPI"));
+    /* the table was full at times, and each end held back */
+    assert_true(count(p.a.log, "no free CHILD_SA slot") + count(p.b.log, "no free CHILD_SA slot") > 0);
+    assert_true(p.a.child_up > 10 * IKE_MAX_CHILDREN); /* rekeyed all along: about one a second each */
+    pair_run(&p, p.now + 5 * 1000);
+    assert_int_equal(live(&p.a), IKE_MAX_CHILDREN);
+    assert_int_equal(live(&p.b), IKE_MAX_CHILDREN);
+    assert_true(checks > 100);
+    pair_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(two_children_rekeyed_apart),
         cmocka_unit_test(two_children_deleted_apart),
         cmocka_unit_test(restart_brings_all_back),
+        cmocka_unit_test(full_table_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

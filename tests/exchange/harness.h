@@ -152,12 +152,14 @@ static inline struct ike_conn_cfg h_conn(uint8_t me, uint8_t peer, const char *i
     return c;
 }
 
-static inline void pair_init(struct pair *p, const struct ike_conn_cfg *ca, const struct ike_conn_cfg *cb)
+/* nonce_a, nonce_b: the length of each side's nonces (ike_env.nonce_len; 0: 32) */
+static inline void pair_init_nonces(struct pair *p, const struct ike_conn_cfg *ca, const struct ike_conn_cfg *cb,
+                                    uint16_t nonce_a, uint16_t nonce_b)
 {
     memset(p, 0, sizeof *p);
     p->a.rng = 0x1234567;
     p->b.rng = 0x7654321;
-    struct ike_env ea = { &p->a.rng, h_random, h_log }, eb = { &p->b.rng, h_random, h_log };
+    struct ike_env ea = { &p->a.rng, h_random, h_log, nonce_a }, eb = { &p->b.rng, h_random, h_log, nonce_b };
     p->a.e = ike_engine_new(&ea);
     p->b.e = ike_engine_new(&eb);
     assert_non_null(p->a.e);
@@ -165,6 +167,11 @@ static inline void pair_init(struct pair *p, const struct ike_conn_cfg *ca, cons
     assert_int_equal(ike_engine_add_conn(p->a.e, ca), 0);
     assert_int_equal(ike_engine_add_conn(p->b.e, cb), 0);
     p->now = 1000;
+}
+
+static inline void pair_init(struct pair *p, const struct ike_conn_cfg *ca, const struct ike_conn_cfg *cb)
+{
+    pair_init_nonces(p, ca, cb, 0, 0);
 }
 
 static inline void pair_free(struct pair *p)

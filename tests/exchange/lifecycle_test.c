@@ -3,7 +3,8 @@
  * moment where a packet would be lost, simultaneous rekeys resolved by the
  * nonce rule, Delete of the IKE SA in both directions, a silent peer declared
  * dead on the retransmission schedule, dpd_action = restart, and
- * INITIAL_CONTACT clearing the stale SA of a peer that lost its state.
+ * INITIAL_CONTACT clearing the stale SA of a peer that lost its state, and
+ * nonces of 16 and 256 bytes (ike_env.nonce_len) through every exchange.
  *
  * "No lost packet" is checked after every round of deliveries: the Child SA
  * each side sends with (its oldest installed one, as the data plane's policy
@@ -315,6 +316,57 @@ static void lifetimes_and_limits(void **s)
     pair_free(&p);
 }
 
+static size_t init_len[2]; /* the IKE_SA_INIT request (a) and response (b) */
+
+static int note_init(struct pair *p, struct side *from, struct ike_action *a)
+{
+    if (dg_exchange(a) == IKEV2_EXCH_IKE_SA_INIT)
+        init_len[from == &p->b] = a->len;
+    return 0;
+}
+
+/* nonces of any length RFC 7296 3.9 allows, 16 to 256 bytes, in IKE_SA_INIT,
+ * Child SA rekeys and creation, and IKE SA rekeys started by either end */
+static void nonce_lengths(uint16_t na, uint16_t nb)
+{
+    struct pair p;
+    struct ike_conn_cfg ca = conn(1, 2, "aes256gcm16 x25519", 100, 20), cb = conn(2, 1, "aes256gcm16 x25519", 100, 20);
+    ca.rekey_time_s = cb.rekey_time_s = 600;
+    pair_init_nonces(&p, &ca, &cb, na, nb);
+    p.check = no_loss;
+    p.filter = note_init;
+    checks = 0;
+    assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
+    pair_run(&p, p.now + 3600ull * 1000);
+    /* the nonces really had those lengths: they make the difference in size */
+    assert_true(init_len[0] + nb == init_len[1] + na);
+    assert_true(p.a.ike_rekeyed >= 6);
+    assert_int_equal(p.a.ike_rekeyed, p.b.ike_rekeyed);
+    assert_int_equal(p.a.ike_down, p.a.ike_rekeyed);
+    assert_int_equal(p.b.ike_down, p.b.ike_rekeyed);
+    assert_non_null(strstr(p.a.log, "rekeying IKE_SA"));
+    assert_non_null(strstr(p.b.log, "rekeying IKE_SA"));
+    assert_non_null(strstr(p.a.log, "rekeying CHILD_SA"));
+    assert_non_null(strstr(p.b.log, "rekeying CHILD_SA"));
+    assert_true(p.a.child_up >= 30);
+    assert_int_equal(live(&p.a), 1);
+    assert_int_equal(live(&p.b), 1);
+    assert_true(checks > 100);
+    pair_free(&p);
+}
+
+static void long_nonces_responder(void **s)
+{
+    (void)s;
+    nonce_lengths(16, 256);
+}
+
+static void long_nonces_initiator(void **s)
+{
+    (void)s;
+    nonce_lengths(256, 16);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +374,7 @@ int main(void)
         cmocka_unit_test(simultaneous_rekeys),      cmocka_unit_test(delete_both_directions),
         cmocka_unit_test(silent_peer_dead_then_restart), cmocka_unit_test(dead_on_schedule),
         cmocka_unit_test(lifetimes_and_limits),
+        cmocka_unit_test(long_nonces_responder),    cmocka_unit_test(long_nonces_initiator),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  * INFORMATIONAL response deletes the IKE SA, a non-fatal one does not
  * (2.21.2); TEMPORARY_FAILURE for 5 minutes deletes the IKE SA (2.25);
  * inbound ESP counts as liveness, so no DPD request goes out while it flows
- * (2.4).
+ * (2.4); a full Child SA table: NO_ADDITIONAL_SAS (3.10.1), no request sent,
+ * and an answered SA that cannot be installed deleted again.
  *
  * White-box where a peer has to misbehave or lose state: the test reaches
  * into the engine (ike_int.h) to forge a response with the peer's keys, or
@@ -212,6 +213,133 @@ static void esp_counts_as_liveness(void **s)
     pair_free(&p);
 }
 
+/* ---- a full Child SA table (RFC 7296 1.3, 3.10.1) ---- */
+
+/* every free Child SA slot of sa taken by a retired SA that goes at gone_at */
+static void fill(struct ikesa *sa, uint64_t gone_at)
+{
+    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+        if (!sa->children[i].up)
+            sa->children[i] = (struct ike_child_st){ .up = true, .spi_in = 0x0f000000u + (uint32_t)i,
+                                                     .spi_out = 0x0e000000u + (uint32_t)i, .gone_at = gone_at };
+}
+
+static struct ike_conn_cfg conn2(uint8_t me, uint8_t peer)
+{
+    struct ike_conn_cfg c = conn(me, peer);
+    c.n_children = 2;
+    c.child[1] = c.child[0];
+    snprintf(c.child[1].name, sizeof c.child[1].name, "net2");
+    c.child[1].local_ts[0] = h_ts(10, (uint8_t)(me + 10), 0, 24);
+    c.child[1].remote_ts[0] = h_ts(10, (uint8_t)(peer + 10), 0, 24);
+    return c;
+}
+
+/* the responder has no free slot: a rekey and a new Child SA are refused
+ * with NO_ADDITIONAL_SAS before anything is installed; the initiator keeps
+ * the old SA, tries both again in 60 s, and they succeed once slots are free.
+ * An initiator without a free slot sends no request and tries again in 10 s */
+static void no_additional_sas(void **s)
+{
+    (void)s;
+    struct pair p;
+    struct ike_conn_cfg ca = conn2(1, 2), cb = conn2(2, 1);
+    pair_init(&p, &ca, &cb);
+    up(&p);
+    struct ikesa *sa = est_sa(&p.a), *sb = est_sa(&p.b);
+    uint32_t out = p.a.inst[0].out;
+    uint64_t t0 = p.now;
+    fill(sb, t0 + 90000);
+    ike_child_by_spi_in(sa, p.a.inst[0].in)->rekey_at = p.now + 1;
+    pair_run(&p, p.now + 1000);
+    assert_non_null(strstr(p.b.log, "CHILD_SA net: no free CHILD_SA slot on this IKE_SA (10), sending NO_ADDITIONAL_SAS"));
+    assert_non_null(strstr(p.a.log, "CHILD_SA net rekey failed: received NO_ADDITIONAL_SAS; keeping the old SA"));
+    assert_int_equal(ike_initiate(p.a.e, "lab", "net2", p.now), 0);
+    pair_run(&p, p.now + 1000);
+    assert_non_null(strstr(p.a.log, "CHILD_SA net2 not established: received NO_ADDITIONAL_SAS; the peer has no room "
+                                    "for more CHILD_SAs, retrying in 60s"));
+    assert_int_equal(count(p.b.log, "sending NO_ADDITIONAL_SAS"), 2);
+    assert_null(strstr(p.b.log, "not installed"));
+    assert_int_equal(p.a.child_up, 1);
+    assert_int_equal(p.b.child_up, 1);
+    assert_int_equal(p.a.inst[0].out, out); /* the old SA carries on */
+    /* 60 s later b is still full: refused again; its slots free at 90 s */
+    pair_run(&p, t0 + 61000 + 1000);
+    assert_int_equal(count(p.b.log, "sending NO_ADDITIONAL_SAS"), 4);
+    pair_run(&p, t0 + 125000);
+    assert_int_equal(count(p.b.log, "sending NO_ADDITIONAL_SAS"), 4);
+    assert_int_equal(p.a.child_up, 3); /* net rekeyed, net2 created */
+    assert_int_equal(p.b.child_up, 3);
+    pair_run(&p, p.now + IKE_CHILD_GRACE_MS + 10);
+    assert_int_equal(p.a.n_inst, 2);
+    assert_int_equal(p.b.n_inst, 2);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(p.a.inst[i].out, p.b.inst[i].in);
+        assert_int_equal(p.a.inst[i].in, p.b.inst[i].out);
+    }
+    /* now a is full: no request leaves, it is tried again every 10 s */
+    uint64_t t1 = p.now;
+    ike_child_by_spi_in(sa, p.a.inst[0].in)->rekey_at = p.now + 1;
+    fill(sa, t1 + 25000);
+    int sent = p.sent;
+    pair_run(&p, t1 + 1000);
+    assert_int_equal(p.sent, sent);
+    assert_non_null(strstr(p.a.log, "no free CHILD_SA slot on this IKE_SA (10) to rekey CHILD_SA net"));
+    pair_run(&p, t1 + 40000);
+    assert_int_equal(count(p.a.log, ", retrying in 10s"), 3); /* at 0, 10 and 20 s */
+    assert_int_equal(p.a.child_up, 4); /* at 30 s */
+    assert_int_equal(p.a.ike_down + p.b.ike_down, 0);
+    pair_free(&p);
+}
+
+/* ---- our answer arrives and we have no slot after all ---- */
+
+static int fill_at_answer;
+
+static int fill_before_answer(struct pair *p, struct side *from, struct ike_action *a)
+{
+    if (from == &p->b && dg_exchange(a) == IKEV2_EXCH_CREATE_CHILD_SA && dg_response(a) && !fill_at_answer++)
+        fill(est_sa(&p->a), p->now + 5000);
+    return 0;
+}
+
+/* the peer answered a rekey and installed the new SA, which we cannot: we
+ * delete it, the peer keeps the old SA as not replaced, and the rekey is
+ * done 10 s later */
+static void install_failure_deletes(void **s)
+{
+    (void)s;
+    struct pair p;
+    struct ike_conn_cfg ca = conn(1, 2), cb = conn(2, 1);
+    pair_init(&p, &ca, &cb);
+    up(&p);
+    struct ikesa *sa = est_sa(&p.a);
+    uint32_t out = p.a.inst[0].out, in = p.a.inst[0].in;
+    fill_at_answer = 0;
+    p.filter = fill_before_answer;
+    ike_child_by_spi_in(sa, in)->rekey_at = p.now + 1;
+    pair_run(&p, p.now + 1000);
+    assert_non_null(strstr(p.a.log, "CHILD_SA net answered but not installed, deleting it"));
+    assert_non_null(strstr(p.b.log, "stays: the SA replacing it was deleted"));
+    assert_int_equal(p.a.child_up, 1);
+    assert_int_equal(p.b.child_up, 2);
+    assert_int_equal(p.b.n_inst, 1); /* the new one went again */
+    assert_int_equal(p.b.inst[0].in, out);
+    assert_int_equal(p.a.inst[0].out, out);
+    pair_run(&p, p.now + 15000);
+    assert_null(strstr(p.b.log, "TEMPORARY_FAILURE"));
+    assert_int_equal(p.a.child_up, 2);
+    assert_int_equal(p.b.child_up, 3);
+    pair_run(&p, p.now + IKE_CHILD_GRACE_MS + 10);
+    assert_int_equal(p.a.n_inst, 1);
+    assert_int_equal(p.b.n_inst, 1);
+    assert_true(p.a.inst[0].in != in);
+    assert_int_equal(p.a.inst[0].out, p.b.inst[0].in);
+    assert_int_equal(p.a.inst[0].in, p.b.inst[0].out);
+    assert_int_equal(p.a.ike_down + p.b.ike_down, 0);
+    pair_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +347,8 @@ int main(void)
         cmocka_unit_test(fatal_errors_delete_the_ike_sa),
         cmocka_unit_test(esp_counts_as_liveness),
         cmocka_unit_test(temporary_failure_for_minutes),
+        cmocka_unit_test(no_additional_sas),
+        cmocka_unit_test(install_failure_deletes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
