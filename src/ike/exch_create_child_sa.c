@@ -347,7 +347,9 @@ static int request_start(struct ike_engine *e, struct ikesa *sa, int idx, int cf
         else
             ike_log(e, LOG_IKE, 1, "establishing CHILD_SA %s{%u} with CREATE_CHILD_SA%s", ch->name, sa->id,
                     rk->group ? " (with a key exchange)" : "");
-        rc = send_cc(e, sa, o, false, sa->next_msgid++, now);
+        rc = send_cc(e, sa, o, false, sa->next_msgid, now);
+        if (!rc) /* a message ID is used only by a request that went out (2.2) */
+            sa->next_msgid++;
     }
     free(o);
     if (rc) {
@@ -419,7 +421,8 @@ void ike_send_child_delete(struct ike_engine *e, struct ikesa *sa, uint32_t spi_
     d.u.del.spi_size = 4;
     d.u.del.count = 1;
     d.u.del.spis = span_of(spi, 4);
-    ike_send_sk(e, sa, IKEV2_EXCH_INFORMATIONAL, &d, 1, false, sa->next_msgid++, now);
+    if (!ike_send_sk(e, sa, IKEV2_EXCH_INFORMATIONAL, &d, 1, false, sa->next_msgid, now))
+        sa->next_msgid++;
 }
 
 static bool group_is_ours(const struct ike_child_cfg *ch, uint16_t g)

@@ -283,7 +283,9 @@ int ike_rekey_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     char name[64];
     if (!rc) {
         ike_log(e, LOG_IKE, 1, "rekeying IKE_SA %s", ike_sa_name(e, sa, name, sizeof name));
-        rc = send_msg(e, sa, o, false, sa->next_msgid++, now);
+        rc = send_msg(e, sa, o, false, sa->next_msgid, now);
+        if (!rc) /* a message ID is used only by a request that went out (2.2) */
+            sa->next_msgid++;
     }
     free(o);
     if (rc) {
