@@ -27,14 +27,6 @@ static struct ike_conn_cfg conn(uint8_t me, uint8_t peer, bool reversed)
     return c;
 }
 
-static const struct inst *find_in(const struct side *s, uint32_t spi)
-{
-    for (int i = 0; i < s->n_inst; i++)
-        if (s->inst[i].in == spi)
-            return &s->inst[i];
-    return NULL;
-}
-
 static int checks;
 
 /* for each child configuration, the SA a side sends with (its first live
@@ -51,7 +43,7 @@ static void no_loss_all(struct pair *p)
                 first = sides[k]->inst[j].retired || strcmp(sides[k]->inst[j].name, out->name) != 0;
             if (!first || !sides[1 - k]->n_inst)
                 continue;
-            const struct inst *in = find_in(sides[1 - k], out->out);
+            const struct inst *in = h_find_in(sides[1 - k], out->out);
             if (!in && out->fresh)
                 continue; /* a new Child SA the peer installs when our answer arrives: nothing used it before */
             if (!in)
@@ -62,13 +54,6 @@ static void no_loss_all(struct pair *p)
         }
 }
 
-static int live(const struct side *s)
-{
-    int n = 0;
-    for (int i = 0; i < s->n_inst; i++)
-        n += !s->inst[i].retired;
-    return n;
-}
 
 static void start_both(struct pair *p)
 {
@@ -113,8 +98,8 @@ static void two_children_rekeyed_apart(void **s)
     assert_int_equal(net, 10);
     assert_int_equal(net2, 6);
     assert_int_equal(p.a.child_up, 2 + 16);
-    assert_int_equal(live(&p.a), 2);
-    assert_int_equal(live(&p.b), 2);
+    assert_int_equal(h_live(&p.a), 2);
+    assert_int_equal(h_live(&p.b), 2);
     assert_int_equal(p.a.n_inst, 2);
     assert_int_equal(p.b.n_inst, 2);
     assert_int_equal(p.a.ike_down + p.b.ike_down, 0);
@@ -187,13 +172,6 @@ static struct ike_conn_cfg conn4(uint8_t me, uint8_t peer)
     return c;
 }
 
-static int count(const char *log, const char *what)
-{
-    int n = 0;
-    for (const char *q = strstr(log, what); q; q = strstr(q + 1, what))
-        n++;
-    return n;
-}
 
 /* every child rekeyed each second by both ends: the old SAs' grace times and
  * collisions (2.8.1) fill all the Child SA slots; a full end neither answers
@@ -218,11 +196,11 @@ static void full_table_refused(void **s)
     assert_null(strstr(p.a.log, "INVALID_SPI"));
     assert_null(strstr(p.b.log, "INVALID_SPI"));
     /* the table was full at times, and each end held back */
-    assert_true(count(p.a.log, "no free CHILD_SA slot") + count(p.b.log, "no free CHILD_SA slot") > 0);
+    assert_true(h_count(p.a.log, "no free CHILD_SA slot") + h_count(p.b.log, "no free CHILD_SA slot") > 0);
     assert_true(p.a.child_up > 10 * IKE_MAX_CHILDREN); /* rekeyed all along: about one a second each */
     pair_run(&p, p.now + 5 * 1000);
-    assert_int_equal(live(&p.a), IKE_MAX_CHILDREN);
-    assert_int_equal(live(&p.b), IKE_MAX_CHILDREN);
+    assert_int_equal(h_live(&p.a), IKE_MAX_CHILDREN);
+    assert_int_equal(h_live(&p.b), IKE_MAX_CHILDREN);
     assert_true(checks > 100);
     pair_free(&p);
 }

@@ -32,14 +32,6 @@ static struct ikesa *est_sa(struct side *s)
     return NULL;
 }
 
-static const struct inst *find_in(const struct side *s, uint32_t spi)
-{
-    for (int i = 0; i < s->n_inst; i++)
-        if (s->inst[i].in == spi)
-            return &s->inst[i];
-    return NULL;
-}
-
 static int checks;
 
 /* the SA each side sends with is installed inbound on the other, same keys */
@@ -54,7 +46,7 @@ static void no_loss(struct pair *p)
                 out = &me->inst[i];
         if (!out || !peer->n_inst)
             continue;
-        const struct inst *in = find_in(peer, out->out);
+        const struct inst *in = h_find_in(peer, out->out);
         if (!in)
             fail_msg("t=%llu: side %c sends with SPI %08x, which the peer has not installed",
                      (unsigned long long)p->now, k ? 'b' : 'a', out->out);
@@ -63,13 +55,6 @@ static void no_loss(struct pair *p)
     }
 }
 
-static int live(const struct side *s)
-{
-    int n = 0;
-    for (int i = 0; i < s->n_inst; i++)
-        n += !s->inst[i].retired;
-    return n;
-}
 
 static void up(struct pair *p)
 {
@@ -301,7 +286,7 @@ static void delete_of_an_sa_we_rekeyed(void **s)
     pair_run(&p, p.now + IKE_CHILD_GRACE_MS + 1);
     assert_int_equal(p.a.n_inst, 1);
     assert_int_equal(p.b.n_inst, 1);
-    assert_int_equal(live(&p.a), 1);
+    assert_int_equal(h_live(&p.a), 1);
     assert_int_equal(p.a.inst[0].out, p.b.inst[0].in);
     assert_int_equal(p.a.inst[0].in, p.b.inst[0].out);
     assert_true(p.b.inst[0].in != old_b_in);

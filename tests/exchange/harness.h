@@ -180,6 +180,33 @@ static inline void pair_free(struct pair *p)
     ike_engine_free(p->b.e);
 }
 
+/* the Child SA a side installed with inbound SPI spi, or NULL */
+static inline const struct inst *h_find_in(const struct side *s, uint32_t spi)
+{
+    for (int i = 0; i < s->n_inst; i++)
+        if (s->inst[i].in == spi)
+            return &s->inst[i];
+    return NULL;
+}
+
+/* Child SAs that still carry outbound traffic (retired ones only decrypt) */
+static inline int h_live(const struct side *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->n_inst; i++)
+        n += !s->inst[i].retired;
+    return n;
+}
+
+/* how often what occurs in a log */
+static inline int h_count(const char *log, const char *what)
+{
+    int n = 0;
+    for (const char *q = strstr(log, what); q; q = strstr(q + 1, what))
+        n++;
+    return n;
+}
+
 static inline bool listed(const int *list, int n, int v)
 {
     for (int i = 0; i < n; i++)

@@ -15,14 +15,6 @@
 static const char *PSK = "lifecycle-test-psk-0123456789";
 static int checks;
 
-static const struct inst *find_in(const struct side *s, uint32_t spi)
-{
-    for (int i = 0; i < s->n_inst; i++)
-        if (s->inst[i].in == spi)
-            return &s->inst[i];
-    return NULL;
-}
-
 static void no_loss(struct pair *p)
 {
     const struct side *sides[2] = { &p->a, &p->b };
@@ -34,7 +26,7 @@ static void no_loss(struct pair *p)
                 out = &me->inst[i];
         if (!out || !peer->n_inst)
             continue; /* before the first Child SA or after the end */
-        const struct inst *in = find_in(peer, out->out);
+        const struct inst *in = h_find_in(peer, out->out);
         if (!in)
             fail_msg("t=%llu: side %c sends with SPI %08x, which the peer has not installed",
                      (unsigned long long)p->now, k ? 'b' : 'a', out->out);
@@ -44,14 +36,6 @@ static void no_loss(struct pair *p)
     }
 }
 
-/* Child SAs that still carry outbound traffic (retired ones only decrypt) */
-static int live(const struct side *s)
-{
-    int n = 0;
-    for (int i = 0; i < s->n_inst; i++)
-        n += !s->inst[i].retired;
-    return n;
-}
 
 static struct ike_conn_cfg conn(uint8_t me, uint8_t peer, const char *esp, uint32_t rekey, uint32_t rnd)
 {
@@ -73,8 +57,8 @@ static void day_of_rekeys(const char *esp)
     uint64_t start = p.now;
     pair_run(&p, start + 86400ull * 1000);
     /* every rekey replaced one SA: exactly one left on each side, paired */
-    assert_int_equal(live(&p.a), 1);
-    assert_int_equal(live(&p.b), 1);
+    assert_int_equal(h_live(&p.a), 1);
+    assert_int_equal(h_live(&p.b), 1);
     pair_run(&p, p.now + IKE_CHILD_GRACE_MS + 1); /* the last retired SA goes */
     assert_int_equal(p.a.n_inst, 1);
     assert_int_equal(p.b.n_inst, 1);
@@ -294,7 +278,7 @@ static void lifetimes_and_limits(void **s)
     pair_run(&p, t0 + 101 * 1000);
     /* the deleter stops sending at once and decrypts what is in flight
      * until IKE_CHILD_GRACE_MS after the Delete's answer */
-    assert_int_equal(live(&p.a), 0);
+    assert_int_equal(h_live(&p.a), 0);
     assert_int_equal(p.b.n_inst, 0);
     pair_run(&p, t0 + 101 * 1000 + IKE_CHILD_GRACE_MS);
     assert_int_equal(p.a.n_inst, 0);
@@ -310,8 +294,8 @@ static void lifetimes_and_limits(void **s)
     assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
     pair_run(&p, p.now + 350 * 1000);
     assert_int_equal(p.a.child_up, 4);
-    assert_int_equal(live(&p.a), 1);
-    assert_int_equal(live(&p.b), 1);
+    assert_int_equal(h_live(&p.a), 1);
+    assert_int_equal(h_live(&p.b), 1);
     assert_null(strstr(p.a.log, "reached its hard lifetime"));
     pair_free(&p);
 }
@@ -349,8 +333,8 @@ static void nonce_lengths(uint16_t na, uint16_t nb)
     assert_non_null(strstr(p.a.log, "rekeying CHILD_SA"));
     assert_non_null(strstr(p.b.log, "rekeying CHILD_SA"));
     assert_true(p.a.child_up >= 30);
-    assert_int_equal(live(&p.a), 1);
-    assert_int_equal(live(&p.b), 1);
+    assert_int_equal(h_live(&p.a), 1);
+    assert_int_equal(h_live(&p.b), 1);
     assert_true(checks > 100);
     pair_free(&p);
 }

@@ -29,13 +29,6 @@ static struct ikesa *est_sa(struct side *s)
     return NULL;
 }
 
-static int count(const char *log, const char *what)
-{
-    int n = 0;
-    for (const char *p = strstr(log, what); p; p = strstr(p + 1, what))
-        n++;
-    return n;
-}
 
 static void up(struct pair *p)
 {
@@ -203,12 +196,12 @@ static void esp_counts_as_liveness(void **s)
         p.now = t;
         assert_int_equal(ike_child_inbound_seen(p.a.e, spi, t), 0);
     }
-    assert_int_equal(count(p.a.log, "sending DPD request"), 0);
+    assert_int_equal(h_count(p.a.log, "sending DPD request"), 0);
     uint64_t last = t;
     pair_run(&p, last + 9999);
-    assert_int_equal(count(p.a.log, "sending DPD request"), 0);
+    assert_int_equal(h_count(p.a.log, "sending DPD request"), 0);
     pair_run(&p, last + 10000);
-    assert_int_equal(count(p.a.log, "sending DPD request"), 1);
+    assert_int_equal(h_count(p.a.log, "sending DPD request"), 1);
     assert_int_equal(p.a.ike_down, 0);
     pair_free(&p);
 }
@@ -258,16 +251,16 @@ static void no_additional_sas(void **s)
     pair_run(&p, p.now + 1000);
     assert_non_null(strstr(p.a.log, "CHILD_SA net2 not established: received NO_ADDITIONAL_SAS; the peer has no room "
                                     "for more CHILD_SAs, retrying in 60s"));
-    assert_int_equal(count(p.b.log, "sending NO_ADDITIONAL_SAS"), 2);
+    assert_int_equal(h_count(p.b.log, "sending NO_ADDITIONAL_SAS"), 2);
     assert_null(strstr(p.b.log, "not installed"));
     assert_int_equal(p.a.child_up, 1);
     assert_int_equal(p.b.child_up, 1);
     assert_int_equal(p.a.inst[0].out, out); /* the old SA carries on */
     /* 60 s later b is still full: refused again; its slots free at 90 s */
     pair_run(&p, t0 + 61000 + 1000);
-    assert_int_equal(count(p.b.log, "sending NO_ADDITIONAL_SAS"), 4);
+    assert_int_equal(h_count(p.b.log, "sending NO_ADDITIONAL_SAS"), 4);
     pair_run(&p, t0 + 125000);
-    assert_int_equal(count(p.b.log, "sending NO_ADDITIONAL_SAS"), 4);
+    assert_int_equal(h_count(p.b.log, "sending NO_ADDITIONAL_SAS"), 4);
     assert_int_equal(p.a.child_up, 3); /* net rekeyed, net2 created */
     assert_int_equal(p.b.child_up, 3);
     pair_run(&p, p.now + IKE_CHILD_GRACE_MS + 10);
@@ -286,7 +279,7 @@ static void no_additional_sas(void **s)
     assert_int_equal(p.sent, sent);
     assert_non_null(strstr(p.a.log, "no free CHILD_SA slot on this IKE_SA (10) to rekey CHILD_SA net"));
     pair_run(&p, t1 + 40000);
-    assert_int_equal(count(p.a.log, ", retrying in 10s"), 3); /* at 0, 10 and 20 s */
+    assert_int_equal(h_count(p.a.log, ", retrying in 10s"), 3); /* at 0, 10 and 20 s */
     assert_int_equal(p.a.child_up, 4); /* at 30 s */
     assert_int_equal(p.a.ike_down + p.b.ike_down, 0);
     pair_free(&p);
