@@ -43,6 +43,7 @@ struct pair {
     bool holding;
     int drop_after;        /* drop every datagram numbered above this (0: none) */
     void (*check)(struct pair *p); /* called after every round of deliveries */
+    int checks;            /* h_no_loss checks that passed */
     /* sees every datagram first: 0 delivers it, 1 drops it, 2 holds it back
      * until the next one is delivered (it may rewrite a->data) */
     int (*filter)(struct pair *p, struct side *from, struct ike_action *a);
@@ -206,6 +207,41 @@ static inline int h_count(const char *log, const char *what)
         n++;
     return n;
 }
+
+/* a pair's check: the SA each side sends with (its first live one) is
+ * installed inbound on the other side with the same keys */
+static inline void h_no_loss(struct pair *p)
+{
+    const struct side *sides[2] = { &p->a, &p->b };
+    for (int k = 0; k < 2; k++) {
+        const struct side *me = sides[k], *peer = sides[1 - k];
+        const struct inst *out = NULL;
+        for (int i = 0; i < me->n_inst && !out; i++)
+            if (!me->inst[i].retired)
+                out = &me->inst[i];
+        if (!out || !peer->n_inst)
+            continue; /* before the first Child SA or after the end */
+        const struct inst *in = h_find_in(peer, out->out);
+        if (!in)
+            fail_msg("t=%llu: side %c sends with SPI %08x, which the peer has not installed",
+                     (unsigned long long)p->now, k ? 'b' : 'a', out->out);
+        assert_int_equal(in->key_len, out->key_len);
+        assert_memory_equal(in->encr_in, out->encr_out, out->key_len);
+        p->checks++;
+    }
+}
+
+#ifdef KITE_IKE_INT_H
+/* white-box tests (ike/ike_int.h included first): the side's established IKE
+ * SA that no rekey has replaced */
+static inline struct ikesa *h_est_sa(struct side *s)
+{
+    for (int i = 0; i < IKE_MAX_SAS; i++)
+        if (s->e->sas[i].state == IKE_S_ESTABLISHED && !s->e->sas[i].replaced)
+            return &s->e->sas[i];
+    return NULL;
+}
+#endif
 
 static inline bool listed(const int *list, int n, int v)
 {

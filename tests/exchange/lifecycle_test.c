@@ -13,29 +13,6 @@
 #include "harness.h"
 
 static const char *PSK = "lifecycle-test-psk-0123456789";
-static int checks;
-
-static void no_loss(struct pair *p)
-{
-    const struct side *sides[2] = { &p->a, &p->b };
-    for (int k = 0; k < 2; k++) {
-        const struct side *me = sides[k], *peer = sides[1 - k];
-        const struct inst *out = NULL;
-        for (int i = 0; i < me->n_inst && !out; i++)
-            if (!me->inst[i].retired)
-                out = &me->inst[i];
-        if (!out || !peer->n_inst)
-            continue; /* before the first Child SA or after the end */
-        const struct inst *in = h_find_in(peer, out->out);
-        if (!in)
-            fail_msg("t=%llu: side %c sends with SPI %08x, which the peer has not installed",
-                     (unsigned long long)p->now, k ? 'b' : 'a', out->out);
-        assert_int_equal(in->key_len, out->key_len);
-        assert_memory_equal(in->encr_in, out->encr_out, out->key_len);
-        checks++;
-    }
-}
-
 
 static struct ike_conn_cfg conn(uint8_t me, uint8_t peer, const char *esp, uint32_t rekey, uint32_t rnd)
 {
@@ -51,8 +28,7 @@ static void day_of_rekeys(const char *esp)
     struct ike_conn_cfg ca = conn(1, 2, esp, 600, 60), cb = conn(2, 1, esp, 600, 60);
     ca.rekey_time_s = cb.rekey_time_s = 3600; /* the IKE SA every hour (minus up to 10%) */
     pair_init(&p, &ca, &cb);
-    p.check = no_loss;
-    checks = 0;
+    p.check = h_no_loss;
     assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
     uint64_t start = p.now;
     pair_run(&p, start + 86400ull * 1000);
@@ -79,9 +55,9 @@ static void day_of_rekeys(const char *esp)
     /* both sides started rekeys (the jitter decides who is first) */
     assert_non_null(strstr(p.a.log, "rekeying CHILD_SA"));
     assert_non_null(strstr(p.b.log, "rekeying CHILD_SA"));
-    assert_true(checks > 1000);
+    assert_true(p.checks > 1000);
     print_message("%d Child SA and %d IKE SA rekeys in a virtual day (%s), %d loss checks\n", rekeys,
-                  p.a.ike_rekeyed, esp, checks);
+                  p.a.ike_rekeyed, esp, p.checks);
     pair_free(&p);
 }
 
@@ -108,7 +84,7 @@ static void simultaneous_rekeys(void **s)
         pair_init(&p, &ca, &cb);
         p.a.rng ^= seed * 0x9e3779b97f4a7c15ull;
         p.b.rng ^= seed * 0xc2b2ae3d27d4eb4full;
-        p.check = no_loss;
+        p.check = h_no_loss;
         assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
         pair_run(&p, p.now + 1000);
         assert_int_equal(p.a.n_inst, 1);
@@ -241,7 +217,7 @@ static void lifetimes_and_limits(void **s)
     ca.child[0].rekey_bytes = 1000000;
     ca.child[0].life_bytes = 1100000;
     pair_init(&p, &ca, &cb);
-    p.check = no_loss;
+    p.check = h_no_loss;
     assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
     pair_run(&p, p.now + 1000);
     assert_int_equal(p.a.child.soft_bytes, 1000000); /* handed to the data plane */
@@ -290,7 +266,7 @@ static void lifetimes_and_limits(void **s)
      * rekey comes first, nothing is deleted */
     ca.child[0].rekey_time_s = 100;
     pair_init(&p, &ca, &cb);
-    p.check = no_loss;
+    p.check = h_no_loss;
     assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
     pair_run(&p, p.now + 350 * 1000);
     assert_int_equal(p.a.child_up, 4);
@@ -317,9 +293,8 @@ static void nonce_lengths(uint16_t na, uint16_t nb)
     struct ike_conn_cfg ca = conn(1, 2, "aes256gcm16 x25519", 100, 20), cb = conn(2, 1, "aes256gcm16 x25519", 100, 20);
     ca.rekey_time_s = cb.rekey_time_s = 600;
     pair_init_nonces(&p, &ca, &cb, na, nb);
-    p.check = no_loss;
+    p.check = h_no_loss;
     p.filter = note_init;
-    checks = 0;
     assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
     pair_run(&p, p.now + 3600ull * 1000);
     /* the nonces really had those lengths: they make the difference in size */
@@ -335,7 +310,7 @@ static void nonce_lengths(uint16_t na, uint16_t nb)
     assert_true(p.a.child_up >= 30);
     assert_int_equal(h_live(&p.a), 1);
     assert_int_equal(h_live(&p.b), 1);
-    assert_true(checks > 100);
+    assert_true(p.checks > 100);
     pair_free(&p);
 }
 

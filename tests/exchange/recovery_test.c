@@ -10,23 +10,14 @@
  * White-box where a peer has to misbehave or lose state: the test reaches
  * into the engine (ike_int.h) to forge a response with the peer's keys, or
  * to drop a Child SA the way a peer that lost it would. */
+#include "ike/ike_int.h" /* white-box: before harness.h, for h_est_sa */
 #include "harness.h"
-#include "ike/ike_int.h"
 
 static const char *PSK = "recovery-test-psk-0123456789";
 
 static struct ike_conn_cfg conn(uint8_t me, uint8_t peer)
 {
     return h_conn(me, peer, "aes256gcm16 prfsha256 x25519", "aes256gcm16", PSK);
-}
-
-/* the established IKE SA of a side (one per side in these tests) */
-static struct ikesa *est_sa(struct side *s)
-{
-    for (int i = 0; i < IKE_MAX_SAS; i++)
-        if (s->e->sas[i].state == IKE_S_ESTABLISHED && !s->e->sas[i].replaced)
-            return &s->e->sas[i];
-    return NULL;
 }
 
 
@@ -63,7 +54,7 @@ static void invalid_spi(void **s)
     /* b loses its Child SA (as a peer whose data plane dropped it would):
      * a's ESP now arrives with an SPI b does not know */
     uint32_t old_out = p.a.inst[0].out, old_in = p.a.inst[0].in;
-    struct ikesa *sb = est_sa(&p.b);
+    struct ikesa *sb = h_est_sa(&p.b);
     ike_child_remove(p.b.e, sb, ike_child_by_spi_in(sb, old_out), "lost (test)");
     pair_run(&p, p.now + 10);
     assert_int_equal(p.b.n_inst, 0);
@@ -98,7 +89,7 @@ static int forge_error(struct pair *p, struct side *from, struct ike_action *a)
 {
     if (from != &p->b || dg_exchange(a) != forge_exchange || !dg_response(a) || (forged && !forge_all))
         return 0;
-    struct ikesa *sb = est_sa(&p->b);
+    struct ikesa *sb = h_est_sa(&p->b);
     struct ike_hdr h;
     struct ike_pld n;
     ike_hdr_for(sb, forge_exchange, true, dg_msgid(a), &h);
@@ -239,7 +230,7 @@ static void no_additional_sas(void **s)
     struct ike_conn_cfg ca = conn2(1, 2), cb = conn2(2, 1);
     pair_init(&p, &ca, &cb);
     up(&p);
-    struct ikesa *sa = est_sa(&p.a), *sb = est_sa(&p.b);
+    struct ikesa *sa = h_est_sa(&p.a), *sb = h_est_sa(&p.b);
     uint32_t out = p.a.inst[0].out;
     uint64_t t0 = p.now;
     fill(sb, t0 + 90000);
@@ -292,7 +283,7 @@ static int fill_at_answer;
 static int fill_before_answer(struct pair *p, struct side *from, struct ike_action *a)
 {
     if (from == &p->b && dg_exchange(a) == IKEV2_EXCH_CREATE_CHILD_SA && dg_response(a) && !fill_at_answer++)
-        fill(est_sa(&p->a), p->now + 5000);
+        fill(h_est_sa(&p->a), p->now + 5000);
     return 0;
 }
 
@@ -306,7 +297,7 @@ static void install_failure_deletes(void **s)
     struct ike_conn_cfg ca = conn(1, 2), cb = conn(2, 1);
     pair_init(&p, &ca, &cb);
     up(&p);
-    struct ikesa *sa = est_sa(&p.a);
+    struct ikesa *sa = h_est_sa(&p.a);
     uint32_t out = p.a.inst[0].out, in = p.a.inst[0].in;
     fill_at_answer = 0;
     p.filter = fill_before_answer;
