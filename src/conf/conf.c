@@ -2,6 +2,7 @@
 #include "esp/replay.h"
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -339,6 +340,22 @@ static int port_key(struct ctx *x, struct set_node *sec, const char *key, uint16
     return 0;
 }
 
+/* a count of attempts; 0 and %forever: no end */
+static int keyingtries(const char *v, uint32_t *out)
+{
+    char *end;
+    if (!strcmp(v, "%forever")) {
+        *out = 0;
+        return 0;
+    }
+    errno = 0;
+    unsigned long n = strtoul(v, &end, 10);
+    if (!*v || *v == '-' || *end || errno || n > 1000000)
+        return -1;
+    *out = (uint32_t)n;
+    return 0;
+}
+
 static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
 {
     struct set_node *node;
@@ -360,7 +377,10 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
         return fail(x, node, "invalid time '%s'", v);
     if ((v = val(sec, "dpd_delay", &node)) && parse_time(v, &c->dpd_delay))
         return fail(x, node, "invalid time '%s'", v);
-    static const char *const later[] = { "dpd_timeout", "keyingtries", "reauth_time", "over_time",
+    c->keyingtries = 1; /* strongSwan's default: one attempt (with its retransmissions) */
+    if ((v = val(sec, "keyingtries", &node)) && keyingtries(v, &c->keyingtries))
+        return fail(x, node, "keyingtries = %s: expected a number of attempts, 0 or %%forever", v);
+    static const char *const later[] = { "dpd_timeout", "reauth_time", "over_time",
                                          "rand_time", "unique", "mobike", "fragmentation", NULL };
     for (int i = 0; later[i]; i++)
         val(sec, later[i], NULL);
