@@ -27,7 +27,7 @@ struct side {
     int n_inst;
     struct ike_child_sa child;
     char down_reason[160];
-    char log[16384];
+    char log[131072];
     size_t log_len;
 };
 
