@@ -1034,6 +1034,11 @@ int ike_child_expired(struct ike_engine *e, uint32_t spi_in, bool hard, uint64_t
 void ike_engine_stats(const struct ike_engine *e, struct ike_stats *s)
 {
     *s = e->stats;
+    s->half_open = 0;
+    for (unsigned i = 0; i < e->n_slots; i++) {
+        const struct ikesa *sa = ike_sa_at(e, i);
+        s->half_open += sa && !sa->initiator && sa->state == IKE_S_INIT_DONE;
+    }
 }
 
 /* the data plane refused a Child SA the engine reported up (DESIGN principle

@@ -234,6 +234,7 @@ static void spoofed_flood(void **s)
     struct pair p;
     struct ike_conn_cfg ca = conn(1, 2), cb = conn(2, 1);
     cb.rekey_time_s = 0;
+    cb.remote.family = 0; /* %any: a gateway the flood can reach */
     pair_init(&p, &ca, &cb);
     /* b also initiates to a peer that is not there (its own initiation must work) */
     struct ike_conn_cfg other = conn(2, 9);
@@ -290,6 +291,7 @@ static void block_threshold(void **s)
     struct ike_action tpl = init_request();
     struct pair p;
     struct ike_conn_cfg ca = conn(1, 2), cb = conn(2, 1);
+    cb.remote.family = 0;
     pair_init(&p, &ca, &cb);
     set_limits(p.b.e, 1000, 5, 8);
     struct ike_addr from = { .family = 4, .ip = { 198, 51, 100, 1 }, .port = 500 }, to = h_addr(2, 500);
@@ -540,7 +542,7 @@ static void install_failed_deletes_and_retries(void **s)
     uint32_t in = p.a.inst[0].in;
     assert_int_equal(ike_child_install_failed(p.a.e, in, p.now), 0);
     assert_int_equal(ike_child_install_failed(p.a.e, 0x12345678, p.now), KITE_E_NOT_FOUND);
-    pair_run(&p, p.now + 1000);
+    pair_run(&p, p.now + IKE_CHILD_GRACE_MS + 100);
     assert_int_equal(p.b.n_inst, 0); /* the peer was told */
     assert_int_equal(p.a.n_inst, 0);
     assert_non_null(strstr(p.a.log, "could not be installed in the data plane"));
