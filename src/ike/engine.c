@@ -358,12 +358,14 @@ void ike_sa_free(struct ikesa *sa)
 
 /* an initiation that failed before the IKE SA was established is tried
  * again after a back-off of 1, 2, 4 .. 60 s while keyingtries allows
- * (strongSwan's keyingtries; 0: forever) */
+ * (strongSwan's keyingtries; 0: forever); a restart (dpd_action) always */
 static void keying_failed(struct ike_engine *e, const struct ikesa *sa)
 {
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
+    /* dpd_action = restart brings a tunnel back that was up: no end to it */
+    bool limited = c->keyingtries && !sa->restarting;
     if (!sa->keying || sa->state == IKE_S_ESTABLISHED || e->stopping ||
-        (c->keyingtries && sa->keying_try >= c->keyingtries)) {
+        (limited && sa->keying_try >= c->keyingtries)) {
         if (sa->keying && sa->state != IKE_S_ESTABLISHED && !e->stopping)
             ike_log(e, LOG_IKE, 0, "giving up on '%s' after %u attempt%s (keyingtries %u)", c->name, sa->keying_try,
                     sa->keying_try == 1 ? "" : "s", c->keyingtries);
@@ -377,8 +379,10 @@ static void keying_failed(struct ike_engine *e, const struct ikesa *sa)
     r->child = sa->child;
     r->more = sa->keying_more;
     r->restarting = sa->restarting;
-    ike_log(e, LOG_IKE, 1, "establishing '%s' failed, attempt %u%s%u in %llu ms", c->name, sa->keying_try + 1,
-            c->keyingtries ? " of " : "", c->keyingtries ? c->keyingtries : 0u,
+    char of[32] = "";
+    if (limited)
+        snprintf(of, sizeof of, " of %u", c->keyingtries);
+    ike_log(e, LOG_IKE, 1, "establishing '%s' failed, attempt %u%s in %llu ms", c->name, sa->keying_try + 1, of,
             (unsigned long long)(r->at - e->now));
 }
 
