@@ -117,6 +117,64 @@ static void proposals_like_strongswan(void **s)
     assert_non_null(strstr(err, "'bogus'"));
 }
 
+/* finding 7: "default" expanded past the proposal array (a heap overflow);
+ * more transforms than a proposal holds, and lists cut by a buffer, were
+ * accepted */
+static void proposals_never_overflow(void **s)
+{
+    (void)s;
+    struct conf_prop p[CONF_MAX_PROPS + 1];
+    uint8_t n;
+    char err[256];
+    memset(p, 0x5a, sizeof p);
+    /* each IKE default is 2 proposals: 5 of them are 10 > 8 */
+    assert_int_equal(conf_parse_proposals("default,default,default,default,default", true, p, &n, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "more than 8 proposals"));
+    for (size_t i = 0; i < sizeof p[CONF_MAX_PROPS]; i++) /* nothing written past the array */
+        assert_int_equal(((uint8_t *)&p[CONF_MAX_PROPS])[i], 0x5a);
+    assert_int_equal(conf_parse_proposals("default,default,default,default", true, p, &n, err, sizeof err), 0);
+    assert_int_equal(n, 8);
+    assert_int_equal(conf_parse_proposals("aes256-sha256-x25519,default,default,default,default", true, p, &n, err,
+                                          sizeof err), -1);
+    /* 25 transforms in one proposal */
+    char big[1024] = "aes256";
+    for (int i = 0; i < 24; i++)
+        strcat(big, "-sha256");
+    assert_int_equal(conf_parse_proposals(big, false, p, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "more than 24 algorithms"));
+    /* an IKE proposal filled to 24 with integrity algorithms: the derived
+     * PRF does not fit and is refused, not dropped */
+    strcpy(big, "aes256-x25519");
+    for (int i = 0; i < 22; i++)
+        strcat(big, "-sha256");
+    assert_int_equal(conf_parse_proposals(big, true, p, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "more than 24 algorithms"));
+    /* what lies past 512 or 1024 characters is read, not cut off */
+    char *longp = malloc(4096);
+    strcpy(longp, "aes256-sha256-x25519");
+    for (int i = 0; i < 600; i++)
+        strcat(longp, "-");
+    strcat(longp, "-bogus");
+    assert_int_equal(conf_parse_proposals(longp, true, p, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "'bogus'"));
+    strcpy(longp, "aes256-sha256-x25519,");
+    for (int i = 0; i < 1100; i++)
+        strcat(longp, " ");
+    strcat(longp, "aes128-sha256-bogus");
+    assert_int_equal(conf_parse_proposals(longp, true, p, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "'bogus'"));
+    free(longp);
+    /* through a file: file:line and the reason */
+    assert_null(load("connections { lab {\n proposals = default,default,default,default,default\n"
+                     " children { n { local_ts = 10.0.0.0/8\n remote_ts = 10.0.0.0/8 } } } }\n", err, sizeof err));
+    assert_string_equal(err, "swanctl.conf:2: more than 8 proposals");
+    assert_null(load("connections { lab { children { n { local_ts = 10.0.0.0/8\n remote_ts = 10.0.0.0/8\n"
+                     " esp_proposals = default,default,default,default,default } } } }\n", err, sizeof err));
+    assert_string_equal(err, "swanctl.conf:3: more than 8 proposals");
+}
+
+/* finding 7: "10.1.0.0/" and a list cut at 511 characters became 0.0.0.0/0 */
 static void secrets_in_every_form(void **s)
 {
     (void)s;
@@ -248,11 +306,14 @@ static void includes_relative_to_the_file(void **s)
     assert_int_equal(system(path), 0);
 }
 
+/* names longer than their field were cut (two connections could become
+ * one); numbers with overflow or sign wrapped; yes/no took any word */
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(interop_readme_example),
         cmocka_unit_test(proposals_like_strongswan),
+        cmocka_unit_test(proposals_never_overflow),
         cmocka_unit_test(secrets_in_every_form),
         cmocka_unit_test(errors_name_file_and_line),
         cmocka_unit_test(unknown_keys_warn),
