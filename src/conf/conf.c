@@ -117,39 +117,115 @@ int conf_parse_id(const char *text, struct conf_id *id)
     return 0;
 }
 
+/* a decimal number of digits only (no sign, blank, base prefix or
+ * overflow), at most max */
+static int uint_of(const char *s, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!*s)
+        return -1;
+    for (; *s; s++) {
+        uint64_t d = (uint64_t)(*s - '0');
+        if (*s < '0' || *s > '9' || d > max || v > (max - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+static int ts_proto(const char *proto, struct conf_ts *ts)
+{
+    static const struct { const char *name; uint8_t num; } names[] = {
+        { "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmpv6", 58 }, { "ipv6-icmp", 58 }, { "sctp", 132 },
+    };
+    uint64_t v;
+    if (!strcmp(proto, "%any"))
+        return 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(proto, names[i].name)) {
+            ts->ip_proto = names[i].num;
+            return 0;
+        }
+    if (uint_of(proto, 255, &v))
+        return -1;
+    ts->ip_proto = (uint8_t)v;
+    return 0;
+}
+
+static int ts_port_range(const char *ports, struct conf_ts *ts)
+{
+    char lo[8], *dash = strchr(ports, '-');
+    uint64_t l, h;
+    if (!strcmp(ports, "%any"))
+        return 0;
+    size_t n = dash ? (size_t)(dash - ports) : strlen(ports);
+    if (n >= sizeof lo)
+        return -1;
+    memcpy(lo, ports, n);
+    lo[n] = 0;
+    if (uint_of(lo, 65535, &l) || uint_of(dash ? dash + 1 : lo, 65535, &h) || h < l)
+        return -1;
+    ts->port_lo = (uint16_t)l;
+    ts->port_hi = (uint16_t)h;
+    return 0;
+}
+
+/* "[proto]", "[proto/port]", "[proto/lo-hi]", "[/port]": the whole rest of
+ * the selector; proto a name, a number or %any */
 static int ts_ports(const char *spec, struct conf_ts *ts)
 {
-    /* [proto] or [proto/port] or [proto/lo-hi]; proto as a name or number */
-    char proto[32] = "", ports[32] = "";
-    if (sscanf(spec, "[%31[^]/]/%31[^]]]", proto, ports) < 1 && sscanf(spec, "[/%31[^]]]", ports) < 1)
+    char in[64];
+    size_t n = strlen(spec);
+    if (n < 3 || spec[n - 1] != ']' || n - 2 >= sizeof in)
         return -1;
-    if (!strcmp(proto, "tcp"))
-        ts->ip_proto = 6;
-    else if (!strcmp(proto, "udp"))
-        ts->ip_proto = 17;
-    else if (!strcmp(proto, "icmp"))
-        ts->ip_proto = 1;
-    else if (!strcmp(proto, "icmpv6") || !strcmp(proto, "ipv6-icmp"))
-        ts->ip_proto = 58;
-    else if (!strcmp(proto, "sctp"))
-        ts->ip_proto = 132;
-    else if (*proto && strcmp(proto, "%any"))
-        ts->ip_proto = (uint8_t)atoi(proto);
-    if (*ports && strcmp(ports, "%any")) {
-        unsigned lo, hi;
-        int k = sscanf(ports, "%u-%u", &lo, &hi);
-        if (k < 1 || lo > 65535 || (k == 2 && (hi > 65535 || hi < lo)))
-            return -1;
-        ts->port_lo = (uint16_t)lo;
-        ts->port_hi = (uint16_t)(k == 2 ? hi : lo);
+    memcpy(in, spec + 1, n - 2);
+    in[n - 2] = 0;
+    char *slash = strchr(in, '/');
+    if (slash)
+        *slash = 0;
+    if ((*in || !slash) && ts_proto(in, ts))
+        return -1;
+    return slash ? ts_port_range(slash + 1, ts) : 0;
+}
+
+/* "a-b": both of one family, a <= b */
+static int ts_range(char *addr, char *dash, struct conf_addr *lo, struct conf_addr *hi)
+{
+    *dash = 0;
+    if (conf_parse_addr(addr, lo) || conf_parse_addr(dash + 1, hi) || !lo->family || lo->family != hi->family)
+        return -1;
+    return memcmp(lo->ip, hi->ip, 16) > 0 ? -1 : 0;
+}
+
+/* "a" or "a/len", len from 0 to the address's bits */
+static int ts_prefix(char *addr, struct conf_addr *lo, struct conf_addr *hi)
+{
+    char *slash = strchr(addr, '/');
+    uint64_t plen;
+    if (slash)
+        *slash = 0;
+    if (conf_parse_addr(addr, lo) || !lo->family)
+        return -1;
+    int bits = lo->family == 4 ? 32 : 128;
+    if (!slash)
+        plen = (uint64_t)bits;
+    else if (uint_of(slash + 1, (uint64_t)bits, &plen))
+        return -1;
+    *hi = *lo;
+    for (int b = (int)plen; b < bits; b++) {
+        lo->ip[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+        hi->ip[b / 8] |= (uint8_t)(0x80 >> (b % 8));
     }
     return 0;
 }
 
-/* "10.1.0.0/24", "10.0.0.1-10.0.0.9", "fec0::/16", with optional [proto/port] */
+/* "10.1.0.0/24", "10.0.0.1-10.0.0.9", "fec0::/16", with optional [proto/port];
+ * anything else is refused, never read as a wider selector */
 int conf_parse_ts(const char *text, struct conf_ts *ts)
 {
     char addr[128];
+    struct conf_addr lo, hi;
     memset(ts, 0, sizeof *ts);
     ts->port_hi = 0xffff;
     const char *br = strchr(text, '[');
@@ -158,31 +234,9 @@ int conf_parse_ts(const char *text, struct conf_ts *ts)
         return -1;
     memcpy(addr, text, n);
     addr[n] = 0;
-    char *dash = strchr(addr, '-'), *slash = strchr(addr, '/');
-    struct conf_addr lo, hi;
-    if (dash) {
-        *dash = 0;
-        if (conf_parse_addr(addr, &lo) || conf_parse_addr(dash + 1, &hi) || !lo.family || lo.family != hi.family)
-            return -1;
-    } else {
-        int plen = -1;
-        if (slash) {
-            *slash = 0;
-            plen = atoi(slash + 1);
-        }
-        if (conf_parse_addr(addr, &lo) || !lo.family)
-            return -1;
-        int bits = lo.family == 4 ? 32 : 128;
-        if (plen < 0)
-            plen = bits;
-        if (plen > bits)
-            return -1;
-        hi = lo;
-        for (int b = plen; b < bits; b++) {
-            lo.ip[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
-            hi.ip[b / 8] |= (uint8_t)(0x80 >> (b % 8));
-        }
-    }
+    char *dash = strchr(addr, '-');
+    if (dash ? ts_range(addr, dash, &lo, &hi) : ts_prefix(addr, &lo, &hi))
+        return -1;
     ts->family = lo.family;
     memcpy(ts->lo, lo.ip, 16);
     memcpy(ts->hi, hi.ip, 16);
@@ -202,22 +256,33 @@ static int parse_time(const char *s, uint32_t *out)
     return 0;
 }
 
+/* a comma list of selectors, read whole (however long), at most CONF_MAX_TS */
 static int list_ts(struct ctx *x, struct set_node *sec, const char *key, struct conf_ts *out, uint8_t *n)
 {
     struct set_node *node;
     const char *v = val(sec, key, &node);
-    char buf[512], *save = NULL;
+    char *save = NULL, *list;
+    int rc = 0;
     *n = 0;
-    snprintf(buf, sizeof buf, "%s", v ? v : "dynamic");
-    for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+    if (!v || !strcmp(v, "dynamic"))
+        return fail(x, node ? node : sec, "%s = dynamic is not supported yet: give subnets", key);
+    if (!(list = strdup(v)))
+        return fail(x, node, "out of memory");
+    for (char *t = strtok_r(list, ", ", &save); t && !rc; t = strtok_r(NULL, ", ", &save)) {
         if (!strcmp(t, "dynamic"))
-            return fail(x, node ? node : sec, "%s = dynamic is not supported yet: give subnets", key);
-        if (*n >= CONF_MAX_TS || conf_parse_ts(t, &out[*n]))
-            return fail(x, node, "invalid traffic selector '%s' (expected a subnet like 10.1.0.0/24, "
-                                 "a range a-b, optionally [proto/port])", t);
-        (*n)++;
+            rc = fail(x, node, "%s = dynamic is not supported yet: give subnets", key);
+        else if (*n >= CONF_MAX_TS)
+            rc = fail(x, node, "more than %d traffic selectors in %s", CONF_MAX_TS, key);
+        else if (conf_parse_ts(t, &out[*n]))
+            rc = fail(x, node, "invalid traffic selector '%s' (expected a subnet like 10.1.0.0/24, "
+                               "a range a-b, optionally [proto/port])", t);
+        else
+            (*n)++;
     }
-    return 0;
+    if (!rc && !*n)
+        rc = fail(x, node, "%s is empty", key);
+    free(list);
+    return rc;
 }
 
 static int child(struct ctx *x, struct set_node *sec, struct conf_child *ch)

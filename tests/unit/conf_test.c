@@ -117,6 +117,18 @@ static void proposals_like_strongswan(void **s)
     assert_non_null(strstr(err, "'bogus'"));
 }
 
+/* a child section around a traffic selector list, for the tests below */
+static struct kite_conf *load_ts(const char *local_ts, char *err, size_t cap)
+{
+    size_t n = strlen(local_ts) + 256;
+    char *text = malloc(n);
+    snprintf(text, n, "connections { lab { children { net {\n local_ts = %s\n remote_ts = 10.9.0.0/16 } } } }\n",
+             local_ts);
+    struct kite_conf *c = load(text, err, cap);
+    free(text);
+    return c;
+}
+
 /* finding 7: "default" expanded past the proposal array (a heap overflow);
  * more transforms than a proposal holds, and lists cut by a buffer, were
  * accepted */
@@ -175,6 +187,57 @@ static void proposals_never_overflow(void **s)
 }
 
 /* finding 7: "10.1.0.0/" and a list cut at 511 characters became 0.0.0.0/0 */
+static void traffic_selectors_strict(void **s)
+{
+    (void)s;
+    struct conf_ts ts;
+    static const char *const bad[] = {
+        "10.1.0.0/", "10.1.0.0/abc", "10.1.0.0/33", "10.1.0.0/-1", "10.1.0.0/24x", "10.1.0.0/+8", "10.1.0.0/ 8",
+        "fec0::/129", "10.1.0.0/24[tcp/80]x", "10.1.0.0/24[bogus]", "10.1.0.0/24[tcp/80-]", "10.1.0.0/24[300]",
+        "10.1.0.0/24[tcp/65536]", "10.1.0.0/24[tcp/90-80]", "10.1.0.0/24[tcp/x]", "10.1.0.0/24[tcp", "10.0.0.9-10.0.0.1",
+        "10.0.0.1-", "10.0.0.0/8/8", "10.1.0.0/24[tcp/80/81]", "10.1.0.0/24[6abc]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (conf_parse_ts(bad[i], &ts) == 0)
+            fail_msg("'%s' accepted", bad[i]);
+    assert_int_equal(conf_parse_ts("10.1.0.0/0", &ts), 0);
+    assert_int_equal(conf_parse_ts("10.1.0.0/16[udp/500-4500]", &ts), 0);
+    assert_int_equal(ts.ip_proto, 17);
+    assert_int_equal(ts.port_lo, 500);
+    assert_int_equal(ts.port_hi, 4500);
+    assert_int_equal(ts.hi[1], 1);
+    assert_int_equal(ts.hi[2], 255);
+    assert_int_equal(conf_parse_ts("10.1.0.0/16[47]", &ts), 0);
+    assert_int_equal(ts.ip_proto, 47);
+    assert_int_equal(conf_parse_ts("10.1.0.0/16[/53]", &ts), 0);
+    assert_int_equal(ts.ip_proto, 0);
+    assert_int_equal(ts.port_lo, 53);
+    char err[256];
+    assert_null(load_ts("10.1.0.0/", err, sizeof err));
+    assert_non_null(strstr(err, "swanctl.conf:2: invalid traffic selector '10.1.0.0/'"));
+    assert_null(load_ts("10.1.0.0/24, 10.2.0.0/24, 10.3.0.0/24, 10.4.0.0/24, 10.5.0.0/24", err, sizeof err));
+    assert_string_equal(err, "swanctl.conf:2: more than 4 traffic selectors in local_ts");
+    /* a list whose 511th character falls after a '/': read whole */
+    char list[1024] = "10.3.0.0/24,";
+    size_t pad = 511 - strlen(list) - strlen("10.1.0.0/");
+    memset(list + strlen(list), ' ', pad);
+    list[12 + pad] = 0;
+    strcat(list, "10.1.0.0/16");
+    struct kite_conf *c = load_ts(list, err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    const struct conf_child *ch = &c->conns[0].child[0];
+    assert_int_equal(ch->n_local_ts, 2);
+    assert_int_equal(ch->local_ts[1].lo[0], 10);
+    assert_int_equal(ch->local_ts[1].lo[1], 1);
+    assert_int_equal(ch->local_ts[1].hi[1], 1);
+    assert_int_equal(ch->local_ts[1].hi[2], 255);
+    conf_free(c);
+    /* an empty list is not "everything" either */
+    assert_null(load_ts("\"\"", err, sizeof err));
+    assert_non_null(strstr(err, "swanctl.conf:2: local_ts is empty"));
+}
+
 static void secrets_in_every_form(void **s)
 {
     (void)s;
@@ -314,6 +377,7 @@ int main(void)
         cmocka_unit_test(interop_readme_example),
         cmocka_unit_test(proposals_like_strongswan),
         cmocka_unit_test(proposals_never_overflow),
+        cmocka_unit_test(traffic_selectors_strict),
         cmocka_unit_test(secrets_in_every_form),
         cmocka_unit_test(errors_name_file_and_line),
         cmocka_unit_test(unknown_keys_warn),
