@@ -369,6 +369,50 @@ static void includes_relative_to_the_file(void **s)
     assert_int_equal(system(path), 0);
 }
 
+/* finding 7: an include glob over 31 files failed with an uninitialised
+ * error buffer; the file list now grows */
+static void includes_of_many_files(void **s)
+{
+    (void)s;
+    char dir[] = "/tmp/kite-conf-XXXXXX", path[256], err[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/conf.d", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    for (int i = 0; i < 40; i++) {
+        snprintf(path, sizeof path, "%s/conf.d/%02d.conf", dir, i);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        if (i == 39)
+            fprintf(f, "connections { last { children { net { local_ts = 10.1.0.0/24\n remote_ts = 10.2.0.0/24 } } } }\n");
+        else
+            fprintf(f, "# file %d\n", i);
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "%s/swanctl.conf", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "include conf.d/*.conf\n");
+    fclose(f);
+    struct kite_conf *c = NULL;
+    memset(err, 0x7f, sizeof err);
+    err[sizeof err - 1] = 0;
+    int rc = conf_load_file(path, &c, err, sizeof err, NULL, NULL);
+    if (rc)
+        fail_msg("include of 40 files refused: %.200s", err);
+    assert_int_equal(c->n_conns, 1);
+    assert_string_equal(c->conns[0].name, "last");
+    conf_free(c);
+    /* an error in the 40th file names that file and line */
+    snprintf(path, sizeof path, "%s/conf.d/39.conf", dir);
+    f = fopen(path, "w");
+    fprintf(f, "\nbroken\n");
+    fclose(f);
+    snprintf(path, sizeof path, "%s/swanctl.conf", dir);
+    assert_int_equal(conf_load_file(path, &c, err, sizeof err, NULL, NULL), -1);
+    assert_non_null(strstr(err, "39.conf:2: expected '=' or '{' after 'broken'"));
+    snprintf(path, sizeof path, "rm -rf %s", dir);
+    assert_int_equal(system(path), 0);
+}
+
 /* names longer than their field were cut (two connections could become
  * one); numbers with overflow or sign wrapped; yes/no took any word */
 int main(void)
@@ -382,6 +426,7 @@ int main(void)
         cmocka_unit_test(errors_name_file_and_line),
         cmocka_unit_test(unknown_keys_warn),
         cmocka_unit_test(includes_relative_to_the_file),
+        cmocka_unit_test(includes_of_many_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
