@@ -413,8 +413,121 @@ static void includes_of_many_files(void **s)
     assert_int_equal(system(path), 0);
 }
 
+/* a child section with one extra line, for the tests below */
+static struct kite_conf *load_child_key(const char *conn_line, const char *child_line, char *err, size_t cap)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "connections { lab {\n %s\n children { net {\n local_ts = 10.0.0.0/8\n"
+                                " remote_ts = 10.0.0.0/8\n %s } } } }\n", conn_line, child_line);
+    return load(text, err, cap);
+}
+
 /* names longer than their field were cut (two connections could become
  * one); numbers with overflow or sign wrapped; yes/no took any word */
+static void names_numbers_and_flags_strict(void **s)
+{
+    (void)s;
+    char err[256], text[512];
+    const char *longname = "a-connection-name-of-thirty-two-c"; /* 33 characters */
+    snprintf(text, sizeof text, "connections { %s { children { net {\n local_ts = 10.0.0.0/8\n"
+                                " remote_ts = 10.0.0.0/8 } } } }\n", longname);
+    assert_null(load(text, err, sizeof err));
+    assert_non_null(strstr(err, "swanctl.conf:1: connection name 'a-connection-name-of-thirty-two-c' is longer than 31"));
+    snprintf(text, sizeof text, "connections { lab { children {\n %s {\n local_ts = 10.0.0.0/8\n"
+                                " remote_ts = 10.0.0.0/8 } } } }\n", longname);
+    assert_null(load(text, err, sizeof err));
+    assert_non_null(strstr(err, "swanctl.conf:2: child name"));
+    struct kite_conf *c = load("connections { a-connection-name-of-thirty-one { children {\n"
+                               " child-name-exactly-thirty-one-c { local_ts = 10.0.0.0/8\n"
+                               " remote_ts = 10.0.0.0/8 } } } }\n", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_string_equal(c->conns[0].name, "a-connection-name-of-thirty-one");
+    assert_string_equal(c->conns[0].child[0].name, "child-name-exactly-thirty-one-c");
+    conf_free(c);
+
+    static const struct { const char *conn, *child, *want; } bad[] = {
+        { "rekey_time = -5m", "", "swanctl.conf:2: invalid time '-5m'" },
+        { "rekey_time = 99999999999999999999d", "", "invalid time" },
+        { "rekey_time = 71582789m", "", "invalid time" }, /* 2^32 s and more */
+        { "rekey_time = 5 m", "", "invalid time" },
+        { "dpd_delay = 50d", "", "swanctl.conf:2: dpd_delay" },
+        { "local_port = +500", "", "invalid port '+500'" },
+        { "local_port = 0x1f4", "", "invalid port" },
+        { "encap = maybe", "", "swanctl.conf:2: encap must be yes or no, not 'maybe'" },
+        { "", "rekey_bytes = 99999999999999999999999", "swanctl.conf:6: rekey_bytes must be a number" },
+        { "", "life_packets = +5", "life_packets must be a number" },
+        { "", "replay_window = 0x10", "replay_window must be a number" },
+        { "", "rekey_time = 1h\n life_time = 30m", "swanctl.conf:7: life_time (1800 s) must not be shorter than rekey_time (3600 s)" },
+        { "", "rand_time = 2h", "rand_time" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        c = load_child_key(bad[i].conn, bad[i].child, err, sizeof err);
+        if (c || !strstr(err, bad[i].want))
+            fail_msg("'%s%s': %s (wanted '%s')", bad[i].conn, bad[i].child, c ? "accepted" : err, bad[i].want);
+    }
+    c = load_child_key("encap = true\n dpd_delay = 49d", "rekey_bytes = 18446744073709551615", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_true(c->conns[0].encap);
+    assert_int_equal(c->conns[0].dpd_delay, 49 * 86400);
+    /* the default hard limit 10% above does not wrap around */
+    assert_true(c->conns[0].child[0].life_bytes >= c->conns[0].child[0].rekey_bytes);
+    conf_free(c);
+    /* a section named like a key is not that key: it is unknown, and warned about */
+    c = load_child_key("proposals { aes = 1 }", "", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_int_equal(c->conns[0].n_ike, 2); /* the default */
+    assert_non_null(strstr(warnings, "swanctl.conf:2: unknown section 'proposals' in connection 'lab'"));
+    conf_free(c);
+    c = load_child_key("encap = no", "rekey_time = 4000000000", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_false(c->conns[0].encap);
+    assert_true(c->conns[0].child[0].life_time >= c->conns[0].child[0].rekey_time);
+    assert_true(c->conns[0].child[0].rand_time <= c->conns[0].child[0].rekey_time);
+    conf_free(c);
+}
+
+/* PSKs longer than the engine's 128 bytes, empty ones and trailing garbage
+ * were accepted (and then refused later as "no usable pre-shared key") */
+static void secrets_strict(void **s)
+{
+    (void)s;
+    char err[256], text[1024], psk[200];
+    memset(psk, 'k', 129);
+    psk[129] = 0;
+    snprintf(text, sizeof text, "secrets {\n ike-a {\n secret = %s } }\n", psk);
+    assert_null(load(text, err, sizeof err));
+    assert_string_equal(err, "swanctl.conf:3: secret is 129 bytes long; at most 128 are supported");
+    psk[128] = 0;
+    snprintf(text, sizeof text, "secrets {\n ike-a {\n secret = %s } }\n", psk);
+    struct kite_conf *c = load(text, err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_int_equal(c->secrets[0].s.n, 128);
+    conf_free(c);
+    static const char *const bad[] = { "\"\"", "0x", "0s", "0sSGVsbG8=junk", "0sSGVsbG8===", "0x0g", "0x123" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "secrets {\n ike-a {\n secret = %s } }\n", bad[i]);
+        if ((c = load(text, err, sizeof err)) || !strstr(err, "swanctl.conf:3: "))
+            fail_msg("secret '%s': %s", bad[i], c ? "accepted" : err);
+    }
+    snprintf(text, sizeof text, "secrets { ike-a { secret = 0x%0258d } }\n", 0); /* 129 bytes */
+    assert_null(load(text, err, sizeof err));
+    assert_non_null(strstr(err, "129 bytes"));
+    assert_null(load("secrets { ike-a { secret = x\n id-1 = a\n id-2 = b\n id-3 = c\n id-4 = d\n id-5 = e\n"
+                     " id-6 = f\n id-7 = g\n id-8 = h\n id-9 = i } }\n", err, sizeof err));
+    assert_string_equal(err, "swanctl.conf:10: more than 8 identities in secret 'ike-a'");
+    char longid[300] = "@";
+    memset(longid + 1, 'h', 256);
+    longid[257] = 0;
+    snprintf(text, sizeof text, "secrets { ike-a { secret = x\n id = %s } }\n", longid);
+    assert_null(load(text, err, sizeof err));
+    assert_non_null(strstr(err, "swanctl.conf:2: invalid identity"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +540,8 @@ int main(void)
         cmocka_unit_test(unknown_keys_warn),
         cmocka_unit_test(includes_relative_to_the_file),
         cmocka_unit_test(includes_of_many_files),
+        cmocka_unit_test(names_numbers_and_flags_strict),
+        cmocka_unit_test(secrets_strict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
