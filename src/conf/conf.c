@@ -461,6 +461,20 @@ static int port_key(struct ctx *x, struct set_node *sec, const char *key, uint16
     return 0;
 }
 
+/* a count of attempts; 0 and %forever: no end */
+static int keyingtries(const char *v, uint32_t *out)
+{
+    uint64_t n;
+    if (!strcmp(v, "%forever")) {
+        *out = 0;
+        return 0;
+    }
+    if (uint_of(v, 1000000, &n))
+        return -1;
+    *out = (uint32_t)n;
+    return 0;
+}
+
 static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
 {
     struct set_node *node;
@@ -485,7 +499,10 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
         return fail(x, node, "invalid time '%s'", v);
     if (c->dpd_delay > UINT32_MAX / 1000) /* the engine counts it in ms */
         return fail(x, node, "dpd_delay '%s' is too long (at most %u s)", v, UINT32_MAX / 1000);
-    static const char *const later[] = { "dpd_timeout", "keyingtries", "reauth_time", "over_time",
+    c->keyingtries = 1; /* strongSwan's default: one attempt (with its retransmissions) */
+    if ((v = val(sec, "keyingtries", &node)) && keyingtries(v, &c->keyingtries))
+        return fail(x, node, "keyingtries = %s: expected a number of attempts, 0 or %%forever", v);
+    static const char *const later[] = { "dpd_timeout", "reauth_time", "over_time",
                                          "rand_time", "unique", "mobike", "fragmentation", NULL };
     for (int i = 0; later[i]; i++)
         val(sec, later[i], NULL);

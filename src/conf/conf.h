@@ -64,6 +64,7 @@ struct conf_conn {
     bool encap;
     uint32_t rekey_time; /* seconds */
     uint32_t dpd_delay;  /* seconds; 0: no liveness checks */
+    uint32_t keyingtries;/* attempts to establish when we initiate; 0: forever (default 1) */
     uint8_t n_children;
     struct conf_child child[CONF_MAX_CHILDREN];
 };

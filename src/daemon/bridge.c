@@ -81,6 +81,8 @@ int bridge_conn(const struct kite_conf *c, int i, uint16_t ike_port, uint16_t na
     out->encap = k->encap;
     out->dpd_delay_ms = k->dpd_delay * 1000;
     out->rekey_time_s = k->rekey_time;
+    out->keyingtries = k->keyingtries;
+    out->keyingtries_set = true;
     for (unsigned ch = 0; ch < k->n_children; ch++)
         out->dpd_restart = out->dpd_restart || k->child[ch].dpd_action == CONF_DPD_RESTART;
 

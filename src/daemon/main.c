@@ -152,7 +152,11 @@ static void drain(struct kited *k)
         case IKE_ACT_SEND: send_dgram(k, a, a->data, a->len, true); break;
         case IKE_ACT_KEEPALIVE: keepalive(k, a); break;
         case IKE_ACT_IKE_MOVED: dp_ike_moved(&k->dp, a->ike_sa, &a->local, &a->remote, a->marker); break;
-        case IKE_ACT_CHILD_UP: dp_child_up(&k->dp, &a->child, replay_window_of(k, &a->child)); break;
+        case IKE_ACT_CHILD_UP:
+            /* the engine must not believe in a Child SA the data plane lacks */
+            if (dp_child_up(&k->dp, &a->child, replay_window_of(k, &a->child)))
+                ike_child_install_failed(k->ike, a->child.spi_in, loop_now_ms());
+            break;
         case IKE_ACT_CHILD_DOWN: dp_child_down(&k->dp, a->child.spi_in); break;
         case IKE_ACT_IKE_REKEYED: dp_ike_rekeyed(&k->dp, a->old_ike_sa, a->ike_sa); break;
         case IKE_ACT_CHILD_RETIRE: dp_child_retire(&k->dp, a->child.spi_in); break;
@@ -200,7 +204,11 @@ static void on_udp(struct loop *l, int fd, void *arg)
         struct udp_dgram d;
         if (s->fd != fd)
             continue;
-        while (udp_recv(s, k->rx + 64, sizeof k->rx - 64, &d) == 1) {
+        /* a budget per wakeup: a flood on one socket cannot keep timers, the
+         * TUN device or the other sockets waiting (epoll is level-triggered,
+         * so what is left is read on the next round) */
+        for (int budget = k->args.udp_budget; budget > 0 && udp_recv(s, k->rx + 64, sizeof k->rx - 64, &d) == 1;
+             budget--) {
             struct ike_addr local, remote;
             to_ike(&d.local, &local);
             to_ike(&d.remote, &remote);
@@ -339,6 +347,23 @@ static void reload(struct kited *k)
     k->conf = c;
 }
 
+/* the command line's limits over the engine's defaults */
+static int set_limits(struct kited *k)
+{
+    struct ike_limits l;
+    const struct kited_args *a = &k->args;
+    ike_limits_default(&l);
+    if (a->cookie_threshold >= 0)
+        l.cookie_threshold = (uint32_t)a->cookie_threshold;
+    if (a->block_threshold >= 0)
+        l.block_threshold = (uint32_t)a->block_threshold;
+    if (a->init_limit_half_open >= 0)
+        l.init_limit_half_open = (uint32_t)a->init_limit_half_open;
+    if (a->half_open_timeout_ms >= 0)
+        l.half_open_timeout_ms = (uint32_t)a->half_open_timeout_ms;
+    return ike_engine_set_limits(k->ike, &l);
+}
+
 static void on_signal(struct loop *l, int signo, void *arg)
 {
     struct kited *k = arg;
@@ -349,9 +374,16 @@ static void on_signal(struct loop *l, int signo, void *arg)
                 "%u peer moves followed, NAT keepalives in %llu out %llu",
                 st.ike_sas, st.established, st.retransmits, st.dropped, st.moved,
                 (unsigned long long)k->keepalives_in, (unsigned long long)k->keepalives_out);
+        log_msg(&k->log, LOG_DMN, 0, "dos: %u half-open, cookies sent %llu valid %llu invalid %llu, "
+                "refused by block_threshold %llu by init_limit_half_open %llu, answers rate-limited %llu, "
+                "log lines suppressed %llu, keying retries %llu, Child SAs the data plane refused %llu",
+                st.half_open, (unsigned long long)st.cookies_sent, (unsigned long long)st.cookies_ok,
+                (unsigned long long)st.cookies_bad, (unsigned long long)st.blocked, (unsigned long long)st.limited,
+                (unsigned long long)st.answers_limited, (unsigned long long)st.logs_suppressed,
+                (unsigned long long)st.keying_retries, (unsigned long long)k->dp.st.install_failed);
         char line[512];
-        for (int i = 0; i < IKE_MAX_SAS; i++)
-            if (ike_sa_status(k->ike, i, line, sizeof line))
+        for (unsigned i = 0; i < ike_sa_slots(k->ike); i++)
+            if (ike_sa_status(k->ike, (int)i, line, sizeof line))
                 log_msg(&k->log, LOG_IKE, 0, "%s", line);
         dp_log_sas(&k->dp, 0);
         return;
@@ -426,7 +458,7 @@ static int run(struct kited *k)
     if (pid_file(k))
         log_msg(&k->log, LOG_DMN, 0, "cannot write the pid file in %s", k->args.run_dir);
     k->ike = ike_engine_new(&env);
-    if (!k->ike || loop_init(&k->loop, sigs, 4, on_signal, on_deadline, k) || open_sockets(k))
+    if (!k->ike || set_limits(k) || loop_init(&k->loop, sigs, 4, on_signal, on_deadline, k) || open_sockets(k))
         return 1;
     if (!k->args.no_dataplane && !dp_open(&k->dp, &k->log)) {
         k->dp.unknown_spi = on_unknown_spi;
