@@ -35,6 +35,13 @@ struct kited {
     struct ike_action act;
     struct dataplane dp;
     uint64_t keepalives_in, keepalives_out; /* NAT keepalives (RFC 3948 2.3) */
+    /* the connections in the engine and the identities their PSK was chosen
+     * by: a reload gives each the PSK the new file has for them */
+    struct loaded_conn {
+        char name[CONF_NAME_MAX];
+        struct conf_id local_id, remote_id;
+    } loaded[IKE_MAX_CONNS];
+    int n_loaded;
 };
 
 static void env_random(void *ctx, uint8_t *p, size_t n)
@@ -300,6 +307,12 @@ static void add_conns(struct kited *k, struct kite_conf *c, uint64_t now, bool s
             cfg->retransmit_tries = (uint8_t)k->args.retransmit_tries;
         cfg->keepalive_ms = (uint32_t)k->args.keepalive_ms;
         int rc = ike_engine_add_conn(k->ike, cfg);
+        if (!rc && k->n_loaded < IKE_MAX_CONNS) {
+            struct loaded_conn *l = &k->loaded[k->n_loaded++];
+            memcpy(l->name, c->conns[i].name, sizeof l->name);
+            l->local_id = c->conns[i].local_id;
+            l->remote_id = c->conns[i].remote_id;
+        }
         log_msg(&k->log, LOG_CFG, 1, rc ? "connection '%s' not loaded: %s" : "loaded connection '%s'%s",
                 cfg->name, rc ? kite_strerror(rc) : "");
         for (int ch = 0; !rc && start && ch < cfg->n_children; ch++)
@@ -316,6 +329,41 @@ static void add_conns(struct kited *k, struct kite_conf *c, uint64_t now, bool s
     free(cfg);
 }
 
+static bool psk_same(const struct secret *a, const struct secret *b)
+{
+    return a == b || (a && b && a->n == b->n && ct_equal(a->p, b->p, a->n));
+}
+
+/* every loaded connection gets the PSK the new file gives its identities;
+ * one no longer in the file, or without a secret, gets none and
+ * authenticates nobody.  Established SAs keep their keys (the PSK is only
+ * used in IKE_AUTH). Returns how many changed. */
+static int reload_psks(struct kited *k, const struct kite_conf *old, const struct kite_conf *c)
+{
+    int changed = 0;
+    for (int i = 0; i < k->n_loaded; i++) {
+        const struct loaded_conn *l = &k->loaded[i];
+        bool present = false;
+        for (int j = 0; j < c->n_conns; j++)
+            present = present || !strcmp(c->conns[j].name, l->name);
+        const struct secret *was = conf_psk_find(old, &l->local_id, &l->remote_id);
+        const struct secret *now = present ? conf_psk_find(c, &l->local_id, &l->remote_id) : NULL;
+        if (psk_same(was, now))
+            continue;
+        int rc = ike_engine_set_psk(k->ike, l->name, now ? now->p : NULL, now ? now->n : 0);
+        changed += !rc;
+        if (rc)
+            log_msg(&k->log, LOG_CFG, 0, "connection '%s': pre-shared key not replaced: %s", l->name,
+                    kite_strerror(rc));
+        else if (now)
+            log_msg(&k->log, LOG_CFG, 1, "connection '%s': pre-shared key replaced", l->name);
+        else
+            log_msg(&k->log, LOG_CFG, 1, "connection '%s': no pre-shared key any more, it authenticates nobody new",
+                    l->name);
+    }
+    return changed;
+}
+
 static void reload(struct kited *k)
 {
     struct kite_conf *c = NULL;
@@ -324,13 +372,15 @@ static void reload(struct kited *k)
         log_msg(&k->log, LOG_CFG, 0, "reload failed, keeping the running configuration: %s", err);
         return;
     }
-    /* established SAs stay; connections new in the file are added */
+    /* established SAs stay; connections new in the file are added; the
+     * others get the file's PSKs */
     struct kite_conf *old = k->conf;
+    int psks = reload_psks(k, old, c);
     struct kite_conf *added = calloc(1, sizeof *added);
     for (int i = 0; added && i < c->n_conns; i++) {
         bool known = false;
-        for (int j = 0; j < old->n_conns; j++)
-            known = known || !strcmp(old->conns[j].name, c->conns[i].name);
+        for (int j = 0; j < k->n_loaded; j++)
+            known = known || !strcmp(k->loaded[j].name, c->conns[i].name);
         if (!known)
             added->conns[added->n_conns++] = c->conns[i];
     }
@@ -338,8 +388,8 @@ static void reload(struct kited *k)
         added->n_secrets = c->n_secrets;
         memcpy(added->secrets, c->secrets, sizeof c->secrets); /* borrowed: not freed twice */
         add_conns(k, added, loop_now_ms(), true);
-        log_msg(&k->log, LOG_CFG, 1, "configuration reloaded: %d new connection(s); established SAs kept",
-                added->n_conns);
+        log_msg(&k->log, LOG_CFG, 1, "configuration reloaded: %d new connection(s), %d pre-shared key(s) "
+                "changed; established SAs kept", added->n_conns, psks);
         mem_wipe(added, sizeof *added);
         free(added);
     }
