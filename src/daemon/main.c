@@ -3,6 +3,7 @@
  * the ESP data plane lands they are logged). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -478,17 +479,61 @@ static int open_sockets(struct kited *k)
     return 0;
 }
 
+/* create path afresh (O_EXCL) and never through a symbolic link: a stale
+ * regular file is replaced, anything else refused (a link planted there
+ * would have kited write wherever it points); fd, -1 (an error) or -2
+ * (refused) with err set */
+static int create_fresh(const char *path, char *err, size_t cap)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd >= 0)
+            return fd;
+        int e = errno;
+        struct stat st;
+        if (e != EEXIST || lstat(path, &st)) {
+            snprintf(err, cap, "cannot create %s: %s", path, strerror(e));
+            return -1;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            snprintf(err, cap, "%s is %s: refused", path, S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
+            return -2;
+        }
+        if (unlink(path) && errno != ENOENT) {
+            e = errno;
+            snprintf(err, cap, "cannot replace %s: %s", path, strerror(e));
+            return -1;
+        }
+    }
+    snprintf(err, cap, "%s was created again while being replaced: refused", path);
+    return -2;
+}
+
+/* the pid file; 0, 1 when it could not be written, -1 when kited must not
+ * go on (a symbolic link or another kind of file in its place) */
 static int pid_file(struct kited *k)
 {
-    char path[4096];
-    mkdir(k->args.run_dir, 0700);
-    snprintf(path, sizeof path, "%s/kited.pid", k->args.run_dir);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -errno;
-    fprintf(f, "%d\n", (int)getpid());
-    fclose(f);
-    return 0;
+    char path[4096], err[4200], line[24];
+    if (mkdir(k->args.run_dir, 0700) && errno != EEXIST)
+        log_msg(&k->log, LOG_DMN, 0, "cannot create %s: %s", k->args.run_dir, strerror(errno));
+    int n = snprintf(path, sizeof path, "%s/kited.pid", k->args.run_dir);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        log_msg(&k->log, LOG_DMN, 0, "cannot write the pid file: --run-dir is too long");
+        return 1;
+    }
+    int fd = create_fresh(path, err, sizeof err);
+    if (fd < 0) {
+        log_msg(&k->log, LOG_DMN, 0, "pid file: %s", err);
+        if (fd == -2)
+            fprintf(stderr, "kited: pid file: %s\n", err);
+        return fd == -2 ? -1 : 1;
+    }
+    n = snprintf(line, sizeof line, "%d\n", (int)getpid());
+    bool ok = write(fd, line, (size_t)n) == n;
+    close(fd);
+    if (!ok)
+        log_msg(&k->log, LOG_DMN, 0, "cannot write the pid file %s", path);
+    return ok ? 0 : 1;
 }
 
 static int run(struct kited *k)
@@ -505,8 +550,8 @@ static int run(struct kited *k)
         log_msg(&k->log, LOG_DMN, 0, "cannot detach: %s", strerror(errno));
         return 1;
     }
-    if (pid_file(k))
-        log_msg(&k->log, LOG_DMN, 0, "cannot write the pid file in %s", k->args.run_dir);
+    if (pid_file(k) < 0)
+        return 1;
     k->ike = ike_engine_new(&env);
     if (!k->ike || set_limits(k) || loop_init(&k->loop, sigs, 4, on_signal, on_deadline, k) || open_sockets(k))
         return 1;
@@ -552,11 +597,22 @@ int main(int argc, char **argv)
     }
     FILE *out = stdout;
     if (k->args.log_file || !k->args.foreground) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s", k->args.log_file ? k->args.log_file : "/var/log/kited.log");
-        out = fopen(path, "a");
-        if (!out)
+        /* appended to, never through a symbolic link (one planted there
+         * would have kited append wherever it points) */
+        const char *path = k->args.log_file ? k->args.log_file : "/var/log/kited.log";
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+        if (fd < 0 && errno == ELOOP) {
+            fprintf(stderr, "kited: log file %s is a symbolic link: refused\n", path);
+            free(k);
+            return 1;
+        }
+        out = fd >= 0 ? fdopen(fd, "a") : NULL;
+        if (!out) {
+            fprintf(stderr, "kited: cannot open the log file %s: %s; logging to stderr\n", path, strerror(errno));
+            if (fd >= 0)
+                close(fd);
             out = stderr;
+        }
     }
     log_sink_init(&k->log, out, k->args.log_level);
     rc = run(k);
