@@ -125,6 +125,24 @@ int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c)
     return 0;
 }
 
+int ike_engine_set_psk(struct ike_engine *e, const char *conn, const uint8_t *psk, size_t len)
+{
+    struct secret fresh = { 0 };
+    if (len > sizeof ((struct ike_conn_cfg *)0)->psk)
+        return KITE_E_INVALID_ARG;
+    for (int i = 0; i < e->n_conns; i++) {
+        if (strcmp(e->conns[i].name, conn))
+            continue;
+        int rc = len ? secret_from(&fresh, psk, len) : 0;
+        if (rc)
+            return rc;
+        secret_free(&e->psk[i]); /* SAs already authenticated keep their keys: the PSK is used only in AUTH */
+        e->psk[i] = fresh;
+        return 0;
+    }
+    return KITE_E_NOT_FOUND;
+}
+
 void ike_log(struct ike_engine *e, int subsys, int level, const char *fmt, ...)
 {
     char buf[512];

@@ -194,6 +194,11 @@ struct ike_engine *ike_engine_new(const struct ike_env *env);
 void ike_engine_free(struct ike_engine *e);
 /* add a connection (copied); 0 or KITE_E_* */
 int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c);
+/* replace connection conn's pre-shared key (copied; the old one wiped), as a
+ * configuration reload does; len 0: no key, so the connection authenticates
+ * nobody (AUTH is neither made nor accepted).  Established SAs are kept.
+ * 0, KITE_E_NOT_FOUND, KITE_E_INVALID_ARG (longer than psk[]) or NOMEM */
+int ike_engine_set_psk(struct ike_engine *e, const char *conn, const uint8_t *psk, size_t len);
 /* bring up Child SA `child` of `conn` (NULL: the first): in a new IKE SA's
  * IKE_AUTH, or with CREATE_CHILD_SA (1.3.1) on the IKE SA the connection
  * already has (0 also when that Child SA is already up or on its way) */
