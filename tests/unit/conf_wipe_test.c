@@ -11,8 +11,8 @@
 #include "conf/conf.h"
 
 static const char canary[] = "kite-wipe-canary-7f3a91";
-static int leaked;
-static bool watching;
+static volatile int leaked; /* volatile: the compiler takes free() for a builtin that reads no globals */
+static volatile bool watching;
 
 void __real_free(void *p);
 void __wrap_free(void *p);
