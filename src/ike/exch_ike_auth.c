@@ -19,6 +19,7 @@ struct auth_out {
     struct ike_transform xf[IKE_MAX_PROPS][IKE_MAX_XF];
     struct ike_xf_attr attr[IKE_MAX_PROPS][IKE_MAX_XF];
     struct ike_ts_sel tsi[IKE_MAX_TS_CFG], tsr[IKE_MAX_TS_CFG];
+    struct ike_ts_cfg lts, rts; /* the responder's narrowed selectors: the TS payloads point into them */
 };
 
 static struct ike_pld *add(struct auth_out *o, uint8_t type)
@@ -178,8 +179,11 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
     struct ike_prop_cfg one;
     ike_prop_from_algs(&algs, false, &one);
     add_sa(o, &one, 1, chosen->num);
-    add_ts(o, IKEV2_PLD_TSI, &rts, 1, o->tsi);
-    add_ts(o, IKEV2_PLD_TSR, &lts, 1, o->tsr);
+    /* the payloads are encoded after this returns: their addresses must outlive it */
+    o->lts = lts;
+    o->rts = rts;
+    add_ts(o, IKEV2_PLD_TSI, &o->rts, 1, o->tsi);
+    add_ts(o, IKEV2_PLD_TSR, &o->lts, 1, o->tsr);
     if (transport)
         pld_notify(&o->pld[o->n++], IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
     child_up(e, sa, &algs, ike_prop_spi32(chosen), &lts, &rts, transport, cfg, now);
