@@ -278,12 +278,14 @@ int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_c
         ike_sa_down(e, sa, "IKE_AUTH response carries a Child SA we did not propose");
         return KITE_E_NO_PROPOSAL;
     }
-    bool ok_l = false, ok_r = false;
-    for (unsigned i = 0; i < ch->n_local_ts; i++)
-        ok_l = ok_l || ike_ts_within(&lts, &ch->local_ts[i]);
-    for (unsigned i = 0; i < ch->n_remote_ts; i++)
-        ok_r = ok_r || ike_ts_within(&rts, &ch->remote_ts[i]);
-    if (!ok_l || !ok_r) {
+    /* every selector returned, not only the one installed, lies within what
+     * we proposed: a responder may narrow, never widen (2.9) */
+    if (!ike_ts_subset(&tsi->u.ts, ch->local_ts, ch->n_local_ts) ||
+        !ike_ts_subset(&tsr->u.ts, ch->remote_ts, ch->n_remote_ts)) {
+        char ls[80], rs[80];
+        ike_log(e, LOG_IKE, 0, "CHILD_SA %s: the responder's traffic selectors (TSi %s%s TSr %s%s) are not within "
+                               "what we proposed, TS_UNACCEPTABLE", ch->name, ike_ts_str(&lts, ls, sizeof ls),
+                tsi->u.ts.n > 1 ? ",..." : "", ike_ts_str(&rts, rs, sizeof rs), tsr->u.ts.n > 1 ? ",..." : "");
         ike_send_delete(e, sa, now);
         ike_sa_down(e, sa, "responder's traffic selectors are not a subset of ours");
         return KITE_E_TS_UNACCEPTABLE;
