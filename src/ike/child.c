@@ -47,6 +47,18 @@ struct ike_child_st *ike_child_any_by_spi_in(struct ikesa *sa, uint32_t spi_in)
     return NULL;
 }
 
+/* The peer shows that it has the SA we made answering its rekey by deleting
+ * the old one (1.4.1), which it does once our answer is in.  Until then the
+ * answer may be lost and still to come from our response cache on the
+ * peer's retransmission: a REKEY_SA or a Delete for the new SA sent now
+ * would find it unknown there (CHILD_SA_NOT_FOUND, a Delete ignored), we
+ * would drop it, and the peer would install it from the answer anyway. */
+bool ike_child_unconfirmed(struct ikesa *sa, const struct ike_child_st *c)
+{
+    const struct ike_child_st *old = c->replaces ? ike_child_by_spi_in(sa, c->replaces) : NULL;
+    return old && old->rekeyed && !old->deleting;
+}
+
 int ike_child_cfg_for_ts(const struct ike_conn_cfg *c, const struct ike_ts *tsi, const struct ike_ts *tsr)
 {
     for (int i = 0; i < c->n_children; i++) {
@@ -259,6 +271,10 @@ int ike_child_hard_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
             continue; /* its rekey comes first (life_time may equal rekey_time) */
         if (sa->rk.active && sa->rk.old == i)
             continue; /* its rekey is under way: it goes with that */
+        if (ike_child_unconfirmed(sa, c)) {
+            c->hard_at = now + IKE_CONFIRM_RECHECK_MS; /* the peer may not have it yet */
+            continue;
+        }
         const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
         ike_log(e, LOG_IKE, 0, "CHILD_SA %s{%u} with SPIs %08x_i %08x_o reached its hard lifetime, deleting it",
                 ch->name, sa->id, c->spi_in, c->spi_out);

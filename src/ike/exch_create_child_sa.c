@@ -395,8 +395,15 @@ int ike_child_rekey_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         return 0;
     for (int i = 0; i < IKE_SA_CHILDREN; i++) {
         struct ike_child_st *c = &sa->children[i];
-        if (c->up && !c->rekeyed && !c->deleting && c->rekey_at && now >= c->rekey_at)
-            return request_start(e, sa, i, c->cfg, c->ke_want, now);
+        if (!c->up || c->rekeyed || c->deleting || !c->rekey_at || now < c->rekey_at)
+            continue;
+        if (ike_child_unconfirmed(sa, c)) { /* the peer may not have it yet: a REKEY_SA could miss */
+            ike_log(e, LOG_IKE, 2, "CHILD_SA %s{%u} rekey waits for the peer's Delete of the SA it replaces",
+                    e->conns[sa->conn].child[c->cfg].name, sa->id);
+            c->rekey_at = now + IKE_CONFIRM_RECHECK_MS;
+            continue;
+        }
+        return request_start(e, sa, i, c->cfg, c->ke_want, now);
     }
     return 0;
 }

@@ -285,6 +285,11 @@ int ike_nonce_cmp(struct span a, struct span b);
 size_t ike_nonce_len(const struct ike_engine *e);
 /* a peer's nonce length is one RFC 7296 3.9 allows (16..256 bytes) */
 bool ike_nonce_ok(struct span n);
+/* an SA we installed answering the peer's rekey whose old SA the peer has not
+ * deleted yet: the peer may not have our answer, so we neither rekey nor
+ * delete it until then (checked again every IKE_CONFIRM_RECHECK_MS) */
+bool ike_child_unconfirmed(struct ikesa *sa, const struct ike_child_st *c);
+enum { IKE_CONFIRM_RECHECK_MS = 1000 };
 /* Child SA slots of this IKE SA not in use */
 int ike_child_free_slots(const struct ikesa *sa);
 /* exchanges */
