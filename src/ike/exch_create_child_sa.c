@@ -246,6 +246,12 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
         cfg = old->cfg;
     if (!old) /* a new Child SA: the configuration its selectors fit */
         cfg = ike_child_cfg_for_ts(&e->conns[sa->conn], &tsi->u.ts, &tsr->u.ts);
+    if (!old && sa->rk.active && sa->rk.create && sa->rk.cfg == cfg && !sa->rk.collided) {
+        /* both ends create the same Child SA: decided by the nonces when our answer is in */
+        ike_log(e, LOG_IKE, 1, "CHILD_SA %s creation collision: both sides creating it",
+                e->conns[sa->conn].child[cfg].name);
+        sa->rk.collided = true;
+    }
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
     if (ike_child_free_slots(sa) <= (sa->rk.active ? 1 : 0))
         return refuse_full(e, sa, ch, msgid, now);
@@ -599,6 +605,69 @@ static void install_failed(struct ike_engine *e, struct ikesa *sa, struct ike_ch
     ike_send_child_delete(e, sa, spi, now);
 }
 
+/* the live SA of configuration cfg other than c (NULL: any), or NULL */
+static struct ike_child_st *other_live(struct ikesa *sa, int cfg, const struct ike_child_st *c)
+{
+    for (int i = 0; i < IKE_SA_CHILDREN; i++) {
+        struct ike_child_st *d = &sa->children[i];
+        if (d != c && d->up && !d->gone_at && !d->deleting && !d->rekeyed && d->cfg == cfg)
+            return d;
+    }
+    return NULL;
+}
+
+/* Both ends created the same Child SA (we answered the peer's request for
+ * it while ours was out): one SA per child is enough.  As for a rekey
+ * collision (2.8.1) the SA whose exchange has the lowest of the four nonces
+ * is redundant, but here whichever end sees the collision deletes it, as
+ * the other end may not see one (its answer came before our request): both
+ * Deletes then cross (1.4.1).  Ours redundant: not installed, the peer's
+ * copy deleted, the peer's SA is the child now; theirs redundant: ours is
+ * installed and theirs deleted. */
+static int create_collision(struct ike_engine *e, struct ikesa *sa, const struct ike_algs *algs, struct secret *gir,
+                            const struct ike_pld *nr, const struct ike_ts_cfg *lts, const struct ike_ts_cfg *rts,
+                            const struct ike_chain *in, uint64_t now)
+{
+    struct ike_child_rekey *rk = &sa->rk;
+    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[rk->cfg];
+    struct span a = span_of(rk->ni, rk->ni_len), b = nr->u.nonce.data;
+    struct span ours = ike_nonce_cmp(a, b) <= 0 ? a : b, theirs = span_of(rk->peer_min, rk->peer_min_len);
+    int cfg = rk->cfg;
+    uint32_t spi = rk->spi_in;
+    sa->want &= (uint8_t)~(1u << cfg);
+    sa->want_ke = 0;
+    struct ike_child_st *c = NULL, *peers = other_live(sa, cfg, NULL);
+    if (ike_nonce_cmp(ours, theirs) < 0) {
+        ike_log(e, LOG_IKE, 1, "CHILD_SA %s creation collision: ours has the lowest nonce, not installing it, "
+                               "deleting it (SPI %08x_i)", ch->name, spi);
+        if (peers)
+            peers->wanted = true; /* it stands for the one we wanted */
+        secret_free(gir);
+        rekey_end(sa);
+        sa->rk.del_spi = spi;
+        ike_send_child_delete(e, sa, spi, now);
+        return 0;
+    }
+    ike_log(e, LOG_IKE, 1, "CHILD_SA %s creation collision: the peer's has the lowest nonce, deleting it (SPI "
+                           "%08x_i)", ch->name, peers->spi_in);
+    c = ike_child_install(e, sa, cfg, algs, spi, ike_prop_spi32(&ike_chain_find(in, IKEV2_PLD_SA, 0)->u.sa.prop[0]),
+                          secret_span(gir), span_of(rk->ni, rk->ni_len), nr->u.nonce.data, lts, rts,
+                          ch->transport && ike_chain_notify(in, IKEV2_N_USE_TRANSPORT_MODE), true, 0, true, now);
+    secret_free(gir);
+    if (!c) {
+        install_failed(e, sa, NULL, ch, now);
+        return 0;
+    }
+    rekey_end(sa);
+    peers = other_live(sa, cfg, c);
+    if (!peers)
+        return 0;
+    ike_child_deleting(e, sa, peers);
+    sa->rk.del_spi = peers->spi_in;
+    ike_send_child_delete(e, sa, peers->spi_in, now);
+    return 0;
+}
+
 int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
 {
     struct ike_child_rekey *rk = &sa->rk;
@@ -640,6 +709,8 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
         answer_refused(e, sa, old, ch, rc, ts_bad ? detail : NULL, sap != NULL, now);
         return rc;
     }
+    if (rk->create && rk->collided && rk->peer_min_len && other_live(sa, rk->cfg, NULL))
+        return create_collision(e, sa, &algs, &gir, nr, &lts, &rts, in, now);
     /* a collision (2.8.1) is decided before the new SA carries traffic */
     bool loser = false;
     if (rk->collided && rk->peer_min_len) {
