@@ -7,12 +7,29 @@
 #include "base/log.h"
 #include "ike/ike_int.h"
 
+/* an inbound SPI of ours in use: a Child SA's (retired ones too), or one
+ * proposed in a request still out */
+static bool spi_in_use(struct ike_engine *e, uint32_t spi)
+{
+    for (int i = 0; i < IKE_MAX_SAS; i++) {
+        struct ikesa *sa = &e->sas[i];
+        if (sa->state != IKE_S_FREE &&
+            (ike_child_any_by_spi_in(sa, spi) || (sa->rk.active && sa->rk.spi_in == spi) || sa->child_spi_in == spi))
+            return true;
+    }
+    return false;
+}
+
+/* our SPIs name our inbound SAs, so they must be unique among them (the
+ * data plane looks SAs up by SPI alone, RFC 4301 4.1) */
 uint32_t ike_new_spi(struct ike_engine *e, uint8_t out[4])
 {
-    do
+    uint32_t spi;
+    do {
         e->env.random(e->env.ctx, out, 4);
-    while (out[0] == 0); /* SPIs 0-255 are reserved; a zero first byte avoids them */
-    return (uint32_t)out[0] << 24 | (uint32_t)out[1] << 16 | (uint32_t)out[2] << 8 | out[3];
+        spi = (uint32_t)out[0] << 24 | (uint32_t)out[1] << 16 | (uint32_t)out[2] << 8 | out[3];
+    } while (out[0] == 0 || spi_in_use(e, spi)); /* SPIs 0-255 are reserved; a zero first byte avoids them */
+    return spi;
 }
 
 int ike_child_free_slots(const struct ikesa *sa)
