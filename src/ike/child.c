@@ -7,12 +7,29 @@
 #include "base/log.h"
 #include "ike/ike_int.h"
 
+/* an inbound SPI of ours in use: a Child SA's (retired ones too), or one
+ * proposed in a request still out */
+static bool spi_in_use(struct ike_engine *e, uint32_t spi)
+{
+    for (int i = 0; i < IKE_MAX_SAS; i++) {
+        struct ikesa *sa = &e->sas[i];
+        if (sa->state != IKE_S_FREE &&
+            (ike_child_any_by_spi_in(sa, spi) || (sa->rk.active && sa->rk.spi_in == spi) || sa->child_spi_in == spi))
+            return true;
+    }
+    return false;
+}
+
+/* our SPIs name our inbound SAs, so they must be unique among them (the
+ * data plane looks SAs up by SPI alone, RFC 4301 4.1) */
 uint32_t ike_new_spi(struct ike_engine *e, uint8_t out[4])
 {
-    do
+    uint32_t spi;
+    do {
         e->env.random(e->env.ctx, out, 4);
-    while (out[0] == 0); /* SPIs 0-255 are reserved; a zero first byte avoids them */
-    return (uint32_t)out[0] << 24 | (uint32_t)out[1] << 16 | (uint32_t)out[2] << 8 | out[3];
+        spi = (uint32_t)out[0] << 24 | (uint32_t)out[1] << 16 | (uint32_t)out[2] << 8 | out[3];
+    } while (out[0] == 0 || spi_in_use(e, spi)); /* SPIs 0-255 are reserved; a zero first byte avoids them */
+    return spi;
 }
 
 int ike_child_free_slots(const struct ikesa *sa)
@@ -45,6 +62,18 @@ struct ike_child_st *ike_child_any_by_spi_in(struct ikesa *sa, uint32_t spi_in)
         if (sa->children[i].up && sa->children[i].spi_in == spi_in)
             return &sa->children[i];
     return NULL;
+}
+
+/* The peer shows that it has the SA we made answering its rekey by deleting
+ * the old one (1.4.1), which it does once our answer is in.  Until then the
+ * answer may be lost and still to come from our response cache on the
+ * peer's retransmission: a REKEY_SA or a Delete for the new SA sent now
+ * would find it unknown there (CHILD_SA_NOT_FOUND, a Delete ignored), we
+ * would drop it, and the peer would install it from the answer anyway. */
+bool ike_child_unconfirmed(struct ikesa *sa, const struct ike_child_st *c)
+{
+    const struct ike_child_st *old = c->replaces ? ike_child_by_spi_in(sa, c->replaces) : NULL;
+    return old && old->rekeyed && !old->deleting;
 }
 
 int ike_child_cfg_for_ts(const struct ike_conn_cfg *c, const struct ike_ts *tsi, const struct ike_ts *tsr)
@@ -259,6 +288,10 @@ int ike_child_hard_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
             continue; /* its rekey comes first (life_time may equal rekey_time) */
         if (sa->rk.active && sa->rk.old == i)
             continue; /* its rekey is under way: it goes with that */
+        if (ike_child_unconfirmed(sa, c)) {
+            c->hard_at = now + IKE_CONFIRM_RECHECK_MS; /* the peer may not have it yet */
+            continue;
+        }
         const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
         ike_log(e, LOG_IKE, 0, "CHILD_SA %s{%u} with SPIs %08x_i %08x_o reached its hard lifetime, deleting it",
                 ch->name, sa->id, c->spi_in, c->spi_out);

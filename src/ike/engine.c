@@ -1018,7 +1018,7 @@ uint64_t ike_next_deadline(const struct ike_engine *e)
             next = sa->ike_rekey_at;
         if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced && sa->want && sa->want_at < next)
             next = sa->want_at;
-        if (sa->state == IKE_S_ESTABLISHED && !sa->rk.active)
+        if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->rk.active) /* a rekey waits for the request out */
             for (int c = 0; c < IKE_SA_CHILDREN; c++)
                 if (sa->children[c].up && sa->children[c].rekey_at && !sa->children[c].rekeyed &&
                     sa->children[c].rekey_at < next)

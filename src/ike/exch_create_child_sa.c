@@ -6,6 +6,7 @@
  * installed beside the old one (make-before-break) and the old one goes with
  * an INFORMATIONAL Delete from the exchange's initiator.  A CREATE_CHILD_SA
  * that rekeys the IKE SA itself goes to exch_ike_rekey.c. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "base/log.h"
@@ -183,6 +184,23 @@ static int refuse_full(struct ike_engine *e, struct ikesa *sa, const struct ike_
     return send_error(e, sa, msgid, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0, now);
 }
 
+/* the answer's selectors (2.9): the proposed ones narrowed to our
+ * configuration, and for a rekey (old) to the old SA's, which the new SA
+ * may not exceed (2.9.2): a peer cannot widen a Child SA by rekeying it */
+static int answer_ts(struct ike_engine *e, const struct ike_child_cfg *ch, const struct ike_child_st *old,
+                     const struct ike_ts *tsi, const struct ike_ts *tsr, struct ike_ts_cfg *lts, struct ike_ts_cfg *rts)
+{
+    if (!old)
+        return ike_ts_narrow(ch->remote_ts, ch->n_remote_ts, tsi, rts) ||
+                       ike_ts_narrow(ch->local_ts, ch->n_local_ts, tsr, lts) ? KITE_E_TS_UNACCEPTABLE : 0;
+    if (ike_ts_narrow(&old->rts, 1, tsi, rts) || ike_ts_narrow(&old->lts, 1, tsr, lts))
+        return KITE_E_TS_UNACCEPTABLE;
+    if (!ike_ts_subset(tsi, &old->rts, 1) || !ike_ts_subset(tsr, &old->lts, 1))
+        ike_log(e, LOG_IKE, 1, "CHILD_SA %s rekey: the peer's traffic selectors exceed the old SA's, narrowed to "
+                               "them (2.9.2)", ch->name);
+    return 0;
+}
+
 /* HDR, SK {SA, Nr, [KEr], TSi, TSr, [N(USE_TRANSPORT_MODE)]} into o (its SPI and nonce set) */
 static int answer_build(struct cc_out *o, const struct ike_algs *algs, uint8_t num, const struct ke *k,
                         const struct ike_ts_cfg *rts, const struct ike_ts_cfg *lts, bool transport)
@@ -228,6 +246,12 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
         cfg = old->cfg;
     if (!old) /* a new Child SA: the configuration its selectors fit */
         cfg = ike_child_cfg_for_ts(&e->conns[sa->conn], &tsi->u.ts, &tsr->u.ts);
+    if (!old && sa->rk.active && sa->rk.create && sa->rk.cfg == cfg && !sa->rk.collided) {
+        /* both ends create the same Child SA: decided by the nonces when our answer is in */
+        ike_log(e, LOG_IKE, 1, "CHILD_SA %s creation collision: both sides creating it",
+                e->conns[sa->conn].child[cfg].name);
+        sa->rk.collided = true;
+    }
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
     if (ike_child_free_slots(sa) <= (sa->rk.active ? 1 : 0))
         return refuse_full(e, sa, ch, msgid, now);
@@ -247,9 +271,9 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
         return send_error(e, sa, msgid, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0, now);
     }
     struct ike_ts_cfg lts, rts;
-    if (ike_ts_narrow(ch->remote_ts, ch->n_remote_ts, &tsi->u.ts, &rts) ||
-        ike_ts_narrow(ch->local_ts, ch->n_local_ts, &tsr->u.ts, &lts)) {
-        ike_log(e, LOG_IKE, 1, "traffic selectors unacceptable for CHILD_SA %s, sending TS_UNACCEPTABLE", ch->name);
+    if (answer_ts(e, ch, old, &tsi->u.ts, &tsr->u.ts, &lts, &rts)) {
+        ike_log(e, LOG_IKE, 1, "traffic selectors unacceptable for CHILD_SA %s%s, sending TS_UNACCEPTABLE", ch->name,
+                old ? " (outside the old SA's)" : "");
         return send_error(e, sa, msgid, IKEV2_N_TS_UNACCEPTABLE, NULL, 0, now);
     }
     struct cc_out *o = calloc(1, sizeof *o);
@@ -316,6 +340,10 @@ static int request_start(struct ike_engine *e, struct ikesa *sa, int idx, int cf
     rk->old = idx;
     rk->cfg = old ? old->cfg : cfg;
     rk->create = !old;
+    if (old) {
+        rk->lts = old->lts;
+        rk->rts = old->rts;
+    }
     rk->group = ike_prop_first_group(ch->esp, ch->n_esp);
     if (rk->group && ke_want)
         rk->group = ke_want; /* what the peer asked for (INVALID_KE_PAYLOAD); it is one of ours */
@@ -373,8 +401,15 @@ int ike_child_rekey_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         return 0;
     for (int i = 0; i < IKE_SA_CHILDREN; i++) {
         struct ike_child_st *c = &sa->children[i];
-        if (c->up && !c->rekeyed && !c->deleting && c->rekey_at && now >= c->rekey_at)
-            return request_start(e, sa, i, c->cfg, c->ke_want, now);
+        if (!c->up || c->rekeyed || c->deleting || !c->rekey_at || now < c->rekey_at)
+            continue;
+        if (ike_child_unconfirmed(sa, c)) { /* the peer may not have it yet: a REKEY_SA could miss */
+            ike_log(e, LOG_IKE, 2, "CHILD_SA %s{%u} rekey waits for the peer's Delete of the SA it replaces",
+                    e->conns[sa->conn].child[c->cfg].name, sa->id);
+            c->rekey_at = now + IKE_CONFIRM_RECHECK_MS;
+            continue;
+        }
+        return request_start(e, sa, i, c->cfg, c->ke_want, now);
     }
     return 0;
 }
@@ -477,12 +512,52 @@ static void request_failed(struct ike_engine *e, struct ikesa *sa, const struct 
     }
 }
 
-static bool ts_within_cfg(const struct ike_ts_cfg *t, const struct ike_ts_cfg *cfg, unsigned n)
+/* the answer's selectors lie within what we proposed (2.9): for a new
+ * Child SA our configured ones, for a rekey the old SA's (2.9.2) */
+static bool answer_ts_ok(const struct ike_child_rekey *rk, const struct ike_child_cfg *ch, const struct ike_ts *tsi,
+                         const struct ike_ts *tsr)
 {
-    for (unsigned i = 0; i < n; i++)
-        if (ike_ts_within(t, &cfg[i]))
-            return true;
-    return false;
+    if (rk->create)
+        return ike_ts_subset(tsi, ch->local_ts, ch->n_local_ts) && ike_ts_subset(tsr, ch->remote_ts, ch->n_remote_ts);
+    return ike_ts_subset(tsi, &rk->lts, 1) && ike_ts_subset(tsr, &rk->rts, 1);
+}
+
+/* "TSi 0.0.0.0/0 TSr 10.2.0.0/24" from the first selector of each */
+static const char *ts_pair_str(const struct ike_ts *tsi, const struct ike_ts *tsr, char *buf, size_t cap)
+{
+    struct ike_ts_cfg l, r;
+    char ls[80] = "?", rs[80] = "?";
+    if (tsi->n && !ike_ts_from_wire(&tsi->sel[0], &l))
+        ike_ts_str(&l, ls, sizeof ls);
+    if (tsr->n && !ike_ts_from_wire(&tsr->sel[0], &r))
+        ike_ts_str(&r, rs, sizeof rs);
+    snprintf(buf, cap, "TSi %s%s TSr %s%s", ls, tsi->n > 1 ? ",..." : "", rs, tsr->n > 1 ? ",..." : "");
+    return buf;
+}
+
+/* an answer we do not take (a proposal, key exchange or traffic selectors
+ * we did not offer): nothing is installed, and the SA the peer made with a
+ * success answer (its SA payload, made) goes with a Delete of our inbound
+ * SPI of it (1.4.1, 2.9); the old SA stays, and the rekey or creation is
+ * tried again in 60 s */
+static void answer_refused(struct ike_engine *e, struct ikesa *sa, struct ike_child_st *old,
+                           const struct ike_child_cfg *ch, int why, const char *detail, bool made, uint64_t now)
+{
+    struct ike_child_rekey *rk = &sa->rk;
+    uint32_t spi = rk->spi_in;
+    bool create = rk->create;
+    ike_log(e, LOG_IKE, 0, "CHILD_SA %s %s response unacceptable (%s%s%s)%s%s", ch->name,
+            create ? "CREATE_CHILD_SA" : "rekey", kite_strerror(why), detail ? ": " : "", detail ? detail : "",
+            made ? ", deleting the SA the peer made" : "", create ? "" : "; keeping the old SA");
+    if (old)
+        old->rekey_at = now + 60000;
+    if (create)
+        sa->want_at = now + 60000;
+    rekey_end(sa);
+    if (!made)
+        return;
+    sa->rk.del_spi = spi;
+    ike_send_child_delete(e, sa, spi, now);
 }
 
 /* after our rekey: the SA that is now redundant (the old one, or with a
@@ -530,6 +605,69 @@ static void install_failed(struct ike_engine *e, struct ikesa *sa, struct ike_ch
     ike_send_child_delete(e, sa, spi, now);
 }
 
+/* the live SA of configuration cfg other than c (NULL: any), or NULL */
+static struct ike_child_st *other_live(struct ikesa *sa, int cfg, const struct ike_child_st *c)
+{
+    for (int i = 0; i < IKE_SA_CHILDREN; i++) {
+        struct ike_child_st *d = &sa->children[i];
+        if (d != c && d->up && !d->gone_at && !d->deleting && !d->rekeyed && d->cfg == cfg)
+            return d;
+    }
+    return NULL;
+}
+
+/* Both ends created the same Child SA (we answered the peer's request for
+ * it while ours was out): one SA per child is enough.  As for a rekey
+ * collision (2.8.1) the SA whose exchange has the lowest of the four nonces
+ * is redundant, but here whichever end sees the collision deletes it, as
+ * the other end may not see one (its answer came before our request): both
+ * Deletes then cross (1.4.1).  Ours redundant: not installed, the peer's
+ * copy deleted, the peer's SA is the child now; theirs redundant: ours is
+ * installed and theirs deleted. */
+static int create_collision(struct ike_engine *e, struct ikesa *sa, const struct ike_algs *algs, struct secret *gir,
+                            const struct ike_pld *nr, const struct ike_ts_cfg *lts, const struct ike_ts_cfg *rts,
+                            const struct ike_chain *in, uint64_t now)
+{
+    struct ike_child_rekey *rk = &sa->rk;
+    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[rk->cfg];
+    struct span a = span_of(rk->ni, rk->ni_len), b = nr->u.nonce.data;
+    struct span ours = ike_nonce_cmp(a, b) <= 0 ? a : b, theirs = span_of(rk->peer_min, rk->peer_min_len);
+    int cfg = rk->cfg;
+    uint32_t spi = rk->spi_in;
+    sa->want &= (uint8_t)~(1u << cfg);
+    sa->want_ke = 0;
+    struct ike_child_st *c = NULL, *peers = other_live(sa, cfg, NULL);
+    if (ike_nonce_cmp(ours, theirs) < 0) {
+        ike_log(e, LOG_IKE, 1, "CHILD_SA %s creation collision: ours has the lowest nonce, not installing it, "
+                               "deleting it (SPI %08x_i)", ch->name, spi);
+        if (peers)
+            peers->wanted = true; /* it stands for the one we wanted */
+        secret_free(gir);
+        rekey_end(sa);
+        sa->rk.del_spi = spi;
+        ike_send_child_delete(e, sa, spi, now);
+        return 0;
+    }
+    ike_log(e, LOG_IKE, 1, "CHILD_SA %s creation collision: the peer's has the lowest nonce, deleting it (SPI "
+                           "%08x_i)", ch->name, peers->spi_in);
+    c = ike_child_install(e, sa, cfg, algs, spi, ike_prop_spi32(&ike_chain_find(in, IKEV2_PLD_SA, 0)->u.sa.prop[0]),
+                          secret_span(gir), span_of(rk->ni, rk->ni_len), nr->u.nonce.data, lts, rts,
+                          ch->transport && ike_chain_notify(in, IKEV2_N_USE_TRANSPORT_MODE), true, 0, true, now);
+    secret_free(gir);
+    if (!c) {
+        install_failed(e, sa, NULL, ch, now);
+        return 0;
+    }
+    rekey_end(sa);
+    peers = other_live(sa, cfg, c);
+    if (!peers)
+        return 0;
+    ike_child_deleting(e, sa, peers);
+    sa->rk.del_spi = peers->spi_in;
+    ike_send_child_delete(e, sa, peers->spi_in, now);
+    return 0;
+}
+
 int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
 {
     struct ike_child_rekey *rk = &sa->rk;
@@ -558,21 +696,21 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
         (algs.ke && (!ker || ker->u.ke.group != rk->group || algs.ke != rk->group)) || tsi->u.ts.n < 1 ||
         tsr->u.ts.n < 1 || ike_ts_from_wire(&tsi->u.ts.sel[0], &lts) || ike_ts_from_wire(&tsr->u.ts.sel[0], &rts))
         rc = KITE_E_NO_PROPOSAL;
-    if (!rc && rk->create &&
-        (!ts_within_cfg(&lts, ch->local_ts, ch->n_local_ts) || !ts_within_cfg(&rts, ch->remote_ts, ch->n_remote_ts)))
+    char detail[200];
+    bool ts_bad = !rc && !answer_ts_ok(rk, ch, &tsi->u.ts, &tsr->u.ts);
+    if (ts_bad) {
         rc = KITE_E_TS_UNACCEPTABLE;
+        size_t o = strlen(ts_pair_str(&tsi->u.ts, &tsr->u.ts, detail, sizeof detail));
+        snprintf(detail + o, sizeof detail - o, " not within what we proposed");
+    }
     if (!rc && algs.ke)
         rc = ke_shared(&rk->ke, ker->u.ke.data, &gir);
     if (rc) {
-        ike_log(e, LOG_IKE, 1, "CHILD_SA %s %s response unacceptable (%s)%s", ch->name, rk->create ? "CREATE_CHILD_SA" : "rekey",
-                kite_strerror(rc), rk->create ? "" : "; keeping the old SA");
-        if (old)
-            old->rekey_at = now + 60000;
-        if (rk->create)
-            sa->want_at = now + 60000;
-        rekey_end(sa);
+        answer_refused(e, sa, old, ch, rc, ts_bad ? detail : NULL, sap != NULL, now);
         return rc;
     }
+    if (rk->create && rk->collided && rk->peer_min_len && other_live(sa, rk->cfg, NULL))
+        return create_collision(e, sa, &algs, &gir, nr, &lts, &rts, in, now);
     /* a collision (2.8.1) is decided before the new SA carries traffic */
     bool loser = false;
     if (rk->collided && rk->peer_min_len) {

@@ -19,6 +19,7 @@ struct auth_out {
     struct ike_transform xf[IKE_MAX_PROPS][IKE_MAX_XF];
     struct ike_xf_attr attr[IKE_MAX_PROPS][IKE_MAX_XF];
     struct ike_ts_sel tsi[IKE_MAX_TS_CFG], tsr[IKE_MAX_TS_CFG];
+    struct ike_ts_cfg lts, rts; /* the responder's narrowed selectors: the TS payloads point into them */
 };
 
 static struct ike_pld *add(struct auth_out *o, uint8_t type)
@@ -178,8 +179,11 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
     struct ike_prop_cfg one;
     ike_prop_from_algs(&algs, false, &one);
     add_sa(o, &one, 1, chosen->num);
-    add_ts(o, IKEV2_PLD_TSI, &rts, 1, o->tsi);
-    add_ts(o, IKEV2_PLD_TSR, &lts, 1, o->tsr);
+    /* the payloads are encoded after this returns: their addresses must outlive it */
+    o->lts = lts;
+    o->rts = rts;
+    add_ts(o, IKEV2_PLD_TSI, &o->rts, 1, o->tsi);
+    add_ts(o, IKEV2_PLD_TSR, &o->lts, 1, o->tsr);
     if (transport)
         pld_notify(&o->pld[o->n++], IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
     child_up(e, sa, &algs, ike_prop_spi32(chosen), &lts, &rts, transport, cfg, now);
@@ -274,12 +278,14 @@ int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_c
         ike_sa_down(e, sa, "IKE_AUTH response carries a Child SA we did not propose");
         return KITE_E_NO_PROPOSAL;
     }
-    bool ok_l = false, ok_r = false;
-    for (unsigned i = 0; i < ch->n_local_ts; i++)
-        ok_l = ok_l || ike_ts_within(&lts, &ch->local_ts[i]);
-    for (unsigned i = 0; i < ch->n_remote_ts; i++)
-        ok_r = ok_r || ike_ts_within(&rts, &ch->remote_ts[i]);
-    if (!ok_l || !ok_r) {
+    /* every selector returned, not only the one installed, lies within what
+     * we proposed: a responder may narrow, never widen (2.9) */
+    if (!ike_ts_subset(&tsi->u.ts, ch->local_ts, ch->n_local_ts) ||
+        !ike_ts_subset(&tsr->u.ts, ch->remote_ts, ch->n_remote_ts)) {
+        char ls[80], rs[80];
+        ike_log(e, LOG_IKE, 0, "CHILD_SA %s: the responder's traffic selectors (TSi %s%s TSr %s%s) are not within "
+                               "what we proposed, TS_UNACCEPTABLE", ch->name, ike_ts_str(&lts, ls, sizeof ls),
+                tsi->u.ts.n > 1 ? ",..." : "", ike_ts_str(&rts, rs, sizeof rs), tsr->u.ts.n > 1 ? ",..." : "");
         ike_send_delete(e, sa, now);
         ike_sa_down(e, sa, "responder's traffic selectors are not a subset of ours");
         return KITE_E_TS_UNACCEPTABLE;

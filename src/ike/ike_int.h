@@ -56,6 +56,7 @@ struct ike_child_rekey {
     uint16_t group;           /* 0: no PFS */
     struct ke ke;
     uint32_t del_spi;         /* after success: the old inbound SPI whose Delete is outstanding */
+    struct ike_ts_cfg lts, rts; /* a rekey: the old SA's selectors, all the answer may cover (2.9.2) */
     /* the peer rekeyed the same Child SA meanwhile (2.8.1) */
     bool collided;
     uint8_t peer_min[IKE_NONCE_MAX]; /* the lower nonce of the peer's exchange */
@@ -264,6 +265,9 @@ int ike_ts_narrow(const struct ike_ts_cfg *mine, unsigned n_mine, const struct i
 void ike_ts_to_wire(const struct ike_ts_cfg *t, struct ike_ts_sel *sel);
 int ike_ts_from_wire(const struct ike_ts_sel *sel, struct ike_ts_cfg *t);
 bool ike_ts_within(const struct ike_ts_cfg *inner, const struct ike_ts_cfg *outer);
+/* every selector of a response lies within one of the n we proposed: a
+ * responder may narrow, never widen (2.9, 2.9.2) */
+bool ike_ts_subset(const struct ike_ts *got, const struct ike_ts_cfg *ours, unsigned n);
 const char *ike_ts_str(const struct ike_ts_cfg *t, char *buf, size_t cap);
 
 /* natd.c: NAT_DETECTION_*_IP hashes (2.23) */
@@ -330,6 +334,11 @@ int ike_nonce_cmp(struct span a, struct span b);
 size_t ike_nonce_len(const struct ike_engine *e);
 /* a peer's nonce length is one RFC 7296 3.9 allows (16..256 bytes) */
 bool ike_nonce_ok(struct span n);
+/* an SA we installed answering the peer's rekey whose old SA the peer has not
+ * deleted yet: the peer may not have our answer, so we neither rekey nor
+ * delete it until then (checked again every IKE_CONFIRM_RECHECK_MS) */
+bool ike_child_unconfirmed(struct ikesa *sa, const struct ike_child_st *c);
+enum { IKE_CONFIRM_RECHECK_MS = 1000 };
 /* Child SA slots of this IKE SA not in use */
 int ike_child_free_slots(const struct ikesa *sa);
 /* exchanges */

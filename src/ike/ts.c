@@ -85,6 +85,23 @@ bool ike_ts_within(const struct ike_ts_cfg *inner, const struct ike_ts_cfg *oute
            cmp(inner->lo, outer->lo, n) >= 0 && cmp(inner->hi, outer->hi, n) <= 0;
 }
 
+bool ike_ts_subset(const struct ike_ts *got, const struct ike_ts_cfg *ours, unsigned n)
+{
+    if (!got->n)
+        return false;
+    for (unsigned j = 0; j < got->n; j++) {
+        struct ike_ts_cfg t;
+        bool in = false;
+        if (ike_ts_from_wire(&got->sel[j], &t))
+            return false; /* a type we never propose */
+        for (unsigned i = 0; i < n && !in; i++)
+            in = ike_ts_within(&t, &ours[i]);
+        if (!in)
+            return false;
+    }
+    return true;
+}
+
 static int prefix_len(const uint8_t *lo, const uint8_t *hi, size_t n)
 {
     /* lo..hi is a prefix when lo has zeros and hi ones in the same host bits */
