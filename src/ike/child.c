@@ -11,9 +11,9 @@
  * proposed in a request still out */
 static bool spi_in_use(struct ike_engine *e, uint32_t spi)
 {
-    for (int i = 0; i < IKE_MAX_SAS; i++) {
-        struct ikesa *sa = &e->sas[i];
-        if (sa->state != IKE_S_FREE &&
+    for (unsigned i = 0; i < e->n_slots; i++) {
+        struct ikesa *sa = ike_sa_at(e, i);
+        if (sa &&
             (ike_child_any_by_spi_in(sa, spi) || (sa->rk.active && sa->rk.spi_in == spi) || sa->child_spi_in == spi))
             return true;
     }

@@ -254,8 +254,8 @@ static bool quiet(const struct world *w)
     if (w->n_held)
         return false;
     for (int x = 0; x < 2; x++)
-        for (int i = 0; i < IKE_MAX_SAS; i++)
-            if (sa_busy(&w->s[x].e->sas[i]))
+        for (unsigned i = 0; i < ike_sa_slots(w->s[x].e); i++)
+            if (ike_sa_at(w->s[x].e, i) && sa_busy(ike_sa_at(w->s[x].e, i)))
                 return false;
     return true;
 }
@@ -313,14 +313,14 @@ static bool start_op(struct world *w, int i)
 static bool lopsided(const struct world *w)
 {
     for (int x = 0; x < 2; x++)
-        for (int i = 0; i < IKE_MAX_SAS; i++) {
-            const struct ikesa *s = &w->s[x].e->sas[i];
+        for (unsigned i = 0; i < ike_sa_slots(w->s[x].e); i++) {
+            const struct ikesa *s = ike_sa_at(w->s[x].e, i);
             bool found = false;
-            for (int k = 0; s->state != IKE_S_FREE && k < IKE_MAX_SAS && !found; k++) {
-                const struct ikesa *o = &w->s[1 - x].e->sas[k];
-                found = o->state != IKE_S_FREE && !memcmp(o->spi_i, s->spi_i, 8) && !memcmp(o->spi_r, s->spi_r, 8);
+            for (unsigned k = 0; s && k < ike_sa_slots(w->s[1 - x].e) && !found; k++) {
+                const struct ikesa *o = ike_sa_at(w->s[1 - x].e, k);
+                found = o && !memcmp(o->spi_i, s->spi_i, 8) && !memcmp(o->spi_r, s->spi_r, 8);
             }
-            if (s->state != IKE_S_FREE && !found)
+            if (s && !found)
                 return true;
         }
     return false;
@@ -425,9 +425,9 @@ static int check_side(struct world *w, int x, struct ikesa **out)
 {
     struct ikesa *sa = NULL;
     int n_sa = 0;
-    for (int i = 0; i < IKE_MAX_SAS; i++) {
-        struct ikesa *s = &w->s[x].e->sas[i];
-        if (s->state == IKE_S_FREE)
+    for (unsigned i = 0; i < ike_sa_slots(w->s[x].e); i++) {
+        struct ikesa *s = ike_sa_at(w->s[x].e, i);
+        if (!s)
             continue;
         n_sa++;
         sa = s;

@@ -58,10 +58,11 @@ static struct {
 /* a's IKE SA that has keys: established, or waiting for the IKE_AUTH answer */
 static struct ikesa *keyed_sa(struct side *s)
 {
-    for (int i = 0; i < IKE_MAX_SAS; i++)
-        if ((s->e->sas[i].state == IKE_S_ESTABLISHED || s->e->sas[i].state == IKE_S_AUTH_SENT) &&
-            !s->e->sas[i].replaced)
-            return &s->e->sas[i];
+    for (unsigned i = 0; i < ike_sa_slots(s->e); i++) {
+        struct ikesa *sa = ike_sa_at(s->e, i);
+        if (sa && (sa->state == IKE_S_ESTABLISHED || sa->state == IKE_S_AUTH_SENT) && !sa->replaced)
+            return sa;
+    }
     return NULL;
 }
 
