@@ -73,6 +73,22 @@ static int send_protected(struct ike_engine *e, struct ikesa *sa, struct auth_ou
     return ike_send_sk(e, sa, IKEV2_EXCH_IKE_AUTH, o->pld, o->n, response, msgid, now);
 }
 
+/* INITIAL_CONTACT asserts that the new IKE SA is the only one between the
+ * two identities (2.4), and the peer closes its others: not while we hold
+ * another established one with this peer (both sides initiated at once, or
+ * a DPD restart of one of two), or its twin on the peer would go and ours
+ * die by DPD, whose restart would close the next one, without end */
+static bool first_contact(const struct ike_engine *e, const struct ikesa *sa)
+{
+    for (int i = 0; i < IKE_MAX_SAS; i++) {
+        const struct ikesa *o = &e->sas[i];
+        if (o != sa && o->state == IKE_S_ESTABLISHED && o->conn == sa->conn &&
+            ike_addr_same_host(&o->remote, &sa->remote))
+            return false;
+    }
+    return true;
+}
+
 int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
@@ -82,7 +98,8 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         return KITE_E_NOMEM;
     sa->child_spi_in = ike_new_spi(e, o->spi);
     add_id(o, IKEV2_PLD_IDI, &c->local_id);
-    pld_notify(&o->pld[o->n++], IKEV2_N_INITIAL_CONTACT, NULL, 0);
+    if (first_contact(e, sa))
+        pld_notify(&o->pld[o->n++], IKEV2_N_INITIAL_CONTACT, NULL, 0);
     if (c->remote_id.type)
         add_id(o, IKEV2_PLD_IDR, &c->remote_id);
     int rc = add_auth(e, o, sa, &o->pld[0]);
