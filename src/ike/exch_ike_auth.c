@@ -80,9 +80,9 @@ static int send_protected(struct ike_engine *e, struct ikesa *sa, struct auth_ou
  * die by DPD, whose restart would close the next one, without end */
 static bool first_contact(const struct ike_engine *e, const struct ikesa *sa)
 {
-    for (int i = 0; i < IKE_MAX_SAS; i++) {
-        const struct ikesa *o = &e->sas[i];
-        if (o != sa && o->state == IKE_S_ESTABLISHED && o->conn == sa->conn &&
+    for (unsigned i = 0; i < e->n_slots; i++) {
+        const struct ikesa *o = ike_sa_at(e, i);
+        if (o && o != sa && o->state == IKE_S_ESTABLISHED && o->conn == sa->conn &&
             ike_addr_same_host(&o->remote, &sa->remote))
             return false;
     }

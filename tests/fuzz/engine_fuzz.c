@@ -3,7 +3,8 @@
  *
  * Input: byte 0 seeds all randomness (the engines' env.random and OpenSSL's
  * RAND, so key pairs too: a crash reproduces from the input alone); byte 1
- * chooses the setup (DPD restart on a, the initial initiation); the rest is
+ * chooses the setup (bit 0: DPD restart on a; 1: a initiates first; 2: a
+ * COOKIE for every IKE_SA_INIT; 3: block_threshold 1); the rest is
  * a list of operations, one byte each plus their arguments (see fz_op):
  * deliver, drop, duplicate, reorder, delay or corrupt the datagram at the
  * head of the network queue; inject input bytes or replay an earlier
@@ -245,8 +246,15 @@ static void fz_setup(uint8_t seed, uint8_t flags)
         struct ike_env env = { &s->rng, fz_env_random, fz.log ? fz_env_log : NULL, 0 };
         struct ike_conn_cfg c;
         fz_conn(&c, (uint8_t)(i + 1), (uint8_t)(2 - i), i == 0 && (flags & 1));
+        struct ike_limits lim;
+        ike_limits_default(&lim);
+        lim.half_open_timeout_ms = 5000;
+        if (flags & 4)
+            lim.cookie_threshold = 0; /* every IKE_SA_INIT needs a COOKIE (2.6) */
+        if (flags & 8)
+            lim.block_threshold = 1;
         s->e = ike_engine_new(&env);
-        if (!s->e || ike_engine_add_conn(s->e, &c))
+        if (!s->e || ike_engine_set_limits(s->e, &lim) || ike_engine_add_conn(s->e, &c))
             fz_fail("setup");
     }
 }
@@ -624,7 +632,7 @@ static int fz_sas(int i, struct fz_sa *out, int cap)
     char buf[512];
     int n = 0;
     ike_engine_stats(fz.s[i].e, &st);
-    for (int slot = 0; (uint32_t)n < st.ike_sas && slot < 65536; slot++) {
+    for (int slot = 0; (unsigned)slot < ike_sa_slots(fz.s[i].e); slot++) {
         if (!ike_sa_status(fz.s[i].e, slot, buf, sizeof buf))
             continue;
         const char *spis = strstr(buf, "SPIs ");
