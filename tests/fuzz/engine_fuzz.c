@@ -41,16 +41,6 @@
 #include "wire/ike.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-const char *__asan_default_options(void);
-
-/* Each engine is ~900 KB and every message decodes into fresh 21 KB
- * buffers: with ASan's 256 MB quarantine each of them lands on new pages, and
- * page faults were half of the run time.  16 MB still holds several runs'
- * frees, so a use after free within a run is caught. */
-const char *__asan_default_options(void)
-{
-    return "quarantine_size_mb=16";
-}
 
 enum {
     FZ_QUEUE = 64,       /* datagrams in flight; a full network drops the oldest */
