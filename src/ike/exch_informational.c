@@ -71,6 +71,28 @@ static size_t child_delete(struct ike_engine *e, struct ikesa *sa, const struct 
     return n;
 }
 
+/* the same peer: the connection, host and authenticated identity */
+static bool same_peer(const struct ikesa *a, const struct ikesa *b)
+{
+    return a->conn == b->conn && ike_addr_same_host(&a->remote, &b->remote) && a->peer_id.type == b->peer_id.type &&
+           a->peer_id.len == b->peer_id.len && !memcmp(a->peer_id.data, b->peer_id.data, a->peer_id.len);
+}
+
+/* our Child SA with outbound SPI spi: on the IKE SA the notify came over, or
+ * on another established one with the same peer (both ends initiated at once):
+ * the peer's data plane reports an SPI it lacks over whichever IKE SA it has
+ * with us, not knowing which one the SPI belonged to (1.5) */
+static struct ike_child_st *child_for_invalid_spi(struct ike_engine *e, struct ikesa **sa, uint32_t spi)
+{
+    struct ike_child_st *c = ike_child_by_spi_out(*sa, spi);
+    for (unsigned i = 0; !c && i < e->n_slots; i++) {
+        struct ikesa *o = ike_sa_at(e, i);
+        if (o && o != *sa && o->state == IKE_S_ESTABLISHED && same_peer(o, *sa) && (c = ike_child_by_spi_out(o, spi)))
+            *sa = o;
+    }
+    return c;
+}
+
 /* N(INVALID_SPI) with one of our outbound SPIs: the peer has no such SA */
 static void invalid_spi(struct ike_engine *e, struct ikesa *sa, const struct ike_notify *n, uint64_t now)
 {
@@ -81,7 +103,7 @@ static void invalid_spi(struct ike_engine *e, struct ikesa *sa, const struct ike
         ike_log(e, LOG_IKE, 1, "received INVALID_SPI without a 4-byte SPI, ignored");
         return;
     }
-    struct ike_child_st *c = ike_child_by_spi_out(sa, spi);
+    struct ike_child_st *c = child_for_invalid_spi(e, &sa, spi);
     if (!c) {
         ike_log(e, LOG_IKE, 1, "received INVALID_SPI for SPI %08x, which is not one of ours, ignored", spi);
         return;
