@@ -39,7 +39,9 @@ enum err_action { ERR_DROP, ERR_NOTIFY, ERR_FATAL };
     X(STATE,           DROP,   0,  "not valid in the current state")            \
     X(REPLAY,          DROP,   0,  "replayed or too old sequence number")       \
     X(SEQ_EXHAUSTED,   DROP,   0,  "sequence numbers exhausted, rekey the SA")  \
-    X(POLICY,          DROP,   0,  "packet not allowed by the security policy")
+    X(POLICY,          DROP,   0,  "packet not allowed by the security policy") \
+    X(COOKIE,          DROP,   0,  "a COOKIE is required first (RFC 7296 2.6)") \
+    X(LIMIT,           DROP,   0,  "a configured limit was reached")
 
 #define KITE_ERR_ENUM(name, act, notify, text) KITE_E_##name##_IDX,
 enum { KITE_ERRORS(KITE_ERR_ENUM) KITE_E_COUNT_ };

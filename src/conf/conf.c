@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "conf/settings.h"
 
 /* IKEv2 ID types (RFC 7296 3.5) */
@@ -43,10 +44,13 @@ static void warn_unknown(struct ctx *x, const struct set_node *sec, const char *
     }
 }
 
-/* a key's value (marking it known), or NULL */
+/* a key's value (marking it known), or NULL; a section of that name is not
+ * the key (it stays unknown and is warned about) */
 static const char *val(struct set_node *sec, const char *key, struct set_node **node)
 {
-    struct set_node *n = set_find(sec, key);
+    struct set_node *n = sec->child;
+    while (n && (!n->value || strcmp(n->name, key)))
+        n = n->next;
     if (n)
         n->used = true;
     if (node)
@@ -117,39 +121,115 @@ int conf_parse_id(const char *text, struct conf_id *id)
     return 0;
 }
 
+/* a decimal number of digits only (no sign, blank, base prefix or
+ * overflow), at most max */
+static int uint_of(const char *s, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!*s)
+        return -1;
+    for (; *s; s++) {
+        uint64_t d = (uint64_t)(*s - '0');
+        if (*s < '0' || *s > '9' || d > max || v > (max - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+static int ts_proto(const char *proto, struct conf_ts *ts)
+{
+    static const struct { const char *name; uint8_t num; } names[] = {
+        { "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmpv6", 58 }, { "ipv6-icmp", 58 }, { "sctp", 132 },
+    };
+    uint64_t v;
+    if (!strcmp(proto, "%any"))
+        return 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(proto, names[i].name)) {
+            ts->ip_proto = names[i].num;
+            return 0;
+        }
+    if (uint_of(proto, 255, &v))
+        return -1;
+    ts->ip_proto = (uint8_t)v;
+    return 0;
+}
+
+static int ts_port_range(const char *ports, struct conf_ts *ts)
+{
+    char lo[8], *dash = strchr(ports, '-');
+    uint64_t l, h;
+    if (!strcmp(ports, "%any"))
+        return 0;
+    size_t n = dash ? (size_t)(dash - ports) : strlen(ports);
+    if (n >= sizeof lo)
+        return -1;
+    memcpy(lo, ports, n);
+    lo[n] = 0;
+    if (uint_of(lo, 65535, &l) || uint_of(dash ? dash + 1 : lo, 65535, &h) || h < l)
+        return -1;
+    ts->port_lo = (uint16_t)l;
+    ts->port_hi = (uint16_t)h;
+    return 0;
+}
+
+/* "[proto]", "[proto/port]", "[proto/lo-hi]", "[/port]": the whole rest of
+ * the selector; proto a name, a number or %any */
 static int ts_ports(const char *spec, struct conf_ts *ts)
 {
-    /* [proto] or [proto/port] or [proto/lo-hi]; proto as a name or number */
-    char proto[32] = "", ports[32] = "";
-    if (sscanf(spec, "[%31[^]/]/%31[^]]]", proto, ports) < 1 && sscanf(spec, "[/%31[^]]]", ports) < 1)
+    char in[64];
+    size_t n = strlen(spec);
+    if (n < 3 || spec[n - 1] != ']' || n - 2 >= sizeof in)
         return -1;
-    if (!strcmp(proto, "tcp"))
-        ts->ip_proto = 6;
-    else if (!strcmp(proto, "udp"))
-        ts->ip_proto = 17;
-    else if (!strcmp(proto, "icmp"))
-        ts->ip_proto = 1;
-    else if (!strcmp(proto, "icmpv6") || !strcmp(proto, "ipv6-icmp"))
-        ts->ip_proto = 58;
-    else if (!strcmp(proto, "sctp"))
-        ts->ip_proto = 132;
-    else if (*proto && strcmp(proto, "%any"))
-        ts->ip_proto = (uint8_t)atoi(proto);
-    if (*ports && strcmp(ports, "%any")) {
-        unsigned lo, hi;
-        int k = sscanf(ports, "%u-%u", &lo, &hi);
-        if (k < 1 || lo > 65535 || (k == 2 && (hi > 65535 || hi < lo)))
-            return -1;
-        ts->port_lo = (uint16_t)lo;
-        ts->port_hi = (uint16_t)(k == 2 ? hi : lo);
+    memcpy(in, spec + 1, n - 2);
+    in[n - 2] = 0;
+    char *slash = strchr(in, '/');
+    if (slash)
+        *slash = 0;
+    if ((*in || !slash) && ts_proto(in, ts))
+        return -1;
+    return slash ? ts_port_range(slash + 1, ts) : 0;
+}
+
+/* "a-b": both of one family, a <= b */
+static int ts_range(char *addr, char *dash, struct conf_addr *lo, struct conf_addr *hi)
+{
+    *dash = 0;
+    if (conf_parse_addr(addr, lo) || conf_parse_addr(dash + 1, hi) || !lo->family || lo->family != hi->family)
+        return -1;
+    return memcmp(lo->ip, hi->ip, 16) > 0 ? -1 : 0;
+}
+
+/* "a" or "a/len", len from 0 to the address's bits */
+static int ts_prefix(char *addr, struct conf_addr *lo, struct conf_addr *hi)
+{
+    char *slash = strchr(addr, '/');
+    uint64_t plen;
+    if (slash)
+        *slash = 0;
+    if (conf_parse_addr(addr, lo) || !lo->family)
+        return -1;
+    int bits = lo->family == 4 ? 32 : 128;
+    if (!slash)
+        plen = (uint64_t)bits;
+    else if (uint_of(slash + 1, (uint64_t)bits, &plen))
+        return -1;
+    *hi = *lo;
+    for (int b = (int)plen; b < bits; b++) {
+        lo->ip[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+        hi->ip[b / 8] |= (uint8_t)(0x80 >> (b % 8));
     }
     return 0;
 }
 
-/* "10.1.0.0/24", "10.0.0.1-10.0.0.9", "fec0::/16", with optional [proto/port] */
+/* "10.1.0.0/24", "10.0.0.1-10.0.0.9", "fec0::/16", with optional [proto/port];
+ * anything else is refused, never read as a wider selector */
 int conf_parse_ts(const char *text, struct conf_ts *ts)
 {
     char addr[128];
+    struct conf_addr lo, hi;
     memset(ts, 0, sizeof *ts);
     ts->port_hi = 0xffff;
     const char *br = strchr(text, '[');
@@ -158,65 +238,113 @@ int conf_parse_ts(const char *text, struct conf_ts *ts)
         return -1;
     memcpy(addr, text, n);
     addr[n] = 0;
-    char *dash = strchr(addr, '-'), *slash = strchr(addr, '/');
-    struct conf_addr lo, hi;
-    if (dash) {
-        *dash = 0;
-        if (conf_parse_addr(addr, &lo) || conf_parse_addr(dash + 1, &hi) || !lo.family || lo.family != hi.family)
-            return -1;
-    } else {
-        int plen = -1;
-        if (slash) {
-            *slash = 0;
-            plen = atoi(slash + 1);
-        }
-        if (conf_parse_addr(addr, &lo) || !lo.family)
-            return -1;
-        int bits = lo.family == 4 ? 32 : 128;
-        if (plen < 0)
-            plen = bits;
-        if (plen > bits)
-            return -1;
-        hi = lo;
-        for (int b = plen; b < bits; b++) {
-            lo.ip[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
-            hi.ip[b / 8] |= (uint8_t)(0x80 >> (b % 8));
-        }
-    }
+    char *dash = strchr(addr, '-');
+    if (dash ? ts_range(addr, dash, &lo, &hi) : ts_prefix(addr, &lo, &hi))
+        return -1;
     ts->family = lo.family;
     memcpy(ts->lo, lo.ip, 16);
     memcpy(ts->hi, hi.ip, 16);
     return 0;
 }
 
-/* "4h", "30m", "90s", "1d" or plain seconds */
+/* "4h", "30m", "90s", "1d" or plain seconds, at most 2^32 - 1 seconds */
 static int parse_time(const char *s, uint32_t *out)
 {
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    unsigned long mul = !*end || !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600
-                        : !strcmp(end, "d") ? 86400 : 0;
-    if (end == s || !mul || v * mul > UINT32_MAX)
+    char digits[24];
+    size_t n = strspn(s, "0123456789");
+    const char *u = s + n;
+    uint64_t v, mul = !*u || !strcmp(u, "s") ? 1 : !strcmp(u, "m") ? 60 : !strcmp(u, "h") ? 3600
+                      : !strcmp(u, "d") ? 86400 : 0;
+    if (!n || n >= sizeof digits || !mul)
+        return -1;
+    memcpy(digits, s, n);
+    digits[n] = 0;
+    if (uint_of(digits, UINT32_MAX / mul, &v))
         return -1;
     *out = (uint32_t)(v * mul);
     return 0;
 }
 
+/* strongSwan's booleans */
+static int parse_bool(const char *s, bool *out)
+{
+    static const char *const yes[] = { "yes", "true", "enabled", "1" }, *const no[] = { "no", "false", "disabled", "0" };
+    for (int i = 0; i < 4; i++) {
+        if (!strcasecmp(s, yes[i]) || !strcasecmp(s, no[i])) {
+            *out = !strcasecmp(s, yes[i]);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* a name that fits its field whole (a cut one could make two connections one) */
+static int name_key(struct ctx *x, const struct set_node *sec, const char *what, char *out)
+{
+    size_t n = strlen(sec->name);
+    if (n >= CONF_NAME_MAX)
+        return fail(x, sec, "%s name '%s' is longer than %d characters", what, sec->name, CONF_NAME_MAX - 1);
+    memcpy(out, sec->name, n + 1);
+    return 0;
+}
+
+/* a comma list of selectors, read whole (however long), at most CONF_MAX_TS */
 static int list_ts(struct ctx *x, struct set_node *sec, const char *key, struct conf_ts *out, uint8_t *n)
 {
     struct set_node *node;
     const char *v = val(sec, key, &node);
-    char buf[512], *save = NULL;
+    char *save = NULL, *list;
+    int rc = 0;
     *n = 0;
-    snprintf(buf, sizeof buf, "%s", v ? v : "dynamic");
-    for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+    if (!v || !strcmp(v, "dynamic"))
+        return fail(x, node ? node : sec, "%s = dynamic is not supported yet: give subnets", key);
+    if (!(list = strdup(v)))
+        return fail(x, node, "out of memory");
+    for (char *t = strtok_r(list, ", ", &save); t && !rc; t = strtok_r(NULL, ", ", &save)) {
         if (!strcmp(t, "dynamic"))
-            return fail(x, node ? node : sec, "%s = dynamic is not supported yet: give subnets", key);
-        if (*n >= CONF_MAX_TS || conf_parse_ts(t, &out[*n]))
-            return fail(x, node, "invalid traffic selector '%s' (expected a subnet like 10.1.0.0/24, "
-                                 "a range a-b, optionally [proto/port])", t);
-        (*n)++;
+            rc = fail(x, node, "%s = dynamic is not supported yet: give subnets", key);
+        else if (*n >= CONF_MAX_TS)
+            rc = fail(x, node, "more than %d traffic selectors in %s", CONF_MAX_TS, key);
+        else if (conf_parse_ts(t, &out[*n]))
+            rc = fail(x, node, "invalid traffic selector '%s' (expected a subnet like 10.1.0.0/24, "
+                               "a range a-b, optionally [proto/port])", t);
+        else
+            (*n)++;
     }
+    if (!rc && !*n)
+        rc = fail(x, node, "%s is empty", key);
+    free(list);
+    return rc;
+}
+
+/* v + 10%, at most max */
+static uint64_t plus_tenth(uint64_t v, uint64_t max)
+{
+    return v > max - v / 10 ? max : v + v / 10;
+}
+
+/* rekey_time, life_time (default +10%, never shorter) and rand_time
+ * (default life - rekey, never longer than rekey_time) */
+static int child_times(struct ctx *x, struct set_node *sec, struct conf_child *ch)
+{
+    struct set_node *node, *life = NULL, *rnode = NULL;
+    const char *v;
+    if ((v = val(sec, "rekey_time", &node)) && parse_time(v, &ch->rekey_time))
+        return fail(x, node, "invalid time '%s' (e.g. 1h, 30m, 3600; at most %u s)", v, UINT32_MAX);
+    ch->life_time = (uint32_t)plus_tenth(ch->rekey_time, UINT32_MAX);
+    if ((v = val(sec, "life_time", &life)) && parse_time(v, &ch->life_time))
+        return fail(x, life, "invalid time '%s'", v);
+    if (v && ch->life_time && ch->life_time < ch->rekey_time)
+        return fail(x, life, "life_time (%u s) must not be shorter than rekey_time (%u s)", ch->life_time,
+                    ch->rekey_time);
+    ch->rand_time = ch->life_time > ch->rekey_time ? ch->life_time - ch->rekey_time : 0;
+    if (ch->rand_time > ch->rekey_time)
+        ch->rand_time = ch->rekey_time;
+    if ((v = val(sec, "rand_time", &rnode)) && parse_time(v, &ch->rand_time))
+        return fail(x, rnode, "invalid time '%s'", v);
+    if (v && ch->rekey_time && ch->rand_time > ch->rekey_time)
+        return fail(x, rnode, "rand_time (%u s) must not be longer than rekey_time (%u s)", ch->rand_time,
+                    ch->rekey_time);
     return 0;
 }
 
@@ -225,7 +353,8 @@ static int child(struct ctx *x, struct set_node *sec, struct conf_child *ch)
     struct set_node *node;
     const char *v;
     char err[256];
-    snprintf(ch->name, sizeof ch->name, "%s", sec->name);
+    if (name_key(x, sec, "child", ch->name))
+        return -1;
     ch->rekey_time = 3600;
     ch->replay_window = 32;
     if (list_ts(x, sec, "local_ts", ch->local_ts, &ch->n_local_ts) ||
@@ -245,18 +374,11 @@ static int child(struct ctx *x, struct set_node *sec, struct conf_child *ch)
         else if (strcmp(v, "none"))
             return fail(x, node, "start_action must be none, start or trap, not '%s'", v);
     }
-    if ((v = val(sec, "rekey_time", &node)) && parse_time(v, &ch->rekey_time))
-        return fail(x, node, "invalid time '%s' (e.g. 1h, 30m, 3600)", v);
-    ch->life_time = ch->rekey_time + ch->rekey_time / 10;
-    if ((v = val(sec, "life_time", &node)) && parse_time(v, &ch->life_time))
-        return fail(x, node, "invalid time '%s'", v);
-    ch->rand_time = ch->life_time - ch->rekey_time;
-    if ((v = val(sec, "rand_time", &node)) && parse_time(v, &ch->rand_time))
-        return fail(x, node, "invalid time '%s'", v);
+    if (child_times(x, sec, ch))
+        return -1;
     if ((v = val(sec, "replay_window", &node))) {
-        char *end;
-        unsigned long w = strtoul(v, &end, 10);
-        if (!*v || *end || *v == '-' || w > ESP_REPLAY_MAX)
+        uint64_t w;
+        if (uint_of(v, ESP_REPLAY_MAX, &w))
             return fail(x, node, "replay_window must be a number of packets from 0 to %d, not '%s'", ESP_REPLAY_MAX, v);
         ch->replay_window = (uint32_t)w;
     }
@@ -275,17 +397,14 @@ static int child(struct ctx *x, struct set_node *sec, struct conf_child *ch)
     for (int i = 0; i < 4; i++) {
         if (!(v = val(sec, counts[i], &node)))
             continue;
-        char *end;
-        unsigned long long n = strtoull(v, &end, 10);
-        if (!*v || *v == '-' || *end)
+        if (uint_of(v, UINT64_MAX, cv[i]))
             return fail(x, node, "%s must be a number, not '%s'", counts[i], v);
-        *cv[i] = n;
     }
     /* strongSwan's defaults: the hard limit 10% above the soft one */
     if (ch->rekey_bytes && !ch->life_bytes)
-        ch->life_bytes = ch->rekey_bytes + ch->rekey_bytes / 10;
+        ch->life_bytes = plus_tenth(ch->rekey_bytes, UINT64_MAX);
     if (ch->rekey_packets && !ch->life_packets)
-        ch->life_packets = ch->rekey_packets + ch->rekey_packets / 10;
+        ch->life_packets = plus_tenth(ch->rekey_packets, UINT64_MAX);
     static const char *const later[] = { "updown", "hostaccess", "policies", "close_action", NULL };
     for (int i = 0; later[i]; i++)
         val(sec, later[i], NULL); /* accepted; acted on by later issues */
@@ -318,7 +437,11 @@ static int addr_key(struct ctx *x, struct set_node *sec, const char *key, struct
     char first[128];
     if (!v)
         return 0;
-    snprintf(first, sizeof first, "%.*s", (int)strcspn(v, ", "), v); /* the first address is used */
+    size_t n = strcspn(v, ", "); /* the first address is used */
+    if (n >= sizeof first)
+        return fail(x, node, "invalid address '%.40s...' (expected an IP address or %%any)", v);
+    memcpy(first, v, n);
+    first[n] = 0;
     if (conf_parse_addr(first, a))
         return fail(x, node, "invalid address '%s' (expected an IP address or %%any)", first);
     return 0;
@@ -331,11 +454,24 @@ static int port_key(struct ctx *x, struct set_node *sec, const char *key, uint16
     *port = 500;
     if (!v)
         return 0;
-    char *end;
-    unsigned long p = strtoul(v, &end, 10);
-    if (*end || !p || p > 65535)
-        return fail(x, node, "invalid port '%s'", v);
+    uint64_t p;
+    if (uint_of(v, 65535, &p) || !p)
+        return fail(x, node, "invalid port '%s' (1 to 65535)", v);
     *port = (uint16_t)p;
+    return 0;
+}
+
+/* a count of attempts; 0 and %forever: no end */
+static int keyingtries(const char *v, uint32_t *out)
+{
+    uint64_t n;
+    if (!strcmp(v, "%forever")) {
+        *out = 0;
+        return 0;
+    }
+    if (uint_of(v, 1000000, &n))
+        return -1;
+    *out = (uint32_t)n;
     return 0;
 }
 
@@ -344,7 +480,8 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
     struct set_node *node;
     const char *v;
     char err[256];
-    snprintf(c->name, sizeof c->name, "%s", sec->name);
+    if (name_key(x, sec, "connection", c->name))
+        return -1;
     c->rekey_time = 14400;
     if ((v = val(sec, "version", &node)) && strcmp(v, "2") && strcmp(v, "0"))
         return fail(x, node, "version = %s: kite speaks IKEv2 only (version = 2 or 0)", v);
@@ -354,13 +491,18 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
     v = val(sec, "proposals", &node);
     if (conf_parse_proposals(v ? v : "default", true, c->ike, &c->n_ike, err, sizeof err))
         return fail(x, node ? node : sec, "%s", err);
-    if ((v = val(sec, "encap", &node)))
-        c->encap = !strcmp(v, "yes");
+    if ((v = val(sec, "encap", &node)) && parse_bool(v, &c->encap))
+        return fail(x, node, "encap must be yes or no, not '%s'", v);
     if ((v = val(sec, "rekey_time", &node)) && parse_time(v, &c->rekey_time))
-        return fail(x, node, "invalid time '%s'", v);
+        return fail(x, node, "invalid time '%s' (e.g. 4h, 30m, 3600; at most %u s)", v, UINT32_MAX);
     if ((v = val(sec, "dpd_delay", &node)) && parse_time(v, &c->dpd_delay))
         return fail(x, node, "invalid time '%s'", v);
-    static const char *const later[] = { "dpd_timeout", "keyingtries", "reauth_time", "over_time",
+    if (c->dpd_delay > UINT32_MAX / 1000) /* the engine counts it in ms */
+        return fail(x, node, "dpd_delay '%s' is too long (at most %u s)", v, UINT32_MAX / 1000);
+    c->keyingtries = 1; /* strongSwan's default: one attempt (with its retransmissions) */
+    if ((v = val(sec, "keyingtries", &node)) && keyingtries(v, &c->keyingtries))
+        return fail(x, node, "keyingtries = %s: expected a number of attempts, 0 or %%forever", v);
+    static const char *const later[] = { "dpd_timeout", "reauth_time", "over_time",
                                          "rand_time", "unique", "mobike", "fragmentation", NULL };
     for (int i = 0; later[i]; i++)
         val(sec, later[i], NULL);
@@ -378,8 +520,10 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
         return fail(x, sec, "connection '%s' has no children", c->name);
     chs->used = true;
     for (struct set_node *ch = chs->child; ch; ch = ch->next) {
-        if (ch->value || c->n_children >= CONF_MAX_CHILDREN)
-            return fail(x, ch, "expected a child section (at most %d)", CONF_MAX_CHILDREN);
+        if (ch->value)
+            return fail(x, ch, "expected a child section, not '%s = ...'", ch->name);
+        if (c->n_children >= CONF_MAX_CHILDREN)
+            return fail(x, ch, "more than %d children in connection '%s'", CONF_MAX_CHILDREN, c->name);
         ch->used = true;
         if (child(x, ch, &c->child[c->n_children++]))
             return -1;
@@ -397,33 +541,67 @@ static int b64_value(int ch)
     return p ? (int)(p - t) : -1;
 }
 
-/* "text", 0x<hex> or 0s<base64> (strongSwan's secret encodings) */
+/* base64 (RFC 4648 4) of the whole text: '=' only as the padding at the
+ * end, no bits left over; -1 or the length */
+static int b64_bytes(const char *v, uint8_t *out, size_t cap)
+{
+    unsigned acc = 0, bits = 0;
+    size_t n = 0, len = strlen(v), pad = 0;
+    while (pad < len && pad < 2 && v[len - 1 - pad] == '=')
+        pad++;
+    if ((len % 4) || (pad && v[len - 1 - pad] == '='))
+        return -1;
+    for (size_t i = 0; i < len - pad; i++) {
+        int d = b64_value(v[i]);
+        if (d < 0 || n >= cap)
+            return -1;
+        acc = (acc << 6 | (unsigned)d) & 0xffffff;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (uint8_t)(acc >> bits);
+        }
+    }
+    return bits && (acc & ((1u << bits) - 1)) ? -1 : (int)n;
+}
+
+/* "text", 0x<hex> or 0s<base64> (strongSwan's secret encodings); 0, -1 for
+ * a bad encoding, or the length when longer than CONF_PSK_MAX or empty */
 static int secret_value(const char *v, struct secret *s)
 {
-    uint8_t buf[512];
-    int n = -1;
-    if (!strncmp(v, "0x", 2)) {
-        n = hex_bytes(v + 2, buf, sizeof buf);
-    } else if (!strncmp(v, "0s", 2)) {
-        unsigned acc = 0, bits = 0;
-        n = 0;
-        for (const char *p = v + 2; *p && *p != '='; p++) {
-            int d = b64_value(*p);
-            if (d < 0 || n >= (int)sizeof buf)
-                return -1;
-            acc = acc << 6 | (unsigned)d;
-            bits += 6;
-            if (bits >= 8) {
-                bits -= 8;
-                buf[n++] = (uint8_t)(acc >> bits);
-            }
-        }
+    uint8_t buf[CONF_PSK_MAX + 1];
+    int n;
+    if (!strncmp(v, "0x", 2) || !strncmp(v, "0s", 2)) {
+        size_t enc = strlen(v + 2);
+        size_t len = v[1] == 'x' ? enc / 2 : enc / 4 * 3; /* an upper bound */
+        if (len > CONF_PSK_MAX + 2) /* clearly too long: say how long */
+            return (int)(len < INT32_MAX ? len : INT32_MAX);
+        n = v[1] == 'x' ? hex_bytes(v + 2, buf, sizeof buf) : b64_bytes(v + 2, buf, sizeof buf);
     } else {
-        return secret_from(s, v, strlen(v));
+        size_t len = strlen(v);
+        n = len > INT32_MAX ? INT32_MAX : (int)len;
+        if (n && n <= CONF_PSK_MAX)
+            return secret_from(s, v, len) ? -1 : 0;
+        return n ? n : -2;
     }
-    int rc = n < 0 ? -1 : secret_from(s, buf, (size_t)n);
+    int rc = n <= 0 ? (n ? -1 : -2) : n > CONF_PSK_MAX ? n : secret_from(s, buf, (size_t)n) ? -1 : 0;
     mem_wipe(buf, sizeof buf);
     return rc;
+}
+
+static int secret_ids(struct ctx *x, struct set_node *n, struct conf_secret *s)
+{
+    for (struct set_node *k = n->child; k; k = k->next) {
+        if (!k->value || strncmp(k->name, "id", 2) || (k->name[2] && k->name[2] != '-'))
+            continue;
+        k->used = true;
+        if (s->n_ids >= CONF_MAX_IDS)
+            return fail(x, k, "more than %d identities in secret '%s'", CONF_MAX_IDS, n->name);
+        if (conf_parse_id(k->value, &s->ids[s->n_ids++]))
+            return fail(x, k, "invalid identity '%s' (an address, @name, user@host or @#hex, at most %d bytes)",
+                        k->value, CONF_ID_MAX);
+    }
+    return 0;
 }
 
 static int secrets(struct ctx *x, struct set_node *sec)
@@ -446,15 +624,15 @@ static int secrets(struct ctx *x, struct set_node *sec)
         const char *v = val(n, "secret", &node);
         if (!v)
             return fail(x, n, "secret section '%s' has no 'secret ='", n->name);
-        if (secret_value(v, &s->s))
+        int rc = secret_value(v, &s->s);
+        if (rc == -2)
+            return fail(x, node, "the secret is empty");
+        if (rc > 0)
+            return fail(x, node, "secret is %d bytes long; at most %d are supported", rc, CONF_PSK_MAX);
+        if (rc)
             return fail(x, node, "invalid secret encoding (expected text, 0x<hex> or 0s<base64>)");
-        for (struct set_node *k = n->child; k; k = k->next) {
-            if (!k->value || strncmp(k->name, "id", 2) || (k->name[2] && k->name[2] != '-'))
-                continue;
-            k->used = true;
-            if (s->n_ids >= CONF_MAX_IDS || conf_parse_id(k->value, &s->ids[s->n_ids++]))
-                return fail(x, k, "invalid identity '%s'", k->value);
-        }
+        if (secret_ids(x, n, s))
+            return -1;
         warn_unknown(x, n, n->name);
     }
     return 0;

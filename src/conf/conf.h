@@ -10,7 +10,7 @@
 #include "base/secret.h"
 
 enum { CONF_NAME_MAX = 32, CONF_MAX_XF = 24, CONF_MAX_PROPS = 8, CONF_MAX_TS = 4, CONF_MAX_CHILDREN = 4,
-       CONF_MAX_CONNS = 16, CONF_MAX_SECRETS = 16, CONF_MAX_IDS = 8, CONF_ID_MAX = 255 };
+       CONF_MAX_CONNS = 16, CONF_MAX_SECRETS = 16, CONF_MAX_IDS = 8, CONF_ID_MAX = 255, CONF_PSK_MAX = 128 };
 
 struct conf_prop {
     uint8_t n;
@@ -64,6 +64,7 @@ struct conf_conn {
     bool encap;
     uint32_t rekey_time; /* seconds */
     uint32_t dpd_delay;  /* seconds; 0: no liveness checks */
+    uint32_t keyingtries;/* attempts to establish when we initiate; 0: forever (default 1) */
     uint8_t n_children;
     struct conf_child child[CONF_MAX_CHILDREN];
 };

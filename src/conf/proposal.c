@@ -3,6 +3,7 @@
  * proposal an integrity keyword without a prf keyword also gives the PRF of
  * the same hash (strongSwan's rule); an AEAD IKE proposal needs a prf. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "conf/conf.h"
 #include "crypto/registry.h"
@@ -58,80 +59,132 @@ static const struct xf_info *keyword(const char *kw, bool ike)
     return NULL;
 }
 
-static int one(const char *text, bool ike, struct conf_prop *p, char *err, size_t errcap)
+static int too_many(char *err, size_t errcap)
 {
-    char buf[512], *save = NULL;
-    memset(p, 0, sizeof *p);
-    snprintf(buf, sizeof buf, "%s", text);
-    for (char *kw = strtok_r(buf, "-", &save); kw; kw = strtok_r(NULL, "-", &save)) {
-        const struct xf_info *x = keyword(kw, ike);
-        if (!x || (x->type == XF_ESN && ike) || add(p, x)) {
-            snprintf(err, errcap, "unknown or misplaced algorithm '%s' in proposal '%s'", kw, text);
-            return -1;
-        }
-    }
+    snprintf(err, errcap, "more than %d algorithms in one proposal", CONF_MAX_XF);
+    return -1;
+}
+
+/* the checks and additions once every keyword is read: an encryption
+ * algorithm, the PRF derived from the integrity algorithm (IKE), integrity
+ * unless AEAD, ESN (ESP), a KE group (IKE), nothing legacy */
+static int complete(struct conf_prop *p, bool ike, char *err, size_t errcap)
+{
     bool aead = false;
     for (unsigned i = 0; i < p->n; i++)
         if (p->xf[i].type == XF_ENCR && xf_lookup(XF_ENCR, p->xf[i].id, p->xf[i].key_bits)->aead)
             aead = true;
     if (!has(p, XF_ENCR)) {
-        snprintf(err, errcap, "proposal '%s' has no encryption algorithm", text);
+        snprintf(err, errcap, "no encryption algorithm");
         return -1;
     }
     if (ike && !has(p, XF_PRF)) {
         unsigned n = p->n;
         for (unsigned i = 0; i < n; i++)
-            if (p->xf[i].type == XF_INTEG && prf_for(p->xf[i].id))
-                add(p, xf_lookup(XF_PRF, prf_for(p->xf[i].id), 0));
+            if (p->xf[i].type == XF_INTEG && prf_for(p->xf[i].id) && add(p, xf_lookup(XF_PRF, prf_for(p->xf[i].id), 0)))
+                return too_many(err, errcap);
         if (!has(p, XF_PRF)) {
-            snprintf(err, errcap, "proposal '%s' needs a PRF (e.g. prfsha256)", text);
+            snprintf(err, errcap, "needs a PRF (e.g. prfsha256)");
             return -1;
         }
     }
     if (!aead && !has(p, XF_INTEG)) {
-        snprintf(err, errcap, "proposal '%s' needs an integrity algorithm", text);
+        snprintf(err, errcap, "needs an integrity algorithm");
         return -1;
     }
-    if (!ike && !has(p, XF_ESN)) /* ESP proposals carry ESN (RFC 7296 3.3.3); strongSwan's default is no */
-        add(p, xf_lookup(XF_ESN, ESN_NO, 0));
+    /* ESP proposals carry ESN (RFC 7296 3.3.3); strongSwan's default is no */
+    if (!ike && !has(p, XF_ESN) && add(p, xf_lookup(XF_ESN, ESN_NO, 0)))
+        return too_many(err, errcap);
     if (ike && !has(p, XF_KE)) {
-        snprintf(err, errcap, "proposal '%s' needs a key exchange group", text);
+        snprintf(err, errcap, "needs a key exchange group");
         return -1;
     }
     for (unsigned i = 0; i < p->n; i++) {
         const struct xf_info *x = xf_lookup(p->xf[i].type, p->xf[i].id, p->xf[i].key_bits);
         if (x && !xf_allowed(x, false)) {
-            snprintf(err, errcap, "'%s' is a legacy algorithm and is refused (proposal '%s')", x->keyword, text);
+            snprintf(err, errcap, "'%s' is a legacy algorithm and is refused", x->keyword);
             return -1;
         }
     }
     return 0;
 }
 
+/* the algorithms of one proposal "a-b-c" */
+static int keywords(char *text, bool ike, struct conf_prop *p, char *err, size_t errcap)
+{
+    char *save = NULL;
+    for (char *kw = strtok_r(text, "-", &save); kw; kw = strtok_r(NULL, "-", &save)) {
+        const struct xf_info *x = keyword(kw, ike);
+        if (!x || (x->type == XF_ESN && ike)) {
+            snprintf(err, errcap, "unknown or misplaced algorithm '%s'", kw);
+            return -1;
+        }
+        if (add(p, x))
+            return too_many(err, errcap);
+    }
+    return 0;
+}
+
+/* one proposal; an error names it */
+static int one(const char *text, bool ike, struct conf_prop *p, char *err, size_t errcap)
+{
+    char *copy = strdup(text);
+    memset(p, 0, sizeof *p);
+    if (!copy) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    int rc = keywords(copy, ike, p, err, errcap);
+    free(copy);
+    if (!rc)
+        rc = complete(p, ike, err, errcap);
+    size_t used = strlen(err);
+    if (rc && used < errcap)
+        snprintf(err + used, errcap - used, " (proposal '%s')", text);
+    return rc;
+}
+
+/* the defaults expanded into out[*n...], refused when they do not fit */
+static int defaults(bool ike, struct conf_prop *out, uint8_t *n, char *err, size_t errcap)
+{
+    struct conf_prop tmp[CONF_MAX_PROPS];
+    uint8_t k;
+    if (conf_parse_proposals(ike ? default_ike : default_esp, ike, tmp, &k, err, errcap))
+        return -1;
+    if (*n + k > CONF_MAX_PROPS) {
+        snprintf(err, errcap, "more than %d proposals", CONF_MAX_PROPS);
+        return -1;
+    }
+    memcpy(out + *n, tmp, k * sizeof tmp[0]);
+    *n = (uint8_t)(*n + k);
+    return 0;
+}
+
 int conf_parse_proposals(const char *text, bool ike, struct conf_prop *out, uint8_t *n, char *err, size_t errcap)
 {
-    char buf[1024], *save = NULL;
+    char *save = NULL, *list = strdup(text); /* the whole value, however long: nothing is cut off */
+    int rc = list ? 0 : -1;
     *n = 0;
-    snprintf(buf, sizeof buf, "%s", text);
-    for (char *p = strtok_r(buf, ", ", &save); p; p = strtok_r(NULL, ", ", &save)) {
+    if (!list)
+        snprintf(err, errcap, "out of memory");
+    for (char *p = list ? strtok_r(list, ", ", &save) : NULL; p && !rc; p = strtok_r(NULL, ", ", &save)) {
         if (strcmp(p, "default") == 0) {
-            uint8_t k;
-            if (conf_parse_proposals(ike ? default_ike : default_esp, ike, out + *n, &k, err, errcap))
-                return -1;
-            *n = (uint8_t)(*n + k);
+            rc = defaults(ike, out, n, err, errcap);
             continue;
         }
         if (*n >= CONF_MAX_PROPS) {
             snprintf(err, errcap, "more than %d proposals", CONF_MAX_PROPS);
-            return -1;
+            rc = -1;
+        } else if (one(p, ike, &out[*n], err, errcap)) {
+            rc = -1;
+        } else {
+            (*n)++;
         }
-        if (one(p, ike, &out[*n], err, errcap))
-            return -1;
-        (*n)++;
     }
-    if (!*n) {
+    if (!rc && !*n) {
         snprintf(err, errcap, "empty proposal list");
-        return -1;
+        rc = -1;
     }
-    return 0;
+    free(list);
+    return rc;
 }

@@ -1,11 +1,16 @@
 #include "conf/settings.h"
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <libgen.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include "base/secret.h"
 
 enum { MAX_DEPTH = 16, MAX_INCLUDE_DEPTH = 8 };
 
@@ -18,6 +23,15 @@ struct lexer {
     int inc;   /* of includes */
     struct set_tree *t;
 };
+
+/* free a string that may hold a secret */
+static void free_wiped(char *p)
+{
+    if (p) {
+        mem_wipe(p, strlen(p));
+        free(p);
+    }
+}
 
 static int parse_file_into(struct set_tree *t, struct set_node *sec, const char *path, int inc, char *err,
                            size_t errcap);
@@ -71,8 +85,10 @@ static char *take_value(struct lexer *lx)
     if (*lx->p == '"') {
         char *out = malloc(strlen(lx->p) + 1);
         size_t o = 0;
-        if (!out)
+        if (!out) {
+            fail(lx, "out of memory");
             return NULL;
+        }
         for (lx->p++; *lx->p && *lx->p != '"'; lx->p++) {
             if (*lx->p == '\\' && lx->p[1]) {
                 lx->p++;
@@ -85,7 +101,7 @@ static char *take_value(struct lexer *lx)
         }
         out[o] = 0;
         if (*lx->p != '"') {
-            free(out);
+            free_wiped(out);
             fail(lx, "unterminated quoted value");
             return NULL;
         }
@@ -98,7 +114,10 @@ static char *take_value(struct lexer *lx)
     const char *e = lx->p;
     while (e > s && isspace((unsigned char)e[-1]))
         e--;
-    return strndup(s, (size_t)(e - s));
+    char *v = strndup(s, (size_t)(e - s));
+    if (!v)
+        fail(lx, "out of memory");
+    return v;
 }
 
 static struct set_node *node_add(struct lexer *lx, struct set_node *sec, char *name, char *value)
@@ -108,7 +127,7 @@ static struct set_node *node_add(struct lexer *lx, struct set_node *sec, char *n
         if (strcmp(n->name, name) == 0 && (n->value != NULL) == (value != NULL)) {
             free(name);
             if (value) {
-                free(n->value);
+                free_wiped(n->value); /* a key set again: the old value may be a secret */
                 n->value = value;
                 n->line = lx->line;
                 n->file = lx->file;
@@ -117,8 +136,11 @@ static struct set_node *node_add(struct lexer *lx, struct set_node *sec, char *n
         }
     }
     struct set_node *n = calloc(1, sizeof *n), **tail = &sec->child;
-    if (!n)
+    if (!n) {
+        free(name);
+        free_wiped(value);
         return NULL;
+    }
     n->name = name;
     n->value = value;
     n->file = lx->file;
@@ -134,19 +156,26 @@ static int parse_body(struct lexer *lx, struct set_node *sec, bool top);
 static int include_files(struct lexer *lx, struct set_node *sec, const char *pattern)
 {
     char path[4096];
+    int n;
     if (pattern[0] == '/') {
-        snprintf(path, sizeof path, "%s", pattern);
+        n = snprintf(path, sizeof path, "%s", pattern);
     } else {
         char *dup = strdup(lx->file);
-        snprintf(path, sizeof path, "%s/%s", dup ? dirname(dup) : ".", pattern);
+        if (!dup)
+            return fail(lx, "out of memory");
+        n = snprintf(path, sizeof path, "%s/%s", dirname(dup), pattern);
         free(dup);
     }
+    if (n < 0 || (size_t)n >= sizeof path)
+        return fail(lx, "include path longer than %zu characters", sizeof path - 1);
     glob_t g;
     int rc = glob(path, 0, NULL, &g);
     if (rc == GLOB_NOMATCH)
         return 0; /* like strongSwan: a pattern without matches is fine */
-    if (rc)
+    if (rc) {
+        globfree(&g);
         return fail(lx, "cannot expand include '%s'", pattern);
+    }
     for (size_t i = 0; i < g.gl_pathc && !rc; i++)
         rc = parse_file_into(lx->t, sec, g.gl_pathv[i], lx->inc + 1, lx->err, lx->errcap);
     globfree(&g);
@@ -219,50 +248,82 @@ static int parse_text(struct set_tree *t, struct set_node *sec, const char *text
     return parse_body(&lx, sec, true);
 }
 
+/* the file names nodes point to: the list grows (no cap on included files) */
 static const char *keep_name(struct set_tree *t, const char *name)
 {
-    if (t->n_files >= (int)(sizeof t->files / sizeof t->files[0]))
-        return NULL;
-    t->files[t->n_files] = strdup(name);
-    return t->files[t->n_files++];
+    if (t->n_files == t->cap_files) {
+        size_t cap = t->cap_files ? t->cap_files * 2 : 8;
+        char **grown = realloc(t->files, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        t->files = grown;
+        t->cap_files = cap;
+    }
+    char *kept = strdup(name);
+    if (kept)
+        t->files[t->n_files++] = kept;
+    return kept;
+}
+
+/* the whole file as a string; each buffer it passed through is wiped
+ * (read(2), not stdio, whose buffer would be freed unwiped) */
+static char *read_all(int fd, int *err)
+{
+    size_t cap = 4096, len = 0;
+    char *text = malloc(cap);
+    for (ssize_t n = 1; text && n > 0;) {
+        if (len + 1 == cap) {
+            char *grown = cap > SIZE_MAX / 2 ? NULL : malloc(cap * 2);
+            if (grown)
+                memcpy(grown, text, len);
+            mem_wipe(text, len);
+            free(text);
+            text = grown;
+            cap *= 2;
+            if (!text)
+                break;
+        }
+        n = read(fd, text + len, cap - 1 - len);
+        if (n < 0 && errno == EINTR)
+            n = 1;
+        else if (n < 0) {
+            *err = errno;
+            mem_wipe(text, len);
+            free(text);
+            return NULL;
+        } else
+            len += (size_t)n;
+    }
+    if (!text)
+        *err = ENOMEM;
+    else
+        text[len] = 0;
+    return text;
 }
 
 static int parse_file_into(struct set_tree *t, struct set_node *sec, const char *path, int inc, char *err,
                            size_t errcap)
 {
+    int e = 0;
     if (inc > MAX_INCLUDE_DEPTH) {
         snprintf(err, errcap, "%s: includes nested too deeply", path);
         return -1;
     }
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errcap, "%s: cannot open", path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    char *text = fd < 0 ? NULL : read_all(fd, &e);
+    if (fd < 0)
+        e = errno;
+    else
+        close(fd);
+    if (!text) {
+        snprintf(err, errcap, "%s: cannot read: %s", path, strerror(e));
         return -1;
     }
-    char *text = NULL;
-    size_t cap = 0, len = 0, n;
-    char buf[4096];
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-        if (len + n + 1 > cap) {
-            cap = (len + n + 1) * 2;
-            char *grown = realloc(text, cap);
-            if (!grown)
-                break;
-            text = grown;
-        }
-        memcpy(text + len, buf, n);
-        len += n;
-    }
-    fclose(f);
-    if (!text) {
-        text = strdup("");
-        if (!text)
-            return -1;
-    }
-    text[len] = 0;
     const char *name = keep_name(t, path);
     int rc = name ? parse_text(t, sec, text, name, inc, err, errcap) : -1;
-    free(text);
+    if (!name)
+        snprintf(err, errcap, "%s: out of memory", path);
+    free_wiped(text);
     return rc;
 }
 
@@ -276,6 +337,8 @@ int set_parse_string(struct set_tree *t, const char *text, const char *name, cha
 {
     memset(t, 0, sizeof *t);
     const char *kept = keep_name(t, name);
+    if (!kept)
+        snprintf(err, errcap, "%s: out of memory", name);
     return kept ? parse_text(t, &t->root, text, kept, 0, err, errcap) : -1;
 }
 
@@ -285,13 +348,7 @@ static void free_nodes(struct set_node *n)
         struct set_node *next = n->next;
         free_nodes(n->child);
         free(n->name);
-        if (n->value) {
-            /* values may be secrets: wipe before freeing */
-            volatile char *v = n->value;
-            while (*v)
-                *v++ = 0;
-            free(n->value);
-        }
+        free_wiped(n->value); /* values may be secrets */
         free(n);
         n = next;
     }
@@ -300,8 +357,9 @@ static void free_nodes(struct set_node *n)
 void set_free(struct set_tree *t)
 {
     free_nodes(t->root.child);
-    for (int i = 0; i < t->n_files; i++)
+    for (size_t i = 0; i < t->n_files; i++)
         free(t->files[i]);
+    free(t->files);
     memset(t, 0, sizeof *t);
 }
 

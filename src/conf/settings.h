@@ -23,14 +23,16 @@ struct set_node {
 
 struct set_tree {
     struct set_node root;
-    char *files[32];
-    int n_files;
+    char **files; /* every file read (the names nodes point to); grows */
+    size_t n_files, cap_files;
 };
 
 /* parse a file (with its includes) or a string; on error 0 is not returned
- * and err holds "file:line: message" */
+ * and err holds "file:line: message".  Every buffer that held file text or a
+ * value is wiped before it is freed (values may be secrets). */
 int set_parse_file(struct set_tree *t, const char *path, char *err, size_t errcap);
 int set_parse_string(struct set_tree *t, const char *text, const char *name, char *err, size_t errcap);
+/* wipes the values */
 void set_free(struct set_tree *t);
 /* the child named `name` of a section, or NULL */
 struct set_node *set_find(const struct set_node *sec, const char *name);

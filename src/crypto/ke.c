@@ -368,3 +368,17 @@ int ke_shared(const struct ke *k, struct span peer, struct secret *out)
         secret_free(out);
     return rc;
 }
+
+int ke_check_public(uint16_t group, struct span peer)
+{
+    struct ke k = { .xf = xf_lookup(XF_KE, group, 0), .key = NULL };
+    if (!k.xf || kind_of(group) == KIND_NONE)
+        return KITE_E_UNSUPPORTED;
+    if (peer.n != k.xf->out_len)
+        return KITE_E_BAD_PUBLIC_KEY;
+    EVP_PKEY *key = peer_key(&k, peer);
+    if (!key)
+        return KITE_E_BAD_PUBLIC_KEY;
+    EVP_PKEY_free(key);
+    return 0;
+}

@@ -31,6 +31,10 @@ void ke_free(struct ke *k);
 /* bytes of the public value (== xf->out_len) */
 size_t ke_public_len(const struct ke *k);
 int ke_public(const struct ke *k, uint8_t *out, size_t cap, size_t *len);
+/* validate a peer's public value for `group` before any work of ours is
+ * spent on it (length, range or curve membership); 0 or
+ * KITE_E_BAD_PUBLIC_KEY / KITE_E_UNSUPPORTED */
+int ke_check_public(uint16_t group, struct span peer);
 /* g^ir from the peer's public value; out is allocated (wiped on free) */
 int ke_shared(const struct ke *k, struct span peer, struct secret *out);
 /* the MODP prime in use, big-endian (for tests against the RFC text) */

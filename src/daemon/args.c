@@ -20,7 +20,13 @@ const char *kited_usage(void)
            "  --busy-poll USEC  after traffic, poll this long before sleeping: lower latency\n"
            "                    for more CPU time (0..10000, default 0: off)\n"
            "  --keep-alive S    NAT keepalive interval behind a NAT (strongSwan's\n"
-           "                    charon.keep_alive; default 20, 0: none)\n";
+           "                    charon.keep_alive; default 20, 0: none)\n"
+           "  --cookie-threshold N   half-open IKE SAs from which IKE_SA_INIT needs a\n"
+           "                    COOKIE (charon.cookie_threshold; default 30, 0: always)\n"
+           "  --block-threshold N    half-open IKE SAs per source address (default 5, 0: none)\n"
+           "  --init-limit-half-open N  half-open IKE SAs in all (default 1000, 0: none)\n"
+           "  --half-open-timeout S  half-open IKE SAs dropped after S seconds (default 30)\n"
+           "  --udp-budget N    datagrams read per socket before timers run (default 64)\n";
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -55,6 +61,9 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         { "retransmit-timeout", required_argument, 0, 'T' }, { "retransmit-base", required_argument, 0, 'B' },
         { "retransmit-tries", required_argument, 0, 'N' }, { "busy-poll", required_argument, 0, 'P' },
         { "keep-alive", required_argument, 0, 'K' },
+        { "cookie-threshold", required_argument, 0, 'C' }, { "block-threshold", required_argument, 0, 'X' },
+        { "init-limit-half-open", required_argument, 0, 'H' }, { "half-open-timeout", required_argument, 0, 'O' },
+        { "udp-budget", required_argument, 0, 'U' },
         { 0, 0, 0, 0 },
     };
     memset(a, 0, sizeof *a);
@@ -63,10 +72,12 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
     a->port = 500;
     a->natt_port = 4500;
     a->keepalive_ms = 20000;
+    a->cookie_threshold = a->block_threshold = a->init_limit_half_open = a->half_open_timeout_ms = -1;
+    a->udp_budget = 64;
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:P:K:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:P:K:C:X:H:O:U:", opts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'c': a->config = optarg; break;
@@ -78,6 +89,11 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         case 'N': bad = parse_int(optarg, 0, 50, &a->retransmit_tries); break;
         case 'P': bad = parse_int(optarg, 0, 10000, &a->busy_poll_us); break;
         case 'K': bad = parse_milli(optarg, 0, 3600000, &a->keepalive_ms); break;
+        case 'C': bad = parse_int(optarg, 0, 100000000, &a->cookie_threshold); break;
+        case 'X': bad = parse_int(optarg, 0, 100000000, &a->block_threshold); break;
+        case 'H': bad = parse_int(optarg, 0, 100000000, &a->init_limit_half_open); break;
+        case 'O': bad = parse_milli(optarg, 1000, 3600000, &a->half_open_timeout_ms); break;
+        case 'U': bad = parse_int(optarg, 1, 100000, &a->udp_budget); break;
         case 'L': a->log_file = optarg; break;
         case 'l': bad = parse_int(optarg, -1, 4, &a->log_level); break;
         case 'p': bad = parse_int(optarg, 0, 65535, &a->port); break;

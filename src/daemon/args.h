@@ -17,6 +17,10 @@ struct kited_args {
     int busy_poll_us;    /* --busy-poll USEC: poll this long after traffic before sleeping (0: off) */
     /* --keep-alive S: NAT keepalive interval (strongSwan's charon.keep_alive; default 20 s, 0: off) */
     int keepalive_ms;
+    /* limits against unauthenticated senders (strongSwan's charon.* names);
+     * -1: the engine's default (ike_limits_default) */
+    int cookie_threshold, block_threshold, init_limit_half_open, half_open_timeout_ms;
+    int udp_budget;      /* --udp-budget N: datagrams read per socket per wakeup (default 64) */
 };
 
 /* 0 on success; -1 with a message in err on a bad command line; 1 for --help */

@@ -2,10 +2,19 @@
 #include <stdio.h>
 #include <string.h>
 
+/* every record the configuration accepts fits the engine's whole: nothing
+ * is cut here (conf/ refuses what does not fit, with file:line) */
+#define FITS(a, b) ((int)(a) <= (int)(b))
+_Static_assert(FITS(CONF_NAME_MAX, IKE_NAME_MAX) && FITS(CONF_MAX_XF, IKE_MAX_XF) &&
+                   FITS(CONF_MAX_PROPS, IKE_MAX_PROPS) && FITS(CONF_MAX_TS, IKE_MAX_TS_CFG) &&
+                   FITS(CONF_MAX_CHILDREN, IKE_MAX_CHILDREN) && FITS(CONF_MAX_CONNS, IKE_MAX_CONNS) &&
+                   FITS(CONF_ID_MAX, IKE_ID_MAX) && FITS(CONF_PSK_MAX, sizeof((struct ike_conn_cfg *)0)->psk),
+               "conf/ limits must not exceed ike/ ones");
+
 static void prop(const struct conf_prop *in, struct ike_prop_cfg *out)
 {
     memset(out, 0, sizeof *out);
-    for (unsigned i = 0; i < in->n && i < IKE_MAX_XF; i++) {
+    for (unsigned i = 0; i < in->n; i++) {
         out->xf[i].type = in->xf[i].type;
         out->xf[i].id = in->xf[i].id;
         out->xf[i].key_bits = in->xf[i].key_bits;
@@ -34,12 +43,12 @@ static void id(const struct conf_id *in, struct ike_id_cfg *out)
 static void child(const struct conf_child *in, struct ike_child_cfg *out)
 {
     memset(out, 0, sizeof *out);
-    snprintf(out->name, sizeof out->name, "%s", in->name);
-    for (unsigned i = 0; i < in->n_local_ts && i < IKE_MAX_TS_CFG; i++)
+    memcpy(out->name, in->name, sizeof in->name);
+    for (unsigned i = 0; i < in->n_local_ts; i++)
         ts(&in->local_ts[i], &out->local_ts[out->n_local_ts++]);
-    for (unsigned i = 0; i < in->n_remote_ts && i < IKE_MAX_TS_CFG; i++)
+    for (unsigned i = 0; i < in->n_remote_ts; i++)
         ts(&in->remote_ts[i], &out->remote_ts[out->n_remote_ts++]);
-    for (unsigned i = 0; i < in->n_esp && i < IKE_MAX_PROPS; i++)
+    for (unsigned i = 0; i < in->n_esp; i++)
         prop(&in->esp[i], &out->esp[out->n_esp++]);
     out->transport = in->transport;
     out->start = in->start_action == CONF_START_START;
@@ -57,7 +66,7 @@ int bridge_conn(const struct kite_conf *c, int i, uint16_t ike_port, uint16_t na
 {
     const struct conf_conn *k = &c->conns[i];
     memset(out, 0, sizeof *out);
-    snprintf(out->name, sizeof out->name, "%s", k->name);
+    memcpy(out->name, k->name, sizeof k->name);
     out->local.family = k->local.family;
     memcpy(out->local.ip, k->local.ip, 16);
     out->local.port = k->local_port == 500 ? ike_port : k->local_port;
@@ -65,20 +74,22 @@ int bridge_conn(const struct kite_conf *c, int i, uint16_t ike_port, uint16_t na
     memcpy(out->remote.ip, k->remote.ip, 16);
     out->remote.port = k->remote_port;
     out->natt_port = natt_port;
-    for (unsigned p = 0; p < k->n_ike && p < IKE_MAX_PROPS; p++)
+    for (unsigned p = 0; p < k->n_ike; p++)
         prop(&k->ike[p], &out->ike[out->n_ike++]);
     id(&k->local_id, &out->local_id);
     id(&k->remote_id, &out->remote_id);
     out->encap = k->encap;
     out->dpd_delay_ms = k->dpd_delay * 1000;
     out->rekey_time_s = k->rekey_time;
+    out->keyingtries = k->keyingtries;
+    out->keyingtries_set = true;
     for (unsigned ch = 0; ch < k->n_children; ch++)
         out->dpd_restart = out->dpd_restart || k->child[ch].dpd_action == CONF_DPD_RESTART;
 
-    for (unsigned ch = 0; ch < k->n_children && ch < IKE_MAX_CHILDREN; ch++)
+    for (unsigned ch = 0; ch < k->n_children; ch++)
         child(&k->child[ch], &out->child[out->n_children++]);
     const struct secret *psk = conf_psk_find(c, &k->local_id, &k->remote_id);
-    if (!psk || psk->n > sizeof out->psk) {
+    if (!psk || !psk->n || psk->n > sizeof out->psk) { /* conf/ refuses empty and long ones already */
         snprintf(err, errcap, "no usable pre-shared key for connection '%s' (secrets { ike-... })", k->name);
         return -1;
     }

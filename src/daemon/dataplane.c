@@ -231,17 +231,18 @@ static const char *xf_name(uint16_t type, uint16_t id, uint16_t bits, char *buf,
     return buf;
 }
 
-void dp_child_up(struct dataplane *dp, const struct ike_child_sa *c, uint32_t replay_window)
+int dp_child_up(struct dataplane *dp, const struct ike_child_sa *c, uint32_t replay_window)
 {
     if (!dp->on) {
         log_msg(dp->log, LOG_ESP, 0, "CHILD_SA %s{%u} not installed: no data plane", c->name, c->ike_sa);
-        return;
+        return 0; /* --no-dataplane: negotiation only, on purpose */
     }
     const struct uesp_child *ch;
     int rc = uesp_install(&dp->u, c, replay_window, &ch);
     if (rc) {
+        dp->st.install_failed++;
         log_msg(dp->log, LOG_ESP, 0, "CHILD_SA %s{%u} not installed: %s", c->name, c->ike_sa, kite_strerror(rc));
-        return;
+        return rc;
     }
     char l[64], r[64], e[32], i[32] = "";
     if (c->integ)
@@ -252,6 +253,7 @@ void dp_child_up(struct dataplane *dp, const struct ike_child_sa *c, uint32_t re
             c->encap ? "UDP-encapsulated ESP" : "ESP", ike_addr_str(&c->local, l, sizeof l),
             ike_addr_str(&c->remote, r, sizeof r));
     routes_for(dp, c);
+    return 0;
 }
 
 static void child_remove(struct dataplane *dp, struct uesp_child *c)

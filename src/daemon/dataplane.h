@@ -42,6 +42,7 @@ struct dp_stats {
     uint64_t esp_in, esp_out;     /* ESP packets received / sent */
     uint64_t send_errors, tun_errors;
     uint64_t gso_sends, gro_reads;/* UDP sends of several ESP packets / reads that brought several */
+    uint64_t install_failed;      /* Child SAs the data plane could not take (the engine deletes them) */
 };
 
 /* one send waiting in the outbound batch: an ESP packet, or with UDP GSO
@@ -98,7 +99,8 @@ int dp_open(struct dataplane *dp, struct log_sink *log);
 /* removes routes and rules, closes everything, wipes the SAs */
 void dp_close(struct dataplane *dp);
 
-void dp_child_up(struct dataplane *dp, const struct ike_child_sa *c, uint32_t replay_window);
+/* 0, or the data plane could not take it (the engine must be told) */
+int dp_child_up(struct dataplane *dp, const struct ike_child_sa *c, uint32_t replay_window);
 void dp_ike_down(struct dataplane *dp, uint32_t ike_sa);
 /* the Child SAs of a rekeyed IKE SA now belong to its successor */
 void dp_ike_rekeyed(struct dataplane *dp, uint32_t old_ike_sa, uint32_t new_ike_sa);

@@ -3,6 +3,7 @@
  * the ESP data plane lands they are logged). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,6 +36,13 @@ struct kited {
     struct ike_action act;
     struct dataplane dp;
     uint64_t keepalives_in, keepalives_out; /* NAT keepalives (RFC 3948 2.3) */
+    /* the connections in the engine and the identities their PSK was chosen
+     * by: a reload gives each the PSK the new file has for them */
+    struct loaded_conn {
+        char name[CONF_NAME_MAX];
+        struct conf_id local_id, remote_id;
+    } loaded[IKE_MAX_CONNS];
+    int n_loaded;
 };
 
 static void env_random(void *ctx, uint8_t *p, size_t n)
@@ -152,7 +160,11 @@ static void drain(struct kited *k)
         case IKE_ACT_SEND: send_dgram(k, a, a->data, a->len, true); break;
         case IKE_ACT_KEEPALIVE: keepalive(k, a); break;
         case IKE_ACT_IKE_MOVED: dp_ike_moved(&k->dp, a->ike_sa, &a->local, &a->remote, a->marker); break;
-        case IKE_ACT_CHILD_UP: dp_child_up(&k->dp, &a->child, replay_window_of(k, &a->child)); break;
+        case IKE_ACT_CHILD_UP:
+            /* the engine must not believe in a Child SA the data plane lacks */
+            if (dp_child_up(&k->dp, &a->child, replay_window_of(k, &a->child)))
+                ike_child_install_failed(k->ike, a->child.spi_in, loop_now_ms());
+            break;
         case IKE_ACT_CHILD_DOWN: dp_child_down(&k->dp, a->child.spi_in); break;
         case IKE_ACT_IKE_REKEYED: dp_ike_rekeyed(&k->dp, a->old_ike_sa, a->ike_sa); break;
         case IKE_ACT_CHILD_RETIRE: dp_child_retire(&k->dp, a->child.spi_in); break;
@@ -200,7 +212,11 @@ static void on_udp(struct loop *l, int fd, void *arg)
         struct udp_dgram d;
         if (s->fd != fd)
             continue;
-        while (udp_recv(s, k->rx + 64, sizeof k->rx - 64, &d) == 1) {
+        /* a budget per wakeup: a flood on one socket cannot keep timers, the
+         * TUN device or the other sockets waiting (epoll is level-triggered,
+         * so what is left is read on the next round) */
+        for (int budget = k->args.udp_budget; budget > 0 && udp_recv(s, k->rx + 64, sizeof k->rx - 64, &d) == 1;
+             budget--) {
             struct ike_addr local, remote;
             to_ike(&d.local, &local);
             to_ike(&d.remote, &remote);
@@ -292,6 +308,12 @@ static void add_conns(struct kited *k, struct kite_conf *c, uint64_t now, bool s
             cfg->retransmit_tries = (uint8_t)k->args.retransmit_tries;
         cfg->keepalive_ms = (uint32_t)k->args.keepalive_ms;
         int rc = ike_engine_add_conn(k->ike, cfg);
+        if (!rc && k->n_loaded < IKE_MAX_CONNS) {
+            struct loaded_conn *l = &k->loaded[k->n_loaded++];
+            memcpy(l->name, c->conns[i].name, sizeof l->name);
+            l->local_id = c->conns[i].local_id;
+            l->remote_id = c->conns[i].remote_id;
+        }
         log_msg(&k->log, LOG_CFG, 1, rc ? "connection '%s' not loaded: %s" : "loaded connection '%s'%s",
                 cfg->name, rc ? kite_strerror(rc) : "");
         for (int ch = 0; !rc && start && ch < cfg->n_children; ch++)
@@ -308,6 +330,41 @@ static void add_conns(struct kited *k, struct kite_conf *c, uint64_t now, bool s
     free(cfg);
 }
 
+static bool psk_same(const struct secret *a, const struct secret *b)
+{
+    return a == b || (a && b && a->n == b->n && ct_equal(a->p, b->p, a->n));
+}
+
+/* every loaded connection gets the PSK the new file gives its identities;
+ * one no longer in the file, or without a secret, gets none and
+ * authenticates nobody.  Established SAs keep their keys (the PSK is only
+ * used in IKE_AUTH). Returns how many changed. */
+static int reload_psks(struct kited *k, const struct kite_conf *old, const struct kite_conf *c)
+{
+    int changed = 0;
+    for (int i = 0; i < k->n_loaded; i++) {
+        const struct loaded_conn *l = &k->loaded[i];
+        bool present = false;
+        for (int j = 0; j < c->n_conns; j++)
+            present = present || !strcmp(c->conns[j].name, l->name);
+        const struct secret *was = conf_psk_find(old, &l->local_id, &l->remote_id);
+        const struct secret *now = present ? conf_psk_find(c, &l->local_id, &l->remote_id) : NULL;
+        if (psk_same(was, now))
+            continue;
+        int rc = ike_engine_set_psk(k->ike, l->name, now ? now->p : NULL, now ? now->n : 0);
+        changed += !rc;
+        if (rc)
+            log_msg(&k->log, LOG_CFG, 0, "connection '%s': pre-shared key not replaced: %s", l->name,
+                    kite_strerror(rc));
+        else if (now)
+            log_msg(&k->log, LOG_CFG, 1, "connection '%s': pre-shared key replaced", l->name);
+        else
+            log_msg(&k->log, LOG_CFG, 1, "connection '%s': no pre-shared key any more, it authenticates nobody new",
+                    l->name);
+    }
+    return changed;
+}
+
 static void reload(struct kited *k)
 {
     struct kite_conf *c = NULL;
@@ -316,13 +373,15 @@ static void reload(struct kited *k)
         log_msg(&k->log, LOG_CFG, 0, "reload failed, keeping the running configuration: %s", err);
         return;
     }
-    /* established SAs stay; connections new in the file are added */
+    /* established SAs stay; connections new in the file are added; the
+     * others get the file's PSKs */
     struct kite_conf *old = k->conf;
+    int psks = reload_psks(k, old, c);
     struct kite_conf *added = calloc(1, sizeof *added);
     for (int i = 0; added && i < c->n_conns; i++) {
         bool known = false;
-        for (int j = 0; j < old->n_conns; j++)
-            known = known || !strcmp(old->conns[j].name, c->conns[i].name);
+        for (int j = 0; j < k->n_loaded; j++)
+            known = known || !strcmp(k->loaded[j].name, c->conns[i].name);
         if (!known)
             added->conns[added->n_conns++] = c->conns[i];
     }
@@ -330,13 +389,30 @@ static void reload(struct kited *k)
         added->n_secrets = c->n_secrets;
         memcpy(added->secrets, c->secrets, sizeof c->secrets); /* borrowed: not freed twice */
         add_conns(k, added, loop_now_ms(), true);
-        log_msg(&k->log, LOG_CFG, 1, "configuration reloaded: %d new connection(s); established SAs kept",
-                added->n_conns);
+        log_msg(&k->log, LOG_CFG, 1, "configuration reloaded: %d new connection(s), %d pre-shared key(s) "
+                "changed; established SAs kept", added->n_conns, psks);
         mem_wipe(added, sizeof *added);
         free(added);
     }
     conf_free(old);
     k->conf = c;
+}
+
+/* the command line's limits over the engine's defaults */
+static int set_limits(struct kited *k)
+{
+    struct ike_limits l;
+    const struct kited_args *a = &k->args;
+    ike_limits_default(&l);
+    if (a->cookie_threshold >= 0)
+        l.cookie_threshold = (uint32_t)a->cookie_threshold;
+    if (a->block_threshold >= 0)
+        l.block_threshold = (uint32_t)a->block_threshold;
+    if (a->init_limit_half_open >= 0)
+        l.init_limit_half_open = (uint32_t)a->init_limit_half_open;
+    if (a->half_open_timeout_ms >= 0)
+        l.half_open_timeout_ms = (uint32_t)a->half_open_timeout_ms;
+    return ike_engine_set_limits(k->ike, &l);
 }
 
 static void on_signal(struct loop *l, int signo, void *arg)
@@ -349,9 +425,16 @@ static void on_signal(struct loop *l, int signo, void *arg)
                 "%u peer moves followed, NAT keepalives in %llu out %llu",
                 st.ike_sas, st.established, st.retransmits, st.dropped, st.moved,
                 (unsigned long long)k->keepalives_in, (unsigned long long)k->keepalives_out);
+        log_msg(&k->log, LOG_DMN, 0, "dos: %u half-open, cookies sent %llu valid %llu invalid %llu, "
+                "refused by block_threshold %llu by init_limit_half_open %llu, answers rate-limited %llu, "
+                "log lines suppressed %llu, keying retries %llu, Child SAs the data plane refused %llu",
+                st.half_open, (unsigned long long)st.cookies_sent, (unsigned long long)st.cookies_ok,
+                (unsigned long long)st.cookies_bad, (unsigned long long)st.blocked, (unsigned long long)st.limited,
+                (unsigned long long)st.answers_limited, (unsigned long long)st.logs_suppressed,
+                (unsigned long long)st.keying_retries, (unsigned long long)k->dp.st.install_failed);
         char line[512];
-        for (int i = 0; i < IKE_MAX_SAS; i++)
-            if (ike_sa_status(k->ike, i, line, sizeof line))
+        for (unsigned i = 0; i < ike_sa_slots(k->ike); i++)
+            if (ike_sa_status(k->ike, (int)i, line, sizeof line))
                 log_msg(&k->log, LOG_IKE, 0, "%s", line);
         dp_log_sas(&k->dp, 0);
         return;
@@ -396,17 +479,61 @@ static int open_sockets(struct kited *k)
     return 0;
 }
 
+/* create path afresh (O_EXCL) and never through a symbolic link: a stale
+ * regular file is replaced, anything else refused (a link planted there
+ * would have kited write wherever it points); fd, -1 (an error) or -2
+ * (refused) with err set */
+static int create_fresh(const char *path, char *err, size_t cap)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd >= 0)
+            return fd;
+        int e = errno;
+        struct stat st;
+        if (e != EEXIST || lstat(path, &st)) {
+            snprintf(err, cap, "cannot create %s: %s", path, strerror(e));
+            return -1;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            snprintf(err, cap, "%s is %s: refused", path, S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
+            return -2;
+        }
+        if (unlink(path) && errno != ENOENT) {
+            e = errno;
+            snprintf(err, cap, "cannot replace %s: %s", path, strerror(e));
+            return -1;
+        }
+    }
+    snprintf(err, cap, "%s was created again while being replaced: refused", path);
+    return -2;
+}
+
+/* the pid file; 0, 1 when it could not be written, -1 when kited must not
+ * go on (a symbolic link or another kind of file in its place) */
 static int pid_file(struct kited *k)
 {
-    char path[4096];
-    mkdir(k->args.run_dir, 0700);
-    snprintf(path, sizeof path, "%s/kited.pid", k->args.run_dir);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -errno;
-    fprintf(f, "%d\n", (int)getpid());
-    fclose(f);
-    return 0;
+    char path[4096], err[4200], line[24];
+    if (mkdir(k->args.run_dir, 0700) && errno != EEXIST)
+        log_msg(&k->log, LOG_DMN, 0, "cannot create %s: %s", k->args.run_dir, strerror(errno));
+    int n = snprintf(path, sizeof path, "%s/kited.pid", k->args.run_dir);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        log_msg(&k->log, LOG_DMN, 0, "cannot write the pid file: --run-dir is too long");
+        return 1;
+    }
+    int fd = create_fresh(path, err, sizeof err);
+    if (fd < 0) {
+        log_msg(&k->log, LOG_DMN, 0, "pid file: %s", err);
+        if (fd == -2)
+            fprintf(stderr, "kited: pid file: %s\n", err);
+        return fd == -2 ? -1 : 1;
+    }
+    n = snprintf(line, sizeof line, "%d\n", (int)getpid());
+    bool ok = write(fd, line, (size_t)n) == n;
+    close(fd);
+    if (!ok)
+        log_msg(&k->log, LOG_DMN, 0, "cannot write the pid file %s", path);
+    return ok ? 0 : 1;
 }
 
 static int run(struct kited *k)
@@ -423,10 +550,10 @@ static int run(struct kited *k)
         log_msg(&k->log, LOG_DMN, 0, "cannot detach: %s", strerror(errno));
         return 1;
     }
-    if (pid_file(k))
-        log_msg(&k->log, LOG_DMN, 0, "cannot write the pid file in %s", k->args.run_dir);
+    if (pid_file(k) < 0)
+        return 1;
     k->ike = ike_engine_new(&env);
-    if (!k->ike || loop_init(&k->loop, sigs, 4, on_signal, on_deadline, k) || open_sockets(k))
+    if (!k->ike || set_limits(k) || loop_init(&k->loop, sigs, 4, on_signal, on_deadline, k) || open_sockets(k))
         return 1;
     if (!k->args.no_dataplane && !dp_open(&k->dp, &k->log)) {
         k->dp.unknown_spi = on_unknown_spi;
@@ -470,11 +597,22 @@ int main(int argc, char **argv)
     }
     FILE *out = stdout;
     if (k->args.log_file || !k->args.foreground) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s", k->args.log_file ? k->args.log_file : "/var/log/kited.log");
-        out = fopen(path, "a");
-        if (!out)
+        /* appended to, never through a symbolic link (one planted there
+         * would have kited append wherever it points) */
+        const char *path = k->args.log_file ? k->args.log_file : "/var/log/kited.log";
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+        if (fd < 0 && errno == ELOOP) {
+            fprintf(stderr, "kited: log file %s is a symbolic link: refused\n", path);
+            free(k);
+            return 1;
+        }
+        out = fd >= 0 ? fdopen(fd, "a") : NULL;
+        if (!out) {
+            fprintf(stderr, "kited: cannot open the log file %s: %s; logging to stderr\n", path, strerror(errno));
+            if (fd >= 0)
+                close(fd);
             out = stderr;
+        }
     }
     log_sink_init(&k->log, out, k->args.log_level);
     rc = run(k);

@@ -197,6 +197,19 @@ int ofl_tcp_segment(const uint8_t *pkt, size_t len, uint16_t mss, uint8_t *const
     return n;
 }
 
+/* whether a parsed segment's checksums verify: the IPv4 header's (RFC 791)
+ * and the TCP one over the pseudo header (RFC 9293 3.1).  A coalesced packet
+ * reaches TUN as CHECKSUM_PARTIAL, which the kernel trusts, so each segment
+ * is checked before it joins: ESP's ICV proves who sent the bytes, not that
+ * the sender's TCP checksum was right. */
+static bool checksums_ok(const uint8_t *pkt, const struct tcp_pkt *t)
+{
+    if (t->family == 4 && ofl_csum_fold(ofl_csum_add(0, pkt, t->iphl)) != 0xffff)
+        return false;
+    uint32_t s = pseudo_sum(pkt, t->family, t->total - t->iphl);
+    return ofl_csum_fold(ofl_csum_add(s, pkt + t->iphl, t->total - t->iphl)) == 0xffff;
+}
+
 bool ofl_tcp_can_coalesce(const uint8_t *pkt, size_t len)
 {
     struct tcp_pkt t;
@@ -205,7 +218,7 @@ bool ofl_tcp_can_coalesce(const uint8_t *pkt, size_t len)
     if (t.family == 4 && t.iphl != 20)
         return false;
     return (t.flags & TCP_ACK) && !(t.flags & (TCP_SYN | TCP_FIN | TCP_RST | TCP_URG | TCP_PSH | TCP_CWR)) &&
-           t.total > t.hlen;
+           t.total > t.hlen && checksums_ok(pkt, &t);
 }
 
 int ofl_tcp_coalesce(uint8_t *pkt, size_t *pkt_len, size_t cap, uint16_t *mss, const uint8_t *seg, size_t seg_len)
@@ -220,7 +233,7 @@ int ofl_tcp_coalesce(uint8_t *pkt, size_t *pkt_len, size_t cap, uint16_t *mss, c
         *mss = (uint16_t)apay; /* the first segment sets the size */
     if (bpay > *mss || apay % *mss != 0 || a.total + bpay > 65535 || a.total + bpay > cap)
         return 0;
-    if (a.seq + (uint32_t)apay != b.seq || a.ack != b.ack)
+    if (a.seq + (uint32_t)apay != b.seq || a.ack != b.ack || !checksums_ok(seg, &b))
         return 0;
     if ((b.flags & (uint8_t)~TCP_PSH) != a.flags)
         return 0;
@@ -254,8 +267,8 @@ void ofl_tcp_coalesce_end(uint8_t *pkt, size_t len, uint16_t mss, int segments, 
     if (t.family == 4)
         ip4_header_checksum(pkt, t.iphl);
     /* CHECKSUM_PARTIAL, as a local sender would hand it over: the field
-     * holds the pseudo-header sum.  The segments' own checksums are not
-     * checked again: ESP's ICV authenticated every byte of them. */
+     * holds the pseudo-header sum.  Every segment's own checksum was
+     * verified before it joined (checksums_ok). */
     uint8_t *th = pkt + t.iphl;
     put16(th + 16, ofl_csum_fold(pseudo_sum(pkt, t.family, len - t.iphl)));
     v->flags = OFL_F_NEEDS_CSUM;

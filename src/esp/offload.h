@@ -50,16 +50,19 @@ int ofl_tcp_segment(const uint8_t *pkt, size_t len, uint16_t mss, uint8_t *const
 /* GRO: try to append the TCP segment `seg` to the packet `pkt` being built
  * (pkt_len bytes, room for cap): same addresses, ports and TCP options
  * length, the next sequence number, ACK-only or ACK|PSH flags, every segment
- * but the last exactly *mss bytes of payload.  On success the IP length is
+ * but the last exactly *mss bytes of payload, its IPv4 header and TCP
+ * checksums correct (the joined packet is flagged CHECKSUM_PARTIAL, which the
+ * kernel trusts, so a bad segment must go to TUN on its own).  On success the IP length is
  * updated and 1 returned (the checksums are left for ofl_tcp_coalesce_end);
  * 0 when it does not fit or does not follow. */
 int ofl_tcp_coalesce(uint8_t *pkt, size_t *pkt_len, size_t cap, uint16_t *mss, const uint8_t *seg, size_t seg_len);
 /* a packet that starts a coalesced run: whether it may (TCP, no IPv4 options
- * or fragments, no IPv6 extension headers, ACK set, no SYN/FIN/RST/URG/PSH/CWR) */
+ * or fragments, no IPv6 extension headers, ACK set, no SYN/FIN/RST/URG/PSH/CWR,
+ * checksums correct) */
 bool ofl_tcp_can_coalesce(const uint8_t *pkt, size_t len);
 /* finish a packet built by ofl_tcp_coalesce: the IPv4 header checksum, and
  * the vnet header for a write to TUN (GSO when more than one segment, the
- * checksum marked valid since ESP authenticated every segment) */
+ * checksum left partial: every segment's was verified as it joined) */
 void ofl_tcp_coalesce_end(uint8_t *pkt, size_t len, uint16_t mss, int segments, struct ofl_vnet *v);
 
 #endif

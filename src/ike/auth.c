@@ -12,6 +12,8 @@ int ike_psk_auth(const struct ikesa *sa, const struct secret *psk, bool for_init
     static const char pad[] = "Key Pad for IKEv2";
     uint8_t id_body[4 + IKE_ID_MAX], maced[64], key[64];
     size_t plen = prf_out_len(&sa->prf);
+    if (!psk->n) /* no key (removed by a reload): nobody is authenticated */
+        return KITE_E_AUTH_FAILED;
     if (id->data.n > IKE_ID_MAX || plen > sizeof maced)
         return KITE_E_INVALID_ARG;
     memset(id_body, 0, 4);

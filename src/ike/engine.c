@@ -5,21 +5,59 @@
 #include <string.h>
 #include "base/log.h"
 #include "base/wr.h"
+#include "crypto/hash.h"
 #include "ike/ike_int.h"
 #include "wire/rules.h"
+
+void ike_limits_default(struct ike_limits *l)
+{
+    memset(l, 0, sizeof *l);
+    l->cookie_threshold = 30;
+    l->block_threshold = 5;
+    l->init_limit_half_open = 1000;
+    l->half_open_timeout_ms = 30000;
+    l->answer_rate = 20;
+    l->answer_burst = 40;
+    l->unauth_log_rate = 20;
+    l->unauth_log_burst = 100;
+}
+
+/* the per-source table of answer buckets: 4096 keeps a random-source flood
+ * from sharing buckets with a real initiator while bounding the memory */
+enum { ANSWER_BUCKETS = 4096 };
+
+int ike_engine_set_limits(struct ike_engine *e, const struct ike_limits *l)
+{
+    uint8_t key[16];
+    struct rl_sketch sk;
+    e->env.random(e->env.ctx, key, sizeof key);
+    if (rl_sketch_init(&sk, ANSWER_BUCKETS, l->answer_rate, l->answer_burst, key))
+        return KITE_E_NOMEM;
+    rl_sketch_free(&e->answers);
+    e->answers = sk;
+    e->lim = *l;
+    if (!e->lim.half_open_timeout_ms)
+        e->lim.half_open_timeout_ms = 30000;
+    rl_init(&e->unauth_log, l->unauth_log_rate, l->unauth_log_burst);
+    return 0;
+}
 
 struct ike_engine *ike_engine_new(const struct ike_env *env)
 {
     struct ike_engine *e = calloc(1, sizeof *e);
+    struct ike_limits l;
     if (!e)
         return NULL;
-    e->q = calloc(IKE_ACTIONS, sizeof *e->q);
-    if (!e->q) {
+    e->env = *env;
+    e->next_id = 1;
+    e->q_cap = IKE_ACTIONS;
+    e->q = calloc(e->q_cap, sizeof *e->q);
+    ike_limits_default(&l);
+    if (!e->q || ike_engine_set_limits(e, &l)) {
+        free(e->q);
         free(e);
         return NULL;
     }
-    e->env = *env;
-    e->next_id = 1;
     return e;
 }
 
@@ -27,14 +65,35 @@ void ike_engine_free(struct ike_engine *e)
 {
     if (!e)
         return;
-    for (int i = 0; i < IKE_MAX_SAS; i++)
-        ike_sa_free(&e->sas[i]);
+    for (unsigned i = 0; i < e->n_slots; i++) {
+        if (e->sas[i])
+            ike_sa_free(e->sas[i]);
+        free(e->sas[i]);
+    }
+    free(e->sas);
     for (int i = 0; i < e->n_conns; i++)
         secret_free(&e->psk[i]);
     mem_wipe(e->conns, sizeof e->conns);
-    mem_wipe(e->q, IKE_ACTIONS * sizeof *e->q);
+    mem_wipe(e->q, e->q_cap * sizeof *e->q);
     free(e->q);
+    ike_cookies_free(&e->cookies);
+    rl_sketch_free(&e->answers);
     free(e);
+}
+
+unsigned ike_sa_slots(const struct ike_engine *e)
+{
+    return e->n_slots;
+}
+
+/* IKE SAs freed during a call stay readable (zeroed) until the call ends */
+static void sa_gc(struct ike_engine *e)
+{
+    for (unsigned i = 0; i < e->n_slots; i++)
+        if (e->sas[i] && e->sas[i]->state == IKE_S_FREE) {
+            free(e->sas[i]);
+            e->sas[i] = NULL;
+        }
 }
 
 static void defaults(struct ike_conn_cfg *c)
@@ -47,8 +106,8 @@ static void defaults(struct ike_conn_cfg *c)
         c->retransmit_base_milli = 1800;
     if (!c->retransmit_tries)
         c->retransmit_tries = 5;
-    if (!c->half_open_timeout_ms)
-        c->half_open_timeout_ms = 30000;
+    if (!c->keyingtries_set)
+        c->keyingtries = 1;
 }
 
 int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c)
@@ -66,6 +125,24 @@ int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c)
     return 0;
 }
 
+int ike_engine_set_psk(struct ike_engine *e, const char *conn, const uint8_t *psk, size_t len)
+{
+    struct secret fresh = { 0 };
+    if (len > sizeof ((struct ike_conn_cfg *)0)->psk)
+        return KITE_E_INVALID_ARG;
+    for (int i = 0; i < e->n_conns; i++) {
+        if (strcmp(e->conns[i].name, conn))
+            continue;
+        int rc = len ? secret_from(&fresh, psk, len) : 0;
+        if (rc)
+            return rc;
+        secret_free(&e->psk[i]); /* SAs already authenticated keep their keys: the PSK is used only in AUTH */
+        e->psk[i] = fresh;
+        return 0;
+    }
+    return KITE_E_NOT_FOUND;
+}
+
 void ike_log(struct ike_engine *e, int subsys, int level, const char *fmt, ...)
 {
     char buf[512];
@@ -76,6 +153,38 @@ void ike_log(struct ike_engine *e, int subsys, int level, const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     e->env.log(e->env.ctx, subsys, level, buf);
+}
+
+void ike_log_unauth(struct ike_engine *e, int subsys, int level, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    if (!e->env.log)
+        return;
+    if (!rl_take(&e->unauth_log, e->now)) {
+        e->stats.logs_suppressed++;
+        return;
+    }
+    if (e->stats.logs_suppressed > e->suppressed_logged) {
+        ike_log(e, LOG_NET, 0, "%llu log lines about unauthenticated packets suppressed (rate limit)",
+                (unsigned long long)(e->stats.logs_suppressed - e->suppressed_logged));
+        e->suppressed_logged = e->stats.logs_suppressed;
+    }
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    e->env.log(e->env.ctx, subsys, level, buf);
+}
+
+bool ike_answer_allowed(struct ike_engine *e, const struct ike_addr *to)
+{
+    uint8_t key[17];
+    key[0] = to->family;
+    memcpy(key + 1, to->ip, 16);
+    if (rl_sketch_take(&e->answers, key, sizeof key, e->now))
+        return true;
+    e->stats.answers_limited++;
+    return false;
 }
 
 const char *ike_addr_str(const struct ike_addr *a, char *buf, size_t cap)
@@ -100,14 +209,40 @@ const char *ike_sa_name(const struct ike_engine *e, const struct ikesa *sa, char
 
 /* ---- actions ---- */
 
+/* a full ring doubles: the actions are unwrapped into the new one in order
+ * (DESIGN principle 10: an action is never dropped) */
+static int q_grow(struct ike_engine *e)
+{
+    unsigned cap = e->q_cap * 2;
+    struct ike_action *q = cap > e->q_cap ? calloc(cap, sizeof *q) : NULL;
+    if (!q)
+        return KITE_E_NOMEM;
+    for (unsigned i = 0; i < e->q_len; i++)
+        q[i] = e->q[(e->q_head + i) & (e->q_cap - 1)];
+    mem_wipe(e->q, e->q_cap * sizeof *e->q);
+    free(e->q);
+    e->q = q;
+    e->q_cap = cap;
+    e->q_head = 0;
+    return 0;
+}
+
+struct ike_action *ike_queued(struct ike_engine *e, unsigned i)
+{
+    return &e->q[(e->q_head + i) & (e->q_cap - 1)];
+}
+
 struct ike_action *ike_push(struct ike_engine *e, enum ike_action_type t, const struct ikesa *sa)
 {
-    if (e->q_len == IKE_ACTIONS) { /* the caller stopped draining: drop the oldest */
-        mem_wipe(&e->q[e->q_head], sizeof e->q[0]);
-        e->q_head = (e->q_head + 1) % IKE_ACTIONS;
-        e->q_len--;
+    static struct ike_action lost; /* only when memory ran out: written, never read */
+    if (e->q_len == e->q_cap && q_grow(e)) {
+        ike_log(e, LOG_IKE, 0, "out of memory for the action queue (%u actions): an action is lost", e->q_len);
+        memset(&lost, 0, sizeof lost);
+        return &lost;
     }
-    struct ike_action *a = &e->q[(e->q_head + e->q_len++) % IKE_ACTIONS];
+    struct ike_action *a = &e->q[(e->q_head + e->q_len++) & (e->q_cap - 1)];
+    if (e->q_len > e->stats.actions_peak)
+        e->stats.actions_peak = e->q_len;
     memset(a, 0, sizeof *a);
     a->type = t;
     if (sa) {
@@ -126,7 +261,7 @@ bool ike_next_action(struct ike_engine *e, struct ike_action *a)
         return false;
     *a = e->q[e->q_head];
     mem_wipe(&e->q[e->q_head], sizeof e->q[0]);
-    e->q_head = (e->q_head + 1) % IKE_ACTIONS;
+    e->q_head = (e->q_head + 1) & (e->q_cap - 1);
     e->q_len--;
     return true;
 }
@@ -161,39 +296,63 @@ void ike_send_request(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, 
         return;
     memcpy(sa->req, p, n);
     sa->req_len = n;
+    sa->req_exch = n > 18 ? p[18] : 0; /* the header's exchange type (3.1) */
     sa->tries = 0;
     sa->retx_at = now + retx_delay(&e->conns[sa->conn], 0);
     ike_send(e, sa, p, n);
 }
 
+/* the request is answered: its message ID becomes the last one (2.1); a
+ * request that got no answer leaves it alone, so that its retransmission is
+ * handled again rather than answered with an older response */
 void ike_send_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n)
 {
     if (n <= sizeof sa->resp) {
         memcpy(sa->resp, p, n);
         sa->resp_len = n;
         sa->have_resp = true;
+        sa->have_req_hash = false; /* set by the caller that has the request */
+        sa->last_rx_msgid = n >= 24 ? (uint32_t)p[20] << 24 | (uint32_t)p[21] << 16 | (uint32_t)p[22] << 8 | p[23]
+                                    : sa->rx_msgid;
     }
     ike_send(e, sa, p, n);
 }
 
 /* ---- IKE SAs ---- */
 
+/* a free slot, the table grown by half when there is none */
+static struct ikesa **free_slot(struct ike_engine *e)
+{
+    for (unsigned i = 0; i < e->n_slots; i++)
+        if (!e->sas[i] || e->sas[i]->state == IKE_S_FREE)
+            return &e->sas[i];
+    unsigned n = e->n_slots ? e->n_slots + e->n_slots / 2 : 16;
+    struct ikesa **t = n > e->n_slots ? realloc(e->sas, n * sizeof *t) : NULL;
+    if (!t)
+        return NULL;
+    memset(t + e->n_slots, 0, (n - e->n_slots) * sizeof *t);
+    e->sas = t;
+    struct ikesa **slot = &t[e->n_slots];
+    e->n_slots = n;
+    return slot;
+}
+
 struct ikesa *ike_sa_new(struct ike_engine *e, int conn, bool initiator)
 {
-    for (int i = 0; i < IKE_MAX_SAS; i++) {
-        struct ikesa *sa = &e->sas[i];
-        if (sa->state != IKE_S_FREE)
-            continue;
-        memset(sa, 0, sizeof *sa);
-        sa->id = e->next_id++;
-        sa->conn = conn;
-        sa->initiator = initiator;
-        sa->state = initiator ? IKE_S_INIT_SENT : IKE_S_INIT_DONE;
-        e->env.random(e->env.ctx, initiator ? sa->spi_i : sa->spi_r, 8);
-        e->stats.ike_sas++;
-        return sa;
-    }
-    return NULL;
+    struct ikesa **slot = free_slot(e);
+    if (!slot)
+        return NULL;
+    if (!*slot && !(*slot = malloc(sizeof **slot)))
+        return NULL;
+    struct ikesa *sa = *slot;
+    memset(sa, 0, sizeof *sa);
+    sa->id = e->next_id++;
+    sa->conn = conn;
+    sa->initiator = initiator;
+    sa->state = initiator ? IKE_S_INIT_SENT : IKE_S_INIT_DONE;
+    e->env.random(e->env.ctx, initiator ? sa->spi_i : sa->spi_r, 8);
+    e->stats.ike_sas++;
+    return sa;
 }
 
 void ike_sa_free(struct ikesa *sa)
@@ -215,6 +374,36 @@ void ike_sa_free(struct ikesa *sa)
     sa->state = IKE_S_FREE;
 }
 
+/* an initiation that failed before the IKE SA was established is tried
+ * again after a back-off of 1, 2, 4 .. 60 s while keyingtries allows
+ * (strongSwan's keyingtries; 0: forever); a restart (dpd_action) always */
+static void keying_failed(struct ike_engine *e, const struct ikesa *sa)
+{
+    const struct ike_conn_cfg *c = &e->conns[sa->conn];
+    /* dpd_action = restart brings a tunnel back that was up: no end to it */
+    bool limited = c->keyingtries && !sa->restarting;
+    if (!sa->keying || sa->state == IKE_S_ESTABLISHED || e->stopping ||
+        (limited && sa->keying_try >= c->keyingtries)) {
+        if (sa->keying && sa->state != IKE_S_ESTABLISHED && !e->stopping)
+            ike_log(e, LOG_IKE, 0, "giving up on '%s' after %u attempt%s (keyingtries %u)", c->name, sa->keying_try,
+                    sa->keying_try == 1 ? "" : "s", c->keyingtries);
+        return;
+    }
+    struct ike_retry *r = &e->retry[sa->conn];
+    unsigned shift = sa->keying_try < 7 ? sa->keying_try - 1 : 6;
+    uint64_t delay = 1000ull << shift;
+    r->at = e->now + (delay > 60000 ? 60000 : delay);
+    r->next_try = sa->keying_try + 1;
+    r->child = sa->child;
+    r->more = sa->keying_more;
+    r->restarting = sa->restarting;
+    char of[32] = "";
+    if (limited)
+        snprintf(of, sizeof of, " of %u", c->keyingtries);
+    ike_log(e, LOG_IKE, 1, "establishing '%s' failed, attempt %u%s in %llu ms", c->name, sa->keying_try + 1, of,
+            (unsigned long long)(r->at - e->now));
+}
+
 void ike_sa_down(struct ike_engine *e, struct ikesa *sa, const char *fmt, ...)
 {
     struct ike_action *a = ike_push(e, IKE_ACT_IKE_DOWN, sa);
@@ -224,15 +413,18 @@ void ike_sa_down(struct ike_engine *e, struct ikesa *sa, const char *fmt, ...)
     va_end(ap);
     char name[64];
     ike_log(e, LOG_IKE, 1, "IKE_SA %s down: %s", ike_sa_name(e, sa, name, sizeof name), a->reason);
+    keying_failed(e, sa);
     ike_sa_free(sa);
     e->stats.ike_sas--;
 }
 
 struct ikesa *ike_sa_by_id(struct ike_engine *e, uint32_t id)
 {
-    for (int i = 0; i < IKE_MAX_SAS; i++)
-        if (e->sas[i].state != IKE_S_FREE && e->sas[i].id == id)
-            return &e->sas[i];
+    for (unsigned i = 0; i < e->n_slots; i++) {
+        struct ikesa *sa = ike_sa_at(e, i);
+        if (sa && sa->id == id)
+            return sa;
+    }
     return NULL;
 }
 
@@ -244,16 +436,26 @@ static int conn_find(const struct ike_engine *e, const char *name)
     return -1;
 }
 
-static int initiate(struct ike_engine *e, int c, int ch, uint8_t more, bool restarting, uint64_t now)
+static int initiate(struct ike_engine *e, int c, int ch, uint8_t more, bool restarting, uint32_t attempt,
+                    uint64_t now)
 {
     if (e->conns[c].remote.family == 0)
         return KITE_E_INVALID_ARG; /* cannot initiate to %any */
+    e->retry[c].at = 0;
     struct ikesa *sa = ike_sa_new(e, c, true);
-    if (!sa)
+    if (!sa) {
+        struct ikesa tmp = { .conn = c, .child = ch, .keying = true, .keying_try = attempt,
+                             .keying_more = more, .restarting = restarting };
+        ike_log(e, LOG_IKE, 0, "cannot initiate '%s': out of memory", e->conns[c].name);
+        keying_failed(e, &tmp);
         return KITE_E_NOMEM;
+    }
     sa->child = ch;
     sa->want = (uint8_t)(more & ~(1u << ch)); /* the others follow with CREATE_CHILD_SA */
     sa->restarting = restarting;
+    sa->keying = true;
+    sa->keying_try = attempt;
+    sa->keying_more = (uint8_t)(more | 1u << ch);
     sa->local = e->conns[c].local;
     sa->remote = e->conns[c].remote;
     ike_nat_start(e, sa);
@@ -266,9 +468,9 @@ static int initiate(struct ike_engine *e, int c, int ch, uint8_t more, bool rest
 /* the IKE SA of connection c that further Child SAs go on */
 static struct ikesa *sa_of_conn(struct ike_engine *e, int c)
 {
-    for (int i = 0; i < IKE_MAX_SAS; i++) {
-        struct ikesa *sa = &e->sas[i];
-        if (sa->state != IKE_S_FREE && sa->conn == c && !sa->replaced && (sa->initiator || sa->state == IKE_S_ESTABLISHED))
+    for (unsigned i = 0; i < e->n_slots; i++) {
+        struct ikesa *sa = ike_sa_at(e, i);
+        if (sa && sa->conn == c && !sa->replaced && (sa->initiator || sa->state == IKE_S_ESTABLISHED))
             return sa;
     }
     return NULL;
@@ -285,8 +487,11 @@ int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint
         if (strcmp(e->conns[c].child[i].name, child) == 0)
             ch = i;
     struct ikesa *sa = sa_of_conn(e, c);
-    if (!sa)
-        return initiate(e, c, ch, 0, false, now);
+    if (!sa) {
+        int rc = initiate(e, c, ch, 0, false, 1, now);
+        sa_gc(e);
+        return rc;
+    }
     bool have = sa->state != IKE_S_ESTABLISHED && sa->child == ch;
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
         have = have || (sa->children[i].up && !sa->children[i].gone_at && sa->children[i].cfg == ch);
@@ -318,9 +523,9 @@ static struct ikesa *sa_by_spis(struct ike_engine *e, const struct ike_hdr *h)
         spi_i[i] = (uint8_t)(h->spi_i >> (56 - 8 * i));
         spi_r[i] = (uint8_t)(h->spi_r >> (56 - 8 * i));
     }
-    for (int i = 0; i < IKE_MAX_SAS; i++) {
-        struct ikesa *sa = &e->sas[i];
-        if (sa->state == IKE_S_FREE || memcmp(sa->spi_i, spi_i, 8) != 0)
+    for (unsigned i = 0; i < e->n_slots; i++) {
+        struct ikesa *sa = ike_sa_at(e, i);
+        if (!sa || memcmp(sa->spi_i, spi_i, 8) != 0)
             continue;
         /* an IKE_SA_INIT response carries the responder's new SPI */
         if (sa->state == IKE_S_INIT_SENT || memcmp(sa->spi_r, spi_r, 8) == 0)
@@ -339,19 +544,33 @@ bool ike_addr_eq(const struct ike_addr *a, const struct ike_addr *b)
     return ike_addr_same_host(a, b) && a->port == b->port;
 }
 
-/* a retransmitted IKE_SA_INIT request: same SPIi from the same peer (2.1) */
-static struct ikesa *half_open_find(struct ike_engine *e, const struct ike_hdr *h,
-                                     const struct ike_addr *remote)
+/* one pass over the table for an IKE_SA_INIT request: a half-open SA it
+ * retransmits (same SPIi from the same peer, 2.1), the half-open SAs in all
+ * and those from its source address */
+struct half_open {
+    struct ikesa *same;
+    uint32_t total, from_src;
+};
+
+static void half_open_scan(struct ike_engine *e, const struct ike_hdr *h, const struct ike_addr *remote,
+                           struct half_open *ho)
 {
-    for (int i = 0; i < IKE_MAX_SAS; i++) {
-        struct ikesa *sa = &e->sas[i];
+    memset(ho, 0, sizeof *ho);
+    for (unsigned i = 0; i < e->n_slots; i++) {
+        struct ikesa *sa = ike_sa_at(e, i);
+        if (!sa || sa->initiator || sa->state != IKE_S_INIT_DONE)
+            continue;
+        ho->total++;
+        if (!ike_addr_same_host(&sa->remote, remote))
+            continue;
+        ho->from_src++;
         uint64_t spi = 0;
         for (int k = 0; k < 8; k++)
             spi = spi << 8 | sa->spi_i[k];
-        if (sa->state != IKE_S_FREE && !sa->initiator && spi == h->spi_i && ike_addr_eq(&sa->remote, remote))
-            return sa;
+        if (spi == h->spi_i && sa->remote.port == remote->port)
+            ho->same = sa;
     }
-    return NULL;
+    e->stats.half_open = ho->total;
 }
 
 static void drop(struct ike_engine *e, const struct ike_addr *remote, const char *why, int err,
@@ -359,21 +578,69 @@ static void drop(struct ike_engine *e, const struct ike_addr *remote, const char
 {
     char a[64];
     e->stats.dropped++;
-    ike_log(e, LOG_ENC, 1, "dropping message from %s: %s (%s%s%s)", ike_addr_str(remote, a, sizeof a), why,
-            kite_strerror(err), d && d->field ? " at " : "", d && d->field ? d->field : "");
+    ike_log_unauth(e, LOG_ENC, 1, "dropping message from %s: %s (%s%s%s)", ike_addr_str(remote, a, sizeof a), why,
+                   kite_strerror(err), d && d->field ? " at " : "", d && d->field ? d->field : "");
+}
+
+/* the IKE_SA_INIT gate (2.6, RFC 8019): above cookie_threshold half-open
+ * SAs a request needs a valid COOKIE, which costs one HMAC and no state;
+ * then the per-source and global half-open limits.  0: go on */
+static int init_gate(struct ike_engine *e, const struct ike_msg *m, const struct ike_addr *local,
+                     const struct ike_addr *remote, const struct half_open *ho, uint64_t now)
+{
+    char a[64];
+    if (ho->total >= e->lim.cookie_threshold) {
+        const struct ike_pld *np = ike_chain_find(&m->chain, IKEV2_PLD_NONCE, 0);
+        const struct ike_notify *ck = ike_chain_notify(&m->chain, IKEV2_N_COOKIE);
+        struct span ni = np->u.nonce.data;
+        if (ck && ike_cookie_check(e, ck->data, ni, remote, m->hdr.spi_i, now)) {
+            e->stats.cookies_ok++;
+        } else {
+            uint8_t cookie[IKE_COOKIE_LEN];
+            e->stats.cookies_bad += ck != NULL; /* ignored as if absent (2.6) */
+            if (ike_answer_allowed(e, remote) && !ike_cookie_make(e, ni, remote, m->hdr.spi_i, now, cookie)) {
+                ike_log_unauth(e, LOG_IKE, 2, "%u half-open IKE_SAs: answering %s with a COOKIE", ho->total,
+                               ike_addr_str(remote, a, sizeof a));
+                ike_send_stateless(e, m, local, remote, IKEV2_N_COOKIE, cookie, sizeof cookie);
+                e->stats.cookies_sent++;
+            }
+            return KITE_E_COOKIE;
+        }
+    }
+    if (e->lim.block_threshold && ho->from_src >= e->lim.block_threshold) {
+        e->stats.blocked++;
+        ike_log_unauth(e, LOG_IKE, 1, "ignoring IKE_SA_INIT from %s: it has %u half-open IKE_SAs (block_threshold)",
+                       ike_addr_str(remote, a, sizeof a), ho->from_src);
+        return KITE_E_LIMIT;
+    }
+    if (e->lim.init_limit_half_open && ho->total >= e->lim.init_limit_half_open) {
+        e->stats.limited++;
+        ike_log_unauth(e, LOG_IKE, 1, "ignoring IKE_SA_INIT from %s: %u half-open IKE_SAs (init_limit_half_open)",
+                       ike_addr_str(remote, a, sizeof a), ho->total);
+        return KITE_E_LIMIT;
+    }
+    return 0;
 }
 
 static int on_init(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_msg *m,
                    const struct ike_addr *local, const struct ike_addr *remote, uint64_t now)
 {
     if (!ike_hdr_is_response(&m->hdr)) {
-        struct ikesa *sa = half_open_find(e, &m->hdr, remote);
-        if (sa && sa->have_resp) {
-            e->stats.cached_replies++;
-            ike_send(e, sa, sa->resp, sa->resp_len);
+        struct half_open ho;
+        if (m->hdr.msg_id != 0 || m->hdr.spi_r != 0) { /* 3.1: both zero in the first message */
+            drop(e, remote, "IKE_SA_INIT request with a responder SPI or message ID", KITE_E_MALFORMED, NULL);
+            return KITE_E_MALFORMED;
+        }
+        half_open_scan(e, &m->hdr, remote, &ho);
+        if (ho.same) { /* a retransmission: the same answer, at a bounded rate */
+            if (ho.same->have_resp && ike_answer_allowed(e, remote)) {
+                e->stats.cached_replies++;
+                ike_send(e, ho.same, ho.same->resp, ho.same->resp_len);
+            }
             return 0;
         }
-        return ike_sa_init_request(e, p, n, m, local, remote, now);
+        int rc = init_gate(e, m, local, remote, &ho, now);
+        return rc ? rc : ike_sa_init_request(e, p, n, m, local, remote, now);
     }
     struct ikesa *sa = sa_by_spis(e, &m->hdr);
     if (!sa || sa->state != IKE_S_INIT_SENT || m->hdr.msg_id != 0) {
@@ -390,7 +657,7 @@ static int on_init(struct ike_engine *e, const uint8_t *p, size_t n, const struc
 static int on_request(struct ike_engine *e, struct ikesa *sa, const struct ike_msg *m,
                       const struct ike_chain *in, uint64_t now)
 {
-    sa->last_rx_msgid = m->hdr.msg_id;
+    sa->rx_msgid = m->hdr.msg_id;
     switch (m->hdr.exchange) {
     case IKEV2_EXCH_IKE_AUTH:
         if (sa->state != IKE_S_INIT_DONE)
@@ -475,6 +742,37 @@ static int on_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
     return 0;
 }
 
+/* a retransmitted request gets the cached response again (2.1), but only
+ * when it is the request that response answered, byte for byte, and at a
+ * bounded rate: a replayed request from a forged address must not make us
+ * a reflector */
+static int resend_cached(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n,
+                         const struct ike_addr *remote)
+{
+    uint8_t h[HASH_SHA1_LEN];
+    struct span part = span_of(p, n);
+    if (sa->have_req_hash && (hash_sha1(&part, 1, h) || memcmp(h, sa->resp_req_hash, sizeof h) != 0)) {
+        drop(e, remote, "request with the last message ID but other content", KITE_E_INVALID_MSGID, NULL);
+        return KITE_E_INVALID_MSGID;
+    }
+    if (!ike_answer_allowed(e, remote))
+        return KITE_E_LIMIT;
+    e->stats.cached_replies++;
+    unsigned mark = e->q_len;
+    ike_send(e, sa, sa->resp, sa->resp_len);
+    ike_nat_reply_to(e, sa->id, mark, remote);
+    return 0;
+}
+
+/* the response just sent answers this request: remember its hash */
+static void note_answered(struct ike_engine *e, uint32_t id, uint32_t msgid, const uint8_t *p, size_t n)
+{
+    struct ikesa *sa = ike_sa_by_id(e, id);
+    struct span part = span_of(p, n);
+    if (sa && sa->have_resp && sa->last_rx_msgid == msgid && !sa->have_req_hash)
+        sa->have_req_hash = hash_sha1(&part, 1, sa->resp_req_hash) == 0;
+}
+
 /* is this message ID the one we expect?  Responses: our outstanding request;
  * requests: the next one, or the last one again (answered from the cache) */
 static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n,
@@ -486,13 +784,14 @@ static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *
         drop(e, remote, "response to no outstanding request", KITE_E_INVALID_MSGID, NULL);
         return KITE_E_INVALID_MSGID;
     }
-    if (!resp && sa->have_resp && m->hdr.msg_id == sa->last_rx_msgid) {
-        e->stats.cached_replies++;
-        unsigned mark = e->q_len;
-        ike_send(e, sa, sa->resp, sa->resp_len);
-        ike_nat_reply_to(e, sa->id, mark, remote);
-        return 0;
+    /* an answer of another exchange type is no answer (1.2: a response has the
+     * request's type): the request stays outstanding and retransmitted */
+    if (resp && m->hdr.exchange != sa->req_exch) {
+        drop(e, remote, "response of another exchange type than the request", KITE_E_UNEXPECTED, NULL);
+        return KITE_E_UNEXPECTED;
     }
+    if (!resp && sa->have_resp && m->hdr.msg_id == sa->last_rx_msgid)
+        return resend_cached(e, sa, p, n, remote);
     /* the first request: 0, or 1 at an IKE SA responder whose IKE_SA_INIT was 0;
      * a rekeyed IKE SA starts over at 0 (2.18) */
     uint32_t want = sa->have_resp ? sa->last_rx_msgid + 1 : (sa->initiator || sa->successor ? 0 : 1);
@@ -521,8 +820,10 @@ static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *
     unsigned mark = e->q_len;
     uint32_t id = sa->id;
     rc = resp ? on_response(e, sa, m, in, now) : on_request(e, sa, m, in, now);
-    if (!resp)
+    if (!resp) {
         ike_nat_reply_to(e, id, mark, remote);
+        note_answered(e, id, m->hdr.msg_id, p, n);
+    }
     free(in);
     return rc;
 }
@@ -552,6 +853,7 @@ int ike_recv(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_
         }
     }
     free(m);
+    sa_gc(e);
     return rc;
 }
 
@@ -580,14 +882,18 @@ int ike_delete_all(struct ike_engine *e, uint64_t now)
 {
     int sent = 0;
     e->now = now;
-    for (int i = 0; i < IKE_MAX_SAS; i++) {
-        struct ikesa *sa = &e->sas[i];
-        if (sa->state == IKE_S_FREE)
+    e->stopping = true; /* no keyingtries retry for what goes down now */
+    for (unsigned i = 0; i < e->n_slots; i++) {
+        struct ikesa *sa = ike_sa_at(e, i);
+        if (!sa)
             continue;
         sent += sa->state == IKE_S_ESTABLISHED;
         ike_send_delete(e, sa, now);
         ike_sa_down(e, sa, "deleted by us (shutdown)");
     }
+    memset(e->retry, 0, sizeof e->retry);
+    e->stopping = false;
+    sa_gc(e);
     return sent;
 }
 
@@ -617,7 +923,7 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     ike_nat_tick(e, sa, now);
     if (sa->state == IKE_S_INIT_DONE && sa->expire_at && now >= sa->expire_at) {
         ike_sa_down(e, sa, "half-open IKE_SA timed out after %u ms without IKE_AUTH",
-                    c->half_open_timeout_ms);
+                    (unsigned)e->lim.half_open_timeout_ms);
         return;
     }
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced &&
@@ -634,10 +940,12 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         bool restart = c->dpd_restart && !sa->replaced && (sa->state == IKE_S_ESTABLISHED || sa->restarting);
         int conn = sa->conn, child = sa->child;
         uint8_t more = children_of(sa);
+        if (restart)
+            sa->keying = false; /* restarted here, not by keyingtries */
         ike_sa_down(e, sa, "giving up after %u retransmits: peer not responding", sa->tries);
         if (restart) {
             ike_log(e, LOG_IKE, 0, "dpd_action = restart: initiating '%s' again", c->name);
-            initiate(e, conn, child, more, true, now);
+            initiate(e, conn, child, more, true, 1, now);
         }
         return;
     }
@@ -650,20 +958,43 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     ike_send(e, sa, sa->req, sa->req_len);
 }
 
+/* initiations due again (keyingtries): a restart keeps trying forever */
+static void tick_retries(struct ike_engine *e, uint64_t now)
+{
+    for (int c = 0; c < e->n_conns; c++) {
+        struct ike_retry r = e->retry[c];
+        if (!r.at || now < r.at)
+            continue;
+        e->retry[c].at = 0;
+        e->stats.keying_retries++;
+        if (sa_of_conn(e, c))
+            continue; /* up meanwhile (the peer initiated, or an operator) */
+        ike_log(e, LOG_IKE, 1, "initiating '%s' again (attempt %u)", e->conns[c].name, r.next_try);
+        initiate(e, c, r.child, r.more, r.restarting, r.next_try, now);
+    }
+}
+
 void ike_tick(struct ike_engine *e, uint64_t now)
 {
     e->now = now;
-    for (int i = 0; i < IKE_MAX_SAS; i++)
-        if (e->sas[i].state != IKE_S_FREE)
-            tick_sa(e, &e->sas[i], now);
+    for (unsigned i = 0; i < e->n_slots; i++) {
+        struct ikesa *sa = ike_sa_at(e, i);
+        if (sa)
+            tick_sa(e, sa, now);
+    }
+    tick_retries(e, now);
+    sa_gc(e);
 }
 
 uint64_t ike_next_deadline(const struct ike_engine *e)
 {
     uint64_t next = UINT64_MAX;
-    for (int i = 0; i < IKE_MAX_SAS; i++) {
-        const struct ikesa *sa = &e->sas[i];
-        if (sa->state == IKE_S_FREE)
+    for (int c = 0; c < e->n_conns; c++)
+        if (e->retry[c].at && e->retry[c].at < next)
+            next = e->retry[c].at;
+    for (unsigned i = 0; i < e->n_slots; i++) {
+        const struct ikesa *sa = ike_sa_at(e, i);
+        if (!sa)
             continue;
         if (sa->req_len && sa->retx_at < next)
             next = sa->retx_at;
@@ -699,9 +1030,9 @@ uint64_t ike_next_deadline(const struct ike_engine *e)
 int ike_child_expired(struct ike_engine *e, uint32_t spi_in, bool hard, uint64_t now)
 {
     e->now = now;
-    for (int i = 0; i < IKE_MAX_SAS; i++) {
-        struct ikesa *sa = &e->sas[i];
-        if (sa->state != IKE_S_ESTABLISHED || sa->replaced)
+    for (unsigned i = 0; i < e->n_slots; i++) {
+        struct ikesa *sa = ike_sa_at(e, i);
+        if (!sa || sa->state != IKE_S_ESTABLISHED || sa->replaced)
             continue;
         struct ike_child_st *c = ike_child_by_spi_in(sa, spi_in);
         if (!c || c->deleting)
@@ -725,4 +1056,38 @@ int ike_child_expired(struct ike_engine *e, uint32_t spi_in, bool hard, uint64_t
 void ike_engine_stats(const struct ike_engine *e, struct ike_stats *s)
 {
     *s = e->stats;
+    s->half_open = 0;
+    for (unsigned i = 0; i < e->n_slots; i++) {
+        const struct ikesa *sa = ike_sa_at(e, i);
+        s->half_open += sa && !sa->initiator && sa->state == IKE_S_INIT_DONE;
+    }
+}
+
+/* the data plane refused a Child SA the engine reported up (DESIGN principle
+ * 10: the two must not drift): no outbound use, a Delete to the peer as soon
+ * as no request is outstanding, created again in IKE_INSTALL_RETRY_MS */
+int ike_child_install_failed(struct ike_engine *e, uint32_t spi_in, uint64_t now)
+{
+    e->now = now;
+    for (unsigned i = 0; i < e->n_slots; i++) {
+        struct ikesa *sa = ike_sa_at(e, i);
+        struct ike_child_st *c = sa && sa->state == IKE_S_ESTABLISHED ? ike_child_by_spi_in(sa, spi_in) : NULL;
+        if (!c || c->deleting)
+            continue;
+        const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
+        ike_log(e, LOG_IKE, 0, "CHILD_SA %s{%u} with SPIs %08x_i %08x_o could not be installed in the data plane: "
+                "deleting it%s", ch->name, sa->id, c->spi_in, c->spi_out, c->wanted ? ", trying again later" : "");
+        if (c->wanted && !sa->replaced) {
+            sa->want |= (uint8_t)(1u << c->cfg);
+            sa->want_at = now + IKE_INSTALL_RETRY_MS;
+        }
+        c->wanted = false;
+        c->rekey_at = 0;
+        c->hard_at = now;
+        if (!sa->req_len && !sa->replaced)
+            ike_child_hard_due(e, sa, now);
+        sa_gc(e);
+        return 0;
+    }
+    return KITE_E_NOT_FOUND;
 }

@@ -197,7 +197,7 @@ int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_ch
         ike_log(e, LOG_IKE, 0, "verification of the peer's PSK AUTH failed (or its ID is not the configured "
                                "one), sending AUTHENTICATION_FAILED");
         pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
-        send_protected(e, sa, o, true, sa->last_rx_msgid, now);
+        send_protected(e, sa, o, true, sa->rx_msgid, now);
         ike_sa_down(e, sa, "authentication of the peer failed");
         free(o);
         return KITE_E_AUTH_FAILED;
@@ -206,9 +206,9 @@ int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_ch
     if (ike_chain_notify(in, IKEV2_N_INITIAL_CONTACT)) {
         /* the peer has no other IKE SA with us (2.4): ours are stale, e.g. it rebooted.
          * "The peer" is its identity: peers behind one NAT share an address */
-        for (int i = 0; i < IKE_MAX_SAS; i++) {
-            struct ikesa *o2 = &e->sas[i];
-            if (o2 != sa && o2->state == IKE_S_ESTABLISHED && o2->conn == sa->conn &&
+        for (unsigned i = 0; i < e->n_slots; i++) {
+            struct ikesa *o2 = ike_sa_at(e, i);
+            if (o2 && o2 != sa && o2->state == IKE_S_ESTABLISHED && o2->conn == sa->conn &&
                 o2->remote.family == sa->remote.family && !memcmp(o2->remote.ip, sa->remote.ip, 16) &&
                 o2->peer_id.type && id_matches(&o2->peer_id, &idi->u.id))
                 ike_sa_down(e, o2, "the peer sent INITIAL_CONTACT in a new IKE_SA: this one is stale");
@@ -219,7 +219,7 @@ int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_ch
     established(e, sa, &idi->u.id, now);
     responder_child(e, sa, in, o, now);
     if (!rc)
-        rc = send_protected(e, sa, o, true, sa->last_rx_msgid, now);
+        rc = send_protected(e, sa, o, true, sa->rx_msgid, now);
     free(o);
     return rc;
 }

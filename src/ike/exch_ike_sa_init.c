@@ -1,6 +1,8 @@
 /*  HDR, SAi1, KEi, Ni, N(NATD_S_IP), N(NATD_D_IP), N(HASH_ALG)  -->
  *                  <--  HDR, SAr1, KEr, Nr, N(NATD_S_IP), N(NATD_D_IP), N(HASH_ALG)
  *                  <--  HDR, N(INVALID_KE_PAYLOAD) | N(NO_PROPOSAL_CHOSEN)
+ *                  <--  HDR, N(COOKIE)
+ *  HDR, N(COOKIE), SAi1, KEi, Ni, ...  -->   (the same request, cookie first, 2.6)
  * RFC 7296 1.2, 2.7 (proposals), 2.10 (nonces), 2.14 (keys), 2.23 (NAT),
  * RFC 7427 4 (SIGNATURE_HASH_ALGORITHMS: SHA2-256, -384, -512). */
 #include <stdlib.h>
@@ -12,7 +14,7 @@ static const uint8_t hash_algs[] = { 0, 2, 0, 3, 0, 4 };
 
 /* the payloads both directions carry; storage lives in struct init_out */
 struct init_out {
-    struct ike_pld pld[8];
+    struct ike_pld pld[9];
     unsigned n;
     struct ike_proposal prop[IKE_MAX_PROPS];
     struct ike_transform xf[IKE_MAX_PROPS][IKE_MAX_XF];
@@ -92,6 +94,8 @@ static int send_init_request(struct ike_engine *e, struct ikesa *sa, uint64_t no
     struct init_out *o = calloc(1, sizeof *o);
     struct ike_hdr h;
     int rc = o ? 0 : KITE_E_NOMEM;
+    if (!rc && sa->cookie_len) /* the responder's cookie, first (2.6) */
+        pld_notify(&o->pld[o->n++], IKEV2_N_COOKIE, sa->cookie, sa->cookie_len);
     if (!rc)
         rc = add_sa(o, c->ike, c->n_ike, 1);
     if (!rc)
@@ -144,9 +148,8 @@ static int conn_for(const struct ike_engine *e, const struct ike_addr *local, co
     return -1;
 }
 
-/* an error answer without state: HDR, N(type) (1.2, 2.7) */
-static void send_error(struct ike_engine *e, const struct ike_msg *m, const struct ike_addr *local,
-                       const struct ike_addr *remote, uint16_t type, const void *data, size_t len)
+void ike_send_stateless(struct ike_engine *e, const struct ike_msg *m, const struct ike_addr *local,
+                        const struct ike_addr *remote, uint16_t type, const void *data, size_t len)
 {
     struct ikesa tmp;
     struct ike_pld p;
@@ -160,7 +163,9 @@ static void send_error(struct ike_engine *e, const struct ike_msg *m, const stru
     pld_notify(&p, type, data, len);
     if (ike_encode_plain(&h, &p, 1, out, sizeof out, &n))
         return;
-    log_out(e, &p, 1, "IKE_SA_INIT response", 0);
+    char list[64];
+    ike_payload_list(&p, 1, list, sizeof list);
+    ike_log_unauth(e, LOG_ENC, 1, "generating IKE_SA_INIT response 0 [%s]", list);
     struct ike_action *a = ike_push(e, IKE_ACT_SEND, NULL);
     a->local = *local;
     a->remote = *remote;
@@ -191,7 +196,7 @@ static int responder_answer(struct ike_engine *e, struct ikesa *sa, const struct
         log_out(e, o->pld, o->n, "IKE_SA_INIT response", 0);
         sa->last_rx_msgid = 0;
         ike_send_response(e, sa, sa->init_resp, sa->init_resp_len);
-        sa->expire_at = now + e->conns[sa->conn].half_open_timeout_ms;
+        sa->expire_at = now + e->lim.half_open_timeout_ms;
     }
     free(o);
     return rc;
@@ -212,7 +217,7 @@ static void log_received(struct ike_engine *e, const struct ike_msg *m, const st
 {
     char list[256], a[64];
     ike_payload_list(m->chain.pld, m->chain.n, list, sizeof list);
-    ike_log(e, LOG_ENC, 1, "parsed IKE_SA_INIT %s 0 [%s] from %s",
+    ike_log_unauth(e, LOG_ENC, 1, "parsed IKE_SA_INIT %s 0 [%s] from %s",
             ike_hdr_is_response(&m->hdr) ? "response" : "request", list, ike_addr_str(remote, a, sizeof a));
 }
 
@@ -223,9 +228,10 @@ int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const 
     int c = conn_for(e, local, remote);
     char a[64];
     if (c < 0) {
-        ike_log(e, LOG_CFG, 1, "no connection configured for %s, sending NO_PROPOSAL_CHOSEN",
-                ike_addr_str(remote, a, sizeof a));
-        send_error(e, m, local, remote, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+        ike_log_unauth(e, LOG_CFG, 1, "no connection configured for %s, sending NO_PROPOSAL_CHOSEN",
+                       ike_addr_str(remote, a, sizeof a));
+        if (ike_answer_allowed(e, remote))
+            ike_send_stateless(e, m, local, remote, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
         return KITE_E_NO_PROPOSAL;
     }
     const struct ike_conn_cfg *cfg = &e->conns[c];
@@ -239,14 +245,28 @@ int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const 
                              &chosen, &want);
     if (rc == KITE_E_INVALID_KE) {
         uint8_t g[2] = { (uint8_t)(want >> 8), (uint8_t)want };
-        ike_log(e, LOG_IKE, 1, "peer used the wrong key exchange group %u, requesting %u (INVALID_KE_PAYLOAD)",
-                kep->u.ke.group, want);
-        send_error(e, m, local, remote, IKEV2_N_INVALID_KE_PAYLOAD, g, 2);
+        ike_log_unauth(e, LOG_IKE, 1, "peer used the wrong key exchange group %u, requesting %u (INVALID_KE_PAYLOAD)",
+                       kep->u.ke.group, want);
+        if (ike_answer_allowed(e, remote))
+            ike_send_stateless(e, m, local, remote, IKEV2_N_INVALID_KE_PAYLOAD, g, 2);
         return rc;
     }
     if (rc) {
-        ike_log(e, LOG_CFG, 1, "received proposals unacceptable for %s, sending NO_PROPOSAL_CHOSEN", cfg->name);
-        send_error(e, m, local, remote, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+        ike_log_unauth(e, LOG_CFG, 1, "received proposals unacceptable for %s, sending NO_PROPOSAL_CHOSEN", cfg->name);
+        if (ike_answer_allowed(e, remote))
+            ike_send_stateless(e, m, local, remote, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+        return rc;
+    }
+    /* the peer's KE value and nonce are checked before any state or key
+     * pair of ours is spent on them (a bad one costs a parse, no more) */
+    rc = ke_check_public(algs.ke, kep->u.ke.data);
+    if (!rc && (!ike_nonce_ok(nop->u.nonce.data) || n > IKE_MSG_MAX))
+        rc = KITE_E_MALFORMED;
+    if (rc) {
+        ike_log_unauth(e, LOG_IKE, 1, "IKE_SA_INIT from %s refused: %s", ike_addr_str(remote, a, sizeof a),
+                       kite_strerror(rc));
+        if (ike_answer_allowed(e, remote))
+            ike_send_stateless(e, m, local, remote, IKEV2_N_INVALID_SYNTAX, NULL, 0);
         return rc;
     }
     struct ikesa *sa = ike_sa_new(e, c, false);
@@ -308,8 +328,29 @@ static int retry_group(struct ike_engine *e, struct ikesa *sa, const struct ike_
     return ike_sa_init_start(e, sa, now);
 }
 
+/* N(COOKIE) alone (2.6): the same request again, the cookie first, with
+ * the same SPI, nonce and KE; a responder that keeps asking is given up on */
+static int retry_cookie(struct ike_engine *e, struct ikesa *sa, const struct ike_notify *n, uint64_t now)
+{
+    if (n->data.n < 1 || n->data.n > sizeof sa->cookie) {
+        ike_log_unauth(e, LOG_IKE, 1, "ignoring a COOKIE of %zu bytes (1..64, 3.10.1)", n->data.n);
+        return KITE_E_MALFORMED;
+    }
+    if (++sa->cookie_tries > IKE_COOKIE_TRIES) {
+        ike_sa_down(e, sa, "the peer asked for a COOKIE %u times", sa->cookie_tries - 1);
+        return KITE_E_STATE;
+    }
+    memcpy(sa->cookie, n->data.p, n->data.n);
+    sa->cookie_len = (uint8_t)n->data.n;
+    ike_log(e, LOG_IKE, 1, "received %zu cookie bytes, sending IKE_SA_INIT again with the COOKIE", n->data.n);
+    return send_init_request(e, sa, now);
+}
+
 static int error_notify(struct ike_engine *e, struct ikesa *sa, const struct ike_msg *m, uint64_t now)
 {
+    const struct ike_notify *ck = ike_chain_notify(&m->chain, IKEV2_N_COOKIE);
+    if (ck && !ike_chain_find(&m->chain, IKEV2_PLD_SA, 0))
+        return retry_cookie(e, sa, ck, now);
     for (unsigned i = 0; i < m->chain.n; i++) {
         const struct ike_pld *p = &m->chain.pld[i];
         if (p->type != IKEV2_PLD_NOTIFY || p->u.notify.type >= IKEV2_N_STATUS_FIRST)
@@ -328,14 +369,26 @@ int ike_sa_init_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *
                          const struct ike_msg *m, uint64_t now)
 {
     log_received(e, m, &sa->remote);
-    sa->req_len = 0;
-    int rc = error_notify(e, sa, m, now);
-    if (rc <= 0)
-        return rc;
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
     const struct ike_pld *sap = ike_chain_find(&m->chain, IKEV2_PLD_SA, 0);
     const struct ike_pld *kep = ike_chain_find(&m->chain, IKEV2_PLD_KE, 0);
     const struct ike_pld *nop = ike_chain_find(&m->chain, IKEV2_PLD_NONCE, 0);
+    /* the rules allow a notify-only answer; anything else needs all three */
+    bool full = sap && kep && nop && sap->u.sa.n_prop == 1;
+    if (!full && !ike_chain_find(&m->chain, IKEV2_PLD_NOTIFY, 0)) {
+        ike_log_unauth(e, LOG_ENC, 1, "IKE_SA_INIT response without SA, KE or nonce: ignored");
+        return KITE_E_MISSING;
+    }
+    /* unauthenticated: an answer we cannot use leaves the request outstanding
+     * (retransmitted), so a forged one cannot end the attempt */
+    int rc = error_notify(e, sa, m, now);
+    if (rc <= 0)
+        return rc;
+    if (!full) {
+        ike_log_unauth(e, LOG_ENC, 1, "IKE_SA_INIT response with neither an error nor SA, KE and nonce: ignored");
+        return KITE_E_MISSING;
+    }
+    sa->req_len = 0;
     rc = ike_prop_accept(c->ike, c->n_ike, &sap->u.sa.prop[0], IKEV2_PROTO_IKE, &sa->algs);
     if (rc || sa->algs.ke != sa->ke_group || !ike_nonce_ok(nop->u.nonce.data) || n > sizeof sa->init_resp) {
         ike_sa_down(e, sa, "IKE_SA_INIT response has a proposal we did not offer");

@@ -134,9 +134,9 @@ int ike_informational_request(struct ike_engine *e, struct ikesa *sa, const stru
 
 int ike_child_inbound_seen(struct ike_engine *e, uint32_t spi_in, uint64_t at)
 {
-    for (int i = 0; i < IKE_MAX_SAS; i++) {
-        struct ikesa *sa = &e->sas[i];
-        if (sa->state != IKE_S_ESTABLISHED || !ike_child_any_by_spi_in(sa, spi_in))
+    for (unsigned i = 0; i < e->n_slots; i++) {
+        struct ikesa *sa = ike_sa_at(e, i);
+        if (!sa || sa->state != IKE_S_ESTABLISHED || !ike_child_any_by_spi_in(sa, spi_in))
             continue;
         if (at > sa->last_rx_at)
             sa->last_rx_at = at;
@@ -151,9 +151,9 @@ int ike_child_inbound_seen(struct ike_engine *e, uint32_t spi_in, uint64_t at)
 static struct ikesa *esp_peer(struct ike_engine *e, const struct ike_addr *from)
 {
     struct ikesa *host = NULL;
-    for (int i = 0; i < IKE_MAX_SAS; i++) {
-        struct ikesa *sa = &e->sas[i];
-        if (sa->state != IKE_S_ESTABLISHED || sa->replaced || !ike_addr_same_host(&sa->remote, from))
+    for (unsigned i = 0; i < e->n_slots; i++) {
+        struct ikesa *sa = ike_sa_at(e, i);
+        if (!sa || sa->state != IKE_S_ESTABLISHED || sa->replaced || !ike_addr_same_host(&sa->remote, from))
             continue;
         if (from->port && sa->remote.port == from->port)
             return sa;

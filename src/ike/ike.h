@@ -19,8 +19,7 @@
 
 enum { IKE_CHILD_GRACE_MS = 2000 };
 enum { IKE_NAME_MAX = 32, IKE_ID_MAX = 255, IKE_MAX_XF = 24, IKE_MAX_PROPS = 8,
-       IKE_MAX_TS_CFG = 4, IKE_MAX_CHILDREN = 4, IKE_MAX_CONNS = 16, IKE_MAX_SAS = 64,
-       IKE_KEY_MAX = 64 };
+       IKE_MAX_TS_CFG = 4, IKE_MAX_CHILDREN = 4, IKE_MAX_CONNS = 16, IKE_KEY_MAX = 64 };
 
 /* an IP address and UDP port; family 4 or 6 (0: unset / any) */
 struct ike_addr {
@@ -92,7 +91,35 @@ struct ike_conn_cfg {
     /* NAT keepalives (RFC 3948 2.3, strongSwan's charon.keep_alive): sent by
      * the side behind a NAT after this long without sending anything; 0: off */
     uint32_t keepalive_ms;
+    /* strongSwan's keyingtries: attempts to establish the IKE SA when we
+     * initiate (start_action = start, dpd_action = restart, ike_initiate);
+     * a failed attempt is retried after a back-off; 0: forever, default 1 */
+    uint32_t keyingtries;
+    bool keyingtries_set;
 };
+
+struct ike_engine;
+
+/* limits that protect the host from unauthenticated senders (RFC 7296 2.6,
+ * RFC 8019); strongSwan's charon.* names.  Half-open: an IKE SA we answered
+ * IKE_SA_INIT for and that has not completed IKE_AUTH.  Only they are
+ * limited: IKE SAs we initiate, established ones and rekeys always have room. */
+struct ike_limits {
+    uint32_t cookie_threshold;     /* half-open SAs from which IKE_SA_INIT needs a COOKIE (30; 0: always) */
+    uint32_t block_threshold;      /* half-open SAs per source address (5; 0: no limit) */
+    uint32_t init_limit_half_open; /* half-open SAs in all (1000; 0: no limit) */
+    uint32_t half_open_timeout_ms; /* a half-open SA is dropped after this (30000) */
+    /* stateless answers (COOKIE, NO_PROPOSAL_CHOSEN, INVALID_KE_PAYLOAD) and
+     * resent responses per source address and second (20, burst 40) */
+    uint32_t answer_rate, answer_burst;
+    /* log lines caused by unauthenticated packets, per second (20, burst 100) */
+    uint32_t unauth_log_rate, unauth_log_burst;
+};
+/* the defaults above */
+void ike_limits_default(struct ike_limits *l);
+/* replaces the engine's limits (half-open SAs over a lowered limit are left
+ * to time out); 0 or KITE_E_NOMEM */
+int ike_engine_set_limits(struct ike_engine *e, const struct ike_limits *l);
 
 struct ike_env {
     void *ctx;
@@ -167,6 +194,11 @@ struct ike_engine *ike_engine_new(const struct ike_env *env);
 void ike_engine_free(struct ike_engine *e);
 /* add a connection (copied); 0 or KITE_E_* */
 int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c);
+/* replace connection conn's pre-shared key (copied; the old one wiped), as a
+ * configuration reload does; len 0: no key, so the connection authenticates
+ * nobody (AUTH is neither made nor accepted).  Established SAs are kept.
+ * 0, KITE_E_NOT_FOUND, KITE_E_INVALID_ARG (longer than psk[]) or NOMEM */
+int ike_engine_set_psk(struct ike_engine *e, const char *conn, const uint8_t *psk, size_t len);
 /* bring up Child SA `child` of `conn` (NULL: the first): in a new IKE SA's
  * IKE_AUTH, or with CREATE_CHILD_SA (1.3.1) on the IKE SA the connection
  * already has (0 also when that Child SA is already up or on its way) */
@@ -193,6 +225,11 @@ int ike_child_expired(struct ike_engine *e, uint32_t spi_in, bool hard, uint64_t
  * clock as `now`): traffic from the peer counts as liveness, so no DPD
  * request goes out while it flows (2.4); 0 or KITE_E_NOT_FOUND */
 int ike_child_inbound_seen(struct ike_engine *e, uint32_t spi_in, uint64_t at);
+/* the data plane could not install the Child SA of a CHILD_UP (a table limit,
+ * no memory): the engine must not report it up, so it is deleted with the
+ * peer (INFORMATIONAL Delete) and, when wanted, created again later;
+ * 0 or KITE_E_NOT_FOUND */
+int ike_child_install_failed(struct ike_engine *e, uint32_t spi_in, uint64_t now);
 /* ESP for an SPI the data plane does not know arrived from `from` (port
  * ignored): with an IKE SA to that address, an INFORMATIONAL request with
  * N(INVALID_SPI) goes out (1.5, 2.21), at most one per SPI per second;
@@ -209,7 +246,9 @@ void ike_nat_sent(struct ike_engine *e, uint32_t ike_sa, uint64_t at);
  * IKE message (IKE_ACT_IKE_MOVED when it is followed); 1 if followed */
 int ike_nat_seen(struct ike_engine *e, uint32_t ike_sa, const struct ike_addr *local,
                  const struct ike_addr *remote, uint64_t now);
-/* one status line for IKE SA slot i (0 .. IKE_MAX_SAS-1): name, state,
+/* the IKE SA table grows as needed: ike_sa_slots() slots, some empty */
+unsigned ike_sa_slots(const struct ike_engine *e);
+/* one status line for IKE SA slot i (0 .. ike_sa_slots()-1): name, state,
  * addresses, NAT; false for an empty slot */
 bool ike_sa_status(const struct ike_engine *e, int i, char *buf, size_t cap);
 
@@ -221,6 +260,16 @@ struct ike_stats {
     uint32_t retransmits;   /* requests sent again */
     uint32_t cached_replies;/* requests answered from the response cache */
     uint32_t moved;         /* peer address/port changes followed (2.23) */
+    uint32_t half_open;     /* half-open IKE SAs now (responder, before IKE_AUTH) */
+    uint64_t cookies_sent;  /* IKE_SA_INIT answered with N(COOKIE) (2.6) */
+    uint64_t cookies_ok;    /* IKE_SA_INIT with a valid cookie */
+    uint64_t cookies_bad;   /* IKE_SA_INIT with a cookie that did not verify */
+    uint64_t blocked;       /* IKE_SA_INIT refused: block_threshold reached for its source */
+    uint64_t limited;       /* IKE_SA_INIT refused: init_limit_half_open reached */
+    uint64_t answers_limited; /* stateless answers or resent responses not sent (rate limit) */
+    uint64_t logs_suppressed; /* log lines about unauthenticated packets not written (rate limit) */
+    uint32_t actions_peak;  /* the most actions ever queued at once */
+    uint64_t keying_retries;/* failed initiations tried again (keyingtries) */
 };
 void ike_engine_stats(const struct ike_engine *e, struct ike_stats *s);
 /* the same address and port; ike_addr_same_host: the same address */

@@ -8,6 +8,8 @@
 #include "crypto/prf.h"
 #include "crypto/registry.h"
 #include "ike/ike.h"
+#include "ike/cookie.h"
+#include "base/ratelimit.h"
 #include "wire/msg.h"
 #include "wire/sk.h"
 
@@ -16,7 +18,7 @@
  * every configured child with a predecessor in its rekey grace time, plus
  * one being created and a collision's third SA (2.8.1); a request that
  * finds no free slot is refused with NO_ADDITIONAL_SAS */
-enum { IKE_MSG_MAX = 2048, IKE_NONCE_LEN = 32, IKE_ACTIONS = 32,
+enum { IKE_MSG_MAX = 2048, IKE_NONCE_LEN = 32, IKE_ACTIONS = 32, IKE_COOKIE_TRIES = 3, IKE_INSTALL_RETRY_MS = 60000,
        IKE_SA_CHILDREN = 2 * IKE_MAX_CHILDREN + 2 };
 /* TEMPORARY_FAILURE answers for this long without a success: out of sync (2.25) */
 enum { IKE_TEMPFAIL_MAX_MS = 300000 };
@@ -104,10 +106,14 @@ struct ikesa {
     uint32_t next_msgid;
     uint8_t req[IKE_MSG_MAX];
     size_t req_len;
+    uint8_t req_exch;   /* the exchange type of that request: a response must match it */
     uint8_t tries;
     uint64_t retx_at;
-    /* requests we answered: the last message ID and its response (2.1) */
-    uint32_t last_rx_msgid;
+    /* requests we answered: the last message ID and its response (2.1); the
+     * request being handled is rx_msgid until its response goes out */
+    uint32_t last_rx_msgid, rx_msgid;
+    uint8_t resp_req_hash[20]; /* SHA-1 of the request the cached response answers */
+    bool have_req_hash;
     bool have_resp;
     uint8_t resp[IKE_MSG_MAX];
     size_t resp_len;
@@ -140,6 +146,21 @@ struct ikesa {
     uint64_t want_at;
     uint16_t want_ke;
     uint64_t tempfail_since; /* the first of a run of TEMPORARY_FAILURE answers (0: none) */
+    /* an initiator's cookie from the responder (2.6): sent first in IKE_SA_INIT */
+    uint8_t cookie[64];
+    uint8_t cookie_len, cookie_tries;
+    bool keying;             /* an initiation that keyingtries retries when it fails */
+    uint32_t keying_try;     /* this is attempt number keying_try (1 = the first) */
+    uint8_t keying_more;     /* the Child SA configurations it brings */
+};
+
+/* a connection's initiation to retry (keyingtries) */
+struct ike_retry {
+    uint64_t at;             /* 0: none */
+    uint32_t next_try;
+    int child;
+    uint8_t more;
+    bool restarting;
 };
 
 struct ike_engine {
@@ -147,10 +168,20 @@ struct ike_engine {
     struct ike_conn_cfg conns[IKE_MAX_CONNS];
     struct secret psk[IKE_MAX_CONNS];
     int n_conns;
-    struct ikesa sas[IKE_MAX_SAS];
+    struct ike_retry retry[IKE_MAX_CONNS];
+    /* the IKE SA table: n_slots pointers, NULL when free; grows as needed */
+    struct ikesa **sas;
+    unsigned n_slots;
     uint32_t next_id;
+    /* actions: a ring of q_cap (a power of two), grown, never dropped */
     struct ike_action *q;
-    unsigned q_head, q_len;
+    unsigned q_head, q_len, q_cap;
+    struct ike_limits lim;
+    struct ike_cookies cookies;
+    struct rl_sketch answers;    /* stateless answers per source */
+    struct rl_bucket unauth_log; /* log lines about unauthenticated packets */
+    uint64_t suppressed_logged;  /* logs_suppressed when it was last reported */
+    bool stopping;               /* ike_delete_all: no retries */
     struct ike_stats stats;
     uint64_t now;    /* the time passed to the public call being handled */
 };
@@ -158,6 +189,19 @@ struct ike_engine {
 /* engine.c */
 void ike_log(struct ike_engine *e, int subsys, int level, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* a log line caused by an unauthenticated packet: rate-limited (ike_limits) */
+void ike_log_unauth(struct ike_engine *e, int subsys, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* the queued action at position i (0: the next one out) */
+struct ike_action *ike_queued(struct ike_engine *e, unsigned i);
+/* may a stateless answer or a resent response go to this address now? */
+bool ike_answer_allowed(struct ike_engine *e, const struct ike_addr *to);
+/* iterate the IKE SA table: the SA in slot i or NULL */
+static inline struct ikesa *ike_sa_at(const struct ike_engine *e, unsigned i)
+{
+    struct ikesa *sa = i < e->n_slots ? e->sas[i] : NULL;
+    return sa && sa->state != IKE_S_FREE ? sa : NULL;
+}
 struct ike_action *ike_push(struct ike_engine *e, enum ike_action_type t, const struct ikesa *sa);
 void ike_send(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n);
 void ike_send_request(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n, uint64_t now);
@@ -248,6 +292,11 @@ void ike_nat_transport_ts(struct ike_engine *e, const struct ikesa *sa, struct i
 /* a keepalive when one is due (1 if asked for); the next keepalive time */
 int ike_nat_tick(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 uint64_t ike_nat_next(const struct ike_engine *e, const struct ikesa *sa);
+
+/* exch_ike_sa_init.c: an answer to an IKE_SA_INIT request without state:
+ * HDR, N(type) (1.2, 2.6, 2.7) */
+void ike_send_stateless(struct ike_engine *e, const struct ike_msg *m, const struct ike_addr *local,
+                        const struct ike_addr *remote, uint16_t type, const void *data, size_t len);
 
 /* auth.c: the PSK AUTH payload data (2.15) */
 int ike_psk_auth(const struct ikesa *sa, const struct secret *psk, bool for_initiator,

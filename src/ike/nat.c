@@ -165,7 +165,7 @@ void ike_nat_transport_ts(struct ike_engine *e, const struct ikesa *sa, struct i
 void ike_nat_reply_to(struct ike_engine *e, uint32_t id, unsigned mark, const struct ike_addr *remote)
 {
     for (unsigned i = mark; i < e->q_len; i++) {
-        struct ike_action *a = &e->q[(e->q_head + i) % IKE_ACTIONS];
+        struct ike_action *a = ike_queued(e, i);
         if (a->type == IKE_ACT_SEND && a->ike_sa == id)
             a->remote = *remote;
     }

@@ -15,9 +15,9 @@ static const char *state_name(const struct ikesa *sa)
 
 bool ike_sa_status(const struct ike_engine *e, int i, char *buf, size_t cap)
 {
-    if (i < 0 || i >= IKE_MAX_SAS || e->sas[i].state == IKE_S_FREE)
+    const struct ikesa *sa = i >= 0 ? ike_sa_at(e, (unsigned)i) : NULL;
+    if (!sa)
         return false;
-    const struct ikesa *sa = &e->sas[i];
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
     char name[64], l[64], r[64], nat[96], ka[48] = "";
     uint64_t spi_i = 0, spi_r = 0;

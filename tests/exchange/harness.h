@@ -27,7 +27,7 @@ struct side {
     int n_inst;
     struct ike_child_sa child;
     char down_reason[160];
-    char log[16384];
+    char log[131072];
     size_t log_len;
 };
 
@@ -236,9 +236,11 @@ static inline void h_no_loss(struct pair *p)
  * SA that no rekey has replaced */
 static inline struct ikesa *h_est_sa(struct side *s)
 {
-    for (int i = 0; i < IKE_MAX_SAS; i++)
-        if (s->e->sas[i].state == IKE_S_ESTABLISHED && !s->e->sas[i].replaced)
-            return &s->e->sas[i];
+    for (unsigned i = 0; i < s->e->n_slots; i++) {
+        struct ikesa *sa = ike_sa_at(s->e, i);
+        if (sa && sa->state == IKE_S_ESTABLISHED && !sa->replaced)
+            return sa;
+    }
     return NULL;
 }
 #endif

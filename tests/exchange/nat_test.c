@@ -247,8 +247,8 @@ static struct ike_conn_cfg conn_b(void)
 
 static const char *status_of(struct node *nd, char *buf, size_t cap)
 {
-    for (int i = 0; i < IKE_MAX_SAS; i++)
-        if (ike_sa_status(nd->s.e, i, buf, cap))
+    for (unsigned i = 0; i < ike_sa_slots(nd->s.e); i++)
+        if (ike_sa_status(nd->s.e, (int)i, buf, cap))
             return buf;
     fail_msg("no IKE SA");
     return NULL;

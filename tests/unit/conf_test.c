@@ -117,6 +117,127 @@ static void proposals_like_strongswan(void **s)
     assert_non_null(strstr(err, "'bogus'"));
 }
 
+/* a child section around a traffic selector list, for the tests below */
+static struct kite_conf *load_ts(const char *local_ts, char *err, size_t cap)
+{
+    size_t n = strlen(local_ts) + 256;
+    char *text = malloc(n);
+    snprintf(text, n, "connections { lab { children { net {\n local_ts = %s\n remote_ts = 10.9.0.0/16 } } } }\n",
+             local_ts);
+    struct kite_conf *c = load(text, err, cap);
+    free(text);
+    return c;
+}
+
+/* finding 7: "default" expanded past the proposal array (a heap overflow);
+ * more transforms than a proposal holds, and lists cut by a buffer, were
+ * accepted */
+static void proposals_never_overflow(void **s)
+{
+    (void)s;
+    struct conf_prop p[CONF_MAX_PROPS + 1];
+    uint8_t n;
+    char err[256];
+    memset(p, 0x5a, sizeof p);
+    /* each IKE default is 2 proposals: 5 of them are 10 > 8 */
+    assert_int_equal(conf_parse_proposals("default,default,default,default,default", true, p, &n, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "more than 8 proposals"));
+    for (size_t i = 0; i < sizeof p[CONF_MAX_PROPS]; i++) /* nothing written past the array */
+        assert_int_equal(((uint8_t *)&p[CONF_MAX_PROPS])[i], 0x5a);
+    assert_int_equal(conf_parse_proposals("default,default,default,default", true, p, &n, err, sizeof err), 0);
+    assert_int_equal(n, 8);
+    assert_int_equal(conf_parse_proposals("aes256-sha256-x25519,default,default,default,default", true, p, &n, err,
+                                          sizeof err), -1);
+    /* 25 transforms in one proposal */
+    char big[1024] = "aes256";
+    for (int i = 0; i < 24; i++)
+        strcat(big, "-sha256");
+    assert_int_equal(conf_parse_proposals(big, false, p, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "more than 24 algorithms"));
+    /* an IKE proposal filled to 24 with integrity algorithms: the derived
+     * PRF does not fit and is refused, not dropped */
+    strcpy(big, "aes256-x25519");
+    for (int i = 0; i < 22; i++)
+        strcat(big, "-sha256");
+    assert_int_equal(conf_parse_proposals(big, true, p, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "more than 24 algorithms"));
+    /* what lies past 512 or 1024 characters is read, not cut off */
+    char *longp = malloc(4096);
+    strcpy(longp, "aes256-sha256-x25519");
+    for (int i = 0; i < 600; i++)
+        strcat(longp, "-");
+    strcat(longp, "-bogus");
+    assert_int_equal(conf_parse_proposals(longp, true, p, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "'bogus'"));
+    strcpy(longp, "aes256-sha256-x25519,");
+    for (int i = 0; i < 1100; i++)
+        strcat(longp, " ");
+    strcat(longp, "aes128-sha256-bogus");
+    assert_int_equal(conf_parse_proposals(longp, true, p, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "'bogus'"));
+    free(longp);
+    /* through a file: file:line and the reason */
+    assert_null(load("connections { lab {\n proposals = default,default,default,default,default\n"
+                     " children { n { local_ts = 10.0.0.0/8\n remote_ts = 10.0.0.0/8 } } } }\n", err, sizeof err));
+    assert_string_equal(err, "swanctl.conf:2: more than 8 proposals");
+    assert_null(load("connections { lab { children { n { local_ts = 10.0.0.0/8\n remote_ts = 10.0.0.0/8\n"
+                     " esp_proposals = default,default,default,default,default } } } }\n", err, sizeof err));
+    assert_string_equal(err, "swanctl.conf:3: more than 8 proposals");
+}
+
+/* finding 7: "10.1.0.0/" and a list cut at 511 characters became 0.0.0.0/0 */
+static void traffic_selectors_strict(void **s)
+{
+    (void)s;
+    struct conf_ts ts;
+    static const char *const bad[] = {
+        "10.1.0.0/", "10.1.0.0/abc", "10.1.0.0/33", "10.1.0.0/-1", "10.1.0.0/24x", "10.1.0.0/+8", "10.1.0.0/ 8",
+        "fec0::/129", "10.1.0.0/24[tcp/80]x", "10.1.0.0/24[bogus]", "10.1.0.0/24[tcp/80-]", "10.1.0.0/24[300]",
+        "10.1.0.0/24[tcp/65536]", "10.1.0.0/24[tcp/90-80]", "10.1.0.0/24[tcp/x]", "10.1.0.0/24[tcp", "10.0.0.9-10.0.0.1",
+        "10.0.0.1-", "10.0.0.0/8/8", "10.1.0.0/24[tcp/80/81]", "10.1.0.0/24[6abc]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (conf_parse_ts(bad[i], &ts) == 0)
+            fail_msg("'%s' accepted", bad[i]);
+    assert_int_equal(conf_parse_ts("10.1.0.0/0", &ts), 0);
+    assert_int_equal(conf_parse_ts("10.1.0.0/16[udp/500-4500]", &ts), 0);
+    assert_int_equal(ts.ip_proto, 17);
+    assert_int_equal(ts.port_lo, 500);
+    assert_int_equal(ts.port_hi, 4500);
+    assert_int_equal(ts.hi[1], 1);
+    assert_int_equal(ts.hi[2], 255);
+    assert_int_equal(conf_parse_ts("10.1.0.0/16[47]", &ts), 0);
+    assert_int_equal(ts.ip_proto, 47);
+    assert_int_equal(conf_parse_ts("10.1.0.0/16[/53]", &ts), 0);
+    assert_int_equal(ts.ip_proto, 0);
+    assert_int_equal(ts.port_lo, 53);
+    char err[256];
+    assert_null(load_ts("10.1.0.0/", err, sizeof err));
+    assert_non_null(strstr(err, "swanctl.conf:2: invalid traffic selector '10.1.0.0/'"));
+    assert_null(load_ts("10.1.0.0/24, 10.2.0.0/24, 10.3.0.0/24, 10.4.0.0/24, 10.5.0.0/24", err, sizeof err));
+    assert_string_equal(err, "swanctl.conf:2: more than 4 traffic selectors in local_ts");
+    /* a list whose 511th character falls after a '/': read whole */
+    char list[1024] = "10.3.0.0/24,";
+    size_t pad = 511 - strlen(list) - strlen("10.1.0.0/");
+    memset(list + strlen(list), ' ', pad);
+    list[12 + pad] = 0;
+    strcat(list, "10.1.0.0/16");
+    struct kite_conf *c = load_ts(list, err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    const struct conf_child *ch = &c->conns[0].child[0];
+    assert_int_equal(ch->n_local_ts, 2);
+    assert_int_equal(ch->local_ts[1].lo[0], 10);
+    assert_int_equal(ch->local_ts[1].lo[1], 1);
+    assert_int_equal(ch->local_ts[1].hi[1], 1);
+    assert_int_equal(ch->local_ts[1].hi[2], 255);
+    conf_free(c);
+    /* an empty list is not "everything" either */
+    assert_null(load_ts("\"\"", err, sizeof err));
+    assert_non_null(strstr(err, "swanctl.conf:2: local_ts is empty"));
+}
+
 static void secrets_in_every_form(void **s)
 {
     (void)s;
@@ -248,15 +369,179 @@ static void includes_relative_to_the_file(void **s)
     assert_int_equal(system(path), 0);
 }
 
+/* finding 7: an include glob over 31 files failed with an uninitialised
+ * error buffer; the file list now grows */
+static void includes_of_many_files(void **s)
+{
+    (void)s;
+    char dir[] = "/tmp/kite-conf-XXXXXX", path[256], err[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/conf.d", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    for (int i = 0; i < 40; i++) {
+        snprintf(path, sizeof path, "%s/conf.d/%02d.conf", dir, i);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        if (i == 39)
+            fprintf(f, "connections { last { children { net { local_ts = 10.1.0.0/24\n remote_ts = 10.2.0.0/24 } } } }\n");
+        else
+            fprintf(f, "# file %d\n", i);
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "%s/swanctl.conf", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "include conf.d/*.conf\n");
+    fclose(f);
+    struct kite_conf *c = NULL;
+    memset(err, 0x7f, sizeof err);
+    err[sizeof err - 1] = 0;
+    int rc = conf_load_file(path, &c, err, sizeof err, NULL, NULL);
+    if (rc)
+        fail_msg("include of 40 files refused: %.200s", err);
+    assert_int_equal(c->n_conns, 1);
+    assert_string_equal(c->conns[0].name, "last");
+    conf_free(c);
+    /* an error in the 40th file names that file and line */
+    snprintf(path, sizeof path, "%s/conf.d/39.conf", dir);
+    f = fopen(path, "w");
+    fprintf(f, "\nbroken\n");
+    fclose(f);
+    snprintf(path, sizeof path, "%s/swanctl.conf", dir);
+    assert_int_equal(conf_load_file(path, &c, err, sizeof err, NULL, NULL), -1);
+    assert_non_null(strstr(err, "39.conf:2: expected '=' or '{' after 'broken'"));
+    snprintf(path, sizeof path, "rm -rf %s", dir);
+    assert_int_equal(system(path), 0);
+}
+
+/* a child section with one extra line, for the tests below */
+static struct kite_conf *load_child_key(const char *conn_line, const char *child_line, char *err, size_t cap)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "connections { lab {\n %s\n children { net {\n local_ts = 10.0.0.0/8\n"
+                                " remote_ts = 10.0.0.0/8\n %s } } } }\n", conn_line, child_line);
+    return load(text, err, cap);
+}
+
+/* names longer than their field were cut (two connections could become
+ * one); numbers with overflow or sign wrapped; yes/no took any word */
+static void names_numbers_and_flags_strict(void **s)
+{
+    (void)s;
+    char err[256], text[512];
+    const char *longname = "a-connection-name-of-thirty-two-c"; /* 33 characters */
+    snprintf(text, sizeof text, "connections { %s { children { net {\n local_ts = 10.0.0.0/8\n"
+                                " remote_ts = 10.0.0.0/8 } } } }\n", longname);
+    assert_null(load(text, err, sizeof err));
+    assert_non_null(strstr(err, "swanctl.conf:1: connection name 'a-connection-name-of-thirty-two-c' is longer than 31"));
+    snprintf(text, sizeof text, "connections { lab { children {\n %s {\n local_ts = 10.0.0.0/8\n"
+                                " remote_ts = 10.0.0.0/8 } } } }\n", longname);
+    assert_null(load(text, err, sizeof err));
+    assert_non_null(strstr(err, "swanctl.conf:2: child name"));
+    struct kite_conf *c = load("connections { a-connection-name-of-thirty-one { children {\n"
+                               " child-name-exactly-thirty-one-c { local_ts = 10.0.0.0/8\n"
+                               " remote_ts = 10.0.0.0/8 } } } }\n", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_string_equal(c->conns[0].name, "a-connection-name-of-thirty-one");
+    assert_string_equal(c->conns[0].child[0].name, "child-name-exactly-thirty-one-c");
+    conf_free(c);
+
+    static const struct { const char *conn, *child, *want; } bad[] = {
+        { "rekey_time = -5m", "", "swanctl.conf:2: invalid time '-5m'" },
+        { "rekey_time = 99999999999999999999d", "", "invalid time" },
+        { "rekey_time = 71582789m", "", "invalid time" }, /* 2^32 s and more */
+        { "rekey_time = 5 m", "", "invalid time" },
+        { "dpd_delay = 50d", "", "swanctl.conf:2: dpd_delay" },
+        { "local_port = +500", "", "invalid port '+500'" },
+        { "local_port = 0x1f4", "", "invalid port" },
+        { "encap = maybe", "", "swanctl.conf:2: encap must be yes or no, not 'maybe'" },
+        { "", "rekey_bytes = 99999999999999999999999", "swanctl.conf:6: rekey_bytes must be a number" },
+        { "", "life_packets = +5", "life_packets must be a number" },
+        { "", "replay_window = 0x10", "replay_window must be a number" },
+        { "", "rekey_time = 1h\n life_time = 30m", "swanctl.conf:7: life_time (1800 s) must not be shorter than rekey_time (3600 s)" },
+        { "", "rand_time = 2h", "rand_time" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        c = load_child_key(bad[i].conn, bad[i].child, err, sizeof err);
+        if (c || !strstr(err, bad[i].want))
+            fail_msg("'%s%s': %s (wanted '%s')", bad[i].conn, bad[i].child, c ? "accepted" : err, bad[i].want);
+    }
+    c = load_child_key("encap = true\n dpd_delay = 49d", "rekey_bytes = 18446744073709551615", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_true(c->conns[0].encap);
+    assert_int_equal(c->conns[0].dpd_delay, 49 * 86400);
+    /* the default hard limit 10% above does not wrap around */
+    assert_true(c->conns[0].child[0].life_bytes >= c->conns[0].child[0].rekey_bytes);
+    conf_free(c);
+    /* a section named like a key is not that key: it is unknown, and warned about */
+    c = load_child_key("proposals { aes = 1 }", "", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_int_equal(c->conns[0].n_ike, 2); /* the default */
+    assert_non_null(strstr(warnings, "swanctl.conf:2: unknown section 'proposals' in connection 'lab'"));
+    conf_free(c);
+    c = load_child_key("encap = no", "rekey_time = 4000000000", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_false(c->conns[0].encap);
+    assert_true(c->conns[0].child[0].life_time >= c->conns[0].child[0].rekey_time);
+    assert_true(c->conns[0].child[0].rand_time <= c->conns[0].child[0].rekey_time);
+    conf_free(c);
+}
+
+/* PSKs longer than the engine's 128 bytes, empty ones and trailing garbage
+ * were accepted (and then refused later as "no usable pre-shared key") */
+static void secrets_strict(void **s)
+{
+    (void)s;
+    char err[256], text[1024], psk[200];
+    memset(psk, 'k', 129);
+    psk[129] = 0;
+    snprintf(text, sizeof text, "secrets {\n ike-a {\n secret = %s } }\n", psk);
+    assert_null(load(text, err, sizeof err));
+    assert_string_equal(err, "swanctl.conf:3: secret is 129 bytes long; at most 128 are supported");
+    psk[128] = 0;
+    snprintf(text, sizeof text, "secrets {\n ike-a {\n secret = %s } }\n", psk);
+    struct kite_conf *c = load(text, err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_int_equal(c->secrets[0].s.n, 128);
+    conf_free(c);
+    static const char *const bad[] = { "\"\"", "0x", "0s", "0sSGVsbG8=junk", "0sSGVsbG8===", "0x0g", "0x123" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "secrets {\n ike-a {\n secret = %s } }\n", bad[i]);
+        if ((c = load(text, err, sizeof err)) || !strstr(err, "swanctl.conf:3: "))
+            fail_msg("secret '%s': %s", bad[i], c ? "accepted" : err);
+    }
+    snprintf(text, sizeof text, "secrets { ike-a { secret = 0x%0258d } }\n", 0); /* 129 bytes */
+    assert_null(load(text, err, sizeof err));
+    assert_non_null(strstr(err, "129 bytes"));
+    assert_null(load("secrets { ike-a { secret = x\n id-1 = a\n id-2 = b\n id-3 = c\n id-4 = d\n id-5 = e\n"
+                     " id-6 = f\n id-7 = g\n id-8 = h\n id-9 = i } }\n", err, sizeof err));
+    assert_string_equal(err, "swanctl.conf:10: more than 8 identities in secret 'ike-a'");
+    char longid[300] = "@";
+    memset(longid + 1, 'h', 256);
+    longid[257] = 0;
+    snprintf(text, sizeof text, "secrets { ike-a { secret = x\n id = %s } }\n", longid);
+    assert_null(load(text, err, sizeof err));
+    assert_non_null(strstr(err, "swanctl.conf:2: invalid identity"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(interop_readme_example),
         cmocka_unit_test(proposals_like_strongswan),
+        cmocka_unit_test(proposals_never_overflow),
+        cmocka_unit_test(traffic_selectors_strict),
         cmocka_unit_test(secrets_in_every_form),
         cmocka_unit_test(errors_name_file_and_line),
         cmocka_unit_test(unknown_keys_warn),
         cmocka_unit_test(includes_relative_to_the_file),
+        cmocka_unit_test(includes_of_many_files),
+        cmocka_unit_test(names_numbers_and_flags_strict),
+        cmocka_unit_test(secrets_strict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

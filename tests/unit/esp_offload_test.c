@@ -212,11 +212,13 @@ static void test_coalesce_refusals(void **state)
     /* another port */
     lb = make_tcp(b, 4, MSS, 0x10, 5000 + MSS);
     b[21] ^= 1;
+    set_tcp_checksum(b, lb); /* refused for the port, not the checksum */
     mss = 0;
     assert_int_equal(ofl_tcp_coalesce(a, &l, 70000, &mss, b, lb), 0);
     /* another ack number */
     lb = make_tcp(b, 4, MSS, 0x10, 5000 + MSS);
     b[28] ^= 1;
+    set_tcp_checksum(b, lb);
     assert_int_equal(ofl_tcp_coalesce(a, &l, 70000, &mss, b, lb), 0);
     /* a FIN */
     lb = make_tcp(b, 4, MSS, 0x11, 5000 + MSS);
@@ -236,6 +238,47 @@ static void test_coalesce_refusals(void **state)
     assert_int_equal(ofl_tcp_coalesce(a, &l, 70000, &mss, b, lb), 1);
     assert_int_equal(l, la + MSS);
     free(a);
+}
+
+/* finding 8: the coalesced packet goes to TUN flagged CHECKSUM_PARTIAL, which
+ * tells the kernel to trust it; a segment whose TCP checksum (or IPv4 header
+ * checksum) is wrong must therefore neither start a run nor join one, so it
+ * reaches TUN on its own, unflagged, and the kernel drops it. */
+static void test_coalesce_verifies_checksums(void **state)
+{
+    (void)state;
+    for (int family = 4; family <= 6; family += 2) {
+        uint8_t *a = malloc(70000), b[CAP];
+        size_t la = make_tcp(a, family, MSS, 0x10, 5000), l = la, lb;
+        size_t iphl = family == 4 ? 20 : 40;
+        uint16_t mss = 0;
+        /* a corrupted payload byte in the segment to append */
+        lb = make_tcp(b, family, MSS, 0x10, 5000 + MSS);
+        b[lb - 1] ^= 0x40;
+        assert_int_equal(ofl_tcp_coalesce(a, &l, 70000, &mss, b, lb), 0);
+        assert_int_equal(l, la);
+        /* a wrong checksum field */
+        b[lb - 1] ^= 0x40;
+        b[iphl + 17] ^= 1;
+        assert_int_equal(ofl_tcp_coalesce(a, &l, 70000, &mss, b, lb), 0);
+        assert_int_equal(l, la);
+        /* a bad first segment may not start a run */
+        b[iphl + 17] ^= 1;
+        assert_true(ofl_tcp_can_coalesce(b, lb));
+        b[iphl + 40] ^= 0x01;
+        assert_false(ofl_tcp_can_coalesce(b, lb));
+        b[iphl + 40] ^= 0x01;
+        if (family == 4) { /* an IPv4 header checksum that does not verify */
+            b[11] ^= 1;
+            assert_false(ofl_tcp_can_coalesce(b, lb));
+            assert_int_equal(ofl_tcp_coalesce(a, &l, 70000, &mss, b, lb), 0);
+            b[11] ^= 1;
+        }
+        /* intact, it joins */
+        assert_int_equal(ofl_tcp_coalesce(a, &l, 70000, &mss, b, lb), 1);
+        assert_int_equal(l, la + MSS);
+        free(a);
+    }
 }
 
 static void test_coalesce_joins(void **state)
@@ -327,6 +370,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_segment_join_v4),  cmocka_unit_test(test_segment_join_v6),
         cmocka_unit_test(test_coalesce_refusals), cmocka_unit_test(test_coalesce_joins),
+        cmocka_unit_test(test_coalesce_verifies_checksums),
         cmocka_unit_test(test_csum_finish),      cmocka_unit_test(test_segment_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -166,7 +166,8 @@ static void detect_at(const struct ike_msg *m, bool as_initiator, const struct i
     snprintf(c.name, sizeof c.name, "lab");
     c.n_ike = c.n_children = 1;
     assert_int_equal(ike_engine_add_conn(e, &c), 0);
-    struct ikesa *sa = &e->sas[0];
+    struct ikesa *sa = ike_sa_new(e, 0, as_initiator);
+    assert_non_null(sa);
     sa->state = as_initiator ? IKE_S_INIT_SENT : IKE_S_INIT_DONE;
     sa->initiator = as_initiator;
     spis(m, sa->spi_i, sa->spi_r);

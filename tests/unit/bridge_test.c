@@ -1,0 +1,57 @@
+/* daemon/bridge: a configuration snapshot into the engine's connection
+ * records, whole: the longest names, a 128-byte PSK, the longest dpd_delay,
+ * every selector and proposal; a connection without a secret is refused. */
+#include "testutil.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "daemon/bridge.h"
+
+static void conn_copied_whole(void **s)
+{
+    (void)s;
+    char text[2048], psk[129], err[256];
+    memset(psk, 'p', 128);
+    psk[128] = 0;
+    snprintf(text, sizeof text,
+             "connections { a-connection-name-of-thirty-one { dpd_delay = 49d\n"
+             " proposals = default,default,default,default\n remote_addrs = 192.0.2.1\n"
+             " children { child-name-exactly-thirty-one-c {\n"
+             " local_ts = 10.1.0.0/24, 10.2.0.0/24, 10.3.0.0/24, 10.4.0.0/24[tcp/1-65535]\n"
+             " remote_ts = 10.9.0.0/16\n esp_proposals = default,default,default,default\n"
+             " rekey_time = 1h\n life_time = 10h } } } }\n"
+             "secrets { ike-1 { secret = %s } }\n", psk);
+    struct kite_conf *c = NULL;
+    if (conf_load_string(text, "swanctl.conf", &c, err, sizeof err, NULL, NULL))
+        fail_msg("%s", err);
+    struct ike_conn_cfg *cfg = calloc(1, sizeof *cfg);
+    assert_int_equal(bridge_conn(c, 0, 500, 4500, cfg, err, sizeof err), 0);
+    assert_string_equal(cfg->name, "a-connection-name-of-thirty-one");
+    assert_string_equal(cfg->child[0].name, "child-name-exactly-thirty-one-c");
+    assert_int_equal(cfg->psk_len, 128);
+    assert_memory_equal(cfg->psk, psk, 128);
+    assert_int_equal(cfg->dpd_delay_ms, 49u * 86400u * 1000u);
+    assert_int_equal(cfg->n_ike, 8);
+    assert_int_equal(cfg->child[0].n_esp, 8);
+    assert_int_equal(cfg->child[0].n_local_ts, 4);
+    assert_int_equal(cfg->child[0].local_ts[3].port_hi, 65535);
+    /* rand_time: life - rekey by default, but never more than rekey_time */
+    assert_int_equal(cfg->child[0].rand_time_s, 3600);
+    conf_free(c);
+    /* no secret at all: refused with the connection's name */
+    assert_int_equal(conf_load_string("connections { lab { children { n { local_ts = 10.1.0.0/24\n"
+                                      " remote_ts = 10.2.0.0/24 } } } }\n", "swanctl.conf", &c, err, sizeof err,
+                                      NULL, NULL), 0);
+    assert_int_equal(bridge_conn(c, 0, 500, 4500, cfg, err, sizeof err), -1);
+    assert_non_null(strstr(err, "no usable pre-shared key for connection 'lab'"));
+    conf_free(c);
+    free(cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(conn_copied_whole),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
