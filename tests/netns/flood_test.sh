@@ -7,15 +7,19 @@
 #   B  .12  charon, the same (charon rekeys)
 #   C  .13  kite, started during the flood
 #   D  .14  charon, initiates during the flood
-#   F  .100 ikeflood: FLOOD_RATE (20000) spoofed IKE_SA_INIT requests a second
-#           for FLOOD_SECONDS (20) from random addresses in 198.18.0.0/15
+#   F  .100 ikeflood: FLOOD_RATE (20500, at least 20000 checked) spoofed
+#           IKE_SA_INIT requests a second for FLOOD_SECONDS (20) from random
+#           addresses in 198.18.0.0/15
 #   S  .254 the sink: R routes 198.18.0.0/15 via S, which does not forward,
 #           so every answer to a spoofed source is sent on R's link (captured
 #           there) and dropped by S (counted), never reaching a live host
-# During the flood: C and D each establish within 10 s; A's and B's tunnels
+# During the flood: C and D each establish within 10 s, through the cookie
+# exchange (R counts a valid COOKIE from each); A's and B's tunnels
 # pass a ping every 100 ms (at most 2% lost) and each completes an IKE SA
 # rekey that R installs (the SPIs agree after); kited's RSS stays under
-# 50 MB; the capture on R's link shows COOKIE answers to the spoofed sources
+# 50 MB; R's timers run on time (its liveness checks of the idle C, 5 or
+# more, 2 to 3 s apart: dpd_delay = 2s); the capture on R's link shows COOKIE
+# answers to the spoofed sources
 # (counted; answers larger than a request, full IKE_SA_INIT responses, only
 # to the first 30, the cookie threshold).  Under ASan (KITE_SANITIZE in the
 # build) the daemon gets ASAN_OPTIONS with a 4 MB quarantine so that the RSS
@@ -25,7 +29,8 @@ need_interop
 [ -x "$KITE_BUILD/ikeflood" ] || die "no ikeflood in $KITE_BUILD"
 command -v tcpdump >/dev/null || { echo "SKIP: no tcpdump"; exit 77; }
 trap ns_cleanup EXIT
-RATE=${FLOOD_RATE:-20000}
+RATE=${FLOOD_RATE:-20500}       # paced a little above the 20,000/s asserted
+MIN_RATE=${FLOOD_MIN_RATE:-20000}
 SECS=${FLOOD_SECONDS:-20}
 RSS_MAX_KB=$((50 * 1024))
 IKE=aes256gcm16-prfsha256-x25519
@@ -100,7 +105,8 @@ peer_conf() { # N START [EXTRA]: host 192.0.2.N protecting 10.N.0.0/24, to R
 mkdir -p "$WORK/r" "$WORK/a" "$WORK/c"
 {
   echo "connections {"
-  for n in 11 12 13 14; do conf "peer$n" 192.0.2.2 "192.0.2.$n" 10.2.0.0/24 "10.$n.0.0/24" none; done
+  for n in 11 12 14; do conf "peer$n" 192.0.2.2 "192.0.2.$n" 10.2.0.0/24 "10.$n.0.0/24" none; done
+  conf peer13 192.0.2.2 192.0.2.13 10.2.0.0/24 10.13.0.0/24 none "dpd_delay = 2s" # C stays idle: R checks it
   conf rw 192.0.2.2 %any 10.2.0.0/24 10.99.0.0/24 none
   echo "}"
   secrets
@@ -131,9 +137,12 @@ rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 udp_in() { ip netns exec "$R" awk '/^Udp:/ && ++n == 2 { print $2, $6 }' /proc/net/snmp; } # InDatagrams RcvbufErrors
 
-# answers to the spoofed sources only, 96 bytes of each (IKE header and the first payload's header)
+# answers to the spoofed sources, and R's INFORMATIONAL requests to C (its
+# liveness checks: exchange type 37, Response flag clear), 96 bytes of each
+# (the IKE header and the first payload's header)
 ip netns exec "$R" tcpdump -i "$RIF" -U -n -B 32768 -s 96 -w "$WORK/answers.pcap" \
-  "src host 192.0.2.2 and udp src port 500 and dst net 198.18.0.0/15" 2>"$WORK/tcpdump.err" & CAP=$!
+  "src host 192.0.2.2 and udp src port 500 and (dst net 198.18.0.0/15 or
+   (dst host 192.0.2.13 and udp[26] = 37 and udp[27] & 0x20 = 0))" 2>"$WORK/tcpdump.err" & CAP=$!
 sleep 1
 read -r rk_a0 rk_b0 < <(ike_rekeys)
 read -r in0 qd0 < <(udp_in)
@@ -164,7 +173,7 @@ while kill -0 "$FP" 2>/dev/null; do
   sleep 0.5
 done
 wait "$FP" || { cat "$WORK/flood.out"; die "ikeflood failed"; }
-t_end=$SECONDS
+t_end=$SECONDS t_end_epoch=$(date +%s.%N)
 read -r rk_a1 rk_b1 < <(ike_rekeys)
 read -r in1 qd1 < <(udp_in)
 cpu1=$(cpu_ticks "$RP")
@@ -178,7 +187,7 @@ cat "$WORK/flood.out"
 sent=$(sed -nE 's/^sent=([0-9]+) seconds=([0-9.]+).*/\1/p' "$WORK/flood.out")
 took=$(sed -nE 's/^sent=[0-9]+ seconds=([0-9.]+).*/\1/p' "$WORK/flood.out")
 [ "${sent:-0}" -ge $((RATE * SECS)) ] || die "ikeflood sent ${sent:-0}, not $((RATE * SECS))"
-awk -v s="$sent" -v t="$took" -v r="$RATE" 'BEGIN { exit !(s / t >= 0.95 * r) }' || die "ikeflood's rate was $sent in $took s"
+awk -v s="$sent" -v t="$took" -v r="$MIN_RATE" 'BEGIN { exit !(s / t >= r) }' || die "ikeflood sent $sent in $took s, under $MIN_RATE/s"
 log "R's kernel: $((in1 - in0)) UDP datagrams delivered, $((qd1 - qd0)) dropped on full socket queues;" \
     "kited used $(( (cpu1 - cpu0) * 10 )) ms CPU in $((t_end - t_flood)) s"
 
@@ -208,9 +217,16 @@ grep -qE "ESTABLISHED, .*SPIs ${spi_b:-none}" <<<"$st" || fails+=("R has not ins
 # memory
 [ "$rss" -gt 0 ] && [ "$rss" -lt "$RSS_MAX_KB" ] || fails+=("kited's RSS reached $rss kB during the flood (limit $RSS_MAX_KB)")
 # the capture: COOKIE notifies (IKE header's next payload N = 41, notify type 16390)
-answers=$(tcpdump -n -r "$WORK/answers.pcap" 2>/dev/null | wc -l)
-cookies=$(tcpdump -n -r "$WORK/answers.pcap" 'udp[24] = 41 and udp[42:2] = 16390' 2>/dev/null | wc -l)
-big=$(tcpdump -n -r "$WORK/answers.pcap" 'ip[2:2] > 228' 2>/dev/null | wc -l)
+pcount() { tcpdump --count -n -r "$WORK/answers.pcap" "$@" 2>/dev/null | awk '{ print $1 }'; }
+answers=$(pcount 'dst net 198.18.0.0/15')
+cookies=$(pcount 'dst net 198.18.0.0/15 and udp[24] = 41 and udp[42:2] = 16390')
+big=$(pcount 'dst net 198.18.0.0/15 and ip[2:2] > 228')
+# R's timers ran on time: its liveness checks of the idle C, dpd_delay (2 s) apart
+dpd=$(pcap_times "$WORK/answers.pcap" "dst host 192.0.2.13" | awk -v e="$t_end_epoch" '$1 <= e')
+dpd_n=$(grep -c . <<<"$dpd" || true)
+gaps=$(awk 'NR > 1 { printf "%.2f ", $1 - p } { p = $1 }' <<<"$dpd")
+[ "$dpd_n" -ge 5 ] && awk -v g="$gaps" 'BEGIN { n = split(g, a, " "); for (i = 1; i <= n; i++) if (a[i] < 1.9 || a[i] > 3) exit 1 }' ||
+  fails+=("R's liveness checks of C during the flood: $dpd_n, gaps $gaps (want 5 or more, 2 to 3 s apart)")
 sunk=$(ip netns exec "$S" nft list table ip sink | sed -nE 's/.*counter packets ([0-9]+).*/\1/p')
 log "capture on R's link: $answers answers to spoofed sources, $cookies with COOKIE, $big larger than a request;" \
     "the sink dropped $sunk"
@@ -218,8 +234,11 @@ log "capture on R's link: $answers answers to spoofed sources, $cookies with COO
 [ "$big" -le 30 ] || fails+=("$big answers to spoofed sources larger than the 228-byte request (more than the 30 half-open SAs below the cookie threshold)")
 [ "${sunk:-0}" -ge "$answers" ] || fails+=("the sink saw ${sunk:-0} of $answers answers")
 log "C up after ${t_c_up:-never} s, D after ${d_t:-?} s (swanctl exit ${d_rc:-?}); IKE SA rekeys during the flood:" \
-    "A $((rk_a1 - rk_a0)), B $((rk_b1 - rk_b0)); kited's RSS at most $rss kB"
-grep -E "status:" -A3 <<<"$st" | head -n 4
+    "A $((rk_a1 - rk_a0)), B $((rk_b1 - rk_b0)); kited's RSS at most $rss kB; R's liveness checks of C $dpd_n, gaps: $gaps"
+grep -E "status:|dos:" <<<"$st"
+# C and D came in through the cookie exchange (2.6): each returned its COOKIE
+valid=$(sed -nE 's/.*dos: .*cookies sent [0-9]+ valid ([0-9]+).*/\1/p' <<<"$st")
+[ "${valid:-0}" -ge 2 ] || fails+=("R counted ${valid:-no} valid COOKIEs, not one from each of C and D")
 if [ ${#fails[@]} -gt 0 ]; then
   for f in "${fails[@]}"; do log "FAIL: $f"; done
   exit 1
