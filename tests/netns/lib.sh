@@ -254,6 +254,8 @@ charon {
   load = ${CHARON_PLUGINS:-openssl random nonce aes sha1 sha2 hmac gcm chapoly curve25519 pem pkcs1 pkcs8 x509 pubkey kdf kernel-libipsec kernel-netlink socket-default vici updown}
   install_routes = yes
   retransmit_timeout = ${CHARON_RETRANSMIT_TIMEOUT:-2}
+  retransmit_base = ${CHARON_RETRANSMIT_BASE:-1.8}
+  retransmit_tries = ${CHARON_RETRANSMIT_TRIES:-5}
   keep_alive = ${CHARON_KEEP_ALIVE:-20s}
   filelog { log { path = $dir/charon.log
                   flush_line = yes
