@@ -71,6 +71,9 @@ void ike_engine_free(struct ike_engine *e)
         free(e->sas[i]);
     }
     free(e->sas);
+    for (unsigned i = 0; i < e->n_tombs; i++)
+        free(e->tombs[i].resp);
+    free(e->tombs);
     for (int i = 0; i < e->n_conns; i++)
         secret_free(&e->psk[i]);
     mem_wipe(e->conns, sizeof e->conns);
@@ -155,25 +158,20 @@ void ike_log(struct ike_engine *e, int subsys, int level, const char *fmt, ...)
     e->env.log(e->env.ctx, subsys, level, buf);
 }
 
-void ike_log_unauth(struct ike_engine *e, int subsys, int level, const char *fmt, ...)
+bool ike_unauth_log_take(struct ike_engine *e)
 {
-    char buf[512];
-    va_list ap;
     if (!e->env.log)
-        return;
+        return false;
     if (!rl_take(&e->unauth_log, e->now)) {
         e->stats.logs_suppressed++;
-        return;
+        return false;
     }
     if (e->stats.logs_suppressed > e->suppressed_logged) {
         ike_log(e, LOG_NET, 0, "%llu log lines about unauthenticated packets suppressed (rate limit)",
                 (unsigned long long)(e->stats.logs_suppressed - e->suppressed_logged));
         e->suppressed_logged = e->stats.logs_suppressed;
     }
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    e->env.log(e->env.ctx, subsys, level, buf);
+    return true;
 }
 
 bool ike_answer_allowed(struct ike_engine *e, const struct ike_addr *to)
@@ -598,9 +596,8 @@ static int init_gate(struct ike_engine *e, const struct ike_msg *m, const struct
         } else {
             uint8_t cookie[IKE_COOKIE_LEN];
             e->stats.cookies_bad += ck != NULL; /* ignored as if absent (2.6) */
+            /* not logged one by one (a flood would only be noise): the status counts them */
             if (ike_answer_allowed(e, remote) && !ike_cookie_make(e, ni, remote, m->hdr.spi_i, now, cookie)) {
-                ike_log_unauth(e, LOG_IKE, 2, "%u half-open IKE_SAs: answering %s with a COOKIE", ho->total,
-                               ike_addr_str(remote, a, sizeof a));
                 ike_send_stateless(e, m, local, remote, IKEV2_N_COOKIE, cookie, sizeof cookie);
                 e->stats.cookies_sent++;
             }
@@ -773,6 +770,76 @@ static void note_answered(struct ike_engine *e, uint32_t id, uint32_t msgid, con
         sa->have_req_hash = hash_sha1(&part, 1, sa->resp_req_hash) == 0;
 }
 
+void ike_tomb_add(struct ike_engine *e, const struct ikesa *sa)
+{
+    if (!sa->have_resp || !e->cur_req)
+        return;
+    if (e->n_tombs == e->tombs_cap) {
+        unsigned cap = e->tombs_cap ? 2 * e->tombs_cap : 8;
+        struct ike_tomb *t = realloc(e->tombs, cap * sizeof *t);
+        if (!t)
+            return; /* only a lost answer is at stake */
+        e->tombs = t;
+        e->tombs_cap = cap;
+    }
+    struct ike_tomb *t = &e->tombs[e->n_tombs];
+    struct span req = span_of(e->cur_req, e->cur_req_len);
+    if (!(t->resp = malloc(sa->resp_len)) || hash_sha1(&req, 1, t->req_hash)) {
+        free(t->resp);
+        return;
+    }
+    memcpy(t->resp, sa->resp, sa->resp_len);
+    t->len = sa->resp_len;
+    memcpy(t->spi_i, sa->spi_i, 8);
+    memcpy(t->spi_r, sa->spi_r, 8);
+    t->msgid = sa->last_rx_msgid;
+    t->local = sa->local;
+    t->remote = sa->remote;
+    t->marker = sa->natt;
+    t->until = e->now + IKE_TOMB_MS;
+    e->n_tombs++;
+}
+
+static void tombs_expire(struct ike_engine *e)
+{
+    for (unsigned i = 0; i < e->n_tombs;)
+        if (e->now >= e->tombs[i].until) {
+            free(e->tombs[i].resp);
+            e->tombs[i] = e->tombs[--e->n_tombs];
+        } else {
+            i++;
+        }
+}
+
+/* a request for an IKE SA the peer deleted: the same bytes as the Delete we
+ * answered get the same answer, at the per-source rate; 1 if it was one */
+static int tomb_answer(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_msg *m,
+                       const struct ike_addr *remote)
+{
+    tombs_expire(e);
+    if (ike_hdr_is_response(&m->hdr))
+        return 0;
+    for (unsigned i = 0; i < e->n_tombs; i++) {
+        struct ike_tomb *t = &e->tombs[i];
+        uint8_t h[HASH_SHA1_LEN];
+        struct span part = span_of(p, n);
+        if (t->msgid != m->hdr.msg_id || memcmp(t->spi_i, p, 8) || memcmp(t->spi_r, p + 8, 8) ||
+            hash_sha1(&part, 1, h) || memcmp(h, t->req_hash, sizeof h))
+            continue;
+        if (ike_answer_allowed(e, remote)) {
+            struct ike_action *a = ike_push(e, IKE_ACT_SEND, NULL);
+            a->local = t->local;
+            a->remote = *remote;
+            a->marker = t->marker;
+            memcpy(a->data, t->resp, t->len);
+            a->len = t->len;
+            e->stats.cached_replies++;
+        }
+        return 1;
+    }
+    return 0;
+}
+
 /* is this message ID the one we expect?  Responses: our outstanding request;
  * requests: the next one, or the last one again (answered from the cache) */
 static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n,
@@ -819,7 +886,10 @@ static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *
             resp ? "response" : "request", m->hdr.msg_id, list);
     unsigned mark = e->q_len;
     uint32_t id = sa->id;
+    e->cur_req = resp ? NULL : p;
+    e->cur_req_len = n;
     rc = resp ? on_response(e, sa, m, in, now) : on_request(e, sa, m, in, now);
+    e->cur_req = NULL;
     if (!resp) {
         ike_nat_reply_to(e, id, mark, remote);
         note_answered(e, id, m->hdr.msg_id, p, n);
@@ -845,7 +915,9 @@ int ike_recv(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_
         rc = on_init(e, p, n, m, local, remote, now);
     } else {
         struct ikesa *sa = sa_by_spis(e, &m->hdr);
-        if (!sa || sa->state == IKE_S_INIT_SENT || !sa->keys_ready) {
+        if ((!sa || sa->state == IKE_S_INIT_SENT || !sa->keys_ready) && tomb_answer(e, p, n, m, remote)) {
+            rc = 0;
+        } else if (!sa || sa->state == IKE_S_INIT_SENT || !sa->keys_ready) {
             drop(e, remote, "no IKE SA for these SPIs", KITE_E_INVALID_SPI, NULL);
             rc = KITE_E_INVALID_SPI;
         } else {
@@ -983,6 +1055,7 @@ void ike_tick(struct ike_engine *e, uint64_t now)
             tick_sa(e, sa, now);
     }
     tick_retries(e, now);
+    tombs_expire(e);
     sa_gc(e);
 }
 

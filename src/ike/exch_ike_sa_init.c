@@ -164,8 +164,10 @@ void ike_send_stateless(struct ike_engine *e, const struct ike_msg *m, const str
     if (ike_encode_plain(&h, &p, 1, out, sizeof out, &n))
         return;
     char list[64];
-    ike_payload_list(&p, 1, list, sizeof list);
-    ike_log_unauth(e, LOG_ENC, 1, "generating IKE_SA_INIT response 0 [%s]", list);
+    if (type != IKEV2_N_COOKIE && ike_unauth_log_take(e)) {
+        ike_payload_list(&p, 1, list, sizeof list);
+        ike_log(e, LOG_ENC, 1, "generating IKE_SA_INIT response 0 [%s]", list);
+    }
     struct ike_action *a = ike_push(e, IKE_ACT_SEND, NULL);
     a->local = *local;
     a->remote = *remote;
@@ -216,9 +218,11 @@ static int agree(struct ike_engine *e, struct ikesa *sa, const struct ike_ke *ke
 static void log_received(struct ike_engine *e, const struct ike_msg *m, const struct ike_addr *remote)
 {
     char list[256], a[64];
+    if (!ike_unauth_log_take(e))
+        return;
     ike_payload_list(m->chain.pld, m->chain.n, list, sizeof list);
-    ike_log_unauth(e, LOG_ENC, 1, "parsed IKE_SA_INIT %s 0 [%s] from %s",
-            ike_hdr_is_response(&m->hdr) ? "response" : "request", list, ike_addr_str(remote, a, sizeof a));
+    ike_log(e, LOG_ENC, 1, "parsed IKE_SA_INIT %s 0 [%s] from %s", ike_hdr_is_response(&m->hdr) ? "response" : "request",
+            list, ike_addr_str(remote, a, sizeof a));
 }
 
 int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_msg *m,

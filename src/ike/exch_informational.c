@@ -149,6 +149,7 @@ int ike_informational_request(struct ike_engine *e, struct ikesa *sa, const stru
         struct ikesa *heir = sa->irk.peer_new ? ike_sa_by_id(e, sa->irk.peer_new) : NULL;
         if (heir) /* the peer finished its rekey without seeing ours (2.8.2): its IKE SA inherits */
             ike_rekey_move_children(e, sa, heir);
+        ike_tomb_add(e, sa);
         ike_sa_down(e, sa, sa->replaced ? "rekeyed" : "deleted by the peer");
     }
     return 0;

@@ -18,6 +18,7 @@
  * every configured child with a predecessor in its rekey grace time, plus
  * one being created and a collision's third SA (2.8.1); a request that
  * finds no free slot is refused with NO_ADDITIONAL_SAS */
+enum { IKE_TOMB_MS = 120000 };
 enum { IKE_MSG_MAX = 2048, IKE_NONCE_LEN = 32, IKE_ACTIONS = 32, IKE_COOKIE_TRIES = 3, IKE_INSTALL_RETRY_MS = 60000,
        IKE_SA_CHILDREN = 2 * IKE_MAX_CHILDREN + 2 };
 /* TEMPORARY_FAILURE answers for this long without a success: out of sync (2.25) */
@@ -155,6 +156,21 @@ struct ikesa {
     uint8_t keying_more;     /* the Child SA configurations it brings */
 };
 
+/* an IKE SA the peer deleted: the response to its Delete is kept for
+ * IKE_TOMB_MS, so that a retransmission of the Delete (our answer lost) is
+ * answered rather than dropped, which would leave the peer retransmitting
+ * to the end of its schedule (2.1) */
+struct ike_tomb {
+    uint8_t spi_i[8], spi_r[8];
+    uint32_t msgid;
+    uint8_t req_hash[20];
+    struct ike_addr local, remote;
+    bool marker;
+    uint64_t until;
+    size_t len;
+    uint8_t *resp;
+};
+
 /* a connection's initiation to retry (keyingtries) */
 struct ike_retry {
     uint64_t at;             /* 0: none */
@@ -183,6 +199,10 @@ struct ike_engine {
     struct rl_bucket unauth_log; /* log lines about unauthenticated packets */
     uint64_t suppressed_logged;  /* logs_suppressed when it was last reported */
     bool stopping;               /* ike_delete_all: no retries */
+    struct ike_tomb *tombs;      /* IKE SAs the peer deleted, answered for a while */
+    unsigned n_tombs, tombs_cap;
+    const uint8_t *cur_req;      /* the request being handled (its bytes) */
+    size_t cur_req_len;
     struct ike_stats stats;
     uint64_t now;    /* the time passed to the public call being handled */
 };
@@ -190,9 +210,16 @@ struct ike_engine {
 /* engine.c */
 void ike_log(struct ike_engine *e, int subsys, int level, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* a log line caused by an unauthenticated packet: rate-limited (ike_limits) */
-void ike_log_unauth(struct ike_engine *e, int subsys, int level, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* a log line caused by an unauthenticated packet may be written now (rate
+ * limit, ike_limits); counts the ones that may not */
+bool ike_unauth_log_take(struct ike_engine *e);
+/* such a line: its arguments are not even evaluated when it is not written,
+ * so a flood costs no formatting */
+#define ike_log_unauth(e, subsys, level, ...)                                                      \
+    do {                                                                                           \
+        if (ike_unauth_log_take(e))                                                                \
+            ike_log((e), (subsys), (level), __VA_ARGS__);                                          \
+    } while (0)
 /* the queued action at position i (0: the next one out) */
 struct ike_action *ike_queued(struct ike_engine *e, unsigned i);
 /* may a stateless answer or a resent response go to this address now? */
@@ -296,6 +323,9 @@ void ike_nat_transport_ts(struct ike_engine *e, const struct ikesa *sa, struct i
 /* a keepalive when one is due (1 if asked for); the next keepalive time */
 int ike_nat_tick(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 uint64_t ike_nat_next(const struct ike_engine *e, const struct ikesa *sa);
+
+/* the IKE SA goes because the peer deleted it: keep its answer (ike_tomb) */
+void ike_tomb_add(struct ike_engine *e, const struct ikesa *sa);
 
 /* exch_ike_sa_init.c: an answer to an IKE_SA_INIT request without state:
  * HDR, N(type) (1.2, 2.6, 2.7) */

@@ -555,6 +555,48 @@ static void install_failed_deletes_and_retries(void **s)
     pair_free(&p);
 }
 
+/* ---- the answer to the Delete of a rekeyed IKE SA lost ---- */
+
+static int dropped_delete_answers;
+
+static int drop_first_delete_answer(struct pair *p, struct side *from, struct ike_action *a)
+{
+    if (from != &p->b || dg_exchange(a) != IKEV2_EXCH_INFORMATIONAL || !dg_response(a) || dropped_delete_answers)
+        return 0;
+    dropped_delete_answers++;
+    return 1;
+}
+
+/* a rekeys the IKE SA and deletes the old one; b answers and forgets it, but
+ * the answer is lost: a's retransmission is answered from b's tomb, and a's
+ * old IKE SA goes at once instead of after 165 s of retransmissions */
+static void lost_delete_answer(void **s)
+{
+    (void)s;
+    struct pair p;
+    struct ike_conn_cfg ca = conn(1, 2), cb = conn(2, 1);
+    pair_init(&p, &ca, &cb);
+    assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
+    pair_run(&p, p.now + 1000);
+    dropped_delete_answers = 0;
+    p.filter = drop_first_delete_answer;
+    h_est_sa(&p.a)->ike_rekey_at = p.now + 1;
+    uint64_t t0 = p.now;
+    pair_run(&p, p.now + 10000);
+    assert_int_equal(dropped_delete_answers, 1);
+    assert_int_equal(p.a.ike_rekeyed, 1);
+    assert_int_equal(p.a.ike_down, 1); /* the old one, "rekeyed", after one retransmission */
+    assert_string_equal(p.a.down_reason, "rekeyed");
+    assert_true(p.now - t0 < 10000);
+    assert_null(strstr(p.b.log, "no IKE SA for these SPIs"));
+    assert_int_equal(stats(p.a.e).ike_sas, 1);
+    /* the tomb goes after two minutes */
+    assert_int_equal(p.b.e->n_tombs, 1);
+    ike_tick(p.b.e, p.now + IKE_TOMB_MS + 1000);
+    assert_int_equal(p.b.e->n_tombs, 0);
+    pair_free(&p);
+}
+
 /* ---- log lines caused by unauthenticated packets ---- */
 
 static void unauth_logs_limited(void **s)
@@ -594,6 +636,7 @@ int main(void)
         cmocka_unit_test(unanswered_request_keeps_msgid),
         cmocka_unit_test(keyingtries),
         cmocka_unit_test(install_failed_deletes_and_retries),
+        cmocka_unit_test(lost_delete_answer),
         cmocka_unit_test(unauth_logs_limited),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
