@@ -67,19 +67,27 @@ static int capture(struct pair *p, struct side *from, struct ike_action *a)
     return capture_drop ? 1 : 0;
 }
 
+/* a initiates to b; its first request of exchange `exch` is captured
+ * (and lost if drop); the pair runs for ms */
+static void start_captured(struct pair *p, const struct ike_conn_cfg *ca, const struct ike_conn_cfg *cb, uint8_t exch,
+                           bool drop, uint64_t ms)
+{
+    pair_init(p, ca, cb);
+    have_captured = false;
+    capture_exch = exch;
+    capture_drop = drop;
+    p->filter = capture;
+    assert_int_equal(ike_initiate(p->a.e, "lab", "net", p->now), 0);
+    pair_run(p, p->now + ms);
+    assert_true(have_captured);
+}
+
 /* a's IKE_SA_INIT request, as a template for forged ones */
 static struct ike_action init_request(void)
 {
     struct pair p;
     struct ike_conn_cfg ca = conn(1, 2), cb = conn(2, 1);
-    pair_init(&p, &ca, &cb);
-    have_captured = false;
-    capture_exch = IKEV2_EXCH_IKE_SA_INIT;
-    capture_drop = true;
-    p.filter = capture;
-    assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
-    pair_run(&p, p.now + 10);
-    assert_true(have_captured);
+    start_captured(&p, &ca, &cb, IKEV2_EXCH_IKE_SA_INIT, true, 10);
     pair_free(&p);
     return captured;
 }
@@ -117,14 +125,7 @@ static void cookie_only_response(void **s)
     (void)s;
     struct pair p;
     struct ike_conn_cfg ca = conn(1, 2), cb = conn(2, 1);
-    pair_init(&p, &ca, &cb);
-    have_captured = false;
-    capture_exch = IKEV2_EXCH_IKE_SA_INIT;
-    capture_drop = true;
-    p.filter = capture;
-    assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
-    pair_run(&p, p.now + 10);
-    assert_true(have_captured);
+    start_captured(&p, &ca, &cb, IKEV2_EXCH_IKE_SA_INIT, true, 10);
     struct ike_action first = captured;
 
     /* <--  HDR, N(COOKIE), as strongSwan sends it above its cookie threshold */
@@ -322,13 +323,7 @@ static void bad_ke_costs_no_key_pair(void **s)
     struct pair p;
     struct ike_conn_cfg ca = h_conn(1, 2, "aes256gcm16 prfsha256 ecp256", "aes256gcm16", PSK);
     struct ike_conn_cfg cb = h_conn(2, 1, "aes256gcm16 prfsha256 ecp256", "aes256gcm16", PSK);
-    pair_init(&p, &ca, &cb);
-    have_captured = false;
-    capture_exch = IKEV2_EXCH_IKE_SA_INIT;
-    capture_drop = true;
-    p.filter = capture;
-    assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
-    pair_run(&p, p.now + 10);
+    start_captured(&p, &ca, &cb, IKEV2_EXCH_IKE_SA_INIT, true, 10);
     uint8_t buf[2048];
     memcpy(buf, captured.data, captured.len);
     struct ike_msg *m = calloc(1, sizeof *m);
@@ -379,14 +374,7 @@ static void response_of_another_exchange(void **s)
     (void)s;
     struct pair p;
     struct ike_conn_cfg ca = conn(1, 2), cb = conn(2, 1);
-    pair_init(&p, &ca, &cb);
-    have_captured = false;
-    capture_exch = IKEV2_EXCH_IKE_AUTH;
-    capture_drop = true; /* the first IKE_AUTH request is lost */
-    p.filter = capture;
-    assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
-    pair_run(&p, p.now + 100);
-    assert_true(have_captured);
+    start_captured(&p, &ca, &cb, IKEV2_EXCH_IKE_AUTH, true, 100); /* the first IKE_AUTH request is lost */
     /* b (its half-open SA has the keys) answers message 1 with an INFORMATIONAL */
     struct ikesa *sb = NULL;
     for (unsigned i = 0; i < p.b.e->n_slots && !sb; i++)
@@ -415,13 +403,7 @@ static void replayed_request_bounded(void **s)
     (void)s;
     struct pair p;
     struct ike_conn_cfg ca = conn(1, 2), cb = conn(2, 1);
-    pair_init(&p, &ca, &cb);
-    have_captured = false;
-    capture_exch = IKEV2_EXCH_IKE_AUTH;
-    capture_drop = false;
-    p.filter = capture;
-    assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
-    pair_run(&p, p.now + 1000);
+    start_captured(&p, &ca, &cb, IKEV2_EXCH_IKE_AUTH, false, 1000);
     assert_int_equal(p.b.ike_up, 1);
     p.filter = NULL;
     struct ike_addr to = h_addr(2, 500), victim = { .family = 4, .ip = { 203, 0, 113, 5 }, .port = 500 };
