@@ -228,8 +228,11 @@ big=$(pcount 'dst net 198.18.0.0/15 and ip[2:2] > 228')
 dpd=$(pcap_times "$WORK/answers.pcap" "dst host 192.0.2.13" | awk -v e="$t_end_epoch" '$1 <= e')
 dpd_n=$(grep -c . <<<"$dpd" || true)
 gaps=$(awk 'NR > 1 { printf "%.2f ", $1 - p } { p = $1 }' <<<"$dpd")
-[ "$dpd_n" -ge 5 ] && awk -v g="$gaps" 'BEGIN { n = split(g, a, " "); for (i = 1; i <= n; i++) if (a[i] < 1.9 || a[i] > 3) exit 1 }' ||
-  fails+=("R's liveness checks of C during the flood: $dpd_n, gaps $gaps (want 5 or more, 2 to 3 s apart)")
+# (when C's answer is among the datagrams a full socket queue drops, R's next
+# packet to C is the retransmission, on time 4 s after the request)
+[ "$dpd_n" -ge 5 ] && awk -v g="$gaps" 'BEGIN { n = split(g, a, " "); for (i = 1; i <= n; i++)
+    if (!((a[i] >= 1.9 && a[i] <= 3) || (a[i] >= 3.9 && a[i] <= 4.6))) exit 1 }' ||
+  fails+=("R's liveness checks of C during the flood: $dpd_n, gaps $gaps (want 5 or more, 2 to 3 s apart, or 4 s for a retransmission)")
 sunk=$(ip netns exec "$S" nft list table ip sink | sed -nE 's/.*counter packets ([0-9]+).*/\1/p')
 log "capture on R's link: $answers answers to spoofed sources, $cookies with COOKIE, $big larger than a request;" \
     "the sink dropped $sunk"
