@@ -26,15 +26,11 @@ void ike_limits_default(struct ike_limits *l)
  * from sharing buckets with a real initiator while bounding the memory */
 enum { ANSWER_BUCKETS = 4096 };
 
+/* the table is made on first use: an engine that never answers a stranger
+ * (an initiator, a test) does not pay for it */
 int ike_engine_set_limits(struct ike_engine *e, const struct ike_limits *l)
 {
-    uint8_t key[16];
-    struct rl_sketch sk;
-    e->env.random(e->env.ctx, key, sizeof key);
-    if (rl_sketch_init(&sk, ANSWER_BUCKETS, l->answer_rate, l->answer_burst, key))
-        return KITE_E_NOMEM;
     rl_sketch_free(&e->answers);
-    e->answers = sk;
     e->lim = *l;
     if (!e->lim.half_open_timeout_ms)
         e->lim.half_open_timeout_ms = 30000;
@@ -176,6 +172,14 @@ bool ike_unauth_log_take(struct ike_engine *e)
 
 bool ike_answer_allowed(struct ike_engine *e, const struct ike_addr *to)
 {
+    if (!e->answers.n) {
+        uint8_t k[16];
+        e->env.random(e->env.ctx, k, sizeof k);
+        if (rl_sketch_init(&e->answers, ANSWER_BUCKETS, e->lim.answer_rate, e->lim.answer_burst, k)) {
+            e->stats.answers_limited++;
+            return false; /* no memory for the table: no answer to a stranger */
+        }
+    }
     uint8_t key[17];
     key[0] = to->family;
     memcpy(key + 1, to->ip, 16);

@@ -76,11 +76,11 @@ struct ike_conn_cfg {
     bool encap;       /* force UDP encapsulation (strongSwan's encap = yes) */
     uint8_t n_children;
     struct ike_child_cfg child[IKE_MAX_CHILDREN];
-    /* retransmission (strongSwan's charon.retransmit_*), half-open timeout */
+    /* retransmission (strongSwan's charon.retransmit_*); the half-open
+     * timeout is the engine's (struct ike_limits) */
     uint32_t retransmit_timeout_ms; /* 4000 */
     uint32_t retransmit_base_milli; /* 1800 = 1.8 */
     uint8_t retransmit_tries;       /* 5 */
-    uint32_t half_open_timeout_ms;  /* 30000 */
     /* liveness (2.4): an empty INFORMATIONAL after dpd_delay without an
      * authenticated message from the peer; 0: off.  A peer that stays
      * silent through the retransmissions is dead: restart re-initiates */

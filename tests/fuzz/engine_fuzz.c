@@ -215,7 +215,6 @@ static void fz_conn(struct ike_conn_cfg *c, uint8_t me, uint8_t peer, bool resta
     c->retransmit_timeout_ms = 500;
     c->retransmit_base_milli = 1500;
     c->retransmit_tries = 3;
-    c->half_open_timeout_ms = 5000;
     c->dpd_delay_ms = 10000;
     c->dpd_restart = restart;
     c->rekey_time_s = 600;
