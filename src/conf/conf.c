@@ -108,7 +108,7 @@ int conf_parse_id(const char *text, struct conf_id *id)
         if (n <= 0)
             return -1;
         id->type = ID_KEY_ID;
-        id->len = (uint8_t)n;
+        id->len = (uint16_t)n;
         return 0;
     }
     const char *s = text[0] == '@' ? text + 1 : text;
@@ -116,7 +116,7 @@ int conf_parse_id(const char *text, struct conf_id *id)
     if (!n || n > CONF_ID_MAX)
         return -1;
     id->type = text[0] != '@' && strchr(s, '@') ? ID_RFC822 : ID_FQDN;
-    id->len = (uint8_t)n;
+    id->len = (uint16_t)n;
     memcpy(id->data, s, n);
     return 0;
 }

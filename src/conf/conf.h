@@ -10,7 +10,7 @@
 #include "base/secret.h"
 
 enum { CONF_NAME_MAX = 32, CONF_MAX_XF = 24, CONF_MAX_PROPS = 8, CONF_MAX_TS = 4, CONF_MAX_CHILDREN = 4,
-       CONF_MAX_CONNS = 16, CONF_MAX_SECRETS = 16, CONF_MAX_IDS = 8, CONF_ID_MAX = 255, CONF_PSK_MAX = 128 };
+       CONF_MAX_CONNS = 16, CONF_MAX_SECRETS = 16, CONF_MAX_IDS = 8, CONF_ID_MAX = 1024, CONF_PSK_MAX = 128 };
 
 struct conf_prop {
     uint8_t n;
@@ -33,7 +33,7 @@ struct conf_ts {
 
 struct conf_id {
     uint8_t type; /* IKEv2 ID type; 0 = %any */
-    uint8_t len;
+    uint16_t len;
     uint8_t data[CONF_ID_MAX];
 };
 

@@ -126,7 +126,7 @@ static void established(struct ike_engine *e, struct ikesa *sa, const struct ike
     char name[64], l[64], r[64];
     struct ike_action *a = ike_push(e, IKE_ACT_IKE_UP, sa);
     sa->peer_id.type = peer->type;
-    sa->peer_id.len = (uint8_t)(peer->data.n < IKE_ID_MAX ? peer->data.n : IKE_ID_MAX);
+    sa->peer_id.len = (uint16_t)(peer->data.n < IKE_ID_MAX ? peer->data.n : IKE_ID_MAX);
     memcpy(sa->peer_id.data, peer->data.p, sa->peer_id.len);
     sa->state = IKE_S_ESTABLISHED;
     sa->expire_at = 0;

@@ -18,7 +18,7 @@
 #include "base/span.h"
 
 enum { IKE_CHILD_GRACE_MS = 2000 };
-enum { IKE_NAME_MAX = 32, IKE_ID_MAX = 255, IKE_MAX_XF = 24, IKE_MAX_PROPS = 8,
+enum { IKE_NAME_MAX = 32, IKE_ID_MAX = 1024, IKE_MAX_XF = 24, IKE_MAX_PROPS = 8,
        IKE_MAX_TS_CFG = 4, IKE_MAX_CHILDREN = 4, IKE_MAX_CONNS = 16, IKE_KEY_MAX = 64 };
 
 /* an IP address and UDP port; family 4 or 6 (0: unset / any) */
@@ -46,7 +46,7 @@ struct ike_ts_cfg {
 
 struct ike_id_cfg {
     uint8_t type; /* IKEV2_ID_*; 0 = any (remote only) */
-    uint8_t len;
+    uint16_t len;
     uint8_t data[IKE_ID_MAX];
 };
 

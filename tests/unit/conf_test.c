@@ -495,7 +495,7 @@ static void names_numbers_and_flags_strict(void **s)
 static void secrets_strict(void **s)
 {
     (void)s;
-    char err[256], text[1024], psk[200];
+    char err[256], text[2048], psk[200];
     memset(psk, 'k', 129);
     psk[129] = 0;
     snprintf(text, sizeof text, "secrets {\n ike-a {\n secret = %s } }\n", psk);
@@ -520,9 +520,9 @@ static void secrets_strict(void **s)
     assert_null(load("secrets { ike-a { secret = x\n id-1 = a\n id-2 = b\n id-3 = c\n id-4 = d\n id-5 = e\n"
                      " id-6 = f\n id-7 = g\n id-8 = h\n id-9 = i } }\n", err, sizeof err));
     assert_string_equal(err, "swanctl.conf:10: more than 8 identities in secret 'ike-a'");
-    char longid[300] = "@";
-    memset(longid + 1, 'h', 256);
-    longid[257] = 0;
+    char longid[1100] = "@"; /* one byte over CONF_ID_MAX (1024) */
+    memset(longid + 1, 'h', 1025);
+    longid[1026] = 0;
     snprintf(text, sizeof text, "secrets { ike-a { secret = x\n id = %s } }\n", longid);
     assert_null(load(text, err, sizeof err));
     assert_non_null(strstr(err, "swanctl.conf:2: invalid identity"));

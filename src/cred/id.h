@@ -1,0 +1,50 @@
+/* id: IKE identities (RFC 7296 3.5) written as strongSwan writes them in
+ * swanctl.conf and its logs, matched against configured patterns with
+ * strongSwan's wildcards, and against a certificate (RFC 4945 3.1).
+ *
+ * Text forms (strongSwan's identification_t):
+ *   %any                      any identity (type 0; only as a pattern)
+ *   192.0.2.1, 2001:db8::1    ID_IPV4_ADDR, ID_IPV6_ADDR
+ *   C=CH, O=strongSwan, CN=x  ID_DER_ASN1_DN (RDNs separated by ',' or '/')
+ *   @moon.example             ID_FQDN ("moon.example" without '@' too)
+ *   carol@example.org         ID_RFC822_ADDR
+ *   @#0123ab                  ID_KEY_ID (hex)
+ *   fqdn:, email:, userfqdn:, dns:, asn1dn:, keyid:, ipv4:, ipv6: prefixes force the type
+ * Wildcards (patterns only): "*" as a whole FQDN or RFC822 identity,
+ * "*@example.org", "*.example.org", and "*" as an RDN value of a DN
+ * ("C=CH, O=strongSwan, CN=*").  Identities are compared by type and bytes;
+ * DNs RDN by RDN (same attribute types in the same order). */
+#ifndef KITE_CRED_ID_H
+#define KITE_CRED_ID_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/x509.h>
+#include "base/span.h"
+
+/* text -> type and data (a DN becomes its DER encoding); "%any" gives type 0
+ * and len 0.  0, KITE_E_INVALID_ARG (not an identity: bad DN, bad hex, empty)
+ * or KITE_E_NO_SPACE (longer than cap) */
+int cred_id_parse(const char *text, uint8_t *type, uint8_t *data, size_t cap, size_t *len);
+
+/* type and data -> text as strongSwan prints it ("C=CH, O=strongSwan,
+ * CN=moon.strongswan.org", "moon.strongswan.org", "192.0.2.1", "@#hex" ...);
+ * never fails: an undecodable DN or unknown type is shown as hex.  Always
+ * NUL-terminated, cut to cap */
+void cred_id_format(uint8_t type, struct span data, char *out, size_t cap);
+
+/* does the identity (type, id) match the pattern (ptype, pattern)?  ptype 0
+ * matches anything; otherwise the types must agree (a DN pattern matches DN
+ * identities only) and wildcards apply as above */
+bool cred_id_match(uint8_t ptype, struct span pattern, uint8_t type, struct span id);
+
+/* does the pattern contain a wildcard (or is it %any)? */
+bool cred_id_is_wildcard(uint8_t ptype, struct span pattern);
+
+/* RFC 4945 3.1: the identity is the certificate's subject DN, or one of its
+ * subjectAltNames of the same kind (dNSName for FQDN, rfc822Name for
+ * RFC822_ADDR, iPAddress for IPV4/IPV6); ID_KEY_ID matches the SHA-1 of the
+ * certificate's public key (subjectKeyIdentifier style) */
+bool cred_cert_has_id(X509 *cert, uint8_t type, struct span id);
+
+#endif
