@@ -401,7 +401,8 @@ pki_ee() {
     --lifetime 7300 --flag serverAuth --flag clientAuth "$@"
 }
 
-# pki_make [4k]: the PKI of the certificate tests in $PKI:
+# pki_make [main] [4k]: the PKI of the certificate tests in $PKI.  main (the
+# default):
 #   root (RSA-3072), int (ECDSA P-256, issued by root), evil (an untrusted root);
 #   per side (left, right), issued by root unless said:
 #   SIDE-rsa3072, SIDE-pss (RSA-3072, its certificate signed with RSA-PSS),
@@ -410,26 +411,37 @@ pki_ee() {
 #   root.crl), SIDE-untrusted (P-256, issued by evil), SIDE-other (P-256:
 #   the side's subject with another key; SIDE-other.key.pem is not SIDE-p256's);
 #   carol-p256 (P-256, "C=CH, O=kite-test, CN=carol.kite.test", 192.0.2.9).
-# With 4k also root4k -> int4k -> SIDE-rsa4096, all RSA-4096 (the chain that
-# needs IKE fragmentation).  About 10 s (RSA key generation).
+# 4k: the chain that needs IKE fragmentation, all RSA-4096: root4k, one
+# intermediate per side (int4kl, int4kr), SIDE-rsa4096 issued by the side's.
+# About 10 to 60 s (RSA key generation, on how busy the machine is).
 pki_make() {
   mkdir -p "$PKI"
-  local side kind jobs=()
-  pki_key root rsa 3072 & jobs+=($!)
-  pki_key evil rsa 3072 & jobs+=($!)
-  pki_key int ecdsa 256
-  for side in left right; do
-    pki_key "$side-rsa3072" rsa 3072 & jobs+=($!)
-    pki_key "$side-pss" rsa 3072 & jobs+=($!)
-    pki_key "$side-p384" ecdsa 384
-    pki_key "$side-ed25519" ed25519
-    for kind in p256 int expired revoked untrusted other; do pki_key "$side-$kind" ecdsa 256; done
-  done
-  pki_key carol-p256 ecdsa 256
-  if [ "${1:-}" = 4k ]; then
-    for kind in root4k int4k left-rsa4096 right-rsa4096; do pki_key "$kind" rsa 4096 & jobs+=($!); done
+  local sets=${*:-main} side kind jobs=()
+  if [[ " $sets " == *" 4k "* ]]; then
+    for kind in root4k int4kl int4kr left-rsa4096 right-rsa4096; do pki_key "$kind" rsa 4096 & jobs+=($!); done
+  fi
+  if [[ " $sets " == *" main "* ]]; then
+    pki_key root rsa 3072 & jobs+=($!)
+    pki_key evil rsa 3072 & jobs+=($!)
+    pki_key int ecdsa 256
+    for side in left right; do
+      pki_key "$side-rsa3072" rsa 3072 & jobs+=($!)
+      pki_key "$side-pss" rsa 3072 & jobs+=($!)
+      pki_key "$side-p384" ecdsa 384
+      pki_key "$side-ed25519" ed25519
+      for kind in p256 int expired revoked untrusted other; do pki_key "$side-$kind" ecdsa 256; done
+    done
+    pki_key carol-p256 ecdsa 256
   fi
   wait "${jobs[@]}" || die "pki key generation failed"
+  if [[ " $sets " == *" 4k "* ]]; then
+    pki_root root4k "kite-test Root CA 4096"
+    pki_issue int4kl root4k "C=CH, O=kite-test, CN=kite-test Left Intermediate CA 4096" --ca --lifetime 7300
+    pki_issue int4kr root4k "C=CH, O=kite-test, CN=kite-test Right Intermediate CA 4096" --ca --lifetime 7300
+    pki_ee left-rsa4096 int4kl
+    pki_ee right-rsa4096 int4kr
+  fi
+  [[ " $sets " == *" main "* ]] || return 0
   pki_root root "kite-test Root CA"
   pki_root evil "kite-test Untrusted CA"
   pki_issue int root "C=CH, O=kite-test, CN=kite-test Intermediate CA" --ca --lifetime 7300
@@ -445,11 +457,6 @@ pki_make() {
     --reason key-compromise --cert "$PKI/left-revoked.crt.pem" \
     --reason key-compromise --cert "$PKI/right-revoked.crt.pem" --outform pem >"$PKI/root.crl.pem" 2>/dev/null ||
     die "pki --signcrl failed"
-  if [ "${1:-}" = 4k ]; then
-    pki_root root4k "kite-test Root CA 4096"
-    pki_issue int4k root4k "C=CH, O=kite-test, CN=kite-test Intermediate CA 4096" --ca --lifetime 7300
-    for side in left right; do pki_ee "$side-rsa4096" int4k; done
-  fi
 }
 
 # pki_keydir NAME: where swanctl's layout keeps NAME's key: rsa/ (PKCS#1),
