@@ -414,19 +414,119 @@ static int child(struct ctx *x, struct set_node *sec, struct conf_child *ch)
     return 0;
 }
 
-static int peer(struct ctx *x, struct set_node *sec, struct conf_id *id, bool *set)
+/* strongSwan's auth values: psk | pubkey | rsa | rsa/pss | ecdsa | ed25519 |
+ * ed448, optionally followed by -sha256, -sha384, -sha512 (-sha1,
+ * -identity) hash constraints: "rsa/pss-sha256", "pubkey-sha384-sha512" */
+static int parse_auth(const char *v, struct conf_auth *a)
+{
+    static const struct { const char *name; uint8_t kind, key; bool pss; } kinds[] = {
+        { "psk", CONF_AUTH_PSK, 0, false },         { "pubkey", CONF_AUTH_PUBKEY, CONF_KEY_ANY, false },
+        { "rsa", CONF_AUTH_PUBKEY, CONF_KEY_RSA, false }, { "rsa/pss", CONF_AUTH_PUBKEY, CONF_KEY_RSA, true },
+        { "ecdsa", CONF_AUTH_PUBKEY, CONF_KEY_ECDSA, false }, { "ed25519", CONF_AUTH_PUBKEY, CONF_KEY_ED25519, false },
+        { "ed448", CONF_AUTH_PUBKEY, CONF_KEY_ED448, false },
+    };
+    static const char *const hashes[] = { NULL, "sha1", "sha256", "sha384", "sha512", "identity" };
+    char buf[64];
+    if (strlen(v) >= sizeof buf)
+        return -1;
+    strcpy(buf, v);
+    char *save = NULL, *t = strtok_r(buf, "-", &save);
+    memset(a, 0, sizeof *a);
+    size_t k = 0;
+    while (t && k < sizeof kinds / sizeof kinds[0] && strcmp(t, kinds[k].name))
+        k++;
+    if (!t || k == sizeof kinds / sizeof kinds[0])
+        return -1;
+    a->kind = kinds[k].kind;
+    a->key = kinds[k].key;
+    a->pss = kinds[k].pss;
+    while ((t = strtok_r(NULL, "-", &save))) {
+        size_t h = 1;
+        while (h < sizeof hashes / sizeof hashes[0] && strcmp(t, hashes[h]))
+            h++;
+        if (h == sizeof hashes / sizeof hashes[0] || a->kind == CONF_AUTH_PSK)
+            return -1;
+        a->hashes |= (uint8_t)(1u << h);
+    }
+    return 0;
+}
+
+/* a comma-separated list of certificate file names */
+static int cert_list(struct ctx *x, struct set_node *sec, const char *key, char (*out)[CONF_FILE_MAX])
 {
     struct set_node *node;
+    const char *v = val(sec, key, &node);
+    size_t n = 0;
+    while (v && *v) {
+        size_t len = strcspn(v, ", ");
+        if (len) {
+            if (n >= CONF_MAX_CERTS)
+                return fail(x, node, "more than %d files in %s", CONF_MAX_CERTS, key);
+            if (len >= CONF_FILE_MAX)
+                return fail(x, node, "file name longer than %d bytes in %s", CONF_FILE_MAX - 1, key);
+            memcpy(out[n], v, len);
+            out[n++][len] = 0;
+        }
+        v += len;
+        v += strspn(v, ", ");
+    }
+    return 0;
+}
+
+/* local { auth, id, certs }, remote { auth, id, certs, cacerts, revocation } */
+static int peer(struct ctx *x, struct set_node *sec, struct conf_conn *c, bool local)
+{
+    struct set_node *node;
+    struct conf_auth *auth = local ? &c->local_auth : &c->remote_auth;
     const char *v = val(sec, "auth", &node);
-    if (v && strcmp(v, "psk"))
-        return fail(x, node, "auth = %s is not supported yet (only psk)", v);
+    if (v && !strncmp(v, "eap", 3))
+        return fail(x, node, "auth = %s: EAP is not supported yet (psk, pubkey, rsa, rsa/pss, ecdsa, ed25519, ed448)", v);
+    if (v && parse_auth(v, auth))
+        return fail(x, node, "auth = %s: expected psk, pubkey, rsa, rsa/pss, ecdsa, ed25519 or ed448, "
+                             "optionally with -sha256/-sha384/-sha512", v);
+    if (local && auth->hashes)
+        return fail(x, node, "local.auth = %s: hash constraints apply to remote.auth only", v);
     if ((v = val(sec, "id", &node))) {
-        if (conf_parse_id(v, id))
+        if (conf_parse_id(v, local ? &c->local_id : &c->remote_id))
             return fail(x, node, "invalid identity '%s'", v);
-        if (set)
-            *set = true;
+        if (local)
+            c->local_id_set = true;
+    }
+    if (cert_list(x, sec, "certs", local ? c->local_certs : c->remote_certs) ||
+        (!local && cert_list(x, sec, "cacerts", c->cacerts)))
+        return -1;
+    if (!local && (v = val(sec, "revocation", &node))) {
+        if (!strcmp(v, "strict"))
+            c->revocation = CONF_REV_STRICT;
+        else if (!strcmp(v, "ifuri"))
+            c->revocation = CONF_REV_IFURI;
+        else if (!strcmp(v, "relaxed"))
+            c->revocation = CONF_REV_RELAXED;
+        else
+            return fail(x, node, "revocation = %s: expected strict, ifuri or relaxed", v);
     }
     warn_unknown(x, sec, sec->name);
+    return 0;
+}
+
+/* send_cert, send_certreq */
+static int cert_keys(struct ctx *x, struct set_node *sec, struct conf_conn *c)
+{
+    struct set_node *node;
+    const char *v;
+    c->send_certreq = true;
+    if ((v = val(sec, "send_certreq", &node)) && parse_bool(v, &c->send_certreq))
+        return fail(x, node, "send_certreq must be yes or no, not '%s'", v);
+    if ((v = val(sec, "send_cert", &node))) {
+        if (!strcmp(v, "ifasked"))
+            c->send_cert = CONF_SEND_CERT_IFASKED;
+        else if (!strcmp(v, "always"))
+            c->send_cert = CONF_SEND_CERT_ALWAYS;
+        else if (!strcmp(v, "never"))
+            c->send_cert = CONF_SEND_CERT_NEVER;
+        else
+            return fail(x, node, "send_cert = %s: expected ifasked, always or never", v);
+    }
     return 0;
 }
 
@@ -507,9 +607,11 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
     for (int i = 0; later[i]; i++)
         val(sec, later[i], NULL);
     struct set_node *l = set_find(sec, "local"), *r = set_find(sec, "remote"), *chs = set_find(sec, "children");
-    if (l && (l->used = true) && peer(x, l, &c->local_id, &c->local_id_set))
+    if (cert_keys(x, sec, c))
         return -1;
-    if (r && (r->used = true) && peer(x, r, &c->remote_id, NULL))
+    if (l && (l->used = true) && peer(x, l, c, true))
+        return -1;
+    if (r && (r->used = true) && peer(x, r, c, false))
         return -1;
     if (!c->local_id_set && c->local.family) { /* default: the local address */
         c->local_id.type = c->local.family == 4 ? ID_IPV4 : ID_IPV6;
