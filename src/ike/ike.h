@@ -149,12 +149,12 @@ struct ike_env {
     void (*random)(void *ctx, uint8_t *p, size_t n);
     /* subsys: LOG_* of base/log.h; never called with secrets */
     void (*log)(void *ctx, int subsys, int level, const char *msg);
-    /* wall-clock time in seconds since 1970, for certificate validity and
-     * CRLs; NULL: time(NULL) */
-    int64_t (*wall)(void *ctx);
     /* for tests only: the length of the nonces we send, 16..256 (RFC 7296
      * 3.9); 0 (the daemon's setting) or anything else: 32 */
     uint16_t nonce_len;
+    /* wall-clock time in seconds since 1970, for certificate validity and
+     * CRLs; NULL: time(NULL) */
+    int64_t (*wall)(void *ctx);
 };
 
 enum ike_action_type {
