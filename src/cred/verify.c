@@ -162,8 +162,10 @@ static void reason(X509_STORE_CTX *ctx, const struct cred_store *s, char *why, s
     }
 }
 
-/* the trust anchors: remote.cacerts, or every root (self-signed CA) of the
- * store; an anchor that is not a root needs PARTIAL_CHAIN to end a path */
+/* the trust anchors: remote.cacerts, or the top CAs of x509ca/: each root,
+ * and an intermediate whose issuer we do not hold (strongSwan trusts every
+ * CA of x509ca/; a path through a root we hold is still checked up to it).
+ * An anchor that is not a root needs PARTIAL_CHAIN to end a path. */
 static int add_anchors(X509_STORE *st, const struct cred_store *s, const struct cred_verify_req *req, bool *partial)
 {
     size_t n = req->n_anchors ? req->n_anchors : s->n_cas;
@@ -171,7 +173,7 @@ static int add_anchors(X509_STORE *st, const struct cred_store *s, const struct 
     for (size_t i = 0; i < n; i++) {
         X509 *a = req->n_anchors ? req->anchors[i] : s->cas[i].x;
         bool root = X509_self_signed(a, 0) == 1;
-        if (!req->n_anchors && !root)
+        if (!req->n_anchors && !root && cred_store_issuer(s, a))
             continue;
         *partial = *partial || !root;
         if (X509_STORE_add_cert(st, a) != 1)

@@ -101,6 +101,19 @@ static void peer_sent_intermediate(void **st)
     assert_non_null(strstr(why, "untrusted issuer 'C=CH, O=Evil, CN=Evil CA'"));
     X509_free(evilca);
     cred_store_unref(s);
+    fixture_remove(dir);
+    /* an intermediate in x509ca/ without its root is trusted (as strongSwan
+     * trusts every CA there); what the root issued directly is not */
+    static const char *const inter_only[] = { "x509ca/interCert.der", "x509/p256Cert.pem", "x509/directCert.pem",
+                                              NULL };
+    fixture_subset(dir, inter_only);
+    s = fixture_load_dir(dir);
+    req = (struct cred_verify_req){ .ee = fixture_cert(s, "p256Cert.pem"), .now = T2030 };
+    assert_int_equal(cred_verify_chain(s, &req, why, sizeof why), 0);
+    req.ee = fixture_cert(s, "directCert.pem");
+    assert_int_equal(cred_verify_chain(s, &req, why, sizeof why), KITE_E_AUTH_FAILED);
+    assert_string_equal(why, "untrusted issuer 'C=CH, O=strongSwan, CN=strongSwan Root CA'");
+    cred_store_unref(s);
     cred_store_unref(all);
     fixture_remove(dir);
 }
