@@ -706,36 +706,105 @@ static int secret_ids(struct ctx *x, struct set_node *n, struct conf_secret *s)
     return 0;
 }
 
+/* strongSwan's private key secret types: private-x, rsa-x, ecdsa-x, pkcs8-x */
+static bool key_secret(const char *name)
+{
+    static const char *const types[] = { "private", "rsa", "ecdsa", "pkcs8" };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        size_t n = strlen(types[i]);
+        if (!strncmp(name, types[i], n) && (!name[n] || name[n] == '-'))
+            return true;
+    }
+    return false;
+}
+
+/* a passphrase: "text", 0x<hex> or 0s<base64>, of any length; 0, -1 for a
+ * bad encoding, -2 if empty */
+static int pass_value(const char *v, struct secret *s)
+{
+    size_t len = strlen(v);
+    if (strncmp(v, "0x", 2) && strncmp(v, "0s", 2))
+        return !len ? -2 : secret_from(s, v, len) ? -1 : 0;
+    size_t cap = len; /* more than either decoding yields */
+    uint8_t *buf = malloc(cap ? cap : 1);
+    if (!buf)
+        return -1;
+    int n = v[1] == 'x' ? hex_bytes(v + 2, buf, cap) : b64_bytes(v + 2, buf, cap);
+    int rc = n < 0 ? -1 : !n ? -2 : secret_from(s, buf, (size_t)n) ? -1 : 0;
+    mem_wipe(buf, cap);
+    free(buf);
+    return rc;
+}
+
+static int key_pass(struct ctx *x, struct set_node *n)
+{
+    struct kite_conf *c = x->c;
+    struct set_node *fnode, *snode;
+    const char *file = val(n, "file", &fnode), *v = val(n, "secret", &snode);
+    if (!file || !*file)
+        return fail(x, fnode ? fnode : n, "secret section '%s' has no 'file =' (the key file it decrypts)", n->name);
+    if (!v)
+        return fail(x, n, "secret section '%s' has no 'secret =' (the key file's passphrase)", n->name);
+    if (c->n_key_pass == c->cap_key_pass) {
+        size_t cap = c->cap_key_pass ? c->cap_key_pass * 2 : 4;
+        struct conf_key_pass *p = realloc(c->key_pass, cap * sizeof *p);
+        if (!p)
+            return fail(x, n, "out of memory");
+        c->key_pass = p;
+        c->cap_key_pass = cap;
+    }
+    struct conf_key_pass *k = &c->key_pass[c->n_key_pass];
+    memset(k, 0, sizeof *k);
+    int rc = pass_value(v, &k->pass);
+    if (rc == -2)
+        return fail(x, snode, "the passphrase is empty");
+    if (rc)
+        return fail(x, snode, "invalid passphrase encoding (expected text, 0x<hex> or 0s<base64>)");
+    c->n_key_pass++; /* counted once it holds a secret, so conf_free wipes it */
+    if (!(k->file = strdup(file)))
+        return fail(x, n, "out of memory");
+    warn_unknown(x, n, n->name);
+    return 0;
+}
+
+static int psk_secret(struct ctx *x, struct set_node *n)
+{
+    if (x->c->n_secrets >= CONF_MAX_SECRETS)
+        return fail(x, n, "more than %d secrets", CONF_MAX_SECRETS);
+    struct conf_secret *s = &x->c->secrets[x->c->n_secrets++];
+    struct set_node *node;
+    const char *v = val(n, "secret", &node);
+    if (!v)
+        return fail(x, n, "secret section '%s' has no 'secret ='", n->name);
+    int rc = secret_value(v, &s->s);
+    if (rc == -2)
+        return fail(x, node, "the secret is empty");
+    if (rc > 0)
+        return fail(x, node, "secret is %d bytes long; at most %d are supported", rc, CONF_PSK_MAX);
+    if (rc)
+        return fail(x, node, "invalid secret encoding (expected text, 0x<hex> or 0s<base64>)");
+    if (secret_ids(x, n, s))
+        return -1;
+    warn_unknown(x, n, n->name);
+    return 0;
+}
+
 static int secrets(struct ctx *x, struct set_node *sec)
 {
     for (struct set_node *n = sec->child; n; n = n->next) {
         n->used = true;
-        if (n->value || strncmp(n->name, "ike", 3)) {
+        bool ike = !strncmp(n->name, "ike", 3), key = key_secret(n->name);
+        if (n->value || (!ike && !key)) {
             if (x->warn) {
                 char msg[256];
-                snprintf(msg, sizeof msg, "%s:%d: secret '%s' ignored: only ike secrets (PSK) are supported",
-                         n->file, n->line, n->name);
+                snprintf(msg, sizeof msg, "%s:%d: secret '%s' ignored: only ike (PSK) and private, rsa, ecdsa, "
+                         "pkcs8 (key passphrase) secrets are supported", n->file, n->line, n->name);
                 x->warn(x->wctx, msg);
             }
             continue;
         }
-        if (x->c->n_secrets >= CONF_MAX_SECRETS)
-            return fail(x, n, "more than %d secrets", CONF_MAX_SECRETS);
-        struct conf_secret *s = &x->c->secrets[x->c->n_secrets++];
-        struct set_node *node;
-        const char *v = val(n, "secret", &node);
-        if (!v)
-            return fail(x, n, "secret section '%s' has no 'secret ='", n->name);
-        int rc = secret_value(v, &s->s);
-        if (rc == -2)
-            return fail(x, node, "the secret is empty");
-        if (rc > 0)
-            return fail(x, node, "secret is %d bytes long; at most %d are supported", rc, CONF_PSK_MAX);
-        if (rc)
-            return fail(x, node, "invalid secret encoding (expected text, 0x<hex> or 0s<base64>)");
-        if (secret_ids(x, n, s))
+        if (ike ? psk_secret(x, n) : key_pass(x, n))
             return -1;
-        warn_unknown(x, n, n->name);
     }
     return 0;
 }
@@ -795,6 +864,11 @@ void conf_free(struct kite_conf *c)
         return;
     for (int i = 0; i < c->n_secrets; i++)
         secret_free(&c->secrets[i].s);
+    for (size_t i = 0; i < c->n_key_pass; i++) {
+        secret_free(&c->key_pass[i].pass);
+        free(c->key_pass[i].file);
+    }
+    free(c->key_pass);
     free(c);
 }
 

@@ -95,10 +95,20 @@ struct conf_secret {
     struct conf_id ids[CONF_MAX_IDS];
 };
 
+/* the passphrase of an encrypted private key file: secrets { private-x {
+ * file = NAME  secret = PASS } } (rsa-x, ecdsa-x, pkcs8-x too); NAME as
+ * written, a file name in the key directories or a path (cred_pass) */
+struct conf_key_pass {
+    char *file;
+    struct secret pass;
+};
+
 struct kite_conf {
     int n_conns, n_secrets;
     struct conf_conn conns[CONF_MAX_CONNS];
     struct conf_secret secrets[CONF_MAX_SECRETS];
+    struct conf_key_pass *key_pass; /* grown as found: no cap on their number */
+    size_t n_key_pass, cap_key_pass;
 };
 
 typedef void conf_warn_fn(void *ctx, const char *msg);
@@ -108,7 +118,7 @@ int conf_load_file(const char *path, struct kite_conf **out, char *err, size_t e
                    void *ctx);
 int conf_load_string(const char *text, const char *name, struct kite_conf **out, char *err, size_t errcap,
                      conf_warn_fn *warn, void *ctx);
-/* wipes the secrets */
+/* wipes the secrets (PSKs and key passphrases) */
 void conf_free(struct kite_conf *c);
 /* the PSK for this pair of identities, strongSwan's way: a secret whose ids
  * match both wins over one that matches one, over one without ids; NULL if none */

@@ -584,6 +584,57 @@ static void certificate_keys(void **s)
                                     " remote_ts = 10.0.0.0/8 } } } }\n", bad[i].line);
         if ((c = load(text, err, sizeof err)) || !strstr(err, bad[i].want))
             fail_msg("'%s': %s", bad[i].line, c ? "accepted" : err);
+/* secrets { private-x { file, secret } } and its rsa-, ecdsa-, pkcs8-
+ * forms: passphrases for encrypted key files, any number, any length */
+static void key_passphrases(void **s)
+{
+    (void)s;
+    char err[256], text[8192];
+    struct kite_conf *c = load("secrets {\n"
+                               "  private-moon { file = moonKey.pem\n secret = \"moon pass\" }\n"
+                               "  rsa-a { file = /etc/swanctl/rsa/a.pem\n secret = 0x00ff10 }\n"
+                               "  ecdsa { file = e.der\n secret = 0sSGVsbG8= }\n"
+                               "  pkcs8-p { file = p.der\n secret = p8 }\n"
+                               "  ike-x { secret = psk }\n"
+                               "  eap-carol { secret = x }\n"
+                               "}\n", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_int_equal(c->n_key_pass, 4);
+    assert_int_equal(c->n_secrets, 1);
+    assert_string_equal(c->key_pass[0].file, "moonKey.pem");
+    assert_int_equal(c->key_pass[0].pass.n, 9);
+    assert_memory_equal(c->key_pass[0].pass.p, "moon pass", 9);
+    assert_string_equal(c->key_pass[1].file, "/etc/swanctl/rsa/a.pem");
+    assert_int_equal(c->key_pass[1].pass.n, 3);
+    assert_memory_equal(c->key_pass[1].pass.p, "\x00\xff\x10", 3);
+    assert_memory_equal(c->key_pass[2].pass.p, "Hello", 5);
+    assert_string_equal(c->key_pass[3].file, "p.der");
+    assert_non_null(strstr(warnings, "secret 'eap-carol' ignored"));
+    assert_null(strstr(warnings, "private-moon"));
+    conf_free(c);
+    /* more than the PSKs' 16 and longer than their 128 bytes: no cap */
+    size_t k = (size_t)snprintf(text, sizeof text, "secrets {\n");
+    for (int i = 0; i < 40; i++)
+        k += (size_t)snprintf(text + k, sizeof text - k, " private-%d { file = k%d.pem\n secret = %0150d }\n", i, i, i);
+    snprintf(text + k, sizeof text - k, "}\n");
+    c = load(text, err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_int_equal(c->n_key_pass, 40);
+    assert_string_equal(c->key_pass[39].file, "k39.pem");
+    assert_int_equal(c->key_pass[39].pass.n, 150);
+    conf_free(c);
+    static const struct { const char *text, *err; } bad[] = {
+        { "secrets {\n private-a {\n secret = x } }\n", "swanctl.conf:2: secret section 'private-a' has no 'file ='" },
+        { "secrets {\n rsa-a { file = a.pem } }\n", "swanctl.conf:2: secret section 'rsa-a' has no 'secret ='" },
+        { "secrets {\n ecdsa-a { file = a.pem\n secret = \"\" } }\n", "swanctl.conf:3: the passphrase is empty" },
+        { "secrets {\n pkcs8-a { file = a.pem\n secret = 0xabc } }\n", "swanctl.conf:3: invalid passphrase encoding" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_null(c = load(bad[i].text, err, sizeof err));
+        if (strncmp(err, bad[i].err, strlen(bad[i].err)))
+            fail_msg("'%s': '%s', expected '%s'", bad[i].text, err, bad[i].err);
     }
 }
 
@@ -602,6 +653,7 @@ int main(void)
         cmocka_unit_test(names_numbers_and_flags_strict),
         cmocka_unit_test(secrets_strict),
         cmocka_unit_test(certificate_keys),
+        cmocka_unit_test(key_passphrases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
