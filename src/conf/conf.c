@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include "conf/settings.h"
+#include "cred/id.h"
 
 /* IKEv2 ID types (RFC 7296 3.5) */
 enum { ID_IPV4 = 1, ID_FQDN = 2, ID_RFC822 = 3, ID_IPV6 = 5, ID_KEY_ID = 11 };
@@ -89,36 +90,24 @@ static int hex_bytes(const char *h, uint8_t *out, size_t cap)
     return (int)(n / 2);
 }
 
-/* strongSwan's identity syntax: an IP address, "@fqdn" or a name, user@fqdn,
- * "@#hex" for a KEY_ID, %any */
+/* strongSwan's identity syntax (cred/id.h): %any, an address, @fqdn or a
+ * name, user@host, @#hex for a KEY_ID, a DN "C=CH, O=strongSwan, CN=x",
+ * type prefixes ("fqdn:", "email:", "asn1dn:", "keyid:" ...) */
 int conf_parse_id(const char *text, struct conf_id *id)
 {
-    struct conf_addr a;
+    size_t n = 0;
     memset(id, 0, sizeof *id);
-    if (!strcmp(text, "%any"))
-        return 0;
-    if (conf_parse_addr(text, &a) == 0 && a.family) {
-        id->type = a.family == 4 ? ID_IPV4 : ID_IPV6;
-        id->len = a.family == 4 ? 4 : 16;
-        memcpy(id->data, a.ip, id->len);
-        return 0;
-    }
-    if (!strncmp(text, "@#", 2)) {
-        int n = hex_bytes(text + 2, id->data, sizeof id->data);
-        if (n <= 0)
-            return -1;
-        id->type = ID_KEY_ID;
-        id->len = (uint16_t)n;
-        return 0;
-    }
-    const char *s = text[0] == '@' ? text + 1 : text;
-    size_t n = strlen(s);
-    if (!n || n > CONF_ID_MAX)
-        return -1;
-    id->type = text[0] != '@' && strchr(s, '@') ? ID_RFC822 : ID_FQDN;
+    int rc = cred_id_parse(text, &id->type, id->data, sizeof id->data, &n);
     id->len = (uint16_t)n;
-    memcpy(id->data, s, n);
-    return 0;
+    return rc;
+}
+
+/* why an identity was refused, for the error line */
+_Static_assert(CONF_ID_MAX == 1024, "id_why names the limit");
+static const char *id_why(int rc)
+{
+    return rc == KITE_E_NO_SPACE ? "longer than 1024 bytes"
+                                 : "not %any, an address, @name, user@host, @#hex or a DN such as C=CH, O=x, CN=y";
 }
 
 /* a decimal number of digits only (no sign, blank, base prefix or
@@ -487,8 +476,9 @@ static int peer(struct ctx *x, struct set_node *sec, struct conf_conn *c, bool l
     if (local && auth->hashes)
         return fail(x, node, "local.auth = %s: hash constraints apply to remote.auth only", v);
     if ((v = val(sec, "id", &node))) {
-        if (conf_parse_id(v, local ? &c->local_id : &c->remote_id))
-            return fail(x, node, "invalid identity '%s'", v);
+        int rc = conf_parse_id(v, local ? &c->local_id : &c->remote_id);
+        if (rc)
+            return fail(x, node, "invalid identity '%s' (%s)", v, id_why(rc));
         if (local)
             c->local_id_set = true;
     }
@@ -699,9 +689,9 @@ static int secret_ids(struct ctx *x, struct set_node *n, struct conf_secret *s)
         k->used = true;
         if (s->n_ids >= CONF_MAX_IDS)
             return fail(x, k, "more than %d identities in secret '%s'", CONF_MAX_IDS, n->name);
-        if (conf_parse_id(k->value, &s->ids[s->n_ids++]))
-            return fail(x, k, "invalid identity '%s' (an address, @name, user@host or @#hex, at most %d bytes)",
-                        k->value, CONF_ID_MAX);
+        int rc = conf_parse_id(k->value, &s->ids[s->n_ids++]);
+        if (rc)
+            return fail(x, k, "invalid identity '%s' (%s)", k->value, id_why(rc));
     }
     return 0;
 }

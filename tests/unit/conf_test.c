@@ -636,6 +636,28 @@ static void key_passphrases(void **s)
         if (strncmp(err, bad[i].err, strlen(bad[i].err)))
             fail_msg("'%s': '%s', expected '%s'", bad[i].text, err, bad[i].err);
     }
+/* identities as strongSwan writes them (cred/id.c): DNs unquoted, "@#hex"
+ * quoted (a '#' starts a comment, in strongSwan's syntax too) */
+static void identities_of_every_form(void **s)
+{
+    (void)s;
+    char err[256];
+    struct kite_conf *c = load("secrets { ike-a { secret = x\n id-1 = C=CH, O=strongSwan, CN=moon.strongswan.org\n"
+                               " id-2 = *@strongswan.org\n id-3 = \"@#0102\"\n id-4 = %any } }\n", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    const struct conf_id *id = c->secrets[0].ids;
+    assert_int_equal(id[0].type, 9); /* ID_DER_ASN1_DN: the DER pki makes for this DN */
+    assert_int_equal(id[0].len, 0x42);
+    assert_memory_equal(id[0].data, "\x30\x40\x31\x0b\x30\x09\x06\x03\x55\x04\x06\x13\x02\x43\x48", 15);
+    assert_int_equal(id[1].type, 3);
+    assert_int_equal(id[2].type, 11);
+    assert_int_equal(id[2].len, 2);
+    assert_int_equal(id[3].type, 0);
+    conf_free(c);
+    assert_null(load("secrets { ike-a { secret = x\n id = X=1, CN=moon } }\n", err, sizeof err));
+    assert_string_equal(err, "swanctl.conf:2: invalid identity 'X=1, CN=moon' (not %any, an address, @name, "
+                             "user@host, @#hex or a DN such as C=CH, O=x, CN=y)");
 }
 
 int main(void)
@@ -646,6 +668,7 @@ int main(void)
         cmocka_unit_test(proposals_never_overflow),
         cmocka_unit_test(traffic_selectors_strict),
         cmocka_unit_test(secrets_in_every_form),
+        cmocka_unit_test(identities_of_every_form),
         cmocka_unit_test(errors_name_file_and_line),
         cmocka_unit_test(unknown_keys_warn),
         cmocka_unit_test(includes_relative_to_the_file),
