@@ -3,16 +3,17 @@
 # cred_verify_test.c with the openssl CLI.  Run once from anywhere; the
 # outputs are committed.  Every certificate is valid for 100 years from the
 # day it was made (the tests check at fixed times well inside that), except
-# expired.pem, which ended on 2020-01-01.
+# x509/expiredCert.pem, valid from 2010-01-01 to 2020-01-01.
 #
 # Layout (as swanctl finds credentials beside swanctl.conf):
-#   x509ca/  rootCert.pem (self-signed), interCert.der (DER, signed by root),
+#   x509ca/  rootCert.pem (self-signed, RSA-3072), interCert.der (DER, P-256,
+#            signed by root),
 #            badcaCert.pem (signed by root with pathlen:0, so an EE under its
 #            sub-CA breaks the path length), ncCert.pem (name constraint
-#            permitted O=strongSwan), ncsubCert.pem (under badca)
+#            permitted dirName C=CH, O=strongSwan), ncsubCert.pem (under badca)
 #   x509/    end-entities signed by the intermediate: rsa3072, rsapss, p256,
-#            p384, p521, ed25519, ed448; revoked (listed in inter.crl),
-#            expired; under root: root-direct; evil (by an untrusted CA,
+#            p384, p521, ed25519, ed448 (RSA-PSS: 2048 bits); revoked (listed
+#            in inter.crl), expired; under root: direct; evil (by an untrusted CA,
 #            whose certificate is only in the other/ directory)
 #            pathlen (under ncsub, breaking badca's pathlen:0),
 #            ncbad (under ncCert, O=Evil outside the constraint), ncgood
@@ -26,6 +27,7 @@
 #            PEM with legacy PEM encryption ("kite-root"); the other EEs'
 #            keys PKCS#8 PEM in private/
 #   x509crl/ inter.crl (PEM, revokes revokedCert.pem), root.crl (DER, empty)
+#   revoked_at.txt: the revocation time inter.crl gives revokedCert.pem
 #   certreq.txt: "file sha1-of-subjectPublicKeyInfo" per CA, computed
 #            with openssl x509 -pubkey | openssl pkey -pubin -outform DER | sha1sum
 set -eu
