@@ -1,5 +1,6 @@
 #include "daemon/creds.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "base/err.h"
 
@@ -20,7 +21,17 @@ int creds_load(const char *config_path, const struct kite_conf *c, struct cred_s
     dir[slash && n == 0 ? 1 : n] = 0;
     if (slash && n == 0)
         dir[0] = '/';
-    (void)c; /* passphrases of encrypted keys: TODO with the private-x secrets of conf/ */
-    int rc = cred_store_load(dir, NULL, 0, out, err, errcap, warn, ctx);
+    /* the passphrases of encrypted keys: secrets { private-x { file, secret } } */
+    struct cred_pass *pass = c->n_key_pass ? calloc(c->n_key_pass, sizeof *pass) : NULL;
+    if (c->n_key_pass && !pass) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < c->n_key_pass; i++) {
+        pass[i].file = c->key_pass[i].file;
+        pass[i].pass = secret_span(&c->key_pass[i].pass);
+    }
+    int rc = cred_store_load(dir, pass, c->n_key_pass, out, err, errcap, warn, ctx);
+    free(pass); /* spans only: the secrets stay in c */
     return rc ? -1 : 0;
 }
