@@ -584,6 +584,9 @@ static void certificate_keys(void **s)
                                     " remote_ts = 10.0.0.0/8 } } } }\n", bad[i].line);
         if ((c = load(text, err, sizeof err)) || !strstr(err, bad[i].want))
             fail_msg("'%s': %s", bad[i].line, c ? "accepted" : err);
+    }
+}
+
 /* secrets { private-x { file, secret } } and its rsa-, ecdsa-, pkcs8-
  * forms: passphrases for encrypted key files, any number, any length */
 static void key_passphrases(void **s)
@@ -636,6 +639,8 @@ static void key_passphrases(void **s)
         if (strncmp(err, bad[i].err, strlen(bad[i].err)))
             fail_msg("'%s': '%s', expected '%s'", bad[i].text, err, bad[i].err);
     }
+}
+
 /* identities as strongSwan writes them (cred/id.c): DNs unquoted, "@#hex"
  * quoted (a '#' starts a comment, in strongSwan's syntax too) */
 static void identities_of_every_form(void **s)
