@@ -11,6 +11,7 @@ NS_TAG=${NS_TAG:-k$$}
 LEFT=${NS_TAG}l
 RIGHT=${NS_TAG}r
 WORK=$(mktemp -d /tmp/kite-netns.XXXXXX)
+[ -z "${KEEP_WORK:-}" ] || echo "work directory (KEEP_WORK): $WORK"
 PIDS=()
 NS_EXTRA=() # namespaces beyond LEFT and RIGHT (ns_new), removed by ns_cleanup
 
