@@ -60,8 +60,8 @@ ip netns exec "$L" "$BUILD/kited" --config "$LCONF" --foreground --run-dir "$RUN
   >"$RUN/left/kited.log" 2>&1 & PIDS+=($!)
 for _ in $(seq 100); do grep -q "CHILD_SA .* installed" "$RUN/left/kited.log" && break; sleep 0.1; done
 grep -q "CHILD_SA .* installed" "$RUN/left/kited.log" || { cat "$RUN/left/kited.log"; echo "demo: the tunnel did not come up"; exit 1; }
-grep -E "IKE_SA .* established|CHILD_SA .* (established|installed)|installing route" "$RUN/left/kited.log" | sed 's/^/  left  | /'
-grep -E "IKE_SA .* established|CHILD_SA .* (established|installed)|installing route" "$RUN/right/kited.log" | sed 's/^/  right | /'
+grep -E "authentication of|IKE_SA .* established|CHILD_SA .* (established|installed)|installing route" "$RUN/left/kited.log" | sed 's/^/  left  | /'
+grep -E "authentication of|IKE_SA .* established|CHILD_SA .* (established|installed)|installing route" "$RUN/right/kited.log" | sed 's/^/  right | /'
 
 say "ping 10.1.0.1 -> 10.2.0.1 through the tunnel"
 ip netns exec "$L" ping -c 4 -i 0.2 10.2.0.1
