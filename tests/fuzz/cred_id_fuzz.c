@@ -4,7 +4,7 @@
  * an ID payload).  Texts are parsed (swanctl.conf), everything is printed
  * (logs) and matched against everything (remote.id against the peer's ID).
  * Invariants (abort): no ASan/UBSan report or leak; an identity that parses
- * matches itself and is matched by %any; a refused text leaves the outputs
+ * matches itself (but for a name holding a NUL) and is matched by %any; a refused text leaves the outputs
  * alone; printing into a smaller buffer gives a prefix of the full text,
  * always NUL-terminated within the buffer. */
 #include "cred/id.h"
@@ -51,7 +51,10 @@ static void parse(const char *text, struct id *id)
     if (!id->ok)
         return;
     struct span s = span_of(id->data, id->len);
-    if (id->len > sizeof id->data || !cred_id_match(id->type, s, id->type, s) ||
+    /* a name with a NUL in it ("{2}:#0300") equals nothing, itself neither,
+     * as in strongSwan (equals_strcasecmp) */
+    bool nul_name = (id->type == CRED_ID_FQDN || id->type == CRED_ID_RFC822) && memchr(id->data, 0, id->len);
+    if (id->len > sizeof id->data || (!nul_name && !cred_id_match(id->type, s, id->type, s)) ||
         !cred_id_match(CRED_ID_ANY, span_of(NULL, 0), id->type, s))
         __builtin_trap();
     check_format(id->type, id->data, id->len);
