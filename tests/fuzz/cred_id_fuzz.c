@@ -6,13 +6,45 @@
  * Invariants (abort): no ASan/UBSan report or leak; an identity that parses
  * matches itself (but for a name holding a NUL) and is matched by %any; a refused text leaves the outputs
  * alone; printing into a smaller buffer gives a prefix of the full text,
- * always NUL-terminated within the buffer. */
+ * always NUL-terminated within the buffer.  Every identity is also looked
+ * for in tests/unit/data/ids/moon.pem (subject, SANs of each kind, a
+ * subjectKeyIdentifier), as a peer's ID is in its certificate. */
 #include "cred/id.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/pem.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char moon_pem[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIICNTCCAdqgAwIBAgIBAjAKBggqhkjOPQQDAjA/MQswCQYDVQQGEwJDSDETMBEG\n"
+    "A1UEChMKc3Ryb25nU3dhbjEbMBkGA1UEAxMSc3Ryb25nU3dhbiBSb290IENBMCAX\n"
+    "DTI2MTIwNTE3MzEyNVoYDzIxMjYxMTExMTczMTI1WjBAMQswCQYDVQQGEwJDSDET\n"
+    "MBEGA1UEChMKc3Ryb25nU3dhbjEcMBoGA1UEAxMTbW9vbi5zdHJvbmdzd2FuLm9y\n"
+    "ZzBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABOmYcX41Lt/Wa8xbM64xF+YTp2hf\n"
+    "/hEcJxZC5lw8YZdt7YuRRaeJgPvzXnOluYPlDt4qyi/pSakRjNjS9wgp9EKjgcMw\n"
+    "gcAwHQYDVR0OBBYEFFyhqx4AESIzRFVmd4iZqrvM3e7/MH4GA1UdEQR3MHWCE21v\n"
+    "b24uc3Ryb25nc3dhbi5vcmeHBMAAAgGHECABDbgAAAAAAAAAAAAAAAGkRjBEMQsw\n"
+    "CQYDVQQGEwJDSDETMBEGA1UECgwKc3Ryb25nU3dhbjERMA8GA1UECwwIR2F0ZXdh\n"
+    "eXMxDTALBgNVBAMMBG1vb24wHwYDVR0jBBgwFoAUijb25cShCZjF0/aVY8Bdn/PK\n"
+    "9bwwCgYIKoZIzj0EAwIDSQAwRgIhAJMG0bsOpndAQ7ij7khxyjYASnftqSAFuVmt\n"
+    "mCGWV/a6AiEAohHtiDGIBWtktRgYwHzv5eytdoFi0oXcwP1KmfZnzq8=\n"
+    "-----END CERTIFICATE-----\n";
+
+static X509 *moon(void)
+{
+    static X509 *x;
+    if (!x) {
+        BIO *b = BIO_new_mem_buf(moon_pem, -1);
+        x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+        BIO_free(b);
+        if (!x)
+            __builtin_trap();
+    }
+    return x;
+}
 
 struct id {
     uint8_t type;
@@ -92,6 +124,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             __builtin_trap();
     }
     const struct id *all[] = { &a, &b, &raw };
+    for (size_t i = 0; i < 3; i++)
+        if (all[i]->ok)
+            (void)cred_cert_has_id(moon(), all[i]->type, span_of(all[i]->data, all[i]->len));
     for (size_t i = 0; i < 3; i++)
         for (size_t k = 0; k < 3; k++)
             if (all[i]->ok && all[k]->ok)
