@@ -267,6 +267,7 @@ charon {
   retransmit_base = ${CHARON_RETRANSMIT_BASE:-1.8}
   retransmit_tries = ${CHARON_RETRANSMIT_TRIES:-5}
   keep_alive = ${CHARON_KEEP_ALIVE:-20s}
+  ${CHARON_EXTRA:-}
   filelog { log { path = $dir/charon.log
                   flush_line = yes
                   default = 1
@@ -277,7 +278,6 @@ charon {
     vici { socket = unix://$dir/charon.vici }
     kernel-libipsec { allow_peer_ts = yes }
   }
-  ${CHARON_EXTRA:-}
 }
 CONF
   ip netns exec "$ns" unshare -m sh -c \
