@@ -17,6 +17,7 @@
 #include "crypto/rand.h"
 #include "daemon/args.h"
 #include "daemon/bridge.h"
+#include "ctl/vici.h"
 #include "daemon/dataplane.h"
 #include "ike/ike.h"
 #include "io/loop.h"
@@ -35,6 +36,7 @@ struct kited {
     uint8_t rx[65536 + 64]; /* datagrams land 64 bytes in: room for transport-mode headers */
     struct ike_action act;
     struct dataplane dp;
+    struct vici_srv *vici; /* the control socket; NULL when off or not opened */
     uint64_t keepalives_in, keepalives_out; /* NAT keepalives (RFC 3948 2.3) */
     /* the connections in the engine and the identities their PSK was chosen
      * by: a reload gives each the PSK the new file has for them */
@@ -175,6 +177,8 @@ static void drain(struct kited *k)
             break;
         default: break;
         }
+        if (k->vici)
+            vici_srv_action(k->vici, a);
         ike_action_wipe(a);
     }
 }
@@ -288,7 +292,44 @@ static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
         drain(k);
     }
     uint64_t next = ike_next_deadline(k->ike);
+    if (k->vici) {
+        uint64_t v = vici_srv_tick(k->vici, now);
+        next = v < next ? v : next;
+    }
     return k->stopping && k->stop_at < next ? k->stop_at : next;
+}
+
+static void on_vici(struct loop *l, int fd, void *arg)
+{
+    (void)l;
+    (void)fd;
+    struct kited *k = arg;
+    vici_srv_run(k->vici);
+}
+
+static void drain_cb(void *ctx)
+{
+    drain(ctx);
+}
+
+/* the control socket: kited runs without one when it cannot be opened */
+static void open_vici(struct kited *k)
+{
+    char err[512];
+    struct vici_env env = { k->ike, k->dp.on ? &k->dp.u : NULL, &k->log, drain_cb, k };
+    struct vici_cfg cfg = { (unsigned)k->args.vici_max_clients, 0 };
+    if (!k->args.vici)
+        return;
+    if (vici_srv_open(&k->vici, k->args.vici, &cfg, &env, err, sizeof err)) {
+        log_msg(&k->log, LOG_DMN, 0, "no control socket: %s", err);
+        return;
+    }
+    if (loop_add_fd(&k->loop, vici_srv_fd(k->vici), on_vici, k)) {
+        vici_srv_close(k->vici);
+        k->vici = NULL;
+        return;
+    }
+    log_msg(&k->log, LOG_DMN, 1, "control socket (VICI) at %s", k->args.vici);
 }
 
 static void add_conns(struct kited *k, struct kite_conf *c, uint64_t now, bool start)
@@ -570,6 +611,7 @@ static int run(struct kited *k)
         if (k->dp.raw6.fd >= 0)
             loop_add_fd(&k->loop, k->dp.raw6.fd, on_raw, k);
     }
+    open_vici(k);
     k->loop.spin_us = (uint32_t)k->args.busy_poll_us;
     log_msg(&k->log, LOG_DMN, 1, "kited starting (IKE port %d, NAT-T port %d, busy-poll %d us)", k->args.port,
             k->args.natt_port, k->args.busy_poll_us);
@@ -577,6 +619,8 @@ static int run(struct kited *k)
     drain(k);
     int rc = loop_run(&k->loop);
     dp_log_sas(&k->dp, 1);
+    vici_srv_close(k->vici);
+    k->vici = NULL;
     dp_close(&k->dp);
     log_msg(&k->log, LOG_DMN, 1, "kited stopped");
     return rc ? 1 : 0;

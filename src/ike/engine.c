@@ -973,6 +973,20 @@ int ike_delete_all(struct ike_engine *e, uint64_t now)
     return sent;
 }
 
+int ike_sa_terminate(struct ike_engine *e, uint32_t id, uint64_t now)
+{
+    struct ikesa *sa = ike_sa_by_id(e, id);
+    if (!sa || sa->state == IKE_S_FREE)
+        return KITE_E_NOT_FOUND;
+    e->now = now;
+    e->stopping = true; /* no keyingtries retry for what the operator closes */
+    ike_send_delete(e, sa, now);
+    ike_sa_down(e, sa, "deleted by us (terminate)");
+    e->stopping = false;
+    sa_gc(e);
+    return 0;
+}
+
 /* ---- time ---- */
 
 /* liveness check (2.4): an empty INFORMATIONAL request */

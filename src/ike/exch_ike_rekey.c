@@ -124,6 +124,7 @@ static struct ikesa *successor(struct ike_engine *e, struct ikesa *old, bool we_
         return NULL;
     }
     n->state = IKE_S_ESTABLISHED;
+    n->established_at = now;
     n->successor = true;
     n->last_rx_at = now;
     n->ike_rekey_at = ike_rekey_time(e, &e->conns[n->conn], now);

@@ -252,6 +252,41 @@ unsigned ike_sa_slots(const struct ike_engine *e);
  * addresses, NAT; false for an empty slot */
 bool ike_sa_status(const struct ike_engine *e, int i, char *buf, size_t cap);
 
+/* a read-only view of an IKE SA and its Child SAs for the control socket
+ * (ctl/vici_cmd.c: swanctl --list-sas); status.c */
+struct ike_sa_info {
+    uint32_t id;                   /* unique id (charon's uniqueid) */
+    const char *conn;              /* connection name */
+    const char *state;             /* charon's spelling: CONNECTING, ESTABLISHED, REKEYED */
+    bool initiator;
+    uint8_t spi_i[8], spi_r[8];
+    struct ike_addr local, remote;
+    const struct ike_id_cfg *local_id, *remote_id; /* remote: the authenticated one, else configured */
+    bool nat_local, nat_remote, nat_fake;
+    uint16_t encr, encr_bits, integ, prf, dh; /* IANA IDs, 0 when not yet chosen */
+    uint64_t established_at;       /* the engine's time (0: not established) */
+    uint64_t rekey_at;             /* 0: never */
+};
+struct ike_child_info {
+    const char *name;
+    uint32_t spi_in, spi_out;
+    uint16_t encr, encr_bits, integ;
+    bool transport, encap;
+    const char *state;             /* INSTALLED, REKEYED, DELETING */
+    uint64_t rekey_at, life_at;    /* 0: never */
+    uint64_t installed_at;
+    struct ike_ts_cfg local_ts, remote_ts;
+};
+/* slot as for ike_sa_status(); false for an empty slot */
+bool ike_sa_info(const struct ike_engine *e, unsigned slot, struct ike_sa_info *out);
+/* the i-th live Child SA of the IKE SA in slot (0 ..); false past the last */
+bool ike_sa_child_info(const struct ike_engine *e, unsigned slot, unsigned i, struct ike_child_info *out);
+/* the loaded connection i (0 ..), NULL past the last */
+const struct ike_conn_cfg *ike_engine_conn(const struct ike_engine *e, int i);
+/* delete IKE SA `id` (INFORMATIONAL Delete when established, 1.4.1; a
+ * half-open one is dropped) with its Child SAs; 0 or KITE_E_NOT_FOUND */
+int ike_sa_terminate(struct ike_engine *e, uint32_t id, uint64_t now);
+
 /* counters for tests and status */
 struct ike_stats {
     uint32_t ike_sas;       /* live IKE SA slots */

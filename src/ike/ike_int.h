@@ -35,6 +35,7 @@ struct ike_child_st {
     struct ike_ts_cfg lts, rts;
     bool transport;
     uint64_t rekey_at;        /* 0: never */
+    uint64_t installed_at;    /* for status (ike_sa_child_info) */
     bool rekeyed;             /* replaced by a newer one: waiting for its Delete */
     uint16_t ke_want;         /* the group the peer asked for with INVALID_KE_PAYLOAD */
     uint64_t gone_at;         /* retired after a rekey: removed at this time (0: live) */
@@ -125,6 +126,7 @@ struct ikesa {
     struct ike_child_rekey rk;
     uint8_t pending_exch;    /* exchange of our outstanding request (0: none) */
     uint64_t last_rx_at;     /* the last authenticated message from the peer (liveness) */
+    uint64_t established_at; /* for status (ike_sa_info) */
     uint64_t invalid_spi_at; /* the last INVALID_SPI sent (1.5): at most one a second */
     bool restarting;         /* initiated by dpd_action = restart: retried until it works */
     /* IKE SA rekeying (2.18) */
