@@ -113,11 +113,16 @@ static int on_frame(void *ctx, struct unix_client *c, const uint8_t *p, size_t n
     return 0;
 }
 
+static void tap_level(struct vici_srv *s);
+
 static void on_gone(void *ctx, struct unix_client *c)
 {
-    (void)ctx;
-    free(unix_client_data(c));
+    struct vici_client *vc = unix_client_data(c);
+    bool pending = vc && vc->pending.active;
+    free(vc);
     unix_client_set_data(c, NULL);
+    if (pending) /* its control-log level is not wanted any more */
+        tap_level(ctx);
 }
 
 static void on_note(void *ctx, const char *msg)

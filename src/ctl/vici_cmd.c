@@ -508,59 +508,74 @@ static void done(struct vici_req *r, int matches, int acted, const char *verb)
     }
 }
 
-/* Child SAs by child / child-id, or whole IKE SAs by ike / ike-id; hard:
- * delete (terminate), else rekey */
-static void child_op(struct vici_req *r, bool hard, const char *verb)
+/* does Child SA ch of IKE SA sa match the request's ike, ike-id, child, child-id? */
+static bool child_wanted(struct vici_req *r, const struct ike_sa_info *sa, const struct ike_child_info *ch)
+{
+    char child[IKE_NAME_MAX];
+    long child_id = arg_int(r, "child-id", 0);
+    return sa_wanted(r, sa) && (!arg_str(r, "child", child, sizeof child) || !strcmp(child, ch->name)) &&
+           (!child_id || (uint32_t)child_id == ch->spi_in) && !strcmp(ch->state, "INSTALLED");
+}
+
+/* the next installed Child SA the request names, by its inbound SPI; 0: none left */
+static uint32_t next_child(struct vici_req *r, uint32_t after)
 {
     struct ike_engine *e = r->s->env.ike;
-    char ike[IKE_NAME_MAX] = "", child[IKE_NAME_MAX] = "";
-    uint32_t spis[64];
-    int n = 0, matches = 0, acted = 0;
-    arg_str(r, "ike", ike, sizeof ike);
-    arg_str(r, "child", child, sizeof child);
-    long child_id = arg_int(r, "child-id", 0), ike_id = arg_int(r, "ike-id", 0);
-    for (unsigned i = 0; i < ike_sa_slots(e) && n < 64; i++) {
+    uint32_t best = 0;
+    for (unsigned i = 0; i < ike_sa_slots(e); i++) {
         struct ike_sa_info sa;
         struct ike_child_info ch;
-        if (!ike_sa_info(e, i, &sa) || (ike[0] && strcmp(ike, sa.conn)) || (ike_id && (uint32_t)ike_id != sa.id))
+        if (!ike_sa_info(e, i, &sa))
             continue;
-        for (unsigned k = 0; ike_sa_child_info(e, i, k, &ch) && n < 64; k++)
-            if ((!child[0] || !strcmp(child, ch.name)) && (!child_id || (uint32_t)child_id == ch.spi_in) &&
-                !strcmp(ch.state, "INSTALLED"))
-                spis[n++] = ch.spi_in;
+        for (unsigned k = 0; ike_sa_child_info(e, i, k, &ch); k++)
+            if (ch.spi_in > after && (!best || ch.spi_in < best) && child_wanted(r, &sa, &ch))
+                best = ch.spi_in;
     }
-    for (int i = 0; i < n; i++, matches++)
-        acted += ike_child_expired(e, spis[i], hard, loop_now_ms()) == 0;
+    return best;
+}
+
+/* the named Child SAs in the order of their SPIs (acting on one changes the
+ * table, so each is looked up afresh); hard: delete (terminate), else rekey */
+static void child_op(struct vici_req *r, bool hard, const char *verb)
+{
+    int matches = 0, acted = 0;
+    for (uint32_t spi = next_child(r, 0); spi; spi = next_child(r, spi), matches++)
+        acted += ike_child_expired(r->s->env.ike, spi, hard, loop_now_ms()) == 0;
     r->s->env.drain(r->s->env.ctx);
     done(r, matches, acted, verb);
 }
 
-static int cmd_terminate(struct vici_req *r)
+/* the next IKE SA the request names, by unique id; 0: none left */
+static uint32_t next_ike(struct vici_req *r, uint32_t after)
 {
     struct ike_engine *e = r->s->env.ike;
+    uint32_t best = 0;
+    for (unsigned i = 0; i < ike_sa_slots(e); i++) {
+        struct ike_sa_info sa;
+        if (ike_sa_info(e, i, &sa) && sa.id > after && (!best || sa.id < best) && sa_wanted(r, &sa))
+            best = sa.id;
+    }
+    return best;
+}
+
+static int cmd_terminate(struct vici_req *r)
+{
     char ike[IKE_NAME_MAX] = "", child[IKE_NAME_MAX] = "";
     arg_str(r, "ike", ike, sizeof ike);
     arg_str(r, "child", child, sizeof child);
-    long ike_id = arg_int(r, "ike-id", 0);
     if (child[0] || arg_int(r, "child-id", 0)) {
         child_op(r, true, "terminated");
         return 0;
     }
-    if (!ike[0] && !ike_id) {
+    if (!ike[0] && !arg_int(r, "ike-id", 0)) {
         fail(r, "missing terminate selector%s", "");
         return 0;
     }
-    uint32_t ids[64];
-    int n = 0, acted = 0;
-    for (unsigned i = 0; i < ike_sa_slots(e) && n < 64; i++) {
-        struct ike_sa_info sa;
-        if (ike_sa_info(e, i, &sa) && sa_wanted(r, &sa))
-            ids[n++] = sa.id;
-    }
-    for (int i = 0; i < n; i++)
-        acted += ike_sa_terminate(e, ids[i], loop_now_ms()) == 0;
+    int matches = 0, acted = 0;
+    for (uint32_t id = next_ike(r, 0); id; id = next_ike(r, id), matches++)
+        acted += ike_sa_terminate(r->s->env.ike, id, loop_now_ms()) == 0;
     r->s->env.drain(r->s->env.ctx);
-    done(r, n, acted, "terminated");
+    done(r, matches, acted, "terminated");
     return 0;
 }
 
