@@ -227,25 +227,36 @@ void vici_srv_log(struct vici_srv *s, int subsys, int level, const char *msg)
     }
 }
 
-/* ike-updown / child-updown: charon sends the IKE SA (as list-sa does) with
- * up = yes when it comes up; kite sends the name, uniqueid and up */
+/* ike-updown / child-updown: as charon, the IKE SA as list-sa shows it,
+ * with up = yes when it comes up.  One going down is already gone from the
+ * engine: its name and uniqueid (and the Child SA's name and SPI) only */
 static void updown(struct vici_srv *s, const struct ike_action *a, bool ike, bool up)
 {
+    uint32_t id = ike ? a->ike_sa : a->child.ike_sa;
+    const char *conn = a->conn[0] ? a->conn : a->child.conn;
     for (struct unix_client *c = unix_srv_next(s->u, NULL); c; c = unix_srv_next(s->u, c)) {
+        struct vici_client *vc = unix_client_data(c);
+        if (!vc || !(vc->events & 1u << (ike ? VICI_EV_IKE_UPDOWN : VICI_EV_CHILD_UPDOWN)))
+            continue;
         vici_bld_packet(&s->ev, VICI_EVENT, ike ? "ike-updown" : "child-updown");
         if (up)
             vici_bld_kv_str(&s->ev, "up", "yes");
-        vici_bld_section(&s->ev, a->conn[0] ? a->conn : a->child.conn);
-        vici_bld_kv_fmt(&s->ev, "uniqueid", "%u", ike ? a->ike_sa : a->child.ike_sa);
-        if (!ike) {
-            vici_bld_section(&s->ev, "child-sas");
-            vici_bld_section(&s->ev, a->child.name[0] ? a->child.name : "child");
-            vici_bld_kv_str(&s->ev, "name", a->child.name);
-            vici_bld_kv_fmt(&s->ev, "spi-in", "%.8x", a->child.spi_in);
-            vici_bld_end(&s->ev);
+        if (!vici_cmd_ike_tree(s, &s->ev, id)) {
+            vici_bld_section(&s->ev, conn[0] ? conn : "unknown");
+            vici_bld_kv_fmt(&s->ev, "uniqueid", "%u", id);
+            if (!ike) {
+                char name[IKE_NAME_MAX + 16];
+                snprintf(name, sizeof name, "%s-%u", a->child.name, a->child.spi_in);
+                vici_bld_section(&s->ev, "child-sas");
+                vici_bld_section(&s->ev, name);
+                vici_bld_kv_str(&s->ev, "name", a->child.name);
+                vici_bld_kv_fmt(&s->ev, "uniqueid", "%u", a->child.spi_in);
+                vici_bld_kv_fmt(&s->ev, "spi-in", "%.8x", a->child.spi_in);
+                vici_bld_end(&s->ev);
+                vici_bld_end(&s->ev);
+            }
             vici_bld_end(&s->ev);
         }
-        vici_bld_end(&s->ev);
         vici_event_send(s, c, ike ? VICI_EV_IKE_UPDOWN : VICI_EV_CHILD_UPDOWN);
     }
 }

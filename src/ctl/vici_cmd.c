@@ -63,6 +63,8 @@ static const char *alg_name(enum xf_type t, uint16_t id, uint16_t bits)
         return "CURVE_25519";
     if (t == XF_KE && !strcmp(x->name, "CURVE448"))
         return "CURVE_448";
+    if (t == XF_ENCR && !strcmp(x->name, "3DES"))
+        return "3DES_CBC";
     return x->name;
 }
 
@@ -311,29 +313,49 @@ static bool sa_wanted(struct vici_req *r, const struct ike_sa_info *sa)
     return (!arg_str(r, "ike", ike, sizeof ike) || !strcmp(ike, sa->conn)) && (!id || (uint32_t)id == sa->id);
 }
 
+/* the IKE SA in slot i as list-sa shows it; r (may be NULL) filters its
+ * Child SAs by child / child-id */
+static void ike_tree(struct vici_srv *s, struct vici_req *r, struct vici_bld *b, unsigned i,
+                     const struct ike_sa_info *sa)
+{
+    struct vici_req all = { s, NULL, NULL, span_of(NULL, 0), b, false };
+    struct ike_child_info ch;
+    char child[IKE_NAME_MAX];
+    uint64_t now = loop_now_ms();
+    r = r ? r : &all;
+    bool by_child = arg_str(r, "child", child, sizeof child);
+    long child_id = arg_int(r, "child-id", 0);
+    vici_bld_section(b, sa->conn);
+    list_ike(b, sa, now);
+    vici_bld_section(b, "child-sas");
+    for (unsigned k = 0; ike_sa_child_info(s->env.ike, i, k, &ch); k++)
+        if ((!by_child || !strcmp(child, ch.name)) && (!child_id || (uint32_t)child_id == ch.spi_in))
+            list_child(r, b, &ch, now);
+    vici_bld_end(b);
+    vici_bld_end(b);
+}
+
+bool vici_cmd_ike_tree(struct vici_srv *s, struct vici_bld *b, uint32_t ike_id)
+{
+    struct ike_sa_info sa;
+    for (unsigned i = 0; i < ike_sa_slots(s->env.ike); i++)
+        if (ike_sa_info(s->env.ike, i, &sa) && sa.id == ike_id) {
+            ike_tree(s, NULL, b, i, &sa);
+            return true;
+        }
+    return false;
+}
+
 /* one list-sa event per IKE SA, then an empty response */
 static int cmd_list_sas(struct vici_req *r)
 {
     struct ike_engine *e = r->s->env.ike;
-    struct vici_bld *b = &r->s->ev;
-    uint64_t now = loop_now_ms();
-    char child[IKE_NAME_MAX];
-    bool by_child = arg_str(r, "child", child, sizeof child);
-    long child_id = arg_int(r, "child-id", 0);
     for (unsigned i = 0; i < ike_sa_slots(e); i++) {
         struct ike_sa_info sa;
-        struct ike_child_info ch;
         if (!ike_sa_info(e, i, &sa) || !sa_wanted(r, &sa))
             continue;
-        vici_bld_packet(b, VICI_EVENT, "list-sa");
-        vici_bld_section(b, sa.conn);
-        list_ike(b, &sa, now);
-        vici_bld_section(b, "child-sas");
-        for (unsigned k = 0; ike_sa_child_info(e, i, k, &ch); k++)
-            if ((!by_child || !strcmp(child, ch.name)) && (!child_id || (uint32_t)child_id == ch.spi_in))
-                list_child(r, b, &ch, now);
-        vici_bld_end(b);
-        vici_bld_end(b);
+        vici_bld_packet(&r->s->ev, VICI_EVENT, "list-sa");
+        ike_tree(r->s, r, &r->s->ev, i, &sa);
         vici_event_send(r->s, r->c, VICI_EV_LIST_SA);
     }
     return 0;
@@ -590,10 +612,45 @@ static int cmd_rekey(struct vici_req *r)
     return 0;
 }
 
+/* get-algorithms: what the transform registry knows, by charon's section
+ * names; the value is the "plugin" that provides it (OpenSSL for all) */
+static void algs_of(struct vici_bld *b, const char *section, enum xf_type t, int aead)
+{
+    const char *seen[64];
+    size_t n = 0;
+    vici_bld_section(b, section);
+    for (size_t i = 0; xf_at(i); i++) {
+        const struct xf_info *x = xf_at(i);
+        if (x->type != t || (aead >= 0 && x->aead != aead))
+            continue;
+        const char *name = alg_name(t, x->id, x->key_bits);
+        bool dup = false;
+        for (size_t k = 0; k < n && !dup; k++)
+            dup = !strcmp(seen[k], name);
+        if (dup)
+            continue;
+        if (n < sizeof seen / sizeof seen[0])
+            seen[n++] = name;
+        vici_bld_kv_str(b, name, "openssl");
+    }
+    vici_bld_end(b);
+}
+
+static int cmd_get_algorithms(struct vici_req *r)
+{
+    algs_of(r->b, "encryption", XF_ENCR, 0);
+    algs_of(r->b, "integrity", XF_INTEG, -1);
+    algs_of(r->b, "aead", XF_ENCR, 1);
+    algs_of(r->b, "prf", XF_PRF, -1);
+    algs_of(r->b, "dh", XF_KE, -1);
+    return 0;
+}
+
 static const struct {
     const char *name;
     int (*fn)(struct vici_req *r);
 } cmds[] = {
+    { "get-algorithms", cmd_get_algorithms },
     { "version", cmd_version },       { "stats", cmd_stats },         { "list-sas", cmd_list_sas },
     { "list-conns", cmd_list_conns }, { "get-conns", cmd_get_conns }, { "initiate", cmd_initiate },
     { "terminate", cmd_terminate },   { "rekey", cmd_rekey },

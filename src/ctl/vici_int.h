@@ -46,6 +46,9 @@ struct vici_req {
 
 /* run command `name`; KITE_E_NOT_FOUND when there is none */
 int vici_cmd_run(struct vici_req *r, const char *name);
+/* IKE SA ike_id as list-sa shows it (a section named by its connection);
+ * false when there is no such SA */
+bool vici_cmd_ike_tree(struct vici_srv *s, struct vici_bld *b, uint32_t ike_id);
 /* send the event being built in s->ev to c if it registered for ev */
 void vici_event_send(struct vici_srv *s, struct unix_client *c, enum vici_event ev);
 /* answer c's pending initiate (success or errmsg) */

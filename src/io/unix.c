@@ -163,24 +163,25 @@ static void client_free(struct unix_client *c)
     free(c);
 }
 
-static void accept_one(struct unix_srv *s)
+/* false when nobody is waiting */
+static bool accept_one(struct unix_srv *s)
 {
     int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
-        return;
+        return false;
     if (s->st.clients >= s->cfg.max_clients) {
         close(fd);
         if (s->st.refused++ % 100 == 0) /* one line per hundred: a local flood cannot flood the log */
             note(s, "control socket: %d clients connected, refused one (%llu refused in all)",
                  (int)s->st.clients, s->st.refused);
-        return;
+        return true;
     }
     struct unix_client *c = calloc(1, sizeof *c);
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
     if (!c || epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
         free(c);
         close(fd);
-        return;
+        return true;
     }
     struct ucred cr;
     socklen_t len = sizeof cr;
@@ -193,6 +194,7 @@ static void accept_one(struct unix_srv *s)
     s->clients = c;
     s->st.clients++;
     s->st.accepted++;
+    return true;
 }
 
 /* write what is queued; -errno when the socket is gone */
@@ -364,8 +366,9 @@ void unix_srv_run(struct unix_srv *s)
     int n = epoll_wait(s->epfd, evs, budget < 64 ? (int)budget : 64, 0);
     for (int i = 0; i < n; i++) {
         struct unix_client *c = evs[i].data.ptr;
-        if (!c) {
-            accept_one(s);
+        if (!c) { /* up to the budget of clients waiting to be accepted */
+            for (unsigned k = 0; k < budget && accept_one(s); k++)
+                ;
             continue;
         }
         if (c->closing)

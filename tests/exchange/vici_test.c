@@ -150,7 +150,11 @@ static void initiate_list_terminate(void **st)
     struct lab l;
     char t[16384];
     lab_init(&l);
-    int fd = dial(&l), other = dial(&l);
+    int fd = dial(&l), other = dial(&l), updown = dial(&l);
+    put(updown, VICI_EVENT_REGISTER, "ike-updown", NULL);
+    assert_string_equal(get(&l, updown, t, sizeof t), "EVENT_CONFIRM : ");
+    put(updown, VICI_EVENT_REGISTER, "child-updown", NULL);
+    assert_string_equal(get(&l, updown, t, sizeof t), "EVENT_CONFIRM : ");
     put(fd, VICI_EVENT_REGISTER, "control-log", NULL);
     assert_string_equal(get(&l, fd, t, sizeof t), "EVENT_CONFIRM : ");
     put(fd, VICI_EVENT_REGISTER, "no-such-event", NULL);
@@ -168,6 +172,11 @@ static void initiate_list_terminate(void **st)
     assert_string_equal(t, "CMD_RESPONSE : success=yes");
     assert_true(logs >= 4);
     assert_true(established);
+    /* ike-updown and child-updown: the IKE SA as list-sa shows it, up = yes */
+    assert_non_null(strstr(get(&l, updown, t, sizeof t), "EVENT ike-updown: up=yes lab{uniqueid=1 version=2 "
+                                                          "state=ESTABLISHED local-host=192.0.2.1"));
+    assert_non_null(strstr(get(&l, updown, t, sizeof t), "EVENT child-updown: up=yes lab{uniqueid=1 "));
+    assert_non_null(strstr(t, "child-sas{net-"));
     /* list-sas: one event, then the (empty) response */
     put(fd, VICI_EVENT_REGISTER, "list-sa", NULL);
     assert_string_equal(get(&l, fd, t, sizeof t), "EVENT_CONFIRM : ");
@@ -203,6 +212,14 @@ static void initiate_list_terminate(void **st)
     get(&l, other, t, sizeof t);
     put(other, VICI_CMD_REQUEST, "stats", NULL);
     assert_non_null(strstr(get(&l, other, t, sizeof t), "ikesas{total=1 half-open=0}"));
+    put(other, VICI_CMD_REQUEST, "get-algorithms", NULL);
+    get(&l, other, t, sizeof t);
+    assert_non_null(strstr(t, "encryption{AES_CBC=openssl"));
+    assert_non_null(strstr(t, "integrity{HMAC_SHA2_256_128=openssl"));
+    assert_non_null(strstr(t, "aead{AES_GCM_8=openssl AES_GCM_12=openssl AES_GCM_16=openssl"));
+    assert_non_null(strstr(t, "CHACHA20_POLY1305=openssl"));
+    assert_non_null(strstr(t, "dh{MODP_2048=openssl"));
+    assert_non_null(strstr(t, "CURVE_25519=openssl"));
     put(other, VICI_CMD_REQUEST, "no-such-command", NULL);
     assert_string_equal(get(&l, other, t, sizeof t), "CMD_UNKNOWN : ");
     /* a packet only kited may send closes that client, not the other */
@@ -220,8 +237,11 @@ static void initiate_list_terminate(void **st)
     put(fd, VICI_CMD_REQUEST, "terminate", term);
     assert_string_equal(get(&l, fd, t, sizeof t),
                         "CMD_RESPONSE : success=no matches=0 terminated=0 errmsg=no matching SAs to terminate found");
+    /* the terminate's down events: no up = yes */
+    assert_non_null(strstr(get(&l, updown, t, sizeof t), "EVENT ike-updown: lab{uniqueid=1"));
     close(fd);
     close(other);
+    close(updown);
     lab_free(&l);
 }
 
