@@ -395,3 +395,20 @@ void unix_srv_close(struct unix_srv *s)
         close(s->epfd);
     free(s);
 }
+
+int unix_dial(const char *path)
+{
+    struct sockaddr_un sa;
+    int rc = set_addr(&sa, path);
+    if (rc)
+        return rc;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (connect(fd, (const struct sockaddr *)&sa, sizeof sa)) {
+        rc = -errno;
+        close(fd);
+        return rc;
+    }
+    return fd;
+}

@@ -79,4 +79,8 @@ void unix_client_set_data(struct unix_client *c, void *data);
 /* the peer's pid (SO_PEERCRED), for the log */
 int unix_client_pid(const struct unix_client *c);
 
+/* a client's side: a blocking connection to the server at path; the fd or
+ * -errno */
+int unix_dial(const char *path);
+
 #endif

@@ -72,6 +72,33 @@ for f in initiator-spi responder-spi; do
 done
 log "ok: --list-sas --raw: the same keys as charon ($(wc -w <<<"$kk") keys) and the same SPIs"
 
+# --- kitectl: the same commands against kited and charon, --json parsed ---
+KC="$KITE_BUILD/kitectl"
+CURI="unix://$WORK/charon/charon.vici"
+out=$("$KC" --uri "$KURI" status) || die "kitectl status failed: $out"
+echo "$out" | grep -q "^lab: ESTABLISHED, 192.0.2.1 ... 192.0.2.2 (192.0.2.2), AES_GCM_16/PRF_HMAC_SHA2_256/CURVE_25519, up [0-9]*s" ||
+  die "kitectl status: $out"
+echo "$out" | grep -q "^  net-[0-9]*: INSTALLED TUNNEL, SPIs [0-9a-f]\{8\} in / [0-9a-f]\{8\} out" || die "kitectl status: $out"
+log "ok: kitectl status (kited): $(echo "$out" | paste -sd '|')"
+out=$("$KC" --uri "$CURI" status) || die "kitectl status against charon failed: $out"
+echo "$out" | grep -q "^lab: ESTABLISHED, 192.0.2.2 ... 192.0.2.1" || die "kitectl status (charon): $out"
+log "ok: kitectl status (charon): $(echo "$out" | paste -sd '|')"
+kj() { "$KC" --uri "$1" --json "$2"; }
+python3 -c '
+import json, sys
+k_sas, c_sas, k_conns, c_conns, k_st, c_st = (json.loads(open(f).read()) for f in sys.argv[1:7])
+ks, cs = k_sas[0]["lab"], c_sas[0]["lab"]
+assert ks["state"] == cs["state"] == "ESTABLISHED", (ks["state"], cs["state"])
+assert ks["initiator-spi"] == cs["initiator-spi"] and ks["responder-spi"] == cs["responder-spi"]
+kc, = ks["child-sas"].values(); cc, = cs["child-sas"].values()
+assert kc["spi-in"] == cc["spi-out"] and kc["spi-out"] == cc["spi-in"], (kc, cc)
+assert k_conns[0]["lab"]["children"]["net"]["remote-ts"] == c_conns[0]["lab"]["children"]["net"]["local-ts"]
+assert k_st["ikesas"]["total"] == "1" and c_st["ikesas"]["total"] == "1"
+print("kitectl --json: IKE SPIs", ks["initiator-spi"], ks["responder-spi"], "Child SPIs", kc["spi-in"], kc["spi-out"], "agree")
+' <(kj "$KURI" list-sas) <(kj "$CURI" list-sas) <(kj "$KURI" list-conns) <(kj "$CURI" list-conns) \
+  <(kj "$KURI" stats) <(kj "$CURI" stats) >"$WORK/json.out" 2>&1 || { cat "$WORK/json.out"; die "kitectl --json: kited and charon disagree"; }
+log "ok: $(cat "$WORK/json.out") (list-sas, list-conns, stats parsed from both daemons)"
+
 # --- hostile clients while pings flow at 50/s ---
 ip netns exec "$LEFT" ping -c 500 -i 0.02 -W 2 10.2.0.1 >"$WORK/ping.out" 2>&1 & pingp=$!
 python3 - "$LEFT" "$WORK/kite/charon.vici" >"$WORK/hostile.out" 2>&1 <<'PY' &
@@ -112,7 +139,7 @@ time.sleep(6)
 PY
 hp=$!
 sleep 3
-out=$(k --stats) || die "--stats during the hostile clients failed"
+out=$(k --stats 2>&1) || die "--stats during the hostile clients failed: $out"
 echo "$out" | grep -q "IKE_SAs: 1 total" || die "--stats during hostile clients: $out"
 wait "$pingp" || true
 wait "$hp" || true
@@ -146,6 +173,16 @@ echo "$kraw" | grep -q "initiator=yes" && die "kite lists itself as initiator: $
 out=$(k --rekey --child net) || die "--rekey failed: $out"
 echo "$out" | grep -q "rekey completed successfully" || die "--rekey: $out"
 log "ok: charon initiated to kite, listed as responder; --rekey: $out"
+out=$("$KC" --uri "$KURI" terminate lab) || die "kitectl terminate (kited): $out"
+echo "$out" | grep -q "^terminate completed$" || die "kitectl terminate (kited): $out"
+out=$("$KC" --uri "$KURI" --timeout 10 initiate net) || die "kitectl initiate (kited): $out"
+echo "$out" | grep -q "IKE_SA lab\[[0-9]*\] established" || die "kitectl initiate showed no control-log: $out"
+echo "$out" | tail -1 | grep -q "^initiate completed$" || die "kitectl initiate (kited): $out"
+out=$("$KC" --uri "$CURI" terminate lab) || die "kitectl terminate (charon): $out"
+echo "$out" | tail -1 | grep -q "^terminate completed$" || die "kitectl terminate (charon): $out"
+out=$("$KC" --uri "$CURI" terminate lab) && die "kitectl terminate of nothing succeeded: $out"
+echo "$out" | grep -q "no matching SAs to terminate found" || die "kitectl terminate of nothing (charon): $out"
+log "ok: kitectl terminate, initiate (with kited's control-log), terminate at charon and of nothing (exit 1, charon's errmsg)"
 kill -0 "$kp" || die "kited died"
 kited_stop "$kp"
 log "PASS"
