@@ -11,6 +11,7 @@
 #include <sys/utsname.h>
 #include "base/err.h"
 #include "base/log.h"
+#include "cred/id.h"
 #include "crypto/registry.h"
 #include "ctl/vici_int.h"
 #include "io/loop.h"
@@ -19,25 +20,12 @@
 
 /* ---- formatting as charon prints ---- */
 
-/* an identity (charon's %Y) for the kinds kite configures */
+/* an identity as charon prints it (%Y) */
 static const char *id_str(const struct ike_id_cfg *id, char *buf, size_t cap)
 {
     if (!id || id->type == 0)
         return "%any";
-    if (id->type == IKEV2_ID_IPV4_ADDR && id->len == 4)
-        return inet_ntop(AF_INET, id->data, buf, (socklen_t)cap);
-    if (id->type == IKEV2_ID_IPV6_ADDR && id->len == 16)
-        return inet_ntop(AF_INET6, id->data, buf, (socklen_t)cap);
-    if (id->type == IKEV2_ID_FQDN || id->type == IKEV2_ID_RFC822_ADDR) {
-        size_t n = id->len < cap ? id->len : cap - 1;
-        for (size_t i = 0; i < n; i++)
-            buf[i] = id->data[i] >= 0x20 && id->data[i] < 0x7f ? (char)id->data[i] : '?';
-        buf[n] = 0;
-        return buf;
-    }
-    size_t o = (size_t)snprintf(buf, cap, "#");
-    for (uint16_t i = 0; i < id->len && o + 3 < cap; i++)
-        o += (size_t)snprintf(buf + o, cap - o, "%02x", id->data[i]);
+    cred_id_format(id->type, span_of(id->data, id->len), buf, cap);
     return buf;
 }
 
@@ -363,11 +351,11 @@ static int cmd_list_sas(struct vici_req *r)
 
 /* ---- list-conns, get-conns ---- */
 
-static void list_auth(struct vici_bld *b, const char *name, const struct ike_id_cfg *id)
+static void list_auth(struct vici_bld *b, const char *name, const struct ike_id_cfg *id, const struct ike_auth_cfg *a)
 {
     char buf[IKE_ID_MAX * 2 + 2];
     vici_bld_section(b, name);
-    vici_bld_kv_str(b, "class", "pre-shared key");
+    vici_bld_kv_str(b, "class", a->kind == IKE_AUTHK_PUBKEY ? "public key" : "pre-shared key");
     if (id->type)
         vici_bld_kv_str(b, "id", id_str(id, buf, sizeof buf));
     vici_bld_end(b);
@@ -415,8 +403,8 @@ static void list_conn(struct vici_bld *b, const struct ike_conn_cfg *c)
     vici_bld_kv_str(b, "unique", "UNIQUE_NO");
     if (c->dpd_delay_ms)
         vici_bld_kv_fmt(b, "dpd_delay", "%u", c->dpd_delay_ms / 1000);
-    list_auth(b, "local-1", &c->local_id);
-    list_auth(b, "remote-1", &c->remote_id);
+    list_auth(b, "local-1", &c->local_id, &c->local_auth);
+    list_auth(b, "remote-1", &c->remote_id, &c->remote_auth);
     list_children(b, c);
     vici_bld_end(b);
 }
