@@ -482,8 +482,10 @@ static int cmd_initiate(struct vici_req *r)
         return 0;
     }
     const char *cname = child[0] ? child : c->child[0].name;
-    if (child_up(e, c->name, cname))
-        return 0; /* success = yes: already up */
+    if (child_up(e, c->name, cname)) { /* already up */
+        vici_bld_kv_str(r->b, "success", "yes");
+        return 0;
+    }
     struct vici_pending *p = &r->vc->pending;
     memcpy(p->conn, c->name, sizeof p->conn);
     snprintf(p->child, sizeof p->child, "%s", cname);
