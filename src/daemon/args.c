@@ -26,7 +26,10 @@ const char *kited_usage(void)
            "  --block-threshold N    half-open IKE SAs per source address (default 5, 0: none)\n"
            "  --init-limit-half-open N  half-open IKE SAs in all (default 1000, 0: none)\n"
            "  --half-open-timeout S  half-open IKE SAs dropped after S seconds (default 30)\n"
-           "  --udp-budget N    datagrams read per socket before timers run (default 64)\n";
+           "  --udp-budget N    datagrams read per socket before timers run (default 64)\n"
+           "  --fragment-size BYTES  largest IP packet of a protected IKE message before it\n"
+           "                    goes in RFC 7383 fragments, and of each fragment\n"
+           "                    (charon.fragment_size; 256..65535, default 1280)\n";
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -63,7 +66,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         { "keep-alive", required_argument, 0, 'K' },
         { "cookie-threshold", required_argument, 0, 'C' }, { "block-threshold", required_argument, 0, 'X' },
         { "init-limit-half-open", required_argument, 0, 'H' }, { "half-open-timeout", required_argument, 0, 'O' },
-        { "udp-budget", required_argument, 0, 'U' },
+        { "udp-budget", required_argument, 0, 'U' }, { "fragment-size", required_argument, 0, 'F' },
         { 0, 0, 0, 0 },
     };
     memset(a, 0, sizeof *a);
@@ -77,7 +80,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:P:K:C:X:H:O:U:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:P:K:C:X:H:O:U:F:", opts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'c': a->config = optarg; break;
@@ -94,6 +97,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         case 'H': bad = parse_int(optarg, 0, 100000000, &a->init_limit_half_open); break;
         case 'O': bad = parse_milli(optarg, 1000, 3600000, &a->half_open_timeout_ms); break;
         case 'U': bad = parse_int(optarg, 1, 100000, &a->udp_budget); break;
+        case 'F': bad = parse_int(optarg, 256, 65535, &a->fragment_size); break;
         case 'L': a->log_file = optarg; break;
         case 'l': bad = parse_int(optarg, -1, 4, &a->log_level); break;
         case 'p': bad = parse_int(optarg, 0, 65535, &a->port); break;

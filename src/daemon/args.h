@@ -21,6 +21,7 @@ struct kited_args {
      * -1: the engine's default (ike_limits_default) */
     int cookie_threshold, block_threshold, init_limit_half_open, half_open_timeout_ms;
     int udp_budget;      /* --udp-budget N: datagrams read per socket per wakeup (default 64) */
+    int fragment_size;   /* --fragment-size BYTES: IKE fragmentation (RFC 7383); 0: the engine's 1280 */
 };
 
 /* 0 on success; -1 with a message in err on a bad command line; 1 for --help */

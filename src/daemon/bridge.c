@@ -61,6 +61,17 @@ static void child(const struct conf_child *in, struct ike_child_cfg *out)
     out->life_packets = in->life_packets;
 }
 
+static enum ike_frag_mode frag_mode(enum conf_frag f)
+{
+    switch (f) {
+    case CONF_FRAG_ACCEPT: return IKE_FRAG_ACCEPT;
+    case CONF_FRAG_FORCE: return IKE_FRAG_FORCE;
+    case CONF_FRAG_NO: return IKE_FRAG_NO;
+    case CONF_FRAG_YES: break;
+    }
+    return IKE_FRAG_YES;
+}
+
 int bridge_conn(const struct kite_conf *c, int i, uint16_t ike_port, uint16_t natt_port,
                 struct ike_conn_cfg *out, char *err, size_t errcap)
 {
@@ -83,6 +94,7 @@ int bridge_conn(const struct kite_conf *c, int i, uint16_t ike_port, uint16_t na
     out->rekey_time_s = k->rekey_time;
     out->keyingtries = k->keyingtries;
     out->keyingtries_set = true;
+    out->fragmentation = frag_mode(k->fragmentation);
     for (unsigned ch = 0; ch < k->n_children; ch++)
         out->dpd_restart = out->dpd_restart || k->child[ch].dpd_action == CONF_DPD_RESTART;
 
