@@ -291,9 +291,9 @@ int ike_frag_recv(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size
     struct frag_in in = { .f = &pl->u.skf, .msgid = m->hdr.msg_id, .exchange = m->hdr.exchange,
                           .resp = ike_hdr_is_response(&m->hdr), .p = p, .n = n };
     struct ike_reasm **slot = &sa->reasm[in.resp];
-    if (needless(*slot, &in)) {
-        ike_log(e, LOG_ENC, 2, "received fragment #%u of %u again (or of an older cut): ignored", in.f->frag_num,
-                in.f->frag_total);
+    if (needless(*slot, &in)) { /* not decrypted: it may be anybody's */
+        ike_log_unauth(e, LOG_ENC, 2, "received fragment #%u of %u again (or of an older cut): ignored",
+                       in.f->frag_num, in.f->frag_total);
         return 1;
     }
     if (e->lim.frag_max_count && in.f->frag_total > e->lim.frag_max_count)
