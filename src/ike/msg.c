@@ -212,7 +212,7 @@ int ike_send_sk(struct ike_engine *e, struct ikesa *sa, uint8_t exchange, const 
                 bool response, uint32_t msgid, uint64_t now)
 {
     struct ike_hdr h;
-    size_t ilen;
+    size_t ilen = 0;
     char list[256];
     uint8_t *inner = malloc(IKE_INNER_MAX);
     if (!inner)
@@ -227,7 +227,7 @@ int ike_send_sk(struct ike_engine *e, struct ikesa *sa, uint8_t exchange, const 
         if (!rc && !response)
             sa->pending_exch = exchange;
     }
-    mem_wipe(inner, IKE_INNER_MAX);
+    mem_wipe(inner, ilen);
     free(inner);
     return rc;
 }

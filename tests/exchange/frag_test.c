@@ -66,18 +66,24 @@ static void setup(struct pair *p, enum ike_frag_mode ma, enum ike_frag_mode mb, 
     p->filter = watch;
 }
 
-/* both up with one Child SA whose SPIs and keys agree crosswise */
-static void assert_up(const struct pair *p)
+/* the last Child SA each side installed: SPIs and keys agree crosswise */
+static void assert_child_pair(const struct pair *p)
 {
     const struct ike_child_sa *a = &p->a.child, *b = &p->b.child;
-    assert_int_equal(p->a.ike_up, 1);
-    assert_int_equal(p->b.ike_up, 1);
-    assert_int_equal(p->a.ike_down + p->b.ike_down, 0);
     assert_int_equal(a->spi_in, b->spi_out);
     assert_int_equal(a->spi_out, b->spi_in);
     assert_true(a->key_len > 0);
     assert_bytes_equal(a->encr_in, b->encr_out, a->key_len);
     assert_bytes_equal(a->encr_out, b->encr_in, a->key_len);
+}
+
+/* both up with one Child SA */
+static void assert_up(const struct pair *p)
+{
+    assert_int_equal(p->a.ike_up, 1);
+    assert_int_equal(p->b.ike_up, 1);
+    assert_int_equal(p->a.ike_down + p->b.ike_down, 0);
+    assert_child_pair(p);
 }
 
 static struct ike_stats stats(const struct side *s)
@@ -194,6 +200,31 @@ static void create_child_fragmented(void **s)
     pair_free(&p);
 }
 
+/* the support negotiated in IKE_SA_INIT carries over to the IKE SA that
+ * replaces it: its Child SA rekey goes in fragments too (RFC 7383 2.3) */
+static void after_ike_rekey(void **s)
+{
+    (void)s;
+    struct pair p;
+    setup(&p, IKE_FRAG_YES, IKE_FRAG_YES, 128);
+    assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
+    pair_run(&p, p.now + 1000);
+    assert_up(&p);
+    h_est_sa(&p.a)->ike_rekey_at = p.now + 1;
+    pair_run(&p, p.now + 10000);
+    assert_int_equal(p.a.ike_rekeyed + p.b.ike_rekeyed, 2);
+    assert_true(h_est_sa(&p.a)->successor);
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(ike_child_expired(p.a.e, p.a.child.spi_in, false, p.now), 0);
+    pair_run(&p, p.now + 10000);
+    assert_int_equal(p.a.child_up, 2);
+    assert_true(seen.skf_child[0] >= 2);
+    assert_true(seen.skf_child[1] >= 2);
+    assert_int_equal(p.a.ike_down + p.b.ike_down, 2); /* the old IKE SAs, "rekeyed" */
+    assert_child_pair(&p);
+    pair_free(&p);
+}
+
 /* the default size: a PSK IKE_AUTH fits, nothing is fragmented */
 static void default_size_whole(void **s)
 {
@@ -215,6 +246,7 @@ int main(void)
         cmocka_unit_test(auth_reordered_and_lost),
         cmocka_unit_test(modes),
         cmocka_unit_test(create_child_fragmented),
+        cmocka_unit_test(after_ike_rekey),
         cmocka_unit_test(default_size_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
