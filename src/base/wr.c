@@ -85,6 +85,16 @@ size_t wr_reserve(struct wr *w, size_t n)
     return wr_zero(w, n) ? SIZE_MAX : at;
 }
 
+int wr_put_u8(struct wr *w, size_t at, uint8_t v)
+{
+    if (w->err)
+        return w->err;
+    if (at >= w->len)
+        return w->err = KITE_E_INVALID_ARG;
+    w->buf[at] = v;
+    return 0;
+}
+
 int wr_put_be16(struct wr *w, size_t at, uint16_t v)
 {
     if (w->err)

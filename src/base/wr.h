@@ -24,7 +24,8 @@ int wr_span(struct wr *w, struct span s);
 int wr_zero(struct wr *w, size_t n);
 /* reserve n bytes to fill later; returns their offset (or SIZE_MAX on error) */
 size_t wr_reserve(struct wr *w, size_t n);
-/* overwrite a 16/32-bit big-endian value at an offset already written */
+/* overwrite an 8/16/32-bit (big-endian) value at an offset already written */
+int wr_put_u8(struct wr *w, size_t at, uint8_t v);
 int wr_put_be16(struct wr *w, size_t at, uint16_t v);
 int wr_put_be32(struct wr *w, size_t at, uint32_t v);
 /* write the number of bytes from `start` to the current end into the 16-bit

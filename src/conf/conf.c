@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include "conf/settings.h"
+#include "cred/id.h"
 
 /* IKEv2 ID types (RFC 7296 3.5) */
 enum { ID_IPV4 = 1, ID_FQDN = 2, ID_RFC822 = 3, ID_IPV6 = 5, ID_KEY_ID = 11 };
@@ -89,36 +90,24 @@ static int hex_bytes(const char *h, uint8_t *out, size_t cap)
     return (int)(n / 2);
 }
 
-/* strongSwan's identity syntax: an IP address, "@fqdn" or a name, user@fqdn,
- * "@#hex" for a KEY_ID, %any */
+/* strongSwan's identity syntax (cred/id.h): %any, an address, @fqdn or a
+ * name, user@host, @#hex for a KEY_ID, a DN "C=CH, O=strongSwan, CN=x",
+ * type prefixes ("fqdn:", "email:", "asn1dn:", "keyid:" ...) */
 int conf_parse_id(const char *text, struct conf_id *id)
 {
-    struct conf_addr a;
+    size_t n = 0;
     memset(id, 0, sizeof *id);
-    if (!strcmp(text, "%any"))
-        return 0;
-    if (conf_parse_addr(text, &a) == 0 && a.family) {
-        id->type = a.family == 4 ? ID_IPV4 : ID_IPV6;
-        id->len = a.family == 4 ? 4 : 16;
-        memcpy(id->data, a.ip, id->len);
-        return 0;
-    }
-    if (!strncmp(text, "@#", 2)) {
-        int n = hex_bytes(text + 2, id->data, sizeof id->data);
-        if (n <= 0)
-            return -1;
-        id->type = ID_KEY_ID;
-        id->len = (uint16_t)n;
-        return 0;
-    }
-    const char *s = text[0] == '@' ? text + 1 : text;
-    size_t n = strlen(s);
-    if (!n || n > CONF_ID_MAX)
-        return -1;
-    id->type = text[0] != '@' && strchr(s, '@') ? ID_RFC822 : ID_FQDN;
+    int rc = cred_id_parse(text, &id->type, id->data, sizeof id->data, &n);
     id->len = (uint16_t)n;
-    memcpy(id->data, s, n);
-    return 0;
+    return rc;
+}
+
+/* why an identity was refused, for the error line */
+_Static_assert(CONF_ID_MAX == 1024, "id_why names the limit");
+static const char *id_why(int rc)
+{
+    return rc == KITE_E_NO_SPACE ? "longer than 1024 bytes"
+                                 : "not %any, an address, @name, user@host, @#hex or a DN such as C=CH, O=x, CN=y";
 }
 
 /* a decimal number of digits only (no sign, blank, base prefix or
@@ -414,19 +403,120 @@ static int child(struct ctx *x, struct set_node *sec, struct conf_child *ch)
     return 0;
 }
 
-static int peer(struct ctx *x, struct set_node *sec, struct conf_id *id, bool *set)
+/* strongSwan's auth values: psk | pubkey | rsa | rsa/pss | ecdsa | ed25519 |
+ * ed448, optionally followed by -sha256, -sha384, -sha512 (-sha1,
+ * -identity) hash constraints: "rsa/pss-sha256", "pubkey-sha384-sha512" */
+static int parse_auth(const char *v, struct conf_auth *a)
+{
+    static const struct { const char *name; uint8_t kind, key; bool pss; } kinds[] = {
+        { "psk", CONF_AUTH_PSK, 0, false },         { "pubkey", CONF_AUTH_PUBKEY, CONF_KEY_ANY, false },
+        { "rsa", CONF_AUTH_PUBKEY, CONF_KEY_RSA, false }, { "rsa/pss", CONF_AUTH_PUBKEY, CONF_KEY_RSA, true },
+        { "ecdsa", CONF_AUTH_PUBKEY, CONF_KEY_ECDSA, false }, { "ed25519", CONF_AUTH_PUBKEY, CONF_KEY_ED25519, false },
+        { "ed448", CONF_AUTH_PUBKEY, CONF_KEY_ED448, false },
+    };
+    static const char *const hashes[] = { NULL, "sha1", "sha256", "sha384", "sha512", "identity" };
+    char buf[64];
+    if (strlen(v) >= sizeof buf)
+        return -1;
+    strcpy(buf, v);
+    char *save = NULL, *t = strtok_r(buf, "-", &save);
+    memset(a, 0, sizeof *a);
+    size_t k = 0;
+    while (t && k < sizeof kinds / sizeof kinds[0] && strcmp(t, kinds[k].name))
+        k++;
+    if (!t || k == sizeof kinds / sizeof kinds[0])
+        return -1;
+    a->kind = kinds[k].kind;
+    a->key = kinds[k].key;
+    a->pss = kinds[k].pss;
+    while ((t = strtok_r(NULL, "-", &save))) {
+        size_t h = 1;
+        while (h < sizeof hashes / sizeof hashes[0] && strcmp(t, hashes[h]))
+            h++;
+        if (h == sizeof hashes / sizeof hashes[0] || a->kind == CONF_AUTH_PSK)
+            return -1;
+        a->hashes |= (uint8_t)(1u << h);
+    }
+    return 0;
+}
+
+/* a comma-separated list of certificate file names */
+static int cert_list(struct ctx *x, struct set_node *sec, const char *key, char (*out)[CONF_FILE_MAX])
 {
     struct set_node *node;
+    const char *v = val(sec, key, &node);
+    size_t n = 0;
+    while (v && *v) {
+        size_t len = strcspn(v, ", ");
+        if (len) {
+            if (n >= CONF_MAX_CERTS)
+                return fail(x, node, "more than %d files in %s", CONF_MAX_CERTS, key);
+            if (len >= CONF_FILE_MAX)
+                return fail(x, node, "file name longer than %d bytes in %s", CONF_FILE_MAX - 1, key);
+            memcpy(out[n], v, len);
+            out[n++][len] = 0;
+        }
+        v += len;
+        v += strspn(v, ", ");
+    }
+    return 0;
+}
+
+/* local { auth, id, certs }, remote { auth, id, certs, cacerts, revocation } */
+static int peer(struct ctx *x, struct set_node *sec, struct conf_conn *c, bool local)
+{
+    struct set_node *node;
+    struct conf_auth *auth = local ? &c->local_auth : &c->remote_auth;
     const char *v = val(sec, "auth", &node);
-    if (v && strcmp(v, "psk"))
-        return fail(x, node, "auth = %s is not supported yet (only psk)", v);
+    if (v && !strncmp(v, "eap", 3))
+        return fail(x, node, "auth = %s: EAP is not supported yet (psk, pubkey, rsa, rsa/pss, ecdsa, ed25519, ed448)", v);
+    if (v && parse_auth(v, auth))
+        return fail(x, node, "auth = %s: expected psk, pubkey, rsa, rsa/pss, ecdsa, ed25519 or ed448, "
+                             "optionally with -sha256/-sha384/-sha512", v);
+    if (local && auth->hashes)
+        return fail(x, node, "local.auth = %s: hash constraints apply to remote.auth only", v);
     if ((v = val(sec, "id", &node))) {
-        if (conf_parse_id(v, id))
-            return fail(x, node, "invalid identity '%s'", v);
-        if (set)
-            *set = true;
+        int rc = conf_parse_id(v, local ? &c->local_id : &c->remote_id);
+        if (rc)
+            return fail(x, node, "invalid identity '%s' (%s)", v, id_why(rc));
+        if (local)
+            c->local_id_set = true;
+    }
+    if (cert_list(x, sec, "certs", local ? c->local_certs : c->remote_certs) ||
+        (!local && cert_list(x, sec, "cacerts", c->cacerts)))
+        return -1;
+    if (!local && (v = val(sec, "revocation", &node))) {
+        if (!strcmp(v, "strict"))
+            c->revocation = CONF_REV_STRICT;
+        else if (!strcmp(v, "ifuri"))
+            c->revocation = CONF_REV_IFURI;
+        else if (!strcmp(v, "relaxed"))
+            c->revocation = CONF_REV_RELAXED;
+        else
+            return fail(x, node, "revocation = %s: expected strict, ifuri or relaxed", v);
     }
     warn_unknown(x, sec, sec->name);
+    return 0;
+}
+
+/* send_cert, send_certreq */
+static int cert_keys(struct ctx *x, struct set_node *sec, struct conf_conn *c)
+{
+    struct set_node *node;
+    const char *v;
+    c->send_certreq = true;
+    if ((v = val(sec, "send_certreq", &node)) && parse_bool(v, &c->send_certreq))
+        return fail(x, node, "send_certreq must be yes or no, not '%s'", v);
+    if ((v = val(sec, "send_cert", &node))) {
+        if (!strcmp(v, "ifasked"))
+            c->send_cert = CONF_SEND_CERT_IFASKED;
+        else if (!strcmp(v, "always"))
+            c->send_cert = CONF_SEND_CERT_ALWAYS;
+        else if (!strcmp(v, "never"))
+            c->send_cert = CONF_SEND_CERT_NEVER;
+        else
+            return fail(x, node, "send_cert = %s: expected ifasked, always or never", v);
+    }
     return 0;
 }
 
@@ -524,9 +614,11 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
     for (int i = 0; later[i]; i++)
         val(sec, later[i], NULL);
     struct set_node *l = set_find(sec, "local"), *r = set_find(sec, "remote"), *chs = set_find(sec, "children");
-    if (l && (l->used = true) && peer(x, l, &c->local_id, &c->local_id_set))
+    if (cert_keys(x, sec, c))
         return -1;
-    if (r && (r->used = true) && peer(x, r, &c->remote_id, NULL))
+    if (l && (l->used = true) && peer(x, l, c, true))
+        return -1;
+    if (r && (r->used = true) && peer(x, r, c, false))
         return -1;
     if (!c->local_id_set && c->local.family) { /* default: the local address */
         c->local_id.type = c->local.family == 4 ? ID_IPV4 : ID_IPV6;
@@ -614,10 +706,93 @@ static int secret_ids(struct ctx *x, struct set_node *n, struct conf_secret *s)
         k->used = true;
         if (s->n_ids >= CONF_MAX_IDS)
             return fail(x, k, "more than %d identities in secret '%s'", CONF_MAX_IDS, n->name);
-        if (conf_parse_id(k->value, &s->ids[s->n_ids++]))
-            return fail(x, k, "invalid identity '%s' (an address, @name, user@host or @#hex, at most %d bytes)",
-                        k->value, CONF_ID_MAX);
+        int rc = conf_parse_id(k->value, &s->ids[s->n_ids++]);
+        if (rc)
+            return fail(x, k, "invalid identity '%s' (%s)", k->value, id_why(rc));
     }
+    return 0;
+}
+
+/* strongSwan's private key secret types: private-x, rsa-x, ecdsa-x, pkcs8-x */
+static bool key_secret(const char *name)
+{
+    static const char *const types[] = { "private", "rsa", "ecdsa", "pkcs8" };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        size_t n = strlen(types[i]);
+        if (!strncmp(name, types[i], n) && (!name[n] || name[n] == '-'))
+            return true;
+    }
+    return false;
+}
+
+/* a passphrase: "text", 0x<hex> or 0s<base64>, of any length; 0, -1 for a
+ * bad encoding, -2 if empty */
+static int pass_value(const char *v, struct secret *s)
+{
+    size_t len = strlen(v);
+    if (strncmp(v, "0x", 2) && strncmp(v, "0s", 2))
+        return !len ? -2 : secret_from(s, v, len) ? -1 : 0;
+    size_t cap = len; /* more than either decoding yields */
+    uint8_t *buf = malloc(cap ? cap : 1);
+    if (!buf)
+        return -1;
+    int n = v[1] == 'x' ? hex_bytes(v + 2, buf, cap) : b64_bytes(v + 2, buf, cap);
+    int rc = n < 0 ? -1 : !n ? -2 : secret_from(s, buf, (size_t)n) ? -1 : 0;
+    mem_wipe(buf, cap);
+    free(buf);
+    return rc;
+}
+
+static int key_pass(struct ctx *x, struct set_node *n)
+{
+    struct kite_conf *c = x->c;
+    struct set_node *fnode, *snode;
+    const char *file = val(n, "file", &fnode), *v = val(n, "secret", &snode);
+    if (!file || !*file)
+        return fail(x, fnode ? fnode : n, "secret section '%s' has no 'file =' (the key file it decrypts)", n->name);
+    if (!v)
+        return fail(x, n, "secret section '%s' has no 'secret =' (the key file's passphrase)", n->name);
+    if (c->n_key_pass == c->cap_key_pass) {
+        size_t cap = c->cap_key_pass ? c->cap_key_pass * 2 : 4;
+        struct conf_key_pass *p = realloc(c->key_pass, cap * sizeof *p);
+        if (!p)
+            return fail(x, n, "out of memory");
+        c->key_pass = p;
+        c->cap_key_pass = cap;
+    }
+    struct conf_key_pass *k = &c->key_pass[c->n_key_pass];
+    memset(k, 0, sizeof *k);
+    int rc = pass_value(v, &k->pass);
+    if (rc == -2)
+        return fail(x, snode, "the passphrase is empty");
+    if (rc)
+        return fail(x, snode, "invalid passphrase encoding (expected text, 0x<hex> or 0s<base64>)");
+    c->n_key_pass++; /* counted once it holds a secret, so conf_free wipes it */
+    if (!(k->file = strdup(file)))
+        return fail(x, n, "out of memory");
+    warn_unknown(x, n, n->name);
+    return 0;
+}
+
+static int psk_secret(struct ctx *x, struct set_node *n)
+{
+    if (x->c->n_secrets >= CONF_MAX_SECRETS)
+        return fail(x, n, "more than %d secrets", CONF_MAX_SECRETS);
+    struct conf_secret *s = &x->c->secrets[x->c->n_secrets++];
+    struct set_node *node;
+    const char *v = val(n, "secret", &node);
+    if (!v)
+        return fail(x, n, "secret section '%s' has no 'secret ='", n->name);
+    int rc = secret_value(v, &s->s);
+    if (rc == -2)
+        return fail(x, node, "the secret is empty");
+    if (rc > 0)
+        return fail(x, node, "secret is %d bytes long; at most %d are supported", rc, CONF_PSK_MAX);
+    if (rc)
+        return fail(x, node, "invalid secret encoding (expected text, 0x<hex> or 0s<base64>)");
+    if (secret_ids(x, n, s))
+        return -1;
+    warn_unknown(x, n, n->name);
     return 0;
 }
 
@@ -625,32 +800,18 @@ static int secrets(struct ctx *x, struct set_node *sec)
 {
     for (struct set_node *n = sec->child; n; n = n->next) {
         n->used = true;
-        if (n->value || strncmp(n->name, "ike", 3)) {
+        bool ike = !strncmp(n->name, "ike", 3), key = key_secret(n->name);
+        if (n->value || (!ike && !key)) {
             if (x->warn) {
                 char msg[256];
-                snprintf(msg, sizeof msg, "%s:%d: secret '%s' ignored: only ike secrets (PSK) are supported",
-                         n->file, n->line, n->name);
+                snprintf(msg, sizeof msg, "%s:%d: secret '%s' ignored: only ike (PSK) and private, rsa, ecdsa, "
+                         "pkcs8 (key passphrase) secrets are supported", n->file, n->line, n->name);
                 x->warn(x->wctx, msg);
             }
             continue;
         }
-        if (x->c->n_secrets >= CONF_MAX_SECRETS)
-            return fail(x, n, "more than %d secrets", CONF_MAX_SECRETS);
-        struct conf_secret *s = &x->c->secrets[x->c->n_secrets++];
-        struct set_node *node;
-        const char *v = val(n, "secret", &node);
-        if (!v)
-            return fail(x, n, "secret section '%s' has no 'secret ='", n->name);
-        int rc = secret_value(v, &s->s);
-        if (rc == -2)
-            return fail(x, node, "the secret is empty");
-        if (rc > 0)
-            return fail(x, node, "secret is %d bytes long; at most %d are supported", rc, CONF_PSK_MAX);
-        if (rc)
-            return fail(x, node, "invalid secret encoding (expected text, 0x<hex> or 0s<base64>)");
-        if (secret_ids(x, n, s))
+        if (ike ? psk_secret(x, n) : key_pass(x, n))
             return -1;
-        warn_unknown(x, n, n->name);
     }
     return 0;
 }
@@ -710,6 +871,11 @@ void conf_free(struct kite_conf *c)
         return;
     for (int i = 0; i < c->n_secrets; i++)
         secret_free(&c->secrets[i].s);
+    for (size_t i = 0; i < c->n_key_pass; i++) {
+        secret_free(&c->key_pass[i].pass);
+        free(c->key_pass[i].file);
+    }
+    free(c->key_pass);
     free(c);
 }
 

@@ -54,6 +54,19 @@ struct conf_child {
     uint64_t rekey_bytes, rekey_packets, life_bytes, life_packets; /* 0: none */
 };
 
+/* local.auth / remote.auth: psk or a public key (pubkey, rsa, rsa/pss,
+ * ecdsa, ed25519, ed448, with -sha256/-sha384/-sha512 hash constraints) */
+enum conf_auth_kind { CONF_AUTH_PSK, CONF_AUTH_PUBKEY };
+enum conf_key_kind { CONF_KEY_ANY, CONF_KEY_RSA, CONF_KEY_ECDSA, CONF_KEY_ED25519, CONF_KEY_ED448 };
+struct conf_auth {
+    uint8_t kind, key;
+    bool pss;
+    uint8_t hashes; /* bits 1 << (IKE hash id: 1 SHA1, 2 SHA256, 3 SHA384, 4 SHA512, 5 IDENTITY); 0: default */
+};
+enum conf_send_cert { CONF_SEND_CERT_IFASKED, CONF_SEND_CERT_ALWAYS, CONF_SEND_CERT_NEVER };
+enum conf_revocation { CONF_REV_RELAXED, CONF_REV_IFURI, CONF_REV_STRICT };
+enum { CONF_MAX_CERTS = 4, CONF_FILE_MAX = 128 };
+
 struct conf_conn {
     char name[CONF_NAME_MAX];
     struct conf_addr local, remote;
@@ -66,6 +79,13 @@ struct conf_conn {
     uint32_t rekey_time; /* seconds */
     uint32_t dpd_delay;  /* seconds; 0: no liveness checks */
     uint32_t keyingtries;/* attempts to establish when we initiate; 0: forever (default 1) */
+    struct conf_auth local_auth, remote_auth;
+    char local_certs[CONF_MAX_CERTS][CONF_FILE_MAX];  /* local.certs (x509/) */
+    char remote_certs[CONF_MAX_CERTS][CONF_FILE_MAX]; /* remote.certs (x509/): pinned */
+    char cacerts[CONF_MAX_CERTS][CONF_FILE_MAX];      /* remote.cacerts (x509ca/) */
+    uint8_t send_cert;                                /* enum conf_send_cert */
+    bool send_certreq;                                /* default yes */
+    uint8_t revocation;                               /* remote.revocation, enum conf_revocation */
     enum conf_frag fragmentation; /* IKE fragmentation, RFC 7383 (default yes) */
     uint8_t n_children;
     struct conf_child child[CONF_MAX_CHILDREN];
@@ -77,10 +97,20 @@ struct conf_secret {
     struct conf_id ids[CONF_MAX_IDS];
 };
 
+/* the passphrase of an encrypted private key file: secrets { private-x {
+ * file = NAME  secret = PASS } } (rsa-x, ecdsa-x, pkcs8-x too); NAME as
+ * written, a file name in the key directories or a path (cred_pass) */
+struct conf_key_pass {
+    char *file;
+    struct secret pass;
+};
+
 struct kite_conf {
     int n_conns, n_secrets;
     struct conf_conn conns[CONF_MAX_CONNS];
     struct conf_secret secrets[CONF_MAX_SECRETS];
+    struct conf_key_pass *key_pass; /* grown as found: no cap on their number */
+    size_t n_key_pass, cap_key_pass;
 };
 
 typedef void conf_warn_fn(void *ctx, const char *msg);
@@ -90,7 +120,7 @@ int conf_load_file(const char *path, struct kite_conf **out, char *err, size_t e
                    void *ctx);
 int conf_load_string(const char *text, const char *name, struct kite_conf **out, char *err, size_t errcap,
                      conf_warn_fn *warn, void *ctx);
-/* wipes the secrets */
+/* wipes the secrets (PSKs and key passphrases) */
 void conf_free(struct kite_conf *c);
 /* the PSK for this pair of identities, strongSwan's way: a secret whose ids
  * match both wins over one that matches one, over one without ids; NULL if none */

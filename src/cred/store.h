@@ -3,13 +3,17 @@
  * and swaps it in; SAs holding the old one keep it alive until they end).
  *
  *   DIR/x509/      own and peer end-entity certificates (PEM or DER)
- *   DIR/x509ca/    CA certificates: roots are trust anchors; intermediates
- *                  (not self-signed) are also sent in chains we present
+ *   DIR/x509ca/    CA certificates: roots are trust anchors, and so is an
+ *                  intermediate whose issuer is not here (strongSwan trusts
+ *                  every CA of x509ca/); intermediates (not self-signed) are
+ *                  also sent in chains we present
  *   DIR/x509crl/   CRLs (PEM or DER)
  *   DIR/private/, DIR/rsa/, DIR/ecdsa/, DIR/pkcs8/   private keys: PEM or DER,
  *                  PKCS#1, SEC1, PKCS#8, encrypted with a passphrase from
  *                  secrets { private-x { file = NAME  secret = PASS } }
- *                  (rsa-x, ecdsa-x, pkcs8-x too) */
+ *                  (rsa-x, ecdsa-x, pkcs8-x too)
+ * The X509 and EVP_PKEY pointers handed out are the snapshot's: valid while
+ * a reference to it is held, never to be freed by the caller. */
 #ifndef KITE_CRED_STORE_H
 #define KITE_CRED_STORE_H
 #include <stdbool.h>

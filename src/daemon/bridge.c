@@ -1,6 +1,7 @@
 #include "daemon/bridge.h"
 #include <stdio.h>
 #include <string.h>
+#include "cred/verify.h"
 
 /* every record the configuration accepts fits the engine's whole: nothing
  * is cut here (conf/ refuses what does not fit, with file:line) */
@@ -10,6 +11,13 @@ _Static_assert(FITS(CONF_NAME_MAX, IKE_NAME_MAX) && FITS(CONF_MAX_XF, IKE_MAX_XF
                    FITS(CONF_MAX_CHILDREN, IKE_MAX_CHILDREN) && FITS(CONF_MAX_CONNS, IKE_MAX_CONNS) &&
                    FITS(CONF_ID_MAX, IKE_ID_MAX) && FITS(CONF_PSK_MAX, sizeof((struct ike_conn_cfg *)0)->psk),
                "conf/ limits must not exceed ike/ ones");
+_Static_assert((int)CONF_MAX_CERTS == (int)IKE_MAX_CERTS && (int)CONF_FILE_MAX == (int)IKE_FILE_MAX, "certificate lists");
+_Static_assert((int)CONF_KEY_ED448 == (int)IKE_KEYK_ED448 && (int)CONF_KEY_RSA == (int)IKE_KEYK_RSA &&
+                   (int)CONF_AUTH_PUBKEY == (int)IKE_AUTHK_PUBKEY, "auth kinds");
+_Static_assert((int)CONF_SEND_CERT_NEVER == (int)IKE_SEND_CERT_NEVER &&
+                   (int)CONF_SEND_CERT_ALWAYS == (int)IKE_SEND_CERT_ALWAYS, "send_cert");
+_Static_assert((int)CONF_REV_STRICT == (int)CRED_REV_STRICT && (int)CONF_REV_IFURI == (int)CRED_REV_IFURI &&
+                   (int)CONF_REV_RELAXED == (int)CRED_REV_RELAXED, "revocation");
 
 static void prop(const struct conf_prop *in, struct ike_prop_cfg *out)
 {
@@ -72,8 +80,73 @@ static enum ike_frag_mode frag_mode(enum conf_frag f)
     return IKE_FRAG_YES;
 }
 
-int bridge_conn(const struct kite_conf *c, int i, uint16_t ike_port, uint16_t natt_port,
-                struct ike_conn_cfg *out, char *err, size_t errcap)
+static void auth(const struct conf_auth *in, struct ike_auth_cfg *out)
+{
+    out->kind = in->kind;
+    out->key = in->key;
+    out->pss = in->pss;
+    out->hashes = in->hashes;
+}
+
+/* every named certificate file is in the store */
+static int certs(const struct cred_store *creds, const char (*in)[CONF_FILE_MAX], char (*out)[IKE_FILE_MAX],
+                 const char *key, const char *conn, char *err, size_t errcap)
+{
+    for (unsigned i = 0; i < CONF_MAX_CERTS && in[i][0]; i++) {
+        if (!creds || !cred_store_cert(creds, in[i])) {
+            snprintf(err, errcap, "%s: certificate '%s' of connection '%s' is not loaded (x509/, x509ca/)", key,
+                     in[i], conn);
+            return -1;
+        }
+        memcpy(out[i], in[i], IKE_FILE_MAX);
+    }
+    return 0;
+}
+
+/* local.id defaults to the subject of the first local certificate */
+static int cert_subject(const struct cred_store *creds, const char *file, struct ike_id_cfg *id)
+{
+    X509 *x = cred_store_cert(creds, file);
+    unsigned char *der = NULL;
+    int n = x ? i2d_X509_NAME(X509_get_subject_name(x), &der) : -1;
+    if (n <= 0 || n > IKE_ID_MAX) {
+        OPENSSL_free(der);
+        return -1;
+    }
+    id->type = 9; /* ID_DER_ASN1_DN */
+    id->len = (uint16_t)n;
+    memcpy(id->data, der, (size_t)n);
+    OPENSSL_free(der);
+    return 0;
+}
+
+static int pubkey(const struct conf_conn *k, const struct cred_store *creds, struct ike_conn_cfg *out, char *err,
+                  size_t errcap)
+{
+    auth(&k->local_auth, &out->local_auth);
+    auth(&k->remote_auth, &out->remote_auth);
+    out->send_cert = k->send_cert;
+    out->no_certreq = !k->send_certreq;
+    out->revocation = k->revocation;
+    if (certs(creds, k->local_certs, out->local_certs, "local.certs", k->name, err, errcap) ||
+        certs(creds, k->remote_certs, out->remote_certs, "remote.certs", k->name, err, errcap) ||
+        certs(creds, k->cacerts, out->cacerts, "remote.cacerts", k->name, err, errcap))
+        return -1;
+    if (k->local_auth.kind != CONF_AUTH_PUBKEY)
+        return 0;
+    if (!k->local_certs[0][0]) {
+        snprintf(err, errcap, "local.auth = pubkey needs local.certs (a certificate in x509/)");
+        return -1;
+    }
+    if (!k->local_id_set && cert_subject(creds, k->local_certs[0], &out->local_id)) {
+        snprintf(err, errcap, "the subject of '%s' does not fit an identity", k->local_certs[0]);
+        return -1;
+    }
+    return 0;
+}
+
+int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds, uint16_t ike_port,
+                uint16_t natt_port, struct ike_conn_cfg *out, char *err, size_t errcap)
 {
     const struct conf_conn *k = &c->conns[i];
     memset(out, 0, sizeof *out);
@@ -100,6 +173,10 @@ int bridge_conn(const struct kite_conf *c, int i, uint16_t ike_port, uint16_t na
 
     for (unsigned ch = 0; ch < k->n_children; ch++)
         child(&k->child[ch], &out->child[out->n_children++]);
+    if (pubkey(k, creds, out, err, errcap))
+        return -1;
+    if (k->local_auth.kind != CONF_AUTH_PSK && k->remote_auth.kind != CONF_AUTH_PSK)
+        return 0;
     const struct secret *psk = conf_psk_find(c, &k->local_id, &k->remote_id);
     if (!psk || !psk->n || psk->n > sizeof out->psk) { /* conf/ refuses empty and long ones already */
         snprintf(err, errcap, "no usable pre-shared key for connection '%s' (secrets { ike-... })", k->name);

@@ -3,10 +3,13 @@
 #ifndef KITE_DAEMON_BRIDGE_H
 #define KITE_DAEMON_BRIDGE_H
 #include "conf/conf.h"
+#include "cred/store.h"
 #include "ike/ike.h"
 
-/* fill out from conn i of c; err gets why not (e.g. no PSK for its ids) */
-int bridge_conn(const struct kite_conf *c, int i, uint16_t ike_port, uint16_t natt_port,
-                struct ike_conn_cfg *out, char *err, size_t errcap);
+/* fill out from conn i of c; err gets why not (e.g. no PSK for its ids, a
+ * certificate file not in creds).  creds (NULL: none) gives the default
+ * local identity of a certificate connection: its certificate's subject */
+int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds, uint16_t ike_port,
+                uint16_t natt_port, struct ike_conn_cfg *out, char *err, size_t errcap);
 
 #endif

@@ -17,6 +17,7 @@
 #include "crypto/rand.h"
 #include "daemon/args.h"
 #include "daemon/bridge.h"
+#include "daemon/creds.h"
 #include "daemon/dataplane.h"
 #include "ike/ike.h"
 #include "io/loop.h"
@@ -30,6 +31,7 @@ struct kited {
     int n_socks;
     struct ike_engine *ike;
     struct kite_conf *conf;
+    struct cred_store *creds; /* the engine holds it too */
     bool stopping;
     uint64_t stop_at;
     uint8_t rx[65536 + 64]; /* datagrams land 64 bytes in: room for transport-mode headers */
@@ -296,7 +298,8 @@ static void add_conns(struct kited *k, struct kite_conf *c, uint64_t now, bool s
     struct ike_conn_cfg *cfg = calloc(1, sizeof *cfg);
     char err[256];
     for (int i = 0; cfg && i < c->n_conns; i++) {
-        if (bridge_conn(c, i, (uint16_t)k->args.port, (uint16_t)k->args.natt_port, cfg, err, sizeof err)) {
+        if (bridge_conn(c, i, k->creds, (uint16_t)k->args.port, (uint16_t)k->args.natt_port, cfg, err,
+                        sizeof err)) {
             log_msg(&k->log, LOG_CFG, 0, "connection '%s' not loaded: %s", c->conns[i].name, err);
             continue;
         }
@@ -373,6 +376,17 @@ static void reload(struct kited *k)
         log_msg(&k->log, LOG_CFG, 0, "reload failed, keeping the running configuration: %s", err);
         return;
     }
+    /* credentials: a new snapshot for authentications from now on */
+    struct cred_store *creds = NULL;
+    if (creds_load(k->args.config, c, &creds, err, sizeof err, conf_warn, k)) {
+        log_msg(&k->log, LOG_CFG, 0, "reload failed, keeping the running configuration: %s", err);
+        conf_free(c);
+        return;
+    }
+    ike_engine_set_creds(k->ike, creds);
+    if (k->creds)
+        cred_store_unref(k->creds);
+    k->creds = creds;
     /* established SAs stay; connections new in the file are added; the
      * others get the file's PSKs */
     struct kite_conf *old = k->conf;
@@ -553,6 +567,11 @@ static int run(struct kited *k)
         fprintf(stderr, "kited: %s\n", err);
         return 1;
     }
+    if (creds_load(k->args.config, k->conf, &k->creds, err, sizeof err, conf_warn, k)) {
+        log_msg(&k->log, LOG_CFG, 0, "%s", err);
+        fprintf(stderr, "kited: %s\n", err);
+        return 1;
+    }
     if (!k->args.foreground && daemon(1, 0) < 0) {
         log_msg(&k->log, LOG_DMN, 0, "cannot detach: %s", strerror(errno));
         return 1;
@@ -560,6 +579,8 @@ static int run(struct kited *k)
     if (pid_file(k) < 0)
         return 1;
     k->ike = ike_engine_new(&env);
+    if (k->ike)
+        ike_engine_set_creds(k->ike, k->creds);
     if (!k->ike || set_limits(k) || loop_init(&k->loop, sigs, 4, on_signal, on_deadline, k) || open_sockets(k))
         return 1;
     if (!k->args.no_dataplane && !dp_open(&k->dp, &k->log)) {
@@ -626,6 +647,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < k->n_socks; i++)
         udp_close(&k->socks[i]);
     ike_engine_free(k->ike);
+    if (k->creds)
+        cred_store_unref(k->creds);
     conf_free(k->conf);
     loop_free(&k->loop);
     if (out != stdout && out != stderr)

@@ -87,6 +87,8 @@ void ike_engine_free(struct ike_engine *e)
     free(e->q);
     ike_cookies_free(&e->cookies);
     rl_sketch_free(&e->answers);
+    if (e->creds)
+        cred_store_unref(e->creds);
     free(e);
 }
 
@@ -132,6 +134,14 @@ int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c)
         return rc;
     e->n_conns++;
     return 0;
+}
+
+void ike_engine_set_creds(struct ike_engine *e, struct cred_store *creds)
+{
+    struct cred_store *old = e->creds;
+    e->creds = creds ? cred_store_ref(creds) : NULL;
+    if (old)
+        cred_store_unref(old);
 }
 
 int ike_engine_set_psk(struct ike_engine *e, const char *conn, const uint8_t *psk, size_t len)

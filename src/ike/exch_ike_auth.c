@@ -8,12 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/log.h"
+#include "cred/id.h"
 #include "ike/ike_int.h"
 
 struct auth_out {
-    struct ike_pld pld[12];
+    struct ike_pld pld[12 + IKE_PK_PLDS + 1];
     unsigned n;
-    uint8_t auth[64];
+    uint8_t auth[IKE_PRF_MAX];
+    struct ike_pk_out pk; /* CERT payloads, signature */
+    uint8_t *certreq;
     uint8_t spi[4];
     struct ike_proposal prop[IKE_MAX_PROPS];
     struct ike_transform xf[IKE_MAX_PROPS][IKE_MAX_XF];
@@ -37,9 +40,11 @@ static void add_id(struct auth_out *o, uint8_t type, const struct ike_id_cfg *id
     p->u.id.data = span_of(id->data, id->len);
 }
 
-static int add_auth(struct ike_engine *e, struct auth_out *o, const struct ikesa *sa, const struct ike_pld *id)
+static int add_auth(struct ike_engine *e, struct auth_out *o, struct ikesa *sa, const struct ike_pld *id)
 {
     size_t len;
+    if (e->conns[sa->conn].local_auth.kind == IKE_AUTHK_PUBKEY)
+        return ike_pk_auth(e, sa, &id->u.id, add(o, IKEV2_PLD_AUTH), &o->pk);
     int rc = ike_psk_auth(sa, &e->psk[sa->conn], sa->initiator, &id->u.id, o->auth, &len);
     struct ike_pld *p = add(o, IKEV2_PLD_AUTH);
     p->u.auth.method = IKEV2_AUTH_SHARED_KEY_MIC;
@@ -65,6 +70,13 @@ static void add_ts(struct auth_out *o, uint8_t type, const struct ike_ts_cfg *ts
         ike_ts_to_wire(&ts[i], &sel[i]);
     p->u.ts.n = (uint8_t)n;
     p->u.ts.sel = sel;
+}
+
+static void auth_out_free(struct auth_out *o)
+{
+    ike_pk_out_free(&o->pk);
+    free(o->certreq);
+    free(o);
 }
 
 static int send_protected(struct ike_engine *e, struct ikesa *sa, struct auth_out *o, bool response,
@@ -98,11 +110,16 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         return KITE_E_NOMEM;
     sa->child_spi_in = ike_new_spi(e, o->spi);
     add_id(o, IKEV2_PLD_IDI, &c->local_id);
+    int rc = ike_pk_certs(e, sa, NULL, o->pld, &o->n, &o->pk);
     if (first_contact(e, sa))
         pld_notify(&o->pld[o->n++], IKEV2_N_INITIAL_CONTACT, NULL, 0);
-    if (c->remote_id.type)
+    if (ike_pk_certreq(e, c, &o->pld[o->n], &o->certreq))
+        o->n++;
+    /* IDr says whom we want to talk to: not a pattern (3.5) */
+    if (c->remote_id.type && !cred_id_is_wildcard(c->remote_id.type, span_of(c->remote_id.data, c->remote_id.len)))
         add_id(o, IKEV2_PLD_IDR, &c->remote_id);
-    int rc = add_auth(e, o, sa, &o->pld[0]);
+    if (!rc)
+        rc = add_auth(e, o, sa, &o->pld[0]);
     struct ike_prop_cfg noke[IKE_MAX_PROPS];
     ike_prop_strip_ke(ch->esp, ch->n_esp, noke); /* IKE_AUTH has no key exchange (1.2) */
     add_sa(o, noke, ch->n_esp, 1);
@@ -113,7 +130,7 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     sa->state = IKE_S_AUTH_SENT;
     if (!rc)
         rc = send_protected(e, sa, o, false, sa->next_msgid++, now);
-    free(o);
+    auth_out_free(o);
     if (rc)
         ike_sa_down(e, sa, "cannot build IKE_AUTH request: %s", kite_strerror(rc));
     return rc;
@@ -146,22 +163,10 @@ static void child_up(struct ike_engine *e, struct ikesa *sa, const struct ike_al
                       span_of(sa->nr, sa->nr_len), lts, rts, transport, sa->initiator, 0, true, now);
 }
 
-static bool id_matches(const struct ike_id_cfg *want, const struct ike_id *got)
+/* the same identity, byte for byte (no wildcards: both are peers' IDs) */
+static bool id_same(const struct ike_id_cfg *a, const struct ike_id *b)
 {
-    return want->type == 0 || (want->type == got->type && want->len == got->data.n &&
-                               memcmp(want->data, got->data.p, want->len) == 0);
-}
-
-static bool verify_auth(struct ike_engine *e, struct ikesa *sa, const struct ike_pld *id, const struct ike_pld *auth)
-{
-    uint8_t want[64];
-    size_t len;
-    /* the peer's AUTH: computed as the peer, i.e. with the other role */
-    sa->initiator = !sa->initiator;
-    int rc = ike_psk_auth(sa, &e->psk[sa->conn], sa->initiator, &id->u.id, want, &len);
-    sa->initiator = !sa->initiator;
-    return !rc && auth->u.auth.method == IKEV2_AUTH_SHARED_KEY_MIC && auth->u.auth.data.n == len &&
-           ct_equal(want, auth->u.auth.data.p, len);
+    return a->type == b->type && a->len == b->data.n && memcmp(a->data, b->data.p, a->len) == 0;
 }
 
 /* the responder's Child SA: proposal, narrowing, mode; adds SA/TS payloads or
@@ -214,16 +219,14 @@ int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_ch
     if (!o)
         return KITE_E_NOMEM;
     int rc = 0;
-    if (!idi || !auth || !id_matches(&c->remote_id, &idi->u.id) || !verify_auth(e, sa, idi, auth)) {
-        ike_log(e, LOG_IKE, 0, "verification of the peer's PSK AUTH failed (or its ID is not the configured "
-                               "one), sending AUTHENTICATION_FAILED");
+    if (!idi || !auth || ike_pk_verify(e, sa, in, &idi->u.id, &auth->u.auth)) {
+        ike_log(e, LOG_IKE, 0, "peer authentication failed, sending AUTHENTICATION_FAILED");
         pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
         send_protected(e, sa, o, true, sa->rx_msgid, now);
         ike_sa_down(e, sa, "authentication of the peer failed");
-        free(o);
+        auth_out_free(o);
         return KITE_E_AUTH_FAILED;
     }
-    ike_log(e, LOG_IKE, 1, "authentication of peer with pre-shared key successful");
     if (ike_chain_notify(in, IKEV2_N_INITIAL_CONTACT)) {
         /* the peer has no other IKE SA with us (2.4): ours are stale, e.g. it rebooted.
          * "The peer" is its identity: peers behind one NAT share an address */
@@ -231,17 +234,26 @@ int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_ch
             struct ikesa *o2 = ike_sa_at(e, i);
             if (o2 && o2 != sa && o2->state == IKE_S_ESTABLISHED && o2->conn == sa->conn &&
                 o2->remote.family == sa->remote.family && !memcmp(o2->remote.ip, sa->remote.ip, 16) &&
-                o2->peer_id.type && id_matches(&o2->peer_id, &idi->u.id))
+                o2->peer_id.type && id_same(&o2->peer_id, &idi->u.id))
                 ike_sa_down(e, o2, "the peer sent INITIAL_CONTACT in a new IKE_SA: this one is stale");
         }
     }
     add_id(o, IKEV2_PLD_IDR, &c->local_id);
-    rc = add_auth(e, o, sa, &o->pld[0]);
+    rc = ike_pk_certs(e, sa, in, o->pld, &o->n, &o->pk);
+    if (!rc)
+        rc = add_auth(e, o, sa, &o->pld[0]);
+    if (rc) { /* our own credentials are missing: logged; the peer hears why */
+        o->n = 0;
+        pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
+        send_protected(e, sa, o, true, sa->rx_msgid, now);
+        ike_sa_down(e, sa, "cannot authenticate ourselves: %s", kite_strerror(rc));
+        auth_out_free(o);
+        return rc;
+    }
     established(e, sa, &idi->u.id, now);
     responder_child(e, sa, in, o, now);
-    if (!rc)
-        rc = send_protected(e, sa, o, true, sa->rx_msgid, now);
-    free(o);
+    rc = send_protected(e, sa, o, true, sa->rx_msgid, now);
+    auth_out_free(o);
     return rc;
 }
 
@@ -266,20 +278,18 @@ int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_c
     const struct ike_child_cfg *ch = &c->child[sa->child];
     const struct ike_pld *idr = ike_chain_find(in, IKEV2_PLD_IDR, 0), *auth = ike_chain_find(in, IKEV2_PLD_AUTH, 0);
     if (ike_chain_notify(in, IKEV2_N_AUTHENTICATION_FAILED)) {
-        ike_sa_down(e, sa, "received AUTHENTICATION_FAILED notify: the peer rejected our PSK or ID");
+        ike_sa_down(e, sa, "received AUTHENTICATION_FAILED notify: the peer rejected our AUTH or ID");
         return KITE_E_AUTH_FAILED;
     }
-    if (!idr || !auth || !id_matches(&c->remote_id, &idr->u.id) || !verify_auth(e, sa, idr, auth)) {
+    if (!idr || !auth || ike_pk_verify(e, sa, in, &idr->u.id, &auth->u.auth)) {
         /* the responder thinks the IKE SA is up: tell it (2.21.2), not waiting for the answer */
         struct ike_pld n;
         pld_notify(&n, IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
-        ike_log(e, LOG_IKE, 0, "verification of the responder's PSK AUTH (or its ID) failed, sending "
-                               "AUTHENTICATION_FAILED");
+        ike_log(e, LOG_IKE, 0, "responder authentication failed, sending AUTHENTICATION_FAILED");
         ike_send_sk(e, sa, IKEV2_EXCH_INFORMATIONAL, &n, 1, false, sa->next_msgid++, now);
-        ike_sa_down(e, sa, "verification of the responder's PSK AUTH (or its ID) failed");
+        ike_sa_down(e, sa, "authentication of the responder failed");
         return KITE_E_AUTH_FAILED;
     }
-    ike_log(e, LOG_IKE, 1, "authentication of peer with pre-shared key successful");
     established(e, sa, &idr->u.id, now);
     if (child_error(e, sa, in, now))
         return KITE_E_NO_PROPOSAL;

@@ -4,19 +4,21 @@
  *                  <--  HDR, N(COOKIE)
  *  HDR, N(COOKIE), SAi1, KEi, Ni, ...  -->   (the same request, cookie first, 2.6)
  * RFC 7296 1.2, 2.7 (proposals), 2.10 (nonces), 2.14 (keys), 2.23 (NAT),
- * RFC 7427 4 (SIGNATURE_HASH_ALGORITHMS: SHA2-256, -384, -512), RFC 7383 2.3
- * (IKEV2_FRAGMENTATION_SUPPORTED: frag.c). */
+ * RFC 7427 4 (SIGNATURE_HASH_ALGORITHMS: SHA2-256, -384, -512, IDENTITY for
+ * EdDSA), 3.7 (the responder's CERTREQ when it wants the peer's certificate),
+ * RFC 7383 2.3 (IKEV2_FRAGMENTATION_SUPPORTED: frag.c). */
 #include <stdlib.h>
 #include <string.h>
 #include "base/log.h"
 #include "ike/ike_int.h"
 
-static const uint8_t hash_algs[] = { 0, 2, 0, 3, 0, 4 };
+static const uint8_t hash_algs[] = { 0, 2, 0, 3, 0, 4, 0, 5 };
 
 /* the payloads both directions carry; storage lives in struct init_out */
 struct init_out {
-    struct ike_pld pld[9];
+    struct ike_pld pld[10];
     unsigned n;
+    uint8_t *certreq;
     struct ike_proposal prop[IKE_MAX_PROPS];
     struct ike_transform xf[IKE_MAX_PROPS][IKE_MAX_XF];
     struct ike_xf_attr attr[IKE_MAX_PROPS][IKE_MAX_XF];
@@ -193,6 +195,8 @@ static int responder_answer(struct ike_engine *e, struct ikesa *sa, const struct
         rc = add_ke_nonce(o, sa, sa->nr, sa->nr_len);
     if (!rc)
         rc = add_natd(e, o, sa);
+    if (!rc && ike_pk_certreq(e, &e->conns[sa->conn], &o->pld[o->n], &o->certreq))
+        o->n++;
     if (!rc) {
         ike_hdr_for(sa, IKEV2_EXCH_IKE_SA_INIT, true, 0, &h);
         rc = ike_encode_plain(&h, o->pld, o->n, sa->init_resp, sizeof sa->init_resp, &sa->init_resp_len);
@@ -203,6 +207,7 @@ static int responder_answer(struct ike_engine *e, struct ikesa *sa, const struct
         ike_send_response(e, sa, sa->init_resp, sa->init_resp_len);
         sa->expire_at = now + e->lim.half_open_timeout_ms;
     }
+    free(o->certreq);
     free(o);
     return rc;
 }
@@ -283,6 +288,7 @@ int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const 
         sa->spi_i[i] = (uint8_t)(m->hdr.spi_i >> (56 - 8 * i));
     sa->local = *local;
     sa->remote = *remote;
+    ike_pk_note_init(sa, &m->chain);
     ike_nat_start(e, sa);
     sa->algs = algs;
     sa->ke_group = algs.ke;
@@ -408,6 +414,7 @@ int ike_sa_init_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *
     memcpy(sa->nr, nop->u.nonce.data.p, sa->nr_len);
     memcpy(sa->init_resp, p, n);
     sa->init_resp_len = n;
+    ike_pk_note_init(sa, &m->chain);
     char ps[160];
     ike_prop_str(&sa->algs, true, ps, sizeof ps);
     ike_log(e, LOG_CFG, 1, "selected proposal: IKE:%s", ps);

@@ -70,6 +70,18 @@ struct ike_child_cfg {
  * whether or not the peer announced it (as charon does); no neither.  The
  * peer's fragments are reassembled whatever the setting. */
 enum ike_frag_mode { IKE_FRAG_YES, IKE_FRAG_ACCEPT, IKE_FRAG_FORCE, IKE_FRAG_NO };
+/* how one side authenticates (strongSwan's local.auth / remote.auth) */
+enum ike_auth_kind { IKE_AUTHK_PSK, IKE_AUTHK_PUBKEY };
+/* key types a pubkey constraint can ask for (0: any) */
+enum ike_key_kind { IKE_KEYK_ANY, IKE_KEYK_RSA, IKE_KEYK_ECDSA, IKE_KEYK_ED25519, IKE_KEYK_ED448 };
+struct ike_auth_cfg {
+    uint8_t kind;     /* IKE_AUTHK_* */
+    uint8_t key;      /* IKE_KEYK_*: the remote's key must be of this type ("rsa", "ecdsa", "ed25519") */
+    bool pss;         /* "rsa/pss": local signs with RSA-PSS; remote's RSA signatures must be PSS */
+    uint8_t hashes;   /* bit (1 << SIG_HASH_*) of the hashes allowed ("-sha256" suffixes); 0: the defaults */
+};
+enum ike_send_cert { IKE_SEND_CERT_IFASKED, IKE_SEND_CERT_ALWAYS, IKE_SEND_CERT_NEVER };
+enum { IKE_MAX_CERTS = 4, IKE_FILE_MAX = 128 };
 
 struct ike_conn_cfg {
     char name[IKE_NAME_MAX];
@@ -104,6 +116,15 @@ struct ike_conn_cfg {
     uint32_t keyingtries;
     bool keyingtries_set;
     enum ike_frag_mode fragmentation; /* default (0): yes */
+    /* authentication (auth_pubkey.c): PSK, or X.509 certificates of the
+     * engine's credential store (ike_engine_set_creds) named by file */
+    struct ike_auth_cfg local_auth, remote_auth;
+    char local_certs[IKE_MAX_CERTS][IKE_FILE_MAX];  /* local.certs: x509/ files, the first fitting the peer's CERTREQ wins */
+    char remote_certs[IKE_MAX_CERTS][IKE_FILE_MAX]; /* remote.certs: the peer must use one of these (pinning) */
+    char cacerts[IKE_MAX_CERTS][IKE_FILE_MAX];      /* remote.cacerts: only these CAs are trusted for the peer */
+    uint8_t send_cert;      /* IKE_SEND_CERT_*; default ifasked */
+    bool no_certreq;        /* send_certreq = no */
+    uint8_t revocation;     /* enum cred_revocation (cred/verify.h); default relaxed */
 };
 
 struct ike_engine;
@@ -150,6 +171,9 @@ struct ike_env {
     /* for tests only: the length of the nonces we send, 16..256 (RFC 7296
      * 3.9); 0 (the daemon's setting) or anything else: 32 */
     uint16_t nonce_len;
+    /* wall-clock time in seconds since 1970, for certificate validity and
+     * CRLs; NULL: time(NULL) */
+    int64_t (*wall)(void *ctx);
 };
 
 enum ike_action_type {
@@ -219,6 +243,11 @@ int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c);
  * nobody (AUTH is neither made nor accepted).  Established SAs are kept.
  * 0, KITE_E_NOT_FOUND, KITE_E_INVALID_ARG (longer than psk[]) or NOMEM */
 int ike_engine_set_psk(struct ike_engine *e, const char *conn, const uint8_t *psk, size_t len);
+/* the credentials (certificates, keys, CAs, CRLs) pubkey authentication
+ * uses from now on; the engine takes a reference and drops the old store's
+ * (SAs already authenticated are untouched, as by a reload); NULL: none */
+struct cred_store;
+void ike_engine_set_creds(struct ike_engine *e, struct cred_store *creds);
 /* bring up Child SA `child` of `conn` (NULL: the first): in a new IKE SA's
  * IKE_AUTH, or with CREATE_CHILD_SA (1.3.1) on the IKE SA the connection
  * already has (0 also when that Child SA is already up or on its way) */

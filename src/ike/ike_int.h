@@ -7,6 +7,8 @@
 #include "crypto/ke.h"
 #include "crypto/prf.h"
 #include "crypto/registry.h"
+#include "crypto/sig.h"
+#include "cred/store.h"
 #include "ike/ike.h"
 #include "ike/cookie.h"
 #include "ike/frag.h"
@@ -19,7 +21,7 @@
  * every configured child with a predecessor in its rekey grace time, plus
  * one being created and a collision's third SA (2.8.1); a request that
  * finds no free slot is refused with NO_ADDITIONAL_SAS */
-enum { IKE_TOMB_MS = 120000 };
+enum { IKE_TOMB_MS = 120000, IKE_PRF_MAX = 64, IKE_CERTREQ_KEEP = 16, IKE_PEER_HASHES = 8 };
 enum { IKE_MSG_MAX = 2048, IKE_NONCE_LEN = 32, IKE_ACTIONS = 32, IKE_COOKIE_TRIES = 3, IKE_INSTALL_RETRY_MS = 60000,
        IKE_SA_CHILDREN = 2 * IKE_MAX_CHILDREN + 2 };
 /* TEMPORARY_FAILURE answers for this long without a success: out of sync (2.25) */
@@ -152,6 +154,14 @@ struct ikesa {
     /* an initiator's cookie from the responder (2.6): sent first in IKE_SA_INIT */
     uint8_t cookie[64];
     uint8_t cookie_len, cookie_tries;
+    /* the peer's IKE_SA_INIT: its SIGNATURE_HASH_ALGORITHMS (RFC 7427 4) and
+     * CERTREQ CA key hashes (3.7; the first IKE_CERTREQ_KEEP, used to choose
+     * among our certificates) */
+    uint16_t peer_hashes[IKE_PEER_HASHES];
+    uint8_t n_peer_hashes;
+    bool peer_certreq;
+    uint8_t certreq[IKE_CERTREQ_KEEP * 20];
+    uint16_t certreq_len;
     bool keying;             /* an initiation that keyingtries retries when it fails */
     uint32_t keying_try;     /* this is attempt number keying_try (1 = the first) */
     uint8_t keying_more;     /* the Child SA configurations it brings */
@@ -189,6 +199,7 @@ struct ike_engine {
     struct ike_env env;
     struct ike_conn_cfg conns[IKE_MAX_CONNS];
     struct secret psk[IKE_MAX_CONNS];
+    struct cred_store *creds;    /* certificates, keys, CAs, CRLs (NULL: none) */
     int n_conns;
     struct ike_retry retry[IKE_MAX_CONNS];
     /* the IKE SA table: n_slots pointers, NULL when free; grows as needed */
@@ -345,9 +356,37 @@ void ike_tomb_add(struct ike_engine *e, const struct ikesa *sa);
 void ike_send_stateless(struct ike_engine *e, const struct ike_msg *m, const struct ike_addr *local,
                         const struct ike_addr *remote, uint16_t type, const void *data, size_t len);
 
-/* auth.c: the PSK AUTH payload data (2.15) */
+/* auth.c: what AUTH covers (2.15): oct[] = RealMessage, Nonce, prf(SK_p,
+ * IDbody) with the last in maced (IKE_PRF_MAX bytes); and the PSK AUTH data */
+int ike_auth_octets(const struct ikesa *sa, bool for_initiator, const struct ike_id *id, uint8_t *maced,
+                    struct span oct[3]);
 int ike_psk_auth(const struct ikesa *sa, const struct secret *psk, bool for_initiator,
                  const struct ike_id *id, uint8_t *out, size_t *len);
+
+/* auth_pubkey.c: certificate authentication (RFC 7296 2.15, 3.6, 3.7; RFC 7427; RFC 4945) */
+/* remembers what the peer's IKE_SA_INIT message announced: SIGNATURE_HASH_ALGORITHMS, CERTREQ */
+void ike_pk_note_init(struct ikesa *sa, const struct ike_chain *in);
+/* our CERTREQ payload for the connection (3.7): its data in *buf (malloc'd,
+ * the caller frees); false when none is to be sent */
+bool ike_pk_certreq(struct ike_engine *e, const struct ike_conn_cfg *c, struct ike_pld *p, uint8_t **buf);
+/* our CERT payloads and AUTH for an IKE_AUTH message whose ID payload is id:
+ * the payloads are appended to pld[*n] (room for IKE_PK_PLDS); their data
+ * lives in *o until ike_pk_out_free */
+enum { IKE_PK_CHAIN = 4, IKE_PK_PLDS = 1 + IKE_PK_CHAIN + 1 };
+struct ike_pk_out {
+    X509 *cert;             /* ours, chosen by ike_pk_certs (the store's) */
+    uint8_t *der[1 + IKE_PK_CHAIN];
+    uint8_t auth[SIG_MAX];
+};
+int ike_pk_certs(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, struct ike_pld *pld,
+                 unsigned *n, struct ike_pk_out *o);
+int ike_pk_auth(struct ike_engine *e, struct ikesa *sa, const struct ike_id *id, struct ike_pld *p,
+                struct ike_pk_out *o);
+void ike_pk_out_free(struct ike_pk_out *o);
+/* verifies the peer's certificate, identity and AUTH signature; logs the
+ * reason of a refusal; 0 or KITE_E_AUTH_FAILED */
+int ike_pk_verify(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, const struct ike_id *id,
+                  const struct ike_auth *auth);
 
 /* child.c: the Child SAs of an IKE SA */
 /* KEYMAT (2.17) from [g^ir] | Ni | Nr, a CHILD_UP action and a table entry */

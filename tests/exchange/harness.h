@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "crypto/registry.h"
 #include "ike/ike.h"
 #include "wire/ike.h"
@@ -88,6 +89,14 @@ static void h_log(void *ctx, int subsys, int level, const char *msg)
         fprintf(stderr, "  %s\n", msg);
 }
 
+/* the wall clock certificates are checked at (0: the real one) */
+static int64_t h_wall_time;
+static int64_t h_wall(void *ctx)
+{
+    (void)ctx;
+    return h_wall_time ? h_wall_time : (int64_t)time(NULL);
+}
+
 static inline struct ike_addr h_addr(uint8_t last, uint16_t port)
 {
     struct ike_addr a = { .family = 4, .ip = { 192, 0, 2, last }, .port = port };
@@ -160,7 +169,7 @@ static inline void pair_init_nonces(struct pair *p, const struct ike_conn_cfg *c
     memset(p, 0, sizeof *p);
     p->a.rng = 0x1234567;
     p->b.rng = 0x7654321;
-    struct ike_env ea = { &p->a.rng, h_random, h_log, nonce_a }, eb = { &p->b.rng, h_random, h_log, nonce_b };
+    struct ike_env ea = { &p->a.rng, h_random, h_log, nonce_a, h_wall }, eb = { &p->b.rng, h_random, h_log, nonce_b, h_wall };
     p->a.e = ike_engine_new(&ea);
     p->b.e = ike_engine_new(&eb);
     assert_non_null(p->a.e);

@@ -25,7 +25,7 @@ static void conn_copied_whole(void **s)
     if (conf_load_string(text, "swanctl.conf", &c, err, sizeof err, NULL, NULL))
         fail_msg("%s", err);
     struct ike_conn_cfg *cfg = calloc(1, sizeof *cfg);
-    assert_int_equal(bridge_conn(c, 0, 500, 4500, cfg, err, sizeof err), 0);
+    assert_int_equal(bridge_conn(c, 0, NULL, 500, 4500, cfg, err, sizeof err), 0);
     assert_string_equal(cfg->name, "a-connection-name-of-thirty-one");
     assert_string_equal(cfg->child[0].name, "child-name-exactly-thirty-one-c");
     assert_int_equal(cfg->psk_len, 128);
@@ -42,7 +42,7 @@ static void conn_copied_whole(void **s)
     assert_int_equal(conf_load_string("connections { lab { children { n { local_ts = 10.1.0.0/24\n"
                                       " remote_ts = 10.2.0.0/24 } } } }\n", "swanctl.conf", &c, err, sizeof err,
                                       NULL, NULL), 0);
-    assert_int_equal(bridge_conn(c, 0, 500, 4500, cfg, err, sizeof err), -1);
+    assert_int_equal(bridge_conn(c, 0, NULL, 500, 4500, cfg, err, sizeof err), -1);
     assert_non_null(strstr(err, "no usable pre-shared key for connection 'lab'"));
     conf_free(c);
     free(cfg);
@@ -64,7 +64,7 @@ static void fragmentation_mode(void **s)
                  " remote_ts = 10.2.0.0/24 } } } }\nsecrets { ike-1 { secret = abcdefgh } }\n", t[i].v);
         if (conf_load_string(text, "swanctl.conf", &c, err, sizeof err, NULL, NULL))
             fail_msg("%s", err);
-        assert_int_equal(bridge_conn(c, 0, 500, 4500, cfg, err, sizeof err), 0);
+        assert_int_equal(bridge_conn(c, 0, NULL, 500, 4500, cfg, err, sizeof err), 0);
         assert_int_equal(cfg->fragmentation, t[i].want);
         conf_free(c);
     }

@@ -531,6 +531,143 @@ static void secrets_strict(void **s)
     assert_non_null(strstr(err, "swanctl.conf:2: invalid identity"));
 }
 
+/* strongSwan's certificate keys: local/remote auth with constraints, certs,
+ * cacerts, revocation, send_cert, send_certreq; bad values name file:line */
+static void certificate_keys(void **s)
+{
+    (void)s;
+    char err[256];
+    struct kite_conf *c = load("connections { moon {\n send_cert = always\n send_certreq = no\n"
+                               " local { auth = rsa/pss\n certs = moonCert.pem }\n"
+                               " remote { auth = ecdsa-sha384-sha512\n id = \"C=CH, O=strongSwan, CN=*\"\n"
+                               " cacerts = caCert.pem, otherCa.pem\n certs = sunCert.pem\n revocation = strict }\n"
+                               " children { net { local_ts = 10.1.0.0/16\n remote_ts = 10.2.0.0/16 } } } }\n",
+                               err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    const struct conf_conn *k = &c->conns[0];
+    assert_int_equal(k->send_cert, CONF_SEND_CERT_ALWAYS);
+    assert_false(k->send_certreq);
+    assert_int_equal(k->local_auth.kind, CONF_AUTH_PUBKEY);
+    assert_int_equal(k->local_auth.key, CONF_KEY_RSA);
+    assert_true(k->local_auth.pss);
+    assert_int_equal(k->remote_auth.kind, CONF_AUTH_PUBKEY);
+    assert_int_equal(k->remote_auth.key, CONF_KEY_ECDSA);
+    assert_int_equal(k->remote_auth.hashes, 1 << 3 | 1 << 4);
+    assert_string_equal(k->local_certs[0], "moonCert.pem");
+    assert_string_equal(k->cacerts[0], "caCert.pem");
+    assert_string_equal(k->cacerts[1], "otherCa.pem");
+    assert_string_equal(k->remote_certs[0], "sunCert.pem");
+    assert_int_equal(k->revocation, CONF_REV_STRICT);
+    assert_int_equal(k->remote_id.type, 9); /* a DN */
+    assert_false(k->local_id_set);
+    conf_free(c);
+    /* the defaults: psk, ifasked, CERTREQ sent, relaxed */
+    c = load("connections { lab { children { net { local_ts = 10.0.0.0/8\n remote_ts = 10.0.0.0/8 } } } }\n", err,
+             sizeof err);
+    assert_non_null(c);
+    assert_int_equal(c->conns[0].local_auth.kind, CONF_AUTH_PSK);
+    assert_int_equal(c->conns[0].send_cert, CONF_SEND_CERT_IFASKED);
+    assert_true(c->conns[0].send_certreq);
+    assert_int_equal(c->conns[0].revocation, CONF_REV_RELAXED);
+    conf_free(c);
+    static const struct { const char *line, *want; } bad[] = {
+        { "local { auth = rsa-md5 }", "swanctl.conf:2: auth = rsa-md5: expected psk, pubkey" },
+        { "local { auth = pubkey-sha256 }", "swanctl.conf:2: local.auth = pubkey-sha256: hash constraints" },
+        { "remote { auth = psk-sha256 }", "swanctl.conf:2: auth = psk-sha256: expected" },
+        { "local { auth = eap-mschapv2 }", "swanctl.conf:2: auth = eap-mschapv2: EAP is not supported yet" },
+        { "remote { revocation = sometimes }", "swanctl.conf:2: revocation = sometimes: expected strict, ifuri" },
+        { "send_cert = maybe", "swanctl.conf:2: send_cert = maybe: expected ifasked, always or never" },
+        { "send_certreq = perhaps", "swanctl.conf:2: send_certreq must be yes or no" },
+        { "local { certs = a.pem, b.pem, c.pem, d.pem, e.pem }", "swanctl.conf:2: more than 4 files in certs" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "connections { lab {\n %s\n children { net { local_ts = 10.0.0.0/8\n"
+                                    " remote_ts = 10.0.0.0/8 } } } }\n", bad[i].line);
+        if ((c = load(text, err, sizeof err)) || !strstr(err, bad[i].want))
+            fail_msg("'%s': %s", bad[i].line, c ? "accepted" : err);
+    }
+}
+
+/* secrets { private-x { file, secret } } and its rsa-, ecdsa-, pkcs8-
+ * forms: passphrases for encrypted key files, any number, any length */
+static void key_passphrases(void **s)
+{
+    (void)s;
+    char err[256], text[8192];
+    struct kite_conf *c = load("secrets {\n"
+                               "  private-moon { file = moonKey.pem\n secret = \"moon pass\" }\n"
+                               "  rsa-a { file = /etc/swanctl/rsa/a.pem\n secret = 0x00ff10 }\n"
+                               "  ecdsa { file = e.der\n secret = 0sSGVsbG8= }\n"
+                               "  pkcs8-p { file = p.der\n secret = p8 }\n"
+                               "  ike-x { secret = psk }\n"
+                               "  eap-carol { secret = x }\n"
+                               "}\n", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_int_equal(c->n_key_pass, 4);
+    assert_int_equal(c->n_secrets, 1);
+    assert_string_equal(c->key_pass[0].file, "moonKey.pem");
+    assert_int_equal(c->key_pass[0].pass.n, 9);
+    assert_memory_equal(c->key_pass[0].pass.p, "moon pass", 9);
+    assert_string_equal(c->key_pass[1].file, "/etc/swanctl/rsa/a.pem");
+    assert_int_equal(c->key_pass[1].pass.n, 3);
+    assert_memory_equal(c->key_pass[1].pass.p, "\x00\xff\x10", 3);
+    assert_memory_equal(c->key_pass[2].pass.p, "Hello", 5);
+    assert_string_equal(c->key_pass[3].file, "p.der");
+    assert_non_null(strstr(warnings, "secret 'eap-carol' ignored"));
+    assert_null(strstr(warnings, "private-moon"));
+    conf_free(c);
+    /* more than the PSKs' 16 and longer than their 128 bytes: no cap */
+    size_t k = (size_t)snprintf(text, sizeof text, "secrets {\n");
+    for (int i = 0; i < 40; i++)
+        k += (size_t)snprintf(text + k, sizeof text - k, " private-%d { file = k%d.pem\n secret = %0150d }\n", i, i, i);
+    snprintf(text + k, sizeof text - k, "}\n");
+    c = load(text, err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_int_equal(c->n_key_pass, 40);
+    assert_string_equal(c->key_pass[39].file, "k39.pem");
+    assert_int_equal(c->key_pass[39].pass.n, 150);
+    conf_free(c);
+    static const struct { const char *text, *err; } bad[] = {
+        { "secrets {\n private-a {\n secret = x } }\n", "swanctl.conf:2: secret section 'private-a' has no 'file ='" },
+        { "secrets {\n rsa-a { file = a.pem } }\n", "swanctl.conf:2: secret section 'rsa-a' has no 'secret ='" },
+        { "secrets {\n ecdsa-a { file = a.pem\n secret = \"\" } }\n", "swanctl.conf:3: the passphrase is empty" },
+        { "secrets {\n pkcs8-a { file = a.pem\n secret = 0xabc } }\n", "swanctl.conf:3: invalid passphrase encoding" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_null(c = load(bad[i].text, err, sizeof err));
+        if (strncmp(err, bad[i].err, strlen(bad[i].err)))
+            fail_msg("'%s': '%s', expected '%s'", bad[i].text, err, bad[i].err);
+    }
+}
+
+/* identities as strongSwan writes them (cred/id.c): DNs unquoted, "@#hex"
+ * quoted (a '#' starts a comment, in strongSwan's syntax too) */
+static void identities_of_every_form(void **s)
+{
+    (void)s;
+    char err[256];
+    struct kite_conf *c = load("secrets { ike-a { secret = x\n id-1 = C=CH, O=strongSwan, CN=moon.strongswan.org\n"
+                               " id-2 = *@strongswan.org\n id-3 = \"@#0102\"\n id-4 = %any } }\n", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    const struct conf_id *id = c->secrets[0].ids;
+    assert_int_equal(id[0].type, 9); /* ID_DER_ASN1_DN: the DER pki makes for this DN */
+    assert_int_equal(id[0].len, 0x42);
+    assert_memory_equal(id[0].data, "\x30\x40\x31\x0b\x30\x09\x06\x03\x55\x04\x06\x13\x02\x43\x48", 15);
+    assert_int_equal(id[1].type, 3);
+    assert_int_equal(id[2].type, 11);
+    assert_int_equal(id[2].len, 2);
+    assert_int_equal(id[3].type, 0);
+    conf_free(c);
+    assert_null(load("secrets { ike-a { secret = x\n id = X=1, CN=moon } }\n", err, sizeof err));
+    assert_string_equal(err, "swanctl.conf:2: invalid identity 'X=1, CN=moon' (not %any, an address, @name, "
+                             "user@host, @#hex or a DN such as C=CH, O=x, CN=y)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -539,12 +676,15 @@ int main(void)
         cmocka_unit_test(proposals_never_overflow),
         cmocka_unit_test(traffic_selectors_strict),
         cmocka_unit_test(secrets_in_every_form),
+        cmocka_unit_test(identities_of_every_form),
         cmocka_unit_test(errors_name_file_and_line),
         cmocka_unit_test(unknown_keys_warn),
         cmocka_unit_test(includes_relative_to_the_file),
         cmocka_unit_test(includes_of_many_files),
         cmocka_unit_test(names_numbers_and_flags_strict),
         cmocka_unit_test(secrets_strict),
+        cmocka_unit_test(certificate_keys),
+        cmocka_unit_test(key_passphrases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,8 +56,10 @@ static void file_text_and_secrets_wiped(void **s)
      * and a file larger than the first read buffer */
     snprintf(text, sizeof text,
              "connections { lab { children { net { local_ts = 10.1.0.0/24\n remote_ts = 10.2.0.0/24 } } } }\n"
-             "secrets {\n ike-a { secret = \"%s-first\"\n secret = %s }\n ike-b { secret = 0x%s }\n}\n",
-             canary, canary, "6b6974652d776970652d63616e6172792d376633613931");
+             "secrets {\n ike-a { secret = \"%s-first\"\n secret = %s }\n ike-b { secret = 0x%s }\n"
+             " private-k { file = k.pem\n secret = \"%s\" }\n rsa-h { file = h.pem\n secret = 0x%s }\n}\n",
+             canary, canary, "6b6974652d776970652d63616e6172792d376633613931", canary,
+             "6b6974652d776970652d63616e6172792d376633613931");
     for (size_t i = strlen(text); i < sizeof text - 2; i++)
         text[i] = i % 64 ? '#' : '\n';
     text[sizeof text - 2] = '\n';
@@ -66,6 +68,10 @@ static void file_text_and_secrets_wiped(void **s)
     assert_int_equal(leaks_of(path, true), 0);
     /* an error after the secret: everything freed on the error path too */
     snprintf(text, sizeof text, "secrets { ike-a { secret = %s } }\nbroken\n", canary);
+    write_file(path, text);
+    assert_int_equal(leaks_of(path, false), 0);
+    snprintf(text, sizeof text, "secrets { private-a { file = a.pem\n secret = %s }\n pkcs8-b { secret = x } }\n",
+             canary); /* refused after a passphrase was kept */
     write_file(path, text);
     assert_int_equal(leaks_of(path, false), 0);
     snprintf(text, sizeof text, "secrets { ike-a { secret = \"%s\n", canary); /* unterminated quote */

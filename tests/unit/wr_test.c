@@ -18,6 +18,10 @@ static void writes_and_patches_lengths(void **state)
     const uint8_t want[] = { 0x21, 0x00, 0x07, 0xde, 0xad, 0xbe, 0xef };
     assert_int_equal(w.len, sizeof want);
     assert_bytes_equal(buf, want, sizeof want);
+    /* a one-byte length (DER) patched in place; past the end is refused */
+    assert_int_equal(wr_put_u8(&w, len_at + 1, 0x05), 0);
+    assert_int_equal(buf[len_at + 1], 0x05);
+    assert_int_equal(wr_put_u8(&w, w.len, 1), KITE_E_INVALID_ARG);
 }
 
 static void overflow_is_sticky(void **state)
