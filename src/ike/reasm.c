@@ -173,8 +173,14 @@ static int open_piece(struct ike_engine *e, struct ikesa *sa, const struct ike_m
                        d.field ? d.field : "");
         return rc;
     }
-    in->plain = buf;
-    return 0;
+    /* what is kept is what is counted: the piece, not the datagram's size
+     * (copied rather than realloc'd, so that no unwiped copy is left) */
+    in->plain = malloc(in->plain_len ? in->plain_len : 1);
+    if (in->plain)
+        memcpy(in->plain, buf, in->plain_len);
+    mem_wipe(buf, in->n);
+    free(buf);
+    return in->plain ? 0 : KITE_E_NOMEM;
 }
 
 /* a new reassembly for the fragment's message, within the engine's limits */
