@@ -879,9 +879,13 @@ void conf_free(struct kite_conf *c)
     free(c);
 }
 
-static bool id_eq(const struct conf_id *a, const struct conf_id *b)
+/* a secret's id-x matches an identity as strongSwan matches them: equal, or
+ * the id is a pattern (%any, *@example.org, CN=*, a subnet) that covers it */
+static bool id_eq(const struct conf_id *pattern, const struct conf_id *b)
 {
-    return a->type == b->type && a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+    return (pattern->type == b->type && pattern->len == b->len && memcmp(pattern->data, b->data, b->len) == 0) ||
+           (b->type && cred_id_match(pattern->type, span_of(pattern->data, pattern->len), b->type,
+                                     span_of(b->data, b->len)));
 }
 
 const struct secret *conf_psk_find(const struct kite_conf *c, const struct conf_id *local, const struct conf_id *remote)

@@ -19,7 +19,9 @@
 #include "base/span.h"
 
 enum { SIG_HASH_SHA1 = 1, SIG_HASH_SHA256 = 2, SIG_HASH_SHA384 = 3, SIG_HASH_SHA512 = 4, SIG_HASH_IDENTITY = 5 };
-enum { SIG_MAX = 1024 + 64 }; /* AUTH data of the largest key kite signs with (RSA 8192) */
+/* AUTH data of the largest key kite signs with: RSA 8192 under RSASSA-PSS,
+ * 1 + 67 bytes of AlgorithmIdentifier + 1024 */
+enum { SIG_MAX = 1024 + 128 };
 /* flags of the _ex functions: SHA-1 in RFC 7427 signatures (sha1WithRSAEncryption,
  * ecdsa-with-SHA1, RSASSA-PSS with SHA-1) accepted and announced; RFC 8247
  * 2.4 forbids it, so only a configuration asks for it.  The classic RSA

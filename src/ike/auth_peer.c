@@ -118,7 +118,8 @@ static int check_signature(struct ikesa *sa, const struct ike_conn_cfg *c, X509 
     }
     int rc = ike_auth_octets(sa, !sa->initiator, id, maced, oct);
     if (!rc)
-        rc = sig_verify(pub, auth->method, auth->data, oct, 3, &used, why, cap);
+        rc = sig_verify_ex(pub, auth->method, auth->data, oct, 3,
+                           c->remote_auth.hashes & (1u << SIG_HASH_SHA1) ? SIG_ALLOW_SHA1 : 0, &used, why, cap);
     if (rc)
         return KITE_E_AUTH_FAILED;
     if (c->remote_auth.pss && kind == IKE_KEYK_RSA && !used.pss) {
@@ -126,7 +127,7 @@ static int check_signature(struct ikesa *sa, const struct ike_conn_cfg *c, X509 
         return KITE_E_AUTH_FAILED;
     }
     if (c->remote_auth.hashes && used.hash < 8 && !(c->remote_auth.hashes & (1u << used.hash))) {
-        snprintf(why, cap, "signature hash %u not allowed by remote.auth", used.hash);
+        snprintf(why, cap, "signature hash %s not allowed by remote.auth", sig_hash_name(used.hash));
         return KITE_E_AUTH_FAILED;
     }
     return 0;

@@ -267,6 +267,20 @@ static void secrets_in_every_form(void **s)
     conf_parse_id("@nobody", &me);
     assert_ptr_equal(conf_psk_find(c, &me, &peer), &c->secrets[2].s);
     conf_free(c);
+    /* a secret's ids are patterns, as in strongSwan: *@example.org, a subnet */
+    c = load("secrets {\n  ike-w { id-1 = *@example.org\n id-2 = 192.0.2.0/24\n secret = wild }\n"
+             "  ike-o { id = @other.example\n secret = other }\n}\n", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    conf_parse_id("carol@example.org", &me);
+    conf_parse_id("192.0.2.77", &peer);
+    assert_ptr_equal(conf_psk_find(c, &me, &peer), &c->secrets[0].s);
+    conf_parse_id("@other.example", &me);
+    conf_parse_id("198.51.100.1", &peer);
+    assert_ptr_equal(conf_psk_find(c, &me, &peer), &c->secrets[1].s);
+    conf_parse_id("carol@example.com", &me);
+    assert_null(conf_psk_find(c, &me, &peer));
+    conf_free(c);
 }
 
 static void errors_name_file_and_line(void **s)

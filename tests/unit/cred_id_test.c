@@ -156,7 +156,7 @@ static void parse_table(void **s)
 static void parse_respects_cap(void **s)
 {
     (void)s;
-    uint8_t t, buf[64];
+    uint8_t t, buf[128];
     size_t n;
     char text[1100] = "@";
     memset(text + 1, 'h', 1025);

@@ -2,8 +2,9 @@
 # Remakes the signature vectors of tests/kat/sig_test.c (crypto/sig) and the
 # seeds of tests/fuzz/sig_verify_fuzz.c with the openssl CLI:
 #   - a key of each type kite signs IKE AUTH payloads with (RSA 2048, an RSA-PSS
-#     key, ECDSA P-256/P-384/P-521, Ed25519, Ed448): <name>.pem (private,
-#     PKCS#8) and <name>.pub.pem (SubjectPublicKeyInfo)
+#     key, ECDSA P-256/P-384/P-521, Ed25519, Ed448, and RSA 8192 for the
+#     largest AUTH data): <name>.pem (private, PKCS#8) and <name>.pub.pem
+#     (SubjectPublicKeyInfo); made only when missing
 #   - vectors.txt: openssl's signatures over one fixed message with each scheme
 #     (RSA PKCS#1 v1.5 SHA-1/256/384/512, RSA-PSS SHA-256/384/512 with salt =
 #     hash length and MGF1 with the same hash, ECDSA with SHA-1/256/384/512 as
@@ -11,7 +12,6 @@
 #     pure Ed25519/Ed448)
 #   - fuzz_keys.h: the public keys and the message as C strings for the fuzz target
 #   - tests/fuzz/corpus/sig_verify_fuzz/: AUTH data with each signature
-# Keys are random: running this replaces every file above (commit them together).
 # Usage: bash tests/kat/data/sig/gen.sh   (from anywhere)
 set -euo pipefail
 dir=$(cd "$(dirname "$0")" && pwd)
@@ -36,16 +36,24 @@ field() {
     for ((i = 64; i < ${#hex}; i += 64)); do printf '  %s\n' "${hex:i:64}"; done
 }
 
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa2048.pem 2>/dev/null
-openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 -out rsapss2048.pem 2>/dev/null
+# keys are made once: delete them to make new ones (then commit everything
+# this script writes together, the fuzz target's keys included)
+newkey() { # name algorithm options...
+    local name=$1
+    shift
+    [ -f $name.pem ] || openssl genpkey -algorithm "$@" -out $name.pem 2>/dev/null
+    openssl pkey -in $name.pem -pubout -out $name.pub.pem
+}
+newkey rsa2048 RSA -pkeyopt rsa_keygen_bits:2048
+newkey rsapss2048 RSA-PSS -pkeyopt rsa_keygen_bits:2048
 for c in 256 384 521; do
-    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-$c \
-        -pkeyopt ec_param_enc:named_curve -out ecdsa$c.pem
+    newkey ecdsa$c EC -pkeyopt ec_paramgen_curve:P-$c -pkeyopt ec_param_enc:named_curve
 done
-openssl genpkey -algorithm ED25519 -out ed25519.pem
-openssl genpkey -algorithm ED448 -out ed448.pem
-keys=(rsa2048 rsapss2048 ecdsa256 ecdsa384 ecdsa521 ed25519 ed448)
-for k in "${keys[@]}"; do openssl pkey -in $k.pem -pubout -out $k.pub.pem; done
+newkey ed25519 ED25519
+newkey ed448 ED448
+# the largest key kite signs with (SIG_MAX): RSA 8192, RSASSA-PSS with SHA-512
+newkey rsa8192 RSA -pkeyopt rsa_keygen_bits:8192
+keys=(rsa2048 rsapss2048 ecdsa256 ecdsa384 ecdsa521 ed25519 ed448) # the fuzz target's
 
 # r | s of a DER ECDSA-Sig-Value, each padded to the curve's field length
 rs_of() {
@@ -100,6 +108,7 @@ for c in 256:32 384:48 521:66; do
 done
 vec ed25519 ed25519 eddsa identity
 vec ed448 ed448 eddsa identity
+vec rsa8192_pss_sha512 rsa8192 pss sha512
 
 # the public keys and the message for the fuzz target, keys in the order of its key index
 {
@@ -118,7 +127,7 @@ vec ed448 ed448 eddsa identity
 } >fuzz_keys.h
 
 # fuzz seeds: key index | method | flags | AUTH data (see sig_verify_fuzz.c)
-rm -rf "$corpus"
+# only its own seeds are replaced: inputs merged in from fuzzing runs stay
 mkdir -p "$corpus"
 seed() { # name key-index method flags algid-hex sig-file
     { printf "\\x$(printf %02x "$2")\\x$(printf %02x "$3")\\x$(printf %02x "$4")"
@@ -152,4 +161,4 @@ for c in 256:2:9:32 384:3:10:48 521:4:11:66; do
 done
 seed ed25519 5 14 0 300506032b6570 "$tmp/ed25519.sig"
 seed ed448 6 14 0 300506032b6571 "$tmp/ed448.sig"
-echo "wrote $(ls "$corpus" | wc -l) seeds and $(grep -c '^\[' vectors.txt) records"
+echo "wrote $(grep -c '^\[' vectors.txt) records of vectors.txt and 16 seeds in $corpus"
