@@ -30,7 +30,10 @@ const char *kited_usage(void)
            "  --vici URI        VICI control socket for swanctl (default\n"
            "                    unix:///var/run/charon.vici, or RUN_DIR/charon.vici with\n"
            "                    --run-dir; off: none)\n"
-           "  --vici-max-clients N  control socket clients at once (default 128)\n";
+           "  --vici-max-clients N  control socket clients at once (default 128)\n"
+           "  --fragment-size BYTES  largest IP packet of a protected IKE message before it\n"
+           "                    goes in RFC 7383 fragments, and of each fragment\n"
+           "                    (charon.fragment_size; 256..65535, default 1280)\n";
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -67,7 +70,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         { "keep-alive", required_argument, 0, 'K' },
         { "cookie-threshold", required_argument, 0, 'C' }, { "block-threshold", required_argument, 0, 'X' },
         { "init-limit-half-open", required_argument, 0, 'H' }, { "half-open-timeout", required_argument, 0, 'O' },
-        { "udp-budget", required_argument, 0, 'U' },
+        { "udp-budget", required_argument, 0, 'U' }, { "fragment-size", required_argument, 0, 'F' },
         { "vici", required_argument, 0, 'V' }, { "vici-max-clients", required_argument, 0, 'M' },
         { 0, 0, 0, 0 },
     };
@@ -84,7 +87,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:P:K:C:X:H:O:U:V:M:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:P:K:C:X:H:O:U:F:V:M:", opts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'c': a->config = optarg; break;
@@ -103,6 +106,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         case 'H': bad = parse_int(optarg, 0, 100000000, &a->init_limit_half_open); break;
         case 'O': bad = parse_milli(optarg, 1000, 3600000, &a->half_open_timeout_ms); break;
         case 'U': bad = parse_int(optarg, 1, 100000, &a->udp_budget); break;
+        case 'F': bad = parse_int(optarg, 256, 65535, &a->fragment_size); break;
         case 'L': a->log_file = optarg; break;
         case 'l': bad = parse_int(optarg, -1, 4, &a->log_level); break;
         case 'p': bad = parse_int(optarg, 0, 65535, &a->port); break;

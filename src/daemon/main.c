@@ -467,6 +467,8 @@ static int set_limits(struct kited *k)
         l.init_limit_half_open = (uint32_t)a->init_limit_half_open;
     if (a->half_open_timeout_ms >= 0)
         l.half_open_timeout_ms = (uint32_t)a->half_open_timeout_ms;
+    if (a->fragment_size)
+        l.fragment_size = (uint32_t)a->fragment_size;
     return ike_engine_set_limits(k->ike, &l);
 }
 
@@ -487,6 +489,11 @@ static void on_signal(struct loop *l, int signo, void *arg)
                 (unsigned long long)st.cookies_bad, (unsigned long long)st.blocked, (unsigned long long)st.limited,
                 (unsigned long long)st.answers_limited, (unsigned long long)st.logs_suppressed,
                 (unsigned long long)st.keying_retries, (unsigned long long)k->dp.st.install_failed);
+        log_msg(&k->log, LOG_DMN, 0, "fragments: %llu messages sent in %llu fragments, %llu reassembled, "
+                "%llu failed the integrity check, %llu at a limit, %llu incomplete dropped",
+                (unsigned long long)st.frag_msgs_sent, (unsigned long long)st.frags_sent,
+                (unsigned long long)st.frag_reassembled, (unsigned long long)st.frags_bad,
+                (unsigned long long)st.frag_limited, (unsigned long long)st.frag_expired);
         char line[512];
         for (unsigned i = 0; i < ike_sa_slots(k->ike); i++)
             if (ike_sa_status(k->ike, (int)i, line, sizeof line))

@@ -265,6 +265,7 @@ charon {
   retransmit_base = ${CHARON_RETRANSMIT_BASE:-1.8}
   retransmit_tries = ${CHARON_RETRANSMIT_TRIES:-5}
   keep_alive = ${CHARON_KEEP_ALIVE:-20s}
+  ${CHARON_EXTRA:-}
   filelog { log { path = $dir/charon.log
                   flush_line = yes
                   default = 1

@@ -469,6 +469,7 @@ static void names_numbers_and_flags_strict(void **s)
         { "local_port = +500", "", "invalid port '+500'" },
         { "local_port = 0x1f4", "", "invalid port" },
         { "encap = maybe", "", "swanctl.conf:2: encap must be yes or no, not 'maybe'" },
+        { "fragmentation = on", "", "swanctl.conf:2: fragmentation must be yes, accept, force or no, not 'on'" },
         { "", "rekey_bytes = 99999999999999999999999", "swanctl.conf:6: rekey_bytes must be a number" },
         { "", "life_packets = +5", "life_packets must be a number" },
         { "", "replay_window = 0x10", "replay_window must be a number" },
@@ -485,6 +486,7 @@ static void names_numbers_and_flags_strict(void **s)
         fail_msg("%s", err);
     assert_true(c->conns[0].encap);
     assert_int_equal(c->conns[0].dpd_delay, 49 * 86400);
+    assert_int_equal(c->conns[0].fragmentation, CONF_FRAG_YES); /* the default */
     /* the default hard limit 10% above does not wrap around */
     assert_true(c->conns[0].child[0].life_bytes >= c->conns[0].child[0].rekey_bytes);
     conf_free(c);
@@ -495,10 +497,11 @@ static void names_numbers_and_flags_strict(void **s)
     assert_int_equal(c->conns[0].n_ike, 2); /* the default */
     assert_non_null(strstr(warnings, "swanctl.conf:2: unknown section 'proposals' in connection 'lab'"));
     conf_free(c);
-    c = load_child_key("encap = no", "rekey_time = 4000000000", err, sizeof err);
+    c = load_child_key("encap = no\n fragmentation = accept", "rekey_time = 4000000000", err, sizeof err);
     if (!c)
         fail_msg("%s", err);
     assert_false(c->conns[0].encap);
+    assert_int_equal(c->conns[0].fragmentation, CONF_FRAG_ACCEPT);
     assert_true(c->conns[0].child[0].life_time >= c->conns[0].child[0].rekey_time);
     assert_true(c->conns[0].child[0].rand_time <= c->conns[0].child[0].rekey_time);
     conf_free(c);
