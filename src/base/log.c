@@ -1,4 +1,5 @@
 #include "base/log.h"
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -7,7 +8,9 @@ static const char *const names[LOG_SUBSYS_COUNT] = { "DMN", "CFG", "IKE", "ENC",
 
 void log_sink_init(struct log_sink *s, FILE *out, int level)
 {
+    memset(s, 0, sizeof *s);
     s->out = out;
+    s->tap_level = -1;
     for (int i = 0; i < LOG_SUBSYS_COUNT; i++)
         s->level[i] = level;
 }
@@ -27,15 +30,26 @@ const char *log_subsys_name(enum log_subsys ss)
 
 void log_vmsg(struct log_sink *s, enum log_subsys ss, int level, const char *fmt, va_list ap)
 {
-    if (!s || !s->out || (unsigned)ss >= LOG_SUBSYS_COUNT || level > s->level[ss])
+    if (!s || (unsigned)ss >= LOG_SUBSYS_COUNT)
+        return;
+    bool out = s->out && level <= s->level[ss];
+    bool tap = s->tap && !s->in_tap && level <= (s->tap_level > s->level[ss] ? s->tap_level : s->level[ss]);
+    if (!out && !tap)
+        return;
+    char line[2048];
+    vsnprintf(line, sizeof line, fmt, ap);
+    if (tap) {
+        s->in_tap = 1;
+        s->tap(s->tap_ctx, ss, level, line);
+        s->in_tap = 0;
+    }
+    if (!out)
         return;
     char stamp[32];
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%b %e %H:%M:%S", &tm);
-    char line[2048];
-    vsnprintf(line, sizeof line, fmt, ap);
     fprintf(s->out, "%s %02d[%s] %s\n", stamp, level, names[ss], line);
     fflush(s->out);
 }

@@ -11,6 +11,13 @@ enum log_subsys { LOG_DMN, LOG_CFG, LOG_IKE, LOG_ENC, LOG_NET, LOG_ESP, LOG_KNL,
 struct log_sink {
     FILE *out;
     int level[LOG_SUBSYS_COUNT];
+    /* a second reader of every line (the control socket's log events):
+     * called for lines up to tap_level as well as those written; a line the
+     * tap causes to be logged is not given to it again */
+    void (*tap)(void *ctx, int subsys, int level, const char *msg);
+    void *tap_ctx;
+    int tap_level;
+    int in_tap;
 };
 
 void log_sink_init(struct log_sink *s, FILE *out, int level);

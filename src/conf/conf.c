@@ -565,6 +565,21 @@ static int keyingtries(const char *v, uint32_t *out)
     return 0;
 }
 
+/* fragmentation = yes | accept | force | no (strongSwan's, RFC 7383) */
+static int fragmentation(struct ctx *x, struct set_node *sec, enum conf_frag *out)
+{
+    static const char *const names[] = { [CONF_FRAG_YES] = "yes", [CONF_FRAG_ACCEPT] = "accept",
+                                         [CONF_FRAG_FORCE] = "force", [CONF_FRAG_NO] = "no" };
+    struct set_node *node;
+    const char *v = val(sec, "fragmentation", &node);
+    for (int i = 0; v && i <= CONF_FRAG_NO; i++)
+        if (!strcmp(v, names[i])) {
+            *out = (enum conf_frag)i;
+            return 0;
+        }
+    return v ? fail(x, node, "fragmentation must be yes, accept, force or no, not '%s'", v) : 0;
+}
+
 static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
 {
     struct set_node *node;
@@ -592,8 +607,10 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
     c->keyingtries = 1; /* strongSwan's default: one attempt (with its retransmissions) */
     if ((v = val(sec, "keyingtries", &node)) && keyingtries(v, &c->keyingtries))
         return fail(x, node, "keyingtries = %s: expected a number of attempts, 0 or %%forever", v);
+    if (fragmentation(x, sec, &c->fragmentation))
+        return -1;
     static const char *const later[] = { "dpd_timeout", "reauth_time", "over_time",
-                                         "rand_time", "unique", "mobike", "fragmentation", NULL };
+                                         "rand_time", "unique", "mobike", NULL };
     for (int i = 0; later[i]; i++)
         val(sec, later[i], NULL);
     struct set_node *l = set_find(sec, "local"), *r = set_find(sec, "remote"), *chs = set_find(sec, "children");
@@ -862,9 +879,13 @@ void conf_free(struct kite_conf *c)
     free(c);
 }
 
-static bool id_eq(const struct conf_id *a, const struct conf_id *b)
+/* a secret's id-x matches an identity as strongSwan matches them: equal, or
+ * the id is a pattern (%any, *@example.org, CN=*, a subnet) that covers it */
+static bool id_eq(const struct conf_id *pattern, const struct conf_id *b)
 {
-    return a->type == b->type && a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+    return (pattern->type == b->type && pattern->len == b->len && memcmp(pattern->data, b->data, b->len) == 0) ||
+           (b->type && cred_id_match(pattern->type, span_of(pattern->data, pattern->len), b->type,
+                                     span_of(b->data, b->len)));
 }
 
 const struct secret *conf_psk_find(const struct kite_conf *c, const struct conf_id *local, const struct conf_id *remote)

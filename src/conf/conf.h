@@ -39,6 +39,7 @@ struct conf_id {
 
 enum conf_start { CONF_START_NONE, CONF_START_START, CONF_START_TRAP };
 enum conf_dpd { CONF_DPD_CLEAR, CONF_DPD_TRAP, CONF_DPD_RESTART };
+enum conf_frag { CONF_FRAG_YES, CONF_FRAG_ACCEPT, CONF_FRAG_FORCE, CONF_FRAG_NO };
 
 struct conf_child {
     char name[CONF_NAME_MAX];
@@ -85,6 +86,7 @@ struct conf_conn {
     uint8_t send_cert;                                /* enum conf_send_cert */
     bool send_certreq;                                /* default yes */
     uint8_t revocation;                               /* remote.revocation, enum conf_revocation */
+    enum conf_frag fragmentation; /* IKE fragmentation, RFC 7383 (default yes) */
     uint8_t n_children;
     struct conf_child child[CONF_MAX_CHILDREN];
 };

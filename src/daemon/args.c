@@ -26,7 +26,14 @@ const char *kited_usage(void)
            "  --block-threshold N    half-open IKE SAs per source address (default 5, 0: none)\n"
            "  --init-limit-half-open N  half-open IKE SAs in all (default 1000, 0: none)\n"
            "  --half-open-timeout S  half-open IKE SAs dropped after S seconds (default 30)\n"
-           "  --udp-budget N    datagrams read per socket before timers run (default 64)\n";
+           "  --udp-budget N    datagrams read per socket before timers run (default 64)\n"
+           "  --vici URI        VICI control socket for swanctl (default\n"
+           "                    unix:///var/run/charon.vici, or RUN_DIR/charon.vici with\n"
+           "                    --run-dir; off: none)\n"
+           "  --vici-max-clients N  control socket clients at once (default 128)\n"
+           "  --fragment-size BYTES  largest IP packet of a protected IKE message before it\n"
+           "                    goes in RFC 7383 fragments, and of each fragment\n"
+           "                    (charon.fragment_size; 256..65535, default 1280)\n";
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -63,7 +70,8 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         { "keep-alive", required_argument, 0, 'K' },
         { "cookie-threshold", required_argument, 0, 'C' }, { "block-threshold", required_argument, 0, 'X' },
         { "init-limit-half-open", required_argument, 0, 'H' }, { "half-open-timeout", required_argument, 0, 'O' },
-        { "udp-budget", required_argument, 0, 'U' },
+        { "udp-budget", required_argument, 0, 'U' }, { "fragment-size", required_argument, 0, 'F' },
+        { "vici", required_argument, 0, 'V' }, { "vici-max-clients", required_argument, 0, 'M' },
         { 0, 0, 0, 0 },
     };
     memset(a, 0, sizeof *a);
@@ -74,14 +82,18 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
     a->keepalive_ms = 20000;
     a->cookie_threshold = a->block_threshold = a->init_limit_half_open = a->half_open_timeout_ms = -1;
     a->udp_budget = 64;
+    a->vici_max_clients = 128;
+    bool run_dir = false;
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:P:K:C:X:H:O:U:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:P:K:C:X:H:O:U:F:V:M:", opts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'c': a->config = optarg; break;
-        case 'r': a->run_dir = optarg; break;
+        case 'r': a->run_dir = optarg; run_dir = true; break;
+        case 'V': a->vici = optarg; break;
+        case 'M': bad = parse_int(optarg, 1, 1000000, &a->vici_max_clients); break;
         case 'f': a->foreground = true; break;
         case 'D': a->no_dataplane = true; break;
         case 'T': bad = parse_milli(optarg, 100, 600000, &a->retransmit_timeout_ms); break;
@@ -94,6 +106,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         case 'H': bad = parse_int(optarg, 0, 100000000, &a->init_limit_half_open); break;
         case 'O': bad = parse_milli(optarg, 1000, 3600000, &a->half_open_timeout_ms); break;
         case 'U': bad = parse_int(optarg, 1, 100000, &a->udp_budget); break;
+        case 'F': bad = parse_int(optarg, 256, 65535, &a->fragment_size); break;
         case 'L': a->log_file = optarg; break;
         case 'l': bad = parse_int(optarg, -1, 4, &a->log_level); break;
         case 'p': bad = parse_int(optarg, 0, 65535, &a->port); break;
@@ -112,6 +125,18 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         snprintf(err, errcap, "unexpected argument '%s'", argv[optind]);
         return -1;
     }
+    if (!a->vici && run_dir) {
+        int n = snprintf(a->vici_buf, sizeof a->vici_buf, "unix://%s/charon.vici", a->run_dir);
+        if (n < 0 || (size_t)n >= sizeof a->vici_buf) {
+            snprintf(err, errcap, "--run-dir is too long for the control socket (use --vici)");
+            return -1;
+        }
+        a->vici = a->vici_buf;
+    }
+    if (!a->vici)
+        a->vici = "unix:///var/run/charon.vici";
+    if (!strcmp(a->vici, "off"))
+        a->vici = NULL;
     if (!a->config) {
         snprintf(err, errcap, "--config FILE is required");
         return -1;

@@ -20,7 +20,13 @@ struct kited_args {
     /* limits against unauthenticated senders (strongSwan's charon.* names);
      * -1: the engine's default (ike_limits_default) */
     int cookie_threshold, block_threshold, init_limit_half_open, half_open_timeout_ms;
+    /* --vici URI: the VICI control socket (default unix:///var/run/charon.vici,
+     * RUN_DIR/charon.vici with --run-dir; "off": none) */
+    const char *vici;
+    char vici_buf[300];
+    int vici_max_clients; /* --vici-max-clients N (default 128) */
     int udp_budget;      /* --udp-budget N: datagrams read per socket per wakeup (default 64) */
+    int fragment_size;   /* --fragment-size BYTES: IKE fragmentation (RFC 7383); 0: the engine's 1280 */
 };
 
 /* 0 on success; -1 with a message in err on a bad command line; 1 for --help */

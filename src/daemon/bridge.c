@@ -69,6 +69,17 @@ static void child(const struct conf_child *in, struct ike_child_cfg *out)
     out->life_packets = in->life_packets;
 }
 
+static enum ike_frag_mode frag_mode(enum conf_frag f)
+{
+    switch (f) {
+    case CONF_FRAG_ACCEPT: return IKE_FRAG_ACCEPT;
+    case CONF_FRAG_FORCE: return IKE_FRAG_FORCE;
+    case CONF_FRAG_NO: return IKE_FRAG_NO;
+    case CONF_FRAG_YES: break;
+    }
+    return IKE_FRAG_YES;
+}
+
 static void auth(const struct conf_auth *in, struct ike_auth_cfg *out)
 {
     out->kind = in->kind;
@@ -156,6 +167,7 @@ int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds
     out->rekey_time_s = k->rekey_time;
     out->keyingtries = k->keyingtries;
     out->keyingtries_set = true;
+    out->fragmentation = frag_mode(k->fragmentation);
     for (unsigned ch = 0; ch < k->n_children; ch++)
         out->dpd_restart = out->dpd_restart || k->child[ch].dpd_action == CONF_DPD_RESTART;
 

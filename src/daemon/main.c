@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "conf/conf.h"
 #include "crypto/rand.h"
+#include "ctl/vici.h"
 #include "daemon/args.h"
 #include "daemon/bridge.h"
 #include "daemon/creds.h"
@@ -37,6 +38,7 @@ struct kited {
     uint8_t rx[65536 + 64]; /* datagrams land 64 bytes in: room for transport-mode headers */
     struct ike_action act;
     struct dataplane dp;
+    struct vici_srv *vici; /* the control socket; NULL when off or not opened */
     uint64_t keepalives_in, keepalives_out; /* NAT keepalives (RFC 3948 2.3) */
     /* the connections in the engine and the identities their PSK was chosen
      * by: a reload gives each the PSK the new file has for them */
@@ -177,6 +179,8 @@ static void drain(struct kited *k)
             break;
         default: break;
         }
+        if (k->vici)
+            vici_srv_action(k->vici, a);
         ike_action_wipe(a);
     }
 }
@@ -290,7 +294,44 @@ static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
         drain(k);
     }
     uint64_t next = ike_next_deadline(k->ike);
+    if (k->vici) {
+        uint64_t v = vici_srv_tick(k->vici, now);
+        next = v < next ? v : next;
+    }
     return k->stopping && k->stop_at < next ? k->stop_at : next;
+}
+
+static void on_vici(struct loop *l, int fd, void *arg)
+{
+    (void)l;
+    (void)fd;
+    struct kited *k = arg;
+    vici_srv_run(k->vici);
+}
+
+static void drain_cb(void *ctx)
+{
+    drain(ctx);
+}
+
+/* the control socket: kited runs without one when it cannot be opened */
+static void open_vici(struct kited *k)
+{
+    char err[512];
+    struct vici_env env = { k->ike, k->dp.on ? &k->dp.u : NULL, &k->log, drain_cb, k };
+    struct vici_cfg cfg = { (unsigned)k->args.vici_max_clients, 0 };
+    if (!k->args.vici)
+        return;
+    if (vici_srv_open(&k->vici, k->args.vici, &cfg, &env, err, sizeof err)) {
+        log_msg(&k->log, LOG_DMN, 0, "no control socket: %s", err);
+        return;
+    }
+    if (loop_add_fd(&k->loop, vici_srv_fd(k->vici), on_vici, k)) {
+        vici_srv_close(k->vici);
+        k->vici = NULL;
+        return;
+    }
+    log_msg(&k->log, LOG_DMN, 1, "control socket (VICI) at %s", k->args.vici);
 }
 
 static void add_conns(struct kited *k, struct kite_conf *c, uint64_t now, bool start)
@@ -426,6 +467,8 @@ static int set_limits(struct kited *k)
         l.init_limit_half_open = (uint32_t)a->init_limit_half_open;
     if (a->half_open_timeout_ms >= 0)
         l.half_open_timeout_ms = (uint32_t)a->half_open_timeout_ms;
+    if (a->fragment_size)
+        l.fragment_size = (uint32_t)a->fragment_size;
     return ike_engine_set_limits(k->ike, &l);
 }
 
@@ -446,6 +489,11 @@ static void on_signal(struct loop *l, int signo, void *arg)
                 (unsigned long long)st.cookies_bad, (unsigned long long)st.blocked, (unsigned long long)st.limited,
                 (unsigned long long)st.answers_limited, (unsigned long long)st.logs_suppressed,
                 (unsigned long long)st.keying_retries, (unsigned long long)k->dp.st.install_failed);
+        log_msg(&k->log, LOG_DMN, 0, "fragments: %llu messages sent in %llu fragments, %llu reassembled, "
+                "%llu failed the integrity check, %llu at a limit, %llu incomplete dropped",
+                (unsigned long long)st.frag_msgs_sent, (unsigned long long)st.frags_sent,
+                (unsigned long long)st.frag_reassembled, (unsigned long long)st.frags_bad,
+                (unsigned long long)st.frag_limited, (unsigned long long)st.frag_expired);
         char line[512];
         for (unsigned i = 0; i < ike_sa_slots(k->ike); i++)
             if (ike_sa_status(k->ike, (int)i, line, sizeof line))
@@ -591,6 +639,7 @@ static int run(struct kited *k)
         if (k->dp.raw6.fd >= 0)
             loop_add_fd(&k->loop, k->dp.raw6.fd, on_raw, k);
     }
+    open_vici(k);
     k->loop.spin_us = (uint32_t)k->args.busy_poll_us;
     log_msg(&k->log, LOG_DMN, 1, "kited starting (IKE port %d, NAT-T port %d, busy-poll %d us)", k->args.port,
             k->args.natt_port, k->args.busy_poll_us);
@@ -598,6 +647,8 @@ static int run(struct kited *k)
     drain(k);
     int rc = loop_run(&k->loop);
     dp_log_sas(&k->dp, 1);
+    vici_srv_close(k->vici);
+    k->vici = NULL;
     dp_close(&k->dp);
     log_msg(&k->log, LOG_DMN, 1, "kited stopped");
     return rc ? 1 : 0;

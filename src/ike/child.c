@@ -173,6 +173,7 @@ struct ike_child_st *ike_child_install(struct ike_engine *e, struct ikesa *sa, i
     keys_child_free(&k);
     memset(slot, 0, sizeof *slot);
     slot->up = true;
+    slot->installed_at = e->now;
     slot->cfg = cfg;
     slot->spi_in = spi_in;
     slot->spi_out = spi_out;

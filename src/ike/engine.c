@@ -20,6 +20,12 @@ void ike_limits_default(struct ike_limits *l)
     l->answer_burst = 40;
     l->unauth_log_rate = 20;
     l->unauth_log_burst = 100;
+    l->fragment_size = 1280;
+    l->frag_max_count = 255;
+    l->frag_max_bytes = 65535;
+    l->frag_max_msgs = 2048;
+    l->frag_max_mem = 64u << 20;
+    l->frag_timeout_ms = 30000;
 }
 
 /* the per-source table of answer buckets: 4096 keeps a random-source flood
@@ -34,6 +40,10 @@ int ike_engine_set_limits(struct ike_engine *e, const struct ike_limits *l)
     e->lim = *l;
     if (!e->lim.half_open_timeout_ms)
         e->lim.half_open_timeout_ms = 30000;
+    if (!e->lim.fragment_size)
+        e->lim.fragment_size = 1280;
+    if (!e->lim.frag_timeout_ms)
+        e->lim.frag_timeout_ms = 30000;
     rl_init(&e->unauth_log, l->unauth_log_rate, l->unauth_log_burst);
     return 0;
 }
@@ -302,32 +312,80 @@ static uint64_t retx_delay(const struct ike_conn_cfg *c, unsigned tries)
     return (uint64_t)d;
 }
 
-void ike_send_request(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n, uint64_t now)
+/* the outstanding request; in fragments, sa->req holds the first one */
+static bool req_store(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n, uint64_t now)
 {
+    ike_dgrams_clear(&sa->req_frags);
     if (n > sizeof sa->req)
-        return;
+        return false;
     memcpy(sa->req, p, n);
     sa->req_len = n;
     sa->req_exch = n > 18 ? p[18] : 0; /* the header's exchange type (3.1) */
     sa->tries = 0;
     sa->retx_at = now + retx_delay(&e->conns[sa->conn], 0);
-    ike_send(e, sa, p, n);
+    return true;
+}
+
+void ike_send_request(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n, uint64_t now)
+{
+    if (req_store(e, sa, p, n, now))
+        ike_send(e, sa, p, n);
+}
+
+/* a request in fragments (RFC 7383): sent, and resent, all together */
+void ike_send_request_dgrams(struct ike_engine *e, struct ikesa *sa, struct ike_dgrams *d, uint64_t now)
+{
+    struct span first = ike_dgrams_first(d);
+    if (req_store(e, sa, first.p, first.n, now)) {
+        sa->req_frags = *d;
+        memset(d, 0, sizeof *d);
+        ike_dgrams_send(e, sa, &sa->req_frags);
+    }
+    ike_dgrams_clear(d);
+}
+
+/* the current way to send the outstanding request again */
+static void req_resend(struct ike_engine *e, struct ikesa *sa)
+{
+    if (sa->req_frags.n)
+        ike_dgrams_send(e, sa, &sa->req_frags);
+    else
+        ike_send(e, sa, sa->req, sa->req_len);
 }
 
 /* the request is answered: its message ID becomes the last one (2.1); a
  * request that got no answer leaves it alone, so that its retransmission is
  * handled again rather than answered with an older response */
+static bool resp_store(struct ikesa *sa, const uint8_t *p, size_t n)
+{
+    ike_dgrams_clear(&sa->resp_frags);
+    if (n > sizeof sa->resp)
+        return false;
+    memcpy(sa->resp, p, n);
+    sa->resp_len = n;
+    sa->have_resp = true;
+    sa->have_req_hash = false; /* set by the caller that has the request */
+    sa->last_rx_msgid = n >= 24 ? (uint32_t)p[20] << 24 | (uint32_t)p[21] << 16 | (uint32_t)p[22] << 8 | p[23]
+                                : sa->rx_msgid;
+    return true;
+}
+
 void ike_send_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n)
 {
-    if (n <= sizeof sa->resp) {
-        memcpy(sa->resp, p, n);
-        sa->resp_len = n;
-        sa->have_resp = true;
-        sa->have_req_hash = false; /* set by the caller that has the request */
-        sa->last_rx_msgid = n >= 24 ? (uint32_t)p[20] << 24 | (uint32_t)p[21] << 16 | (uint32_t)p[22] << 8 | p[23]
-                                    : sa->rx_msgid;
-    }
+    resp_store(sa, p, n);
     ike_send(e, sa, p, n);
+}
+
+/* a response in fragments (RFC 7383): cached whole, resent whole (2.6.1) */
+void ike_send_response_dgrams(struct ike_engine *e, struct ikesa *sa, struct ike_dgrams *d)
+{
+    struct span first = ike_dgrams_first(d);
+    if (resp_store(sa, first.p, first.n)) {
+        sa->resp_frags = *d;
+        memset(d, 0, sizeof *d);
+        ike_dgrams_send(e, sa, &sa->resp_frags);
+    }
+    ike_dgrams_clear(d);
 }
 
 /* ---- IKE SAs ---- */
@@ -372,6 +430,7 @@ void ike_sa_free(struct ikesa *sa)
     if (sa->state == IKE_S_FREE)
         return;
     ke_free(&sa->ke);
+    ike_frag_sa_free(sa);
     if (sa->rk.group)
         ke_free(&sa->rk.ke);
     if (sa->irk.active)
@@ -724,6 +783,7 @@ static int on_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
                        const struct ike_chain *in, uint64_t now)
 {
     sa->req_len = 0; /* the outstanding request is answered: stop retransmitting */
+    ike_dgrams_clear(&sa->req_frags);
     uint8_t pending = sa->pending_exch;
     sa->pending_exch = 0;
     if (m->hdr.exchange == IKEV2_EXCH_IKE_AUTH && sa->state == IKE_S_AUTH_SENT)
@@ -758,10 +818,14 @@ static int on_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
  * bounded rate: a replayed request from a forged address must not make us
  * a reflector */
 static int resend_cached(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n,
-                         const struct ike_addr *remote)
+                         const struct ike_msg *m, const struct ike_addr *remote)
 {
     uint8_t h[HASH_SHA1_LEN];
     struct span part = span_of(p, n);
+    /* of a request that came in fragments, fragment 1 alone stands for the
+     * whole (RFC 7383 2.6.1): it is compared, the others are ignored */
+    if (ike_frag_num(m) > 1)
+        return 0;
     if (sa->have_req_hash && (hash_sha1(&part, 1, h) || memcmp(h, sa->resp_req_hash, sizeof h) != 0)) {
         drop(e, remote, "request with the last message ID but other content", KITE_E_INVALID_MSGID, NULL);
         return KITE_E_INVALID_MSGID;
@@ -770,7 +834,10 @@ static int resend_cached(struct ike_engine *e, struct ikesa *sa, const uint8_t *
         return KITE_E_LIMIT;
     e->stats.cached_replies++;
     unsigned mark = e->q_len;
-    ike_send(e, sa, sa->resp, sa->resp_len);
+    if (sa->resp_frags.n)
+        ike_dgrams_send(e, sa, &sa->resp_frags); /* all fragments again (2.6.1) */
+    else
+        ike_send(e, sa, sa->resp, sa->resp_len);
     ike_nat_reply_to(e, sa->id, mark, remote);
     return 0;
 }
@@ -786,8 +853,8 @@ static void note_answered(struct ike_engine *e, uint32_t id, uint32_t msgid, con
 
 void ike_tomb_add(struct ike_engine *e, const struct ikesa *sa)
 {
-    if (!sa->have_resp || !e->cur_req)
-        return;
+    if (!sa->have_resp || !e->cur_req || sa->resp_frags.n)
+        return; /* a response in fragments is not kept: only a lost answer is at stake */
     if (e->n_tombs == e->tombs_cap) {
         unsigned cap = e->tombs_cap ? 2 * e->tombs_cap : 8;
         struct ike_tomb *t = realloc(e->tombs, cap * sizeof *t);
@@ -854,6 +921,34 @@ static int tomb_answer(struct ike_engine *e, const uint8_t *p, size_t n, const s
     return 0;
 }
 
+/* decrypt and decode an authenticated message: SK, or SKF fragments once all
+ * are in (RFC 7383 2.6; then *p, *n become fragment 1, which stands for the
+ * request when it is retransmitted).  0, 1: a fragment kept, nothing more to
+ * do; or a negative error (dropped) */
+static int open_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t **p, size_t *n, const struct ike_msg *m,
+                    const struct ike_addr *remote, struct ike_chain *in, struct ike_frag_done *fd)
+{
+    static uint8_t plain[IKE_MSG_MAX];
+    struct diag d = { 0 };
+    bool resp = ike_hdr_is_response(&m->hdr);
+    int rc;
+    if (ike_frag_num(m)) {
+        rc = ike_frag_recv(e, sa, *p, *n, m, fd);
+        if (rc)
+            return rc;
+        *p = fd->frag1;
+        *n = fd->frag1_len;
+        rc = ike_open_inner(m, fd->plain, fd->len, fd->first, in, &d);
+    } else {
+        rc = ike_open_sk(sa, *p, *n, m, plain, sizeof plain, in, &d);
+        if (!rc)
+            ike_frag_forget(e, sa, resp); /* had whole: its fragments are no use */
+    }
+    if (rc)
+        drop(e, remote, "cannot open the SK payload", rc, &d);
+    return rc;
+}
+
 /* is this message ID the one we expect?  Responses: our outstanding request;
  * requests: the next one, or the last one again (answered from the cache) */
 static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n,
@@ -872,7 +967,7 @@ static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *
         return KITE_E_UNEXPECTED;
     }
     if (!resp && sa->have_resp && m->hdr.msg_id == sa->last_rx_msgid)
-        return resend_cached(e, sa, p, n, remote);
+        return resend_cached(e, sa, p, n, m, remote);
     /* the first request: 0, or 1 at an IKE SA responder whose IKE_SA_INIT was 0;
      * a rekeyed IKE SA starts over at 0 (2.18) */
     uint32_t want = sa->have_resp ? sa->last_rx_msgid + 1 : (sa->initiator || sa->successor ? 0 : 1);
@@ -880,16 +975,15 @@ static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *
         drop(e, remote, "request with an unexpected message ID", KITE_E_INVALID_MSGID, NULL);
         return KITE_E_INVALID_MSGID;
     }
-    static uint8_t plain[IKE_MSG_MAX];
     struct ike_chain *in = calloc(1, sizeof *in);
-    struct diag d = { 0 };
+    struct ike_frag_done fd = { 0 };
     if (!in)
         return KITE_E_NOMEM;
-    int rc = ike_open_sk(sa, p, n, m, plain, sizeof plain, in, &d);
+    int rc = open_msg(e, sa, &p, &n, m, remote, in, &fd);
     if (rc) {
-        drop(e, remote, "cannot open the SK payload", rc, &d);
+        ike_frag_done_free(&fd);
         free(in);
-        return rc;
+        return rc > 0 ? 0 : rc;
     }
     sa->last_rx_at = now;
     /* authenticated and new: the move to the NAT-T port, a changed NAT mapping (2.23) */
@@ -908,6 +1002,7 @@ static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *
         ike_nat_reply_to(e, id, mark, remote);
         note_answered(e, id, m->hdr.msg_id, p, n);
     }
+    ike_frag_done_free(&fd);
     free(in);
     return rc;
 }
@@ -983,6 +1078,20 @@ int ike_delete_all(struct ike_engine *e, uint64_t now)
     return sent;
 }
 
+int ike_sa_terminate(struct ike_engine *e, uint32_t id, uint64_t now)
+{
+    struct ikesa *sa = ike_sa_by_id(e, id);
+    if (!sa || sa->state == IKE_S_FREE)
+        return KITE_E_NOT_FOUND;
+    e->now = now;
+    e->stopping = true; /* no keyingtries retry for what the operator closes */
+    ike_send_delete(e, sa, now);
+    ike_sa_down(e, sa, "deleted by us (terminate)");
+    e->stopping = false;
+    sa_gc(e);
+    return 0;
+}
+
 /* ---- time ---- */
 
 /* liveness check (2.4): an empty INFORMATIONAL request */
@@ -1007,6 +1116,7 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
     ike_child_reap(e, sa, now);
     ike_nat_tick(e, sa, now);
+    ike_frag_tick(e, sa, now);
     if (sa->state == IKE_S_INIT_DONE && sa->expire_at && now >= sa->expire_at) {
         ike_sa_down(e, sa, "half-open IKE_SA timed out after %u ms without IKE_AUTH",
                     (unsigned)e->lim.half_open_timeout_ms);
@@ -1041,7 +1151,7 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     char name[64];
     ike_log(e, LOG_IKE, 1, "retransmit %u of request with message ID %u (%s)", sa->tries,
             sa->next_msgid - 1, ike_sa_name(e, sa, name, sizeof name));
-    ike_send(e, sa, sa->req, sa->req_len);
+    req_resend(e, sa);
 }
 
 /* initiations due again (keyingtries): a restart keeps trying forever */
@@ -1097,6 +1207,9 @@ uint64_t ike_next_deadline(const struct ike_engine *e)
         uint64_t reap = ike_child_next_reap(sa);
         if (reap < next)
             next = reap;
+        uint64_t reasm = ike_frag_next(sa);
+        if (reasm < next)
+            next = reasm;
         uint64_t hard = sa->state == IKE_S_ESTABLISHED && !sa->req_len ? ike_child_next_hard(sa) : UINT64_MAX;
         if (hard < next)
             next = hard;

@@ -146,6 +146,7 @@ static void established(struct ike_engine *e, struct ikesa *sa, const struct ike
     sa->peer_id.len = (uint16_t)(peer->data.n < IKE_ID_MAX ? peer->data.n : IKE_ID_MAX);
     memcpy(sa->peer_id.data, peer->data.p, sa->peer_id.len);
     sa->state = IKE_S_ESTABLISHED;
+    sa->established_at = now;
     sa->expire_at = 0;
     sa->restarting = false;
     sa->ike_rekey_at = ike_rekey_time(e, &e->conns[sa->conn], now);

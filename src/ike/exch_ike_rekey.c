@@ -107,6 +107,7 @@ static struct ikesa *successor(struct ike_engine *e, struct ikesa *old, bool we_
     n->nat_fake = old->nat_fake;
     n->peer_id = old->peer_id;
     n->nat_proven = old->nat_proven;
+    n->frag_peer = old->frag_peer; /* negotiated in IKE_SA_INIT only (RFC 7383 2.3) */
     n->last_tx_at = old->last_tx_at;
     memcpy(n->ni, ni.p, ni.n);
     n->ni_len = (uint16_t)ni.n;
@@ -124,6 +125,7 @@ static struct ikesa *successor(struct ike_engine *e, struct ikesa *old, bool we_
         return NULL;
     }
     n->state = IKE_S_ESTABLISHED;
+    n->established_at = now;
     n->successor = true;
     n->last_rx_at = now;
     n->ike_rekey_at = ike_rekey_time(e, &e->conns[n->conn], now);

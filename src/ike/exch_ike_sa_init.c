@@ -1,11 +1,12 @@
-/*  HDR, SAi1, KEi, Ni, N(NATD_S_IP), N(NATD_D_IP), N(HASH_ALG)  -->
- *                  <--  HDR, SAr1, KEr, Nr, N(NATD_S_IP), N(NATD_D_IP), N(HASH_ALG)
+/*  HDR, SAi1, KEi, Ni, N(NATD_S_IP), N(NATD_D_IP), N(HASH_ALG), [N(FRAG_SUP)]  -->
+ *        <--  HDR, SAr1, KEr, Nr, N(NATD_S_IP), N(NATD_D_IP), N(HASH_ALG), [N(FRAG_SUP)]
  *                  <--  HDR, N(INVALID_KE_PAYLOAD) | N(NO_PROPOSAL_CHOSEN)
  *                  <--  HDR, N(COOKIE)
  *  HDR, N(COOKIE), SAi1, KEi, Ni, ...  -->   (the same request, cookie first, 2.6)
  * RFC 7296 1.2, 2.7 (proposals), 2.10 (nonces), 2.14 (keys), 2.23 (NAT),
  * RFC 7427 4 (SIGNATURE_HASH_ALGORITHMS: SHA2-256, -384, -512, IDENTITY for
- * EdDSA), 3.7 (the responder's CERTREQ when it wants the peer's certificate). */
+ * EdDSA), 3.7 (the responder's CERTREQ when it wants the peer's certificate),
+ * RFC 7383 2.3 (IKEV2_FRAGMENTATION_SUPPORTED: frag.c). */
 #include <stdlib.h>
 #include <string.h>
 #include "base/log.h"
@@ -70,6 +71,8 @@ static int add_natd(struct ike_engine *e, struct init_out *o, const struct ikesa
     pld_notify(&o->pld[o->n++], IKEV2_N_NAT_DETECTION_SOURCE_IP, o->natd_s, 20);
     pld_notify(&o->pld[o->n++], IKEV2_N_NAT_DETECTION_DESTINATION_IP, o->natd_d, 20);
     pld_notify(&o->pld[o->n++], IKEV2_N_SIGNATURE_HASH_ALGORITHMS, hash_algs, sizeof hash_algs);
+    if (ike_frag_announce(e, sa)) /* RFC 7383 2.3 */
+        pld_notify(&o->pld[o->n++], IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
     return 0;
 }
 
@@ -306,6 +309,7 @@ int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const 
     ike_prop_str(&algs, true, ps, sizeof ps);
     ike_log(e, LOG_CFG, 1, "selected proposal: IKE:%s", ps);
     ike_nat_check(e, sa, &m->chain);
+    ike_frag_check(e, sa, &m->chain);
     if (!rc)
         rc = agree(e, sa, &kep->u.ke);
     if (!rc)
@@ -415,6 +419,7 @@ int ike_sa_init_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *
     ike_prop_str(&sa->algs, true, ps, sizeof ps);
     ike_log(e, LOG_CFG, 1, "selected proposal: IKE:%s", ps);
     ike_nat_check(e, sa, &m->chain);
+    ike_frag_check(e, sa, &m->chain);
     rc = agree(e, sa, &kep->u.ke);
     if (rc) {
         ike_sa_down(e, sa, "key exchange failed: %s", kite_strerror(rc));

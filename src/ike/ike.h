@@ -64,6 +64,12 @@ struct ike_child_cfg {
     uint64_t rekey_bytes, rekey_packets, life_bytes, life_packets; /* data plane limits; 0: none */
 };
 
+/* IKE fragmentation (RFC 7383), strongSwan's `fragmentation`: yes announces
+ * IKEV2_FRAGMENTATION_SUPPORTED and fragments when the peer announced it too;
+ * accept announces but never fragments; force announces and fragments
+ * whether or not the peer announced it (as charon does); no neither.  The
+ * peer's fragments are reassembled whatever the setting. */
+enum ike_frag_mode { IKE_FRAG_YES, IKE_FRAG_ACCEPT, IKE_FRAG_FORCE, IKE_FRAG_NO };
 /* how one side authenticates (strongSwan's local.auth / remote.auth) */
 enum ike_auth_kind { IKE_AUTHK_PSK, IKE_AUTHK_PUBKEY };
 /* key types a pubkey constraint can ask for (0: any) */
@@ -109,6 +115,7 @@ struct ike_conn_cfg {
      * a failed attempt is retried after a back-off; 0: forever, default 1 */
     uint32_t keyingtries;
     bool keyingtries_set;
+    enum ike_frag_mode fragmentation; /* default (0): yes */
     /* authentication (auth_pubkey.c): PSK, or X.509 certificates of the
      * engine's credential store (ike_engine_set_creds) named by file */
     struct ike_auth_cfg local_auth, remote_auth;
@@ -136,6 +143,18 @@ struct ike_limits {
     uint32_t answer_rate, answer_burst;
     /* log lines caused by unauthenticated packets, per second (20, burst 100) */
     uint32_t unauth_log_rate, unauth_log_burst;
+    /* IKE fragmentation (RFC 7383, frag.c).  fragment_size: the IP packet
+     * (IP, UDP, non-ESP marker and IKE) a protected message may fill before
+     * it goes in fragments, and each fragment's (charon.fragment_size, 1280;
+     * 0: the default).  Reassembly of the peer's fragments, each checked
+     * before it is kept, is bounded: fragments per message (frag_max_count,
+     * 255), bytes per reassembled message (frag_max_bytes, 65535), messages
+     * in reassembly in the engine (frag_max_msgs, 2048; an IKE SA has at most
+     * two: the peer's request and its response to ours), bytes held for all
+     * (frag_max_mem, 64 MiB), and an incomplete message is dropped
+     * frag_timeout_ms after its first fragment (30000) */
+    uint32_t fragment_size;
+    uint32_t frag_max_count, frag_max_bytes, frag_max_msgs, frag_max_mem, frag_timeout_ms;
 };
 /* the defaults above */
 void ike_limits_default(struct ike_limits *l);
@@ -282,6 +301,41 @@ unsigned ike_sa_slots(const struct ike_engine *e);
  * addresses, NAT; false for an empty slot */
 bool ike_sa_status(const struct ike_engine *e, int i, char *buf, size_t cap);
 
+/* a read-only view of an IKE SA and its Child SAs for the control socket
+ * (ctl/vici_cmd.c: swanctl --list-sas); status.c */
+struct ike_sa_info {
+    uint32_t id;                   /* unique id (charon's uniqueid) */
+    const char *conn;              /* connection name */
+    const char *state;             /* charon's spelling: CONNECTING, ESTABLISHED, REKEYED */
+    bool initiator;
+    uint8_t spi_i[8], spi_r[8];
+    struct ike_addr local, remote;
+    const struct ike_id_cfg *local_id, *remote_id; /* remote: the authenticated one, else configured */
+    bool nat_local, nat_remote, nat_fake;
+    uint16_t encr, encr_bits, integ, prf, dh; /* IANA IDs, 0 when not yet chosen */
+    uint64_t established_at;       /* the engine's time (0: not established) */
+    uint64_t rekey_at;             /* 0: never */
+};
+struct ike_child_info {
+    const char *name;
+    uint32_t spi_in, spi_out;
+    uint16_t encr, encr_bits, integ;
+    bool transport, encap;
+    const char *state;             /* INSTALLED, REKEYED, DELETING */
+    uint64_t rekey_at, life_at;    /* 0: never */
+    uint64_t installed_at;
+    struct ike_ts_cfg local_ts, remote_ts;
+};
+/* slot as for ike_sa_status(); false for an empty slot */
+bool ike_sa_info(const struct ike_engine *e, unsigned slot, struct ike_sa_info *out);
+/* the i-th live Child SA of the IKE SA in slot (0 ..); false past the last */
+bool ike_sa_child_info(const struct ike_engine *e, unsigned slot, unsigned i, struct ike_child_info *out);
+/* the loaded connection i (0 ..), NULL past the last */
+const struct ike_conn_cfg *ike_engine_conn(const struct ike_engine *e, int i);
+/* delete IKE SA `id` (INFORMATIONAL Delete when established, 1.4.1; a
+ * half-open one is dropped) with its Child SAs; 0 or KITE_E_NOT_FOUND */
+int ike_sa_terminate(struct ike_engine *e, uint32_t id, uint64_t now);
+
 /* counters for tests and status */
 struct ike_stats {
     uint32_t ike_sas;       /* live IKE SA slots */
@@ -300,6 +354,13 @@ struct ike_stats {
     uint64_t logs_suppressed; /* log lines about unauthenticated packets not written (rate limit) */
     uint32_t actions_peak;  /* the most actions ever queued at once */
     uint64_t keying_retries;/* failed initiations tried again (keyingtries) */
+    /* IKE fragmentation (RFC 7383) */
+    uint64_t frag_msgs_sent;   /* messages sent in fragments */
+    uint64_t frags_sent;       /* fragments sent (retransmissions not counted) */
+    uint64_t frag_reassembled; /* fragmented messages received whole */
+    uint64_t frags_bad;        /* fragments dropped: integrity check failed */
+    uint64_t frag_limited;     /* fragments or messages dropped at a frag_* limit */
+    uint64_t frag_expired;     /* incomplete messages dropped: timeout, superseded */
 };
 void ike_engine_stats(const struct ike_engine *e, struct ike_stats *s);
 /* the same address and port; ike_addr_same_host: the same address */

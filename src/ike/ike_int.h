@@ -11,6 +11,7 @@
 #include "cred/store.h"
 #include "ike/ike.h"
 #include "ike/cookie.h"
+#include "ike/frag.h"
 #include "base/ratelimit.h"
 #include "wire/msg.h"
 #include "wire/sk.h"
@@ -37,6 +38,7 @@ struct ike_child_st {
     struct ike_ts_cfg lts, rts;
     bool transport;
     uint64_t rekey_at;        /* 0: never */
+    uint64_t installed_at;    /* for status (ike_sa_child_info) */
     bool rekeyed;             /* replaced by a newer one: waiting for its Delete */
     uint16_t ke_want;         /* the group the peer asked for with INVALID_KE_PAYLOAD */
     uint64_t gone_at;         /* retired after a rekey: removed at this time (0: live) */
@@ -127,6 +129,7 @@ struct ikesa {
     struct ike_child_rekey rk;
     uint8_t pending_exch;    /* exchange of our outstanding request (0: none) */
     uint64_t last_rx_at;     /* the last authenticated message from the peer (liveness) */
+    uint64_t established_at; /* for status (ike_sa_info) */
     uint64_t invalid_spi_at; /* the last INVALID_SPI sent (1.5): at most one a second */
     bool restarting;         /* initiated by dpd_action = restart: retried until it works */
     /* IKE SA rekeying (2.18) */
@@ -164,6 +167,10 @@ struct ikesa {
     bool keying;             /* an initiation that keyingtries retries when it fails */
     uint32_t keying_try;     /* this is attempt number keying_try (1 = the first) */
     uint8_t keying_more;     /* the Child SA configurations it brings */
+    /* IKE fragmentation (RFC 7383, frag.c) */
+    bool frag_peer;          /* the peer announced IKEV2_FRAGMENTATION_SUPPORTED */
+    struct ike_dgrams req_frags, resp_frags; /* our request / response when sent in fragments */
+    struct ike_reasm *reasm[2]; /* being reassembled: the peer's request [0], the response to ours [1] */
 };
 
 /* an IKE SA the peer deleted: the response to its Delete is kept for
@@ -216,6 +223,7 @@ struct ike_engine {
     size_t cur_req_len;
     struct ike_stats stats;
     uint64_t now;    /* the time passed to the public call being handled */
+    struct ike_frag_acct frag;   /* what reassemblies hold in all */
 };
 
 /* engine.c */
@@ -245,6 +253,9 @@ struct ike_action *ike_push(struct ike_engine *e, enum ike_action_type t, const 
 void ike_send(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n);
 void ike_send_request(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n, uint64_t now);
 void ike_send_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n);
+/* the same for a message in fragments (frag.c): the datagrams are taken over */
+void ike_send_request_dgrams(struct ike_engine *e, struct ikesa *sa, struct ike_dgrams *d, uint64_t now);
+void ike_send_response_dgrams(struct ike_engine *e, struct ikesa *sa, struct ike_dgrams *d);
 struct ikesa *ike_sa_new(struct ike_engine *e, int conn, bool initiator);
 void ike_sa_down(struct ike_engine *e, struct ikesa *sa, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -260,6 +271,10 @@ int ike_encode_plain(const struct ike_hdr *h, const struct ike_pld *pld, unsigne
                      size_t cap, size_t *len);
 int ike_encode_sk(struct ikesa *sa, const struct ike_hdr *h, const struct ike_pld *pld, unsigned n,
                   uint8_t *out, size_t cap, size_t *len);
+/* decode the inner chain of m (plaintext of SK, or reassembled SKF) and
+ * check it against the rules */
+int ike_open_inner(const struct ike_msg *m, const uint8_t *plain, size_t len, uint8_t first,
+                   struct ike_chain *inner, struct diag *d);
 /* decrypt the SK payload of m into plain and decode the inner chain */
 int ike_open_sk(struct ikesa *sa, const uint8_t *p, size_t n, const struct ike_msg *m,
                 uint8_t *plain, size_t cap, struct ike_chain *inner, struct diag *d);

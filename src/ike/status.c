@@ -1,5 +1,6 @@
 /* status: one line per IKE SA for the daemon's status output. */
 #include <stdio.h>
+#include <string.h>
 #include "ike/ike_int.h"
 
 static const char *state_name(const struct ikesa *sa)
@@ -33,4 +34,75 @@ bool ike_sa_status(const struct ike_engine *e, int i, char *buf, size_t cap)
              (unsigned long long)spi_r, sa->initiator ? "" : "*", sa->natt ? "the NAT-T port" : "the IKE port",
              ike_nat_str(sa, nat, sizeof nat), ka);
     return true;
+}
+
+bool ike_sa_info(const struct ike_engine *e, unsigned slot, struct ike_sa_info *out)
+{
+    const struct ikesa *sa = ike_sa_at(e, slot);
+    if (!sa)
+        return false;
+    const struct ike_conn_cfg *c = &e->conns[sa->conn];
+    memset(out, 0, sizeof *out);
+    out->id = sa->id;
+    out->conn = c->name;
+    out->state = state_name(sa);
+    out->initiator = sa->initiator;
+    memcpy(out->spi_i, sa->spi_i, 8);
+    memcpy(out->spi_r, sa->spi_r, 8);
+    out->local = sa->local;
+    out->remote = sa->remote;
+    out->local_id = &c->local_id;
+    out->remote_id = sa->peer_id.type ? &sa->peer_id : &c->remote_id;
+    out->nat_local = sa->nat_local;
+    out->nat_remote = sa->nat_remote;
+    out->nat_fake = sa->nat_fake;
+    if (sa->algs.encr) {
+        out->encr = sa->algs.encr->id;
+        out->encr_bits = sa->algs.encr->key_bits;
+    }
+    out->integ = sa->algs.integ ? sa->algs.integ->id : 0;
+    out->prf = sa->algs.prf ? sa->algs.prf->id : 0;
+    out->dh = sa->algs.ke;
+    out->established_at = sa->state == IKE_S_ESTABLISHED ? sa->established_at : 0;
+    out->rekey_at = sa->ike_rekey_at;
+    return true;
+}
+
+static const char *child_state(const struct ike_child_st *ch)
+{
+    if (ch->deleting)
+        return "DELETING";
+    return ch->rekeyed || ch->gone_at ? "REKEYED" : "INSTALLED";
+}
+
+bool ike_sa_child_info(const struct ike_engine *e, unsigned slot, unsigned i, struct ike_child_info *out)
+{
+    const struct ikesa *sa = ike_sa_at(e, slot);
+    for (unsigned k = 0; sa && k < IKE_SA_CHILDREN; k++) {
+        const struct ike_child_st *ch = &sa->children[k];
+        if (!ch->up || i-- > 0)
+            continue;
+        memset(out, 0, sizeof *out);
+        out->name = e->conns[sa->conn].child[ch->cfg].name;
+        out->spi_in = ch->spi_in;
+        out->spi_out = ch->spi_out;
+        out->encr = ch->a.encr;
+        out->encr_bits = ch->a.encr_bits;
+        out->integ = ch->a.integ;
+        out->transport = ch->transport;
+        out->encap = sa->nat_local || sa->nat_remote || sa->nat_fake;
+        out->state = child_state(ch);
+        out->rekey_at = ch->rekey_at;
+        out->life_at = ch->hard_at;
+        out->installed_at = ch->installed_at;
+        out->local_ts = ch->lts;
+        out->remote_ts = ch->rts;
+        return true;
+    }
+    return false;
+}
+
+const struct ike_conn_cfg *ike_engine_conn(const struct ike_engine *e, int i)
+{
+    return i >= 0 && i < e->n_conns ? &e->conns[i] : NULL;
 }

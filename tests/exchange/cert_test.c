@@ -198,6 +198,30 @@ static void pinned_certificate_without_cert_payload(void **s)
     pair_free(&p);
 }
 
+/* two certificates for one identity: the one that chains to a CA of the
+ * peer's CERTREQ is sent, though listed second (RFC 7296 3.7) */
+static void certificate_chosen_by_certreq(void **s)
+{
+    (void)s;
+    struct pair p;
+    ident("a", "evil");
+    ident("a", "moon");
+    put("a", "x509ca", "evilca.pem");
+    ident("b", "mars");
+    struct ike_conn_cfg ca = cconn(1, 2, "evil.pem", "moon.example", "mars.example");
+    snprintf(ca.local_certs[1], sizeof ca.local_certs[1], "moon.pem");
+    struct ike_conn_cfg cb = cconn(2, 1, "mars.pem", "mars.example", "moon.example");
+    run(&p, &ca, &cb);
+    assert_up(&p);
+    pair_free(&p);
+    /* without the CERTREQ the first is sent, and refused as untrusted */
+    ca.send_cert = IKE_SEND_CERT_ALWAYS;
+    cb.no_certreq = true;
+    run(&p, &ca, &cb);
+    assert_refused(&p, &p.b, "untrusted");
+    pair_free(&p);
+}
+
 static void untrusted_ca(void **s)
 {
     (void)s;
@@ -301,6 +325,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(eddsa_and_rsa_pss_with_wildcards, setup, teardown),
         cmocka_unit_test_setup_teardown(ed448_and_p384, setup, teardown),
         cmocka_unit_test_setup_teardown(pinned_certificate_without_cert_payload, setup, teardown),
+        cmocka_unit_test_setup_teardown(certificate_chosen_by_certreq, setup, teardown),
         cmocka_unit_test_setup_teardown(untrusted_ca, setup, teardown),
         cmocka_unit_test_setup_teardown(identity_not_in_certificate, setup, teardown),
         cmocka_unit_test_setup_teardown(identity_not_matching_remote_id, setup, teardown),

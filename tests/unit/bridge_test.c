@@ -48,10 +48,34 @@ static void conn_copied_whole(void **s)
     free(cfg);
 }
 
+/* fragmentation = ... reaches the engine's connection with its meaning */
+static void fragmentation_mode(void **s)
+{
+    (void)s;
+    static const struct { const char *v; enum ike_frag_mode want; } t[] = {
+        { "", IKE_FRAG_YES }, { "fragmentation = yes\n", IKE_FRAG_YES },
+        { "fragmentation = accept\n", IKE_FRAG_ACCEPT }, { "fragmentation = force\n", IKE_FRAG_FORCE },
+        { "fragmentation = no\n", IKE_FRAG_NO } };
+    struct ike_conn_cfg *cfg = calloc(1, sizeof *cfg);
+    for (unsigned i = 0; i < sizeof t / sizeof t[0]; i++) {
+        char text[512], err[256];
+        struct kite_conf *c = NULL;
+        snprintf(text, sizeof text, "connections { lab { %s children { n { local_ts = 10.1.0.0/24\n"
+                 " remote_ts = 10.2.0.0/24 } } } }\nsecrets { ike-1 { secret = abcdefgh } }\n", t[i].v);
+        if (conf_load_string(text, "swanctl.conf", &c, err, sizeof err, NULL, NULL))
+            fail_msg("%s", err);
+        assert_int_equal(bridge_conn(c, 0, NULL, 500, 4500, cfg, err, sizeof err), 0);
+        assert_int_equal(cfg->fragmentation, t[i].want);
+        conf_free(c);
+    }
+    free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(conn_copied_whole),
+        cmocka_unit_test(fragmentation_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -267,6 +267,20 @@ static void secrets_in_every_form(void **s)
     conf_parse_id("@nobody", &me);
     assert_ptr_equal(conf_psk_find(c, &me, &peer), &c->secrets[2].s);
     conf_free(c);
+    /* a secret's ids are patterns, as in strongSwan: *@example.org, a subnet */
+    c = load("secrets {\n  ike-w { id-1 = *@example.org\n id-2 = 192.0.2.0/24\n secret = wild }\n"
+             "  ike-o { id = @other.example\n secret = other }\n}\n", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    conf_parse_id("carol@example.org", &me);
+    conf_parse_id("192.0.2.77", &peer);
+    assert_ptr_equal(conf_psk_find(c, &me, &peer), &c->secrets[0].s);
+    conf_parse_id("@other.example", &me);
+    conf_parse_id("198.51.100.1", &peer);
+    assert_ptr_equal(conf_psk_find(c, &me, &peer), &c->secrets[1].s);
+    conf_parse_id("carol@example.com", &me);
+    assert_null(conf_psk_find(c, &me, &peer));
+    conf_free(c);
 }
 
 static void errors_name_file_and_line(void **s)
@@ -455,6 +469,7 @@ static void names_numbers_and_flags_strict(void **s)
         { "local_port = +500", "", "invalid port '+500'" },
         { "local_port = 0x1f4", "", "invalid port" },
         { "encap = maybe", "", "swanctl.conf:2: encap must be yes or no, not 'maybe'" },
+        { "fragmentation = on", "", "swanctl.conf:2: fragmentation must be yes, accept, force or no, not 'on'" },
         { "", "rekey_bytes = 99999999999999999999999", "swanctl.conf:6: rekey_bytes must be a number" },
         { "", "life_packets = +5", "life_packets must be a number" },
         { "", "replay_window = 0x10", "replay_window must be a number" },
@@ -471,6 +486,7 @@ static void names_numbers_and_flags_strict(void **s)
         fail_msg("%s", err);
     assert_true(c->conns[0].encap);
     assert_int_equal(c->conns[0].dpd_delay, 49 * 86400);
+    assert_int_equal(c->conns[0].fragmentation, CONF_FRAG_YES); /* the default */
     /* the default hard limit 10% above does not wrap around */
     assert_true(c->conns[0].child[0].life_bytes >= c->conns[0].child[0].rekey_bytes);
     conf_free(c);
@@ -481,10 +497,11 @@ static void names_numbers_and_flags_strict(void **s)
     assert_int_equal(c->conns[0].n_ike, 2); /* the default */
     assert_non_null(strstr(warnings, "swanctl.conf:2: unknown section 'proposals' in connection 'lab'"));
     conf_free(c);
-    c = load_child_key("encap = no", "rekey_time = 4000000000", err, sizeof err);
+    c = load_child_key("encap = no\n fragmentation = accept", "rekey_time = 4000000000", err, sizeof err);
     if (!c)
         fail_msg("%s", err);
     assert_false(c->conns[0].encap);
+    assert_int_equal(c->conns[0].fragmentation, CONF_FRAG_ACCEPT);
     assert_true(c->conns[0].child[0].life_time >= c->conns[0].child[0].rekey_time);
     assert_true(c->conns[0].child[0].rand_time <= c->conns[0].child[0].rekey_time);
     conf_free(c);

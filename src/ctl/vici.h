@@ -1,0 +1,54 @@
+/* vici: kited's VICI control socket (strongSwan's protocol, so that swanctl
+ * and the VICI client libraries work unchanged).  docs/control.md lists what
+ * is supported.
+ *
+ * The server (vici.c) decodes packets from io/unix, keeps each client's
+ * event registrations and raises events; the commands (vici_cmd.c) read the
+ * engine and answer with charon 5.9.8's keys.  A command that changes the
+ * engine (initiate, terminate, rekey) calls env.drain so that the daemon
+ * carries out the engine's actions at once.  initiate answers when the Child
+ * SA is up, the IKE SA fails, or its timeout passes: the client waits, the
+ * loop does not. */
+#ifndef KITE_CTL_VICI_H
+#define KITE_CTL_VICI_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ike/ike.h"
+
+struct uesp;
+struct log_sink;
+
+struct vici_env {
+    struct ike_engine *ike;
+    const struct uesp *esp;   /* the data plane's SAs (byte counters); NULL without one */
+    struct log_sink *log;
+    void (*drain)(void *ctx); /* the engine's actions to the daemon, now */
+    void *ctx;
+};
+
+struct vici_cfg {
+    unsigned max_clients; /* --vici-max-clients (default 128) */
+    size_t max_out;       /* output queued per client before it is dropped (default 4 MB) */
+};
+
+struct vici_srv;
+
+/* "unix:///path" → "/path"; 0 or KITE_E_INVALID_ARG (another scheme, a
+ * relative or too long path) */
+int vici_uri_path(const char *uri, char *path, size_t cap);
+/* listen on uri; 0 or a negative errno / KITE_E_* with err filled */
+int vici_srv_open(struct vici_srv **out, const char *uri, const struct vici_cfg *cfg, const struct vici_env *env,
+                  char *err, size_t cap);
+/* the fd for the daemon's loop, and what to do when it is readable */
+int vici_srv_fd(const struct vici_srv *s);
+void vici_srv_run(struct vici_srv *s);
+/* the engine did something (ike-updown, child-updown events; pending initiates) */
+void vici_srv_action(struct vici_srv *s, const struct ike_action *a);
+/* a log line (the log and control-log events) */
+void vici_srv_log(struct vici_srv *s, int subsys, int level, const char *msg);
+/* initiates whose timeout passed are answered; the next such time or UINT64_MAX */
+uint64_t vici_srv_tick(struct vici_srv *s, uint64_t now);
+void vici_srv_close(struct vici_srv *s);
+
+#endif
