@@ -37,8 +37,10 @@ frag_case() {
   if [ "$init" = left ]; then ls=start; else rs=start; fi
   CC_CAS="root4k int4kl" cert_conf "$WORK/left/conf" left left-rsa4096 right "$ls"
   CC_CAS="root4k int4kr" cert_conf "$WORK/right/conf" right right-rsa4096 left "$rs"
-  ip netns exec "$LEFT" tcpdump -i "${NS_TAG}a" -U -n -s 0 -w "$pcap" 2>/dev/null & cap=$!
-  sleep 0.5
+  # --immediate-mode: packets reach tcpdump as they arrive, not when its buffer
+  # fills (those still in the kernel's buffer when it is stopped are lost)
+  ip netns exec "$LEFT" tcpdump -i "${NS_TAG}a" --immediate-mode -U -n -s 0 -w "$pcap" 2>"$pcap.err" & cap=$!
+  wait_for "$pcap.err" "listening on" 5 || die "$what: tcpdump did not start"
   if [ "$init" = left ]; then
     cert_start "$rimpl" "$RIGHT" right "$WORK/right/conf"
     cert_start "$limpl" "$LEFT" left "$WORK/left/conf"
@@ -49,8 +51,8 @@ frag_case() {
   cert_up "$limpl" "$LEFT" left 15 || { kill "$cap"; die "$what: left has no Child SA"; }
   cert_up "$rimpl" "$RIGHT" right 5 || { kill "$cap"; die "$what: right has no Child SA"; }
   cert_ping || { kill "$cap"; cat "$WORK/ping.out"; die "$what: no ping through the tunnel"; }
-  sleep 0.3
-  kill "$cap"; wait "$cap" 2>/dev/null || true
+  sleep 1
+  kill -INT "$cap"; wait "$cap" 2>/dev/null || true
   n1=$(tcpdump -n -r "$pcap" "src host 192.0.2.1 and $SKF" 2>/dev/null | wc -l)
   n2=$(tcpdump -n -r "$pcap" "src host 192.0.2.2 and $SKF" 2>/dev/null | wc -l)
   [ "$n1" -ge 3 ] || die "$what: $n1 SKF packets from left (192.0.2.1): its IKE_AUTH was not fragmented"
