@@ -5,7 +5,7 @@ FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all check asan fuzz fuzz-run bench demo clean
+.PHONY: all check asan fuzz fuzz-run bench demo demo-cert clean
 
 all:
 	cmake -S . -B $(BUILD) >/dev/null
@@ -47,6 +47,12 @@ demo:
 	scripts/deps.sh build demo
 	$(MAKE) all
 	scripts/demo.sh $(BUILD)
+
+# the same with certificates (examples/cert/, credentials made for the demo)
+demo-cert:
+	scripts/deps.sh build demo
+	$(MAKE) all
+	DEMO=cert scripts/demo.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

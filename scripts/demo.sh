@@ -3,7 +3,10 @@
 # examples/left.conf and examples/right.conf, the tunnel up, a ping and a few MB
 # through it, and what each side's SAs look like.  Everything it creates is
 # removed at the end, also on Ctrl-C.  Needs root.
-# Usage: scripts/demo.sh BUILD_DIR
+# DEMO=cert (make demo-cert): certificate authentication instead of a PSK, from
+# examples/cert/{left,right}/swanctl.conf with a throw-away CA and certificates
+# made by examples/cert/gen.sh in the demo's temporary directory.
+# Usage: [DEMO=cert] scripts/demo.sh BUILD_DIR
 set -euo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,17 +41,27 @@ for ns in "$L" "$R"; do ip -n "$ns" link set lo up; done
 ip -n "$L" link set kdemo-l up; ip -n "$R" link set kdemo-r up
 ip -n "$L" addr add 10.1.0.1/24 dev lo; ip -n "$R" addr add 10.2.0.1/24 dev lo
 
-say "starting kited in each (configurations: examples/right.conf, examples/left.conf)"
+LCONF=$ROOT/examples/left.conf RCONF=$ROOT/examples/right.conf
+if [ "${DEMO:-psk}" = cert ]; then
+  say "demo credentials: a throw-away CA and a certificate per side (examples/cert/gen.sh)"
+  "$ROOT/examples/cert/gen.sh" "$RUN/creds" | sed 's/^/  /'
+  LCONF=$RUN/creds/left/swanctl.conf RCONF=$RUN/creds/right/swanctl.conf
+  for f in "$RUN"/creds/left/x509/* "$RUN"/creds/right/x509/*; do
+    echo "  $(basename "$f"): $(openssl x509 -in "$f" -noout -subject -ext subjectAltName 2>/dev/null | tr -s ' \n' ' ')"
+  done
+fi
+
+say "starting kited in each (configurations: ${RCONF#"$ROOT"/}, ${LCONF#"$ROOT"/})"
 mkdir -p "$RUN/right" "$RUN/left"
-ip netns exec "$R" "$BUILD/kited" --config "$ROOT/examples/right.conf" --foreground --run-dir "$RUN/right" \
+ip netns exec "$R" "$BUILD/kited" --config "$RCONF" --foreground --run-dir "$RUN/right" \
   >"$RUN/right/kited.log" 2>&1 & PIDS+=($!)
 sleep 0.2
-ip netns exec "$L" "$BUILD/kited" --config "$ROOT/examples/left.conf" --foreground --run-dir "$RUN/left" \
+ip netns exec "$L" "$BUILD/kited" --config "$LCONF" --foreground --run-dir "$RUN/left" \
   >"$RUN/left/kited.log" 2>&1 & PIDS+=($!)
 for _ in $(seq 100); do grep -q "CHILD_SA .* installed" "$RUN/left/kited.log" && break; sleep 0.1; done
 grep -q "CHILD_SA .* installed" "$RUN/left/kited.log" || { cat "$RUN/left/kited.log"; echo "demo: the tunnel did not come up"; exit 1; }
-grep -E "IKE_SA .* established|CHILD_SA .* (established|installed)|installing route" "$RUN/left/kited.log" | sed 's/^/  left  | /'
-grep -E "IKE_SA .* established|CHILD_SA .* (established|installed)|installing route" "$RUN/right/kited.log" | sed 's/^/  right | /'
+grep -E "authentication of|IKE_SA .* established|CHILD_SA .* (established|installed)|installing route" "$RUN/left/kited.log" | sed 's/^/  left  | /'
+grep -E "authentication of|IKE_SA .* established|CHILD_SA .* (established|installed)|installing route" "$RUN/right/kited.log" | sed 's/^/  right | /'
 
 say "ping 10.1.0.1 -> 10.2.0.1 through the tunnel"
 ip netns exec "$L" ping -c 4 -i 0.2 10.2.0.1

@@ -11,6 +11,7 @@ NS_TAG=${NS_TAG:-k$$}
 LEFT=${NS_TAG}l
 RIGHT=${NS_TAG}r
 WORK=$(mktemp -d /tmp/kite-netns.XXXXXX)
+[ -z "${KEEP_WORK:-}" ] || echo "work directory (KEEP_WORK): $WORK"
 PIDS=()
 NS_EXTRA=() # namespaces beyond LEFT and RIGHT (ns_new), removed by ns_cleanup
 
@@ -253,7 +254,8 @@ kited_status() {
 }
 
 # charon_start NS NAME: a strongSwan charon (kernel-libipsec) in NS with its
-# own /run and VICI socket at $WORK/NAME/charon.vici
+# own /run and VICI socket at $WORK/NAME/charon.vici; CHARON_PLUGINS replaces
+# the plugin list, CHARON_EXTRA adds lines to strongswan.conf's charon section
 charon_start() {
   local ns=$1 name=$2 dir=$WORK/$2
   mkdir -p "$dir"
@@ -356,4 +358,226 @@ wait_for() {
   local f=$1 pat=$2 t=${3:-10}
   for _ in $(seq $((t * 10))); do grep -qE "$pat" "$f" 2>/dev/null && return 0; sleep 0.1; done
   return 1
+}
+
+# ---- certificates (issue 11) ----
+# The PKI is made by strongSwan's pki in $PKI ($WORK/pki): NAME.key.pem,
+# NAME.crt.pem, CA.crl.pem.  End entities are named SIDE-KIND (left-p256,
+# right-rsa3072, ...); both sides' certificates carry the subject
+# "C=CH, O=kite-test, CN=SIDE.kite.test" (pki_dn SIDE) and the subjectAltNames
+# SIDE.kite.test and the side's address.
+PKI=$WORK/pki
+# charon's plugins for certificates: revocation checks CRLs, constraints
+# basicConstraints and name constraints; openssl does RSA-PSS and Ed25519
+CERT_CHARON_PLUGINS="openssl random nonce aes sha1 sha2 hmac gcm chapoly curve25519 pem pkcs1 pkcs8 x509 pubkey revocation constraints kdf kernel-libipsec kernel-netlink socket-default vici updown"
+
+pki_dn() { echo "C=CH, O=kite-test, CN=$1.kite.test"; }
+pki_addr() { case $1 in left) echo 192.0.2.1 ;; right) echo 192.0.2.2 ;; *) echo 192.0.2.9 ;; esac; }
+
+# pki_key NAME TYPE [BITS]: a private key (rsa: PKCS#1, ecdsa: SEC1,
+# ed25519: PKCS#8, all PEM)
+pki_key() {
+  pki --gen --type "$2" ${3:+--size "$3"} --outform pem >"$PKI/$1.key.pem" 2>/dev/null ||
+    die "pki --gen $2 $3 failed"
+}
+
+# pki_root NAME CN: a self-signed CA certificate from NAME.key.pem (20 years)
+pki_root() {
+  pki --self --ca --in "$PKI/$1.key.pem" --dn "C=CH, O=kite-test, CN=$2" --lifetime 7300 \
+    --outform pem >"$PKI/$1.crt.pem" 2>/dev/null || die "pki --self $1 failed"
+}
+
+# pki_issue NAME CA DN [PKI_ARGS...]: NAME.crt.pem for NAME.key.pem, issued by CA
+pki_issue() {
+  local name=$1 ca=$2 dn=$3; shift 3
+  pki --issue --in "$PKI/$name.key.pem" --type priv --cacert "$PKI/$ca.crt.pem" \
+    --cakey "$PKI/$ca.key.pem" --dn "$dn" --outform pem "$@" >"$PKI/$name.crt.pem" 2>/dev/null ||
+    die "pki --issue $name failed"
+}
+
+# pki_ee NAME CA [PKI_ARGS...]: an end-entity certificate for NAME (SIDE-KIND)
+pki_ee() {
+  local name=$1 ca=$2 side=${1%%-*}; shift 2
+  pki_issue "$name" "$ca" "$(pki_dn "$side")" --san "$side.kite.test" --san "$(pki_addr "$side")" \
+    --lifetime 7300 --flag serverAuth --flag clientAuth "$@"
+}
+
+# pki_make [main] [4k]: the PKI of the certificate tests in $PKI.  main (the
+# default):
+#   root (RSA-3072), int (ECDSA P-256, issued by root), evil (an untrusted root);
+#   per side (left, right), issued by root unless said:
+#   SIDE-rsa3072, SIDE-pss (RSA-3072, its certificate signed with RSA-PSS),
+#   SIDE-p256, SIDE-p384, SIDE-ed25519, SIDE-int (P-256, issued by int),
+#   SIDE-expired (P-256, valid in 2020 only), SIDE-revoked (P-256, listed in
+#   root.crl), SIDE-untrusted (P-256, issued by evil), SIDE-other (P-256:
+#   the side's subject with another key; SIDE-other.key.pem is not SIDE-p256's);
+#   carol-p256 (P-256, "C=CH, O=kite-test, CN=carol.kite.test", 192.0.2.9).
+# 4k: the chain that needs IKE fragmentation, all RSA-4096: root4k, one
+# intermediate per side (int4kl, int4kr), SIDE-rsa4096 issued by the side's.
+# About 10 to 60 s (RSA key generation, on how busy the machine is).
+pki_make() {
+  mkdir -p "$PKI"
+  local sets=${*:-main} side kind jobs=()
+  if [[ " $sets " == *" 4k "* ]]; then
+    for kind in root4k int4kl int4kr left-rsa4096 right-rsa4096; do pki_key "$kind" rsa 4096 & jobs+=($!); done
+  fi
+  if [[ " $sets " == *" main "* ]]; then
+    pki_key root rsa 3072 & jobs+=($!)
+    pki_key evil rsa 3072 & jobs+=($!)
+    pki_key int ecdsa 256
+    for side in left right; do
+      pki_key "$side-rsa3072" rsa 3072 & jobs+=($!)
+      pki_key "$side-pss" rsa 3072 & jobs+=($!)
+      pki_key "$side-p384" ecdsa 384
+      pki_key "$side-ed25519" ed25519
+      for kind in p256 int expired revoked untrusted other; do pki_key "$side-$kind" ecdsa 256; done
+    done
+    pki_key carol-p256 ecdsa 256
+  fi
+  wait "${jobs[@]}" || die "pki key generation failed"
+  if [[ " $sets " == *" 4k "* ]]; then
+    pki_root root4k "kite-test Root CA 4096"
+    pki_issue int4kl root4k "C=CH, O=kite-test, CN=kite-test Left Intermediate CA 4096" --ca --lifetime 7300
+    pki_issue int4kr root4k "C=CH, O=kite-test, CN=kite-test Right Intermediate CA 4096" --ca --lifetime 7300
+    pki_ee left-rsa4096 int4kl
+    pki_ee right-rsa4096 int4kr
+  fi
+  [[ " $sets " == *" main "* ]] || return 0
+  pki_root root "kite-test Root CA"
+  pki_root evil "kite-test Untrusted CA"
+  pki_issue int root "C=CH, O=kite-test, CN=kite-test Intermediate CA" --ca --lifetime 7300
+  for side in left right; do
+    for kind in rsa3072 p256 p384 ed25519 revoked other; do pki_ee "$side-$kind" root; done
+    pki_ee "$side-pss" root --rsa-padding pss
+    pki_ee "$side-int" int
+    pki_ee "$side-untrusted" evil
+    pki_ee "$side-expired" root --not-before "01.01.20 00:00:00" --not-after "01.01.21 00:00:00"
+  done
+  pki_ee carol-p256 root
+  pki --signcrl --cacert "$PKI/root.crt.pem" --cakey "$PKI/root.key.pem" --lifetime 30 \
+    --reason key-compromise --cert "$PKI/left-revoked.crt.pem" \
+    --reason key-compromise --cert "$PKI/right-revoked.crt.pem" --outform pem >"$PKI/root.crl.pem" 2>/dev/null ||
+    die "pki --signcrl failed"
+}
+
+# pki_keydir NAME: where swanctl's layout keeps NAME's key: rsa/ (PKCS#1),
+# ecdsa/ (SEC1), pkcs8/ (PKCS#8); P-384 keys in private/ (any type)
+pki_keydir() {
+  case $1 in *-p384) echo private; return ;; esac
+  case $(head -n 1 "$PKI/$1.key.pem") in
+    *"RSA PRIVATE KEY"*) echo rsa ;;
+    *"EC PRIVATE KEY"*) echo ecdsa ;;
+    *) echo pkcs8 ;;
+  esac
+}
+
+# cert_conf DIR ME CERT PEER START: DIR/swanctl.conf with connection "lab"
+# from side ME (left|right) to PEER authenticating with certificate CERT,
+# and the credentials beside it as swanctl keeps them: x509/CERT.crt.pem,
+# its key in rsa/, ecdsa/, private/ or pkcs8/, the CAs in x509ca/, CRLs in
+# x509crl/.  kited (--config DIR/swanctl.conf) and charon (SWANCTL_DIR=DIR)
+# read the same.  START: the Child SA's start_action (start|none).
+#   CC_CAS     CAs for x509ca/ (default: root)      CC_CRLS  CRLs for x509crl/
+#   CC_KEY     the key to install (default: CERT's) CC_X509  more certificates for x509/
+#   CC_LOCAL_AUTH / CC_REMOTE_AUTH (default pubkey)
+#   CC_LOCAL_ID / CC_REMOTE_ID (default: the sides' subject DNs)
+#   CC_REMOTE_EXTRA lines in remote { }, CC_EXTRA lines in the connection
+cert_conf() {
+  local dir=$1 me=$2 cert=$3 peer=$4 start=$5 key=${CC_KEY:-$3} lts rts x
+  rm -rf "$dir"
+  mkdir -p "$dir"/{x509,x509ca,x509crl,private,rsa,ecdsa,pkcs8}
+  cp "$PKI/$cert.crt.pem" "$dir/x509/"
+  cp "$PKI/$key.key.pem" "$dir/$(pki_keydir "$key")/"
+  for x in ${CC_CAS-root}; do cp "$PKI/$x.crt.pem" "$dir/x509ca/"; done
+  for x in ${CC_CRLS:-}; do cp "$PKI/$x.crl.pem" "$dir/x509crl/"; done
+  for x in ${CC_X509:-}; do cp "$PKI/$x.crt.pem" "$dir/x509/"; done
+  if [ "$me" = left ]; then lts=10.1.0.0/24 rts=10.2.0.0/24; else lts=10.2.0.0/24 rts=10.1.0.0/24; fi
+  cat >"$dir/swanctl.conf" <<CONF
+connections {
+  lab {
+    version = 2
+    local_addrs = $(pki_addr "$me")
+    remote_addrs = $(pki_addr "$peer")
+    proposals = ${CC_PROPOSALS:-aes256gcm16-prfsha256-x25519}
+    ${CC_EXTRA:-}
+    local {
+      auth = ${CC_LOCAL_AUTH:-pubkey}
+      certs = $cert.crt.pem
+      id = "${CC_LOCAL_ID:-$(pki_dn "$me")}"
+    }
+    remote {
+      auth = ${CC_REMOTE_AUTH:-pubkey}
+      id = "${CC_REMOTE_ID:-$(pki_dn "$peer")}"
+      ${CC_REMOTE_EXTRA:-}
+    }
+    children {
+      net {
+        local_ts = $lts
+        remote_ts = $rts
+        esp_proposals = aes256gcm16
+        start_action = $start
+      }
+    }
+  }
+}
+CONF
+}
+
+# cert_start IMPL NS NAME DIR: (re)starts a kited (IMPL kite, --config
+# DIR/swanctl.conf) or a charon (IMPL charon, with CERT_CHARON_PLUGINS; its
+# swanctl loads DIR) as NAME in NS, with a fresh log; the pid in $WORK/NAME/pid
+cert_start() {
+  local impl=$1 ns=$2 name=$3 dir=$4
+  cert_stop "$name"
+  mkdir -p "$WORK/$name"
+  if [ "$impl" = kite ]; then
+    kited_start "$ns" "$name" "$dir/swanctl.conf"
+  else
+    : >"$WORK/$name/charon.log"
+    rm -f "$WORK/$name/charon.vici" # the last charon's: charon_start waits for the new one
+    CHARON_PLUGINS=${CHARON_PLUGINS:-$CERT_CHARON_PLUGINS} charon_start "$ns" "$name"
+    SWANCTL_DIR=$dir swanctl_at "$ns" "$name" --load-all --file "$dir/swanctl.conf" >"$WORK/$name/load.out" 2>&1 ||
+      { cat "$WORK/$name/load.out"; die "swanctl could not load $dir"; }
+  fi
+  echo "${PIDS[-1]}" >"$WORK/$name/pid"
+}
+
+# cert_stop NAME: stops the daemon cert_start started as NAME (if any)
+cert_stop() {
+  local pidf=$WORK/$1/pid
+  [ -f "$pidf" ] || return 0
+  kited_stop "$(cat "$pidf")"
+  rm -f "$pidf"
+}
+
+# cert_up IMPL NS NAME [SECONDS]: true once NAME has its Child SA (kite's log
+# or charon's swanctl --list-sas)
+cert_up() {
+  local impl=$1 ns=$2 name=$3 t=${4:-10}
+  if [ "$impl" = kite ]; then
+    wait_for "$WORK/$name/kited.log" "CHILD_SA .* established" "$t"
+    return
+  fi
+  for _ in $(seq $((t * 5))); do
+    swanctl_at "$ns" "$name" --list-sas 2>/dev/null | grep -q INSTALLED && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+# cert_sas IMPL NS NAME [PATTERN]: the SAs NAME holds, one line each ("" if
+# none): charon's swanctl --list-sas, kite's status lines, those matching
+# PATTERN (default: ESTABLISHED|INSTALLED|CONNECTING, half-open ones too)
+cert_sas() {
+  local impl=$1 ns=$2 name=$3 pat=${4:-ESTABLISHED|INSTALLED|CONNECTING}
+  if [ "$impl" = kite ]; then
+    kited_status "$(cat "$WORK/$name/pid")" "$WORK/$name" | grep -E "$pat" || true
+  else
+    swanctl_at "$ns" "$name" --list-sas 2>/dev/null | grep -E "$pat" || true
+  fi
+}
+
+# cert_ping: 3 pings 10.1.0.1 -> 10.2.0.1 through the tunnel
+cert_ping() {
+  ip netns exec "$LEFT" ping -c 3 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1 >"$WORK/ping.out" 2>&1
 }
