@@ -102,6 +102,7 @@ static void sa_gc(struct ike_engine *e)
 {
     for (unsigned i = 0; i < e->n_slots; i++)
         if (e->sas[i] && e->sas[i]->state == IKE_S_FREE) {
+            ike_sa_free(e->sas[i]); /* only its message buffers are left */
             free(e->sas[i]);
             e->sas[i] = NULL;
         }
@@ -312,11 +313,26 @@ static uint64_t retx_delay(const struct ike_conn_cfg *c, unsigned tries)
     return (uint64_t)d;
 }
 
+/* room for n bytes (at most IKE_DGRAM_MAX) in a message buffer of the SA */
+static bool buf_fit(uint8_t **buf, size_t *cap, size_t n)
+{
+    if (n > IKE_DGRAM_MAX)
+        return false;
+    if (n <= *cap)
+        return true;
+    uint8_t *b = realloc(*buf, n);
+    if (!b)
+        return false;
+    *buf = b;
+    *cap = n;
+    return true;
+}
+
 /* the outstanding request; in fragments, sa->req holds the first one */
 static bool req_store(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n, uint64_t now)
 {
     ike_dgrams_clear(&sa->req_frags);
-    if (n > sizeof sa->req)
+    if (!buf_fit(&sa->req, &sa->req_cap, n))
         return false;
     memcpy(sa->req, p, n);
     sa->req_len = n;
@@ -359,7 +375,7 @@ static void req_resend(struct ike_engine *e, struct ikesa *sa)
 static bool resp_store(struct ikesa *sa, const uint8_t *p, size_t n)
 {
     ike_dgrams_clear(&sa->resp_frags);
-    if (n > sizeof sa->resp)
+    if (!buf_fit(&sa->resp, &sa->resp_cap, n))
         return false;
     memcpy(sa->resp, p, n);
     sa->resp_len = n;
@@ -427,6 +443,10 @@ struct ikesa *ike_sa_new(struct ike_engine *e, int conn, bool initiator)
 
 void ike_sa_free(struct ikesa *sa)
 {
+    free(sa->req); /* message buffers: also of an SA that never left FREE */
+    free(sa->resp);
+    sa->req = sa->resp = NULL;
+    sa->req_cap = sa->resp_cap = 0;
     if (sa->state == IKE_S_FREE)
         return;
     ke_free(&sa->ke);
@@ -928,7 +948,7 @@ static int tomb_answer(struct ike_engine *e, const uint8_t *p, size_t n, const s
 static int open_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t **p, size_t *n, const struct ike_msg *m,
                     const struct ike_addr *remote, struct ike_chain *in, struct ike_frag_done *fd)
 {
-    static uint8_t plain[IKE_MSG_MAX];
+    static uint8_t plain[IKE_DGRAM_MAX];
     struct diag d = { 0 };
     bool resp = ike_hdr_is_response(&m->hdr);
     int rc;

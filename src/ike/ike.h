@@ -20,6 +20,11 @@
 enum { IKE_CHILD_GRACE_MS = 2000 };
 enum { IKE_NAME_MAX = 32, IKE_ID_MAX = 1024, IKE_MAX_XF = 24, IKE_MAX_PROPS = 8,
        IKE_MAX_TS_CFG = 4, IKE_MAX_CHILDREN = 4, IKE_MAX_CONNS = 16, IKE_KEY_MAX = 64 };
+/* the largest datagram the engine sends or accepts whole: a protected
+ * message above the fragment size goes in RFC 7383 fragments when the peer
+ * supports them; one that does not gets it whole, up to this size (an IKE_AUTH
+ * with an RSA-4096 chain), as the network's IP fragmentation allows */
+enum { IKE_DGRAM_MAX = 8192 };
 
 /* an IP address and UDP port; family 4 or 6 (0: unset / any) */
 struct ike_addr {
@@ -222,7 +227,7 @@ struct ike_action {
     struct ike_addr local, remote;
     bool marker;
     size_t len;
-    uint8_t data[2048];
+    uint8_t data[IKE_DGRAM_MAX];
     /* IKE_UP / IKE_DOWN / CHILD_*: */
     uint32_t ike_sa;
     uint32_t old_ike_sa; /* IKE_REKEYED */

@@ -110,7 +110,8 @@ struct ikesa {
     size_t init_req_len, init_resp_len;
     /* requests we sent: message ID, the bytes, retransmission schedule */
     uint32_t next_msgid;
-    uint8_t req[IKE_MSG_MAX];
+    uint8_t *req;            /* req_cap bytes, grown as needed up to IKE_DGRAM_MAX */
+    size_t req_cap;
     size_t req_len;
     uint8_t req_exch;   /* the exchange type of that request: a response must match it */
     uint8_t tries;
@@ -121,7 +122,8 @@ struct ikesa {
     uint8_t resp_req_hash[20]; /* SHA-1 of the request the cached response answers */
     bool have_req_hash;
     bool have_resp;
-    uint8_t resp[IKE_MSG_MAX];
+    uint8_t *resp;           /* resp_cap bytes, grown as needed */
+    size_t resp_cap;
     size_t resp_len;
     uint64_t expire_at; /* half-open timeout, responder */
     uint32_t child_spi_in;   /* the SPI proposed in IKE_AUTH */

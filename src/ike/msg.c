@@ -194,7 +194,7 @@ static int send_frags(struct ike_engine *e, struct ikesa *sa, const struct ike_h
 static int send_inner(struct ike_engine *e, struct ikesa *sa, const struct ike_hdr *h, uint8_t first,
                       struct span inner, bool response, uint64_t now)
 {
-    uint8_t out[IKE_MSG_MAX];
+    uint8_t out[IKE_DGRAM_MAX];
     size_t len, chunk = ike_frag_chunk(e, sa, inner.n);
     if (chunk)
         return send_frags(e, sa, h, first, inner, chunk, response, now);

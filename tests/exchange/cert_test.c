@@ -145,6 +145,30 @@ static void ecdsa_and_rsa_with_intermediate(void **s)
     pair_free(&p);
 }
 
+/* an RSA-4096 certificate and its intermediate: with fragmentation = no
+ * on both sides the IKE_AUTH response goes whole, larger than 2048 bytes;
+ * with the default both fragment it (RFC 7383) */
+static void large_chain_whole_and_fragmented(void **s)
+{
+    (void)s;
+    struct pair p;
+    ident("a", "moon");
+    ident("b", "jupiter");
+    put("b", "x509ca", "mid.pem");
+    struct ike_conn_cfg ca = cconn(1, 2, "moon.pem", "moon.example", "jupiter.example");
+    struct ike_conn_cfg cb = cconn(2, 1, "jupiter.pem", "jupiter.example", "moon.example");
+    ca.fragmentation = cb.fragmentation = IKE_FRAG_NO;
+    run(&p, &ca, &cb);
+    assert_up(&p);
+    assert_null(strstr(p.b.log, "fragments"));
+    pair_free(&p);
+    ca.fragmentation = cb.fragmentation = IKE_FRAG_YES;
+    run(&p, &ca, &cb);
+    assert_up(&p);
+    assert_non_null(strstr(p.b.log, "splitting IKE message (2162 bytes of payloads) into 2 fragments"));
+    pair_free(&p);
+}
+
 /* Ed25519 with an email identity in the certificate's subjectAltName, RSA-PSS
  * signatures required by the other side, strongSwan's wildcards in remote.id */
 static void eddsa_and_rsa_pss_with_wildcards(void **s)
@@ -322,6 +346,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(ecdsa_and_rsa_with_intermediate, setup, teardown),
+        cmocka_unit_test_setup_teardown(large_chain_whole_and_fragmented, setup, teardown),
         cmocka_unit_test_setup_teardown(eddsa_and_rsa_pss_with_wildcards, setup, teardown),
         cmocka_unit_test_setup_teardown(ed448_and_p384, setup, teardown),
         cmocka_unit_test_setup_teardown(pinned_certificate_without_cert_payload, setup, teardown),

@@ -41,6 +41,7 @@ ee dave pss:3072 ca "/C=CH/O=kite/CN=dave.example" "DNS:dave.example"
 ee venus ED448 ca "/C=CH/O=kite/CN=venus.example" "DNS:venus.example,IP:192.0.2.7"
 ee mars ec:P-384 ca "/C=CH/O=kite/CN=mars.example" "DNS:mars.example"
 ee evil ec:P-256 evilca "/C=CH/O=kite/CN=moon.example" "DNS:moon.example"
+ee jupiter rsa:4096 mid "/C=CH/O=kite/CN=jupiter.example" "DNS:jupiter.example"
 ee short ec:P-256 ca "/C=CH/O=kite/CN=short.example" "DNS:short.example" 1
 rm -f mid.csr ./*.srl
 openssl x509 -in short.pem -noout -enddate > short.enddate
