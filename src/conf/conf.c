@@ -473,8 +473,6 @@ static int peer(struct ctx *x, struct set_node *sec, struct conf_conn *c, bool l
     if (v && parse_auth(v, auth))
         return fail(x, node, "auth = %s: expected psk, pubkey, rsa, rsa/pss, ecdsa, ed25519 or ed448, "
                              "optionally with -sha256/-sha384/-sha512", v);
-    if (local && auth->hashes)
-        return fail(x, node, "local.auth = %s: hash constraints apply to remote.auth only", v);
     if ((v = val(sec, "id", &node))) {
         int rc = conf_parse_id(v, local ? &c->local_id : &c->remote_id);
         if (rc)

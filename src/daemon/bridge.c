@@ -1,6 +1,7 @@
 #include "daemon/bridge.h"
 #include <stdio.h>
 #include <string.h>
+#include "cred/id.h"
 #include "cred/verify.h"
 
 /* every record the configuration accepts fits the engine's whole: nothing
@@ -138,9 +139,19 @@ static int pubkey(const struct conf_conn *k, const struct cred_store *creds, str
         snprintf(err, errcap, "local.auth = pubkey needs local.certs (a certificate in x509/)");
         return -1;
     }
-    if (!k->local_id_set && cert_subject(creds, k->local_certs[0], &out->local_id)) {
+    X509 *x = cred_store_cert(creds, k->local_certs[0]);
+    bool in_cert = k->local_id_set && cred_cert_has_id(x, out->local_id.type, span_of(out->local_id.data,
+                                                                                     out->local_id.len));
+    if (!in_cert && cert_subject(creds, k->local_certs[0], &out->local_id)) {
         snprintf(err, errcap, "the subject of '%s' does not fit an identity", k->local_certs[0]);
         return -1;
+    }
+    if (k->local_id_set && !in_cert) { /* as charon: the peer would refuse it (RFC 4945 3.1) */
+        char id[256];
+        cred_id_format(out->local_id.type, span_of(out->local_id.data, out->local_id.len), id, sizeof id);
+        snprintf(err, errcap, "local.id is not in the certificate '%s' (subject or subjectAltName): using its "
+                              "subject '%s' instead", k->local_certs[0], id);
+        return 1;
     }
     return 0;
 }
@@ -173,10 +184,11 @@ int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds
 
     for (unsigned ch = 0; ch < k->n_children; ch++)
         child(&k->child[ch], &out->child[out->n_children++]);
-    if (pubkey(k, creds, out, err, errcap))
+    int warned = pubkey(k, creds, out, err, errcap);
+    if (warned < 0)
         return -1;
     if (k->local_auth.kind != CONF_AUTH_PSK && k->remote_auth.kind != CONF_AUTH_PSK)
-        return 0;
+        return warned;
     const struct secret *psk = conf_psk_find(c, &k->local_id, &k->remote_id);
     if (!psk || !psk->n || psk->n > sizeof out->psk) { /* conf/ refuses empty and long ones already */
         snprintf(err, errcap, "no usable pre-shared key for connection '%s' (secrets { ike-... })", k->name);
@@ -184,5 +196,5 @@ int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds
     }
     memcpy(out->psk, psk->p, psk->n);
     out->psk_len = (uint8_t)psk->n;
-    return 0;
+    return warned;
 }

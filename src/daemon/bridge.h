@@ -6,8 +6,10 @@
 #include "cred/store.h"
 #include "ike/ike.h"
 
-/* fill out from conn i of c; err gets why not (e.g. no PSK for its ids, a
- * certificate file not in creds).  creds (NULL: none) gives the default
+/* fill out from conn i of c: 0, 1 when loaded with a warning in err (a
+ * local.id not in the certificate: its subject is used, as charon does),
+ * or -1 with why not in err (e.g. no PSK for its ids, a certificate file
+ * not in creds).  creds (NULL: none) gives the default
  * local identity of a certificate connection: its certificate's subject */
 int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds, uint16_t ike_port,
                 uint16_t natt_port, struct ike_conn_cfg *out, char *err, size_t errcap);

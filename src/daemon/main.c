@@ -339,11 +339,14 @@ static void add_conns(struct kited *k, struct kite_conf *c, uint64_t now, bool s
     struct ike_conn_cfg *cfg = calloc(1, sizeof *cfg);
     char err[256];
     for (int i = 0; cfg && i < c->n_conns; i++) {
-        if (bridge_conn(c, i, k->creds, (uint16_t)k->args.port, (uint16_t)k->args.natt_port, cfg, err,
-                        sizeof err)) {
+        int brc = bridge_conn(c, i, k->creds, (uint16_t)k->args.port, (uint16_t)k->args.natt_port, cfg, err,
+                              sizeof err);
+        if (brc < 0) {
             log_msg(&k->log, LOG_CFG, 0, "connection '%s' not loaded: %s", c->conns[i].name, err);
             continue;
         }
+        if (brc > 0)
+            log_msg(&k->log, LOG_CFG, 0, "connection '%s': %s", c->conns[i].name, err);
         if (k->args.retransmit_timeout_ms)
             cfg->retransmit_timeout_ms = (uint32_t)k->args.retransmit_timeout_ms;
         if (k->args.retransmit_base_milli)

@@ -81,7 +81,8 @@ static int pinned(struct ike_engine *e, const struct ike_conn_cfg *c, const stru
             return pc->ee ? 0 : KITE_E_NOMEM;
         }
     }
-    snprintf(why, cap, "the peer's certificate is not one of remote.certs");
+    snprintf(why, cap, pc->ee ? "the peer's certificate is not one of remote.certs"
+                              : "the peer sent no certificate and none of remote.certs holds its identity");
     return KITE_E_AUTH_FAILED;
 }
 

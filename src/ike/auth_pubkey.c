@@ -157,7 +157,18 @@ int ike_pk_auth(struct ike_engine *e, struct ikesa *sa, const struct ike_id *id,
         ike_log(e, LOG_CFG, 0, "no private key found for '%s'", o->cert ? dn : c->name);
         return KITE_E_AUTH_FAILED;
     }
-    int rc = sig_choose(key, sa->peer_hashes, sa->n_peer_hashes, c->local_auth.pss, &sch);
+    /* local.auth's hashes (rsa/pss-sha256, as strongSwan writes it) pick
+     * among those the peer announced */
+    uint16_t hashes[IKE_PEER_HASHES];
+    size_t nh = 0;
+    for (unsigned i = 0; i < sa->n_peer_hashes; i++)
+        if (!c->local_auth.hashes || (sa->peer_hashes[i] < 8 && (c->local_auth.hashes & (1u << sa->peer_hashes[i]))))
+            hashes[nh++] = sa->peer_hashes[i];
+    if (sa->n_peer_hashes && !nh) {
+        ike_log(e, LOG_IKE, 0, "none of the hashes the peer accepts is allowed by local.auth");
+        return KITE_E_AUTH_FAILED;
+    }
+    int rc = sig_choose(key, hashes, nh, c->local_auth.pss, &sch);
     if (rc) {
         ike_log(e, LOG_IKE, 0, "no signature scheme for our key the peer accepts: %s", kite_strerror(rc));
         return KITE_E_AUTH_FAILED;

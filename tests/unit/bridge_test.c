@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "daemon/bridge.h"
 
 static void conn_copied_whole(void **s)
@@ -71,11 +72,67 @@ static void fragmentation_mode(void **s)
     free(cfg);
 }
 
+/* a certificate connection: local.id defaults to the certificate's subject,
+ * an id in its subjectAltName is kept, one not in it is replaced with the
+ * subject and warned about (as charon does), a certificate file that is not
+ * loaded refuses the connection, and no PSK is needed */
+static void certificate_connection(void **s)
+{
+    (void)s;
+    char dir[] = "/tmp/kite-bridge-XXXXXX", path[256], err[512], text[1024];
+    size_t n;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/x509", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    char *pem = read_source_file("tests/unit/data/certs/x509/p256Cert.pem", &n);
+    snprintf(path, sizeof path, "%s/x509/p256Cert.pem", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(pem, 1, n, f), n);
+    fclose(f);
+    free(pem);
+    struct cred_store *creds = NULL;
+    assert_int_equal(cred_store_load(dir, NULL, 0, &creds, err, sizeof err, NULL, NULL), 0);
+    static const struct { const char *id, *certs; int rc; uint8_t type; const char *err; } cases[] = {
+        { NULL, "p256Cert.pem", 0, 9, NULL },
+        { "p256.strongswan.org", "p256Cert.pem", 0, 2, NULL },
+        { "other.example", "p256Cert.pem", 1, 9,
+          "local.id is not in the certificate 'p256Cert.pem' (subject or subjectAltName): using its subject "
+          "'C=CH, O=strongSwan, CN=p256.strongswan.org' instead" },
+        { NULL, "missing.pem", -1, 0, "local.certs: certificate 'missing.pem' of connection 'gw' is not loaded" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(text, sizeof text, "connections { gw { remote_addrs = 192.0.2.1\n"
+                                    " local { auth = pubkey\n certs = %s%s%s }\n remote { auth = pubkey }\n"
+                                    " children { c { local_ts = 10.1.0.0/24\n remote_ts = 10.2.0.0/24 } } } }\n",
+                 cases[i].certs, cases[i].id ? "\n id = " : "", cases[i].id ? cases[i].id : "");
+        struct kite_conf *c = NULL;
+        if (conf_load_string(text, "swanctl.conf", &c, err, sizeof err, NULL, NULL))
+            fail_msg("%s", err);
+        struct ike_conn_cfg *cfg = calloc(1, sizeof *cfg);
+        err[0] = 0;
+        assert_int_equal(bridge_conn(c, 0, creds, 500, 4500, cfg, err, sizeof err), cases[i].rc);
+        if (cases[i].err && !strstr(err, cases[i].err))
+            fail_msg("case %zu: %s", i, err);
+        if (cases[i].rc >= 0) {
+            assert_int_equal(cfg->local_id.type, cases[i].type);
+            assert_int_equal(cfg->local_auth.kind, IKE_AUTHK_PUBKEY);
+            assert_int_equal(cfg->psk_len, 0);
+        }
+        free(cfg);
+        conf_free(c);
+    }
+    cred_store_unref(creds);
+    snprintf(text, sizeof text, "rm -rf '%s'", dir);
+    assert_int_equal(system(text), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(conn_copied_whole),
         cmocka_unit_test(fragmentation_mode),
+        cmocka_unit_test(certificate_connection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
