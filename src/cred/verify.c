@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 #include "base/err.h"
 #include "cred/cred_int.h"
+#include "cred/id.h"
 
 struct vstate {
     enum cred_revocation rev;
@@ -16,21 +17,14 @@ struct vstate {
 
 static const char *const rev_names[] = { "relaxed", "ifuri", "strict" };
 
-/* DNs as strongSwan prints them: RDNs in encoded order, "C=CH, O=x, CN=y";
- * control characters escaped (a peer's DN goes into the log).
- * TODO: cred_id_format (cred/id.c) once it is on main */
+/* DNs as strongSwan prints them ("C=CH, O=x, CN=y", cred/id.c), the same
+ * form as identities in the other log lines */
 static void dn_format(const X509_NAME *name, char *out, size_t cap)
 {
-    BIO *b = BIO_new(BIO_s_mem());
-    int n = 0;
-    out[0] = 0;
-    if (!b)
-        return;
-    if (X509_NAME_print_ex(b, name, 0, XN_FLAG_SEP_CPLUS_SPC | XN_FLAG_FN_SN | ASN1_STRFLGS_UTF8_CONVERT |
-                                           ASN1_STRFLGS_ESC_CTRL) >= 0)
-        n = BIO_read(b, out, (int)(cap > 1 ? cap - 1 : 0));
-    out[n > 0 ? n : 0] = 0;
-    BIO_free(b);
+    unsigned char *der = NULL;
+    int n = i2d_X509_NAME(name, &der);
+    cred_id_format(CRED_ID_DN, span_of(der, n > 0 ? (size_t)n : 0), out, cap);
+    OPENSSL_free(der);
 }
 
 static void time_format(const ASN1_TIME *t, char *out, size_t cap)

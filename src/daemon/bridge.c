@@ -139,18 +139,18 @@ static int pubkey(const struct conf_conn *k, const struct cred_store *creds, str
         snprintf(err, errcap, "local.auth = pubkey needs local.certs (a certificate in x509/)");
         return -1;
     }
-    X509 *x = cred_store_cert(creds, k->local_certs[0]);
-    bool in_cert = k->local_id_set && cred_cert_has_id(x, out->local_id.type, span_of(out->local_id.data,
-                                                                                     out->local_id.len));
-    if (!in_cert && cert_subject(creds, k->local_certs[0], &out->local_id)) {
+    if (!k->local_id_set && cert_subject(creds, k->local_certs[0], &out->local_id)) {
         snprintf(err, errcap, "the subject of '%s' does not fit an identity", k->local_certs[0]);
         return -1;
     }
-    if (k->local_id_set && !in_cert) { /* as charon: the peer would refuse it (RFC 4945 3.1) */
+    X509 *x = cred_store_cert(creds, k->local_certs[0]);
+    if (!cred_cert_has_id(x, out->local_id.type, span_of(out->local_id.data, out->local_id.len))) {
+        /* sent as configured (charon would send the subject instead), but
+         * said: a peer checking RFC 4945 3.1 refuses it */
         char id[256];
         cred_id_format(out->local_id.type, span_of(out->local_id.data, out->local_id.len), id, sizeof id);
-        snprintf(err, errcap, "local.id is not in the certificate '%s' (subject or subjectAltName): using its "
-                              "subject '%s' instead", k->local_certs[0], id);
+        snprintf(err, errcap, "local.id '%s' is not in the certificate '%s' (subject or subjectAltName): peers "
+                              "will refuse it", id, k->local_certs[0]);
         return 1;
     }
     return 0;

@@ -7,7 +7,7 @@
 #include "ike/ike.h"
 
 /* fill out from conn i of c: 0, 1 when loaded with a warning in err (a
- * local.id not in the certificate: its subject is used, as charon does),
+ * local.id not in the certificate: sent as configured, peers will refuse it),
  * or -1 with why not in err (e.g. no PSK for its ids, a certificate file
  * not in creds).  creds (NULL: none) gives the default
  * local identity of a certificate connection: its certificate's subject */

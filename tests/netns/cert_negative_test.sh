@@ -81,7 +81,7 @@ neg_case "revoked certificate, revocation = strict" right-revoked "CC_CRLS=root 
 neg_case "revoked certificate, default revocation" right-revoked "CC_CRLS=root" \
   "CC_EXTRA='send_cert = always'" "revoked" "revoked"
 neg_case "ID not in the certificate" right-p256 "CC_X509=carol-p256 CC_REMOTE_EXTRA='certs = carol-p256.crt.pem'" \
-  "CC_EXTRA='send_cert = never'" "not in the certificate|not one of remote.certs" "no trusted .* public key found"
+  "CC_EXTRA='send_cert = never'" "not in the certificate|not one of remote.certs|none of remote.certs holds its identity" "no trusted .* public key found"
 neg_case "signature by another key than the certificate's" right-p256 \
   "CC_X509=right-other CC_REMOTE_EXTRA='certs = right-other.crt.pem'" "CC_EXTRA='send_cert = never'" \
   "signature" "signature validation failed"
