@@ -246,6 +246,36 @@ static void certificate_chosen_by_certreq(void **s)
     pair_free(&p);
 }
 
+/* a reload swaps the credential store: established SAs stay, the next
+ * authentication uses the new store (here without the CA: refused) */
+static void credentials_swapped_under_established_sa(void **s)
+{
+    (void)s;
+    struct pair p;
+    ident("a", "moon");
+    ident("b", "mars");
+    struct ike_conn_cfg ca = cconn(1, 2, "moon.pem", "moon.example", "mars.example");
+    struct ike_conn_cfg cb = cconn(2, 1, "mars.pem", "mars.example", "moon.example");
+    run(&p, &ca, &cb);
+    assert_up(&p);
+    char path[256];
+    snprintf(path, sizeof path, "%s/b/x509ca/ca.pem", tmp);
+    assert_int_equal(unlink(path), 0);
+    struct cred_store *fresh = store("b");
+    ike_engine_set_creds(p.b.e, fresh);
+    cred_store_unref(fresh);
+    pair_run(&p, p.now + 60000);
+    assert_int_equal(p.a.ike_down + p.b.ike_down + p.a.child_down + p.b.child_down, 0);
+    size_t before = p.b.log_len;
+    assert_int_equal(ike_delete_all(p.a.e, p.now), 1);
+    pair_run(&p, p.now + 1000);
+    assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
+    pair_run(&p, p.now + 1000);
+    assert_non_null(strstr(p.b.log + before, "authentication of 'moon.example' failed: "));
+    assert_int_equal(p.b.ike_up, 1); /* only the first */
+    pair_free(&p);
+}
+
 static void untrusted_ca(void **s)
 {
     (void)s;
@@ -351,6 +381,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(ed448_and_p384, setup, teardown),
         cmocka_unit_test_setup_teardown(pinned_certificate_without_cert_payload, setup, teardown),
         cmocka_unit_test_setup_teardown(certificate_chosen_by_certreq, setup, teardown),
+        cmocka_unit_test_setup_teardown(credentials_swapped_under_established_sa, setup, teardown),
         cmocka_unit_test_setup_teardown(untrusted_ca, setup, teardown),
         cmocka_unit_test_setup_teardown(identity_not_in_certificate, setup, teardown),
         cmocka_unit_test_setup_teardown(identity_not_matching_remote_id, setup, teardown),
