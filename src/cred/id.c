@@ -434,3 +434,11 @@ bool cred_id_is_wildcard(uint8_t ptype, struct span pattern)
         return false;
     }
 }
+
+void cred_name_format(const X509_NAME *name, char *out, size_t cap)
+{
+    unsigned char *der = NULL;
+    int n = i2d_X509_NAME(name, &der);
+    cred_id_format(CRED_ID_DN, span_of(der, n > 0 ? (size_t)n : 0), out, cap);
+    OPENSSL_free(der);
+}

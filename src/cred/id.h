@@ -46,6 +46,10 @@ int cred_id_parse(const char *text, uint8_t *type, uint8_t *data, size_t cap, si
  * (when cap > 0), cut to cap */
 void cred_id_format(uint8_t type, struct span data, char *out, size_t cap);
 
+/* an X.509 name (a certificate's subject or issuer) as cred_id_format
+ * prints a DN identity */
+void cred_name_format(const X509_NAME *name, char *out, size_t cap);
+
 /* does the identity (type, id) match the pattern (ptype, pattern)?  ptype 0
  * matches anything; otherwise the types must agree (a DN pattern matches DN
  * identities only) and wildcards apply as above */

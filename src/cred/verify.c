@@ -21,10 +21,7 @@ static const char *const rev_names[] = { "relaxed", "ifuri", "strict" };
  * form as identities in the other log lines */
 static void dn_format(const X509_NAME *name, char *out, size_t cap)
 {
-    unsigned char *der = NULL;
-    int n = i2d_X509_NAME(name, &der);
-    cred_id_format(CRED_ID_DN, span_of(der, n > 0 ? (size_t)n : 0), out, cap);
-    OPENSSL_free(der);
+    cred_name_format(name, out, cap);
 }
 
 static void time_format(const ASN1_TIME *t, char *out, size_t cap)

@@ -56,14 +56,6 @@ static int peer_certs_get(const struct ike_chain *in, struct peer_certs *pc, cha
     return 0;
 }
 
-static void dn_of(X509 *x, char *out, size_t cap)
-{
-    unsigned char *der = NULL;
-    int n = i2d_X509_NAME(X509_get_subject_name(x), &der);
-    cred_id_format(IKEV2_ID_DER_ASN1_DN, span_of(der, n > 0 ? (size_t)n : 0), out, cap);
-    OPENSSL_free(der);
-}
-
 /* remote.certs: the peer's certificate must be one of them; without a CERT
  * payload the first pinned one holding the identity is used */
 static int pinned(struct ike_engine *e, const struct ike_conn_cfg *c, const struct ike_id *id,
@@ -177,7 +169,7 @@ static int verify_pubkey(struct ike_engine *e, struct ikesa *sa, const struct ik
     }
     if (!rc && !cred_cert_has_id(pc.ee, id->type, id->data)) {
         cred_id_format(id->type, id->data, idtxt, sizeof idtxt);
-        dn_of(pc.ee, dn, sizeof dn);
+        cred_name_format(X509_get_subject_name(pc.ee), dn, sizeof dn);
         snprintf(why, cap, "identity '%s' is not in the certificate '%s' (subject or subjectAltName)", idtxt, dn);
         rc = KITE_E_AUTH_FAILED;
     }

@@ -55,14 +55,6 @@ void ike_pk_note_init(struct ikesa *sa, const struct ike_chain *in)
     note_certreq(sa, in);
 }
 
-static void dn_str(X509 *x, char *out, size_t cap)
-{
-    unsigned char *der = NULL;
-    int n = i2d_X509_NAME(X509_get_subject_name(x), &der);
-    cred_id_format(IKEV2_ID_DER_ASN1_DN, span_of(der, n > 0 ? (size_t)n : 0), out, cap);
-    OPENSSL_free(der);
-}
-
 bool ike_pk_certreq(struct ike_engine *e, const struct ike_conn_cfg *c, struct ike_pld *p, uint8_t **buf)
 {
     X509 *anchors[IKE_MAX_CERTS];
@@ -153,7 +145,7 @@ int ike_pk_auth(struct ike_engine *e, struct ikesa *sa, const struct ike_id *id,
     EVP_PKEY *key = o->cert ? cred_store_key_for(e->creds, o->cert) : NULL;
     if (!key) {
         if (o->cert)
-            dn_str(o->cert, dn, sizeof dn);
+            cred_name_format(X509_get_subject_name(o->cert), dn, sizeof dn);
         ike_log(e, LOG_CFG, 0, "no private key found for '%s'", o->cert ? dn : c->name);
         return KITE_E_AUTH_FAILED;
     }
