@@ -142,7 +142,7 @@ int ike_informational_request(struct ike_engine *e, struct ikesa *sa, const stru
     ike_send_sk(e, sa, IKEV2_EXCH_INFORMATIONAL, n_reply ? &reply : NULL, n_reply, true, msgid, now);
     if (ike_chain_notify(in, IKEV2_N_AUTHENTICATION_FAILED)) {
         /* the initiator rejected our AUTH or ID after we answered IKE_AUTH (2.21.2) */
-        ike_sa_down(e, sa, "received AUTHENTICATION_FAILED notify: the peer rejected our PSK or ID");
+        ike_sa_down(e, sa, "received AUTHENTICATION_FAILED notify: the peer rejected our AUTH or ID");
         return 0;
     }
     if (del && del->u.del.proto == IKEV2_PROTO_IKE) {

@@ -50,7 +50,7 @@ hup_right() { # PSK|-: rewrite right's file and SIGHUP it
 
 refused() { # WHAT: left's new IKE SA must fail at right's AUTH check
   local n0=$1 what=$2
-  wait_for_more() { for _ in $(seq 80); do [ "$(grep -c "PSK AUTH failed" "$WORK/r/kited.log" || true)" -gt "$n0" ] && return 0; sleep 0.1; done; return 1; }
+  wait_for_more() { for _ in $(seq 80); do [ "$(grep -c "failed: pre-shared key mismatch" "$WORK/r/kited.log" || true)" -gt "$n0" ] && return 0; sleep 0.1; done; return 1; }
   wait_for_more || die "$what: right did not refuse the peer's AUTH"
   sleep 1
   ! grep -qE "CHILD_SA .* installed" "$WORK/l/kited.log" || die "$what: left installed a Child SA"
@@ -69,7 +69,7 @@ hup_right "$PSK_B"
 grep -qF -e "$PSK_A" -e "$PSK_B" "$WORK/r/kited.log" && die "a PSK appears in right's log"
 ping_ok || { cat "$WORK/ping.out"; die "the established tunnel stopped passing pings after the reload"; }
 kited_stop "$LP"
-n=$(grep -c "PSK AUTH failed" "$WORK/r/kited.log" || true)
+n=$(grep -c "failed: pre-shared key mismatch" "$WORK/r/kited.log" || true)
 left_start "$PSK_A"
 refused "$n" "left with the old PSK A"
 log "   a new IKE SA with the old PSK A is refused"
@@ -84,7 +84,7 @@ log "== 2. right's secret removed, SIGHUP"
 hup_right -
 ping_ok || { cat "$WORK/ping.out"; die "the established tunnel stopped passing pings after the secret was removed"; }
 kited_stop "$LP"
-n=$(grep -c "PSK AUTH failed" "$WORK/r/kited.log" || true)
+n=$(grep -c "failed: pre-shared key mismatch" "$WORK/r/kited.log" || true)
 left_start "$PSK_B"
 refused "$n" "left with PSK B after right's secret was removed"
 log "   a new IKE SA is refused once the secret is gone"
