@@ -19,6 +19,7 @@
 #include "daemon/args.h"
 #include "daemon/bridge.h"
 #include "daemon/creds.h"
+#include "daemon/notify.h"
 #include "daemon/dataplane.h"
 #include "ike/ike.h"
 #include "io/loop.h"
@@ -506,7 +507,9 @@ static void on_signal(struct loop *l, int signo, void *arg)
     }
     if (signo == SIGHUP) {
         log_msg(&k->log, LOG_DMN, 1, "SIGHUP received, reloading %s", k->args.config);
+        notify_send("RELOADING=1");
         reload(k);
+        notify_send("READY=1");
         return;
     }
     if (k->stopping) {
@@ -648,7 +651,11 @@ static int run(struct kited *k)
             k->args.natt_port, k->args.busy_poll_us);
     add_conns(k, k->conf, loop_now_ms(), true);
     drain(k);
+    /* sockets bound, configuration loaded: systemd's Type=notify may go on */
+    if (notify_send("READY=1") < 0)
+        log_msg(&k->log, LOG_DMN, 0, "cannot notify systemd (NOTIFY_SOCKET): %s", strerror(errno));
     int rc = loop_run(&k->loop);
+    notify_send("STOPPING=1");
     dp_log_sas(&k->dp, 1);
     vici_srv_close(k->vici);
     k->vici = NULL;
