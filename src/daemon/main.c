@@ -19,6 +19,7 @@
 #include "daemon/args.h"
 #include "daemon/bridge.h"
 #include "daemon/creds.h"
+#include "daemon/logout.h"
 #include "daemon/notify.h"
 #include "daemon/privdrop.h"
 #include "daemon/dataplane.h"
@@ -697,26 +698,11 @@ int main(int argc, char **argv)
         free(k);
         return rc < 0 ? 2 : 0;
     }
-    FILE *out = stdout;
-    if (k->args.log_file || !k->args.foreground) {
-        /* appended to, never through a symbolic link (one planted there
-         * would have kited append wherever it points) */
-        const char *path = k->args.log_file ? k->args.log_file : "/var/log/kited.log";
-        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
-        if (fd < 0 && errno == ELOOP) {
-            fprintf(stderr, "kited: log file %s is a symbolic link: refused\n", path);
-            free(k);
-            return 1;
-        }
-        out = fd >= 0 ? fdopen(fd, "a") : NULL;
-        if (!out) {
-            fprintf(stderr, "kited: cannot open the log file %s: %s; logging to stderr\n", path, strerror(errno));
-            if (fd >= 0)
-                close(fd);
-            out = stderr;
-        }
+    struct log_out out;
+    if (log_out_open(&out, &k->args, &k->log)) {
+        free(k);
+        return 1;
     }
-    log_sink_init(&k->log, out, k->args.log_level);
     rc = run(k);
     for (int i = 0; i < k->n_socks; i++)
         udp_close(&k->socks[i]);
@@ -725,8 +711,7 @@ int main(int argc, char **argv)
         cred_store_unref(k->creds);
     conf_free(k->conf);
     loop_free(&k->loop);
-    if (out != stdout && out != stderr)
-        fclose(out);
+    log_out_close(&out);
     free(k);
     return rc;
 }
