@@ -78,11 +78,28 @@ bool ike_pk_certreq(struct ike_engine *e, const struct ike_conn_cfg *c, struct i
     return true;
 }
 
+/* without local.certs: a certificate holding local.id whose private key we
+ * have (as charon finds one), the first chaining to a CA the peer asked for */
+static X509 *cert_by_id(struct ike_engine *e, const struct ike_conn_cfg *c, const struct ikesa *sa)
+{
+    X509 *x, *first = NULL;
+    struct span id = span_of(c->local_id.data, c->local_id.len);
+    for (size_t i = 0; (x = cred_store_cert_for_id(e->creds, c->local_id.type, id, i)) != NULL; i++) {
+        if (!first)
+            first = x;
+        if (sa->certreq_len && cred_store_chains_to(e->creds, x, sa->certreq, sa->certreq_len))
+            return x;
+    }
+    return first;
+}
+
 /* our certificate: the first of local.certs that chains to a CA the peer
  * asked for, else the first one we have */
 static X509 *choose_cert(struct ike_engine *e, const struct ike_conn_cfg *c, const struct ikesa *sa)
 {
     X509 *first = NULL;
+    if (!c->local_certs[0][0])
+        return cert_by_id(e, c, sa);
     for (unsigned i = 0; i < IKE_MAX_CERTS && c->local_certs[i][0]; i++) {
         X509 *x = cred_store_cert(e->creds, c->local_certs[i]);
         if (!x) {
