@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <openssl/decoder.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -173,7 +174,7 @@ static bool key_type_ok(EVP_PKEY *k, const char *type)
         { "ed448", "ED448", NULL }, { "any", NULL, NULL },
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        if (!strcmp(type, t[i].vici))
+        if (!strcasecmp(type, t[i].vici)) /* swanctl sends "ECDSA", charon ignores case */
             return !t[i].ossl || EVP_PKEY_is_a(k, t[i].ossl) || (t[i].alt && EVP_PKEY_is_a(k, t[i].alt));
     return false;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <openssl/x509.h>
 #include "base/err.h"
 #include "base/log.h"
@@ -53,13 +54,15 @@ static int cmd_load_cert(struct vici_req *r)
         return 0;
     }
     arg(r, "flag", flag, sizeof flag);
-    bool x509 = !strcmp(type, "X509"), crl = !strcmp(type, "X509_CRL");
+    /* charon reads enum names without regard to case */
+    bool x509 = !strcasecmp(type, "X509"), crl = !strcasecmp(type, "X509_CRL");
     if (!x509 && !crl) {
         snprintf(err, sizeof err, "kite loads no '%s' certificates (X509 and X509_CRL only)", type);
         reply(r, err);
         return 0;
     }
-    if (x509 && strcmp(flag, "NONE") && strcmp(flag, "CA")) {
+    bool ca = !strcasecmp(flag, "CA");
+    if (x509 && strcasecmp(flag, "NONE") && !ca) {
         snprintf(err, sizeof err, "invalid certificate flag '%s' (kite knows NONE and CA)", flag);
         reply(r, err);
         return 0;
@@ -69,10 +72,10 @@ static int cmd_load_cert(struct vici_req *r)
         return 0;
     }
     int rc = crl ? cred_store_add_crl(r->s->creds, data, err, sizeof err)
-                 : cred_store_add_cert(r->s->creds, data, !strcmp(flag, "CA"), err, sizeof err);
+                 : cred_store_add_cert(r->s->creds, data, ca, err, sizeof err);
     if (!rc)
         log_msg(r->s->env.log, LOG_CFG, 1, "vici: loaded %s %s", crl ? "CRL" : "certificate",
-                crl ? "" : !strcmp(flag, "CA") ? "(CA)" : "");
+                crl ? "" : ca ? "(CA)" : "");
     reply(r, rc ? err : apply(r->s));
     return 0;
 }
@@ -232,10 +235,11 @@ static bool filter_of(struct vici_req *r, struct cert_filter *f)
     char type[32] = "ANY", flag[16] = "ANY";
     arg(r, "type", type, sizeof type);
     arg(r, "flag", flag, sizeof flag);
-    f->x509 = !strcmp(type, "ANY") || !strcmp(type, "X509");
-    f->crl = !strcmp(type, "ANY") || !strcmp(type, "X509_CRL");
-    f->none = !strcmp(type, "ANY") || !strcmp(flag, "ANY") || !strcmp(flag, "NONE");
-    f->ca = !strcmp(type, "ANY") || !strcmp(flag, "ANY") || !strcmp(flag, "CA");
+    bool any = !strcasecmp(type, "ANY"), any_flag = any || !strcasecmp(flag, "ANY");
+    f->x509 = any || !strcasecmp(type, "X509");
+    f->crl = any || !strcasecmp(type, "X509_CRL");
+    f->none = any_flag || !strcasecmp(flag, "NONE");
+    f->ca = any_flag || !strcasecmp(flag, "CA");
     if (!arg(r, "subject", f->subject, sizeof f->subject))
         f->subject[0] = 0;
     return f->x509 || f->crl;

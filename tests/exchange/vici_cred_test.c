@@ -201,7 +201,7 @@ static const char *load(struct lab *l, int fd, const char *file, const char *typ
     uint8_t buf[8192];
     size_t n = slurp(file, buf, sizeof buf);
     const char *kv[] = { "type", type, flag ? "flag" : NULL, flag, NULL };
-    put_data(fd, VICI_CMD_REQUEST, strcmp(type, "ecdsa") && strcmp(type, "rsa") ? "load-cert" : "load-key", kv, buf,
+    put_data(fd, VICI_CMD_REQUEST, strcmp(type, "ECDSA") && strcmp(type, "rsa") ? "load-cert" : "load-key", kv, buf,
              n);
     return get(l, fd, t, cap);
 }
@@ -239,7 +239,7 @@ static void creds(void **st)
     assert_string_equal(load(&l, fd, "x509/p256Cert.pem", "X509", NULL, t, sizeof t), "CMD_RESPONSE : success=yes");
     assert_string_equal(load(&l, fd, "x509crl/root.crl", "X509_CRL", NULL, t, sizeof t), "CMD_RESPONSE : success=yes");
     /* the key id is the SHA-1 of the public key: the certificate's subjectKeyIdentifier */
-    assert_string_equal(load(&l, fd, "ecdsa/p256Key.pem", "ecdsa", NULL, t, sizeof t),
+    assert_string_equal(load(&l, fd, "ecdsa/p256Key.pem", "ECDSA", NULL, t, sizeof t), /* as swanctl sends it */
                         "CMD_RESPONSE : success=yes id=b5e38ca75c0102cec4812172bc25eaae02985984");
     assert_int_equal(l.changed, 6);
     const struct cred_store *c = vici_srv_creds(l.vici);
