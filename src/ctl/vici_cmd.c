@@ -358,12 +358,15 @@ bool vici_cmd_child_keys(struct vici_srv *s, struct vici_bld *b, uint32_t ike_id
     struct vici_req all = { s, NULL, NULL, span_of(NULL, 0), b, false };
     struct ike_sa_info sa;
     struct ike_child_info ch;
-    for (unsigned i = 0; i < ike_sa_slots(s->env.ike); i++)
-        for (unsigned k = 0; ike_sa_info(s->env.ike, i, &sa) && sa.id == ike_id && ike_sa_child_info(s->env.ike, i, k, &ch); k++)
+    for (unsigned i = 0; i < ike_sa_slots(s->env.ike); i++) {
+        if (!ike_sa_info(s->env.ike, i, &sa) || sa.id != ike_id)
+            continue;
+        for (unsigned k = 0; ike_sa_child_info(s->env.ike, i, k, &ch); k++)
             if (ch.spi_in == spi_in) {
                 child_keys(&all, b, &ch, loop_now_ms());
                 return true;
             }
+    }
     return false;
 }
 
