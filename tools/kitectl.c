@@ -197,7 +197,7 @@ int main(int argc, char **argv)
         return 1;
     }
     rc = run(&c, &o, argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL);
-    if (rc == 1 && !c.in)
+    if (rc == 1 && !c.in && !c.reported)
         fprintf(stderr, "kitectl: %s: no answer from the daemon\n", argv[optind]);
     free(c.in);
     close(c.fd);

@@ -17,6 +17,7 @@ struct ctl {
     bool json;
     bool colour;            /* stdout is a terminal, and neither NO_COLOR nor --no-color */
     int n_out;              /* JSON: events printed so far */
+    bool reported;          /* the command said why it failed (no generic message) */
     uint8_t *in;            /* the last packet read */
     struct vici_packet pk;
 };

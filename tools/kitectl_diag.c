@@ -277,6 +277,12 @@ static bool why_silence(const struct lines *ls, const struct conn_info *ci, cons
 static void explain(const struct lines *ls, const struct conn_info *ci, const char *conn, const char *errmsg,
                     int timeout_s, bool timed_out, struct verdict *v)
 {
+    if (!ci->found && !ls->n) {
+        v->cause = "no-such-conn";
+        snprintf(v->text, sizeof v->text, "'%s' failed: the daemon has no connection of that name (%s).", conn,
+                 errmsg[0] ? errmsg : "list-conns does not show it");
+        return;
+    }
     if (why_proposal(ls, ci, conn, v) || why_auth(ls, ci, conn, v) || why_ts(ls, ci, conn, v) ||
         why_silence(ls, ci, conn, timeout_s, timed_out, v))
         return;
@@ -331,6 +337,7 @@ int diag_run(struct ctl *c, const char *conn, int timeout_s)
     char ms[16], ok[8] = "", err[512] = "";
     if (conn_lookup(c, conn, &ci))
         return 1;
+    c->reported = true; /* the paragraph says it */
     snprintf(ms, sizeof ms, "%d", timeout_s * 1000);
     const char *kv[] = { "ike", ci.found ? conn : NULL, "child", ci.found ? ci.child : conn, "timeout", ms,
                          "loglevel", "2", NULL };

@@ -321,6 +321,7 @@ int load_run(struct ctl *c, const char *file)
 {
     struct set_tree t = { 0 };
     char err[512];
+    c->reported = true; /* each step says how it went */
     if (set_parse_file(&t, file, err, sizeof err)) {
         fprintf(stderr, "kitectl: %s\n", err);
         set_free(&t);

@@ -116,6 +116,10 @@ log "ok: kitectl load into charon: 5 secrets (text, hex, base64) and 5 connectio
 # kited's load-conn is being written on branch reload: until then kitectl says
 # the command is not there, exits 1 and changes nothing
 if out=$(kc kite load --file "$WORK/k.conf" 2>&1); then
+  [ "$(echo "$out" | grep -c "^loaded connection '")" = 5 ] || die "kitectl load into kited: $out"
+  kc kite --json list-conns >"$WORK/kl.json"
+  pyj 'assert sorted(list(e)[0] for e in j) == ["gone", "lab", "prop", "psk", "ts"], j' "$WORK/kl.json" ||
+    die "kited after kitectl load: $(cat "$WORK/kl.json")"
   log "ok: kitectl load into kited: $(echo "$out" | paste -sd '|')"
 else
   [ "$(echo "$out" | head -1)" = "loaded secret 'ike-lab' failed: the daemon does not know the command load-shared" ] ||
@@ -174,14 +178,13 @@ kc kite --json list-sas >"$WORK/after.sas"
 pyj 'c = [x for x in j[0]["lab"]["child-sas"].values() if x["state"] == "INSTALLED"]; assert len(c) == 1, j' "$WORK/after.sas" ||
   die "after two rekeys: $(cat "$WORK/after.sas")"
 log "ok: kitectl --json rekey lab at kited and at charon (charon's answer counts the rekeyed Child SA it still holds), one Child SA installed after"
-for who in kite charon; do
-  kc $who --json log >"$WORK/$who.log.json" 2>/dev/null &
-  eval "${who}_logp=\$!"
-done
-sleep 0.5
+ip netns exec "$LEFT" timeout 20 "$KC" --uri "$KURI" --json log >"$WORK/kite.log.json" 2>/dev/null & kite_logp=$!
+ip netns exec "$RIGHT" timeout 20 "$KC" --uri "$CURI" --json log >"$WORK/charon.log.json" 2>/dev/null & charon_logp=$!
+sleep 1
 kc kite --json --timeout 10 terminate lab >"$WORK/term.json" || die "kitectl terminate (kite): $(cat "$WORK/term.json")"
 pyj 'assert j["result"]["success"] == "yes" and j["result"]["terminated"] == "1", j' "$WORK/term.json" || die "terminate --json: $(cat "$WORK/term.json")"
-sleep 1
+for who in kite charon; do wait_for "$WORK/$who.log.json" '"msg":"[^"]*lab' 5 || true; done
+sleep 0.5
 kill "$kite_logp" "$charon_logp" 2>/dev/null || true; wait "$kite_logp" "$charon_logp" 2>/dev/null || true
 for who in kite charon; do
   python3 -c '
@@ -221,6 +224,11 @@ for who in kite charon; do
   diag $who ts ts-unacceptable "^'ts' failed: traffic selectors refused \(TS_UNACCEPTABLE\)\..*we proposed local 10\.[12]\.4\.0/24 and remote 10\.[129]\.4\.0/24"
   diag $who gone no-answer "^'gone' failed: no answer from the peer 192\.0\.2\.3[12]\. Our IKE_SA_INIT request got no response after 2 retransmissions \(the daemon gave up\)"
 done
+for who in kite charon; do
+  kc $who --json diagnose nosuch >"$WORK/d.json" && die "diagnose nosuch ($who) succeeded"
+  pyj 'assert j["cause"] == "no-such-conn", j' "$WORK/d.json" || die "diagnose nosuch ($who): $(cat "$WORK/d.json")"
+done
+log "ok: diagnose of a connection neither daemon has: $(pyj 'print(j["explanation"])' "$WORK/d.json")"
 # kited, the responder to charon's prop, logged what charon offered and what it has
 grep -qE "received proposals: IKE:AES_CBC_128/(AUTH_)?HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/ECP_256$" "$WORK/kite/kited.log" ||
   die "kited did not log the proposals it refused: $(grep -i proposal "$WORK/kite/kited.log")"
@@ -262,6 +270,7 @@ out=$(swanctl_at "$RIGHT" charon --list-conns | grep '^[a-z]*: IKEv2')
 [ -n "$(kc charon status | grep '^lab: ESTABLISHED')" ] || die "the unchanged lab's SA went away at load"
 log "ok: kitectl load of a file with lab only: prop, psk, gone, ts unloaded from charon, lab's SA kept"
 out=$(kc charon load --file "$WORK/nonexistent.conf" 2>&1) && die "load of a missing file succeeded"
+[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "nonexistent.conf" || die "load of a missing file: $out"
 log "ok: load of a missing file: exit 1: $out"
 kill -0 "$kp" || die "kited died"
 kited_stop "$kp"
