@@ -194,7 +194,7 @@ int main(int argc, char **argv)
     c.fd = unix_dial(path);
     if (c.fd < 0) {
         fprintf(stderr, "kitectl: cannot connect to %s: %s\n", path, strerror(-c.fd));
-        return 1;
+        return 2; /* kitectl(8): 2 when the socket cannot be reached */
     }
     rc = run(&c, &o, argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL);
     if (rc == 1 && !c.in && !c.reported)

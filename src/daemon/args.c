@@ -33,7 +33,9 @@ const char *kited_usage(void)
            "  --vici-max-clients N  control socket clients at once (default 128)\n"
            "  --fragment-size BYTES  largest IP packet of a protected IKE message before it\n"
            "                    goes in RFC 7383 fragments, and of each fragment\n"
-           "                    (charon.fragment_size; 256..65535, default 1280)\n";
+           "                    (charon.fragment_size; 256..65535, default 1280)\n"
+           "  --user NAME       once sockets and TUN are open, run as NAME keeping only\n"
+           "                    CAP_NET_ADMIN and CAP_NET_RAW (default: stay root)\n";
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -72,6 +74,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         { "init-limit-half-open", required_argument, 0, 'H' }, { "half-open-timeout", required_argument, 0, 'O' },
         { "udp-budget", required_argument, 0, 'U' }, { "fragment-size", required_argument, 0, 'F' },
         { "vici", required_argument, 0, 'V' }, { "vici-max-clients", required_argument, 0, 'M' },
+        { "user", required_argument, 0, 'u' },
         { 0, 0, 0, 0 },
     };
     memset(a, 0, sizeof *a);
@@ -87,13 +90,14 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:P:K:C:X:H:O:U:F:V:M:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:P:K:C:X:H:O:U:F:V:M:u:", opts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'c': a->config = optarg; break;
         case 'r': a->run_dir = optarg; run_dir = true; break;
         case 'V': a->vici = optarg; break;
         case 'M': bad = parse_int(optarg, 1, 1000000, &a->vici_max_clients); break;
+        case 'u': a->user = optarg; bad = !*optarg; break;
         case 'f': a->foreground = true; break;
         case 'D': a->no_dataplane = true; break;
         case 'T': bad = parse_milli(optarg, 100, 600000, &a->retransmit_timeout_ms); break;

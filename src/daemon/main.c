@@ -19,6 +19,8 @@
 #include "daemon/args.h"
 #include "daemon/bridge.h"
 #include "daemon/creds.h"
+#include "daemon/notify.h"
+#include "daemon/privdrop.h"
 #include "daemon/dataplane.h"
 #include "ike/ike.h"
 #include "io/loop.h"
@@ -506,7 +508,9 @@ static void on_signal(struct loop *l, int signo, void *arg)
     }
     if (signo == SIGHUP) {
         log_msg(&k->log, LOG_DMN, 1, "SIGHUP received, reloading %s", k->args.config);
+        notify_send("RELOADING=1");
         reload(k);
+        notify_send("READY=1");
         return;
     }
     if (k->stopping) {
@@ -601,6 +605,23 @@ static int pid_file(struct kited *k)
     return ok ? 0 : 1;
 }
 
+/* --user: everything kited opens as root is open by now (sockets, TUN, raw
+ * ESP, control socket, log and pid files); from here on it needs only
+ * CAP_NET_ADMIN and CAP_NET_RAW.  A failed drop stops kited: running as root
+ * when asked not to is not an option. */
+static int drop_privileges(struct kited *k)
+{
+    char err[256];
+    if (privdrop_to(k->args.user, err, sizeof err)) {
+        log_msg(&k->log, LOG_DMN, 0, "cannot drop privileges to user '%s': %s", k->args.user, err);
+        fprintf(stderr, "kited: cannot drop privileges to user '%s': %s\n", k->args.user, err);
+        return -1;
+    }
+    log_msg(&k->log, LOG_DMN, 1, "running as user '%s' (uid %u, gid %u) with CAP_NET_ADMIN and CAP_NET_RAW only",
+            k->args.user, (unsigned)getuid(), (unsigned)getgid());
+    return 0;
+}
+
 static int run(struct kited *k)
 {
     char err[512];
@@ -646,9 +667,15 @@ static int run(struct kited *k)
     k->loop.spin_us = (uint32_t)k->args.busy_poll_us;
     log_msg(&k->log, LOG_DMN, 1, "kited starting (IKE port %d, NAT-T port %d, busy-poll %d us)", k->args.port,
             k->args.natt_port, k->args.busy_poll_us);
+    if (k->args.user && drop_privileges(k))
+        return 1;
     add_conns(k, k->conf, loop_now_ms(), true);
     drain(k);
+    /* sockets bound, configuration loaded: systemd's Type=notify may go on */
+    if (notify_send("READY=1") < 0)
+        log_msg(&k->log, LOG_DMN, 0, "cannot notify systemd (NOTIFY_SOCKET): %s", strerror(errno));
     int rc = loop_run(&k->loop);
+    notify_send("STOPPING=1");
     dp_log_sas(&k->dp, 1);
     vici_srv_close(k->vici);
     k->vici = NULL;
