@@ -19,6 +19,7 @@
 #include "daemon/args.h"
 #include "daemon/bridge.h"
 #include "daemon/creds.h"
+#include "daemon/logout.h"
 #include "daemon/notify.h"
 #include "daemon/privdrop.h"
 #include "daemon/dataplane.h"
@@ -34,7 +35,8 @@ struct kited {
     int n_socks;
     struct ike_engine *ike;
     struct kite_conf *conf;
-    struct cred_store *creds; /* the engine holds it too */
+    struct cred_store *creds; /* the files' credentials */
+    struct cred_store *live;  /* the engine's: the files' and those loaded over VICI (NULL: creds) */
     bool stopping;
     uint64_t stop_at;
     uint8_t rx[65536 + 64]; /* datagrams land 64 bytes in: room for transport-mode headers */
@@ -316,11 +318,16 @@ static void drain_cb(void *ctx)
     drain(ctx);
 }
 
+static int creds_changed_cb(void *ctx);
+static const struct cred_store *creds_live_cb(void *ctx);
+static int reload_cb(void *ctx);
+
 /* the control socket: kited runs without one when it cannot be opened */
 static void open_vici(struct kited *k)
 {
     char err[512];
-    struct vici_env env = { k->ike, k->dp.on ? &k->dp.u : NULL, &k->log, drain_cb, k };
+    struct vici_env env = { k->ike, k->dp.on ? &k->dp.u : NULL, &k->log, drain_cb, k, creds_changed_cb,
+                            creds_live_cb, reload_cb };
     struct vici_cfg cfg = { (unsigned)k->args.vici_max_clients, 0 };
     if (!k->args.vici)
         return;
@@ -414,6 +421,33 @@ static int reload_psks(struct kited *k, const struct kite_conf *old, const struc
     return changed;
 }
 
+/* the engine gets a new snapshot: the files' credentials and those loaded
+ * over VICI (authentications under way keep theirs); 0 or -1 */
+static int creds_apply(struct kited *k)
+{
+    struct cred_store *m = NULL;
+    if (cred_store_merge(k->creds, k->vici ? vici_srv_creds(k->vici) : NULL, &m)) {
+        log_msg(&k->log, LOG_CFG, 0, "credentials not replaced: out of memory");
+        return -1;
+    }
+    ike_engine_set_creds(k->ike, m);
+    if (k->live)
+        cred_store_unref(k->live);
+    k->live = m;
+    return 0;
+}
+
+static int creds_changed_cb(void *ctx)
+{
+    return creds_apply(ctx) ? KITE_E_NOMEM : 0;
+}
+
+static const struct cred_store *creds_live_cb(void *ctx)
+{
+    struct kited *k = ctx;
+    return k->live ? k->live : k->creds;
+}
+
 static void reload(struct kited *k)
 {
     struct kite_conf *c = NULL;
@@ -429,10 +463,10 @@ static void reload(struct kited *k)
         conf_free(c);
         return;
     }
-    ike_engine_set_creds(k->ike, creds);
     if (k->creds)
         cred_store_unref(k->creds);
     k->creds = creds;
+    creds_apply(k);
     /* established SAs stay; connections new in the file are added; the
      * others get the file's PSKs */
     struct kite_conf *old = k->conf;
@@ -456,6 +490,16 @@ static void reload(struct kited *k)
     }
     conf_free(old);
     k->conf = c;
+}
+
+/* SIGHUP's reload for VICI's reload-settings: it failed when the
+ * configuration was kept */
+static int reload_cb(void *ctx)
+{
+    struct kited *k = ctx;
+    struct kite_conf *before = k->conf;
+    reload(k);
+    return k->conf == before ? -1 : 0;
 }
 
 /* the command line's limits over the engine's defaults */
@@ -697,36 +741,22 @@ int main(int argc, char **argv)
         free(k);
         return rc < 0 ? 2 : 0;
     }
-    FILE *out = stdout;
-    if (k->args.log_file || !k->args.foreground) {
-        /* appended to, never through a symbolic link (one planted there
-         * would have kited append wherever it points) */
-        const char *path = k->args.log_file ? k->args.log_file : "/var/log/kited.log";
-        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
-        if (fd < 0 && errno == ELOOP) {
-            fprintf(stderr, "kited: log file %s is a symbolic link: refused\n", path);
-            free(k);
-            return 1;
-        }
-        out = fd >= 0 ? fdopen(fd, "a") : NULL;
-        if (!out) {
-            fprintf(stderr, "kited: cannot open the log file %s: %s; logging to stderr\n", path, strerror(errno));
-            if (fd >= 0)
-                close(fd);
-            out = stderr;
-        }
+    struct log_out out;
+    if (log_out_open(&out, &k->args, &k->log)) {
+        free(k);
+        return 1;
     }
-    log_sink_init(&k->log, out, k->args.log_level);
     rc = run(k);
     for (int i = 0; i < k->n_socks; i++)
         udp_close(&k->socks[i]);
     ike_engine_free(k->ike);
     if (k->creds)
         cred_store_unref(k->creds);
+    if (k->live)
+        cred_store_unref(k->live);
     conf_free(k->conf);
     loop_free(&k->loop);
-    if (out != stdout && out != stderr)
-        fclose(out);
+    log_out_close(&out);
     free(k);
     return rc;
 }

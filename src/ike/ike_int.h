@@ -86,6 +86,7 @@ struct ike_algs {
 struct ikesa {
     enum ike_state state;
     uint32_t id;
+    struct cred_store *creds; /* the credentials its authentication began with (ike_sa_creds), held to the end */
     int conn, child; /* indexes into the engine's configuration */
     bool initiator;
     uint8_t spi_i[8], spi_r[8];
@@ -391,6 +392,10 @@ int ike_pk_certs(struct ike_engine *e, struct ikesa *sa, const struct ike_chain 
 int ike_pk_auth(struct ike_engine *e, struct ikesa *sa, const struct ike_id *id, struct ike_pld *p,
                 struct ike_pk_out *o);
 void ike_pk_out_free(struct ike_pk_out *o);
+/* the credential snapshot of sa's authentication: the engine's at its first
+ * use, held by the SA until it is freed, so that a swap (SIGHUP, VICI's
+ * load-cert) halfway through an IKE_AUTH exchange changes nothing for it */
+struct cred_store *ike_sa_creds(struct ike_engine *e, struct ikesa *sa);
 /* verifies the peer's certificate, identity and AUTH signature; logs the
  * reason of a refusal; 0 or KITE_E_AUTH_FAILED */
 int ike_pk_verify(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, const struct ike_id *id,
