@@ -310,6 +310,10 @@ void ike_prop_strip_ke(const struct ike_prop_cfg *in, unsigned n, struct ike_pro
 /* the first KE group of the proposals, 0 when none (no PFS) */
 uint16_t ike_prop_first_group(const struct ike_prop_cfg *cfg, unsigned n);
 void ike_prop_str(const struct ike_algs *a, bool ike, char *buf, size_t cap);
+/* every proposal of an SA payload, and configured proposals, as charon
+ * prints them ("IKE:AES_GCM_16_256/PRF_HMAC_SHA2_256/CURVE_25519, ...") */
+void ike_prop_offer_str(const struct ike_sa *offer, char *buf, size_t cap);
+void ike_prop_cfg_str(const struct ike_prop_cfg *cfg, unsigned n, bool ike, char *buf, size_t cap);
 /* the 4-byte SPI of an ESP proposal, 0 when it has none */
 uint32_t ike_prop_spi32(const struct ike_proposal *p);
 /* the selected algorithms as a single-proposal config (for the response) */
