@@ -115,7 +115,7 @@ static void algs(char *buf, size_t cap, const char *encr, const char *bits, cons
 
 static void print_ike(struct sa_line *l)
 {
-    char a[160];
+    char a[256]; /* three values of up to 63 bytes and two separators */
     l->printed = true;
     algs(a, sizeof a, l->ike[I_ENCR], l->ike[I_KEYSIZE], l->ike[I_INTEG]);
     printf("%s: ", l->name);
@@ -126,7 +126,7 @@ static void print_ike(struct sa_line *l)
 
 static void print_child(const struct sa_line *l)
 {
-    char a[160];
+    char a[256]; /* three values of up to 63 bytes and two separators */
     algs(a, sizeof a, l->ch[C_ENCR], l->ch[C_KEYSIZE], l->ch[C_INTEG]);
     printf("  %s: ", l->child);
     show_tone(l->c, show_state_tone(l->ch[C_STATE]), l->ch[C_STATE]);
