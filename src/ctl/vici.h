@@ -50,5 +50,8 @@ void vici_srv_log(struct vici_srv *s, int subsys, int level, const char *msg);
 /* initiates whose timeout passed are answered; the next such time or UINT64_MAX */
 uint64_t vici_srv_tick(struct vici_srv *s, uint64_t now);
 void vici_srv_close(struct vici_srv *s);
+/* the socket's client counts (io/unix.h), for the metrics page */
+struct unix_srv_stats;
+void vici_srv_get_stats(const struct vici_srv *s, struct unix_srv_stats *st);
 
 #endif
