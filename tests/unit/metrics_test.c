@@ -51,7 +51,7 @@ static void check_families(const char *page)
     char fam[128] = "";
     int families = 0;
     for (const char *l = page; *l; l = strchr(l, '\n') + 1) {
-        char name[128];
+        char name[160];
         if (!strncmp(l, "# HELP ", 7)) {
             sscanf(l + 7, "%127s", fam);
             families++;
