@@ -91,4 +91,8 @@ log "Prometheus: inbound packet rate over 5 s $rate/s"
 scrapes=$(q 'kite_metrics_scrapes_total')
 [ "${scrapes:-0}" -ge 5 ] || die "only ${scrapes:-0} scrapes counted"
 kill -0 "${PIDS[1]}" || die "kited is gone"
+# stopped with SIGTERM so that a sanitizer build reports leaks (ns_cleanup reads the logs)
+kited_stop "${PIDS[1]}"
+kited_stop "${PIDS[0]}"
+grep -q "kited stopped" "$WORK/l/kited.log" || die "left kited did not stop cleanly"
 log "PASS: promtool clean, target up, byte counters grew ($b1_out -> $b2_out out), $scrapes scrapes"
