@@ -3,6 +3,8 @@
 # scrapes kited's --metrics page in a network namespace.
 #   - `promtool check metrics` finds nothing to say about the page;
 #   - other paths get 404, other methods 405, garbage 400, and kited goes on;
+#     300 clients sending garbage and 20 that never read while pings cross
+#     the tunnel: no ping lost, the page still scraped;
 #   - through Prometheus's HTTP API (/api/v1/query): the target is up, one
 #     handshake established, and kite's per Child SA byte and packet counters
 #     grow while pings go through the tunnel.
@@ -75,9 +77,39 @@ log "Prometheus: target up"
 bytes() { q "sum(kite_child_sa_bytes_total{connection=\"lab\",direction=\"$1\"})"; }
 ip netns exec "$LEFT" ping -c 60 -i 0.1 -I 10.1.0.1 10.2.0.1 >"$WORK/ping1.out" 2>&1 &
 ping=$!
+# meanwhile, hostile clients: 300 connections sending garbage and 20 asking
+# for the page without ever reading it (a tiny receive buffer), beside
+# Prometheus's scrapes; the pings must not lose one
+ip netns exec "$LEFT" timeout 20 python3 - "$MPORT" >"$WORK/hostile.out" 2>&1 <<'PY' &
+import socket, sys, time, os
+port = int(sys.argv[1])
+idle = []
+for i in range(20):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 256)
+    s.connect(("127.0.0.1", port))
+    s.sendall(b"GET /metrics HTTP/1.1\r\n\r\n")
+    idle.append(s)
+for i in range(300):
+    s = socket.socket()
+    s.connect(("127.0.0.1", port))
+    try:
+        s.sendall(os.urandom(200) + b"\r\n\r\n")
+    except OSError:
+        pass
+    s.close()
+    time.sleep(0.005)
+print("hostile clients done")
+time.sleep(3)
+PY
+hostile=$!
 sleep 2.5
 b1_out=$(bytes out) b1_in=$(bytes in) p1=$(q 'sum(kite_child_sa_packets_total{direction="out"})')
 wait "$ping" || { cat "$WORK/ping1.out"; die "pings through the tunnel failed"; }
+wait "$hostile" || true
+grep -q "hostile clients done" "$WORK/hostile.out" || { cat "$WORK/hostile.out"; die "the hostile clients did not get through"; }
+lost=$(ping_lost "$WORK/ping1.out")
+[ "$lost" = 0 ] || die "$lost pings lost beside the hostile metrics clients"
 sleep 2.5
 b2_out=$(bytes out) b2_in=$(bytes in) p2=$(q 'sum(kite_child_sa_packets_total{direction="out"})')
 log "bytes out $b1_out -> $b2_out, in $b1_in -> $b2_in, packets out $p1 -> $p2 (60 pings)"
@@ -86,8 +118,11 @@ log "bytes out $b1_out -> $b2_out, in $b1_in -> $b2_in, packets out $p1 -> $p2 (
 [ "$b1_out" -gt 0 ] || die "no bytes counted while pings ran"
 [ "$((p2 - p1))" -ge 20 ] || die "packets out grew by $((p2 - p1)) only"
 # rate() over the ping window: Prometheus sees the traffic as a rate, too
-rate=$(q 'sum(rate(kite_child_sa_packets_total{direction="in"}[5s]))')
-log "Prometheus: inbound packet rate over 5 s $rate/s"
+rate=$(q 'sum(rate(kite_child_sa_packets_total{direction="in"}[15s]))')
+log "Prometheus: inbound packet rate over 15 s $rate/s"
+bad=$(q 'kite_metrics_clients_closed_total{reason="bad_request"}')
+[ "${bad:-0}" -ge 250 ] || die "only ${bad:-0} garbage requests answered 400"
+log "hostile metrics clients: 0 pings lost, $bad bad requests answered, $(q 'kite_metrics_clients_closed_total{reason="evicted"}') evicted"
 scrapes=$(q 'kite_metrics_scrapes_total')
 [ "${scrapes:-0}" -ge 5 ] || die "only ${scrapes:-0} scrapes counted"
 kill -0 "${PIDS[1]}" || die "kited is gone"
