@@ -38,7 +38,7 @@ static void put(struct prom *p, const char *s, size_t n)
     p->buf[p->len] = 0;
 }
 
-static void puts_(struct prom *p, const char *s)
+static void put_str(struct prom *p, const char *s)
 {
     put(p, s, strlen(s));
 }
@@ -48,11 +48,11 @@ static void escaped(struct prom *p, const char *s, int quote)
 {
     for (; *s; s++) {
         if (*s == '\\')
-            puts_(p, "\\\\");
+            put_str(p, "\\\\");
         else if (*s == '\n')
-            puts_(p, "\\n");
+            put_str(p, "\\n");
         else if (*s == '"' && quote)
-            puts_(p, "\\\"");
+            put_str(p, "\\\"");
         else
             put(p, s, 1);
     }
@@ -60,30 +60,30 @@ static void escaped(struct prom *p, const char *s, int quote)
 
 void prom_family(struct prom *p, const char *name, const char *type, const char *help)
 {
-    puts_(p, "# HELP ");
-    puts_(p, name);
-    puts_(p, " ");
+    put_str(p, "# HELP ");
+    put_str(p, name);
+    put_str(p, " ");
     escaped(p, help, 0);
-    puts_(p, "\n# TYPE ");
-    puts_(p, name);
-    puts_(p, " ");
-    puts_(p, type);
-    puts_(p, "\n");
+    put_str(p, "\n# TYPE ");
+    put_str(p, name);
+    put_str(p, " ");
+    put_str(p, type);
+    put_str(p, "\n");
 }
 
 void prom_sample(struct prom *p, const char *name, const char *const *labels, uint64_t value)
 {
     char v[32];
-    puts_(p, name);
+    put_str(p, name);
     for (int i = 0; labels && labels[i]; i += 2) {
-        puts_(p, i ? "," : "{");
-        puts_(p, labels[i]);
-        puts_(p, "=\"");
+        put_str(p, i ? "," : "{");
+        put_str(p, labels[i]);
+        put_str(p, "=\"");
         escaped(p, labels[i + 1], 1);
-        puts_(p, "\"");
+        put_str(p, "\"");
     }
     if (labels && labels[0])
-        puts_(p, "}");
+        put_str(p, "}");
     snprintf(v, sizeof v, " %llu\n", (unsigned long long)value);
-    puts_(p, v);
+    put_str(p, v);
 }

@@ -338,9 +338,10 @@ static void open_metrics(struct kited *k)
           &k->dp.st.install_failed },
         { "kite_nat_keepalives_out_total", "NAT keepalives sent (RFC 3948 2.3)", &k->keepalives_out },
     };
+    _Static_assert(sizeof x == sizeof k->metrics_extra, "metrics_extra holds x");
     memcpy(k->metrics_extra, x, sizeof x);
     struct metrics_env env = { k->ike, k->dp.on ? &k->dp.u : NULL, k->vici, k->metrics_extra,
-                               k->dp.on ? 6 : 0 };
+                               k->dp.on ? (unsigned)(sizeof x / sizeof x[0]) : 0 };
     struct metrics_cfg cfg = { (unsigned)k->args.metrics_max_clients, 0 };
     if (!k->args.metrics)
         return;

@@ -190,7 +190,7 @@ static void answer(struct httpd *h, struct hclient *c, const struct httpd_reply 
     epoll_ctl(h->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
-static void error(struct httpd *h, struct hclient *c, int status)
+static void answer_error(struct httpd *h, struct hclient *c, int status)
 {
     char body[64];
     int n = snprintf(body, sizeof body, "%d %s\n", status, reason(status));
@@ -198,25 +198,38 @@ static void error(struct httpd *h, struct hclient *c, int status)
     answer(h, c, &r, false);
 }
 
-/* "METHOD SP TARGET SP HTTP/1.x" (RFC 9112 3) */
-static void request(struct httpd *h, struct hclient *c)
+/* "METHOD SP TARGET SP HTTP/1.x" (RFC 9112 3): the status to refuse it
+ * with, or 0 with method, path and head filled in */
+static int request_line(char *line, char **path, bool *head)
 {
-    char *eol = strpbrk(c->in, "\r\n");
-    *eol = 0;
-    char *sp1 = strchr(c->in, ' '), *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-    if (!sp1 || !sp2 || sp1 == c->in || sp2 == sp1 + 1 || strchr(sp2 + 1, ' ') || sp1[1] != '/')
-        return error(h, c, 400);
+    char *sp1 = strchr(line, ' '), *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+    if (!sp1 || !sp2 || sp1 == line || sp2 == sp1 + 1 || strchr(sp2 + 1, ' ') || sp1[1] != '/')
+        return 400;
     *sp1 = *sp2 = 0;
     if (strncmp(sp2 + 1, "HTTP/1.", 7) || !sp2[8] || sp2[9])
-        return error(h, c, strncmp(sp2 + 1, "HTTP/", 5) ? 400 : 505);
-    bool head = !strcmp(c->in, "HEAD");
-    if (!head && strcmp(c->in, "GET"))
-        return error(h, c, 405);
+        return strncmp(sp2 + 1, "HTTP/", 5) ? 400 : 505;
+    *head = !strcmp(line, "HEAD");
+    if (!*head && strcmp(line, "GET"))
+        return 405;
     char *q = strchr(sp1 + 1, '?');
     if (q)
         *q = 0;
+    *path = sp1 + 1;
+    return 0;
+}
+
+static void request(struct httpd *h, struct hclient *c)
+{
+    char *path = NULL;
+    bool head = false;
+    c->in[strcspn(c->in, "\r\n")] = 0;
+    int status = request_line(c->in, &path, &head);
+    if (status) {
+        answer_error(h, c, status);
+        return;
+    }
     struct httpd_reply r = { 404, NULL, "404 Not Found\n", 14 };
-    h->fn(h->ctx, c->in, sp1 + 1, &r);
+    h->fn(h->ctx, c->in, path, &r);
     answer(h, c, &r, head);
 }
 
@@ -231,11 +244,11 @@ static bool readable(struct httpd *h, struct hclient *c)
     c->in_len += (size_t)n;
     c->in[c->in_len] = 0;
     if (memchr(c->in, 0, c->in_len))
-        error(h, c, 400);
+        answer_error(h, c, 400);
     else if (strstr(c->in, "\r\n\r\n") || strstr(c->in, "\n\n"))
         request(h, c);
     else if (c->in_len == h->cfg.max_request)
-        error(h, c, 431);
+        answer_error(h, c, 431);
     return true;
 }
 
