@@ -312,6 +312,11 @@ uint64_t vici_srv_tick(struct vici_srv *s, uint64_t now)
     return next;
 }
 
+void vici_srv_get_stats(const struct vici_srv *s, struct unix_srv_stats *st)
+{
+    unix_srv_get_stats(s->u, st);
+}
+
 void vici_srv_close(struct vici_srv *s)
 {
     if (!s)

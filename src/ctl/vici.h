@@ -68,5 +68,8 @@ const struct cred_store *vici_srv_creds(const struct vici_srv *s);
  * of load-shared are cleared by the clear_shared hook of vici_int.h);
  * 0 or KITE_E_NOMEM */
 int vici_cred_clear(struct vici_srv *s);
+/* the socket's client counts (io/unix.h), for the metrics page */
+struct unix_srv_stats;
+void vici_srv_get_stats(const struct vici_srv *s, struct unix_srv_stats *st);
 
 #endif

@@ -51,6 +51,8 @@ struct vici_req {
 
 /* run command `name`; KITE_E_NOT_FOUND when there is none */
 int vici_cmd_run(struct vici_req *r, const char *name);
+/* get-counters, reset-counters (vici_counters.c); KITE_E_NOT_FOUND for others */
+int vici_counters_run(struct vici_req *r, const char *name);
 /* IKE SA ike_id as list-sa shows it (a section named by its connection);
  * false when there is no such SA */
 bool vici_cmd_ike_tree(struct vici_srv *s, struct vici_bld *b, uint32_t ike_id);

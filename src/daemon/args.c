@@ -35,6 +35,9 @@ const char *kited_usage(void)
            "                    unix:///var/run/charon.vici, or RUN_DIR/charon.vici with\n"
            "                    --run-dir; off: none)\n"
            "  --vici-max-clients N  control socket clients at once (default 128)\n"
+           "  --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+           "                    ([ADDR6]:PORT for IPv6; default: off)\n"
+           "  --metrics-max-clients N  metrics clients at once (default 16)\n"
            "  --fragment-size BYTES  largest IP packet of a protected IKE message before it\n"
            "                    goes in RFC 7383 fragments, and of each fragment\n"
            "                    (charon.fragment_size; 256..65535, default 1280)\n"
@@ -81,6 +84,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         { "user", required_argument, 0, 'u' },
         { "log-format", required_argument, 0, 'J' }, { "syslog", no_argument, 0, 'S' },
         { "syslog-socket", required_argument, 0, 'W' },
+        { "metrics", required_argument, 0, 'm' }, { "metrics-max-clients", required_argument, 0, 'Q' },
         { 0, 0, 0, 0 },
     };
     memset(a, 0, sizeof *a);
@@ -93,11 +97,12 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
     a->cookie_threshold = a->block_threshold = a->init_limit_half_open = a->half_open_timeout_ms = -1;
     a->udp_budget = 64;
     a->vici_max_clients = 128;
+    a->metrics_max_clients = 16;
     bool run_dir = false;
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:P:K:C:X:H:O:U:F:V:M:u:J:SW:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:P:K:C:X:H:O:U:F:V:M:u:J:SW:m:Q:", opts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'c': a->config = optarg; break;
@@ -105,6 +110,8 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         case 'V': a->vici = optarg; break;
         case 'M': bad = parse_int(optarg, 1, 1000000, &a->vici_max_clients); break;
         case 'u': a->user = optarg; bad = !*optarg; break;
+        case 'm': a->metrics = optarg; break;
+        case 'Q': bad = parse_int(optarg, 1, 100000, &a->metrics_max_clients); break;
         case 'f': a->foreground = true; break;
         case 'D': a->no_dataplane = true; break;
         case 'T': bad = parse_milli(optarg, 100, 600000, &a->retransmit_timeout_ms); break;

@@ -34,6 +34,8 @@ struct kited_args {
     int udp_budget;      /* --udp-budget N: datagrams read per socket per wakeup (default 64) */
     int fragment_size;   /* --fragment-size BYTES: IKE fragmentation (RFC 7383); 0: the engine's 1280 */
     const char *user;    /* --user NAME: drop to it once everything is open (NULL: stay root) */
+    const char *metrics; /* --metrics ADDR:PORT: the Prometheus page (NULL: off) */
+    int metrics_max_clients; /* --metrics-max-clients N (default 16) */
 };
 
 /* 0 on success; -1 with a message in err on a bad command line; 1 for --help */

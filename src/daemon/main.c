@@ -16,6 +16,7 @@
 #include "conf/conf.h"
 #include "crypto/rand.h"
 #include "ctl/vici.h"
+#include "ctl/metrics.h"
 #include "daemon/args.h"
 #include "daemon/bridge.h"
 #include "daemon/creds.h"
@@ -43,6 +44,8 @@ struct kited {
     struct ike_action act;
     struct dataplane dp;
     struct vici_srv *vici; /* the control socket; NULL when off or not opened */
+    struct metrics_srv *metrics; /* --metrics; NULL when off or not opened */
+    struct metrics_extra metrics_extra[6];
     uint64_t keepalives_in, keepalives_out; /* NAT keepalives (RFC 3948 2.3) */
     /* the connections in the engine and the identities their PSK was chosen
      * by: a reload gives each the PSK the new file has for them */
@@ -302,6 +305,10 @@ static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
         uint64_t v = vici_srv_tick(k->vici, now);
         next = v < next ? v : next;
     }
+    if (k->metrics) {
+        uint64_t v = metrics_tick(k->metrics, now);
+        next = v < next ? v : next;
+    }
     return k->stopping && k->stop_at < next ? k->stop_at : next;
 }
 
@@ -311,6 +318,47 @@ static void on_vici(struct loop *l, int fd, void *arg)
     (void)fd;
     struct kited *k = arg;
     vici_srv_run(k->vici);
+}
+
+static void on_metrics(struct loop *l, int fd, void *arg)
+{
+    (void)l;
+    (void)fd;
+    struct kited *k = arg;
+    metrics_run(k->metrics, loop_now_ms());
+}
+
+/* --metrics: the data plane's I/O counters beside what ctl/metrics reads
+ * itself; kited runs without the page when it cannot be opened */
+static void open_metrics(struct kited *k)
+{
+    char err[300];
+    const struct metrics_extra x[] = {
+        { "kite_dataplane_esp_in_packets_total", "ESP packets received", &k->dp.st.esp_in },
+        { "kite_dataplane_esp_out_packets_total", "ESP packets sent", &k->dp.st.esp_out },
+        { "kite_dataplane_send_errors_total", "ESP packets the socket refused", &k->dp.st.send_errors },
+        { "kite_dataplane_tun_errors_total", "packets the TUN device refused", &k->dp.st.tun_errors },
+        { "kite_dataplane_install_failed_total", "Child SAs the data plane could not take",
+          &k->dp.st.install_failed },
+        { "kite_nat_keepalives_out_total", "NAT keepalives sent (RFC 3948 2.3)", &k->keepalives_out },
+    };
+    _Static_assert(sizeof x == sizeof k->metrics_extra, "metrics_extra holds x");
+    memcpy(k->metrics_extra, x, sizeof x);
+    struct metrics_env env = { k->ike, k->dp.on ? &k->dp.u : NULL, k->vici, k->metrics_extra,
+                               k->dp.on ? (unsigned)(sizeof x / sizeof x[0]) : 0 };
+    struct metrics_cfg cfg = { (unsigned)k->args.metrics_max_clients, 0 };
+    if (!k->args.metrics)
+        return;
+    if (metrics_open(&k->metrics, k->args.metrics, &cfg, &env, err, sizeof err)) {
+        log_msg(&k->log, LOG_DMN, 0, "no metrics: %s", err);
+        return;
+    }
+    if (loop_add_fd(&k->loop, metrics_fd(k->metrics), on_metrics, k)) {
+        metrics_close(k->metrics);
+        k->metrics = NULL;
+        return;
+    }
+    log_msg(&k->log, LOG_DMN, 1, "metrics at http://%s/metrics", k->args.metrics);
 }
 
 static void drain_cb(void *ctx)
@@ -708,6 +756,7 @@ static int run(struct kited *k)
             loop_add_fd(&k->loop, k->dp.raw6.fd, on_raw, k);
     }
     open_vici(k);
+    open_metrics(k);
     k->loop.spin_us = (uint32_t)k->args.busy_poll_us;
     log_msg(&k->log, LOG_DMN, 1, "kited starting (IKE port %d, NAT-T port %d, busy-poll %d us)", k->args.port,
             k->args.natt_port, k->args.busy_poll_us);
@@ -721,6 +770,8 @@ static int run(struct kited *k)
     int rc = loop_run(&k->loop);
     notify_send("STOPPING=1");
     dp_log_sas(&k->dp, 1);
+    metrics_close(k->metrics);
+    k->metrics = NULL;
     vici_srv_close(k->vici);
     k->vici = NULL;
     dp_close(&k->dp);

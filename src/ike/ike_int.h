@@ -174,6 +174,10 @@ struct ikesa {
     bool frag_peer;          /* the peer announced IKEV2_FRAGMENTATION_SUPPORTED */
     struct ike_dgrams req_frags, resp_frags; /* our request / response when sent in fragments */
     struct ike_reasm *reasm[2]; /* being reassembled: the peer's request [0], the response to ours [1] */
+    /* a handshake (IKE_SA_INIT, IKE_AUTH) under way, counted when it ends
+     * (counters.c); fail: IKE_CTR_HS_FAIL_* when it goes down (0: other) */
+    bool hs;
+    uint8_t fail;
 };
 
 /* an IKE SA the peer deleted: the response to its Delete is kept for
@@ -227,6 +231,10 @@ struct ike_engine {
     struct ike_stats stats;
     uint64_t now;    /* the time passed to the public call being handled */
     struct ike_frag_acct frag;   /* what reassemblies hold in all */
+    /* event counters (counters.c): global, and per connection name */
+    struct ike_counters ctr;
+    struct ike_conn_ctr *conn_ctr;
+    unsigned n_conn_ctr, conn_ctr_cap;
 };
 
 /* engine.c */
@@ -266,6 +274,22 @@ void ike_sa_free(struct ikesa *sa);
 void ike_send_delete(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 const char *ike_sa_name(const struct ike_engine *e, const struct ikesa *sa, char *buf, size_t cap);
 struct ikesa *ike_sa_by_id(struct ike_engine *e, uint32_t id);
+
+/* counters.c: ike_count adds one to counter c globally and, with sa (or a
+ * connection index conn >= 0), for its connection; ike_count_msg counts a
+ * message by its header (exchange type, response flag) and direction;
+ * ike_hs_start/ike_hs_end a handshake of sa (end: established, or failed
+ * with sa->fail) */
+struct ike_conn_ctr {
+    char name[IKE_NAME_MAX];
+    struct ike_counters c;
+};
+void ike_count(struct ike_engine *e, const struct ikesa *sa, unsigned c);
+void ike_count_conn(struct ike_engine *e, int conn, unsigned c);
+void ike_count_msg(struct ike_engine *e, const struct ikesa *sa, const uint8_t *p, size_t n, bool in);
+void ike_hs_start(struct ike_engine *e, struct ikesa *sa);
+void ike_hs_end(struct ike_engine *e, struct ikesa *sa, bool established);
+void ike_counters_free(struct ike_engine *e);
 
 /* msg.c: building and protecting messages */
 void ike_hdr_for(const struct ikesa *sa, uint8_t exchange, bool response, uint32_t msgid,
