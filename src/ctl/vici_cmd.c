@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/utsname.h>
 #include "base/err.h"
 #include "base/log.h"
@@ -627,14 +628,51 @@ static int cmd_terminate(struct vici_req *r)
     return 0;
 }
 
+/* charon's boolean spellings (settings_value_as_bool) */
+static bool arg_true(struct vici_req *r, const char *key)
+{
+    char v[16];
+    return arg_str(r, key, v, sizeof v) &&
+           (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcasecmp(v, "enabled") || !strcmp(v, "1"));
+}
+
+/* rekey ike / ike-id (charon 5.9.8): matches counts the IKE SAs rekeyed,
+ * now or once the exchange under way ends; one that cannot be (not
+ * established, rekeyed already) is named in errmsg when none could */
+static void ike_rekey(struct vici_req *r)
+{
+    struct ike_engine *e = r->s->env.ike;
+    int named = 0, matches = 0;
+    uint32_t refused = 0;
+    for (uint32_t id = next_ike(r, 0); id; id = next_ike(r, id), named++) {
+        int rc = ike_sa_rekey(e, id, loop_now_ms());
+        matches += rc >= 0;
+        if (rc < 0 && !refused)
+            refused = id;
+    }
+    r->s->env.drain(r->s->env.ctx);
+    if (!named || matches) {
+        done(r, matches, matches, "rekeyed");
+        return;
+    }
+    char msg[64];
+    snprintf(msg, sizeof msg, "IKE_SA with unique id %u", refused);
+    fail(r, "%s is not established or is being rekeyed already", msg);
+}
+
 static int cmd_rekey(struct vici_req *r)
 {
-    char child[IKE_NAME_MAX];
-    if (!arg_str(r, "child", child, sizeof child) && !arg_int(r, "child-id", 0)) {
-        fail(r, "rekeying IKE SAs is not supported by kited yet%s", "");
+    char child[IKE_NAME_MAX], ike[IKE_NAME_MAX];
+    if (arg_str(r, "child", child, sizeof child) || arg_int(r, "child-id", 0)) {
+        child_op(r, false, "rekeyed");
         return 0;
     }
-    child_op(r, false, "rekeyed");
+    if (!arg_str(r, "ike", ike, sizeof ike) && !arg_int(r, "ike-id", 0))
+        fail(r, "missing rekey selector%s", "");
+    else if (arg_true(r, "reauth")) /* refused rather than done as a plain rekey */
+        fail(r, "reauthentication (reauth = yes) is not supported by kited yet; rekey without it%s", "");
+    else
+        ike_rekey(r);
     return 0;
 }
 

@@ -256,11 +256,9 @@ int ike_rekey_request(struct ike_engine *e, struct ikesa *sa, const struct ike_c
 
 /* ---- initiator ---- */
 
-int ike_rekey_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
+/* the CREATE_CHILD_SA request that rekeys sa; on failure retried in a minute */
+static int rekey_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
-    if (!sa->ike_rekey_at || now < sa->ike_rekey_at || sa->irk.active || sa->replaced || sa->rk.active ||
-        sa->rk.del_spi)
-        return 0;
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
     struct irk_out *o = calloc(1, sizeof *o);
     if (!o)
@@ -297,10 +295,44 @@ int ike_rekey_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         ke_free(&sa->irk.ke);
         memset(&sa->irk, 0, sizeof sa->irk);
         sa->ike_rekey_at = now + 60000;
-        return 0;
+        return rc;
     }
     sa->irk.active = true;
-    return 1;
+    return 0;
+}
+
+int ike_rekey_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
+{
+    if (!sa->ike_rekey_at || now < sa->ike_rekey_at || sa->irk.active || sa->replaced || sa->rk.active ||
+        sa->rk.del_spi)
+        return 0;
+    return rekey_start(e, sa, now) == 0;
+}
+
+/* an operator's rekey (VICI rekey ike): at once when the window is free;
+ * behind an outstanding request (window size 1, 2.3) or a Child SA exchange
+ * of ours still under way (2.25.2) it waits, as a scheduled rekey does */
+int ike_sa_rekey(struct ike_engine *e, uint32_t id, uint64_t now)
+{
+    struct ikesa *sa = ike_sa_by_id(e, id);
+    if (!sa || sa->state == IKE_S_FREE)
+        return KITE_E_NOT_FOUND;
+    e->now = now;
+    char name[64];
+    ike_sa_name(e, sa, name, sizeof name);
+    if (sa->state != IKE_S_ESTABLISHED || sa->replaced || sa->irk.active) {
+        ike_log(e, LOG_IKE, 1, "not rekeying IKE_SA %s: %s", name,
+                sa->state != IKE_S_ESTABLISHED ? "it is not established"
+                : sa->replaced                 ? "it is rekeyed already, its Delete is under way"
+                                               : "a rekey of it is under way");
+        return KITE_E_STATE;
+    }
+    sa->ike_rekey_at = now ? now : 1;
+    if (sa->req_len || sa->rk.active || sa->rk.del_spi) {
+        ike_log(e, LOG_IKE, 1, "rekey of IKE_SA %s queued until the exchange under way ends", name);
+        return 1;
+    }
+    return rekey_start(e, sa, now);
 }
 
 static void irk_end(struct ikesa *sa)

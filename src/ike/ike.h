@@ -341,6 +341,12 @@ const struct ike_conn_cfg *ike_engine_conn(const struct ike_engine *e, int i);
 /* delete IKE SA `id` (INFORMATIONAL Delete when established, 1.4.1; a
  * half-open one is dropped) with its Child SAs; 0 or KITE_E_NOT_FOUND */
 int ike_sa_terminate(struct ike_engine *e, uint32_t id, uint64_t now);
+/* rekey IKE SA `id` now (CREATE_CHILD_SA, 2.18; its Child SAs move to the
+ * new one, the old one is deleted): 0 when the request went out, 1 when it
+ * waits for the exchange under way to end (then sent by ike_tick),
+ * KITE_E_NOT_FOUND, KITE_E_STATE (not established, or rekeyed or being
+ * rekeyed already), or the error that kept the request from going out */
+int ike_sa_rekey(struct ike_engine *e, uint32_t id, uint64_t now);
 
 /* counters for tests and status */
 struct ike_stats {

@@ -322,12 +322,95 @@ static void counters(void **st)
     lab_free(&l);
 }
 
+/* a's only IKE SA */
+static struct ike_sa_info a_sa(struct lab *l)
+{
+    struct ike_sa_info info, found = { 0 };
+    int n = 0;
+    for (unsigned i = 0; i < ike_sa_slots(l->a.e); i++)
+        if (ike_sa_info(l->a.e, i, &info)) {
+            found = info;
+            n++;
+        }
+    assert_int_equal(n, 1);
+    return found;
+}
+
+/* rekey ike / ike-id: the IKE SA gets new SPIs at both ends and keeps its
+ * Child SA; reauth = yes, no selector, an unknown name and an IKE SA not yet
+ * established are refused and change nothing */
+static void rekey_ike(void **st)
+{
+    (void)st;
+    struct lab l;
+    char t[4096];
+    lab_init(&l);
+    l.drop = true; /* IKE_SA_INIT unanswered: the IKE SA is CONNECTING */
+    assert_int_equal(ike_initiate(l.a.e, "lab", "net", loop_now_ms()), 0);
+    pump(&l);
+    int fd = dial(&l);
+    static const char *const by_name[] = { "ike", "lab", NULL };
+    put(fd, VICI_CMD_REQUEST, "rekey", by_name);
+    assert_string_equal(get(&l, fd, t, sizeof t),
+                        "CMD_RESPONSE : success=no errmsg=IKE_SA with unique id 1 is not established or is being "
+                        "rekeyed already");
+    ike_sa_terminate(l.a.e, 1, loop_now_ms());
+    l.drop = false;
+    assert_int_equal(ike_initiate(l.a.e, "lab", "net", loop_now_ms()), 0);
+    pump(&l);
+    struct ike_sa_info old = a_sa(&l);
+    uint32_t spi_in = l.a.child.spi_in;
+    assert_string_equal(old.state, "ESTABLISHED");
+    static const char *const reauth[] = { "ike", "lab", "reauth", "yes", NULL };
+    put(fd, VICI_CMD_REQUEST, "rekey", reauth);
+    assert_string_equal(get(&l, fd, t, sizeof t),
+                        "CMD_RESPONSE : success=no errmsg=reauthentication (reauth = yes) is not supported by kited "
+                        "yet; rekey without it");
+    put(fd, VICI_CMD_REQUEST, "rekey", NULL);
+    assert_string_equal(get(&l, fd, t, sizeof t), "CMD_RESPONSE : success=no errmsg=missing rekey selector");
+    static const char *const other[] = { "ike", "nosuch", NULL };
+    put(fd, VICI_CMD_REQUEST, "rekey", other);
+    assert_string_equal(get(&l, fd, t, sizeof t),
+                        "CMD_RESPONSE : success=no matches=0 rekeyed=0 errmsg=no matching SAs to rekey found");
+    assert_memory_equal(a_sa(&l).spi_i, old.spi_i, 8); /* the refusals changed nothing */
+    /* swanctl --rekey --ike lab: answered once the engines settled */
+    put(fd, VICI_CMD_REQUEST, "rekey", by_name);
+    assert_string_equal(get(&l, fd, t, sizeof t), "CMD_RESPONSE : success=yes matches=1 rekeyed=1");
+    struct ike_sa_info n = a_sa(&l); /* the old one deleted */
+    assert_memory_not_equal(n.spi_i, old.spi_i, 8);
+    assert_memory_not_equal(n.spi_r, old.spi_r, 8);
+    assert_true(n.id != old.id);
+    struct ike_child_info ch;
+    unsigned slot = 0;
+    while (!ike_sa_info(l.a.e, slot, &n))
+        slot++;
+    assert_true(ike_sa_child_info(l.a.e, slot, 0, &ch));
+    assert_int_equal(ch.spi_in, spi_in);
+    struct ike_stats sb;
+    ike_engine_stats(l.b.e, &sb);
+    assert_int_equal(sb.ike_sas, 1);
+    /* by ike-id: the old id is gone, the new one rekeys */
+    char id[16];
+    snprintf(id, sizeof id, "%u", old.id);
+    const char *by_id[] = { "ike-id", id, NULL };
+    put(fd, VICI_CMD_REQUEST, "rekey", by_id);
+    assert_string_equal(get(&l, fd, t, sizeof t),
+                        "CMD_RESPONSE : success=no matches=0 rekeyed=0 errmsg=no matching SAs to rekey found");
+    snprintf(id, sizeof id, "%u", n.id);
+    put(fd, VICI_CMD_REQUEST, "rekey", by_id);
+    assert_string_equal(get(&l, fd, t, sizeof t), "CMD_RESPONSE : success=yes matches=1 rekeyed=1");
+    assert_memory_not_equal(a_sa(&l).spi_i, n.spi_i, 8);
+    close(fd);
+    lab_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(initiate_list_terminate),
         cmocka_unit_test(initiate_times_out),
         cmocka_unit_test(counters),
+        cmocka_unit_test(rekey_ike),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
