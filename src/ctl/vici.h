@@ -17,6 +17,7 @@
 #include "ike/ike.h"
 
 struct uesp;
+struct kite_conf;
 struct log_sink;
 
 struct vici_env {
@@ -25,6 +26,12 @@ struct vici_env {
     struct log_sink *log;
     void (*drain)(void *ctx); /* the engine's actions to the daemon, now */
     void *ctx;
+    /* reconfiguration (vici_conn.c): the running configuration, and how to
+     * make a changed copy of it run (daemon/reconf.c: taken over on 0; -1
+     * with err when conn, the connection just loaded, cannot be, and nothing
+     * changed).  NULL: load-conn and the like are refused */
+    struct kite_conf **conf;
+    int (*apply)(void *ctx, struct kite_conf *c, const char *conn, char *err, size_t cap);
 };
 
 struct vici_cfg {
