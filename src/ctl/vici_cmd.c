@@ -651,5 +651,5 @@ int vici_cmd_run(struct vici_req *r, const char *name)
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmds[i].name, name))
             return cmds[i].fn(r);
-    return KITE_E_NOT_FOUND;
+    return vici_conn_run(r, name);
 }

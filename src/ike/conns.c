@@ -52,6 +52,23 @@ int ike_conn_slot(struct ike_engine *e)
     return e->n_conns;
 }
 
+int ike_conn_put(struct ike_engine *e, int i, const struct ike_conn_cfg *c)
+{
+    struct ike_conn_cfg *dst = &e->conns[i];
+    memcpy(dst, c, sizeof *dst); /* padding too: same() compares whole records */
+    ike_conn_defaults(dst);
+    int rc = secret_from(&e->psk[i], c->psk, c->psk_len);
+    mem_wipe(dst->psk, sizeof dst->psk); /* the owned secret is the only copy kept */
+    if (rc) {
+        mem_wipe(dst, sizeof *dst); /* the slot stays free */
+        return rc;
+    }
+    memset(&e->retry[i], 0, sizeof e->retry[i]);
+    if (i == e->n_conns)
+        e->n_conns++;
+    return 0;
+}
+
 static int find(const struct ike_engine *e, const char *name)
 {
     for (int i = 0; i < e->n_conns; i++)
@@ -140,15 +157,19 @@ int ike_engine_load_conn(struct ike_engine *e, const struct ike_conn_cfg *c, uin
         rc = ike_engine_set_psk(e, c->name, c->psk, c->psk_len);
         return rc ? rc : IKE_CONN_NEW_PSK;
     }
-    if (slot >= 0) {
+    if (slot >= 0) { /* replaced in place: the connection keeps its position */
         int n = close_sas(e, slot, now, "connection replaced by a changed configuration");
         ike_log(e, LOG_CFG, 1, "connection '%s' changed, %d IKE_SA(s) closed", c->name, n);
-        slot_free(e, slot);
+        secret_free(&e->psk[slot]);
+        mem_wipe(&e->conns[slot], sizeof e->conns[slot]);
     }
-    /* ike_engine_add_conn takes the free slot: the lowest, slot if it was freed */
-    rc = ike_engine_add_conn(e, c);
-    if (rc)
+    int i = slot >= 0 ? slot : ike_conn_slot(e);
+    rc = i < 0 ? KITE_E_NOMEM : ike_conn_put(e, i, c);
+    if (rc) {
+        if (slot >= 0)
+            slot_free(e, slot);
         return rc;
-    start(e, &e->conns[find(e, c->name)], now);
+    }
+    start(e, &e->conns[i], now);
     return slot >= 0 ? IKE_CONN_REPLACED : IKE_CONN_ADDED;
 }

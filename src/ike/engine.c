@@ -131,21 +131,7 @@ int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c)
     if (!c->n_ike || !c->n_children || c->psk_len > sizeof c->psk || !c->name[0])
         return KITE_E_INVALID_ARG;
     int i = ike_conn_slot(e);
-    if (i < 0)
-        return KITE_E_NOMEM;
-    struct ike_conn_cfg *dst = &e->conns[i];
-    memcpy(dst, c, sizeof *dst); /* padding too: ike_engine_load_conn compares whole records */
-    ike_conn_defaults(dst);
-    int rc = secret_from(&e->psk[i], c->psk, c->psk_len);
-    mem_wipe(dst->psk, sizeof dst->psk); /* the owned secret is the only copy kept */
-    if (rc) {
-        mem_wipe(dst, sizeof *dst); /* the slot stays free */
-        return rc;
-    }
-    memset(&e->retry[i], 0, sizeof e->retry[i]);
-    if (i == e->n_conns)
-        e->n_conns++;
-    return 0;
+    return i < 0 ? KITE_E_NOMEM : ike_conn_put(e, i, c);
 }
 
 void ike_engine_set_creds(struct ike_engine *e, struct cred_store *creds)

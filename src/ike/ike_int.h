@@ -239,6 +239,8 @@ static inline bool ike_conn_live(const struct ike_engine *e, int i)
 }
 /* conns.c: a free connection slot (the table grown when needed), or -1 (no memory) */
 int ike_conn_slot(struct ike_engine *e);
+/* c (checked) into free slot i; 0 or KITE_E_NOMEM (the slot stays free) */
+int ike_conn_put(struct ike_engine *e, int i, const struct ike_conn_cfg *c);
 /* a connection's defaults (retransmission, keyingtries), as the engine keeps it */
 void ike_conn_defaults(struct ike_conn_cfg *c);
 /* close an IKE SA now: a Delete when established (1.4.1), dropped when
