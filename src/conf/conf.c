@@ -41,8 +41,13 @@ static void warn_unknown(struct ctx *x, const struct set_node *sec, const char *
     for (const struct set_node *n = sec->child; n; n = n->next) {
         if (n->used || !x->warn)
             continue;
-        snprintf(msg, sizeof msg, "%s:%d: unknown %s '%s' in %s, ignored", n->file, n->line,
-                 n->value ? "key" : "section", n->name, where);
+        char at[300];
+        if (n->line > 0)
+            snprintf(at, sizeof at, "%s:%d", n->file, n->line);
+        else /* from a VICI message: the file is the key's path */
+            snprintf(at, sizeof at, "%s", n->file);
+        snprintf(msg, sizeof msg, "%s: unknown %s '%s' in %s, ignored", at, n->value ? "key" : "section", n->name,
+                 where);
         x->warn(x->wctx, msg);
     }
 }

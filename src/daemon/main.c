@@ -371,6 +371,7 @@ static void reload(struct kited *k)
             n.failed);
     conf_free(k->conf);
     k->conf = c;
+    drain(k); /* the Deletes and initiations go out now */
 }
 
 /* the command line's limits over the engine's defaults */
