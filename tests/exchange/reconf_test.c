@@ -8,8 +8,13 @@
  *     comes up under the new policy with new SPIs;
  *   - "one" removed: Delete, b has no SA of it left, its slot is reused;
  *   - the table has no compiled-in cap (40 connections, removed and added
- *     again in any order, each keeps its index). */
+ *     again in any order, each keeps its index).
+ * And the daemon's path (daemon/reconf.c, SIGHUP and the VICI commands): a
+ * swanctl.conf applied to a running engine, then a second one with a
+ * connection unchanged, one changed, one removed and one added. */
 #include "harness.h"
+#include "base/log.h"
+#include "daemon/reconf.h"
 
 static const char *PSK = "reconf-test-psk-0123456789abcdef";
 
@@ -211,11 +216,88 @@ static void many_conns(void **state)
     ike_engine_free(e);
 }
 
+/* conn NAME ME PEER ESP START as swanctl.conf text */
+static void conf_conn(char *buf, size_t cap, const char *name, int me, int peer, const char *esp, const char *start)
+{
+    size_t o = strlen(buf);
+    snprintf(buf + o, cap - o,
+             "%s { local_addrs = 192.0.2.%d\n remote_addrs = 192.0.2.%d\n proposals = aes256gcm16-prfsha256-x25519\n"
+             " local { auth = psk }\n remote { auth = psk\n id = 192.0.2.%d }\n"
+             " children { net { local_ts = 10.%d.0.0/24\n remote_ts = 10.%d.0.0/24\n esp_proposals = %s\n"
+             " start_action = %s } } }\n", name, me, peer, peer, me, peer, esp, start);
+}
+
+static struct kite_conf *conf_of(const char *conns)
+{
+    char text[4096];
+    struct kite_conf *c = NULL;
+    snprintf(text, sizeof text, "connections {\n%s}\nsecrets { ike-x { secret = %s } }\n", conns, PSK);
+    assert_int_equal(conf_load_string(text, "test.conf", &c, text, sizeof text, NULL, NULL), 0);
+    return c;
+}
+
+static void daemon_applies_files(void **state)
+{
+    (void)state;
+    uint64_t ra = 0x1234567, rb = 0x7654321, now = 1000;
+    struct ike_engine *a = engine(&ra), *b = engine(&rb);
+    struct view va = { 0 }, vb = { 0 };
+    const char *name[] = { "one", "two", "three" };
+    for (int i = 0; i < 3; i++) { /* b answers all, two with either proposal */
+        struct ike_conn_cfg cb = conn(name[i], (uint8_t)(10 * i + 2), (uint8_t)(10 * i + 1), "aes128gcm16", false);
+        cb.child[0].n_esp = 2;
+        cb.child[0].esp[1] = h_prop("aes256gcm16");
+        assert_int_equal(ike_engine_load_conn(b, &cb, now), IKE_CONN_ADDED);
+    }
+    FILE *devnull = fopen("/dev/null", "w");
+    struct log_sink log;
+    log_sink_init(&log, devnull, 0);
+    struct kited_args args = { .port = 500, .natt_port = 4500 };
+    struct reconf r = { a, &log, NULL, &args };
+    struct reconf_count n;
+    char c1[2048] = "", c2[2048] = "";
+    conf_conn(c1, sizeof c1, "one", 1, 2, "aes128gcm16", "start");
+    conf_conn(c1, sizeof c1, "two", 11, 12, "aes128gcm16", "start");
+    conf_conn(c1, sizeof c1, "three", 21, 22, "aes128gcm16", "start");
+    struct kite_conf *f1 = conf_of(c1);
+    reconf_apply(&r, f1, now, &n);
+    assert_int_equal(n.added, 3);
+    run(a, b, &va, &vb, &now);
+    assert_int_equal(va.n, 3);
+    struct held one0 = *of(&va, "one"), two0 = *of(&va, "two");
+    reconf_apply(&r, f1, now, &n); /* the same file again: nothing */
+    assert_int_equal(n.unchanged, 3);
+    assert_int_equal(step(a, b, &va, now), 0);
+    conf_conn(c2, sizeof c2, "one", 1, 2, "aes128gcm16", "start");
+    conf_conn(c2, sizeof c2, "two", 11, 12, "aes256gcm16", "start");
+    conf_conn(c2, sizeof c2, "four", 31, 32, "aes128gcm16", "none");
+    struct kite_conf *f2 = conf_of(c2);
+    reconf_apply(&r, f2, now, &n);
+    assert_int_equal(n.unchanged, 1);
+    assert_int_equal(n.replaced, 1);
+    assert_int_equal(n.removed, 1);
+    assert_int_equal(n.added, 1);
+    run(a, b, &va, &vb, &now);
+    assert_int_equal(va.deletes_sent, 2); /* two and three */
+    assert_int_equal(of(&va, "one")->in, one0.in);
+    assert_int_not_equal(of(&va, "two")->in, two0.in);
+    assert_int_equal(of(&vb, "two")->in, of(&va, "two")->out);
+    assert_null(of(&va, "three"));
+    assert_null(of(&vb, "three"));
+    assert_int_equal(n_conns(a), 3);
+    conf_free(f1);
+    conf_free(f2);
+    fclose(devnull);
+    ike_engine_free(a);
+    ike_engine_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reconfigure),
         cmocka_unit_test(many_conns),
+        cmocka_unit_test(daemon_applies_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
