@@ -53,7 +53,8 @@ struct to_tree {
 static void copy_name(char *out, size_t cap, struct span n)
 {
     size_t k = n.n < cap - 1 ? n.n : cap - 1;
-    memcpy(out, n.p, k);
+    if (k) /* an empty span may have no pointer */
+        memcpy(out, n.p, k);
     out[k] = 0;
 }
 
@@ -70,7 +71,8 @@ static int list_item(struct to_tree *x, struct span v)
     x->items = grown;
     if (x->n_items)
         x->items[x->n_items++] = ',';
-    memcpy(x->items + x->n_items, v.p, v.n);
+    if (v.n)
+        memcpy(x->items + x->n_items, v.p, v.n);
     x->n_items += v.n;
     x->items[x->n_items] = 0;
     return 0;
@@ -100,7 +102,7 @@ static int visit(void *ctx, const struct vici_elem *e)
             snprintf(x->err, sizeof x->err, "%.180s%s%.60s: expected text", x->path[e->depth], e->depth ? "." : " ", name);
             return -1;
         }
-        char *v = strndup((const char *)e->value.p, e->value.n);
+        char *v = e->value.n ? strndup((const char *)e->value.p, e->value.n) : strdup("");
         int rc = v ? add(x, e->depth, name, v) : -1;
         if (v)
             mem_wipe(v, e->value.n);
