@@ -3,7 +3,8 @@
  * is supported.
  *
  * The server (vici.c) decodes packets from io/unix, keeps each client's
- * event registrations and raises events; the commands (vici_cmd.c) read the
+ * event registrations and raises events; the commands (vici_cmd.c; the
+ * reconfiguring ones in vici_conn.c) read the
  * engine and answer with charon 5.9.8's keys.  A command that changes the
  * engine (initiate, terminate, rekey) calls env.drain so that the daemon
  * carries out the engine's actions at once.  initiate answers when the Child
