@@ -972,6 +972,21 @@ int conf_secret_del(struct kite_conf *c, const char *name)
     return 0;
 }
 
+int conf_secret_del_loaded(struct kite_conf *c)
+{
+    int n = 0;
+    for (int i = c->n_secrets - 1; i >= 0; i--) {
+        if (!c->secrets[i].loaded)
+            continue;
+        secret_free(&c->secrets[i].s);
+        memmove(&c->secrets[i], &c->secrets[i + 1], (size_t)(c->n_secrets - i - 1) * sizeof *c->secrets);
+        c->n_secrets--;
+        mem_wipe(&c->secrets[c->n_secrets], sizeof *c->secrets);
+        n++;
+    }
+    return n;
+}
+
 static int dup_secrets(const struct kite_conf *c, struct kite_conf *d)
 {
     for (int i = 0; i < c->n_secrets; i++) {

@@ -93,6 +93,7 @@ struct conf_conn {
 
 struct conf_secret {
     char name[64];  /* the section's name (ike-x), VICI's unique id of a shared key; "" for none */
+    bool loaded;    /* loaded at run time (VICI's load-shared), not read from the file */
     struct secret s;
     uint8_t n_ids;
     struct conf_id ids[CONF_MAX_IDS];
@@ -144,6 +145,8 @@ int conf_conn_del(struct kite_conf *c, const char *name);
 int conf_secret_put(struct kite_conf *c, struct conf_secret *s);
 /* remove the secret of that name; 0 or -1 (none) */
 int conf_secret_del(struct kite_conf *c, const char *name);
+/* remove the secrets loaded at run time (clear-creds); how many */
+int conf_secret_del_loaded(struct kite_conf *c);
 /* one connection from a settings section named by the connection (its
  * children, local and remote sections below), exactly as in a file: the
  * VICI load-conn command turns its message into such a tree.  0, or -1 with

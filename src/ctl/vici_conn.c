@@ -148,23 +148,31 @@ static void warn(void *ctx, const char *msg)
 }
 
 /* the running configuration changed by fn (0 or an errmsg in err), made to
- * run; nothing changes on an error */
-static int change(struct vici_req *r, int (*fn)(struct kite_conf *c, void *arg, char *err, size_t cap), void *arg,
-                  const char *conn)
+ * run; nothing changes on an error.  0 or -1 with err */
+static int apply(struct vici_srv *s, int (*fn)(struct kite_conf *c, void *arg, char *err, size_t cap), void *arg,
+                 const char *conn, char *err, size_t cap)
 {
-    struct vici_env *env = &r->s->env;
+    struct vici_env *env = &s->env;
     struct kite_conf *c = NULL;
-    char err[400] = "";
     if (!env->conf || !env->apply || !*env->conf)
-        return answer(r, "reconfiguration is not available");
+        return snprintf(err, cap, "reconfiguration is not available"), -1;
     if (conf_dup(*env->conf, &c))
-        return answer(r, "out of memory");
-    if (fn(c, arg, err, sizeof err) || env->apply(env->ctx, c, conn, err, sizeof err)) {
+        return snprintf(err, cap, "out of memory"), -1;
+    if (fn(c, arg, err, cap) || env->apply(env->ctx, c, conn, err, cap)) {
         conf_free(c);
-        return answer(r, err[0] ? err : "failed");
+        return -1;
     }
     if (env->drain)
         env->drain(env->ctx); /* the Deletes and initiations go out now */
+    return 0;
+}
+
+static int change(struct vici_req *r, int (*fn)(struct kite_conf *c, void *arg, char *err, size_t cap), void *arg,
+                  const char *conn)
+{
+    char err[400] = "";
+    if (apply(r->s, fn, arg, conn, err, sizeof err))
+        return answer(r, err[0] ? err : "failed");
     return answer(r, NULL);
 }
 
@@ -289,6 +297,26 @@ static int shared_of(struct vici_req *r, struct conf_secret *s, char *err, size_
     return rc;
 }
 
+static int del_loaded(struct kite_conf *c, void *arg, char *err, size_t cap)
+{
+    (void)err;
+    (void)cap;
+    *(int *)arg = conf_secret_del_loaded(c);
+    return 0;
+}
+
+/* clear-creds (vici_cred.c): the shared keys loaded over VICI go too; those
+ * of the file stay */
+static void clear_shared(struct vici_srv *s)
+{
+    char err[400];
+    int n = 0;
+    if (apply(s, del_loaded, &n, NULL, err, sizeof err))
+        log_msg(s->env.log, LOG_CFG, 0, "clear-creds: shared keys not cleared: %s", err);
+    else
+        log_msg(s->env.log, LOG_CFG, 1, "clear-creds: %d shared key(s) loaded over VICI cleared", n);
+}
+
 static int cmd_load_shared(struct vici_req *r)
 {
     char err[400] = "out of memory";
@@ -300,6 +328,8 @@ static int cmd_load_shared(struct vici_req *r)
         }
         return answer(r, err);
     }
+    s->loaded = true;
+    r->s->clear_shared = clear_shared;
     log_msg(r->s->env.log, LOG_CFG, 1, "loaded IKE shared key%s%s%s with %u owner(s)", s->name[0] ? " with id '" : "",
             s->name, s->name[0] ? "'" : "", s->n_ids);
     /* the copy of s in the new configuration owns the key; s is wiped */

@@ -18,6 +18,9 @@
 #include "ctl/vici.h"
 #include "daemon/args.h"
 #include "daemon/creds.h"
+#include "daemon/logout.h"
+#include "daemon/notify.h"
+#include "daemon/privdrop.h"
 #include "daemon/dataplane.h"
 #include "daemon/reconf.h"
 #include "ike/ike.h"
@@ -32,7 +35,8 @@ struct kited {
     int n_socks;
     struct ike_engine *ike;
     struct kite_conf *conf;
-    struct cred_store *creds; /* the engine holds it too */
+    struct cred_store *creds; /* the files' credentials */
+    struct cred_store *live;  /* the engine's: the files' and those loaded over VICI (NULL: creds) */
     bool stopping;
     uint64_t stop_at;
     uint8_t rx[65536 + 64]; /* datagrams land 64 bytes in: room for transport-mode headers */
@@ -307,9 +311,14 @@ static void drain_cb(void *ctx)
     drain(ctx);
 }
 
+static int creds_changed_cb(void *ctx);
+static const struct cred_store *creds_live_cb(void *ctx);
+static int reload_cb(void *ctx);
+
 static struct reconf reconf_of(struct kited *k)
 {
-    return (struct reconf){ k->ike, &k->log, k->creds, &k->args };
+    /* the engine's snapshot (files and VICI): certificates named by connections */
+    return (struct reconf){ k->ike, &k->log, k->live ? k->live : k->creds, &k->args };
 }
 
 /* the control socket's load-conn, unload-conn, load-shared, unload-shared */
@@ -324,7 +333,8 @@ static int vici_apply(void *ctx, struct kite_conf *c, const char *conn, char *er
 static void open_vici(struct kited *k)
 {
     char err[512];
-    struct vici_env env = { k->ike, k->dp.on ? &k->dp.u : NULL, &k->log, drain_cb, k };
+    struct vici_env env = { k->ike, k->dp.on ? &k->dp.u : NULL, &k->log, drain_cb, k, creds_changed_cb,
+                            creds_live_cb, reload_cb };
     env.conf = &k->conf;
     env.apply = vici_apply;
     struct vici_cfg cfg = { (unsigned)k->args.vici_max_clients, 0 };
@@ -342,6 +352,33 @@ static void open_vici(struct kited *k)
     log_msg(&k->log, LOG_DMN, 1, "control socket (VICI) at %s", k->args.vici);
 }
 
+/* the engine gets a new snapshot: the files' credentials and those loaded
+ * over VICI (authentications under way keep theirs); 0 or -1 */
+static int creds_apply(struct kited *k)
+{
+    struct cred_store *m = NULL;
+    if (cred_store_merge(k->creds, k->vici ? vici_srv_creds(k->vici) : NULL, &m)) {
+        log_msg(&k->log, LOG_CFG, 0, "credentials not replaced: out of memory");
+        return -1;
+    }
+    ike_engine_set_creds(k->ike, m);
+    if (k->live)
+        cred_store_unref(k->live);
+    k->live = m;
+    return 0;
+}
+
+static int creds_changed_cb(void *ctx)
+{
+    return creds_apply(ctx) ? KITE_E_NOMEM : 0;
+}
+
+static const struct cred_store *creds_live_cb(void *ctx)
+{
+    struct kited *k = ctx;
+    return k->live ? k->live : k->creds;
+}
+
 static void reload(struct kited *k)
 {
     struct kite_conf *c = NULL;
@@ -357,10 +394,10 @@ static void reload(struct kited *k)
         conf_free(c);
         return;
     }
-    ike_engine_set_creds(k->ike, creds);
     if (k->creds)
         cred_store_unref(k->creds);
     k->creds = creds;
+    creds_apply(k);
     /* one code path with the VICI commands: the difference between what
      * runs and the file is applied (reconf.c) */
     struct reconf r = reconf_of(k);
@@ -372,6 +409,16 @@ static void reload(struct kited *k)
     conf_free(k->conf);
     k->conf = c;
     drain(k); /* the Deletes and initiations go out now */
+}
+
+/* SIGHUP's reload for VICI's reload-settings: it failed when the
+ * configuration was kept */
+static int reload_cb(void *ctx)
+{
+    struct kited *k = ctx;
+    struct kite_conf *before = k->conf;
+    reload(k);
+    return k->conf == before ? -1 : 0;
 }
 
 /* the command line's limits over the engine's defaults */
@@ -424,7 +471,9 @@ static void on_signal(struct loop *l, int signo, void *arg)
     }
     if (signo == SIGHUP) {
         log_msg(&k->log, LOG_DMN, 1, "SIGHUP received, reloading %s", k->args.config);
+        notify_send("RELOADING=1");
         reload(k);
+        notify_send("READY=1");
         return;
     }
     if (k->stopping) {
@@ -519,6 +568,23 @@ static int pid_file(struct kited *k)
     return ok ? 0 : 1;
 }
 
+/* --user: everything kited opens as root is open by now (sockets, TUN, raw
+ * ESP, control socket, log and pid files); from here on it needs only
+ * CAP_NET_ADMIN and CAP_NET_RAW.  A failed drop stops kited: running as root
+ * when asked not to is not an option. */
+static int drop_privileges(struct kited *k)
+{
+    char err[256];
+    if (privdrop_to(k->args.user, err, sizeof err)) {
+        log_msg(&k->log, LOG_DMN, 0, "cannot drop privileges to user '%s': %s", k->args.user, err);
+        fprintf(stderr, "kited: cannot drop privileges to user '%s': %s\n", k->args.user, err);
+        return -1;
+    }
+    log_msg(&k->log, LOG_DMN, 1, "running as user '%s' (uid %u, gid %u) with CAP_NET_ADMIN and CAP_NET_RAW only",
+            k->args.user, (unsigned)getuid(), (unsigned)getgid());
+    return 0;
+}
+
 static int run(struct kited *k)
 {
     char err[512];
@@ -564,10 +630,16 @@ static int run(struct kited *k)
     k->loop.spin_us = (uint32_t)k->args.busy_poll_us;
     log_msg(&k->log, LOG_DMN, 1, "kited starting (IKE port %d, NAT-T port %d, busy-poll %d us)", k->args.port,
             k->args.natt_port, k->args.busy_poll_us);
+    if (k->args.user && drop_privileges(k))
+        return 1;
     struct reconf r = reconf_of(k);
     reconf_apply(&r, k->conf, loop_now_ms(), NULL);
     drain(k);
+    /* sockets bound, configuration loaded: systemd's Type=notify may go on */
+    if (notify_send("READY=1") < 0)
+        log_msg(&k->log, LOG_DMN, 0, "cannot notify systemd (NOTIFY_SOCKET): %s", strerror(errno));
     int rc = loop_run(&k->loop);
+    notify_send("STOPPING=1");
     dp_log_sas(&k->dp, 1);
     vici_srv_close(k->vici);
     k->vici = NULL;
@@ -589,36 +661,22 @@ int main(int argc, char **argv)
         free(k);
         return rc < 0 ? 2 : 0;
     }
-    FILE *out = stdout;
-    if (k->args.log_file || !k->args.foreground) {
-        /* appended to, never through a symbolic link (one planted there
-         * would have kited append wherever it points) */
-        const char *path = k->args.log_file ? k->args.log_file : "/var/log/kited.log";
-        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
-        if (fd < 0 && errno == ELOOP) {
-            fprintf(stderr, "kited: log file %s is a symbolic link: refused\n", path);
-            free(k);
-            return 1;
-        }
-        out = fd >= 0 ? fdopen(fd, "a") : NULL;
-        if (!out) {
-            fprintf(stderr, "kited: cannot open the log file %s: %s; logging to stderr\n", path, strerror(errno));
-            if (fd >= 0)
-                close(fd);
-            out = stderr;
-        }
+    struct log_out out;
+    if (log_out_open(&out, &k->args, &k->log)) {
+        free(k);
+        return 1;
     }
-    log_sink_init(&k->log, out, k->args.log_level);
     rc = run(k);
     for (int i = 0; i < k->n_socks; i++)
         udp_close(&k->socks[i]);
     ike_engine_free(k->ike);
     if (k->creds)
         cred_store_unref(k->creds);
+    if (k->live)
+        cred_store_unref(k->live);
     conf_free(k->conf);
     loop_free(&k->loop);
-    if (out != stdout && out != stderr)
-        fclose(out);
+    log_out_close(&out);
     free(k);
     return rc;
 }

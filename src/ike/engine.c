@@ -440,6 +440,8 @@ struct ikesa *ike_sa_new(struct ike_engine *e, int conn, bool initiator)
 
 void ike_sa_free(struct ikesa *sa)
 {
+    cred_store_unref(sa->creds);
+    sa->creds = NULL;
     free(sa->req); /* message buffers: also of an SA that never left FREE */
     free(sa->resp);
     sa->req = sa->resp = NULL;

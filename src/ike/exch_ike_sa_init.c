@@ -112,6 +112,9 @@ static int send_init_request(struct ike_engine *e, struct ikesa *sa, uint64_t no
         rc = ike_encode_plain(&h, o->pld, o->n, sa->init_req, sizeof sa->init_req, &sa->init_req_len);
     }
     if (!rc) {
+        char ps[512]; /* what we offer, for a NO_PROPOSAL_CHOSEN to be explained (kitectl diagnose) */
+        ike_prop_cfg_str(c->ike, c->n_ike, true, ps, sizeof ps);
+        ike_log(e, LOG_CFG, 2, "configured proposals: %s", ps);
         log_out(e, o->pld, o->n, "IKE_SA_INIT request", 0);
         sa->next_msgid = 1;
         ike_send_request(e, sa, sa->init_req, sa->init_req_len, now);
@@ -233,6 +236,20 @@ static void log_received(struct ike_engine *e, const struct ike_msg *m, const st
             list, ike_addr_str(remote, a, sizeof a));
 }
 
+/* what the peer offered and what we have, as charon logs them, so that a
+ * NO_PROPOSAL_CHOSEN is explained by the responder's log (rate-limited as
+ * every line about unauthenticated packets) */
+static void log_offers(struct ike_engine *e, const struct ike_conn_cfg *cfg, const struct ike_sa *offer)
+{
+    char got[512], have[512];
+    if (!ike_unauth_log_take(e))
+        return;
+    ike_prop_offer_str(offer, got, sizeof got);
+    ike_prop_cfg_str(cfg->ike, cfg->n_ike, true, have, sizeof have);
+    ike_log(e, LOG_CFG, 1, "received proposals: %s", got);
+    ike_log(e, LOG_CFG, 1, "configured proposals: %s", have);
+}
+
 int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_msg *m,
                         const struct ike_addr *local, const struct ike_addr *remote, uint64_t now)
 {
@@ -265,6 +282,7 @@ int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const 
     }
     if (rc) {
         ike_log_unauth(e, LOG_CFG, 1, "received proposals unacceptable for %s, sending NO_PROPOSAL_CHOSEN", cfg->name);
+        log_offers(e, cfg, &sap->u.sa);
         if (ike_answer_allowed(e, remote))
             ike_send_stateless(e, m, local, remote, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
         return rc;

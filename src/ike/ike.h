@@ -263,7 +263,8 @@ int ike_engine_remove_conn(struct ike_engine *e, const char *name, uint64_t now)
 int ike_engine_set_psk(struct ike_engine *e, const char *conn, const uint8_t *psk, size_t len);
 /* the credentials (certificates, keys, CAs, CRLs) pubkey authentication
  * uses from now on; the engine takes a reference and drops the old store's
- * (SAs already authenticated are untouched, as by a reload); NULL: none */
+ * (SAs already authenticated are untouched, as by a reload; an IKE SA
+ * keeps the store its authentication began with, ike_sa_creds); NULL: none */
 struct cred_store;
 void ike_engine_set_creds(struct ike_engine *e, struct cred_store *creds);
 /* bring up Child SA `child` of `conn` (NULL: the first): in a new IKE SA's

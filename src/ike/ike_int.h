@@ -86,6 +86,7 @@ struct ike_algs {
 struct ikesa {
     enum ike_state state;
     uint32_t id;
+    struct cred_store *creds; /* the credentials its authentication began with (ike_sa_creds), held to the end */
     int conn, child; /* indexes into the engine's configuration */
     bool initiator;
     uint8_t spi_i[8], spi_r[8];
@@ -326,6 +327,10 @@ void ike_prop_strip_ke(const struct ike_prop_cfg *in, unsigned n, struct ike_pro
 /* the first KE group of the proposals, 0 when none (no PFS) */
 uint16_t ike_prop_first_group(const struct ike_prop_cfg *cfg, unsigned n);
 void ike_prop_str(const struct ike_algs *a, bool ike, char *buf, size_t cap);
+/* every proposal of an SA payload, and configured proposals, as charon
+ * prints them ("IKE:AES_GCM_16_256/PRF_HMAC_SHA2_256/CURVE_25519, ...") */
+void ike_prop_offer_str(const struct ike_sa *offer, char *buf, size_t cap);
+void ike_prop_cfg_str(const struct ike_prop_cfg *cfg, unsigned n, bool ike, char *buf, size_t cap);
 /* the 4-byte SPI of an ESP proposal, 0 when it has none */
 uint32_t ike_prop_spi32(const struct ike_proposal *p);
 /* the selected algorithms as a single-proposal config (for the response) */
@@ -404,6 +409,10 @@ int ike_pk_certs(struct ike_engine *e, struct ikesa *sa, const struct ike_chain 
 int ike_pk_auth(struct ike_engine *e, struct ikesa *sa, const struct ike_id *id, struct ike_pld *p,
                 struct ike_pk_out *o);
 void ike_pk_out_free(struct ike_pk_out *o);
+/* the credential snapshot of sa's authentication: the engine's at its first
+ * use, held by the SA until it is freed, so that a swap (SIGHUP, VICI's
+ * load-cert) halfway through an IKE_AUTH exchange changes nothing for it */
+struct cred_store *ike_sa_creds(struct ike_engine *e, struct ikesa *sa);
 /* verifies the peer's certificate, identity and AUTH signature; logs the
  * reason of a refusal; 0 or KITE_E_AUTH_FAILED */
 int ike_pk_verify(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, const struct ike_id *id,

@@ -147,6 +147,12 @@ static void running_configuration_changed_on_a_copy(void **st)
     assert_memory_equal(d->secrets[0].s.p, "second-secret-012", 17);
     assert_memory_equal(run->secrets[0].s.p, "first-secret-0123", 17); /* the running one untouched */
     assert_int_equal(run->n_conns, 1);
+    struct conf_secret v = { .name = "vici-1", .loaded = true };
+    assert_int_equal(secret_from(&v.s, "third-secret-0123", 17), 0);
+    assert_int_equal(conf_secret_put(d, &v), 0);
+    assert_int_equal(conf_secret_del_loaded(d), 1); /* clear-creds: only what VICI loaded */
+    assert_int_equal(d->n_secrets, 1);
+    assert_string_equal(d->secrets[0].name, "ike-a");
     assert_int_equal(conf_secret_del(d, "ike-a"), 0);
     assert_int_equal(conf_secret_del(d, "ike-a"), -1);
     assert_int_equal(d->n_secrets, 0);
