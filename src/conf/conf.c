@@ -25,7 +25,9 @@ static int fail(struct ctx *x, const struct set_node *n, const char *fmt, ...) _
 static int fail(struct ctx *x, const struct set_node *n, const char *fmt, ...)
 {
     va_list ap;
-    int k = snprintf(x->err, x->errcap, "%s:%d: ", n->file ? n->file : "?", n->line);
+    /* a node built from a VICI message has no line: its file is the key's path */
+    int k = n->line > 0 ? snprintf(x->err, x->errcap, "%s:%d: ", n->file ? n->file : "?", n->line)
+                        : snprintf(x->err, x->errcap, "%s: ", n->file ? n->file : "?");
     va_start(ap, fmt);
     if (k >= 0 && (size_t)k < x->errcap)
         vsnprintf(x->err + k, x->errcap - (size_t)k, fmt, ap);
@@ -39,8 +41,13 @@ static void warn_unknown(struct ctx *x, const struct set_node *sec, const char *
     for (const struct set_node *n = sec->child; n; n = n->next) {
         if (n->used || !x->warn)
             continue;
-        snprintf(msg, sizeof msg, "%s:%d: unknown %s '%s' in %s, ignored", n->file, n->line,
-                 n->value ? "key" : "section", n->name, where);
+        char at[300];
+        if (n->line > 0)
+            snprintf(at, sizeof at, "%s:%d", n->file, n->line);
+        else /* from a VICI message: the file is the key's path */
+            snprintf(at, sizeof at, "%s", n->file);
+        snprintf(msg, sizeof msg, "%s: unknown %s '%s' in %s, ignored", at, n->value ? "key" : "section", n->name,
+                 where);
         x->warn(x->wctx, msg);
     }
 }
@@ -772,11 +779,26 @@ static int key_pass(struct ctx *x, struct set_node *n)
     return 0;
 }
 
+static int grow(void **arr, int *cap, int n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    int ncap = *cap ? *cap * 2 : 4;
+    void *p = realloc(*arr, (size_t)ncap * size);
+    if (!p)
+        return -1;
+    memset((char *)p + (size_t)*cap * size, 0, (size_t)(ncap - *cap) * size);
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
 static int psk_secret(struct ctx *x, struct set_node *n)
 {
-    if (x->c->n_secrets >= CONF_MAX_SECRETS)
-        return fail(x, n, "more than %d secrets", CONF_MAX_SECRETS);
+    if (grow((void **)&x->c->secrets, &x->c->cap_secrets, x->c->n_secrets, sizeof *x->c->secrets))
+        return fail(x, n, "out of memory");
     struct conf_secret *s = &x->c->secrets[x->c->n_secrets++];
+    snprintf(s->name, sizeof s->name, "%s", n->name);
     struct set_node *node;
     const char *v = val(n, "secret", &node);
     if (!v)
@@ -821,8 +843,8 @@ static int build(struct set_tree *t, struct kite_conf **out, char *err, size_t e
     int rc = c ? 0 : -1;
     struct set_node *conns = set_find(&t->root, "connections"), *sec = set_find(&t->root, "secrets");
     for (struct set_node *n = conns ? conns->child : NULL; n && !rc; n = n->next) {
-        if (c->n_conns >= CONF_MAX_CONNS)
-            rc = fail(&x, n, "more than %d connections", CONF_MAX_CONNS);
+        if (grow((void **)&c->conns, &c->cap_conns, c->n_conns, sizeof *c->conns))
+            rc = fail(&x, n, "out of memory");
         else
             rc = connection(&x, n, &c->conns[c->n_conns++]);
     }
@@ -874,7 +896,137 @@ void conf_free(struct kite_conf *c)
         free(c->key_pass[i].file);
     }
     free(c->key_pass);
+    if (c->secrets)
+        mem_wipe(c->secrets, (size_t)c->cap_secrets * sizeof *c->secrets);
+    free(c->secrets);
+    free(c->conns);
     free(c);
+}
+
+int conf_parse_conn_node(struct set_node *sec, struct conf_conn *out, char *err, size_t errcap,
+                         conf_warn_fn *warn, void *ctx)
+{
+    struct ctx x = { NULL, err, errcap, warn, ctx };
+    memset(out, 0, sizeof *out);
+    return connection(&x, sec, out);
+}
+
+int conf_conn_find(const struct kite_conf *c, const char *name)
+{
+    for (int i = 0; i < c->n_conns; i++)
+        if (!strcmp(c->conns[i].name, name))
+            return i;
+    return -1;
+}
+
+int conf_conn_put(struct kite_conf *c, const struct conf_conn *conn)
+{
+    int i = conf_conn_find(c, conn->name);
+    if (i < 0 && grow((void **)&c->conns, &c->cap_conns, c->n_conns, sizeof *c->conns))
+        return -1;
+    c->conns[i < 0 ? c->n_conns++ : i] = *conn;
+    return 0;
+}
+
+int conf_conn_del(struct kite_conf *c, const char *name)
+{
+    int i = conf_conn_find(c, name);
+    if (i < 0)
+        return -1;
+    memmove(&c->conns[i], &c->conns[i + 1], (size_t)(c->n_conns - i - 1) * sizeof *c->conns);
+    c->n_conns--;
+    return 0;
+}
+
+static int secret_find(const struct kite_conf *c, const char *name)
+{
+    for (int i = 0; name[0] && i < c->n_secrets; i++)
+        if (!strcmp(c->secrets[i].name, name))
+            return i;
+    return -1;
+}
+
+int conf_secret_put(struct kite_conf *c, struct conf_secret *s)
+{
+    int i = secret_find(c, s->name);
+    if (i < 0 && grow((void **)&c->secrets, &c->cap_secrets, c->n_secrets, sizeof *c->secrets)) {
+        secret_free(&s->s);
+        return -1;
+    }
+    if (i >= 0)
+        secret_free(&c->secrets[i].s);
+    c->secrets[i < 0 ? c->n_secrets++ : i] = *s;
+    mem_wipe(s, sizeof *s);
+    return 0;
+}
+
+int conf_secret_del(struct kite_conf *c, const char *name)
+{
+    int i = secret_find(c, name);
+    if (i < 0)
+        return -1;
+    secret_free(&c->secrets[i].s);
+    memmove(&c->secrets[i], &c->secrets[i + 1], (size_t)(c->n_secrets - i - 1) * sizeof *c->secrets);
+    c->n_secrets--;
+    mem_wipe(&c->secrets[c->n_secrets], sizeof *c->secrets);
+    return 0;
+}
+
+int conf_secret_del_loaded(struct kite_conf *c)
+{
+    int n = 0;
+    for (int i = c->n_secrets - 1; i >= 0; i--) {
+        if (!c->secrets[i].loaded)
+            continue;
+        secret_free(&c->secrets[i].s);
+        memmove(&c->secrets[i], &c->secrets[i + 1], (size_t)(c->n_secrets - i - 1) * sizeof *c->secrets);
+        c->n_secrets--;
+        mem_wipe(&c->secrets[c->n_secrets], sizeof *c->secrets);
+        n++;
+    }
+    return n;
+}
+
+static int dup_secrets(const struct kite_conf *c, struct kite_conf *d)
+{
+    for (int i = 0; i < c->n_secrets; i++) {
+        struct conf_secret s = c->secrets[i];
+        s.s = (struct secret){ 0 };
+        if (secret_from(&s.s, c->secrets[i].s.p, c->secrets[i].s.n) || conf_secret_put(d, &s))
+            return -1;
+    }
+    for (size_t i = 0; i < c->n_key_pass; i++) {
+        struct conf_key_pass *k = &d->key_pass[d->n_key_pass];
+        if (secret_from(&k->pass, c->key_pass[i].pass.p, c->key_pass[i].pass.n))
+            return -1;
+        d->n_key_pass++; /* counted once it holds a secret, so conf_free wipes it */
+        if (!(k->file = strdup(c->key_pass[i].file)))
+            return -1;
+    }
+    return 0;
+}
+
+int conf_dup(const struct kite_conf *c, struct kite_conf **out)
+{
+    struct kite_conf *d = calloc(1, sizeof *d);
+    int rc = d ? 0 : -1;
+    if (!rc && c->n_conns && !(d->conns = malloc((size_t)c->n_conns * sizeof *d->conns)))
+        rc = -1;
+    if (!rc && c->n_key_pass && !(d->key_pass = calloc(c->n_key_pass, sizeof *d->key_pass)))
+        rc = -1;
+    if (!rc) {
+        d->cap_conns = d->n_conns = c->n_conns;
+        if (c->n_conns)
+            memcpy(d->conns, c->conns, (size_t)c->n_conns * sizeof *d->conns);
+        d->cap_key_pass = c->n_key_pass;
+        rc = dup_secrets(c, d);
+    }
+    if (rc) {
+        conf_free(d);
+        d = NULL;
+    }
+    *out = d;
+    return rc;
 }
 
 /* a secret's id-x matches an identity as strongSwan matches them: equal, or

@@ -10,7 +10,7 @@
 #include "base/secret.h"
 
 enum { CONF_NAME_MAX = 32, CONF_MAX_XF = 24, CONF_MAX_PROPS = 8, CONF_MAX_TS = 4, CONF_MAX_CHILDREN = 4,
-       CONF_MAX_CONNS = 16, CONF_MAX_SECRETS = 16, CONF_MAX_IDS = 8, CONF_ID_MAX = 1024, CONF_PSK_MAX = 128 };
+       CONF_MAX_IDS = 8, CONF_ID_MAX = 1024, CONF_PSK_MAX = 128 };
 
 struct conf_prop {
     uint8_t n;
@@ -92,6 +92,8 @@ struct conf_conn {
 };
 
 struct conf_secret {
+    char name[64];  /* the section's name (ike-x), VICI's unique id of a shared key; "" for none */
+    bool loaded;    /* loaded at run time (VICI's load-shared), not read from the file */
     struct secret s;
     uint8_t n_ids;
     struct conf_id ids[CONF_MAX_IDS];
@@ -106,9 +108,11 @@ struct conf_key_pass {
 };
 
 struct kite_conf {
+    /* connections and secrets: grown as found, no cap on their number */
     int n_conns, n_secrets;
-    struct conf_conn conns[CONF_MAX_CONNS];
-    struct conf_secret secrets[CONF_MAX_SECRETS];
+    int cap_conns, cap_secrets;
+    struct conf_conn *conns;
+    struct conf_secret *secrets;
     struct conf_key_pass *key_pass; /* grown as found: no cap on their number */
     size_t n_key_pass, cap_key_pass;
 };
@@ -126,6 +130,30 @@ void conf_free(struct kite_conf *c);
  * match both wins over one that matches one, over one without ids; NULL if none */
 const struct secret *conf_psk_find(const struct kite_conf *c, const struct conf_id *local,
                                    const struct conf_id *remote);
+
+/* a running configuration changed piece by piece (the VICI commands, ctl/
+ * and daemon/reconf.c): a deep copy (secrets copied), 0 or -1 (no memory) */
+int conf_dup(const struct kite_conf *c, struct kite_conf **out);
+/* connection `name`'s index, or -1 */
+int conf_conn_find(const struct kite_conf *c, const char *name);
+/* add conn (copied), replacing the one of the same name; 0 or -1 (no memory) */
+int conf_conn_put(struct kite_conf *c, const struct conf_conn *conn);
+/* remove connection `name`; 0 or -1 (none of that name) */
+int conf_conn_del(struct kite_conf *c, const char *name);
+/* add secret s (taken over: s->s is the configuration's now), replacing the
+ * one of the same non-empty name; 0 or -1 (no memory: s is wiped) */
+int conf_secret_put(struct kite_conf *c, struct conf_secret *s);
+/* remove the secret of that name; 0 or -1 (none) */
+int conf_secret_del(struct kite_conf *c, const char *name);
+/* remove the secrets loaded at run time (clear-creds); how many */
+int conf_secret_del_loaded(struct kite_conf *c);
+/* one connection from a settings section named by the connection (its
+ * children, local and remote sections below), exactly as in a file: the
+ * VICI load-conn command turns its message into such a tree.  0, or -1 with
+ * "where: message" in err */
+struct set_node;
+int conf_parse_conn_node(struct set_node *sec, struct conf_conn *out, char *err, size_t errcap,
+                         conf_warn_fn *warn, void *ctx);
 
 /* pieces, exported for tests */
 int conf_parse_proposals(const char *text, bool ike, struct conf_prop *out, uint8_t *n, char *err, size_t errcap);

@@ -363,6 +363,19 @@ void set_free(struct set_tree *t)
     memset(t, 0, sizeof *t);
 }
 
+struct set_node *set_add(struct set_tree *t, struct set_node *sec, const char *name, const char *value,
+                         const char *where)
+{
+    struct lexer lx = { .file = keep_name(t, where), .t = t };
+    char *n = strdup(name), *v = value ? strdup(value) : NULL;
+    if (!lx.file || !n || (value && !v)) {
+        free(n);
+        free_wiped(v);
+        return NULL;
+    }
+    return node_add(&lx, sec, n, v);
+}
+
 struct set_node *set_find(const struct set_node *sec, const char *name)
 {
     for (struct set_node *n = sec ? sec->child : NULL; n; n = n->next)

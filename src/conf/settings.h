@@ -34,6 +34,12 @@ int set_parse_file(struct set_tree *t, const char *path, char *err, size_t errca
 int set_parse_string(struct set_tree *t, const char *text, const char *name, char *err, size_t errcap);
 /* wipes the values */
 void set_free(struct set_tree *t);
+/* append a node to sec as if read from a file: a section when value is NULL
+ * (one of the same name merges), a key otherwise (set again: the last value
+ * wins).  where names it in messages (no line: a VICI message's key path);
+ * name, value and where are copied.  The node, or NULL (no memory). */
+struct set_node *set_add(struct set_tree *t, struct set_node *sec, const char *name, const char *value,
+                         const char *where);
 /* the child named `name` of a section, or NULL */
 struct set_node *set_find(const struct set_node *sec, const char *name);
 

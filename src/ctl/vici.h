@@ -3,7 +3,8 @@
  * is supported.
  *
  * The server (vici.c) decodes packets from io/unix, keeps each client's
- * event registrations and raises events; the commands (vici_cmd.c) read the
+ * event registrations and raises events; the commands (vici_cmd.c; the
+ * reconfiguring ones in vici_conn.c) read the
  * engine and answer with charon 5.9.8's keys.  A command that changes the
  * engine (initiate, terminate, rekey) calls env.drain so that the daemon
  * carries out the engine's actions at once.  initiate answers when the Child
@@ -17,6 +18,7 @@
 #include "ike/ike.h"
 
 struct uesp;
+struct kite_conf;
 struct log_sink;
 
 struct vici_env {
@@ -35,6 +37,12 @@ struct vici_env {
     /* reload-settings: re-read what can be without a restart; 0 or -1
      * (the reason logged).  NULL: nothing can be */
     int (*reload)(void *ctx);
+    /* reconfiguration (vici_conn.c): the running configuration, and how to
+     * make a changed copy of it run (daemon/reconf.c: taken over on 0; -1
+     * with err when conn, the connection just loaded, cannot be, and nothing
+     * changed).  NULL: load-conn and the like are refused */
+    struct kite_conf **conf;
+    int (*apply)(void *ctx, struct kite_conf *c, const char *conn, char *err, size_t cap);
 };
 
 struct vici_cfg {

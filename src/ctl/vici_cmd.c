@@ -728,5 +728,7 @@ int vici_cmd_run(struct vici_req *r, const char *name)
     int rc = vici_cred_run(r, name);
     if (rc == KITE_E_NOT_FOUND)
         rc = vici_misc_run(r, name);
-    return rc == KITE_E_NOT_FOUND ? vici_counters_run(r, name) : rc;
+    if (rc == KITE_E_NOT_FOUND)
+        rc = vici_counters_run(r, name);
+    return rc == KITE_E_NOT_FOUND ? vici_conn_run(r, name) : rc;
 }

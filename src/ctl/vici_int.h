@@ -53,6 +53,13 @@ struct vici_req {
 int vici_cmd_run(struct vici_req *r, const char *name);
 /* get-counters, reset-counters (vici_counters.c); KITE_E_NOT_FOUND for others */
 int vici_counters_run(struct vici_req *r, const char *name);
+/* the same for the reconfiguration commands (vici_conn.c) */
+int vici_conn_run(struct vici_req *r, const char *name);
+/* a request's message as the settings tree a swanctl.conf gives (lists
+ * comma-joined; each node named by its key path after cmd, for messages);
+ * 0, or -1 with err (binary or non-printable values) */
+struct set_tree;
+int vici_conn_tree(struct span msg, const char *cmd, struct set_tree *t, char *err, size_t cap);
 /* IKE SA ike_id as list-sa shows it (a section named by its connection);
  * false when there is no such SA */
 bool vici_cmd_ike_tree(struct vici_srv *s, struct vici_bld *b, uint32_t ike_id);

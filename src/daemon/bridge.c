@@ -9,7 +9,7 @@
 #define FITS(a, b) ((int)(a) <= (int)(b))
 _Static_assert(FITS(CONF_NAME_MAX, IKE_NAME_MAX) && FITS(CONF_MAX_XF, IKE_MAX_XF) &&
                    FITS(CONF_MAX_PROPS, IKE_MAX_PROPS) && FITS(CONF_MAX_TS, IKE_MAX_TS_CFG) &&
-                   FITS(CONF_MAX_CHILDREN, IKE_MAX_CHILDREN) && FITS(CONF_MAX_CONNS, IKE_MAX_CONNS) &&
+                   FITS(CONF_MAX_CHILDREN, IKE_MAX_CHILDREN) &&
                    FITS(CONF_ID_MAX, IKE_ID_MAX) && FITS(CONF_PSK_MAX, sizeof((struct ike_conn_cfg *)0)->psk),
                "conf/ limits must not exceed ike/ ones");
 _Static_assert((int)CONF_MAX_CERTS == (int)IKE_MAX_CERTS && (int)CONF_FILE_MAX == (int)IKE_FILE_MAX, "certificate lists");

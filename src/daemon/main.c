@@ -18,12 +18,12 @@
 #include "ctl/vici.h"
 #include "ctl/metrics.h"
 #include "daemon/args.h"
-#include "daemon/bridge.h"
 #include "daemon/creds.h"
 #include "daemon/logout.h"
 #include "daemon/notify.h"
 #include "daemon/privdrop.h"
 #include "daemon/dataplane.h"
+#include "daemon/reconf.h"
 #include "ike/ike.h"
 #include "io/loop.h"
 #include "io/udp.h"
@@ -47,13 +47,6 @@ struct kited {
     struct metrics_srv *metrics; /* --metrics; NULL when off or not opened */
     struct metrics_extra metrics_extra[6];
     uint64_t keepalives_in, keepalives_out; /* NAT keepalives (RFC 3948 2.3) */
-    /* the connections in the engine and the identities their PSK was chosen
-     * by: a reload gives each the PSK the new file has for them */
-    struct loaded_conn {
-        char name[CONF_NAME_MAX];
-        struct conf_id local_id, remote_id;
-    } loaded[IKE_MAX_CONNS];
-    int n_loaded;
 };
 
 static void env_random(void *ctx, uint8_t *p, size_t n)
@@ -370,12 +363,28 @@ static int creds_changed_cb(void *ctx);
 static const struct cred_store *creds_live_cb(void *ctx);
 static int reload_cb(void *ctx);
 
+static struct reconf reconf_of(struct kited *k)
+{
+    /* the engine's snapshot (files and VICI): certificates named by connections */
+    return (struct reconf){ k->ike, &k->log, k->live ? k->live : k->creds, &k->args };
+}
+
+/* the control socket's load-conn, unload-conn, load-shared, unload-shared */
+static int vici_apply(void *ctx, struct kite_conf *c, const char *conn, char *err, size_t cap)
+{
+    struct kited *k = ctx;
+    struct reconf r = reconf_of(k);
+    return reconf_commit(&r, &k->conf, c, conn, loop_now_ms(), err, cap);
+}
+
 /* the control socket: kited runs without one when it cannot be opened */
 static void open_vici(struct kited *k)
 {
     char err[512];
     struct vici_env env = { k->ike, k->dp.on ? &k->dp.u : NULL, &k->log, drain_cb, k, creds_changed_cb,
                             creds_live_cb, reload_cb };
+    env.conf = &k->conf;
+    env.apply = vici_apply;
     struct vici_cfg cfg = { (unsigned)k->args.vici_max_clients, 0 };
     if (!k->args.vici)
         return;
@@ -389,84 +398,6 @@ static void open_vici(struct kited *k)
         return;
     }
     log_msg(&k->log, LOG_DMN, 1, "control socket (VICI) at %s", k->args.vici);
-}
-
-static void add_conns(struct kited *k, struct kite_conf *c, uint64_t now, bool start)
-{
-    struct ike_conn_cfg *cfg = calloc(1, sizeof *cfg);
-    char err[256];
-    for (int i = 0; cfg && i < c->n_conns; i++) {
-        int brc = bridge_conn(c, i, k->creds, (uint16_t)k->args.port, (uint16_t)k->args.natt_port, cfg, err,
-                              sizeof err);
-        if (brc < 0) {
-            log_msg(&k->log, LOG_CFG, 0, "connection '%s' not loaded: %s", c->conns[i].name, err);
-            continue;
-        }
-        if (brc > 0)
-            log_msg(&k->log, LOG_CFG, 0, "connection '%s': %s", c->conns[i].name, err);
-        if (k->args.retransmit_timeout_ms)
-            cfg->retransmit_timeout_ms = (uint32_t)k->args.retransmit_timeout_ms;
-        if (k->args.retransmit_base_milli)
-            cfg->retransmit_base_milli = (uint32_t)k->args.retransmit_base_milli;
-        if (k->args.retransmit_tries)
-            cfg->retransmit_tries = (uint8_t)k->args.retransmit_tries;
-        cfg->keepalive_ms = (uint32_t)k->args.keepalive_ms;
-        int rc = ike_engine_add_conn(k->ike, cfg);
-        if (!rc && k->n_loaded < IKE_MAX_CONNS) {
-            struct loaded_conn *l = &k->loaded[k->n_loaded++];
-            memcpy(l->name, c->conns[i].name, sizeof l->name);
-            l->local_id = c->conns[i].local_id;
-            l->remote_id = c->conns[i].remote_id;
-        }
-        log_msg(&k->log, LOG_CFG, 1, rc ? "connection '%s' not loaded: %s" : "loaded connection '%s'%s",
-                cfg->name, rc ? kite_strerror(rc) : "");
-        for (int ch = 0; !rc && start && ch < cfg->n_children; ch++)
-            if (cfg->child[ch].start) {
-                int irc = ike_initiate(k->ike, cfg->name, cfg->child[ch].name, now);
-                if (irc)
-                    log_msg(&k->log, LOG_IKE, 0, "cannot initiate '%s' (child '%s'): %s%s", cfg->name,
-                            cfg->child[ch].name, kite_strerror(irc),
-                            cfg->remote.family ? "" : " (remote_addrs is %any: nothing to initiate to)");
-            }
-    }
-    if (cfg)
-        mem_wipe(cfg, sizeof *cfg);
-    free(cfg);
-}
-
-static bool psk_same(const struct secret *a, const struct secret *b)
-{
-    return a == b || (a && b && a->n == b->n && ct_equal(a->p, b->p, a->n));
-}
-
-/* every loaded connection gets the PSK the new file gives its identities;
- * one no longer in the file, or without a secret, gets none and
- * authenticates nobody.  Established SAs keep their keys (the PSK is only
- * used in IKE_AUTH). Returns how many changed. */
-static int reload_psks(struct kited *k, const struct kite_conf *old, const struct kite_conf *c)
-{
-    int changed = 0;
-    for (int i = 0; i < k->n_loaded; i++) {
-        const struct loaded_conn *l = &k->loaded[i];
-        bool present = false;
-        for (int j = 0; j < c->n_conns; j++)
-            present = present || !strcmp(c->conns[j].name, l->name);
-        const struct secret *was = conf_psk_find(old, &l->local_id, &l->remote_id);
-        const struct secret *now = present ? conf_psk_find(c, &l->local_id, &l->remote_id) : NULL;
-        if (psk_same(was, now))
-            continue;
-        int rc = ike_engine_set_psk(k->ike, l->name, now ? now->p : NULL, now ? now->n : 0);
-        changed += !rc;
-        if (rc)
-            log_msg(&k->log, LOG_CFG, 0, "connection '%s': pre-shared key not replaced: %s", l->name,
-                    kite_strerror(rc));
-        else if (now)
-            log_msg(&k->log, LOG_CFG, 1, "connection '%s': pre-shared key replaced", l->name);
-        else
-            log_msg(&k->log, LOG_CFG, 1, "connection '%s': no pre-shared key any more, it authenticates nobody new",
-                    l->name);
-    }
-    return changed;
 }
 
 /* the engine gets a new snapshot: the files' credentials and those loaded
@@ -515,29 +446,17 @@ static void reload(struct kited *k)
         cred_store_unref(k->creds);
     k->creds = creds;
     creds_apply(k);
-    /* established SAs stay; connections new in the file are added; the
-     * others get the file's PSKs */
-    struct kite_conf *old = k->conf;
-    int psks = reload_psks(k, old, c);
-    struct kite_conf *added = calloc(1, sizeof *added);
-    for (int i = 0; added && i < c->n_conns; i++) {
-        bool known = false;
-        for (int j = 0; j < k->n_loaded; j++)
-            known = known || !strcmp(k->loaded[j].name, c->conns[i].name);
-        if (!known)
-            added->conns[added->n_conns++] = c->conns[i];
-    }
-    if (added) {
-        added->n_secrets = c->n_secrets;
-        memcpy(added->secrets, c->secrets, sizeof c->secrets); /* borrowed: not freed twice */
-        add_conns(k, added, loop_now_ms(), true);
-        log_msg(&k->log, LOG_CFG, 1, "configuration reloaded: %d new connection(s), %d pre-shared key(s) "
-                "changed; established SAs kept", added->n_conns, psks);
-        mem_wipe(added, sizeof *added);
-        free(added);
-    }
-    conf_free(old);
+    /* one code path with the VICI commands: the difference between what
+     * runs and the file is applied (reconf.c) */
+    struct reconf r = reconf_of(k);
+    struct reconf_count n;
+    reconf_apply(&r, c, loop_now_ms(), &n);
+    log_msg(&k->log, LOG_CFG, 1, "configuration reloaded: %d added, %d replaced, %d unchanged, %d removed, "
+            "%d pre-shared key(s) changed, %d not loaded", n.added, n.replaced, n.unchanged, n.removed, n.psks,
+            n.failed);
+    conf_free(k->conf);
     k->conf = c;
+    drain(k); /* the Deletes and initiations go out now */
 }
 
 /* SIGHUP's reload for VICI's reload-settings: it failed when the
@@ -762,7 +681,8 @@ static int run(struct kited *k)
             k->args.natt_port, k->args.busy_poll_us);
     if (k->args.user && drop_privileges(k))
         return 1;
-    add_conns(k, k->conf, loop_now_ms(), true);
+    struct reconf r = reconf_of(k);
+    reconf_apply(&r, k->conf, loop_now_ms(), NULL);
     drain(k);
     /* sockets bound, configuration loaded: systemd's Type=notify may go on */
     if (notify_send("READY=1") < 0)

@@ -82,7 +82,11 @@ void ike_engine_free(struct ike_engine *e)
     free(e->tombs);
     for (int i = 0; i < e->n_conns; i++)
         secret_free(&e->psk[i]);
-    mem_wipe(e->conns, sizeof e->conns);
+    if (e->conns)
+        mem_wipe(e->conns, (size_t)e->cap_conns * sizeof *e->conns);
+    free(e->conns);
+    free(e->psk);
+    free(e->retry);
     mem_wipe(e->q, e->q_cap * sizeof *e->q);
     free(e->q);
     ike_cookies_free(&e->cookies);
@@ -109,7 +113,7 @@ static void sa_gc(struct ike_engine *e)
         }
 }
 
-static void defaults(struct ike_conn_cfg *c)
+void ike_conn_defaults(struct ike_conn_cfg *c)
 {
     if (!c->natt_port)
         c->natt_port = 4500;
@@ -125,17 +129,10 @@ static void defaults(struct ike_conn_cfg *c)
 
 int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c)
 {
-    if (e->n_conns >= IKE_MAX_CONNS || !c->n_ike || !c->n_children || c->psk_len > sizeof c->psk)
+    if (!c->n_ike || !c->n_children || c->psk_len > sizeof c->psk || !c->name[0])
         return KITE_E_INVALID_ARG;
-    struct ike_conn_cfg *dst = &e->conns[e->n_conns];
-    *dst = *c;
-    defaults(dst);
-    int rc = secret_from(&e->psk[e->n_conns], c->psk, c->psk_len);
-    mem_wipe(dst->psk, sizeof dst->psk); /* the owned secret is the only copy kept */
-    if (rc)
-        return rc;
-    e->n_conns++;
-    return 0;
+    int i = ike_conn_slot(e);
+    return i < 0 ? KITE_E_NOMEM : ike_conn_put(e, i, c);
 }
 
 void ike_engine_set_creds(struct ike_engine *e, struct cred_store *creds)
@@ -152,7 +149,7 @@ int ike_engine_set_psk(struct ike_engine *e, const char *conn, const uint8_t *ps
     if (len > sizeof ((struct ike_conn_cfg *)0)->psk)
         return KITE_E_INVALID_ARG;
     for (int i = 0; i < e->n_conns; i++) {
-        if (strcmp(e->conns[i].name, conn))
+        if (!ike_conn_live(e, i) || strcmp(e->conns[i].name, conn))
             continue;
         int rc = len ? secret_from(&fresh, psk, len) : 0;
         if (rc)
@@ -530,7 +527,7 @@ struct ikesa *ike_sa_by_id(struct ike_engine *e, uint32_t id)
 static int conn_find(const struct ike_engine *e, const char *name)
 {
     for (int i = 0; i < e->n_conns; i++)
-        if (strcmp(e->conns[i].name, name) == 0)
+        if (ike_conn_live(e, i) && strcmp(e->conns[i].name, name) == 0)
             return i;
     return -1;
 }
@@ -1109,7 +1106,8 @@ int ike_delete_all(struct ike_engine *e, uint64_t now)
         ike_send_delete(e, sa, now);
         ike_sa_down(e, sa, "deleted by us (shutdown)");
     }
-    memset(e->retry, 0, sizeof e->retry);
+    if (e->retry)
+        memset(e->retry, 0, (size_t)e->cap_conns * sizeof *e->retry);
     e->stopping = false;
     sa_gc(e);
     return sent;
@@ -1120,13 +1118,18 @@ int ike_sa_terminate(struct ike_engine *e, uint32_t id, uint64_t now)
     struct ikesa *sa = ike_sa_by_id(e, id);
     if (!sa || sa->state == IKE_S_FREE)
         return KITE_E_NOT_FOUND;
+    ike_sa_close(e, sa, now, "deleted by us (terminate)");
+    sa_gc(e);
+    return 0;
+}
+
+void ike_sa_close(struct ike_engine *e, struct ikesa *sa, uint64_t now, const char *why)
+{
     e->now = now;
     e->stopping = true; /* no keyingtries retry for what the operator closes */
     ike_send_delete(e, sa, now);
-    ike_sa_down(e, sa, "deleted by us (terminate)");
+    ike_sa_down(e, sa, "%s", why);
     e->stopping = false;
-    sa_gc(e);
-    return 0;
 }
 
 /* ---- time ---- */

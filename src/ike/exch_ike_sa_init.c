@@ -151,7 +151,7 @@ static bool addr_ok(const struct ike_addr *cfg, const struct ike_addr *got)
 static int conn_for(const struct ike_engine *e, const struct ike_addr *local, const struct ike_addr *remote)
 {
     for (int i = 0; i < e->n_conns; i++)
-        if (addr_ok(&e->conns[i].local, local) && addr_ok(&e->conns[i].remote, remote))
+        if (ike_conn_live(e, i) && addr_ok(&e->conns[i].local, local) && addr_ok(&e->conns[i].remote, remote))
             return i;
     return -1;
 }
@@ -179,7 +179,7 @@ void ike_send_stateless(struct ike_engine *e, const struct ike_msg *m, const str
     struct ike_action *a = ike_push(e, IKE_ACT_SEND, NULL);
     a->local = *local;
     a->remote = *remote;
-    a->marker = local->port != 500 && local->port == e->conns[0].natt_port;
+    a->marker = local->port != 500 && e->n_conns && local->port == e->conns[0].natt_port;
     memcpy(a->data, out, n);
     a->len = n;
     ike_count(e, NULL, IKE_CTR_INIT_OUT_RESP);

@@ -19,7 +19,7 @@
 
 enum { IKE_CHILD_GRACE_MS = 2000 };
 enum { IKE_NAME_MAX = 32, IKE_ID_MAX = 1024, IKE_MAX_XF = 24, IKE_MAX_PROPS = 8,
-       IKE_MAX_TS_CFG = 4, IKE_MAX_CHILDREN = 4, IKE_MAX_CONNS = 16, IKE_KEY_MAX = 64 };
+       IKE_MAX_TS_CFG = 4, IKE_MAX_CHILDREN = 4, IKE_KEY_MAX = 64 };
 /* the largest datagram the engine sends or accepts whole: a protected
  * message above the fragment size goes in RFC 7383 fragments when the peer
  * supports them; one that does not gets it whole, up to this size (an IKE_AUTH
@@ -243,6 +243,19 @@ struct ike_engine *ike_engine_new(const struct ike_env *env);
 void ike_engine_free(struct ike_engine *e);
 /* add a connection (copied); 0 or KITE_E_* */
 int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c);
+/* load connection c (copied) as a reconfiguration does (daemon/reconf.c,
+ * the VICI load-conn command): a new name is added; one whose configuration
+ * is unchanged is left alone, its SAs keep their SPIs (a new pre-shared key
+ * is taken, as by ike_engine_set_psk: IKE_CONN_NEW_PSK); a changed one is replaced: an SA
+ * negotiated under the old policy must not outlive it, so its IKE SAs are
+ * closed (INFORMATIONAL Delete, 1.4.1).  An added or replaced connection's
+ * children with start_action = start are initiated.  IKE_CONN_* or KITE_E_* */
+enum ike_conn_change { IKE_CONN_UNCHANGED, IKE_CONN_ADDED, IKE_CONN_REPLACED, IKE_CONN_NEW_PSK /* unchanged but the key */ };
+int ike_engine_load_conn(struct ike_engine *e, const struct ike_conn_cfg *c, uint64_t now);
+/* remove connection `name`: its IKE SAs (and their Child SAs) are closed
+ * with a Delete, a pending keyingtries retry dropped, its slot freed; the
+ * number of IKE SAs closed, or KITE_E_NOT_FOUND */
+int ike_engine_remove_conn(struct ike_engine *e, const char *name, uint64_t now);
 /* replace connection conn's pre-shared key (copied; the old one wiped), as a
  * configuration reload does; len 0: no key, so the connection authenticates
  * nobody (AUTH is neither made nor accepted).  Established SAs are kept.

@@ -206,11 +206,14 @@ struct ike_retry {
 
 struct ike_engine {
     struct ike_env env;
-    struct ike_conn_cfg conns[IKE_MAX_CONNS];
-    struct secret psk[IKE_MAX_CONNS];
+    /* the connections (conns.c): slots 0 .. n_conns-1 of cap_conns, grown as
+     * needed; a removed connection's slot is free (name "") until reused, so
+     * an index (ikesa.conn) stays valid as long as the connection */
+    struct ike_conn_cfg *conns;
+    struct secret *psk;
+    struct ike_retry *retry;
+    int n_conns, cap_conns;
     struct cred_store *creds;    /* certificates, keys, CAs, CRLs (NULL: none) */
-    int n_conns;
-    struct ike_retry retry[IKE_MAX_CONNS];
     /* the IKE SA table: n_slots pointers, NULL when free; grows as needed */
     struct ikesa **sas;
     unsigned n_slots;
@@ -238,6 +241,20 @@ struct ike_engine {
 };
 
 /* engine.c */
+/* connection slot i holds a connection (is not free) */
+static inline bool ike_conn_live(const struct ike_engine *e, int i)
+{
+    return i >= 0 && i < e->n_conns && e->conns[i].name[0];
+}
+/* conns.c: a free connection slot (the table grown when needed), or -1 (no memory) */
+int ike_conn_slot(struct ike_engine *e);
+/* c (checked) into free slot i; 0 or KITE_E_NOMEM (the slot stays free) */
+int ike_conn_put(struct ike_engine *e, int i, const struct ike_conn_cfg *c);
+/* a connection's defaults (retransmission, keyingtries), as the engine keeps it */
+void ike_conn_defaults(struct ike_conn_cfg *c);
+/* close an IKE SA now: a Delete when established (1.4.1), dropped when
+ * half-open, no keyingtries retry; why goes to IKE_DOWN */
+void ike_sa_close(struct ike_engine *e, struct ikesa *sa, uint64_t now, const char *why);
 void ike_log(struct ike_engine *e, int subsys, int level, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* a log line caused by an unauthenticated packet may be written now (rate

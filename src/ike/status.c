@@ -104,5 +104,9 @@ bool ike_sa_child_info(const struct ike_engine *e, unsigned slot, unsigned i, st
 
 const struct ike_conn_cfg *ike_engine_conn(const struct ike_engine *e, int i)
 {
-    return i >= 0 && i < e->n_conns ? &e->conns[i] : NULL;
+    /* the i-th live one: removed connections leave free slots */
+    for (int s = 0; s < e->n_conns; s++)
+        if (ike_conn_live(e, s) && i-- == 0)
+            return &e->conns[s];
+    return NULL;
 }
