@@ -33,7 +33,10 @@ const char *kited_usage(void)
            "  --vici-max-clients N  control socket clients at once (default 128)\n"
            "  --fragment-size BYTES  largest IP packet of a protected IKE message before it\n"
            "                    goes in RFC 7383 fragments, and of each fragment\n"
-           "                    (charon.fragment_size; 256..65535, default 1280)\n";
+           "                    (charon.fragment_size; 256..65535, default 1280)\n"
+           "  --keylog FILE     debugging: append IKE and ESP SA keys to FILE in Wireshark's\n"
+           "                    ikev2_decryption_table and esp_sa formats (FILE must be\n"
+           "                    private: ours, mode 0600, no symbolic link; off by default)\n";
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -71,6 +74,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         { "cookie-threshold", required_argument, 0, 'C' }, { "block-threshold", required_argument, 0, 'X' },
         { "init-limit-half-open", required_argument, 0, 'H' }, { "half-open-timeout", required_argument, 0, 'O' },
         { "udp-budget", required_argument, 0, 'U' }, { "fragment-size", required_argument, 0, 'F' },
+        { "keylog", required_argument, 0, 'W' },
         { "vici", required_argument, 0, 'V' }, { "vici-max-clients", required_argument, 0, 'M' },
         { 0, 0, 0, 0 },
     };
@@ -87,12 +91,13 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:P:K:C:X:H:O:U:F:V:M:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:P:K:C:X:H:O:U:F:V:M:W:", opts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'c': a->config = optarg; break;
         case 'r': a->run_dir = optarg; run_dir = true; break;
         case 'V': a->vici = optarg; break;
+        case 'W': a->keylog = optarg; break;
         case 'M': bad = parse_int(optarg, 1, 1000000, &a->vici_max_clients); break;
         case 'f': a->foreground = true; break;
         case 'D': a->no_dataplane = true; break;

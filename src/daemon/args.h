@@ -27,6 +27,7 @@ struct kited_args {
     int vici_max_clients; /* --vici-max-clients N (default 128) */
     int udp_budget;      /* --udp-budget N: datagrams read per socket per wakeup (default 64) */
     int fragment_size;   /* --fragment-size BYTES: IKE fragmentation (RFC 7383); 0: the engine's 1280 */
+    const char *keylog;  /* --keylog FILE: IKE/ESP keys for Wireshark (off: NULL) */
 };
 
 /* 0 on success; -1 with a message in err on a bad command line; 1 for --help */
