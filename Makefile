@@ -4,8 +4,9 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
+PREFIX     ?= /usr/local
 
-.PHONY: all check asan fuzz fuzz-run bench demo demo-cert clean
+.PHONY: all check asan fuzz fuzz-run bench demo demo-cert install uninstall deb clean
 
 all:
 	cmake -S . -B $(BUILD) >/dev/null
@@ -53,6 +54,22 @@ demo-cert:
 	scripts/deps.sh build demo
 	$(MAKE) all
 	DEMO=cert scripts/demo.sh $(BUILD)
+
+# kited, kitectl, man pages, the systemd unit, docs under $(DESTDIR)$(PREFIX);
+# /etc/kite/swanctl.conf only if there is none
+install:
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	MAKEFLAGS= cmake --build $(BUILD) -j$(JOBS)
+	cmake --install $(BUILD)
+
+# removes what install put there, except the configuration under /etc/kite
+uninstall:
+	scripts/uninstall.sh $(BUILD)
+
+# a Debian package (kite_VERSION_ARCH.deb in the current directory)
+deb:
+	scripts/deps.sh build
+	scripts/mkdeb.sh $(BUILD)-deb .
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

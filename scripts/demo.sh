@@ -76,11 +76,10 @@ else
   echo "(iperf3 not installed: scripts/deps.sh bench installs it)"
 fi
 
-say "the SAs on each side"
-kill -USR1 "${PIDS[@]}"
-sleep 0.4
+say "the SAs on each side (kitectl status, over each kited's VICI socket)"
 for side in left right; do
+  ns=$L; [ "$side" = right ] && ns=$R
   echo "  $side:"
-  grep -E "status:|INSTALLED|data plane:" "$RUN/$side/kited.log" | tail -n 3 | sed -E 's/^.*\[(DMN|ESP)\] /    /'
+  ip netns exec "$ns" "$BUILD/kitectl" --uri "unix://$RUN/$side/charon.vici" status | sed 's/^/    /'
 done
 say "stopping (each kited deletes its SAs with an INFORMATIONAL exchange)"

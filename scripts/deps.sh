@@ -9,6 +9,8 @@ fuzz=(clang libclang-rt-14-dev)
 bench=(iperf3 wireguard-go wireguard-tools strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins libstrongswan-standard-plugins iproute2 iputils-ping)
 interop=(strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
          libstrongswan-standard-plugins strongswan-pki iproute2 iputils-ping tcpdump iperf3 nftables conntrack tshark)
+# netns/metrics: a real Prometheus server scraping kited, promtool, its HTTP API read with curl and jq
+interop+=(prometheus curl jq)
 
 want=()
 for set in "${@:-build}"; do

@@ -1,5 +1,6 @@
 #include "base/log.h"
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -28,11 +29,111 @@ const char *log_subsys_name(enum log_subsys ss)
     return (unsigned)ss < LOG_SUBSYS_COUNT ? names[ss] : "???";
 }
 
+static int parse_level(const char *t, int *out)
+{
+    char *end;
+    long v = strtol(t, &end, 10);
+    if (!*t || *end || v < -1 || v > 4)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* one item of a --log-level list: "N" or "SUBSYS=N" */
+static int parse_item(char *item, int lv[LOG_SUBSYS_COUNT], char *err, size_t errcap)
+{
+    char *eq = strchr(item, '=');
+    int v, ss = -2; /* -2: every subsystem */
+    if (eq) {
+        *eq = '\0';
+        ss = strcasecmp(item, "any") ? log_subsys_parse(item) : -2;
+        if (ss == -1) {
+            snprintf(err, errcap, "unknown log subsystem '%s' (dmn, cfg, ike, enc, net, esp, knl, any)", item);
+            return -1;
+        }
+    }
+    if (parse_level(eq ? eq + 1 : item, &v)) {
+        snprintf(err, errcap, "log level '%s' is not a number from -1 to 4", eq ? eq + 1 : item);
+        return -1;
+    }
+    for (int i = 0; i < LOG_SUBSYS_COUNT; i++)
+        if (ss == -2 || ss == i)
+            lv[i] = v;
+    return 0;
+}
+
+int log_levels_parse(const char *spec, int levels[LOG_SUBSYS_COUNT], char *err, size_t errcap)
+{
+    char buf[256];
+    int lv[LOG_SUBSYS_COUNT];
+    if (strlen(spec) >= sizeof buf || !*spec) {
+        snprintf(err, errcap, "log level list empty or too long");
+        return -1;
+    }
+    memcpy(lv, levels, sizeof lv);
+    strcpy(buf, spec);
+    char *save = NULL;
+    int items = 0;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save), items++)
+        if (parse_item(t, lv, err, errcap))
+            return -1;
+    if (!items || spec[strlen(spec) - 1] == ',' || spec[0] == ',' || strstr(spec, ",,")) {
+        snprintf(err, errcap, "empty item in log level list '%s'", spec);
+        return -1;
+    }
+    memcpy(levels, lv, sizeof lv);
+    return 0;
+}
+
+void log_json_format(char *buf, size_t cap, const char *stamp, int level, const char *subsys, const char *msg)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    int w = snprintf(buf, cap, "{\"time\":\"%s\",\"level\":%d,\"subsys\":\"%s\",\"msg\":\"", stamp, level, subsys);
+    if (w < 0 || (size_t)w >= cap)
+        return;
+    n = (size_t)w;
+    /* room kept for the closing "} and the terminator */
+    for (const unsigned char *p = (const unsigned char *)msg; *p && n + 8 < cap; p++) {
+        if (*p == '"' || *p == '\\') {
+            buf[n++] = '\\';
+            buf[n++] = (char)*p;
+        } else if (*p < 0x20 || *p == 0x7f) {
+            memcpy(buf + n, "\\u00", 4);
+            buf[n + 4] = hex[*p >> 4];
+            buf[n + 5] = hex[*p & 15];
+            n += 6;
+        } else {
+            buf[n++] = (char)*p;
+        }
+    }
+    memcpy(buf + n, "\"}", 3);
+}
+
+static void write_line(struct log_sink *s, enum log_subsys ss, int level, const char *line)
+{
+    char stamp[40];
+    time_t now = time(NULL);
+    struct tm tm;
+    if (s->format == LOG_FMT_JSON) {
+        char out[2048 * 6 + 128];
+        gmtime_r(&now, &tm);
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        log_json_format(out, sizeof out, stamp, level, names[ss], line);
+        fprintf(s->out, "%s\n", out);
+    } else {
+        localtime_r(&now, &tm);
+        strftime(stamp, sizeof stamp, "%b %e %H:%M:%S", &tm);
+        fprintf(s->out, "%s %02d[%s] %s\n", stamp, level, names[ss], line);
+    }
+    fflush(s->out);
+}
+
 void log_vmsg(struct log_sink *s, enum log_subsys ss, int level, const char *fmt, va_list ap)
 {
     if (!s || (unsigned)ss >= LOG_SUBSYS_COUNT)
         return;
-    bool out = s->out && level <= s->level[ss];
+    bool out = (s->out || s->sys) && level <= s->level[ss];
     bool tap = s->tap && !s->in_tap && level <= (s->tap_level > s->level[ss] ? s->tap_level : s->level[ss]);
     if (!out && !tap)
         return;
@@ -45,13 +146,10 @@ void log_vmsg(struct log_sink *s, enum log_subsys ss, int level, const char *fmt
     }
     if (!out)
         return;
-    char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%b %e %H:%M:%S", &tm);
-    fprintf(s->out, "%s %02d[%s] %s\n", stamp, level, names[ss], line);
-    fflush(s->out);
+    if (s->sys)
+        s->sys(s->sys_ctx, ss, level, line);
+    else
+        write_line(s, ss, level, line);
 }
 
 void log_msg(struct log_sink *s, enum log_subsys ss, int level, const char *fmt, ...)

@@ -4,13 +4,21 @@
 #ifndef KITE_BASE_LOG_H
 #define KITE_BASE_LOG_H
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 
 enum log_subsys { LOG_DMN, LOG_CFG, LOG_IKE, LOG_ENC, LOG_NET, LOG_ESP, LOG_KNL, LOG_SUBSYS_COUNT };
 
+enum log_format { LOG_FMT_TEXT, LOG_FMT_JSON };
+
 struct log_sink {
     FILE *out;
+    enum log_format format; /* of the lines written to out */
     int level[LOG_SUBSYS_COUNT];
+    /* instead of out, when set: syslog/the journal (io/syslog.c) gets each
+     * line written, with its level and subsystem */
+    void (*sys)(void *ctx, int subsys, int level, const char *msg);
+    void *sys_ctx;
     /* a second reader of every line (the control socket's log events):
      * called for lines up to tap_level as well as those written; a line the
      * tap causes to be logged is not given to it again */
@@ -24,6 +32,15 @@ void log_sink_init(struct log_sink *s, FILE *out, int level);
 /* "ike" → LOG_IKE; -1 if unknown */
 int log_subsys_parse(const char *name);
 const char *log_subsys_name(enum log_subsys ss);
+/* --log-level: "N" for every subsystem, or a comma list of "N" and
+ * "SUBSYS=N" (dmn, cfg, ike, enc, net, esp, knl, or any), later items
+ * winning: "1,ike=2,esp=0".  N from -1 to 4.  0, or -1 with err set and
+ * levels untouched */
+int log_levels_parse(const char *spec, int levels[LOG_SUBSYS_COUNT], char *err, size_t errcap);
+/* one JSON line (no newline) into buf: {"time":..,"level":..,"subsys":..,"msg":..};
+ * the message escaped (quotes, backslashes, control bytes), so that no text a
+ * peer sent can end the line or the string */
+void log_json_format(char *buf, size_t cap, const char *stamp, int level, const char *subsys, const char *msg);
 void log_msg(struct log_sink *s, enum log_subsys ss, int level, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void log_vmsg(struct log_sink *s, enum log_subsys ss, int level, const char *fmt, va_list ap);

@@ -70,4 +70,38 @@ bool cred_store_chains_to(const struct cred_store *s, X509 *cert, const uint8_t 
  * not including, a self-signed root, from x509ca/; n written (at most cap) */
 size_t cred_store_chain(const struct cred_store *s, X509 *cert, X509 **out, size_t cap);
 
+/* ---- credentials loaded over the control socket (store_vici.c) ----
+ * A set of them is a store its one holder (ctl/vici_cred.c) changes while
+ * nobody else sees it; cred_store_merge() makes the snapshot the engine
+ * gets from it and the files' store.  Each function below changes nothing
+ * when it fails. */
+enum { CRED_KEY_ID_LEN = 20 };
+/* a certificate (PEM or DER): into cas when it is a CA (basicConstraints
+ * CA:TRUE), else certs; want_ca and not a CA is an error.  The same
+ * certificate twice is kept once.  0 or KITE_E_INVALID_ARG / NOMEM, err set */
+int cred_store_add_cert(struct cred_store *s, struct span data, bool want_ca, char *err, size_t errcap);
+/* a CRL (PEM or DER) */
+int cred_store_add_crl(struct cred_store *s, struct span data, char *err, size_t errcap);
+/* a private key (PEM or DER: PKCS#1, SEC1, PKCS#8, unencrypted) of type
+ * "rsa", "ecdsa", "ed25519", "ed448" or "any"; id gets its key identifier.
+ * A key already held is kept once. */
+int cred_store_add_key(struct cred_store *s, struct span data, const char *type, uint8_t id[CRED_KEY_ID_LEN],
+                       char *err, size_t errcap);
+/* 0 or KITE_E_NOT_FOUND */
+int cred_store_remove_key(struct cred_store *s, const uint8_t id[CRED_KEY_ID_LEN]);
+/* the key identifier as strongSwan's KEYID_PUBKEY_SHA1: the SHA-1 of the
+ * subjectPublicKey's bits (RFC 5280 4.2.1.2 method 1) */
+int cred_key_id(EVP_PKEY *k, uint8_t id[CRED_KEY_ID_LEN]);
+/* a new snapshot holding the credentials of a and of b (either may be NULL) */
+int cred_store_merge(const struct cred_store *a, const struct cred_store *b, struct cred_store **out);
+/* the end-entity certificates (x509/) and keys, for listings */
+size_t cred_store_n_certs(const struct cred_store *s);
+X509 *cred_store_cert_at(const struct cred_store *s, size_t i);
+size_t cred_store_n_keys(const struct cred_store *s);
+EVP_PKEY *cred_store_key_at(const struct cred_store *s, size_t i);
+/* the i-th (0 ..) end-entity certificate holding identity (type, id) whose
+ * private key the store has (local.certs unset: found by local.id); NULL
+ * past the last */
+X509 *cred_store_cert_for_id(const struct cred_store *s, uint8_t type, struct span id, size_t i);
+
 #endif

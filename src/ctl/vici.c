@@ -7,11 +7,12 @@
 #include <string.h>
 #include "base/err.h"
 #include "base/log.h"
+#include "cred/store.h"
 #include "io/loop.h"
 
 static const char *const event_names[VICI_EV_COUNT] = {
     "log", "control-log", "ike-updown", "child-updown", "ike-rekey", "child-rekey", "list-sa", "list-conn",
-    "list-policy",
+    "list-policy", "list-cert", "list-authority",
 };
 
 int vici_uri_path(const char *uri, char *path, size_t cap)
@@ -156,6 +157,10 @@ int vici_srv_open(struct vici_srv **out, const char *uri, const struct vici_cfg 
     vici_bld_init(&s->resp, 0);
     vici_bld_init(&s->ev, 0);
     vici_bld_init(&s->ans, 0);
+    if (cred_store_empty(&s->creds)) {
+        vici_srv_close(s);
+        return KITE_E_NOMEM;
+    }
     struct unix_srv_cfg ucfg = { VICI_MSG_MAX, cfg->max_out ? cfg->max_out : 4u << 20,
                                  cfg->max_clients ? cfg->max_clients : 128, 0770, 64 };
     struct unix_srv_ops ops = { on_frame, on_gone, on_note, s };
@@ -289,6 +294,7 @@ void vici_srv_action(struct vici_srv *s, const struct ike_action *a)
     case IKE_ACT_CHILD_DOWN: updown(s, a, false, false); break;
     default: break;
     }
+    vici_rekey_events(s, a);
 }
 
 uint64_t vici_srv_tick(struct vici_srv *s, uint64_t now)
@@ -306,6 +312,11 @@ uint64_t vici_srv_tick(struct vici_srv *s, uint64_t now)
     return next;
 }
 
+void vici_srv_get_stats(const struct vici_srv *s, struct unix_srv_stats *st)
+{
+    unix_srv_get_stats(s->u, st);
+}
+
 void vici_srv_close(struct vici_srv *s)
 {
     if (!s)
@@ -318,5 +329,6 @@ void vici_srv_close(struct vici_srv *s)
     vici_bld_free(&s->resp);
     vici_bld_free(&s->ev);
     vici_bld_free(&s->ans);
+    cred_store_unref(s->creds);
     free(s);
 }

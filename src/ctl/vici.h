@@ -25,6 +25,16 @@ struct vici_env {
     struct log_sink *log;
     void (*drain)(void *ctx); /* the engine's actions to the daemon, now */
     void *ctx;
+    /* the credentials loaded over VICI (vici_srv_creds) changed: the daemon
+     * gives the engine a new snapshot of its files' and these; 0 or
+     * KITE_E_*.  NULL: they are only kept (tests) */
+    int (*creds_changed)(void *ctx);
+    /* the engine's snapshot (files and VICI) for list-certs; NULL: the VICI
+     * set alone is listed */
+    const struct cred_store *(*creds_live)(void *ctx);
+    /* reload-settings: re-read what can be without a restart; 0 or -1
+     * (the reason logged).  NULL: nothing can be */
+    int (*reload)(void *ctx);
 };
 
 struct vici_cfg {
@@ -50,5 +60,16 @@ void vici_srv_log(struct vici_srv *s, int subsys, int level, const char *msg);
 /* initiates whose timeout passed are answered; the next such time or UINT64_MAX */
 uint64_t vici_srv_tick(struct vici_srv *s, uint64_t now);
 void vici_srv_close(struct vici_srv *s);
+/* the credentials loaded over VICI (load-cert, load-key; vici_cred.c), never
+ * NULL once open: the daemon merges them with its files' (cred_store_merge) */
+struct cred_store;
+const struct cred_store *vici_srv_creds(const struct vici_srv *s);
+/* forget every credential loaded over VICI (clear-creds; the shared secrets
+ * of load-shared are cleared by the clear_shared hook of vici_int.h);
+ * 0 or KITE_E_NOMEM */
+int vici_cred_clear(struct vici_srv *s);
+/* the socket's client counts (io/unix.h), for the metrics page */
+struct unix_srv_stats;
+void vici_srv_get_stats(const struct vici_srv *s, struct unix_srv_stats *st);
 
 #endif

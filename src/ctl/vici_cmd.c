@@ -228,11 +228,20 @@ static void child_counters(struct vici_req *r, struct vici_bld *b, const struct 
 
 /* the Child SA's uniqueid and reqid: kite has neither, its inbound SPI
  * names it uniquely */
+static void child_keys(struct vici_req *r, struct vici_bld *b, const struct ike_child_info *ch, uint64_t now);
+
 static void list_child(struct vici_req *r, struct vici_bld *b, const struct ike_child_info *ch, uint64_t now)
 {
     char buf[128];
     snprintf(buf, sizeof buf, "%s-%u", ch->name, ch->spi_in);
     vici_bld_section(b, buf);
+    child_keys(r, b, ch, now);
+    vici_bld_end(b);
+}
+
+static void child_keys(struct vici_req *r, struct vici_bld *b, const struct ike_child_info *ch, uint64_t now)
+{
+    char buf[128];
     vici_bld_kv_str(b, "name", ch->name);
     vici_bld_kv_fmt(b, "uniqueid", "%u", ch->spi_in);
     vici_bld_kv_fmt(b, "reqid", "%u", ch->spi_in);
@@ -254,7 +263,6 @@ static void list_child(struct vici_req *r, struct vici_bld *b, const struct ike_
     vici_bld_list(b, "remote-ts");
     vici_bld_item_str(b, ts_str(&ch->remote_ts, buf, sizeof buf));
     vici_bld_list_end(b);
-    vici_bld_end(b);
 }
 
 static void list_ike(struct vici_bld *b, const struct ike_sa_info *sa, uint64_t now)
@@ -331,6 +339,34 @@ bool vici_cmd_ike_tree(struct vici_srv *s, struct vici_bld *b, uint32_t ike_id)
             ike_tree(s, NULL, b, i, &sa);
             return true;
         }
+    return false;
+}
+
+bool vici_cmd_ike_keys(struct vici_srv *s, struct vici_bld *b, uint32_t ike_id)
+{
+    struct ike_sa_info sa;
+    for (unsigned i = 0; i < ike_sa_slots(s->env.ike); i++)
+        if (ike_sa_info(s->env.ike, i, &sa) && sa.id == ike_id) {
+            list_ike(b, &sa, loop_now_ms());
+            return true;
+        }
+    return false;
+}
+
+bool vici_cmd_child_keys(struct vici_srv *s, struct vici_bld *b, uint32_t ike_id, uint32_t spi_in)
+{
+    struct vici_req all = { s, NULL, NULL, span_of(NULL, 0), b, false };
+    struct ike_sa_info sa;
+    struct ike_child_info ch;
+    for (unsigned i = 0; i < ike_sa_slots(s->env.ike); i++) {
+        if (!ike_sa_info(s->env.ike, i, &sa) || sa.id != ike_id)
+            continue;
+        for (unsigned k = 0; ike_sa_child_info(s->env.ike, i, k, &ch); k++)
+            if (ch.spi_in == spi_in) {
+                child_keys(&all, b, &ch, loop_now_ms());
+                return true;
+            }
+    }
     return false;
 }
 
@@ -651,5 +687,8 @@ int vici_cmd_run(struct vici_req *r, const char *name)
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmds[i].name, name))
             return cmds[i].fn(r);
-    return KITE_E_NOT_FOUND;
+    int rc = vici_cred_run(r, name);
+    if (rc == KITE_E_NOT_FOUND)
+        rc = vici_misc_run(r, name);
+    return rc == KITE_E_NOT_FOUND ? vici_counters_run(r, name) : rc;
 }

@@ -11,7 +11,11 @@ const char *kited_usage(void)
            "  --config FILE     swanctl.conf-style configuration (connections, secrets)\n"
            "  --foreground      stay in the foreground and log to stdout\n"
            "  --run-dir DIR     pid file and control socket directory (default /run/kite)\n"
-           "  --log-level N     -1 silent .. 4 sensitive, strongSwan's levels (default 1)\n"
+           "  --log-level N|LIST  -1 silent .. 4 sensitive, strongSwan's levels (default 1);\n"
+           "                    per subsystem: 1,ike=2,esp=0 (dmn cfg ike enc net esp knl any)\n"
+           "  --log-format text|json  lines on stdout or the log file (default text)\n"
+           "  --syslog          log to syslog/the journal (the default when detached\n"
+           "                    without --log-file); --syslog-socket PATH (default /dev/log)\n"
            "  --port N          IKE port (default 500); --natt-port N: NAT-T port (default 4500)\n"
            "  --no-dataplane    negotiate only: log Child SAs instead of installing them\n"
            "  --retransmit-timeout S, --retransmit-base F, --retransmit-tries N\n"
@@ -31,9 +35,14 @@ const char *kited_usage(void)
            "                    unix:///var/run/charon.vici, or RUN_DIR/charon.vici with\n"
            "                    --run-dir; off: none)\n"
            "  --vici-max-clients N  control socket clients at once (default 128)\n"
+           "  --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+           "                    ([ADDR6]:PORT for IPv6; default: off)\n"
+           "  --metrics-max-clients N  metrics clients at once (default 16)\n"
            "  --fragment-size BYTES  largest IP packet of a protected IKE message before it\n"
            "                    goes in RFC 7383 fragments, and of each fragment\n"
            "                    (charon.fragment_size; 256..65535, default 1280)\n"
+           "  --user NAME       once sockets and TUN are open, run as NAME keeping only\n"
+           "                    CAP_NET_ADMIN and CAP_NET_RAW (default: stay root)\n"
            "  --keylog FILE     debugging: append IKE and ESP SA keys to FILE in Wireshark's\n"
            "                    ikev2_decryption_table and esp_sa formats (FILE must be\n"
            "                    private: ours, mode 0600, no symbolic link; off by default)\n";
@@ -74,31 +83,40 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         { "cookie-threshold", required_argument, 0, 'C' }, { "block-threshold", required_argument, 0, 'X' },
         { "init-limit-half-open", required_argument, 0, 'H' }, { "half-open-timeout", required_argument, 0, 'O' },
         { "udp-budget", required_argument, 0, 'U' }, { "fragment-size", required_argument, 0, 'F' },
-        { "keylog", required_argument, 0, 'W' },
+        { "keylog", required_argument, 0, 'k' },
         { "vici", required_argument, 0, 'V' }, { "vici-max-clients", required_argument, 0, 'M' },
+        { "user", required_argument, 0, 'u' },
+        { "log-format", required_argument, 0, 'J' }, { "syslog", no_argument, 0, 'S' },
+        { "syslog-socket", required_argument, 0, 'W' },
+        { "metrics", required_argument, 0, 'm' }, { "metrics-max-clients", required_argument, 0, 'Q' },
         { 0, 0, 0, 0 },
     };
     memset(a, 0, sizeof *a);
     a->run_dir = "/run/kite";
-    a->log_level = 1;
+    for (int i = 0; i < LOG_SUBSYS_COUNT; i++)
+        a->log_levels[i] = 1;
     a->port = 500;
     a->natt_port = 4500;
     a->keepalive_ms = 20000;
     a->cookie_threshold = a->block_threshold = a->init_limit_half_open = a->half_open_timeout_ms = -1;
     a->udp_budget = 64;
     a->vici_max_clients = 128;
+    a->metrics_max_clients = 16;
     bool run_dir = false;
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:P:K:C:X:H:O:U:F:V:M:W:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:P:K:C:X:H:O:U:F:V:M:u:J:SW:m:Q:k:", opts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'c': a->config = optarg; break;
         case 'r': a->run_dir = optarg; run_dir = true; break;
         case 'V': a->vici = optarg; break;
-        case 'W': a->keylog = optarg; break;
+        case 'k': a->keylog = optarg; break;
         case 'M': bad = parse_int(optarg, 1, 1000000, &a->vici_max_clients); break;
+        case 'u': a->user = optarg; bad = !*optarg; break;
+        case 'm': a->metrics = optarg; break;
+        case 'Q': bad = parse_int(optarg, 1, 100000, &a->metrics_max_clients); break;
         case 'f': a->foreground = true; break;
         case 'D': a->no_dataplane = true; break;
         case 'T': bad = parse_milli(optarg, 100, 600000, &a->retransmit_timeout_ms); break;
@@ -113,7 +131,20 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         case 'U': bad = parse_int(optarg, 1, 100000, &a->udp_budget); break;
         case 'F': bad = parse_int(optarg, 256, 65535, &a->fragment_size); break;
         case 'L': a->log_file = optarg; break;
-        case 'l': bad = parse_int(optarg, -1, 4, &a->log_level); break;
+        case 'l':
+            if (log_levels_parse(optarg, a->log_levels, err, errcap)) {
+                char why[160];
+                snprintf(why, sizeof why, "%s", err);
+                snprintf(err, errcap, "--log-level: %s", why);
+                return -1;
+            }
+            break;
+        case 'J':
+            bad = strcmp(optarg, "json") && strcmp(optarg, "text");
+            a->log_json = !strcmp(optarg, "json");
+            break;
+        case 'S': a->syslog = true; break;
+        case 'W': a->syslog_socket = optarg; bad = optarg[0] != '/'; break;
         case 'p': bad = parse_int(optarg, 0, 65535, &a->port); break;
         case 'n': bad = parse_int(optarg, 0, 65535, &a->natt_port); break;
         case 'h': return 1;

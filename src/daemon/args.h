@@ -2,12 +2,18 @@
 #ifndef KITE_DAEMON_ARGS_H
 #define KITE_DAEMON_ARGS_H
 #include <stdbool.h>
+#include "base/log.h"
 
 struct kited_args {
     const char *config;  /* --config FILE (required) */
     const char *run_dir; /* --run-dir DIR: pid file and control socket (default /run/kite) */
     bool foreground;     /* --foreground: log to stdout, do not detach */
-    int log_level;       /* --log-level N: strongSwan levels -1..4 (default 1) */
+    /* --log-level N or a list "1,ike=2,esp=0": strongSwan levels -1..4 per
+     * subsystem (default 1) */
+    int log_levels[LOG_SUBSYS_COUNT];
+    bool log_json;       /* --log-format json: JSON lines on stdout or the log file */
+    bool syslog;         /* --syslog: to syslog/the journal (default when detached without --log-file) */
+    const char *syslog_socket; /* --syslog-socket PATH (default /dev/log) */
     const char *log_file;/* --log-file FILE (default: stdout in foreground, run_dir/kited.log otherwise) */
     int port;            /* --port N: IKE port (default 500) */
     int natt_port;       /* --natt-port N: NAT-T port (default 4500) */
@@ -27,6 +33,9 @@ struct kited_args {
     int vici_max_clients; /* --vici-max-clients N (default 128) */
     int udp_budget;      /* --udp-budget N: datagrams read per socket per wakeup (default 64) */
     int fragment_size;   /* --fragment-size BYTES: IKE fragmentation (RFC 7383); 0: the engine's 1280 */
+    const char *user;    /* --user NAME: drop to it once everything is open (NULL: stay root) */
+    const char *metrics; /* --metrics ADDR:PORT: the Prometheus page (NULL: off) */
+    int metrics_max_clients; /* --metrics-max-clients N (default 16) */
     const char *keylog;  /* --keylog FILE: IKE/ESP keys for Wireshark (off: NULL) */
 };
 

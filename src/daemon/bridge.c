@@ -135,8 +135,11 @@ static int pubkey(const struct conf_conn *k, const struct cred_store *creds, str
         return -1;
     if (k->local_auth.kind != CONF_AUTH_PUBKEY)
         return 0;
+    if (!k->local_certs[0][0] && k->local_id_set)
+        return 0; /* as charon: a certificate of local.id with its key, found when authenticating (one
+                     loaded over VICI, say) */
     if (!k->local_certs[0][0]) {
-        snprintf(err, errcap, "local.auth = pubkey needs local.certs (a certificate in x509/)");
+        snprintf(err, errcap, "local.auth = pubkey needs local.certs (a certificate in x509/) or local.id");
         return -1;
     }
     if (!k->local_id_set && cert_subject(creds, k->local_certs[0], &out->local_id)) {

@@ -16,9 +16,13 @@
 #include "conf/conf.h"
 #include "crypto/rand.h"
 #include "ctl/vici.h"
+#include "ctl/metrics.h"
 #include "daemon/args.h"
 #include "daemon/bridge.h"
 #include "daemon/creds.h"
+#include "daemon/logout.h"
+#include "daemon/notify.h"
+#include "daemon/privdrop.h"
 #include "daemon/dataplane.h"
 #include "daemon/keylog.h"
 #include "ike/ike.h"
@@ -33,13 +37,16 @@ struct kited {
     int n_socks;
     struct ike_engine *ike;
     struct kite_conf *conf;
-    struct cred_store *creds; /* the engine holds it too */
+    struct cred_store *creds; /* the files' credentials */
+    struct cred_store *live;  /* the engine's: the files' and those loaded over VICI (NULL: creds) */
     bool stopping;
     uint64_t stop_at;
     uint8_t rx[65536 + 64]; /* datagrams land 64 bytes in: room for transport-mode headers */
     struct ike_action act;
     struct dataplane dp;
     struct vici_srv *vici; /* the control socket; NULL when off or not opened */
+    struct metrics_srv *metrics; /* --metrics; NULL when off or not opened */
+    struct metrics_extra metrics_extra[6];
     struct keylog keylog;  /* --keylog; fd -1 when off */
     uint64_t keepalives_in, keepalives_out; /* NAT keepalives (RFC 3948 2.3) */
     /* the connections in the engine and the identities their PSK was chosen
@@ -308,6 +315,10 @@ static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
         uint64_t v = vici_srv_tick(k->vici, now);
         next = v < next ? v : next;
     }
+    if (k->metrics) {
+        uint64_t v = metrics_tick(k->metrics, now);
+        next = v < next ? v : next;
+    }
     return k->stopping && k->stop_at < next ? k->stop_at : next;
 }
 
@@ -319,16 +330,62 @@ static void on_vici(struct loop *l, int fd, void *arg)
     vici_srv_run(k->vici);
 }
 
+static void on_metrics(struct loop *l, int fd, void *arg)
+{
+    (void)l;
+    (void)fd;
+    struct kited *k = arg;
+    metrics_run(k->metrics, loop_now_ms());
+}
+
+/* --metrics: the data plane's I/O counters beside what ctl/metrics reads
+ * itself; kited runs without the page when it cannot be opened */
+static void open_metrics(struct kited *k)
+{
+    char err[300];
+    const struct metrics_extra x[] = {
+        { "kite_dataplane_esp_in_packets_total", "ESP packets received", &k->dp.st.esp_in },
+        { "kite_dataplane_esp_out_packets_total", "ESP packets sent", &k->dp.st.esp_out },
+        { "kite_dataplane_send_errors_total", "ESP packets the socket refused", &k->dp.st.send_errors },
+        { "kite_dataplane_tun_errors_total", "packets the TUN device refused", &k->dp.st.tun_errors },
+        { "kite_dataplane_install_failed_total", "Child SAs the data plane could not take",
+          &k->dp.st.install_failed },
+        { "kite_nat_keepalives_out_total", "NAT keepalives sent (RFC 3948 2.3)", &k->keepalives_out },
+    };
+    _Static_assert(sizeof x == sizeof k->metrics_extra, "metrics_extra holds x");
+    memcpy(k->metrics_extra, x, sizeof x);
+    struct metrics_env env = { k->ike, k->dp.on ? &k->dp.u : NULL, k->vici, k->metrics_extra,
+                               k->dp.on ? (unsigned)(sizeof x / sizeof x[0]) : 0 };
+    struct metrics_cfg cfg = { (unsigned)k->args.metrics_max_clients, 0 };
+    if (!k->args.metrics)
+        return;
+    if (metrics_open(&k->metrics, k->args.metrics, &cfg, &env, err, sizeof err)) {
+        log_msg(&k->log, LOG_DMN, 0, "no metrics: %s", err);
+        return;
+    }
+    if (loop_add_fd(&k->loop, metrics_fd(k->metrics), on_metrics, k)) {
+        metrics_close(k->metrics);
+        k->metrics = NULL;
+        return;
+    }
+    log_msg(&k->log, LOG_DMN, 1, "metrics at http://%s/metrics", k->args.metrics);
+}
+
 static void drain_cb(void *ctx)
 {
     drain(ctx);
 }
 
+static int creds_changed_cb(void *ctx);
+static const struct cred_store *creds_live_cb(void *ctx);
+static int reload_cb(void *ctx);
+
 /* the control socket: kited runs without one when it cannot be opened */
 static void open_vici(struct kited *k)
 {
     char err[512];
-    struct vici_env env = { k->ike, k->dp.on ? &k->dp.u : NULL, &k->log, drain_cb, k };
+    struct vici_env env = { k->ike, k->dp.on ? &k->dp.u : NULL, &k->log, drain_cb, k, creds_changed_cb,
+                            creds_live_cb, reload_cb };
     struct vici_cfg cfg = { (unsigned)k->args.vici_max_clients, 0 };
     if (!k->args.vici)
         return;
@@ -422,6 +479,33 @@ static int reload_psks(struct kited *k, const struct kite_conf *old, const struc
     return changed;
 }
 
+/* the engine gets a new snapshot: the files' credentials and those loaded
+ * over VICI (authentications under way keep theirs); 0 or -1 */
+static int creds_apply(struct kited *k)
+{
+    struct cred_store *m = NULL;
+    if (cred_store_merge(k->creds, k->vici ? vici_srv_creds(k->vici) : NULL, &m)) {
+        log_msg(&k->log, LOG_CFG, 0, "credentials not replaced: out of memory");
+        return -1;
+    }
+    ike_engine_set_creds(k->ike, m);
+    if (k->live)
+        cred_store_unref(k->live);
+    k->live = m;
+    return 0;
+}
+
+static int creds_changed_cb(void *ctx)
+{
+    return creds_apply(ctx) ? KITE_E_NOMEM : 0;
+}
+
+static const struct cred_store *creds_live_cb(void *ctx)
+{
+    struct kited *k = ctx;
+    return k->live ? k->live : k->creds;
+}
+
 static void reload(struct kited *k)
 {
     struct kite_conf *c = NULL;
@@ -437,10 +521,10 @@ static void reload(struct kited *k)
         conf_free(c);
         return;
     }
-    ike_engine_set_creds(k->ike, creds);
     if (k->creds)
         cred_store_unref(k->creds);
     k->creds = creds;
+    creds_apply(k);
     /* established SAs stay; connections new in the file are added; the
      * others get the file's PSKs */
     struct kite_conf *old = k->conf;
@@ -464,6 +548,16 @@ static void reload(struct kited *k)
     }
     conf_free(old);
     k->conf = c;
+}
+
+/* SIGHUP's reload for VICI's reload-settings: it failed when the
+ * configuration was kept */
+static int reload_cb(void *ctx)
+{
+    struct kited *k = ctx;
+    struct kite_conf *before = k->conf;
+    reload(k);
+    return k->conf == before ? -1 : 0;
 }
 
 /* the command line's limits over the engine's defaults */
@@ -516,7 +610,9 @@ static void on_signal(struct loop *l, int signo, void *arg)
     }
     if (signo == SIGHUP) {
         log_msg(&k->log, LOG_DMN, 1, "SIGHUP received, reloading %s", k->args.config);
+        notify_send("RELOADING=1");
         reload(k);
+        notify_send("READY=1");
         return;
     }
     if (k->stopping) {
@@ -611,6 +707,23 @@ static int pid_file(struct kited *k)
     return ok ? 0 : 1;
 }
 
+/* --user: everything kited opens as root is open by now (sockets, TUN, raw
+ * ESP, control socket, log and pid files); from here on it needs only
+ * CAP_NET_ADMIN and CAP_NET_RAW.  A failed drop stops kited: running as root
+ * when asked not to is not an option. */
+static int drop_privileges(struct kited *k)
+{
+    char err[256];
+    if (privdrop_to(k->args.user, err, sizeof err)) {
+        log_msg(&k->log, LOG_DMN, 0, "cannot drop privileges to user '%s': %s", k->args.user, err);
+        fprintf(stderr, "kited: cannot drop privileges to user '%s': %s\n", k->args.user, err);
+        return -1;
+    }
+    log_msg(&k->log, LOG_DMN, 1, "running as user '%s' (uid %u, gid %u) with CAP_NET_ADMIN and CAP_NET_RAW only",
+            k->args.user, (unsigned)getuid(), (unsigned)getgid());
+    return 0;
+}
+
 static int run(struct kited *k)
 {
     char err[512];
@@ -663,13 +776,22 @@ static int run(struct kited *k)
             loop_add_fd(&k->loop, k->dp.raw6.fd, on_raw, k);
     }
     open_vici(k);
+    open_metrics(k);
     k->loop.spin_us = (uint32_t)k->args.busy_poll_us;
     log_msg(&k->log, LOG_DMN, 1, "kited starting (IKE port %d, NAT-T port %d, busy-poll %d us)", k->args.port,
             k->args.natt_port, k->args.busy_poll_us);
+    if (k->args.user && drop_privileges(k))
+        return 1;
     add_conns(k, k->conf, loop_now_ms(), true);
     drain(k);
+    /* sockets bound, configuration loaded: systemd's Type=notify may go on */
+    if (notify_send("READY=1") < 0)
+        log_msg(&k->log, LOG_DMN, 0, "cannot notify systemd (NOTIFY_SOCKET): %s", strerror(errno));
     int rc = loop_run(&k->loop);
+    notify_send("STOPPING=1");
     dp_log_sas(&k->dp, 1);
+    metrics_close(k->metrics);
+    k->metrics = NULL;
     vici_srv_close(k->vici);
     k->vici = NULL;
     dp_close(&k->dp);
@@ -691,37 +813,23 @@ int main(int argc, char **argv)
         free(k);
         return rc < 0 ? 2 : 0;
     }
-    FILE *out = stdout;
-    if (k->args.log_file || !k->args.foreground) {
-        /* appended to, never through a symbolic link (one planted there
-         * would have kited append wherever it points) */
-        const char *path = k->args.log_file ? k->args.log_file : "/var/log/kited.log";
-        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
-        if (fd < 0 && errno == ELOOP) {
-            fprintf(stderr, "kited: log file %s is a symbolic link: refused\n", path);
-            free(k);
-            return 1;
-        }
-        out = fd >= 0 ? fdopen(fd, "a") : NULL;
-        if (!out) {
-            fprintf(stderr, "kited: cannot open the log file %s: %s; logging to stderr\n", path, strerror(errno));
-            if (fd >= 0)
-                close(fd);
-            out = stderr;
-        }
+    struct log_out out;
+    if (log_out_open(&out, &k->args, &k->log)) {
+        free(k);
+        return 1;
     }
-    log_sink_init(&k->log, out, k->args.log_level);
     rc = run(k);
     for (int i = 0; i < k->n_socks; i++)
         udp_close(&k->socks[i]);
     ike_engine_free(k->ike);
     if (k->creds)
         cred_store_unref(k->creds);
+    if (k->live)
+        cred_store_unref(k->live);
     conf_free(k->conf);
     keylog_close(&k->keylog);
     loop_free(&k->loop);
-    if (out != stdout && out != stderr)
-        fclose(out);
+    log_out_close(&out);
     free(k);
     return rc;
 }

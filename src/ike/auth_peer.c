@@ -58,13 +58,13 @@ static int peer_certs_get(const struct ike_chain *in, struct peer_certs *pc, cha
 
 /* remote.certs: the peer's certificate must be one of them; without a CERT
  * payload the first pinned one holding the identity is used */
-static int pinned(struct ike_engine *e, const struct ike_conn_cfg *c, const struct ike_id *id,
+static int pinned(const struct cred_store *cs, const struct ike_conn_cfg *c, const struct ike_id *id,
                   struct peer_certs *pc, char *why, size_t cap)
 {
     if (!c->remote_certs[0][0])
         return 0;
     for (unsigned i = 0; i < IKE_MAX_CERTS && c->remote_certs[i][0]; i++) {
-        X509 *x = cred_store_cert(e->creds, c->remote_certs[i]);
+        X509 *x = cred_store_cert(cs, c->remote_certs[i]);
         if (!x)
             continue;
         if (pc->ee ? !X509_cmp(pc->ee, x) : cred_cert_has_id(x, id->type, id->data)) {
@@ -126,13 +126,13 @@ static int check_signature(struct ikesa *sa, const struct ike_conn_cfg *c, X509 
     return 0;
 }
 
-static int verify_chain(struct ike_engine *e, const struct ike_conn_cfg *c, struct peer_certs *pc, char *why,
-                        size_t cap)
+static int verify_chain(struct ike_engine *e, const struct cred_store *cs, const struct ike_conn_cfg *c,
+                        struct peer_certs *pc, char *why, size_t cap)
 {
     X509 *anchors[IKE_MAX_CERTS];
     size_t n = 0;
     for (unsigned i = 0; i < IKE_MAX_CERTS && c->cacerts[i][0]; i++)
-        if ((anchors[n] = cred_store_cert(e->creds, c->cacerts[i])))
+        if ((anchors[n] = cred_store_cert(cs, c->cacerts[i])))
             n++;
     if (c->cacerts[0][0] && !n) {
         snprintf(why, cap, "none of remote.cacerts is loaded");
@@ -143,7 +143,7 @@ static int verify_chain(struct ike_engine *e, const struct ike_conn_cfg *c, stru
         .revocation = (enum cred_revocation)c->revocation,
         .now = (time_t)(e->env.wall ? e->env.wall(e->env.ctx) : (int64_t)time(NULL)),
     };
-    return cred_verify_chain(e->creds, &req, why, cap) ? KITE_E_AUTH_FAILED : 0;
+    return cred_verify_chain(cs, &req, why, cap) ? KITE_E_AUTH_FAILED : 0;
 }
 
 static int verify_pubkey(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, const struct ike_id *id,
@@ -156,13 +156,14 @@ static int verify_pubkey(struct ike_engine *e, struct ikesa *sa, const struct ik
         snprintf(why, cap, "the peer used a pre-shared key, remote.auth is pubkey");
         return KITE_E_AUTH_FAILED;
     }
-    if (!e->creds) {
+    const struct cred_store *cs = ike_sa_creds(e, sa);
+    if (!cs) {
         snprintf(why, cap, "no credentials loaded");
         return KITE_E_AUTH_FAILED;
     }
     int rc = peer_certs_get(in, &pc, why, cap);
     if (!rc)
-        rc = pinned(e, c, id, &pc, why, cap);
+        rc = pinned(cs, c, id, &pc, why, cap);
     if (!rc && !pc.ee) {
         snprintf(why, cap, "the peer sent no certificate and none is configured for it");
         rc = KITE_E_AUTH_FAILED;
@@ -174,7 +175,7 @@ static int verify_pubkey(struct ike_engine *e, struct ikesa *sa, const struct ik
         rc = KITE_E_AUTH_FAILED;
     }
     if (!rc)
-        rc = verify_chain(e, c, &pc, why, cap);
+        rc = verify_chain(e, cs, c, &pc, why, cap);
     if (!rc)
         rc = check_signature(sa, c, pc.ee, id, auth, why, cap);
     peer_certs_free(&pc);

@@ -78,13 +78,38 @@ bool ike_pk_certreq(struct ike_engine *e, const struct ike_conn_cfg *c, struct i
     return true;
 }
 
+struct cred_store *ike_sa_creds(struct ike_engine *e, struct ikesa *sa)
+{
+    if (!sa->creds && e->creds)
+        sa->creds = cred_store_ref(e->creds);
+    return sa->creds;
+}
+
+/* without local.certs: a certificate holding local.id whose private key we
+ * have (as charon finds one), the first chaining to a CA the peer asked for */
+static X509 *cert_by_id(const struct cred_store *cs, const struct ike_conn_cfg *c, const struct ikesa *sa)
+{
+    X509 *x, *first = NULL;
+    struct span id = span_of(c->local_id.data, c->local_id.len);
+    for (size_t i = 0; (x = cred_store_cert_for_id(cs, c->local_id.type, id, i)) != NULL; i++) {
+        if (!first)
+            first = x;
+        if (sa->certreq_len && cred_store_chains_to(cs, x, sa->certreq, sa->certreq_len))
+            return x;
+    }
+    return first;
+}
+
 /* our certificate: the first of local.certs that chains to a CA the peer
  * asked for, else the first one we have */
-static X509 *choose_cert(struct ike_engine *e, const struct ike_conn_cfg *c, const struct ikesa *sa)
+static X509 *choose_cert(struct ike_engine *e, const struct cred_store *cs, const struct ike_conn_cfg *c,
+                         const struct ikesa *sa)
 {
     X509 *first = NULL;
+    if (!c->local_certs[0][0])
+        return cert_by_id(cs, c, sa);
     for (unsigned i = 0; i < IKE_MAX_CERTS && c->local_certs[i][0]; i++) {
-        X509 *x = cred_store_cert(e->creds, c->local_certs[i]);
+        X509 *x = cred_store_cert(cs, c->local_certs[i]);
         if (!x) {
             ike_log(e, LOG_CFG, 0, "certificate '%s' of connection %s not found in x509/", c->local_certs[i],
                     c->name);
@@ -92,7 +117,7 @@ static X509 *choose_cert(struct ike_engine *e, const struct ike_conn_cfg *c, con
         }
         if (!first)
             first = x;
-        if (sa->certreq_len && cred_store_chains_to(e->creds, x, sa->certreq, sa->certreq_len))
+        if (sa->certreq_len && cred_store_chains_to(cs, x, sa->certreq, sa->certreq_len))
             return x;
     }
     return first;
@@ -115,7 +140,8 @@ int ike_pk_certs(struct ike_engine *e, struct ikesa *sa, const struct ike_chain 
         return 0;
     if (in)
         note_certreq(sa, in); /* the initiator's CERTREQ comes in its IKE_AUTH request */
-    if (!e->creds || !(o->cert = choose_cert(e, c, sa))) {
+    const struct cred_store *cs = ike_sa_creds(e, sa);
+    if (!cs || !(o->cert = choose_cert(e, cs, c, sa))) {
         ike_log(e, LOG_CFG, 0, "no certificate of connection %s found (local.certs)", c->name);
         return KITE_E_AUTH_FAILED;
     }
@@ -123,7 +149,7 @@ int ike_pk_certs(struct ike_engine *e, struct ikesa *sa, const struct ike_chain 
     if (!send)
         return 0;
     X509 *chain[IKE_PK_CHAIN];
-    size_t k = cred_store_chain(e->creds, o->cert, chain, IKE_PK_CHAIN);
+    size_t k = cred_store_chain(cs, o->cert, chain, IKE_PK_CHAIN);
     for (size_t i = 0; i <= k; i++) {
         int len = i2d_X509(i ? chain[i - 1] : o->cert, &o->der[i]);
         if (len <= 0)
@@ -142,7 +168,7 @@ int ike_pk_auth(struct ike_engine *e, struct ikesa *sa, const struct ike_id *id,
     struct sig_scheme sch;
     size_t len = 0;
     char dn[256];
-    EVP_PKEY *key = o->cert ? cred_store_key_for(e->creds, o->cert) : NULL;
+    EVP_PKEY *key = o->cert && ike_sa_creds(e, sa) ? cred_store_key_for(ike_sa_creds(e, sa), o->cert) : NULL;
     if (!key) {
         if (o->cert)
             cred_name_format(X509_get_subject_name(o->cert), dn, sizeof dn);

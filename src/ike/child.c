@@ -224,6 +224,7 @@ static void push_retire(struct ike_engine *e, struct ikesa *sa, const struct ike
 {
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
     struct ike_action *a = ike_push(e, IKE_ACT_CHILD_RETIRE, sa);
+    ike_count(e, sa, IKE_CTR_CHILD_REKEY);
     if (a) {
         snprintf(a->child.conn, sizeof a->child.conn, "%s", e->conns[sa->conn].name);
         snprintf(a->child.name, sizeof a->child.name, "%s", ch->name);

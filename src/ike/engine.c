@@ -87,6 +87,7 @@ void ike_engine_free(struct ike_engine *e)
     free(e->q);
     ike_cookies_free(&e->cookies);
     rl_sketch_free(&e->answers);
+    ike_counters_free(e);
     if (e->creds)
         cred_store_unref(e->creds);
     free(e);
@@ -344,6 +345,7 @@ static bool req_store(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, 
 
 void ike_send_request(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n, uint64_t now)
 {
+    ike_count_msg(e, sa, p, n, false);
     if (req_store(e, sa, p, n, now))
         ike_send(e, sa, p, n);
 }
@@ -352,6 +354,7 @@ void ike_send_request(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, 
 void ike_send_request_dgrams(struct ike_engine *e, struct ikesa *sa, struct ike_dgrams *d, uint64_t now)
 {
     struct span first = ike_dgrams_first(d);
+    ike_count_msg(e, sa, first.p, first.n, false);
     if (req_store(e, sa, first.p, first.n, now)) {
         sa->req_frags = *d;
         memset(d, 0, sizeof *d);
@@ -388,6 +391,7 @@ static bool resp_store(struct ikesa *sa, const uint8_t *p, size_t n)
 
 void ike_send_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n)
 {
+    ike_count_msg(e, sa, p, n, false);
     resp_store(sa, p, n);
     ike_send(e, sa, p, n);
 }
@@ -396,6 +400,7 @@ void ike_send_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *p,
 void ike_send_response_dgrams(struct ike_engine *e, struct ikesa *sa, struct ike_dgrams *d)
 {
     struct span first = ike_dgrams_first(d);
+    ike_count_msg(e, sa, first.p, first.n, false);
     if (resp_store(sa, first.p, first.n)) {
         sa->resp_frags = *d;
         memset(d, 0, sizeof *d);
@@ -443,6 +448,8 @@ struct ikesa *ike_sa_new(struct ike_engine *e, int conn, bool initiator)
 
 void ike_sa_free(struct ikesa *sa)
 {
+    cred_store_unref(sa->creds);
+    sa->creds = NULL;
     free(sa->req); /* message buffers: also of an SA that never left FREE */
     free(sa->resp);
     sa->req = sa->resp = NULL;
@@ -504,6 +511,7 @@ void ike_sa_down(struct ike_engine *e, struct ikesa *sa, const char *fmt, ...)
     va_end(ap);
     char name[64];
     ike_log(e, LOG_IKE, 1, "IKE_SA %s down: %s", ike_sa_name(e, sa, name, sizeof name), a->reason);
+    ike_hs_end(e, sa, false);
     keying_failed(e, sa);
     ike_sa_free(sa);
     e->stats.ike_sas--;
@@ -541,6 +549,7 @@ static int initiate(struct ike_engine *e, int c, int ch, uint8_t more, bool rest
         keying_failed(e, &tmp);
         return KITE_E_NOMEM;
     }
+    ike_hs_start(e, sa);
     sa->child = ch;
     sa->want = (uint8_t)(more & ~(1u << ch)); /* the others follow with CREATE_CHILD_SA */
     sa->restarting = restarting;
@@ -729,14 +738,17 @@ static int on_init(struct ike_engine *e, const uint8_t *p, size_t n, const struc
             }
             return 0;
         }
+        ike_count_msg(e, NULL, p, n, true); /* no connection known yet, as for charon */
         int rc = init_gate(e, m, local, remote, &ho, now);
         return rc ? rc : ike_sa_init_request(e, p, n, m, local, remote, now);
     }
     struct ikesa *sa = sa_by_spis(e, &m->hdr);
     if (!sa || sa->state != IKE_S_INIT_SENT || m->hdr.msg_id != 0) {
         drop(e, remote, "unexpected IKE_SA_INIT response", KITE_E_STATE, NULL);
+        ike_count(e, sa, sa ? IKE_CTR_INVALID : IKE_CTR_INVALID_SPI);
         return KITE_E_STATE;
     }
+    ike_count_msg(e, sa, p, n, true);
     if (!sa->local.family) { /* local_addrs = %any: the address the peer answered to (NAT-D, 2.23) */
         sa->local.family = local->family;
         memcpy(sa->local.ip, local->ip, sizeof sa->local.ip);
@@ -964,8 +976,10 @@ static int open_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t **p, s
         if (!rc)
             ike_frag_forget(e, sa, resp); /* had whole: its fragments are no use */
     }
-    if (rc)
+    if (rc < 0) {
         drop(e, remote, "cannot open the SK payload", rc, &d);
+        ike_count(e, sa, IKE_CTR_INVALID);
+    }
     return rc;
 }
 
@@ -1006,6 +1020,7 @@ static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *
         return rc > 0 ? 0 : rc;
     }
     sa->last_rx_at = now;
+    ike_count_msg(e, sa, p, n, true);
     /* authenticated and new: the move to the NAT-T port, a changed NAT mapping (2.23) */
     ike_nat_update(e, sa, local, remote);
     char list[256];
@@ -1040,6 +1055,7 @@ int ike_recv(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_
         rc = ike_rules_check_msg(m, &d);
     if (rc) {
         drop(e, remote, "malformed", rc, &d);
+        ike_count(e, NULL, IKE_CTR_INVALID);
     } else if (m->hdr.exchange == IKEV2_EXCH_IKE_SA_INIT) {
         rc = on_init(e, p, n, m, local, remote, now);
     } else {
@@ -1048,6 +1064,7 @@ int ike_recv(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_
             rc = 0;
         } else if (!sa || sa->state == IKE_S_INIT_SENT || !sa->keys_ready) {
             drop(e, remote, "no IKE SA for these SPIs", KITE_E_INVALID_SPI, NULL);
+            ike_count(e, NULL, IKE_CTR_INVALID_SPI);
             rc = KITE_E_INVALID_SPI;
         } else {
             rc = protected_msg(e, sa, p, n, m, local, remote, now);
@@ -1126,6 +1143,7 @@ static void send_dpd(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         ike_log(e, LOG_ENC, 1, "generating INFORMATIONAL request %u [ ]", sa->next_msgid);
         sa->next_msgid++;
         sa->pending_exch = IKEV2_EXCH_INFORMATIONAL;
+        ike_count(e, sa, IKE_CTR_LIVENESS);
         ike_send_request(e, sa, out, len, now);
     }
     sa->last_rx_at = now; /* the next check after another dpd_delay */
@@ -1138,6 +1156,7 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     ike_nat_tick(e, sa, now);
     ike_frag_tick(e, sa, now);
     if (sa->state == IKE_S_INIT_DONE && sa->expire_at && now >= sa->expire_at) {
+        sa->fail = IKE_CTR_HS_FAIL_TIMEOUT;
         ike_sa_down(e, sa, "half-open IKE_SA timed out after %u ms without IKE_AUTH",
                     (unsigned)e->lim.half_open_timeout_ms);
         return;
@@ -1158,6 +1177,7 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         uint8_t more = children_of(sa);
         if (restart)
             sa->keying = false; /* restarted here, not by keyingtries */
+        sa->fail = IKE_CTR_HS_FAIL_TIMEOUT;
         ike_sa_down(e, sa, "giving up after %u retransmits: peer not responding", sa->tries);
         if (restart) {
             ike_log(e, LOG_IKE, 0, "dpd_action = restart: initiating '%s' again", c->name);
@@ -1167,6 +1187,7 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     }
     sa->tries++;
     e->stats.retransmits++;
+    ike_count(e, sa, IKE_CTR_RETRANSMITS);
     sa->retx_at = now + retx_delay(c, sa->tries);
     char name[64];
     ike_log(e, LOG_IKE, 1, "retransmit %u of request with message ID %u (%s)", sa->tries,

@@ -151,6 +151,8 @@ static void established(struct ike_engine *e, struct ikesa *sa, const struct ike
     sa->restarting = false;
     sa->ike_rekey_at = ike_rekey_time(e, &e->conns[sa->conn], now);
     e->stats.established++;
+    if (!sa->initiator) /* the initiator's handshake ends with its first Child SA (ike_auth_response) */
+        ike_hs_end(e, sa, true);
     snprintf(a->reason, sizeof a->reason, "established");
     ike_log(e, LOG_IKE, 0, "IKE_SA %s established between %s...%s", ike_sa_name(e, sa, name, sizeof name),
             ike_addr_str(&sa->local, l, sizeof l), ike_addr_str(&sa->remote, r, sizeof r));
@@ -224,6 +226,7 @@ int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_ch
         ike_log(e, LOG_IKE, 0, "peer authentication failed, sending AUTHENTICATION_FAILED");
         pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
         send_protected(e, sa, o, true, sa->rx_msgid, now);
+        sa->fail = IKE_CTR_HS_FAIL_AUTH;
         ike_sa_down(e, sa, "authentication of the peer failed");
         auth_out_free(o);
         return KITE_E_AUTH_FAILED;
@@ -247,6 +250,7 @@ int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_ch
         o->n = 0;
         pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
         send_protected(e, sa, o, true, sa->rx_msgid, now);
+        sa->fail = IKE_CTR_HS_FAIL_AUTH;
         ike_sa_down(e, sa, "cannot authenticate ourselves: %s", kite_strerror(rc));
         auth_out_free(o);
         return rc;
@@ -264,6 +268,10 @@ static int child_error(struct ike_engine *e, struct ikesa *sa, const struct ike_
         const struct ike_pld *p = &in->pld[i];
         if (p->type == IKEV2_PLD_NOTIFY && p->u.notify.type < IKEV2_N_STATUS_FIRST) {
             const char *n = ike_notify_name(p->u.notify.type);
+            uint16_t t = p->u.notify.type;
+            sa->fail = t == IKEV2_N_NO_PROPOSAL_CHOSEN ? IKE_CTR_HS_FAIL_NO_PROPOSAL
+                       : t == IKEV2_N_TS_UNACCEPTABLE  ? IKE_CTR_HS_FAIL_TS
+                                                       : IKE_CTR_HS_FAIL_OTHER;
             ike_send_delete(e, sa, now);
             ike_sa_down(e, sa, "received %s notify: CHILD_SA %s not established, deleting the IKE_SA as strongSwan does",
                         n ? n : "an error", e->conns[sa->conn].child[sa->child].name);
@@ -279,6 +287,7 @@ int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_c
     const struct ike_child_cfg *ch = &c->child[sa->child];
     const struct ike_pld *idr = ike_chain_find(in, IKEV2_PLD_IDR, 0), *auth = ike_chain_find(in, IKEV2_PLD_AUTH, 0);
     if (ike_chain_notify(in, IKEV2_N_AUTHENTICATION_FAILED)) {
+        sa->fail = IKE_CTR_HS_FAIL_AUTH;
         ike_sa_down(e, sa, "received AUTHENTICATION_FAILED notify: the peer rejected our AUTH or ID");
         return KITE_E_AUTH_FAILED;
     }
@@ -288,6 +297,7 @@ int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_c
         pld_notify(&n, IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
         ike_log(e, LOG_IKE, 0, "responder authentication failed, sending AUTHENTICATION_FAILED");
         ike_send_sk(e, sa, IKEV2_EXCH_INFORMATIONAL, &n, 1, false, sa->next_msgid++, now);
+        sa->fail = IKE_CTR_HS_FAIL_AUTH;
         ike_sa_down(e, sa, "authentication of the responder failed");
         return KITE_E_AUTH_FAILED;
     }
@@ -303,6 +313,7 @@ int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_c
         tsi->u.ts.n < 1 || tsr->u.ts.n < 1 || ike_ts_from_wire(&tsi->u.ts.sel[0], &lts) ||
         ike_ts_from_wire(&tsr->u.ts.sel[0], &rts)) {
         ike_send_delete(e, sa, now);
+        sa->fail = IKE_CTR_HS_FAIL_NO_PROPOSAL;
         ike_sa_down(e, sa, "IKE_AUTH response carries a Child SA we did not propose");
         return KITE_E_NO_PROPOSAL;
     }
@@ -315,10 +326,12 @@ int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_c
                                "what we proposed, TS_UNACCEPTABLE", ch->name, ike_ts_str(&lts, ls, sizeof ls),
                 tsi->u.ts.n > 1 ? ",..." : "", ike_ts_str(&rts, rs, sizeof rs), tsr->u.ts.n > 1 ? ",..." : "");
         ike_send_delete(e, sa, now);
+        sa->fail = IKE_CTR_HS_FAIL_TS;
         ike_sa_down(e, sa, "responder's traffic selectors are not a subset of ours");
         return KITE_E_TS_UNACCEPTABLE;
     }
     bool transport = ch->transport && ike_chain_notify(in, IKEV2_N_USE_TRANSPORT_MODE);
     child_up(e, sa, &algs, ike_prop_spi32(&sap->u.sa.prop[0]), &lts, &rts, transport, sa->child, now);
+    ike_hs_end(e, sa, true);
     return 0;
 }

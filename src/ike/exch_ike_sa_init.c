@@ -112,6 +112,9 @@ static int send_init_request(struct ike_engine *e, struct ikesa *sa, uint64_t no
         rc = ike_encode_plain(&h, o->pld, o->n, sa->init_req, sizeof sa->init_req, &sa->init_req_len);
     }
     if (!rc) {
+        char ps[512]; /* what we offer, for a NO_PROPOSAL_CHOSEN to be explained (kitectl diagnose) */
+        ike_prop_cfg_str(c->ike, c->n_ike, true, ps, sizeof ps);
+        ike_log(e, LOG_CFG, 2, "configured proposals: %s", ps);
         log_out(e, o->pld, o->n, "IKE_SA_INIT request", 0);
         sa->next_msgid = 1;
         ike_send_request(e, sa, sa->init_req, sa->init_req_len, now);
@@ -179,6 +182,15 @@ void ike_send_stateless(struct ike_engine *e, const struct ike_msg *m, const str
     a->marker = local->port != 500 && local->port == e->conns[0].natt_port;
     memcpy(a->data, out, n);
     a->len = n;
+    ike_count(e, NULL, IKE_CTR_INIT_OUT_RESP);
+}
+
+/* a handshake refused before any state: counted as started and failed
+ * (conn -1: no connection matched) */
+static void refused(struct ike_engine *e, int conn, unsigned why)
+{
+    ike_count_conn(e, conn, IKE_CTR_HS_STARTED);
+    ike_count_conn(e, conn, why);
 }
 
 static int responder_answer(struct ike_engine *e, struct ikesa *sa, const struct ike_proposal *chosen,
@@ -233,6 +245,20 @@ static void log_received(struct ike_engine *e, const struct ike_msg *m, const st
             list, ike_addr_str(remote, a, sizeof a));
 }
 
+/* what the peer offered and what we have, as charon logs them, so that a
+ * NO_PROPOSAL_CHOSEN is explained by the responder's log (rate-limited as
+ * every line about unauthenticated packets) */
+static void log_offers(struct ike_engine *e, const struct ike_conn_cfg *cfg, const struct ike_sa *offer)
+{
+    char got[512], have[512];
+    if (!ike_unauth_log_take(e))
+        return;
+    ike_prop_offer_str(offer, got, sizeof got);
+    ike_prop_cfg_str(cfg->ike, cfg->n_ike, true, have, sizeof have);
+    ike_log(e, LOG_CFG, 1, "received proposals: %s", got);
+    ike_log(e, LOG_CFG, 1, "configured proposals: %s", have);
+}
+
 int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_msg *m,
                         const struct ike_addr *local, const struct ike_addr *remote, uint64_t now)
 {
@@ -242,6 +268,7 @@ int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const 
     if (c < 0) {
         ike_log_unauth(e, LOG_CFG, 1, "no connection configured for %s, sending NO_PROPOSAL_CHOSEN",
                        ike_addr_str(remote, a, sizeof a));
+        refused(e, -1, IKE_CTR_HS_FAIL_NO_PROPOSAL);
         if (ike_answer_allowed(e, remote))
             ike_send_stateless(e, m, local, remote, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
         return KITE_E_NO_PROPOSAL;
@@ -265,6 +292,8 @@ int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const 
     }
     if (rc) {
         ike_log_unauth(e, LOG_CFG, 1, "received proposals unacceptable for %s, sending NO_PROPOSAL_CHOSEN", cfg->name);
+        log_offers(e, cfg, &sap->u.sa);
+        refused(e, c, IKE_CTR_HS_FAIL_NO_PROPOSAL);
         if (ike_answer_allowed(e, remote))
             ike_send_stateless(e, m, local, remote, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
         return rc;
@@ -277,6 +306,7 @@ int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const 
     if (rc) {
         ike_log_unauth(e, LOG_IKE, 1, "IKE_SA_INIT from %s refused: %s", ike_addr_str(remote, a, sizeof a),
                        kite_strerror(rc));
+        refused(e, c, IKE_CTR_HS_FAIL_OTHER);
         if (ike_answer_allowed(e, remote))
             ike_send_stateless(e, m, local, remote, IKEV2_N_INVALID_SYNTAX, NULL, 0);
         return rc;
@@ -284,6 +314,7 @@ int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const 
     struct ikesa *sa = ike_sa_new(e, c, false);
     if (!sa)
         return KITE_E_NOMEM;
+    ike_hs_start(e, sa);
     for (int i = 0; i < 8; i++)
         sa->spi_i[i] = (uint8_t)(m->hdr.spi_i >> (56 - 8 * i));
     sa->local = *local;
@@ -334,6 +365,7 @@ static int retry_group(struct ike_engine *e, struct ikesa *sa, const struct ike_
 {
     uint16_t g = n->data.n == 2 ? (uint16_t)(n->data.p[0] << 8 | n->data.p[1]) : 0;
     if (!have_group(&e->conns[sa->conn], g) || g == sa->ke_group) {
+        sa->fail = IKE_CTR_HS_FAIL_NO_PROPOSAL;
         ike_sa_down(e, sa, "peer asked for key exchange group %u, which is not configured", g);
         return KITE_E_INVALID_KE;
     }
@@ -372,6 +404,8 @@ static int error_notify(struct ike_engine *e, struct ikesa *sa, const struct ike
         if (p->u.notify.type == IKEV2_N_INVALID_KE_PAYLOAD)
             return retry_group(e, sa, &p->u.notify, now);
         const char *name = ike_notify_name(p->u.notify.type);
+        if (p->u.notify.type == IKEV2_N_NO_PROPOSAL_CHOSEN)
+            sa->fail = IKE_CTR_HS_FAIL_NO_PROPOSAL;
         ike_sa_down(e, sa, "received %s notify error in IKE_SA_INIT response",
                     name ? name : "an unknown");
         return KITE_E_NO_PROPOSAL;
@@ -405,6 +439,7 @@ int ike_sa_init_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *
     sa->req_len = 0;
     rc = ike_prop_accept(c->ike, c->n_ike, &sap->u.sa.prop[0], IKEV2_PROTO_IKE, &sa->algs);
     if (rc || sa->algs.ke != sa->ke_group || !ike_nonce_ok(nop->u.nonce.data) || n > sizeof sa->init_resp) {
+        sa->fail = IKE_CTR_HS_FAIL_NO_PROPOSAL;
         ike_sa_down(e, sa, "IKE_SA_INIT response has a proposal we did not offer");
         return KITE_E_NO_PROPOSAL;
     }

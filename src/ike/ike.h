@@ -266,7 +266,8 @@ int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c);
 int ike_engine_set_psk(struct ike_engine *e, const char *conn, const uint8_t *psk, size_t len);
 /* the credentials (certificates, keys, CAs, CRLs) pubkey authentication
  * uses from now on; the engine takes a reference and drops the old store's
- * (SAs already authenticated are untouched, as by a reload); NULL: none */
+ * (SAs already authenticated are untouched, as by a reload; an IKE SA
+ * keeps the store its authentication began with, ike_sa_creds); NULL: none */
 struct cred_store;
 void ike_engine_set_creds(struct ike_engine *e, struct cred_store *creds);
 /* bring up Child SA `child` of `conn` (NULL: the first): in a new IKE SA's
@@ -384,6 +385,47 @@ struct ike_stats {
     uint64_t frag_expired;     /* incomplete messages dropped: timeout, superseded */
 };
 void ike_engine_stats(const struct ike_engine *e, struct ike_stats *s);
+
+/* event counters, globally and per connection (counters.c).  The first
+ * IKE_CTR_VICI_N are the message and rekey counters of strongSwan's counters
+ * plugin in its order (VICI get-counters: ike_ctr_name gives its key); the
+ * others are kite's: handshakes (an IKE SA set up by IKE_SA_INIT and
+ * IKE_AUTH, either role) started, established and failed by reason,
+ * retransmissions and liveness checks.  Messages are counted once when
+ * built or, incoming, once decoded (and decrypted); retransmissions not */
+enum ike_ctr {
+    IKE_CTR_IKE_REKEY_INIT, IKE_CTR_IKE_REKEY_RESP, IKE_CTR_CHILD_REKEY, IKE_CTR_INVALID, IKE_CTR_INVALID_SPI,
+    IKE_CTR_INIT_IN_REQ, IKE_CTR_INIT_IN_RESP, IKE_CTR_INIT_OUT_REQ, IKE_CTR_INIT_OUT_RESP,
+    IKE_CTR_AUTH_IN_REQ, IKE_CTR_AUTH_IN_RESP, IKE_CTR_AUTH_OUT_REQ, IKE_CTR_AUTH_OUT_RESP,
+    IKE_CTR_CHILD_IN_REQ, IKE_CTR_CHILD_IN_RESP, IKE_CTR_CHILD_OUT_REQ, IKE_CTR_CHILD_OUT_RESP,
+    IKE_CTR_INFO_IN_REQ, IKE_CTR_INFO_IN_RESP, IKE_CTR_INFO_OUT_REQ, IKE_CTR_INFO_OUT_RESP,
+    IKE_CTR_VICI_N,
+    IKE_CTR_HS_STARTED = IKE_CTR_VICI_N, IKE_CTR_HS_ESTABLISHED,
+    /* failed handshakes by reason, in this order */
+    IKE_CTR_HS_FAIL_NO_PROPOSAL, IKE_CTR_HS_FAIL_AUTH, IKE_CTR_HS_FAIL_TIMEOUT, IKE_CTR_HS_FAIL_TS,
+    IKE_CTR_HS_FAIL_OTHER,
+    IKE_CTR_RETRANSMITS, IKE_CTR_LIVENESS,
+    IKE_CTR_N
+};
+struct ike_counters {
+    uint64_t c[IKE_CTR_N];
+};
+/* "ike-rekey-init" .. "info-out-resp" (charon's keys), then kite's own
+ * ("handshake-started", .., "liveness"); NULL out of range */
+const char *ike_ctr_name(unsigned c);
+/* "no_proposal", "auth_failed", "timeout", "ts_unacceptable", "other" for
+ * IKE_CTR_HS_FAIL_*; NULL for others */
+const char *ike_ctr_fail_reason(unsigned c);
+/* conn NULL: the global counters; else that connection's, false when it has
+ * none (nothing counted since start or its reset) */
+bool ike_engine_counters(const struct ike_engine *e, const char *conn, struct ike_counters *out);
+/* the i-th connection name with counters (0 ..), NULL past the last; kept
+ * when the connection is unloaded, as charon keeps them */
+const char *ike_engine_counters_conn(const struct ike_engine *e, unsigned i);
+/* conn NULL: the global counters to 0; else that connection's dropped */
+void ike_engine_counters_reset(struct ike_engine *e, const char *conn);
+/* every connection's counters dropped (the global ones stay) */
+void ike_engine_counters_reset_all(struct ike_engine *e);
 /* the same address and port; ike_addr_same_host: the same address */
 bool ike_addr_eq(const struct ike_addr *a, const struct ike_addr *b);
 bool ike_addr_same_host(const struct ike_addr *a, const struct ike_addr *b);

@@ -86,6 +86,7 @@ struct ike_algs {
 struct ikesa {
     enum ike_state state;
     uint32_t id;
+    struct cred_store *creds; /* the credentials its authentication began with (ike_sa_creds), held to the end */
     int conn, child; /* indexes into the engine's configuration */
     bool initiator;
     uint8_t spi_i[8], spi_r[8];
@@ -173,6 +174,10 @@ struct ikesa {
     bool frag_peer;          /* the peer announced IKEV2_FRAGMENTATION_SUPPORTED */
     struct ike_dgrams req_frags, resp_frags; /* our request / response when sent in fragments */
     struct ike_reasm *reasm[2]; /* being reassembled: the peer's request [0], the response to ours [1] */
+    /* a handshake (IKE_SA_INIT, IKE_AUTH) under way, counted when it ends
+     * (counters.c); fail: IKE_CTR_HS_FAIL_* when it goes down (0: other) */
+    bool hs;
+    uint8_t fail;
 };
 
 /* an IKE SA the peer deleted: the response to its Delete is kept for
@@ -226,6 +231,10 @@ struct ike_engine {
     struct ike_stats stats;
     uint64_t now;    /* the time passed to the public call being handled */
     struct ike_frag_acct frag;   /* what reassemblies hold in all */
+    /* event counters (counters.c): global, and per connection name */
+    struct ike_counters ctr;
+    struct ike_conn_ctr *conn_ctr;
+    unsigned n_conn_ctr, conn_ctr_cap;
     bool keylog;                 /* ike_engine_set_keylog: IKE_ACT_IKE_KEYS wanted */
 };
 
@@ -266,6 +275,22 @@ void ike_sa_free(struct ikesa *sa);
 void ike_send_delete(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 const char *ike_sa_name(const struct ike_engine *e, const struct ikesa *sa, char *buf, size_t cap);
 struct ikesa *ike_sa_by_id(struct ike_engine *e, uint32_t id);
+
+/* counters.c: ike_count adds one to counter c globally and, with sa (or a
+ * connection index conn >= 0), for its connection; ike_count_msg counts a
+ * message by its header (exchange type, response flag) and direction;
+ * ike_hs_start/ike_hs_end a handshake of sa (end: established, or failed
+ * with sa->fail) */
+struct ike_conn_ctr {
+    char name[IKE_NAME_MAX];
+    struct ike_counters c;
+};
+void ike_count(struct ike_engine *e, const struct ikesa *sa, unsigned c);
+void ike_count_conn(struct ike_engine *e, int conn, unsigned c);
+void ike_count_msg(struct ike_engine *e, const struct ikesa *sa, const uint8_t *p, size_t n, bool in);
+void ike_hs_start(struct ike_engine *e, struct ikesa *sa);
+void ike_hs_end(struct ike_engine *e, struct ikesa *sa, bool established);
+void ike_counters_free(struct ike_engine *e);
 
 /* msg.c: building and protecting messages */
 void ike_hdr_for(const struct ikesa *sa, uint8_t exchange, bool response, uint32_t msgid,
@@ -310,6 +335,10 @@ void ike_prop_strip_ke(const struct ike_prop_cfg *in, unsigned n, struct ike_pro
 /* the first KE group of the proposals, 0 when none (no PFS) */
 uint16_t ike_prop_first_group(const struct ike_prop_cfg *cfg, unsigned n);
 void ike_prop_str(const struct ike_algs *a, bool ike, char *buf, size_t cap);
+/* every proposal of an SA payload, and configured proposals, as charon
+ * prints them ("IKE:AES_GCM_16_256/PRF_HMAC_SHA2_256/CURVE_25519, ...") */
+void ike_prop_offer_str(const struct ike_sa *offer, char *buf, size_t cap);
+void ike_prop_cfg_str(const struct ike_prop_cfg *cfg, unsigned n, bool ike, char *buf, size_t cap);
 /* the 4-byte SPI of an ESP proposal, 0 when it has none */
 uint32_t ike_prop_spi32(const struct ike_proposal *p);
 /* the selected algorithms as a single-proposal config (for the response) */
@@ -388,6 +417,10 @@ int ike_pk_certs(struct ike_engine *e, struct ikesa *sa, const struct ike_chain 
 int ike_pk_auth(struct ike_engine *e, struct ikesa *sa, const struct ike_id *id, struct ike_pld *p,
                 struct ike_pk_out *o);
 void ike_pk_out_free(struct ike_pk_out *o);
+/* the credential snapshot of sa's authentication: the engine's at its first
+ * use, held by the SA until it is freed, so that a swap (SIGHUP, VICI's
+ * load-cert) halfway through an IKE_AUTH exchange changes nothing for it */
+struct cred_store *ike_sa_creds(struct ike_engine *e, struct ikesa *sa);
 /* verifies the peer's certificate, identity and AUTH signature; logs the
  * reason of a refusal; 0 or KITE_E_AUTH_FAILED */
 int ike_pk_verify(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, const struct ike_id *id,

@@ -256,3 +256,51 @@ uint32_t ike_prop_spi32(const struct ike_proposal *p)
     rd_init(&r, p->spi.p, p->spi.n);
     return p->spi.n == 4 && rd_be32(&r, &spi) == 0 ? spi : 0;
 }
+
+/* ---- proposals as text, for the log lines that explain a NO_PROPOSAL_CHOSEN
+ * ("IKE:AES_GCM_16_256/PRF_HMAC_SHA2_256/CURVE_25519, IKE:..."; kitectl
+ * diagnose reads them, docs/control.md) ---- */
+
+static size_t put_xf(char *buf, size_t cap, size_t o, uint8_t type, uint16_t id, uint16_t bits, bool first)
+{
+    const struct xf_info *x = xf_lookup(type, id, bits);
+    if (o >= cap || (type == XF_INTEG && id == AUTH_NONE))
+        return o;
+    const char *sep = first ? "" : "/";
+    if (type == XF_ESN) /* charon's spelling, as ike_prop_str */
+        return o + (size_t)snprintf(buf + o, cap - o, "%s%s", sep, id == ESN_YES ? "EXT_SEQ" : "NO_EXT_SEQ");
+    if (!x)
+        return o + (size_t)snprintf(buf + o, cap - o, "%s%s_%u", sep, xf_type_name(type), id);
+    if (bits && x->key_bits)
+        return o + (size_t)snprintf(buf + o, cap - o, "%s%s_%u", sep, x->name, bits);
+    return o + (size_t)snprintf(buf + o, cap - o, "%s%s", sep, x->name);
+}
+
+static size_t put_head(char *buf, size_t cap, size_t o, uint8_t proto)
+{
+    const char *name = proto == IKEV2_PROTO_IKE ? "IKE" : proto == IKEV2_PROTO_AH ? "AH" : "ESP";
+    return o < cap ? o + (size_t)snprintf(buf + o, cap - o, "%s%s:", o ? ", " : "", name) : o;
+}
+
+void ike_prop_offer_str(const struct ike_sa *offer, char *buf, size_t cap)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (unsigned i = 0; i < offer->n_prop; i++) {
+        const struct ike_proposal *p = &offer->prop[i];
+        o = put_head(buf, cap, o, p->proto);
+        for (unsigned k = 0; k < p->n_xf; k++)
+            o = put_xf(buf, cap, o, p->xf[k].type, p->xf[k].id, p->xf[k].key_length, !k);
+    }
+}
+
+void ike_prop_cfg_str(const struct ike_prop_cfg *cfg, unsigned n, bool ike, char *buf, size_t cap)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (unsigned i = 0; i < n; i++) {
+        o = put_head(buf, cap, o, ike ? IKEV2_PROTO_IKE : IKEV2_PROTO_ESP);
+        for (unsigned k = 0; k < cfg[i].n; k++)
+            o = put_xf(buf, cap, o, cfg[i].xf[k].type, cfg[i].xf[k].id, cfg[i].xf[k].key_bits, !k);
+    }
+}

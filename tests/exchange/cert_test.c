@@ -276,6 +276,54 @@ static void credentials_swapped_under_established_sa(void **s)
     pair_free(&p);
 }
 
+/* the initiator's credentials swapped for an empty store once its IKE_AUTH
+ * request is out (as VICI's clear-creds can do at any moment) */
+static int clear_after_auth_request(struct pair *p, struct side *from, struct ike_action *a)
+{
+    (void)a;
+    static int a_sent;
+    if (from == &p->a && ++a_sent == 2) { /* IKE_SA_INIT, then IKE_AUTH */
+        struct cred_store *none;
+        assert_int_equal(cred_store_empty(&none), 0);
+        ike_engine_set_creds(p->a.e, none);
+        cred_store_unref(none);
+    }
+    return 0;
+}
+
+/* an authentication under way keeps the store it began with: the response
+ * is verified against the CA the initiator held when it sent its request;
+ * the next authentication has none */
+static void credentials_swapped_during_ike_auth(void **s)
+{
+    (void)s;
+    struct pair p;
+    ident("a", "moon");
+    ident("b", "mars");
+    struct ike_conn_cfg ca = cconn(1, 2, "moon.pem", "moon.example", "mars.example");
+    struct ike_conn_cfg cb = cconn(2, 1, "mars.pem", "mars.example", "moon.example");
+    pair_init(&p, &ca, &cb);
+    p.filter = clear_after_auth_request;
+    struct cred_store *sa = store("a"), *sb = store("b");
+    ike_engine_set_creds(p.a.e, sa);
+    ike_engine_set_creds(p.b.e, sb);
+    cred_store_unref(sa);
+    cred_store_unref(sb);
+    assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
+    pair_run(&p, p.now + 1000);
+    assert_up(&p);
+    p.filter = NULL;
+    assert_int_equal(ike_delete_all(p.a.e, p.now), 1);
+    pair_run(&p, p.now + 1000);
+    size_t before = p.a.log_len;
+    assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
+    pair_run(&p, p.now + 1000);
+    if (!strstr(p.a.log + before, "no certificate of connection lab found"))
+        fail_msg("%s", p.a.log + before);
+    assert_int_equal(p.a.ike_up, 1); /* only the first */
+    pair_free(&p);
+}
+
 static void untrusted_ca(void **s)
 {
     (void)s;
@@ -382,6 +430,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(pinned_certificate_without_cert_payload, setup, teardown),
         cmocka_unit_test_setup_teardown(certificate_chosen_by_certreq, setup, teardown),
         cmocka_unit_test_setup_teardown(credentials_swapped_under_established_sa, setup, teardown),
+        cmocka_unit_test_setup_teardown(credentials_swapped_during_ike_auth, setup, teardown),
         cmocka_unit_test_setup_teardown(untrusted_ca, setup, teardown),
         cmocka_unit_test_setup_teardown(identity_not_in_certificate, setup, teardown),
         cmocka_unit_test_setup_teardown(identity_not_matching_remote_id, setup, teardown),

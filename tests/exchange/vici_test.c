@@ -274,11 +274,60 @@ static void initiate_times_out(void **st)
     lab_free(&l);
 }
 
+/* get-counters / reset-counters with charon's keys: the global set under
+ * "", a connection's under its name, all = yes every connection; a name
+ * without counters is an error, as in charon */
+static void counters(void **st)
+{
+    (void)st;
+    struct lab l;
+    char t[4096];
+    lab_init(&l);
+    int fd = dial(&l);
+    static const char *const init[] = { "child", "net", "timeout", "5000", NULL };
+    put(fd, VICI_CMD_REQUEST, "initiate", init);
+    while (!strncmp(get(&l, fd, t, sizeof t), "EVENT", 5))
+        ;
+    assert_string_equal(t, "CMD_RESPONSE : success=yes");
+    static const char *const named[] = { "name", "lab", NULL };
+    put(fd, VICI_CMD_REQUEST, "get-counters", named);
+    assert_string_equal(get(&l, fd, t, sizeof t),
+                        "CMD_RESPONSE : counters{lab{ike-rekey-init=0 ike-rekey-resp=0 child-rekey=0 invalid=0 "
+                        "invalid-spi=0 ike-init-in-req=0 ike-init-in-resp=1 ike-init-out-req=1 ike-init-out-resp=0 "
+                        "ike-auth-in-req=0 ike-auth-in-resp=1 ike-auth-out-req=1 ike-auth-out-resp=0 "
+                        "create-child-in-req=0 create-child-in-resp=0 create-child-out-req=0 "
+                        "create-child-out-resp=0 info-in-req=0 info-in-resp=0 info-out-req=0 info-out-resp=0}} "
+                        "success=yes");
+    put(fd, VICI_CMD_REQUEST, "get-counters", NULL);
+    assert_non_null(strstr(get(&l, fd, t, sizeof t), "CMD_RESPONSE : counters{{ike-rekey-init=0 "));
+    assert_non_null(strstr(t, "ike-auth-out-req=1 "));
+    static const char *const all[] = { "all", "yes", NULL };
+    put(fd, VICI_CMD_REQUEST, "get-counters", all);
+    assert_non_null(strstr(get(&l, fd, t, sizeof t), "CMD_RESPONSE : counters{lab{ike-rekey-init=0 "));
+    static const char *const none[] = { "name", "nope", NULL };
+    put(fd, VICI_CMD_REQUEST, "get-counters", none);
+    assert_string_equal(get(&l, fd, t, sizeof t),
+                        "CMD_RESPONSE : counters{} success=no errmsg=no counters found for this connection");
+    put(fd, VICI_CMD_REQUEST, "reset-counters", named);
+    assert_string_equal(get(&l, fd, t, sizeof t), "CMD_RESPONSE : success=yes");
+    put(fd, VICI_CMD_REQUEST, "get-counters", named);
+    assert_non_null(strstr(get(&l, fd, t, sizeof t), "success=no"));
+    put(fd, VICI_CMD_REQUEST, "get-counters", NULL);
+    assert_non_null(strstr(get(&l, fd, t, sizeof t), "ike-auth-out-req=1 ")); /* the global set stays */
+    put(fd, VICI_CMD_REQUEST, "reset-counters", NULL);
+    get(&l, fd, t, sizeof t);
+    put(fd, VICI_CMD_REQUEST, "get-counters", NULL);
+    assert_non_null(strstr(get(&l, fd, t, sizeof t), "ike-auth-out-req=0 "));
+    close(fd);
+    lab_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(initiate_list_terminate),
         cmocka_unit_test(initiate_times_out),
+        cmocka_unit_test(counters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

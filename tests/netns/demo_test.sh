@@ -15,7 +15,7 @@ leftovers() { ip netns list | grep -c kdemo || true; }
 
 timeout 120 "$ROOT/scripts/demo.sh" "$BUILD" >"$out" 2>&1 || fail "demo exited with an error"
 grep -q "4 packets transmitted, 4 received" "$out" || fail "no ping through the tunnel"
-[ "$(grep -cE 'INSTALLED, TUNNEL, ESP SPIs: [0-9a-f]{8}_i [0-9a-f]{8}_o, aes256gcm16, .* in [1-9][0-9]+ bytes' "$out")" = 2 ] ||
+[ "$(grep -cE 'INSTALLED TUNNEL, SPIs [0-9a-f]{8} in / [0-9a-f]{8} out, AES_GCM_16-256, in [1-9][0-9]+ bytes [1-9][0-9]* packets' "$out")" = 2 ] ||
   fail "the demo did not show both sides' SAs with algorithms, SPIs and bytes"
 if command -v iperf3 >/dev/null; then grep -qE "(8|9)\.[0-9]+ MBytes .* sender" "$out" || fail "no TCP transfer of 8 MB"; fi
 [ "$(leftovers)" = 0 ] || fail "namespaces left behind"
@@ -28,7 +28,7 @@ grep -q "left  | .*authentication of 'right.example' with a certificate and its 
   fail "the left side did not authenticate right.example by its certificate"
 grep -q "right | .*authentication of 'C=CH, O=kite demo, CN=left.example' with a certificate and its signature successful" "$out" ||
   fail "the right side did not authenticate left's DN by its certificate"
-[ "$(grep -cE 'INSTALLED, TUNNEL, ESP SPIs: [0-9a-f]{8}_i [0-9a-f]{8}_o, aes256gcm16' "$out")" = 2 ] ||
+[ "$(grep -cE 'INSTALLED TUNNEL, SPIs [0-9a-f]{8} in / [0-9a-f]{8} out, AES_GCM_16-256' "$out")" = 2 ] ||
   fail "the certificate demo did not show both sides' SAs"
 [ "$(leftovers)" = 0 ] || fail "namespaces left behind by the certificate demo"
 echo "ok: certificate demo ran: both sides authenticated by certificate, ping passed, nothing left behind"

@@ -76,7 +76,7 @@ log "ok: --list-sas --raw: the same keys as charon ($(wc -w <<<"$kk") keys) and 
 KC="$KITE_BUILD/kitectl"
 CURI="unix://$WORK/charon/charon.vici"
 out=$("$KC" --uri "$KURI" status) || die "kitectl status failed: $out"
-echo "$out" | grep -q "^lab: ESTABLISHED, 192.0.2.1 ... 192.0.2.2 (192.0.2.2), AES_GCM_16/PRF_HMAC_SHA2_256/CURVE_25519, up [0-9]*s" ||
+echo "$out" | grep -q "^lab: ESTABLISHED, 192.0.2.1 ... 192.0.2.2 (192.0.2.2), AES_GCM_16-256/PRF_HMAC_SHA2_256/CURVE_25519, up [0-9]*s, rekey in [0-9]*s$" ||
   die "kitectl status: $out"
 echo "$out" | grep -q "^  net-[0-9]*: INSTALLED TUNNEL, SPIs [0-9a-f]\{8\} in / [0-9a-f]\{8\} out" || die "kitectl status: $out"
 log "ok: kitectl status (kited): $(echo "$out" | paste -sd '|')"
