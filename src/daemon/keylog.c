@@ -213,6 +213,8 @@ static int emit(struct keylog *kl, char *buf, int n)
         ssize_t w = write(kl->fd, buf + off, (size_t)(n - off));
         if (w < 0 && errno != EINTR)
             rc = -errno;
+        else if (w == 0)
+            rc = -EIO; /* no progress: do not spin */
         off += w > 0 ? (int)w : 0;
     }
     return rc;
