@@ -8,7 +8,7 @@ build=(build-essential cmake pkg-config libssl-dev openssl libcmocka-dev)
 fuzz=(clang libclang-rt-14-dev)
 bench=(iperf3 wireguard-go wireguard-tools strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins libstrongswan-standard-plugins iproute2 iputils-ping)
 interop=(strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
-         libstrongswan-standard-plugins strongswan-pki iproute2 iputils-ping tcpdump iperf3 nftables conntrack)
+         libstrongswan-standard-plugins strongswan-pki iproute2 iputils-ping tcpdump iperf3 nftables conntrack tshark)
 # netns/metrics: a real Prometheus server scraping kited, promtool, its HTTP API read with curl and jq
 interop+=(prometheus curl jq)
 
@@ -35,4 +35,6 @@ echo "deps.sh: installing ${missing[*]}"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 $sudo apt-get update -qq
+# tshark's wireshark-common asks whether non-root users may capture: no
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo debconf-set-selections 2>/dev/null || true
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

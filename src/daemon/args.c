@@ -42,7 +42,10 @@ const char *kited_usage(void)
            "                    goes in RFC 7383 fragments, and of each fragment\n"
            "                    (charon.fragment_size; 256..65535, default 1280)\n"
            "  --user NAME       once sockets and TUN are open, run as NAME keeping only\n"
-           "                    CAP_NET_ADMIN and CAP_NET_RAW (default: stay root)\n";
+           "                    CAP_NET_ADMIN and CAP_NET_RAW (default: stay root)\n"
+           "  --keylog FILE     debugging: append IKE and ESP SA keys to FILE in Wireshark's\n"
+           "                    ikev2_decryption_table and esp_sa formats (FILE must be\n"
+           "                    private: ours, mode 0600, no symbolic link; off by default)\n";
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -80,6 +83,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         { "cookie-threshold", required_argument, 0, 'C' }, { "block-threshold", required_argument, 0, 'X' },
         { "init-limit-half-open", required_argument, 0, 'H' }, { "half-open-timeout", required_argument, 0, 'O' },
         { "udp-budget", required_argument, 0, 'U' }, { "fragment-size", required_argument, 0, 'F' },
+        { "keylog", required_argument, 0, 'k' },
         { "vici", required_argument, 0, 'V' }, { "vici-max-clients", required_argument, 0, 'M' },
         { "user", required_argument, 0, 'u' },
         { "log-format", required_argument, 0, 'J' }, { "syslog", no_argument, 0, 'S' },
@@ -102,12 +106,13 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:P:K:C:X:H:O:U:F:V:M:u:J:SW:m:Q:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:r:fl:L:p:n:hDT:B:N:P:K:C:X:H:O:U:F:V:M:u:J:SW:m:Q:k:", opts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'c': a->config = optarg; break;
         case 'r': a->run_dir = optarg; run_dir = true; break;
         case 'V': a->vici = optarg; break;
+        case 'k': a->keylog = optarg; break;
         case 'M': bad = parse_int(optarg, 1, 1000000, &a->vici_max_clients); break;
         case 'u': a->user = optarg; bad = !*optarg; break;
         case 'm': a->metrics = optarg; break;

@@ -36,6 +36,7 @@ struct kited_args {
     const char *user;    /* --user NAME: drop to it once everything is open (NULL: stay root) */
     const char *metrics; /* --metrics ADDR:PORT: the Prometheus page (NULL: off) */
     int metrics_max_clients; /* --metrics-max-clients N (default 16) */
+    const char *keylog;  /* --keylog FILE: IKE/ESP keys for Wireshark (off: NULL) */
 };
 
 /* 0 on success; -1 with a message in err on a bad command line; 1 for --help */

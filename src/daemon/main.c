@@ -24,6 +24,7 @@
 #include "daemon/privdrop.h"
 #include "daemon/dataplane.h"
 #include "daemon/reconf.h"
+#include "daemon/keylog.h"
 #include "ike/ike.h"
 #include "io/loop.h"
 #include "io/udp.h"
@@ -46,6 +47,7 @@ struct kited {
     struct vici_srv *vici; /* the control socket; NULL when off or not opened */
     struct metrics_srv *metrics; /* --metrics; NULL when off or not opened */
     struct metrics_extra metrics_extra[6];
+    struct keylog keylog;  /* --keylog; fd -1 when off */
     uint64_t keepalives_in, keepalives_out; /* NAT keepalives (RFC 3948 2.3) */
 };
 
@@ -156,6 +158,12 @@ static void keepalive(struct kited *k, const struct ike_action *a)
     }
 }
 
+static void keylog_report(struct kited *k, int rc)
+{
+    if (rc)
+        log_msg(&k->log, LOG_DMN, 0, "keylog %s: cannot write: %s", k->args.keylog, strerror(-rc));
+}
+
 static void drain(struct kited *k)
 {
     struct ike_action *a = &k->act;
@@ -164,7 +172,9 @@ static void drain(struct kited *k)
         case IKE_ACT_SEND: send_dgram(k, a, a->data, a->len, true); break;
         case IKE_ACT_KEEPALIVE: keepalive(k, a); break;
         case IKE_ACT_IKE_MOVED: dp_ike_moved(&k->dp, a->ike_sa, &a->local, &a->remote, a->marker); break;
+        case IKE_ACT_IKE_KEYS: keylog_report(k, keylog_ike(&k->keylog, &a->ike_keys)); break;
         case IKE_ACT_CHILD_UP:
+            keylog_report(k, keylog_child(&k->keylog, &a->child));
             /* the engine must not believe in a Child SA the data plane lacks */
             if (dp_child_up(&k->dp, &a->child, replay_window_of(k, &a->child)))
                 ike_child_install_failed(k->ike, a->child.spi_in, loop_now_ms());
@@ -648,6 +658,14 @@ static int run(struct kited *k)
         fprintf(stderr, "kited: %s\n", err);
         return 1;
     }
+    if (k->args.keylog && keylog_open(&k->keylog, k->args.keylog, err, sizeof err)) {
+        log_msg(&k->log, LOG_DMN, 0, "keylog %s", err);
+        fprintf(stderr, "kited: keylog %s\n", err);
+        return 1;
+    }
+    if (k->args.keylog) /* never implicit, always said: the file defeats IPsec's protection */
+        log_msg(&k->log, LOG_DMN, 0, "keylog: writing IKE and ESP SA keys to %s (a debugging aid: whoever "
+                "reads it decrypts the traffic)", k->args.keylog);
     if (!k->args.foreground && daemon(1, 0) < 0) {
         log_msg(&k->log, LOG_DMN, 0, "cannot detach: %s", strerror(errno));
         return 1;
@@ -657,6 +675,8 @@ static int run(struct kited *k)
     k->ike = ike_engine_new(&env);
     if (k->ike)
         ike_engine_set_creds(k->ike, k->creds);
+    if (k->ike)
+        ike_engine_set_keylog(k->ike, k->keylog.fd >= 0);
     if (!k->ike || set_limits(k) || loop_init(&k->loop, sigs, 4, on_signal, on_deadline, k) || open_sockets(k))
         return 1;
     if (!k->args.no_dataplane && !dp_open(&k->dp, &k->log)) {
@@ -705,6 +725,7 @@ int main(int argc, char **argv)
     char err[256];
     if (!k)
         return 1;
+    k->keylog.fd = -1;
     int rc = kited_args_parse(&k->args, argc, argv, err, sizeof err);
     if (rc) {
         fprintf(rc < 0 ? stderr : stdout, "%s%s%s", rc < 0 ? "kited: " : "", rc < 0 ? err : "", rc < 0 ? "\n" : "");
@@ -726,6 +747,7 @@ int main(int argc, char **argv)
     if (k->live)
         cred_store_unref(k->live);
     conf_free(k->conf);
+    keylog_close(&k->keylog);
     loop_free(&k->loop);
     log_out_close(&out);
     free(k);

@@ -125,6 +125,7 @@ static struct ikesa *successor(struct ike_engine *e, struct ikesa *old, bool we_
         e->stats.ike_sas--;
         return NULL;
     }
+    ike_keylog_push(e, n);
     n->state = IKE_S_ESTABLISHED;
     n->established_at = now;
     n->successor = true;

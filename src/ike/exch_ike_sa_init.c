@@ -471,7 +471,6 @@ int ike_sa_init_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *
 int ike_keys_derive(struct ike_engine *e, struct ikesa *sa, struct span gir)
 {
     struct secret skeyseed = { 0 };
-    (void)e;
     int rc = prf_init(&sa->prf, sa->algs.prf->id);
     if (!rc)
         rc = keys_skeyseed(&sa->prf, span_of(sa->ni, sa->ni_len), span_of(sa->nr, sa->nr_len), gir, &skeyseed);
@@ -480,9 +479,11 @@ int ike_keys_derive(struct ike_engine *e, struct ikesa *sa, struct span gir)
                          span_of(sa->nr, sa->nr_len), span_of(sa->spi_i, 8), span_of(sa->spi_r, 8),
                          sa->algs.encr, sa->algs.integ, &sa->keys);
     secret_free(&skeyseed);
-    if (rc)
-        return rc;
-    return ike_keys_from_skeyseed(sa, span_of(NULL, 0));
+    if (!rc)
+        rc = ike_keys_from_skeyseed(sa, span_of(NULL, 0));
+    if (!rc)
+        ike_keylog_push(e, sa); /* before IKE_AUTH: a capture of it can be decrypted */
+    return rc;
 }
 
 int ike_keys_from_skeyseed(struct ikesa *sa, struct span skeyseed)

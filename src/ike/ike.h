@@ -197,6 +197,8 @@ enum ike_action_type {
     IKE_ACT_IKE_MOVED,  /* the peer's address or port changed (NAT mapping, 2.23): local and
                            remote are the IKE SA's new ones, the Child SAs' outer addresses and
                            UDP encapsulation of ike_sa move to them */
+    IKE_ACT_IKE_KEYS,   /* only with ike_engine_set_keylog(): ike_keys holds the keys of IKE SA
+                           ike_sa, just derived (IKE_SA_INIT, before IKE_AUTH; an IKE SA rekey) */
 };
 
 struct ike_child_sa {
@@ -220,6 +222,15 @@ struct ike_child_sa {
     uint8_t integ_in[IKE_KEY_MAX], integ_out[IKE_KEY_MAX];
 };
 
+/* an IKE SA's keys for a Wireshark key log (IKE_ACT_IKE_KEYS): IANA IDs,
+ * SK_e with the AEAD salt, lengths in bytes (ak_len 0 for AEAD) */
+struct ike_sa_keys {
+    uint8_t spi_i[8], spi_r[8];
+    uint16_t encr, encr_bits, integ;
+    uint8_t ek_len, ak_len;
+    uint8_t sk_ei[IKE_KEY_MAX], sk_er[IKE_KEY_MAX], sk_ai[IKE_KEY_MAX], sk_ar[IKE_KEY_MAX];
+};
+
 struct ike_action {
     enum ike_action_type type;
     /* SEND: from local to remote; marker: prefix the non-ESP marker (the
@@ -234,6 +245,7 @@ struct ike_action {
     char conn[IKE_NAME_MAX];
     char reason[160];
     struct ike_child_sa child;
+    struct ike_sa_keys ike_keys; /* IKE_KEYS */
 };
 
 struct ike_engine;
@@ -241,6 +253,10 @@ struct ike_engine;
 struct ike_engine *ike_engine_new(const struct ike_env *env);
 /* wipes every key */
 void ike_engine_free(struct ike_engine *e);
+/* key logging (kited --keylog, a debugging aid): when on, every IKE SA's
+ * keys come out as an IKE_ACT_IKE_KEYS action once derived; off (the
+ * default): no copy of them leaves the engine */
+void ike_engine_set_keylog(struct ike_engine *e, bool on);
 /* add a connection (copied); 0 or KITE_E_* */
 int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c);
 /* load connection c (copied) as a reconfiguration does (daemon/reconf.c,

@@ -238,6 +238,7 @@ struct ike_engine {
     struct ike_counters ctr;
     struct ike_conn_ctr *conn_ctr;
     unsigned n_conn_ctr, conn_ctr_cap;
+    bool keylog;                 /* ike_engine_set_keylog: IKE_ACT_IKE_KEYS wanted */
 };
 
 /* engine.c */
@@ -516,6 +517,8 @@ int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_c
 int ike_keys_derive(struct ike_engine *e, struct ikesa *sa, struct span gir);
 /* the IKE SA keys and SK contexts from SKEYSEED (sa->algs, nonces and SPIs set) */
 int ike_keys_from_skeyseed(struct ikesa *sa, struct span skeyseed);
+/* keylog.c: IKE_ACT_IKE_KEYS with sa's keys when key logging is on */
+void ike_keylog_push(struct ike_engine *e, const struct ikesa *sa);
 /* exch_ike_rekey.c */
 int ike_rekey_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint32_t msgid,
                       uint64_t now);

@@ -27,6 +27,8 @@ struct side {
     struct inst inst[16]; /* installed, oldest first (the SA outbound traffic uses) */
     int n_inst;
     struct ike_child_sa child;
+    int ike_keys;                 /* IKE_ACT_IKE_KEYS seen (ike_engine_set_keylog) */
+    struct ike_sa_keys keys[4];   /* the first four */
     char down_reason[160];
     char log[131072];
     size_t log_len;
@@ -298,6 +300,11 @@ static inline int drain(struct pair *p, struct side *from, struct side *to)
         }
         case IKE_ACT_IKE_UP: from->ike_up++; break;
         case IKE_ACT_IKE_REKEYED: from->ike_rekeyed++; break;
+        case IKE_ACT_IKE_KEYS:
+            if (from->ike_keys < 4)
+                from->keys[from->ike_keys] = a->ike_keys;
+            from->ike_keys++;
+            break;
         case IKE_ACT_IKE_DOWN:
             from->ike_down++;
             snprintf(from->down_reason, sizeof from->down_reason, "%s", a->reason);
