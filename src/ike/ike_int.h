@@ -83,6 +83,9 @@ struct ike_algs {
     bool esn;
 };
 
+/* the indexes an IKE SA is in (satab.c) */
+enum { IKE_IX_SPI, IKE_IX_ID, IKE_IX_HOST, IKE_IX_N };
+
 struct ikesa {
     enum ike_state state;
     uint32_t id;
@@ -173,6 +176,34 @@ struct ikesa {
     bool frag_peer;          /* the peer announced IKEV2_FRAGMENTATION_SUPPORTED */
     struct ike_dgrams req_frags, resp_frags; /* our request / response when sent in fragments */
     struct ike_reasm *reasm[2]; /* being reassembled: the peer's request [0], the response to ours [1] */
+    /* the table's view of it (satab.c): slot, hash links, deadline heap */
+    unsigned slot;
+    struct {
+        struct ikesa *next;
+        uint64_t key;
+        bool in;
+    } ix[IKE_IX_N];
+    unsigned heap_i;          /* position in the deadline heap + 1 (0: not in it) */
+    uint64_t deadline;        /* its key there: ike_sa_deadline at the last sync */
+    bool touched;             /* found or changed in this call: synced at its end */
+    bool half_open;           /* counted in n_half_open */
+};
+
+/* the IKE SA table's indexes (satab.c) */
+struct ike_sa_hash {
+    struct ikesa **b;         /* cap buckets (a power of two), chained through ix[] */
+    unsigned cap, n;
+};
+struct ike_satab {
+    uint64_t key[2];          /* the hash key: SPIi are the peer's choice */
+    struct ike_sa_hash h[IKE_IX_N];
+    struct ikesa **heap;      /* min-heap by deadline */
+    unsigned heap_n, heap_cap;
+    struct ikesa **touched;
+    unsigned n_touched, touched_cap;
+    unsigned *free_slots, n_free, free_cap;
+    unsigned *dead, n_dead, dead_cap; /* slots of SAs released in this call */
+    uint32_t n_half_open;
 };
 
 /* an IKE SA the peer deleted: the response to its Delete is kept for
@@ -226,6 +257,7 @@ struct ike_engine {
     struct ike_stats stats;
     uint64_t now;    /* the time passed to the public call being handled */
     struct ike_frag_acct frag;   /* what reassemblies hold in all */
+    struct ike_satab tab;        /* indexes of sas[] (satab.c) */
 };
 
 /* engine.c */
@@ -265,6 +297,30 @@ void ike_sa_free(struct ikesa *sa);
 void ike_send_delete(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 const char *ike_sa_name(const struct ike_engine *e, const struct ikesa *sa, char *buf, size_t cap);
 struct ikesa *ike_sa_by_id(struct ike_engine *e, uint32_t id);
+
+/* satab.c: the IKE SA table's indexes; see there */
+void ike_satab_init(struct ike_engine *e);
+void ike_satab_free(struct ike_engine *e);
+/* the SA was found or changed in this call: re-indexed at its end */
+void ike_sa_touch(struct ike_engine *e, struct ikesa *sa);
+void ike_satab_sync(struct ike_engine *e);
+/* a new SA in slot `slot` */
+void ike_satab_index_new(struct ike_engine *e, struct ikesa *sa, unsigned slot);
+/* out of every index, then ike_sa_free; the slot is reused after the call */
+void ike_sa_release(struct ike_engine *e, struct ikesa *sa);
+unsigned ike_satab_free_slot(struct ike_engine *e);
+void ike_satab_release_slot(struct ike_engine *e, unsigned slot);
+/* ends every public call: sync, then free the slots released */
+void ike_satab_gc(struct ike_engine *e);
+/* the SAs with this SPIi (after: the previous one found, NULL first) */
+struct ikesa *ike_sa_by_spi_i(struct ike_engine *e, const uint8_t spi_i[8], struct ikesa *after);
+/* the SAs whose peer is at this host (address, any port) */
+struct ikesa *ike_sa_by_host(struct ike_engine *e, const struct ike_addr *host, struct ikesa *after);
+/* the earliest deadline of any SA; the SAs due by now touched, how many */
+uint64_t ike_satab_next(const struct ike_engine *e);
+unsigned ike_satab_due(struct ike_engine *e, uint64_t now);
+/* engine.c: the SA's next deadline (UINT64_MAX: none) */
+uint64_t ike_sa_deadline(const struct ike_engine *e, const struct ikesa *sa);
 
 /* msg.c: building and protecting messages */
 void ike_hdr_for(const struct ikesa *sa, uint8_t exchange, bool response, uint32_t msgid,
