@@ -11,13 +11,9 @@
  * proposed in a request still out */
 static bool spi_in_use(struct ike_engine *e, uint32_t spi)
 {
-    for (unsigned i = 0; i < e->n_slots; i++) {
-        struct ikesa *sa = ike_sa_at(e, i);
-        if (sa &&
-            (ike_child_any_by_spi_in(sa, spi) || (sa->rk.active && sa->rk.spi_in == spi) || sa->child_spi_in == spi))
-            return true;
-    }
-    return false;
+    struct ikesa *sa = ike_sa_by_child_spi(e, spi); /* as of the last call's end (satab.c) */
+    return sa &&
+           (ike_child_any_by_spi_in(sa, spi) || (sa->rk.active && sa->rk.spi_in == spi) || sa->child_spi_in == spi);
 }
 
 /* our SPIs name our inbound SAs, so they must be unique among them (the

@@ -449,6 +449,9 @@ void ike_sa_free(struct ikesa *sa)
 {
     free(sa->req); /* message buffers: also of an SA that never left FREE */
     free(sa->resp);
+    free(sa->spis);
+    sa->spis = NULL;
+    sa->n_spis = 0;
     sa->req = sa->resp = NULL;
     sa->req_cap = sa->resp_cap = 0;
     if (sa->state == IKE_S_FREE)
@@ -1247,29 +1250,26 @@ uint64_t ike_sa_deadline(const struct ike_engine *e, const struct ikesa *sa)
 int ike_child_expired(struct ike_engine *e, uint32_t spi_in, bool hard, uint64_t now)
 {
     e->now = now;
-    for (unsigned i = 0; i < e->n_slots; i++) {
-        struct ikesa *sa = ike_sa_at(e, i);
-        if (!sa || sa->state != IKE_S_ESTABLISHED || sa->replaced)
-            continue;
-        struct ike_child_st *c = ike_child_by_spi_in(sa, spi_in);
-        if (!c || c->deleting)
-            continue;
-        const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
-        if (hard) {
-            /* it carries no more traffic: rekeyed at once if it can be, deleted otherwise */
-            ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} reached its byte/packet hard limit", ch->name, sa->id);
-            c->hard_at = now;
-            if (!c->rekeyed && (!c->rekey_at || c->rekey_at > now))
-                c->rekey_at = now;
-        } else if (!c->rekeyed) {
-            ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} reached its byte/packet rekey limit", ch->name, sa->id);
+    struct ikesa *sa = ike_sa_by_child_spi(e, spi_in);
+    if (!sa || sa->state != IKE_S_ESTABLISHED || sa->replaced)
+        return KITE_E_NOT_FOUND;
+    struct ike_child_st *c = ike_child_by_spi_in(sa, spi_in);
+    if (!c || c->deleting)
+        return KITE_E_NOT_FOUND;
+    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
+    if (hard) {
+        /* it carries no more traffic: rekeyed at once if it can be, deleted otherwise */
+        ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} reached its byte/packet hard limit", ch->name, sa->id);
+        c->hard_at = now;
+        if (!c->rekeyed && (!c->rekey_at || c->rekey_at > now))
             c->rekey_at = now;
-        }
-        ike_sa_touch(e, sa);
-        sa_gc(e);
-        return 0;
+    } else if (!c->rekeyed) {
+        ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} reached its byte/packet rekey limit", ch->name, sa->id);
+        c->rekey_at = now;
     }
-    return KITE_E_NOT_FOUND;
+    ike_sa_touch(e, sa);
+    sa_gc(e);
+    return 0;
 }
 
 void ike_engine_stats(const struct ike_engine *e, struct ike_stats *s)
@@ -1284,26 +1284,23 @@ void ike_engine_stats(const struct ike_engine *e, struct ike_stats *s)
 int ike_child_install_failed(struct ike_engine *e, uint32_t spi_in, uint64_t now)
 {
     e->now = now;
-    for (unsigned i = 0; i < e->n_slots; i++) {
-        struct ikesa *sa = ike_sa_at(e, i);
-        struct ike_child_st *c = sa && sa->state == IKE_S_ESTABLISHED ? ike_child_by_spi_in(sa, spi_in) : NULL;
-        if (!c || c->deleting)
-            continue;
-        const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
-        ike_log(e, LOG_IKE, 0, "CHILD_SA %s{%u} with SPIs %08x_i %08x_o could not be installed in the data plane: "
-                "deleting it%s", ch->name, sa->id, c->spi_in, c->spi_out, c->wanted ? ", trying again later" : "");
-        if (c->wanted && !sa->replaced) {
-            sa->want |= (uint8_t)(1u << c->cfg);
-            sa->want_at = now + IKE_INSTALL_RETRY_MS;
-        }
-        c->wanted = false;
-        c->rekey_at = 0;
-        c->hard_at = now;
-        ike_sa_touch(e, sa);
-        if (!sa->req_len && !sa->replaced)
-            ike_child_hard_due(e, sa, now);
-        sa_gc(e);
-        return 0;
+    struct ikesa *sa = ike_sa_by_child_spi(e, spi_in);
+    struct ike_child_st *c = sa && sa->state == IKE_S_ESTABLISHED ? ike_child_by_spi_in(sa, spi_in) : NULL;
+    if (!c || c->deleting)
+        return KITE_E_NOT_FOUND;
+    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
+    ike_log(e, LOG_IKE, 0, "CHILD_SA %s{%u} with SPIs %08x_i %08x_o could not be installed in the data plane: "
+            "deleting it%s", ch->name, sa->id, c->spi_in, c->spi_out, c->wanted ? ", trying again later" : "");
+    if (c->wanted && !sa->replaced) {
+        sa->want |= (uint8_t)(1u << c->cfg);
+        sa->want_at = now + IKE_INSTALL_RETRY_MS;
     }
-    return KITE_E_NOT_FOUND;
+    c->wanted = false;
+    c->rekey_at = 0;
+    c->hard_at = now;
+    ike_sa_touch(e, sa);
+    if (!sa->req_len && !sa->replaced)
+        ike_child_hard_due(e, sa, now);
+    sa_gc(e);
+    return 0;
 }

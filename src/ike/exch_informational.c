@@ -157,17 +157,14 @@ int ike_informational_request(struct ike_engine *e, struct ikesa *sa, const stru
 
 int ike_child_inbound_seen(struct ike_engine *e, uint32_t spi_in, uint64_t at)
 {
-    for (unsigned i = 0; i < e->n_slots; i++) {
-        struct ikesa *sa = ike_sa_at(e, i);
-        if (!sa || sa->state != IKE_S_ESTABLISHED || !ike_child_any_by_spi_in(sa, spi_in))
-            continue;
-        if (at > sa->last_rx_at)
-            sa->last_rx_at = at;
-        ike_sa_touch(e, sa); /* its next liveness check moved */
-        ike_satab_gc(e);
-        return 0;
-    }
-    return KITE_E_NOT_FOUND;
+    struct ikesa *sa = ike_sa_by_child_spi(e, spi_in);
+    if (!sa || sa->state != IKE_S_ESTABLISHED || !ike_child_any_by_spi_in(sa, spi_in))
+        return KITE_E_NOT_FOUND;
+    if (at > sa->last_rx_at)
+        sa->last_rx_at = at;
+    ike_sa_touch(e, sa); /* its next liveness check moved */
+    ike_satab_gc(e);
+    return 0;
 }
 
 /* the IKE SA with the peer that sent ESP from `from`: the one at that address

@@ -187,6 +187,8 @@ struct ikesa {
     uint64_t deadline;        /* its key there: ike_sa_deadline at the last sync */
     bool touched;             /* found or changed in this call: synced at its end */
     bool half_open;           /* counted in n_half_open */
+    uint32_t *spis;           /* our inbound Child SA SPIs in the SPI index (n_spis) */
+    unsigned n_spis;
 };
 
 /* the IKE SA table's indexes (satab.c) */
@@ -204,6 +206,12 @@ struct ike_satab {
     unsigned *free_slots, n_free, free_cap;
     unsigned *dead, n_dead, dead_cap; /* slots of SAs released in this call */
     uint32_t n_half_open;
+    /* our inbound Child SA SPIs -> IKE SA: open addressing, linear probing */
+    struct ike_spi_ent {
+        uint32_t spi;         /* 0: empty (0 is never an SPI of ours) */
+        struct ikesa *sa;
+    } *spi;
+    unsigned spi_cap, spi_n;
 };
 
 /* an IKE SA the peer deleted: the response to its Delete is kept for
@@ -319,6 +327,9 @@ struct ikesa *ike_sa_by_host(struct ike_engine *e, const struct ike_addr *host, 
 /* the earliest deadline of any SA; the SAs due by now touched, how many */
 uint64_t ike_satab_next(const struct ike_engine *e);
 unsigned ike_satab_due(struct ike_engine *e, uint64_t now);
+/* the IKE SA with this inbound Child SA SPI of ours (one of its children,
+ * retired ones too, a proposed one: as of the last sync) */
+struct ikesa *ike_sa_by_child_spi(struct ike_engine *e, uint32_t spi_in);
 /* engine.c: the SA's next deadline (UINT64_MAX: none) */
 uint64_t ike_sa_deadline(const struct ike_engine *e, const struct ikesa *sa);
 

@@ -226,6 +226,7 @@ void ike_satab_free(struct ike_engine *e)
     for (int w = 0; w < IKE_IX_N; w++)
         free(t->h[w].b);
     free(t->heap);
+    free(t->spi);
     free(t->touched);
     free(t->free_slots);
     free(t->dead);
@@ -241,6 +242,133 @@ void ike_sa_touch(struct ike_engine *e, struct ikesa *sa)
         return;
     sa->touched = true;
     t->touched[t->n_touched++] = sa;
+}
+
+/* ---- our inbound Child SA SPIs (random, ours: no keyed hash needed) ---- */
+
+static unsigned spi_home(const struct ike_satab *t, uint32_t spi)
+{
+    return (unsigned)((spi * 0x9e3779b1u) & (t->spi_cap - 1));
+}
+
+static struct ike_spi_ent *spi_find(const struct ike_satab *t, uint32_t spi)
+{
+    if (!t->spi_cap)
+        return NULL;
+    for (unsigned i = spi_home(t, spi);; i = (i + 1) & (t->spi_cap - 1)) {
+        if (t->spi[i].spi == spi)
+            return &t->spi[i];
+        if (!t->spi[i].spi)
+            return NULL;
+    }
+}
+
+/* backward-shift deletion: no tombstones, probes stay short */
+static void spi_del(struct ike_satab *t, struct ikesa *sa, uint32_t spi)
+{
+    struct ike_spi_ent *f = spi_find(t, spi);
+    if (!f || f->sa != sa)
+        return; /* moved to another SA meanwhile (IKE SA rekey) */
+    unsigned i = (unsigned)(f - t->spi), m = t->spi_cap - 1;
+    for (unsigned j = (i + 1) & m; t->spi[j].spi; j = (j + 1) & m) {
+        unsigned h = spi_home(t, t->spi[j].spi);
+        if (((j - h) & m) >= ((j - i) & m)) { /* its home is not between i and j */
+            t->spi[i] = t->spi[j];
+            i = j;
+        }
+    }
+    t->spi[i].spi = 0;
+    t->spi[i].sa = NULL;
+    t->spi_n--;
+}
+
+static void spi_put(struct ike_satab *t, struct ikesa *sa, uint32_t spi);
+
+/* kept at most half full */
+static bool spi_grow(struct ike_satab *t)
+{
+    if (2 * (t->spi_n + 1) <= t->spi_cap)
+        return true;
+    unsigned cap = t->spi_cap ? t->spi_cap * 2 : 256;
+    struct ike_spi_ent *n = cap > t->spi_cap ? calloc(cap, sizeof *n) : NULL, *old = t->spi;
+    if (!n)
+        return false;
+    unsigned oc = t->spi_cap;
+    t->spi = n;
+    t->spi_cap = cap;
+    t->spi_n = 0;
+    for (unsigned i = 0; i < oc; i++)
+        if (old[i].spi)
+            spi_put(t, old[i].sa, old[i].spi);
+    free(old);
+    return true;
+}
+
+static void spi_put(struct ike_satab *t, struct ikesa *sa, uint32_t spi)
+{
+    struct ike_spi_ent *f = spi_find(t, spi);
+    if (f) {
+        f->sa = sa;
+        return;
+    }
+    if (!spi_grow(t))
+        return;
+    unsigned i = spi_home(t, spi);
+    while (t->spi[i].spi)
+        i = (i + 1) & (t->spi_cap - 1);
+    t->spi[i].spi = spi;
+    t->spi[i].sa = sa;
+    t->spi_n++;
+}
+
+static bool listed(const uint32_t *l, unsigned n, uint32_t v)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (l[i] == v)
+            return true;
+    return false;
+}
+
+/* the SPIs the SA names now replace the ones indexed for it */
+static void spis_sync(struct ike_satab *t, struct ikesa *sa)
+{
+    uint32_t now[IKE_SA_CHILDREN + 2];
+    unsigned n = 0;
+    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+        if (sa->children[i].up && sa->children[i].spi_in)
+            now[n++] = sa->children[i].spi_in;
+    if (sa->rk.active && sa->rk.spi_in && !listed(now, n, sa->rk.spi_in))
+        now[n++] = sa->rk.spi_in;
+    /* the SPI proposed in IKE_AUTH: a child's once established (and then
+     * moved with the children by an IKE SA rekey, so not claimed here) */
+    if (sa->child_spi_in && sa->state != IKE_S_ESTABLISHED && !listed(now, n, sa->child_spi_in))
+        now[n++] = sa->child_spi_in;
+    for (unsigned i = 0; i < sa->n_spis; i++)
+        if (!listed(now, n, sa->spis[i]))
+            spi_del(t, sa, sa->spis[i]);
+    for (unsigned i = 0; i < n; i++)
+        spi_put(t, sa, now[i]);
+    uint32_t *l = n > sa->n_spis ? realloc(sa->spis, n * sizeof *l) : sa->spis;
+    if (!l)
+        return; /* the new ones are indexed; forgotten here, dropped when their SA goes */
+    memcpy(l, now, n * sizeof *l);
+    sa->spis = l;
+    sa->n_spis = n;
+}
+
+static void spis_drop(struct ike_satab *t, struct ikesa *sa)
+{
+    for (unsigned i = 0; i < sa->n_spis; i++)
+        spi_del(t, sa, sa->spis[i]);
+    free(sa->spis);
+    sa->spis = NULL;
+    sa->n_spis = 0;
+}
+
+struct ikesa *ike_sa_by_child_spi(struct ike_engine *e, uint32_t spi_in)
+{
+    struct ike_spi_ent *f = spi_find(&e->tab, spi_in);
+    return f && f->sa->state != IKE_S_FREE ? f->sa : NULL;
 }
 
 /* half-open: a responder's SA between IKE_SA_INIT and IKE_AUTH (2.6) */
@@ -261,6 +389,7 @@ static void sync_one(struct ike_engine *e, struct ikesa *sa)
         t->n_half_open += ho ? 1 : -1;
         sa->half_open = ho;
     }
+    spis_sync(t, sa);
     heap_update(t, sa, ike_sa_deadline(e, sa));
 }
 
@@ -289,6 +418,7 @@ void ike_sa_release(struct ike_engine *e, struct ikesa *sa)
         for (int w = 0; w < IKE_IX_N; w++)
             hash_unlink(&t->h[w], sa, w);
         heap_remove(t, sa);
+        spis_drop(t, sa);
         if (sa->half_open)
             t->n_half_open--;
         if (grow((void **)&t->dead, &t->dead_cap, t->n_dead + 1, sizeof *t->dead))
