@@ -450,6 +450,9 @@ void ike_sa_free(struct ikesa *sa)
     free(sa->req); /* message buffers: also of an SA that never left FREE */
     free(sa->resp);
     free(sa->spis);
+    free(sa->init_req);
+    free(sa->init_resp);
+    sa->init_req = sa->init_resp = NULL;
     sa->spis = NULL;
     sa->n_spis = 0;
     sa->req = sa->resp = NULL;
@@ -798,6 +801,9 @@ static int on_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
                        const struct ike_chain *in, uint64_t now)
 {
     sa->req_len = 0; /* the outstanding request is answered: stop retransmitting */
+    free(sa->req);   /* and its bytes are not kept while the SA idles */
+    sa->req = NULL;
+    sa->req_cap = 0;
     ike_dgrams_clear(&sa->req_frags);
     uint8_t pending = sa->pending_exch;
     sa->pending_exch = 0;

@@ -108,8 +108,9 @@ struct ikesa {
     struct ike_keys keys;
     struct sk_keys sk_in, sk_out;
     bool keys_ready;
-    /* IKE_SA_INIT messages, signed by AUTH (2.15) */
-    uint8_t init_req[IKE_MSG_MAX], init_resp[IKE_MSG_MAX];
+    /* IKE_SA_INIT messages, signed by AUTH (2.15): malloc'd, exactly their
+     * size, freed once the IKE SA is established (satab.c's sync) */
+    uint8_t *init_req, *init_resp;
     size_t init_req_len, init_resp_len;
     /* requests we sent: message ID, the bytes, retransmission schedule */
     uint32_t next_msgid;
@@ -523,6 +524,8 @@ int ike_child_create_due(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 /* the Child SAs of old now belong to n (IKE_REKEYED) */
 void ike_rekey_move_children(struct ike_engine *e, struct ikesa *old, struct ikesa *n);
 int ike_sa_init_start(struct ike_engine *e, struct ikesa *sa, uint64_t now);
+/* *dst (freed first) becomes a malloc'd copy of p[0..n); 0 or KITE_E_* */
+int ike_msg_keep(uint8_t **dst, size_t *len, const uint8_t *p, size_t n);
 int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_msg *m,
                         const struct ike_addr *local, const struct ike_addr *remote, uint64_t now);
 int ike_sa_init_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n,

@@ -390,6 +390,13 @@ static void sync_one(struct ike_engine *e, struct ikesa *sa)
         sa->half_open = ho;
     }
     spis_sync(t, sa);
+    if (sa->state == IKE_S_ESTABLISHED && (sa->init_req || sa->init_resp)) {
+        /* AUTH is done: the IKE_SA_INIT messages it signed are no longer needed */
+        free(sa->init_req);
+        free(sa->init_resp);
+        sa->init_req = sa->init_resp = NULL;
+        sa->init_req_len = sa->init_resp_len = 0;
+    }
     heap_update(t, sa, ike_sa_deadline(e, sa));
 }
 
