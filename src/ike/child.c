@@ -3,6 +3,7 @@
  * Child SAs up in, and the rekey schedule (strongSwan's rekey_time minus a
  * random part of rand_time, so both peers do not rekey at once). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "base/log.h"
 #include "ike/ike_int.h"
@@ -32,31 +33,31 @@ int ike_child_free_slots(const struct ikesa *sa)
 {
     int n = 0;
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        n += !sa->children[i].up;
+        n += !ike_sa_child(sa, i)->up;
     return n;
 }
 
 struct ike_child_st *ike_child_by_spi_out(struct ikesa *sa, uint32_t spi_out)
 {
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        if (sa->children[i].up && !sa->children[i].gone_at && sa->children[i].spi_out == spi_out)
-            return &sa->children[i];
+        if (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at && ike_sa_child(sa, i)->spi_out == spi_out)
+            return ike_sa_child(sa, i);
     return NULL;
 }
 
 struct ike_child_st *ike_child_by_spi_in(struct ikesa *sa, uint32_t spi_in)
 {
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        if (sa->children[i].up && !sa->children[i].gone_at && sa->children[i].spi_in == spi_in)
-            return &sa->children[i];
+        if (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at && ike_sa_child(sa, i)->spi_in == spi_in)
+            return ike_sa_child(sa, i);
     return NULL;
 }
 
 struct ike_child_st *ike_child_any_by_spi_in(struct ikesa *sa, uint32_t spi_in)
 {
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        if (sa->children[i].up && sa->children[i].spi_in == spi_in)
-            return &sa->children[i];
+        if (ike_sa_child(sa, i)->up && ike_sa_child(sa, i)->spi_in == spi_in)
+            return ike_sa_child(sa, i);
     return NULL;
 }
 
@@ -106,9 +107,13 @@ struct ike_child_st *ike_child_install(struct ike_engine *e, struct ikesa *sa, i
 {
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
     struct ike_child_st *slot = NULL;
+    if (sa->child0.up && !sa->more && !(sa->more = calloc(IKE_SA_CHILDREN - 1, sizeof *sa->more))) {
+        ike_log(e, LOG_IKE, 0, "CHILD_SA %s not installed: out of memory", ch->name);
+        return NULL;
+    }
     for (int i = 0; i < IKE_SA_CHILDREN && !slot; i++)
-        if (!sa->children[i].up)
-            slot = &sa->children[i];
+        if (!ike_sa_child(sa, i)->up)
+            slot = ike_sa_child(sa, i);
     if (!slot) {
         ike_log(e, LOG_IKE, 0, "CHILD_SA %s not installed: %d Child SAs on this IKE_SA already", ch->name,
                 IKE_SA_CHILDREN);
@@ -202,7 +207,7 @@ void ike_child_remove(struct ike_engine *e, struct ikesa *sa, struct ike_child_s
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
     ike_log(e, LOG_IKE, 0, "closing CHILD_SA %s{%u} with SPIs %08x_i %08x_o (%s)", ch->name, sa->id, c->spi_in,
             c->spi_out, why);
-    if (sa->rk.active && sa->rk.old == (int)(c - sa->children))
+    if (sa->rk.active && sa->rk.old == ike_child_index(sa, c))
         sa->rk.old = -1; /* the SA being rekeyed went away */
     struct ike_action *a = ike_push(e, IKE_ACT_CHILD_DOWN, sa);
     if (a) {
@@ -262,23 +267,23 @@ void ike_child_lost(struct ike_engine *e, struct ikesa *sa, struct ike_child_st 
 void ike_child_reap(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        if (sa->children[i].up && sa->children[i].gone_at && now >= sa->children[i].gone_at)
-            ike_child_remove(e, sa, &sa->children[i], "rekeyed");
+        if (ike_sa_child(sa, i)->up && ike_sa_child(sa, i)->gone_at && now >= ike_sa_child(sa, i)->gone_at)
+            ike_child_remove(e, sa, ike_sa_child(sa, i), "rekeyed");
 }
 
 uint64_t ike_child_next_reap(const struct ikesa *sa)
 {
     uint64_t next = UINT64_MAX;
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        if (sa->children[i].up && sa->children[i].gone_at && sa->children[i].gone_at < next)
-            next = sa->children[i].gone_at;
+        if (ike_sa_child(sa, i)->up && ike_sa_child(sa, i)->gone_at && ike_sa_child(sa, i)->gone_at < next)
+            next = ike_sa_child(sa, i)->gone_at;
     return next;
 }
 
 int ike_child_hard_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
     for (int i = 0; i < IKE_SA_CHILDREN; i++) {
-        struct ike_child_st *c = &sa->children[i];
+        struct ike_child_st *c = ike_sa_child(sa, i);
         if (!c->up || c->gone_at || c->deleting || !c->hard_at || now < c->hard_at)
             continue;
         if (c->rekey_at && c->rekey_at <= now && !c->rekeyed && !sa->rk.active)
@@ -305,8 +310,8 @@ uint64_t ike_child_next_hard(const struct ikesa *sa)
 {
     uint64_t next = UINT64_MAX;
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        if (sa->children[i].up && !sa->children[i].gone_at && !sa->children[i].deleting && sa->children[i].hard_at &&
-            sa->children[i].hard_at < next)
-            next = sa->children[i].hard_at;
+        if (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at && !ike_sa_child(sa, i)->deleting && ike_sa_child(sa, i)->hard_at &&
+            ike_sa_child(sa, i)->hard_at < next)
+            next = ike_sa_child(sa, i)->hard_at;
     return next;
 }

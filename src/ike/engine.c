@@ -424,6 +424,19 @@ static struct ikesa **free_slot(struct ike_engine *e)
     return slot;
 }
 
+struct ike_peer_id *ike_peer_id_new(uint8_t type, const uint8_t *data, size_t len)
+{
+    if (len > IKE_ID_MAX)
+        len = IKE_ID_MAX;
+    struct ike_peer_id *p = malloc(sizeof *p + len);
+    if (p) {
+        p->type = type;
+        p->len = (uint16_t)len;
+        memcpy(p->data, data, len);
+    }
+    return p;
+}
+
 struct ikesa *ike_sa_new(struct ike_engine *e, int conn, bool initiator)
 {
     struct ikesa **slot = free_slot(e);
@@ -452,6 +465,10 @@ void ike_sa_free(struct ikesa *sa)
     free(sa->spis);
     free(sa->init_req);
     free(sa->init_resp);
+    free(sa->peer_id);
+    free(sa->more);
+    sa->more = NULL;
+    sa->peer_id = NULL;
     sa->init_req = sa->init_resp = NULL;
     sa->spis = NULL;
     sa->n_spis = 0;
@@ -585,7 +602,7 @@ int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint
     }
     bool have = sa->state != IKE_S_ESTABLISHED && sa->child == ch;
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        have = have || (sa->children[i].up && !sa->children[i].gone_at && sa->children[i].cfg == ch);
+        have = have || (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at && ike_sa_child(sa, i)->cfg == ch);
     if (!have) {
         char name[64];
         ike_log(e, LOG_IKE, 1, "CHILD_SA %s to be created on IKE_SA %s with CREATE_CHILD_SA", e->conns[c].child[ch].name,
@@ -602,8 +619,8 @@ static uint8_t children_of(const struct ikesa *sa)
 {
     uint8_t m = (uint8_t)(sa->want | 1u << sa->child);
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        if (sa->children[i].up && !sa->children[i].gone_at)
-            m |= (uint8_t)(1u << sa->children[i].cfg);
+        if (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at)
+            m |= (uint8_t)(1u << ike_sa_child(sa, i)->cfg);
     return m;
 }
 
@@ -1247,9 +1264,9 @@ uint64_t ike_sa_deadline(const struct ike_engine *e, const struct ikesa *sa)
         next = sa->want_at;
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->rk.active) /* a rekey waits for the request out */
         for (int c = 0; c < IKE_SA_CHILDREN; c++)
-            if (sa->children[c].up && sa->children[c].rekey_at && !sa->children[c].rekeyed &&
-                sa->children[c].rekey_at < next)
-                next = sa->children[c].rekey_at;
+            if (ike_sa_child(sa, c)->up && ike_sa_child(sa, c)->rekey_at && !ike_sa_child(sa, c)->rekeyed &&
+                ike_sa_child(sa, c)->rekey_at < next)
+                next = ike_sa_child(sa, c)->rekey_at;
     return next;
 }
 

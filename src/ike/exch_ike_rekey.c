@@ -73,8 +73,11 @@ static int add_sa_nonce_ke(struct irk_out *o, const struct ike_prop_cfg *cfg, un
 
 void ike_rekey_move_children(struct ike_engine *e, struct ikesa *old, struct ikesa *n)
 {
-    memcpy(n->children, old->children, sizeof n->children);
-    memset(old->children, 0, sizeof old->children);
+    free(n->more);
+    n->child0 = old->child0;
+    n->more = old->more;
+    memset(&old->child0, 0, sizeof old->child0);
+    old->more = NULL;
     n->want |= old->want;
     n->want_at = old->want_at;
     old->want = 0;
@@ -105,7 +108,7 @@ static struct ikesa *successor(struct ike_engine *e, struct ikesa *old, bool we_
     n->nat_local = old->nat_local;
     n->nat_remote = old->nat_remote;
     n->nat_fake = old->nat_fake;
-    n->peer_id = old->peer_id;
+    n->peer_id = old->peer_id ? ike_peer_id_new(old->peer_id->type, old->peer_id->data, old->peer_id->len) : NULL;
     n->nat_proven = old->nat_proven;
     n->frag_peer = old->frag_peer; /* negotiated in IKE_SA_INIT only (RFC 7383 2.3) */
     n->last_tx_at = old->last_tx_at;

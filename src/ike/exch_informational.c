@@ -24,7 +24,7 @@ static void child_unreplace(struct ike_engine *e, struct ikesa *sa, uint32_t spi
     if (!old || !old->rekeyed || old->deleting)
         return;
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        if (sa->children[i].up && !sa->children[i].gone_at && sa->children[i].replaces == spi_in)
+        if (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at && ike_sa_child(sa, i)->replaces == spi_in)
             return; /* another SA replaces it */
     old->rekeyed = false;
     ike_log(e, LOG_IKE, 1, "CHILD_SA with SPI %08x_i stays: the SA replacing it was deleted", spi_in);
@@ -74,8 +74,10 @@ static size_t child_delete(struct ike_engine *e, struct ikesa *sa, const struct 
 /* the same peer: the connection, host and authenticated identity */
 static bool same_peer(const struct ikesa *a, const struct ikesa *b)
 {
-    return a->conn == b->conn && ike_addr_same_host(&a->remote, &b->remote) && a->peer_id.type == b->peer_id.type &&
-           a->peer_id.len == b->peer_id.len && !memcmp(a->peer_id.data, b->peer_id.data, a->peer_id.len);
+    if (a->conn != b->conn || !ike_addr_same_host(&a->remote, &b->remote) || !a->peer_id != !b->peer_id)
+        return false;
+    return !a->peer_id || (a->peer_id->type == b->peer_id->type && a->peer_id->len == b->peer_id->len &&
+                           !memcmp(a->peer_id->data, b->peer_id->data, a->peer_id->len));
 }
 
 /* our Child SA with outbound SPI spi: on the IKE SA the notify came over, or

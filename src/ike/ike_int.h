@@ -2,6 +2,7 @@
 #ifndef KITE_IKE_INT_H
 #define KITE_IKE_INT_H
 #include <stdarg.h>
+#include <string.h>
 #include "base/secret.h"
 #include "crypto/keys.h"
 #include "crypto/ke.h"
@@ -83,6 +84,15 @@ struct ike_algs {
     bool esn;
 };
 
+/* an identity at its size (an ike_id_cfg holds IKE_ID_MAX bytes) */
+struct ike_peer_id {
+    uint8_t type;
+    uint16_t len;
+    uint8_t data[];
+};
+/* a malloc'd copy (NULL: out of memory) */
+struct ike_peer_id *ike_peer_id_new(uint8_t type, const uint8_t *data, size_t len);
+
 /* the indexes an IKE SA is in (satab.c) */
 enum { IKE_IX_SPI, IKE_IX_ID, IKE_IX_HOST, IKE_IX_N };
 
@@ -98,7 +108,7 @@ struct ikesa {
     bool nat_fake;   /* our NATD_S_IP is random (encap = yes): the peer sees a NAT */
     bool nat_proven; /* the peer's port was rewritten or changed: a real NAT, not a faked hash */
     uint64_t last_tx_at; /* the last datagram to the peer: IKE, or ESP reported by ike_nat_sent */
-    struct ike_id_cfg peer_id; /* the peer's authenticated identity (INITIAL_CONTACT, 2.4) */
+    struct ike_peer_id *peer_id; /* the peer's authenticated identity (INITIAL_CONTACT, 2.4); NULL: none yet */
     uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
     uint16_t ni_len, nr_len;
     uint16_t ke_group;
@@ -131,7 +141,11 @@ struct ikesa {
     size_t resp_len;
     uint64_t expire_at; /* half-open timeout, responder */
     uint32_t child_spi_in;   /* the SPI proposed in IKE_AUTH */
-    struct ike_child_st children[IKE_SA_CHILDREN];
+    /* Child SA slots (ike_sa_child): the first inline, the other
+     * IKE_SA_CHILDREN - 1 allocated together when a second is needed and
+     * never moved, so pointers to them stay valid */
+    struct ike_child_st child0;
+    struct ike_child_st *more;
     struct ike_child_rekey rk;
     uint8_t pending_exch;    /* exchange of our outstanding request (0: none) */
     uint64_t last_rx_at;     /* the last authenticated message from the peer (liveness) */
@@ -481,6 +495,23 @@ void ike_child_deleting(struct ike_engine *e, struct ikesa *sa, struct ike_child
 void ike_child_reap(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 uint64_t ike_child_next_reap(const struct ikesa *sa);
 uint32_t ike_new_spi(struct ike_engine *e, uint8_t out[4]);
+
+/* Child SA slot i (0 .. IKE_SA_CHILDREN - 1); a slot not allocated reads as
+ * free (a zeroed scratch copy: never written through) */
+static inline struct ike_child_st *ike_sa_child(const struct ikesa *sa, int i)
+{
+    static struct ike_child_st none;
+    if (i == 0)
+        return (struct ike_child_st *)&sa->child0;
+    if (sa->more)
+        return &sa->more[i - 1];
+    memset(&none, 0, sizeof none);
+    return &none;
+}
+static inline int ike_child_index(const struct ikesa *sa, const struct ike_child_st *c)
+{
+    return c == &sa->child0 ? 0 : (int)(c - sa->more) + 1;
+}
 
 /* nonces compared as byte strings, a shorter prefix first (2.8.1, 2.8.2) */
 int ike_nonce_cmp(struct span a, struct span b);

@@ -335,8 +335,8 @@ static void spis_sync(struct ike_satab *t, struct ikesa *sa)
     uint32_t now[IKE_SA_CHILDREN + 2];
     unsigned n = 0;
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        if (sa->children[i].up && sa->children[i].spi_in)
-            now[n++] = sa->children[i].spi_in;
+        if (ike_sa_child(sa, i)->up && ike_sa_child(sa, i)->spi_in)
+            now[n++] = ike_sa_child(sa, i)->spi_in;
     if (sa->rk.active && sa->rk.spi_in && !listed(now, n, sa->rk.spi_in))
         now[n++] = sa->rk.spi_in;
     /* the SPI proposed in IKE_AUTH: a child's once established (and then
