@@ -467,6 +467,10 @@ void ike_sa_free(struct ikesa *sa)
     free(sa->init_resp);
     free(sa->peer_id);
     free(sa->more);
+    free(sa->ni);
+    free(sa->nr);
+    free(sa->certreq);
+    sa->ni = sa->nr = sa->certreq = NULL;
     sa->more = NULL;
     sa->peer_id = NULL;
     sa->init_req = sa->init_resp = NULL;

@@ -112,13 +112,13 @@ static struct ikesa *successor(struct ike_engine *e, struct ikesa *old, bool we_
     n->nat_proven = old->nat_proven;
     n->frag_peer = old->frag_peer; /* negotiated in IKE_SA_INIT only (RFC 7383 2.3) */
     n->last_tx_at = old->last_tx_at;
-    memcpy(n->ni, ni.p, ni.n);
-    n->ni_len = (uint16_t)ni.n;
-    memcpy(n->nr, nr.p, nr.n);
-    n->nr_len = (uint16_t)nr.n;
     n->algs = *algs;
     struct secret skeyseed = { 0 };
-    int rc = keys_skeyseed_rekey(&old->prf, secret_span(&old->keys.sk_d), gir, ni, nr, &skeyseed);
+    int rc = ike_nonce_keep(e, &n->ni, &n->ni_len, ni.p, ni.n);
+    if (!rc)
+        rc = ike_nonce_keep(e, &n->nr, &n->nr_len, nr.p, nr.n);
+    if (!rc)
+        rc = keys_skeyseed_rekey(&old->prf, secret_span(&old->keys.sk_d), gir, ni, nr, &skeyseed);
     if (!rc)
         rc = ike_keys_from_skeyseed(n, secret_span(&skeyseed));
     secret_free(&skeyseed);

@@ -107,6 +107,20 @@ int ike_msg_keep(uint8_t **dst, size_t *len, const uint8_t *p, size_t n)
     return 0;
 }
 
+int ike_nonce_keep(struct ike_engine *e, uint8_t **dst, uint16_t *len, const uint8_t *p, size_t n)
+{
+    uint8_t r[IKE_NONCE_MAX];
+    size_t l;
+    if (!p && n <= sizeof r) {
+        e->env.random(e->env.ctx, r, n);
+        p = r;
+    }
+    int rc = p ? ike_msg_keep(dst, &l, p, n) : KITE_E_INVALID_ARG;
+    if (!rc)
+        *len = (uint16_t)l;
+    return rc;
+}
+
 static int encode_kept(const struct ike_hdr *h, const struct init_out *o, uint8_t **dst, size_t *len)
 {
     uint8_t buf[IKE_MSG_MAX];
@@ -152,8 +166,9 @@ int ike_sa_init_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     int rc = ke_generate(&sa->ke, sa->ke_group);
     if (rc)
         return rc;
-    sa->ni_len = (uint16_t)ike_nonce_len(e);
-    e->env.random(e->env.ctx, sa->ni, sa->ni_len);
+    rc = ike_nonce_keep(e, &sa->ni, &sa->ni_len, NULL, ike_nonce_len(e));
+    if (rc)
+        return rc;
     ike_log(e, LOG_IKE, 1, "initiating IKE_SA %s to %s", ike_sa_name(e, sa, name, sizeof name),
             ike_addr_str(&sa->remote, a, sizeof a));
     return send_init_request(e, sa, now);
@@ -314,12 +329,12 @@ int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const 
     ike_nat_start(e, sa);
     sa->algs = algs;
     sa->ke_group = algs.ke;
-    sa->ni_len = (uint16_t)(ike_nonce_ok(nop->u.nonce.data) ? nop->u.nonce.data.n : 0);
-    if (!sa->ni_len) /* 16..256 bytes (3.9), checked by the payload decoder already */
+    if (!ike_nonce_ok(nop->u.nonce.data)) /* 16..256 bytes (3.9), checked by the payload decoder already */
         rc = KITE_E_UNSUPPORTED;
-    memcpy(sa->ni, nop->u.nonce.data.p, sa->ni_len);
-    sa->nr_len = (uint16_t)ike_nonce_len(e);
-    e->env.random(e->env.ctx, sa->nr, sa->nr_len);
+    if (!rc)
+        rc = ike_nonce_keep(e, &sa->ni, &sa->ni_len, nop->u.nonce.data.p, nop->u.nonce.data.n);
+    if (!rc)
+        rc = ike_nonce_keep(e, &sa->nr, &sa->nr_len, NULL, ike_nonce_len(e));
     if (!rc)
         rc = ike_msg_keep(&sa->init_req, &sa->init_req_len, p, n);
     if (!rc)
@@ -429,9 +444,8 @@ int ike_sa_init_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *
     }
     for (int i = 0; i < 8; i++)
         sa->spi_r[i] = (uint8_t)(m->hdr.spi_r >> (56 - 8 * i));
-    sa->nr_len = (uint16_t)nop->u.nonce.data.n;
-    memcpy(sa->nr, nop->u.nonce.data.p, sa->nr_len);
-    if (ike_msg_keep(&sa->init_resp, &sa->init_resp_len, p, n)) {
+    if (ike_nonce_keep(e, &sa->nr, &sa->nr_len, nop->u.nonce.data.p, nop->u.nonce.data.n) ||
+        ike_msg_keep(&sa->init_resp, &sa->init_resp_len, p, n)) {
         ike_sa_down(e, sa, "out of memory for the IKE_SA_INIT response");
         return KITE_E_NOMEM;
     }

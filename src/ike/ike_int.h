@@ -109,7 +109,7 @@ struct ikesa {
     bool nat_proven; /* the peer's port was rewritten or changed: a real NAT, not a faked hash */
     uint64_t last_tx_at; /* the last datagram to the peer: IKE, or ESP reported by ike_nat_sent */
     struct ike_peer_id *peer_id; /* the peer's authenticated identity (INITIAL_CONTACT, 2.4); NULL: none yet */
-    uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+    uint8_t *ni, *nr;         /* malloc'd, at their size (ike_nonce_keep) */
     uint16_t ni_len, nr_len;
     uint16_t ke_group;
     struct ke ke;
@@ -182,7 +182,7 @@ struct ikesa {
     uint16_t peer_hashes[IKE_PEER_HASHES];
     uint8_t n_peer_hashes;
     bool peer_certreq;
-    uint8_t certreq[IKE_CERTREQ_KEEP * 20];
+    uint8_t *certreq;        /* IKE_CERTREQ_KEEP * 20 bytes once one came; freed when established */
     uint16_t certreq_len;
     bool keying;             /* an initiation that keyingtries retries when it fails */
     uint32_t keying_try;     /* this is attempt number keying_try (1 = the first) */
@@ -557,6 +557,8 @@ void ike_rekey_move_children(struct ike_engine *e, struct ikesa *old, struct ike
 int ike_sa_init_start(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 /* *dst (freed first) becomes a malloc'd copy of p[0..n); 0 or KITE_E_* */
 int ike_msg_keep(uint8_t **dst, size_t *len, const uint8_t *p, size_t n);
+/* the same for a nonce; with p NULL, n random bytes (ours) */
+int ike_nonce_keep(struct ike_engine *e, uint8_t **dst, uint16_t *len, const uint8_t *p, size_t n);
 int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_msg *m,
                         const struct ike_addr *local, const struct ike_addr *remote, uint64_t now);
 int ike_sa_init_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n,

@@ -394,8 +394,9 @@ static void sync_one(struct ike_engine *e, struct ikesa *sa)
         /* AUTH is done: the IKE_SA_INIT messages it signed are no longer needed */
         free(sa->init_req);
         free(sa->init_resp);
-        sa->init_req = sa->init_resp = NULL;
-        sa->init_req_len = sa->init_resp_len = 0;
+        free(sa->certreq); /* the peer's CA hints chose our certificate in IKE_AUTH */
+        sa->init_req = sa->init_resp = sa->certreq = NULL;
+        sa->init_req_len = sa->init_resp_len = sa->certreq_len = 0;
     }
     heap_update(t, sa, ike_sa_deadline(e, sa));
 }
