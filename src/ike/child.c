@@ -84,16 +84,27 @@ int ike_child_cfg_for_ts(const struct ike_conn_cfg *c, const struct ike_ts *tsi,
     return 0;
 }
 
+uint64_t ike_jitter(struct ike_engine *e, uint64_t range)
+{
+    if (!e->jitter_phase) { /* the first use: a random start (0 is taken as "not yet") */
+        uint8_t r[4];
+        e->env.random(e->env.ctx, r, 4);
+        e->jitter_phase = ((uint32_t)r[0] << 24 | (uint32_t)r[1] << 16 | (uint32_t)r[2] << 8 | r[3]) | 1;
+    }
+    uint32_t v = e->jitter_phase;
+    e->jitter_phase += 0x9e3779b9u; /* 2^32 / golden ratio: the most even additive sequence */
+    if (!e->jitter_phase)
+        e->jitter_phase = 1;
+    return (uint64_t)v * (range + 1) >> 32;
+}
+
 static uint64_t rekey_at(struct ike_engine *e, const struct ike_child_cfg *ch, uint64_t now)
 {
     if (!ch->rekey_time_s)
         return 0;
     uint64_t t = (uint64_t)ch->rekey_time_s * 1000;
     if (ch->rand_time_s) {
-        uint8_t r[4];
-        e->env.random(e->env.ctx, r, 4);
-        uint32_t v = (uint32_t)r[0] << 24 | (uint32_t)r[1] << 16 | (uint32_t)r[2] << 8 | r[3];
-        uint64_t jitter = (uint64_t)v % ((uint64_t)ch->rand_time_s * 1000 + 1);
+        uint64_t jitter = ike_jitter(e, (uint64_t)ch->rand_time_s * 1000);
         t = jitter < t ? t - jitter : t / 2;
     }
     return now + t;

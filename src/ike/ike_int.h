@@ -281,6 +281,7 @@ struct ike_engine {
     uint64_t now;    /* the time passed to the public call being handled */
     struct ike_frag_acct frag;   /* what reassemblies hold in all */
     struct ike_satab tab;        /* indexes of sas[] (satab.c) */
+    uint32_t jitter_phase;       /* ike_jitter's sequence: random start, golden-ratio steps */
 };
 
 /* engine.c */
@@ -512,6 +513,12 @@ static inline int ike_child_index(const struct ikesa *sa, const struct ike_child
 {
     return c == &sa->child0 ? 0 : (int)(c - sa->more) + 1;
 }
+
+/* a rekey's random part (strongSwan's rand_time), 0 .. range: successive
+ * values step through [0, range] by the golden ratio from a random start,
+ * so the rekeys of many SAs set up together spread evenly over the window
+ * instead of clumping as independent draws do (issue 13) */
+uint64_t ike_jitter(struct ike_engine *e, uint64_t range);
 
 /* nonces compared as byte strings, a shorter prefix first (2.8.1, 2.8.2) */
 int ike_nonce_cmp(struct span a, struct span b);
