@@ -351,7 +351,8 @@ static void spis_sync(struct ike_satab *t, struct ikesa *sa)
     uint32_t *l = n > sa->n_spis ? realloc(sa->spis, n * sizeof *l) : sa->spis;
     if (!l)
         return; /* the new ones are indexed; forgotten here, dropped when their SA goes */
-    memcpy(l, now, n * sizeof *l);
+    if (n)
+        memcpy(l, now, n * sizeof *l);
     sa->spis = l;
     sa->n_spis = n;
 }
