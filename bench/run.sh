@@ -34,6 +34,11 @@ echo "== ESP encap/decap of a 1400-byte packet beside the bare crypto cost (cryp
 "$build/esp_bench"
 
 echo
+echo "== Per IKE SA at a responder engine, in process (PSK + x25519, one Child SA), N = 1000 and 10000"
+"$build/sa_bench" 1000
+"$build/sa_bench" 10000
+
+echo
 echo "== IKE SA + Child SA setup over a veth pair between two network namespaces"
 if [ "$(id -u)" = 0 ] && command -v swanctl >/dev/null && [ -x /usr/lib/ipsec/charon ]; then
   "$root/bench/handshake.sh" "$build" "${HANDSHAKE_N:-50}" | grep -v '^[0-9][0-9]:[0-9][0-9]:[0-9][0-9] '

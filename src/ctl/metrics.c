@@ -99,10 +99,10 @@ static void messages(struct prom *p, const struct ike_counters *k)
 
 static void child_series(struct prom *p, const char *name, const struct uesp *u, int what)
 {
-    for (int i = 0; i < UESP_MAX_CHILDREN; i++) {
-        const struct uesp_child *c = &u->child[i];
+    for (unsigned i = 0; i < u->n_slots; i++) {
+        const struct uesp_child *c = u->child[i];
         char spi[16];
-        if (!c->used)
+        if (!c || !c->used)
             continue;
         snprintf(spi, sizeof spi, "%08x", c->in.spi);
         for (int d = 0; d < 2; d++) {

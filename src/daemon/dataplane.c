@@ -284,18 +284,20 @@ void dp_child_retire(struct dataplane *dp, uint32_t spi_in)
 
 void dp_ike_rekeyed(struct dataplane *dp, uint32_t old_ike_sa, uint32_t new_ike_sa)
 {
-    for (int k = 0; dp->on && k < UESP_MAX_CHILDREN; k++)
-        if (dp->u.child[k].used && dp->u.child[k].ike_sa == old_ike_sa)
-            dp->u.child[k].ike_sa = new_ike_sa;
+    for (unsigned k = 0; dp->on && k < dp->u.n_slots; k++) {
+        struct uesp_child *c = uesp_child_at(&dp->u, k);
+        if (c && c->ike_sa == old_ike_sa)
+            c->ike_sa = new_ike_sa;
+    }
 }
 
 void dp_ike_down(struct dataplane *dp, uint32_t ike_sa)
 {
     if (!dp->on)
         return;
-    for (int k = 0; k < UESP_MAX_CHILDREN; k++) {
-        struct uesp_child *c = &dp->u.child[k];
-        if (c->used && c->ike_sa == ike_sa)
+    for (unsigned k = 0; k < dp->u.n_slots; k++) {
+        struct uesp_child *c = uesp_child_at(&dp->u, k);
+        if (c && c->ike_sa == ike_sa)
             child_remove(dp, c);
     }
 }
@@ -693,9 +695,9 @@ void dp_log_sas(struct dataplane *dp, int level)
 {
     if (!dp->on)
         return;
-    for (int k = 0; k < UESP_MAX_CHILDREN; k++) {
-        const struct uesp_child *c = &dp->u.child[k];
-        if (!c->used)
+    for (unsigned k = 0; k < dp->u.n_slots; k++) {
+        const struct uesp_child *c = uesp_child_at(&dp->u, k);
+        if (!c)
             continue;
         char l[64], r[64], e[32], i[32] = "";
         if (c->out.integ)

@@ -32,7 +32,9 @@ static void note_certreq(struct ikesa *sa, const struct ike_chain *in)
         if (p->type != IKEV2_PLD_CERTREQ || p->u.cert.encoding != IKEV2_CERT_X509_SIG)
             continue;
         sa->peer_certreq = true;
-        size_t n = p->u.cert.data.n / 20 * 20, room = sizeof sa->certreq - sa->certreq_len;
+        if (!sa->certreq && !(sa->certreq = malloc(IKE_CERTREQ_KEEP * 20)))
+            return; /* no CA hints: our first certificate is sent */
+        size_t n = p->u.cert.data.n / 20 * 20, room = IKE_CERTREQ_KEEP * 20 - sa->certreq_len;
         if (n > room)
             n = room;
         memcpy(sa->certreq + sa->certreq_len, p->u.cert.data.p, n);

@@ -3,6 +3,7 @@
  * Child SAs up in, and the rekey schedule (strongSwan's rekey_time minus a
  * random part of rand_time, so both peers do not rekey at once). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "base/log.h"
 #include "ike/ike_int.h"
@@ -11,13 +12,9 @@
  * proposed in a request still out */
 static bool spi_in_use(struct ike_engine *e, uint32_t spi)
 {
-    for (unsigned i = 0; i < e->n_slots; i++) {
-        struct ikesa *sa = ike_sa_at(e, i);
-        if (sa &&
-            (ike_child_any_by_spi_in(sa, spi) || (sa->rk.active && sa->rk.spi_in == spi) || sa->child_spi_in == spi))
-            return true;
-    }
-    return false;
+    struct ikesa *sa = ike_sa_by_child_spi(e, spi); /* as of the last call's end (satab.c) */
+    return sa &&
+           (ike_child_any_by_spi_in(sa, spi) || (sa->rk.active && sa->rk.spi_in == spi) || sa->child_spi_in == spi);
 }
 
 /* our SPIs name our inbound SAs, so they must be unique among them (the
@@ -36,31 +33,31 @@ int ike_child_free_slots(const struct ikesa *sa)
 {
     int n = 0;
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        n += !sa->children[i].up;
+        n += !ike_sa_child(sa, i)->up;
     return n;
 }
 
 struct ike_child_st *ike_child_by_spi_out(struct ikesa *sa, uint32_t spi_out)
 {
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        if (sa->children[i].up && !sa->children[i].gone_at && sa->children[i].spi_out == spi_out)
-            return &sa->children[i];
+        if (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at && ike_sa_child(sa, i)->spi_out == spi_out)
+            return ike_sa_child(sa, i);
     return NULL;
 }
 
 struct ike_child_st *ike_child_by_spi_in(struct ikesa *sa, uint32_t spi_in)
 {
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        if (sa->children[i].up && !sa->children[i].gone_at && sa->children[i].spi_in == spi_in)
-            return &sa->children[i];
+        if (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at && ike_sa_child(sa, i)->spi_in == spi_in)
+            return ike_sa_child(sa, i);
     return NULL;
 }
 
 struct ike_child_st *ike_child_any_by_spi_in(struct ikesa *sa, uint32_t spi_in)
 {
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        if (sa->children[i].up && sa->children[i].spi_in == spi_in)
-            return &sa->children[i];
+        if (ike_sa_child(sa, i)->up && ike_sa_child(sa, i)->spi_in == spi_in)
+            return ike_sa_child(sa, i);
     return NULL;
 }
 
@@ -87,16 +84,27 @@ int ike_child_cfg_for_ts(const struct ike_conn_cfg *c, const struct ike_ts *tsi,
     return 0;
 }
 
+uint64_t ike_jitter(struct ike_engine *e, uint64_t range)
+{
+    if (!e->jitter_phase) { /* the first use: a random start (0 is taken as "not yet") */
+        uint8_t r[4];
+        e->env.random(e->env.ctx, r, 4);
+        e->jitter_phase = ((uint32_t)r[0] << 24 | (uint32_t)r[1] << 16 | (uint32_t)r[2] << 8 | r[3]) | 1;
+    }
+    uint32_t v = e->jitter_phase;
+    e->jitter_phase += 0x9e3779b9u; /* 2^32 / golden ratio: the most even additive sequence */
+    if (!e->jitter_phase)
+        e->jitter_phase = 1;
+    return (uint64_t)v * (range + 1) >> 32;
+}
+
 static uint64_t rekey_at(struct ike_engine *e, const struct ike_child_cfg *ch, uint64_t now)
 {
     if (!ch->rekey_time_s)
         return 0;
     uint64_t t = (uint64_t)ch->rekey_time_s * 1000;
     if (ch->rand_time_s) {
-        uint8_t r[4];
-        e->env.random(e->env.ctx, r, 4);
-        uint32_t v = (uint32_t)r[0] << 24 | (uint32_t)r[1] << 16 | (uint32_t)r[2] << 8 | r[3];
-        uint64_t jitter = (uint64_t)v % ((uint64_t)ch->rand_time_s * 1000 + 1);
+        uint64_t jitter = ike_jitter(e, (uint64_t)ch->rand_time_s * 1000);
         t = jitter < t ? t - jitter : t / 2;
     }
     return now + t;
@@ -110,9 +118,13 @@ struct ike_child_st *ike_child_install(struct ike_engine *e, struct ikesa *sa, i
 {
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
     struct ike_child_st *slot = NULL;
+    if (sa->child0.up && !sa->more && !(sa->more = calloc(IKE_SA_CHILDREN - 1, sizeof *sa->more))) {
+        ike_log(e, LOG_IKE, 0, "CHILD_SA %s not installed: out of memory", ch->name);
+        return NULL;
+    }
     for (int i = 0; i < IKE_SA_CHILDREN && !slot; i++)
-        if (!sa->children[i].up)
-            slot = &sa->children[i];
+        if (!ike_sa_child(sa, i)->up)
+            slot = ike_sa_child(sa, i);
     if (!slot) {
         ike_log(e, LOG_IKE, 0, "CHILD_SA %s not installed: %d Child SAs on this IKE_SA already", ch->name,
                 IKE_SA_CHILDREN);
@@ -206,7 +218,7 @@ void ike_child_remove(struct ike_engine *e, struct ikesa *sa, struct ike_child_s
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
     ike_log(e, LOG_IKE, 0, "closing CHILD_SA %s{%u} with SPIs %08x_i %08x_o (%s)", ch->name, sa->id, c->spi_in,
             c->spi_out, why);
-    if (sa->rk.active && sa->rk.old == (int)(c - sa->children))
+    if (sa->rk.active && sa->rk.old == ike_child_index(sa, c))
         sa->rk.old = -1; /* the SA being rekeyed went away */
     struct ike_action *a = ike_push(e, IKE_ACT_CHILD_DOWN, sa);
     if (a) {
@@ -267,23 +279,23 @@ void ike_child_lost(struct ike_engine *e, struct ikesa *sa, struct ike_child_st 
 void ike_child_reap(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        if (sa->children[i].up && sa->children[i].gone_at && now >= sa->children[i].gone_at)
-            ike_child_remove(e, sa, &sa->children[i], "rekeyed");
+        if (ike_sa_child(sa, i)->up && ike_sa_child(sa, i)->gone_at && now >= ike_sa_child(sa, i)->gone_at)
+            ike_child_remove(e, sa, ike_sa_child(sa, i), "rekeyed");
 }
 
 uint64_t ike_child_next_reap(const struct ikesa *sa)
 {
     uint64_t next = UINT64_MAX;
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        if (sa->children[i].up && sa->children[i].gone_at && sa->children[i].gone_at < next)
-            next = sa->children[i].gone_at;
+        if (ike_sa_child(sa, i)->up && ike_sa_child(sa, i)->gone_at && ike_sa_child(sa, i)->gone_at < next)
+            next = ike_sa_child(sa, i)->gone_at;
     return next;
 }
 
 int ike_child_hard_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
     for (int i = 0; i < IKE_SA_CHILDREN; i++) {
-        struct ike_child_st *c = &sa->children[i];
+        struct ike_child_st *c = ike_sa_child(sa, i);
         if (!c->up || c->gone_at || c->deleting || !c->hard_at || now < c->hard_at)
             continue;
         if (c->rekey_at && c->rekey_at <= now && !c->rekeyed && !sa->rk.active)
@@ -310,8 +322,8 @@ uint64_t ike_child_next_hard(const struct ikesa *sa)
 {
     uint64_t next = UINT64_MAX;
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        if (sa->children[i].up && !sa->children[i].gone_at && !sa->children[i].deleting && sa->children[i].hard_at &&
-            sa->children[i].hard_at < next)
-            next = sa->children[i].hard_at;
+        if (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at && !ike_sa_child(sa, i)->deleting && ike_sa_child(sa, i)->hard_at &&
+            ike_sa_child(sa, i)->hard_at < next)
+            next = ike_sa_child(sa, i)->hard_at;
     return next;
 }

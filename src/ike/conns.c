@@ -108,6 +108,7 @@ int ike_engine_remove_conn(struct ike_engine *e, const char *name, uint64_t now)
     int n = close_sas(e, c, now, "connection unloaded");
     ike_log(e, LOG_CFG, 1, "connection '%s' unloaded, %d IKE_SA(s) closed", name, n);
     slot_free(e, c);
+    ike_satab_gc(e); /* the closed SAs' slots and deadlines (satab.c) */
     return n;
 }
 
@@ -168,8 +169,10 @@ int ike_engine_load_conn(struct ike_engine *e, const struct ike_conn_cfg *c, uin
     if (rc) {
         if (slot >= 0)
             slot_free(e, slot);
+        ike_satab_gc(e);
         return rc;
     }
     start(e, &e->conns[i], now);
+    ike_satab_gc(e); /* the closed SAs' slots and deadlines (satab.c) */
     return slot >= 0 ? IKE_CONN_REPLACED : IKE_CONN_ADDED;
 }

@@ -56,6 +56,7 @@ struct ike_engine *ike_engine_new(const struct ike_env *env)
         return NULL;
     e->env = *env;
     e->next_id = 1;
+    ike_satab_init(e);
     e->q_cap = IKE_ACTIONS;
     e->q = calloc(e->q_cap, sizeof *e->q);
     ike_limits_default(&l);
@@ -77,6 +78,7 @@ void ike_engine_free(struct ike_engine *e)
         free(e->sas[i]);
     }
     free(e->sas);
+    ike_satab_free(e);
     for (unsigned i = 0; i < e->n_tombs; i++)
         free(e->tombs[i].resp);
     free(e->tombs);
@@ -102,15 +104,11 @@ unsigned ike_sa_slots(const struct ike_engine *e)
     return e->n_slots;
 }
 
-/* IKE SAs freed during a call stay readable (zeroed) until the call ends */
+/* IKE SAs freed during a call stay readable (zeroed) until the call ends;
+ * the indexes catch up with what the call changed (satab.c) */
 static void sa_gc(struct ike_engine *e)
 {
-    for (unsigned i = 0; i < e->n_slots; i++)
-        if (e->sas[i] && e->sas[i]->state == IKE_S_FREE) {
-            ike_sa_free(e->sas[i]); /* only its message buffers are left */
-            free(e->sas[i]);
-            e->sas[i] = NULL;
-        }
+    ike_satab_gc(e);
 }
 
 void ike_conn_defaults(struct ike_conn_cfg *c)
@@ -411,9 +409,9 @@ void ike_send_response_dgrams(struct ike_engine *e, struct ikesa *sa, struct ike
 /* a free slot, the table grown by half when there is none */
 static struct ikesa **free_slot(struct ike_engine *e)
 {
-    for (unsigned i = 0; i < e->n_slots; i++)
-        if (!e->sas[i] || e->sas[i]->state == IKE_S_FREE)
-            return &e->sas[i];
+    unsigned f = ike_satab_free_slot(e);
+    if (f < e->n_slots)
+        return &e->sas[f];
     unsigned n = e->n_slots ? e->n_slots + e->n_slots / 2 : 16;
     struct ikesa **t = n > e->n_slots ? realloc(e->sas, n * sizeof *t) : NULL;
     if (!t)
@@ -421,8 +419,24 @@ static struct ikesa **free_slot(struct ike_engine *e)
     memset(t + e->n_slots, 0, (n - e->n_slots) * sizeof *t);
     e->sas = t;
     struct ikesa **slot = &t[e->n_slots];
+    unsigned first = e->n_slots;
     e->n_slots = n;
+    for (unsigned i = n - 1; i > first; i--) /* the new ones, lowest first out */
+        ike_satab_release_slot(e, i);
     return slot;
+}
+
+struct ike_peer_id *ike_peer_id_new(uint8_t type, const uint8_t *data, size_t len)
+{
+    if (len > IKE_ID_MAX)
+        len = IKE_ID_MAX;
+    struct ike_peer_id *p = malloc(sizeof *p + len);
+    if (p) {
+        p->type = type;
+        p->len = (uint16_t)len;
+        memcpy(p->data, data, len);
+    }
+    return p;
 }
 
 struct ikesa *ike_sa_new(struct ike_engine *e, int conn, bool initiator)
@@ -430,8 +444,10 @@ struct ikesa *ike_sa_new(struct ike_engine *e, int conn, bool initiator)
     struct ikesa **slot = free_slot(e);
     if (!slot)
         return NULL;
-    if (!*slot && !(*slot = malloc(sizeof **slot)))
+    if (!*slot && !(*slot = malloc(sizeof **slot))) {
+        ike_satab_release_slot(e, (unsigned)(slot - e->sas));
         return NULL;
+    }
     struct ikesa *sa = *slot;
     memset(sa, 0, sizeof *sa);
     sa->id = e->next_id++;
@@ -439,6 +455,7 @@ struct ikesa *ike_sa_new(struct ike_engine *e, int conn, bool initiator)
     sa->initiator = initiator;
     sa->state = initiator ? IKE_S_INIT_SENT : IKE_S_INIT_DONE;
     e->env.random(e->env.ctx, initiator ? sa->spi_i : sa->spi_r, 8);
+    ike_satab_index_new(e, sa, (unsigned)(slot - e->sas));
     e->stats.ike_sas++;
     return sa;
 }
@@ -449,6 +466,20 @@ void ike_sa_free(struct ikesa *sa)
     sa->creds = NULL;
     free(sa->req); /* message buffers: also of an SA that never left FREE */
     free(sa->resp);
+    free(sa->spis);
+    free(sa->init_req);
+    free(sa->init_resp);
+    free(sa->peer_id);
+    free(sa->more);
+    free(sa->ni);
+    free(sa->nr);
+    free(sa->certreq);
+    sa->ni = sa->nr = sa->certreq = NULL;
+    sa->more = NULL;
+    sa->peer_id = NULL;
+    sa->init_req = sa->init_resp = NULL;
+    sa->spis = NULL;
+    sa->n_spis = 0;
     sa->req = sa->resp = NULL;
     sa->req_cap = sa->resp_cap = 0;
     if (sa->state == IKE_S_FREE)
@@ -510,18 +541,8 @@ void ike_sa_down(struct ike_engine *e, struct ikesa *sa, const char *fmt, ...)
     ike_log(e, LOG_IKE, 1, "IKE_SA %s down: %s", ike_sa_name(e, sa, name, sizeof name), a->reason);
     ike_hs_end(e, sa, false);
     keying_failed(e, sa);
-    ike_sa_free(sa);
+    ike_sa_release(e, sa);
     e->stats.ike_sas--;
-}
-
-struct ikesa *ike_sa_by_id(struct ike_engine *e, uint32_t id)
-{
-    for (unsigned i = 0; i < e->n_slots; i++) {
-        struct ikesa *sa = ike_sa_at(e, i);
-        if (sa && sa->id == id)
-            return sa;
-    }
-    return NULL;
 }
 
 static int conn_find(const struct ike_engine *e, const char *name)
@@ -591,12 +612,14 @@ int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint
     }
     bool have = sa->state != IKE_S_ESTABLISHED && sa->child == ch;
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        have = have || (sa->children[i].up && !sa->children[i].gone_at && sa->children[i].cfg == ch);
+        have = have || (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at && ike_sa_child(sa, i)->cfg == ch);
     if (!have) {
         char name[64];
         ike_log(e, LOG_IKE, 1, "CHILD_SA %s to be created on IKE_SA %s with CREATE_CHILD_SA", e->conns[c].child[ch].name,
                 ike_sa_name(e, sa, name, sizeof name));
         sa->want |= (uint8_t)(1u << ch);
+        ike_sa_touch(e, sa);
+        sa_gc(e);
     }
     return 0;
 }
@@ -606,8 +629,8 @@ static uint8_t children_of(const struct ikesa *sa)
 {
     uint8_t m = (uint8_t)(sa->want | 1u << sa->child);
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        if (sa->children[i].up && !sa->children[i].gone_at)
-            m |= (uint8_t)(1u << sa->children[i].cfg);
+        if (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at)
+            m |= (uint8_t)(1u << ike_sa_child(sa, i)->cfg);
     return m;
 }
 
@@ -620,13 +643,12 @@ static struct ikesa *sa_by_spis(struct ike_engine *e, const struct ike_hdr *h)
         spi_i[i] = (uint8_t)(h->spi_i >> (56 - 8 * i));
         spi_r[i] = (uint8_t)(h->spi_r >> (56 - 8 * i));
     }
-    for (unsigned i = 0; i < e->n_slots; i++) {
-        struct ikesa *sa = ike_sa_at(e, i);
-        if (!sa || memcmp(sa->spi_i, spi_i, 8) != 0)
-            continue;
+    for (struct ikesa *sa = ike_sa_by_spi_i(e, spi_i, NULL); sa; sa = ike_sa_by_spi_i(e, spi_i, sa)) {
         /* an IKE_SA_INIT response carries the responder's new SPI */
-        if (sa->state == IKE_S_INIT_SENT || memcmp(sa->spi_r, spi_r, 8) == 0)
+        if (sa->state == IKE_S_INIT_SENT || memcmp(sa->spi_r, spi_r, 8) == 0) {
+            ike_sa_touch(e, sa);
             return sa;
+        }
     }
     return NULL;
 }
@@ -641,9 +663,9 @@ bool ike_addr_eq(const struct ike_addr *a, const struct ike_addr *b)
     return ike_addr_same_host(a, b) && a->port == b->port;
 }
 
-/* one pass over the table for an IKE_SA_INIT request: a half-open SA it
- * retransmits (same SPIi from the same peer, 2.1), the half-open SAs in all
- * and those from its source address */
+/* for an IKE_SA_INIT request: a half-open SA it retransmits (same SPIi from
+ * the same peer, 2.1), the half-open SAs in all (counted as they come and
+ * go) and those from its source address (the SAs of that host) */
 struct half_open {
     struct ikesa *same;
     uint32_t total, from_src;
@@ -653,12 +675,9 @@ static void half_open_scan(struct ike_engine *e, const struct ike_hdr *h, const 
                            struct half_open *ho)
 {
     memset(ho, 0, sizeof *ho);
-    for (unsigned i = 0; i < e->n_slots; i++) {
-        struct ikesa *sa = ike_sa_at(e, i);
-        if (!sa || sa->initiator || sa->state != IKE_S_INIT_DONE)
-            continue;
-        ho->total++;
-        if (!ike_addr_same_host(&sa->remote, remote))
+    ho->total = e->tab.n_half_open;
+    for (struct ikesa *sa = ike_sa_by_host(e, remote, NULL); sa; sa = ike_sa_by_host(e, remote, sa)) {
+        if (sa->initiator || sa->state != IKE_S_INIT_DONE)
             continue;
         ho->from_src++;
         uint64_t spi = 0;
@@ -812,6 +831,9 @@ static int on_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
                        const struct ike_chain *in, uint64_t now)
 {
     sa->req_len = 0; /* the outstanding request is answered: stop retransmitting */
+    free(sa->req);   /* and its bytes are not kept while the SA idles */
+    sa->req = NULL;
+    sa->req_cap = 0;
     ike_dgrams_clear(&sa->req_frags);
     uint8_t pending = sa->pending_exch;
     sa->pending_exch = 0;
@@ -1214,12 +1236,15 @@ static void tick_retries(struct ike_engine *e, uint64_t now)
     }
 }
 
+/* only the SAs whose deadline has come (satab.c's heap): a tick costs what
+ * is due, not what is held */
 void ike_tick(struct ike_engine *e, uint64_t now)
 {
     e->now = now;
-    for (unsigned i = 0; i < e->n_slots; i++) {
-        struct ikesa *sa = ike_sa_at(e, i);
-        if (sa)
+    unsigned n = ike_satab_due(e, now);
+    for (unsigned i = 0; i < n; i++) {
+        struct ikesa *sa = e->tab.touched[i];
+        if (sa->state != IKE_S_FREE)
             tick_sa(e, sa, now);
     }
     tick_retries(e, now);
@@ -1229,82 +1254,79 @@ void ike_tick(struct ike_engine *e, uint64_t now)
 
 uint64_t ike_next_deadline(const struct ike_engine *e)
 {
-    uint64_t next = UINT64_MAX;
+    uint64_t next = ike_satab_next(e);
     for (int c = 0; c < e->n_conns; c++)
         if (e->retry[c].at && e->retry[c].at < next)
             next = e->retry[c].at;
-    for (unsigned i = 0; i < e->n_slots; i++) {
-        const struct ikesa *sa = ike_sa_at(e, i);
-        if (!sa)
-            continue;
-        if (sa->req_len && sa->retx_at < next)
-            next = sa->retx_at;
-        if (sa->state == IKE_S_INIT_DONE && sa->expire_at && sa->expire_at < next)
-            next = sa->expire_at;
-        const struct ike_conn_cfg *cc = &e->conns[sa->conn];
-        if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && cc->dpd_delay_ms &&
-            sa->last_rx_at + cc->dpd_delay_ms < next)
-            next = sa->last_rx_at + cc->dpd_delay_ms;
-        uint64_t ka = ike_nat_next(e, sa);
-        if (ka < next)
-            next = ka;
-        uint64_t reap = ike_child_next_reap(sa);
-        if (reap < next)
-            next = reap;
-        uint64_t reasm = ike_frag_next(sa);
-        if (reasm < next)
-            next = reasm;
-        uint64_t hard = sa->state == IKE_S_ESTABLISHED && !sa->req_len ? ike_child_next_hard(sa) : UINT64_MAX;
-        if (hard < next)
-            next = hard;
-        if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced && sa->ike_rekey_at &&
-            sa->ike_rekey_at < next)
-            next = sa->ike_rekey_at;
-        if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced && sa->want && sa->want_at < next)
-            next = sa->want_at;
-        if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->rk.active) /* a rekey waits for the request out */
-            for (int c = 0; c < IKE_SA_CHILDREN; c++)
-                if (sa->children[c].up && sa->children[c].rekey_at && !sa->children[c].rekeyed &&
-                    sa->children[c].rekey_at < next)
-                    next = sa->children[c].rekey_at;
-    }
+    return next;
+}
+
+/* the first time tick_sa has something to do for this SA */
+uint64_t ike_sa_deadline(const struct ike_engine *e, const struct ikesa *sa)
+{
+    uint64_t next = UINT64_MAX;
+    if (sa->req_len && sa->retx_at < next)
+        next = sa->retx_at;
+    if (sa->state == IKE_S_INIT_DONE && sa->expire_at && sa->expire_at < next)
+        next = sa->expire_at;
+    const struct ike_conn_cfg *cc = &e->conns[sa->conn];
+    if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && cc->dpd_delay_ms &&
+        sa->last_rx_at + cc->dpd_delay_ms < next)
+        next = sa->last_rx_at + cc->dpd_delay_ms;
+    uint64_t ka = ike_nat_next(e, sa);
+    if (ka < next)
+        next = ka;
+    uint64_t reap = ike_child_next_reap(sa);
+    if (reap < next)
+        next = reap;
+    uint64_t reasm = ike_frag_next(sa);
+    if (reasm < next)
+        next = reasm;
+    uint64_t hard = sa->state == IKE_S_ESTABLISHED && !sa->req_len ? ike_child_next_hard(sa) : UINT64_MAX;
+    if (hard < next)
+        next = hard;
+    if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced && sa->ike_rekey_at &&
+        sa->ike_rekey_at < next)
+        next = sa->ike_rekey_at;
+    if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced && sa->want && sa->want_at < next)
+        next = sa->want_at;
+    if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->rk.active) /* a rekey waits for the request out */
+        for (int c = 0; c < IKE_SA_CHILDREN; c++)
+            if (ike_sa_child(sa, c)->up && ike_sa_child(sa, c)->rekey_at && !ike_sa_child(sa, c)->rekeyed &&
+                ike_sa_child(sa, c)->rekey_at < next)
+                next = ike_sa_child(sa, c)->rekey_at;
     return next;
 }
 
 int ike_child_expired(struct ike_engine *e, uint32_t spi_in, bool hard, uint64_t now)
 {
     e->now = now;
-    for (unsigned i = 0; i < e->n_slots; i++) {
-        struct ikesa *sa = ike_sa_at(e, i);
-        if (!sa || sa->state != IKE_S_ESTABLISHED || sa->replaced)
-            continue;
-        struct ike_child_st *c = ike_child_by_spi_in(sa, spi_in);
-        if (!c || c->deleting)
-            continue;
-        const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
-        if (hard) {
-            /* it carries no more traffic: rekeyed at once if it can be, deleted otherwise */
-            ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} reached its byte/packet hard limit", ch->name, sa->id);
-            c->hard_at = now;
-            if (!c->rekeyed && (!c->rekey_at || c->rekey_at > now))
-                c->rekey_at = now;
-        } else if (!c->rekeyed) {
-            ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} reached its byte/packet rekey limit", ch->name, sa->id);
+    struct ikesa *sa = ike_sa_by_child_spi(e, spi_in);
+    if (!sa || sa->state != IKE_S_ESTABLISHED || sa->replaced)
+        return KITE_E_NOT_FOUND;
+    struct ike_child_st *c = ike_child_by_spi_in(sa, spi_in);
+    if (!c || c->deleting)
+        return KITE_E_NOT_FOUND;
+    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
+    if (hard) {
+        /* it carries no more traffic: rekeyed at once if it can be, deleted otherwise */
+        ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} reached its byte/packet hard limit", ch->name, sa->id);
+        c->hard_at = now;
+        if (!c->rekeyed && (!c->rekey_at || c->rekey_at > now))
             c->rekey_at = now;
-        }
-        return 0;
+    } else if (!c->rekeyed) {
+        ike_log(e, LOG_IKE, 1, "CHILD_SA %s{%u} reached its byte/packet rekey limit", ch->name, sa->id);
+        c->rekey_at = now;
     }
-    return KITE_E_NOT_FOUND;
+    ike_sa_touch(e, sa);
+    sa_gc(e);
+    return 0;
 }
 
 void ike_engine_stats(const struct ike_engine *e, struct ike_stats *s)
 {
     *s = e->stats;
-    s->half_open = 0;
-    for (unsigned i = 0; i < e->n_slots; i++) {
-        const struct ikesa *sa = ike_sa_at(e, i);
-        s->half_open += sa && !sa->initiator && sa->state == IKE_S_INIT_DONE;
-    }
+    s->half_open = e->tab.n_half_open;
 }
 
 /* the data plane refused a Child SA the engine reported up (DESIGN principle
@@ -1313,25 +1335,23 @@ void ike_engine_stats(const struct ike_engine *e, struct ike_stats *s)
 int ike_child_install_failed(struct ike_engine *e, uint32_t spi_in, uint64_t now)
 {
     e->now = now;
-    for (unsigned i = 0; i < e->n_slots; i++) {
-        struct ikesa *sa = ike_sa_at(e, i);
-        struct ike_child_st *c = sa && sa->state == IKE_S_ESTABLISHED ? ike_child_by_spi_in(sa, spi_in) : NULL;
-        if (!c || c->deleting)
-            continue;
-        const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
-        ike_log(e, LOG_IKE, 0, "CHILD_SA %s{%u} with SPIs %08x_i %08x_o could not be installed in the data plane: "
-                "deleting it%s", ch->name, sa->id, c->spi_in, c->spi_out, c->wanted ? ", trying again later" : "");
-        if (c->wanted && !sa->replaced) {
-            sa->want |= (uint8_t)(1u << c->cfg);
-            sa->want_at = now + IKE_INSTALL_RETRY_MS;
-        }
-        c->wanted = false;
-        c->rekey_at = 0;
-        c->hard_at = now;
-        if (!sa->req_len && !sa->replaced)
-            ike_child_hard_due(e, sa, now);
-        sa_gc(e);
-        return 0;
+    struct ikesa *sa = ike_sa_by_child_spi(e, spi_in);
+    struct ike_child_st *c = sa && sa->state == IKE_S_ESTABLISHED ? ike_child_by_spi_in(sa, spi_in) : NULL;
+    if (!c || c->deleting)
+        return KITE_E_NOT_FOUND;
+    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[c->cfg];
+    ike_log(e, LOG_IKE, 0, "CHILD_SA %s{%u} with SPIs %08x_i %08x_o could not be installed in the data plane: "
+            "deleting it%s", ch->name, sa->id, c->spi_in, c->spi_out, c->wanted ? ", trying again later" : "");
+    if (c->wanted && !sa->replaced) {
+        sa->want |= (uint8_t)(1u << c->cfg);
+        sa->want_at = now + IKE_INSTALL_RETRY_MS;
     }
-    return KITE_E_NOT_FOUND;
+    c->wanted = false;
+    c->rekey_at = 0;
+    c->hard_at = now;
+    ike_sa_touch(e, sa);
+    if (!sa->req_len && !sa->replaced)
+        ike_child_hard_due(e, sa, now);
+    sa_gc(e);
+    return 0;
 }

@@ -141,7 +141,7 @@ static int rekey_target(struct ike_engine *e, struct ikesa *sa, uint32_t old_spi
         rc = send_error(e, sa, msgid, IKEV2_N_TEMPORARY_FAILURE, NULL, 0, now);
         return rc ? rc : 1;
     }
-    if (sa->rk.active && sa->rk.old >= 0 && &sa->children[sa->rk.old] == c) {
+    if (sa->rk.active && sa->rk.old >= 0 && ike_sa_child(sa, sa->rk.old) == c) {
         /* both sides rekey the same Child SA (2.8.1): the SA created with
          * the lowest of the four nonces is deleted by its creator; ours
          * is compared when our answer arrives */
@@ -319,7 +319,7 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
  * < 0, for a new Child SA of configuration cfg (its configured selectors) */
 static int request_start(struct ike_engine *e, struct ikesa *sa, int idx, int cfg, uint16_t ke_want, uint64_t now)
 {
-    struct ike_child_st *old = idx >= 0 ? &sa->children[idx] : NULL;
+    struct ike_child_st *old = idx >= 0 ? ike_sa_child(sa, idx) : NULL;
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[old ? old->cfg : cfg];
     if (!ike_child_free_slots(sa)) { /* the answer's SA could not be installed: later */
         ike_log(e, LOG_IKE, 1, "no free CHILD_SA slot on this IKE_SA (%d) to %s CHILD_SA %s, retrying in 10s",
@@ -400,7 +400,7 @@ int ike_child_rekey_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     if (sa->rk.active)
         return 0;
     for (int i = 0; i < IKE_SA_CHILDREN; i++) {
-        struct ike_child_st *c = &sa->children[i];
+        struct ike_child_st *c = ike_sa_child(sa, i);
         if (!c->up || c->rekeyed || c->deleting || !c->rekey_at || now < c->rekey_at)
             continue;
         if (ike_child_unconfirmed(sa, c)) { /* the peer may not have it yet: a REKEY_SA could miss */
@@ -423,8 +423,8 @@ int ike_child_create_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
             continue;
         bool up = false;
         for (int i = 0; i < IKE_SA_CHILDREN; i++)
-            up = up || (sa->children[i].up && !sa->children[i].gone_at && !sa->children[i].deleting &&
-                        sa->children[i].cfg == cfg);
+            up = up || (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at && !ike_sa_child(sa, i)->deleting &&
+                        ike_sa_child(sa, i)->cfg == cfg);
         if (up) { /* the peer created it meanwhile */
             sa->want &= (uint8_t)~(1u << cfg);
             continue;
@@ -473,7 +473,7 @@ static bool group_is_ours(const struct ike_child_cfg *ch, uint16_t g)
 static void request_failed(struct ike_engine *e, struct ikesa *sa, const struct ike_notify *n, uint64_t now)
 {
     struct ike_child_rekey *rk = &sa->rk;
-    struct ike_child_st *old = rk->old >= 0 ? &sa->children[rk->old] : NULL;
+    struct ike_child_st *old = rk->old >= 0 ? ike_sa_child(sa, rk->old) : NULL;
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[rk->cfg];
     const char *nn = ike_notify_name(n->type);
     uint16_t g = n->data.n == 2 ? (uint16_t)(n->data.p[0] << 8 | n->data.p[1]) : 0;
@@ -609,7 +609,7 @@ static void install_failed(struct ike_engine *e, struct ikesa *sa, struct ike_ch
 static struct ike_child_st *other_live(struct ikesa *sa, int cfg, const struct ike_child_st *c)
 {
     for (int i = 0; i < IKE_SA_CHILDREN; i++) {
-        struct ike_child_st *d = &sa->children[i];
+        struct ike_child_st *d = ike_sa_child(sa, i);
         if (d != c && d->up && !d->gone_at && !d->deleting && !d->rekeyed && d->cfg == cfg)
             return d;
     }
@@ -673,7 +673,7 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
     struct ike_child_rekey *rk = &sa->rk;
     if (!rk->active)
         return 0;
-    struct ike_child_st *old = rk->old >= 0 ? &sa->children[rk->old] : NULL;
+    struct ike_child_st *old = rk->old >= 0 ? ike_sa_child(sa, rk->old) : NULL;
     int cfg = rk->cfg;
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
     for (unsigned i = 0; i < in->n; i++) {
@@ -736,7 +736,7 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
         return 0;
     }
     if (old)
-        old = &sa->children[rk->old]; /* the install does not move entries; be exact */
+        old = ike_sa_child(sa, rk->old); /* the install does not move entries; be exact */
     rekey_end(sa);
     rekeyed(e, sa, old, c, loser, now);
     return 0;

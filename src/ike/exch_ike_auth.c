@@ -92,12 +92,10 @@ static int send_protected(struct ike_engine *e, struct ikesa *sa, struct auth_ou
  * die by DPD, whose restart would close the next one, without end */
 static bool first_contact(const struct ike_engine *e, const struct ikesa *sa)
 {
-    for (unsigned i = 0; i < e->n_slots; i++) {
-        const struct ikesa *o = ike_sa_at(e, i);
-        if (o && o != sa && o->state == IKE_S_ESTABLISHED && o->conn == sa->conn &&
-            ike_addr_same_host(&o->remote, &sa->remote))
+    for (struct ikesa *o = ike_sa_by_host((struct ike_engine *)e, &sa->remote, NULL); o;
+         o = ike_sa_by_host((struct ike_engine *)e, &sa->remote, o))
+        if (o != sa && o->state == IKE_S_ESTABLISHED && o->conn == sa->conn)
             return false;
-    }
     return true;
 }
 
@@ -142,9 +140,8 @@ static void established(struct ike_engine *e, struct ikesa *sa, const struct ike
 {
     char name[64], l[64], r[64];
     struct ike_action *a = ike_push(e, IKE_ACT_IKE_UP, sa);
-    sa->peer_id.type = peer->type;
-    sa->peer_id.len = (uint16_t)(peer->data.n < IKE_ID_MAX ? peer->data.n : IKE_ID_MAX);
-    memcpy(sa->peer_id.data, peer->data.p, sa->peer_id.len);
+    free(sa->peer_id);
+    sa->peer_id = ike_peer_id_new(peer->type, peer->data.p, peer->data.n); /* NULL: INITIAL_CONTACT finds it not */
     sa->state = IKE_S_ESTABLISHED;
     sa->established_at = now;
     sa->expire_at = 0;
@@ -167,7 +164,7 @@ static void child_up(struct ike_engine *e, struct ikesa *sa, const struct ike_al
 }
 
 /* the same identity, byte for byte (no wildcards: both are peers' IDs) */
-static bool id_same(const struct ike_id_cfg *a, const struct ike_id *b)
+static bool id_same(const struct ike_peer_id *a, const struct ike_id *b)
 {
     return a->type == b->type && a->len == b->data.n && memcmp(a->data, b->data.p, a->len) == 0;
 }
@@ -234,11 +231,11 @@ int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_ch
     if (ike_chain_notify(in, IKEV2_N_INITIAL_CONTACT)) {
         /* the peer has no other IKE SA with us (2.4): ours are stale, e.g. it rebooted.
          * "The peer" is its identity: peers behind one NAT share an address */
-        for (unsigned i = 0; i < e->n_slots; i++) {
-            struct ikesa *o2 = ike_sa_at(e, i);
-            if (o2 && o2 != sa && o2->state == IKE_S_ESTABLISHED && o2->conn == sa->conn &&
+        for (struct ikesa *o2 = ike_sa_by_host(e, &sa->remote, NULL), *next; o2; o2 = next) {
+            next = ike_sa_by_host(e, &sa->remote, o2); /* before o2 leaves the index */
+            if (o2 != sa && o2->state == IKE_S_ESTABLISHED && o2->conn == sa->conn &&
                 o2->remote.family == sa->remote.family && !memcmp(o2->remote.ip, sa->remote.ip, 16) &&
-                o2->peer_id.type && id_same(&o2->peer_id, &idi->u.id))
+                o2->peer_id && o2->peer_id->type && id_same(o2->peer_id, &idi->u.id))
                 ike_sa_down(e, o2, "the peer sent INITIAL_CONTACT in a new IKE_SA: this one is stale");
         }
     }

@@ -73,8 +73,11 @@ static int add_sa_nonce_ke(struct irk_out *o, const struct ike_prop_cfg *cfg, un
 
 void ike_rekey_move_children(struct ike_engine *e, struct ikesa *old, struct ikesa *n)
 {
-    memcpy(n->children, old->children, sizeof n->children);
-    memset(old->children, 0, sizeof old->children);
+    free(n->more);
+    n->child0 = old->child0;
+    n->more = old->more;
+    memset(&old->child0, 0, sizeof old->child0);
+    old->more = NULL;
     n->want |= old->want;
     n->want_at = old->want_at;
     old->want = 0;
@@ -106,17 +109,17 @@ static struct ikesa *successor(struct ike_engine *e, struct ikesa *old, bool we_
     n->nat_local = old->nat_local;
     n->nat_remote = old->nat_remote;
     n->nat_fake = old->nat_fake;
-    n->peer_id = old->peer_id;
+    n->peer_id = old->peer_id ? ike_peer_id_new(old->peer_id->type, old->peer_id->data, old->peer_id->len) : NULL;
     n->nat_proven = old->nat_proven;
     n->frag_peer = old->frag_peer; /* negotiated in IKE_SA_INIT only (RFC 7383 2.3) */
     n->last_tx_at = old->last_tx_at;
-    memcpy(n->ni, ni.p, ni.n);
-    n->ni_len = (uint16_t)ni.n;
-    memcpy(n->nr, nr.p, nr.n);
-    n->nr_len = (uint16_t)nr.n;
     n->algs = *algs;
     struct secret skeyseed = { 0 };
-    int rc = keys_skeyseed_rekey(&old->prf, secret_span(&old->keys.sk_d), gir, ni, nr, &skeyseed);
+    int rc = ike_nonce_keep(e, &n->ni, &n->ni_len, ni.p, ni.n);
+    if (!rc)
+        rc = ike_nonce_keep(e, &n->nr, &n->nr_len, nr.p, nr.n);
+    if (!rc)
+        rc = keys_skeyseed_rekey(&old->prf, secret_span(&old->keys.sk_d), gir, ni, nr, &skeyseed);
     if (!rc)
         rc = ike_keys_from_skeyseed(n, secret_span(&skeyseed));
     secret_free(&skeyseed);
@@ -329,11 +332,13 @@ int ike_sa_rekey(struct ike_engine *e, uint32_t id, uint64_t now)
         return KITE_E_STATE;
     }
     sa->ike_rekey_at = now ? now : 1;
-    if (sa->req_len || sa->rk.active || sa->rk.del_spi) {
+    int rc = 1;
+    if (sa->req_len || sa->rk.active || sa->rk.del_spi)
         ike_log(e, LOG_IKE, 1, "rekey of IKE_SA %s queued until the exchange under way ends", name);
-        return 1;
-    }
-    return rekey_start(e, sa, now);
+    else
+        rc = rekey_start(e, sa, now);
+    ike_satab_gc(e); /* its deadline moved (the rekey time, or the request's retransmission) */
+    return rc;
 }
 
 static void irk_end(struct ikesa *sa)

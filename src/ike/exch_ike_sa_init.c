@@ -93,6 +93,42 @@ static uint16_t first_group(const struct ike_conn_cfg *c)
     return 0;
 }
 
+/* a copy of an IKE_SA_INIT message for AUTH (2.15), exactly its size (an
+ * earlier one, e.g. before a COOKIE or INVALID_KE_PAYLOAD retry, replaced) */
+int ike_msg_keep(uint8_t **dst, size_t *len, const uint8_t *p, size_t n)
+{
+    uint8_t *b = n && n <= IKE_MSG_MAX ? malloc(n) : NULL;
+    if (!b)
+        return n && n <= IKE_MSG_MAX ? KITE_E_NOMEM : KITE_E_UNSUPPORTED;
+    memcpy(b, p, n);
+    free(*dst);
+    *dst = b;
+    *len = n;
+    return 0;
+}
+
+int ike_nonce_keep(struct ike_engine *e, uint8_t **dst, uint16_t *len, const uint8_t *p, size_t n)
+{
+    uint8_t r[IKE_NONCE_MAX];
+    size_t l;
+    if (!p && n <= sizeof r) {
+        e->env.random(e->env.ctx, r, n);
+        p = r;
+    }
+    int rc = p ? ike_msg_keep(dst, &l, p, n) : KITE_E_INVALID_ARG;
+    if (!rc)
+        *len = (uint16_t)l;
+    return rc;
+}
+
+static int encode_kept(const struct ike_hdr *h, const struct init_out *o, uint8_t **dst, size_t *len)
+{
+    uint8_t buf[IKE_MSG_MAX];
+    size_t n;
+    int rc = ike_encode_plain(h, o->pld, o->n, buf, sizeof buf, &n);
+    return rc ? rc : ike_msg_keep(dst, len, buf, n);
+}
+
 static int send_init_request(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
@@ -109,7 +145,7 @@ static int send_init_request(struct ike_engine *e, struct ikesa *sa, uint64_t no
         rc = add_natd(e, o, sa);
     if (!rc) {
         ike_hdr_for(sa, IKEV2_EXCH_IKE_SA_INIT, false, 0, &h);
-        rc = ike_encode_plain(&h, o->pld, o->n, sa->init_req, sizeof sa->init_req, &sa->init_req_len);
+        rc = encode_kept(&h, o, &sa->init_req, &sa->init_req_len);
     }
     if (!rc) {
         char ps[512]; /* what we offer, for a NO_PROPOSAL_CHOSEN to be explained (kitectl diagnose) */
@@ -133,8 +169,9 @@ int ike_sa_init_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     int rc = ke_generate(&sa->ke, sa->ke_group);
     if (rc)
         return rc;
-    sa->ni_len = (uint16_t)ike_nonce_len(e);
-    e->env.random(e->env.ctx, sa->ni, sa->ni_len);
+    rc = ike_nonce_keep(e, &sa->ni, &sa->ni_len, NULL, ike_nonce_len(e));
+    if (rc)
+        return rc;
     ike_log(e, LOG_IKE, 1, "initiating IKE_SA %s to %s", ike_sa_name(e, sa, name, sizeof name),
             ike_addr_str(&sa->remote, a, sizeof a));
     return send_init_request(e, sa, now);
@@ -211,7 +248,7 @@ static int responder_answer(struct ike_engine *e, struct ikesa *sa, const struct
         o->n++;
     if (!rc) {
         ike_hdr_for(sa, IKEV2_EXCH_IKE_SA_INIT, true, 0, &h);
-        rc = ike_encode_plain(&h, o->pld, o->n, sa->init_resp, sizeof sa->init_resp, &sa->init_resp_len);
+        rc = encode_kept(&h, o, &sa->init_resp, &sa->init_resp_len);
     }
     if (!rc) {
         log_out(e, o->pld, o->n, "IKE_SA_INIT response", 0);
@@ -323,19 +360,16 @@ int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const 
     ike_nat_start(e, sa);
     sa->algs = algs;
     sa->ke_group = algs.ke;
-    sa->ni_len = (uint16_t)(ike_nonce_ok(nop->u.nonce.data) ? nop->u.nonce.data.n : 0);
-    if (!sa->ni_len) /* 16..256 bytes (3.9), checked by the payload decoder already */
+    if (!ike_nonce_ok(nop->u.nonce.data)) /* 16..256 bytes (3.9), checked by the payload decoder already */
         rc = KITE_E_UNSUPPORTED;
-    memcpy(sa->ni, nop->u.nonce.data.p, sa->ni_len);
-    sa->nr_len = (uint16_t)ike_nonce_len(e);
-    e->env.random(e->env.ctx, sa->nr, sa->nr_len);
-    if (n > sizeof sa->init_req)
-        rc = KITE_E_UNSUPPORTED;
-    if (!rc) {
-        memcpy(sa->init_req, p, n);
-        sa->init_req_len = n;
+    if (!rc)
+        rc = ike_nonce_keep(e, &sa->ni, &sa->ni_len, nop->u.nonce.data.p, nop->u.nonce.data.n);
+    if (!rc)
+        rc = ike_nonce_keep(e, &sa->nr, &sa->nr_len, NULL, ike_nonce_len(e));
+    if (!rc)
+        rc = ike_msg_keep(&sa->init_req, &sa->init_req_len, p, n);
+    if (!rc)
         rc = ke_generate(&sa->ke, sa->ke_group);
-    }
     char ps[160];
     ike_prop_str(&algs, true, ps, sizeof ps);
     ike_log(e, LOG_CFG, 1, "selected proposal: IKE:%s", ps);
@@ -438,17 +472,18 @@ int ike_sa_init_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *
     }
     sa->req_len = 0;
     rc = ike_prop_accept(c->ike, c->n_ike, &sap->u.sa.prop[0], IKEV2_PROTO_IKE, &sa->algs);
-    if (rc || sa->algs.ke != sa->ke_group || !ike_nonce_ok(nop->u.nonce.data) || n > sizeof sa->init_resp) {
+    if (rc || sa->algs.ke != sa->ke_group || !ike_nonce_ok(nop->u.nonce.data) || n > IKE_MSG_MAX) {
         sa->fail = IKE_CTR_HS_FAIL_NO_PROPOSAL;
         ike_sa_down(e, sa, "IKE_SA_INIT response has a proposal we did not offer");
         return KITE_E_NO_PROPOSAL;
     }
     for (int i = 0; i < 8; i++)
         sa->spi_r[i] = (uint8_t)(m->hdr.spi_r >> (56 - 8 * i));
-    sa->nr_len = (uint16_t)nop->u.nonce.data.n;
-    memcpy(sa->nr, nop->u.nonce.data.p, sa->nr_len);
-    memcpy(sa->init_resp, p, n);
-    sa->init_resp_len = n;
+    if (ike_nonce_keep(e, &sa->nr, &sa->nr_len, nop->u.nonce.data.p, nop->u.nonce.data.n) ||
+        ike_msg_keep(&sa->init_resp, &sa->init_resp_len, p, n)) {
+        ike_sa_down(e, sa, "out of memory for the IKE_SA_INIT response");
+        return KITE_E_NOMEM;
+    }
     ike_pk_note_init(sa, &m->chain);
     char ps[160];
     ike_prop_str(&sa->algs, true, ps, sizeof ps);

@@ -24,7 +24,7 @@ static void child_unreplace(struct ike_engine *e, struct ikesa *sa, uint32_t spi
     if (!old || !old->rekeyed || old->deleting)
         return;
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
-        if (sa->children[i].up && !sa->children[i].gone_at && sa->children[i].replaces == spi_in)
+        if (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at && ike_sa_child(sa, i)->replaces == spi_in)
             return; /* another SA replaces it */
     old->rekeyed = false;
     ike_log(e, LOG_IKE, 1, "CHILD_SA with SPI %08x_i stays: the SA replacing it was deleted", spi_in);
@@ -74,8 +74,10 @@ static size_t child_delete(struct ike_engine *e, struct ikesa *sa, const struct 
 /* the same peer: the connection, host and authenticated identity */
 static bool same_peer(const struct ikesa *a, const struct ikesa *b)
 {
-    return a->conn == b->conn && ike_addr_same_host(&a->remote, &b->remote) && a->peer_id.type == b->peer_id.type &&
-           a->peer_id.len == b->peer_id.len && !memcmp(a->peer_id.data, b->peer_id.data, a->peer_id.len);
+    if (a->conn != b->conn || !ike_addr_same_host(&a->remote, &b->remote) || !a->peer_id != !b->peer_id)
+        return false;
+    return !a->peer_id || (a->peer_id->type == b->peer_id->type && a->peer_id->len == b->peer_id->len &&
+                           !memcmp(a->peer_id->data, b->peer_id->data, a->peer_id->len));
 }
 
 /* our Child SA with outbound SPI spi: on the IKE SA the notify came over, or
@@ -85,11 +87,11 @@ static bool same_peer(const struct ikesa *a, const struct ikesa *b)
 static struct ike_child_st *child_for_invalid_spi(struct ike_engine *e, struct ikesa **sa, uint32_t spi)
 {
     struct ike_child_st *c = ike_child_by_spi_out(*sa, spi);
-    for (unsigned i = 0; !c && i < e->n_slots; i++) {
-        struct ikesa *o = ike_sa_at(e, i);
-        if (o && o != *sa && o->state == IKE_S_ESTABLISHED && same_peer(o, *sa) && (c = ike_child_by_spi_out(o, spi)))
+    for (struct ikesa *o = ike_sa_by_host(e, &(*sa)->remote, NULL); !c && o; o = ike_sa_by_host(e, &(*sa)->remote, o))
+        if (o != *sa && o->state == IKE_S_ESTABLISHED && same_peer(o, *sa) && (c = ike_child_by_spi_out(o, spi))) {
+            ike_sa_touch(e, o);
             *sa = o;
-    }
+        }
     return c;
 }
 
@@ -157,15 +159,14 @@ int ike_informational_request(struct ike_engine *e, struct ikesa *sa, const stru
 
 int ike_child_inbound_seen(struct ike_engine *e, uint32_t spi_in, uint64_t at)
 {
-    for (unsigned i = 0; i < e->n_slots; i++) {
-        struct ikesa *sa = ike_sa_at(e, i);
-        if (!sa || sa->state != IKE_S_ESTABLISHED || !ike_child_any_by_spi_in(sa, spi_in))
-            continue;
-        if (at > sa->last_rx_at)
-            sa->last_rx_at = at;
-        return 0;
-    }
-    return KITE_E_NOT_FOUND;
+    struct ikesa *sa = ike_sa_by_child_spi(e, spi_in);
+    if (!sa || sa->state != IKE_S_ESTABLISHED || !ike_child_any_by_spi_in(sa, spi_in))
+        return KITE_E_NOT_FOUND;
+    if (at > sa->last_rx_at)
+        sa->last_rx_at = at;
+    ike_sa_touch(e, sa); /* its next liveness check moved */
+    ike_satab_gc(e);
+    return 0;
 }
 
 /* the IKE SA with the peer that sent ESP from `from`: the one at that address
@@ -174,23 +175,23 @@ int ike_child_inbound_seen(struct ike_engine *e, uint32_t spi_in, uint64_t at)
 static struct ikesa *esp_peer(struct ike_engine *e, const struct ike_addr *from)
 {
     struct ikesa *host = NULL;
-    for (unsigned i = 0; i < e->n_slots; i++) {
-        struct ikesa *sa = ike_sa_at(e, i);
-        if (!sa || sa->state != IKE_S_ESTABLISHED || sa->replaced || !ike_addr_same_host(&sa->remote, from))
+    for (struct ikesa *sa = ike_sa_by_host(e, from, NULL); sa; sa = ike_sa_by_host(e, from, sa)) {
+        if (sa->state != IKE_S_ESTABLISHED || sa->replaced)
             continue;
         if (from->port && sa->remote.port == from->port)
             return sa;
-        if (!host)
-            host = sa;
+        if (!host || sa->id < host->id)
+            host = sa; /* the oldest, as a scan of the table found it */
     }
     return host;
 }
 
-int ike_esp_unknown_spi(struct ike_engine *e, uint32_t spi, const struct ike_addr *from, uint64_t now)
+static int esp_unknown_spi(struct ike_engine *e, uint32_t spi, const struct ike_addr *from, uint64_t now)
 {
     struct ikesa *sa = esp_peer(e, from);
     if (!sa)
         return KITE_E_NOT_FOUND; /* nobody to tell: the data plane counted it */
+    ike_sa_touch(e, sa);
     /* one per IKE SA per second, whatever the SPI: unauthenticated ESP from a
      * spoofed address must not keep the IKE SA's one request slot busy */
     if (sa->invalid_spi_at && now < sa->invalid_spi_at + 1000)
@@ -214,5 +215,12 @@ int ike_esp_unknown_spi(struct ike_engine *e, uint32_t spi, const struct ike_add
         sa->next_msgid++;
         sa->invalid_spi_at = now ? now : 1;
     }
+    return rc;
+}
+
+int ike_esp_unknown_spi(struct ike_engine *e, uint32_t spi, const struct ike_addr *from, uint64_t now)
+{
+    int rc = esp_unknown_spi(e, spi, from, now);
+    ike_satab_gc(e); /* a request went out: its retransmission time */
     return rc;
 }

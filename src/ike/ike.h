@@ -346,6 +346,7 @@ struct ike_sa_info {
     uint8_t spi_i[8], spi_r[8];
     struct ike_addr local, remote;
     const struct ike_id_cfg *local_id, *remote_id; /* remote: the authenticated one, else configured */
+    struct ike_id_cfg peer_id;     /* where remote_id points when it is the authenticated one */
     bool nat_local, nat_remote, nat_fake;
     uint16_t encr, encr_bits, integ, prf, dh; /* IANA IDs, 0 when not yet chosen */
     uint64_t established_at;       /* the engine's time (0: not established) */

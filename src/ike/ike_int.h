@@ -2,6 +2,7 @@
 #ifndef KITE_IKE_INT_H
 #define KITE_IKE_INT_H
 #include <stdarg.h>
+#include <string.h>
 #include "base/secret.h"
 #include "crypto/keys.h"
 #include "crypto/ke.h"
@@ -83,6 +84,18 @@ struct ike_algs {
     bool esn;
 };
 
+/* an identity at its size (an ike_id_cfg holds IKE_ID_MAX bytes) */
+struct ike_peer_id {
+    uint8_t type;
+    uint16_t len;
+    uint8_t data[];
+};
+/* a malloc'd copy (NULL: out of memory) */
+struct ike_peer_id *ike_peer_id_new(uint8_t type, const uint8_t *data, size_t len);
+
+/* the indexes an IKE SA is in (satab.c) */
+enum { IKE_IX_SPI, IKE_IX_ID, IKE_IX_HOST, IKE_IX_N };
+
 struct ikesa {
     enum ike_state state;
     uint32_t id;
@@ -96,8 +109,8 @@ struct ikesa {
     bool nat_fake;   /* our NATD_S_IP is random (encap = yes): the peer sees a NAT */
     bool nat_proven; /* the peer's port was rewritten or changed: a real NAT, not a faked hash */
     uint64_t last_tx_at; /* the last datagram to the peer: IKE, or ESP reported by ike_nat_sent */
-    struct ike_id_cfg peer_id; /* the peer's authenticated identity (INITIAL_CONTACT, 2.4) */
-    uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+    struct ike_peer_id *peer_id; /* the peer's authenticated identity (INITIAL_CONTACT, 2.4); NULL: none yet */
+    uint8_t *ni, *nr;         /* malloc'd, at their size (ike_nonce_keep) */
     uint16_t ni_len, nr_len;
     uint16_t ke_group;
     struct ke ke;
@@ -106,8 +119,9 @@ struct ikesa {
     struct ike_keys keys;
     struct sk_keys sk_in, sk_out;
     bool keys_ready;
-    /* IKE_SA_INIT messages, signed by AUTH (2.15) */
-    uint8_t init_req[IKE_MSG_MAX], init_resp[IKE_MSG_MAX];
+    /* IKE_SA_INIT messages, signed by AUTH (2.15): malloc'd, exactly their
+     * size, freed once the IKE SA is established (satab.c's sync) */
+    uint8_t *init_req, *init_resp;
     size_t init_req_len, init_resp_len;
     /* requests we sent: message ID, the bytes, retransmission schedule */
     uint32_t next_msgid;
@@ -128,7 +142,11 @@ struct ikesa {
     size_t resp_len;
     uint64_t expire_at; /* half-open timeout, responder */
     uint32_t child_spi_in;   /* the SPI proposed in IKE_AUTH */
-    struct ike_child_st children[IKE_SA_CHILDREN];
+    /* Child SA slots (ike_sa_child): the first inline, the other
+     * IKE_SA_CHILDREN - 1 allocated together when a second is needed and
+     * never moved, so pointers to them stay valid */
+    struct ike_child_st child0;
+    struct ike_child_st *more;
     struct ike_child_rekey rk;
     uint8_t pending_exch;    /* exchange of our outstanding request (0: none) */
     uint64_t last_rx_at;     /* the last authenticated message from the peer (liveness) */
@@ -165,7 +183,7 @@ struct ikesa {
     uint16_t peer_hashes[IKE_PEER_HASHES];
     uint8_t n_peer_hashes;
     bool peer_certreq;
-    uint8_t certreq[IKE_CERTREQ_KEEP * 20];
+    uint8_t *certreq;        /* IKE_CERTREQ_KEEP * 20 bytes once one came; freed when established */
     uint16_t certreq_len;
     bool keying;             /* an initiation that keyingtries retries when it fails */
     uint32_t keying_try;     /* this is attempt number keying_try (1 = the first) */
@@ -178,6 +196,42 @@ struct ikesa {
      * (counters.c); fail: IKE_CTR_HS_FAIL_* when it goes down (0: other) */
     bool hs;
     uint8_t fail;
+    /* the table's view of it (satab.c): slot, hash links, deadline heap */
+    unsigned slot;
+    struct {
+        struct ikesa *next;
+        uint64_t key;
+        bool in;
+    } ix[IKE_IX_N];
+    unsigned heap_i;          /* position in the deadline heap + 1 (0: not in it) */
+    uint64_t deadline;        /* its key there: ike_sa_deadline at the last sync */
+    bool touched;             /* found or changed in this call: synced at its end */
+    bool half_open;           /* counted in n_half_open */
+    uint32_t *spis;           /* our inbound Child SA SPIs in the SPI index (n_spis) */
+    unsigned n_spis;
+};
+
+/* the IKE SA table's indexes (satab.c) */
+struct ike_sa_hash {
+    struct ikesa **b;         /* cap buckets (a power of two), chained through ix[] */
+    unsigned cap, n;
+};
+struct ike_satab {
+    uint64_t key[2];          /* the hash key: SPIi are the peer's choice */
+    struct ike_sa_hash h[IKE_IX_N];
+    struct ikesa **heap;      /* min-heap by deadline */
+    unsigned heap_n, heap_cap;
+    struct ikesa **touched;
+    unsigned n_touched, touched_cap;
+    unsigned *free_slots, n_free, free_cap;
+    unsigned *dead, n_dead, dead_cap; /* slots of SAs released in this call */
+    uint32_t n_half_open;
+    /* our inbound Child SA SPIs -> IKE SA: open addressing, linear probing */
+    struct ike_spi_ent {
+        uint32_t spi;         /* 0: empty (0 is never an SPI of ours) */
+        struct ikesa *sa;
+    } *spi;
+    unsigned spi_cap, spi_n;
 };
 
 /* an IKE SA the peer deleted: the response to its Delete is kept for
@@ -239,6 +293,8 @@ struct ike_engine {
     struct ike_conn_ctr *conn_ctr;
     unsigned n_conn_ctr, conn_ctr_cap;
     bool keylog;                 /* ike_engine_set_keylog: IKE_ACT_IKE_KEYS wanted */
+    struct ike_satab tab;        /* indexes of sas[] (satab.c) */
+    uint32_t jitter_phase;       /* ike_jitter's sequence: random start, golden-ratio steps */
 };
 
 /* engine.c */
@@ -308,6 +364,32 @@ void ike_count_msg(struct ike_engine *e, const struct ikesa *sa, const uint8_t *
 void ike_hs_start(struct ike_engine *e, struct ikesa *sa);
 void ike_hs_end(struct ike_engine *e, struct ikesa *sa, bool established);
 void ike_counters_free(struct ike_engine *e);
+/* satab.c: the IKE SA table's indexes; see there */
+void ike_satab_init(struct ike_engine *e);
+void ike_satab_free(struct ike_engine *e);
+/* the SA was found or changed in this call: re-indexed at its end */
+void ike_sa_touch(struct ike_engine *e, struct ikesa *sa);
+void ike_satab_sync(struct ike_engine *e);
+/* a new SA in slot `slot` */
+void ike_satab_index_new(struct ike_engine *e, struct ikesa *sa, unsigned slot);
+/* out of every index, then ike_sa_free; the slot is reused after the call */
+void ike_sa_release(struct ike_engine *e, struct ikesa *sa);
+unsigned ike_satab_free_slot(struct ike_engine *e);
+void ike_satab_release_slot(struct ike_engine *e, unsigned slot);
+/* ends every public call: sync, then free the slots released */
+void ike_satab_gc(struct ike_engine *e);
+/* the SAs with this SPIi (after: the previous one found, NULL first) */
+struct ikesa *ike_sa_by_spi_i(struct ike_engine *e, const uint8_t spi_i[8], struct ikesa *after);
+/* the SAs whose peer is at this host (address, any port) */
+struct ikesa *ike_sa_by_host(struct ike_engine *e, const struct ike_addr *host, struct ikesa *after);
+/* the earliest deadline of any SA; the SAs due by now touched, how many */
+uint64_t ike_satab_next(const struct ike_engine *e);
+unsigned ike_satab_due(struct ike_engine *e, uint64_t now);
+/* the IKE SA with this inbound Child SA SPI of ours (one of its children,
+ * retired ones too, a proposed one: as of the last sync) */
+struct ikesa *ike_sa_by_child_spi(struct ike_engine *e, uint32_t spi_in);
+/* engine.c: the SA's next deadline (UINT64_MAX: none) */
+uint64_t ike_sa_deadline(const struct ike_engine *e, const struct ikesa *sa);
 
 /* msg.c: building and protecting messages */
 void ike_hdr_for(const struct ikesa *sa, uint8_t exchange, bool response, uint32_t msgid,
@@ -465,6 +547,29 @@ void ike_child_reap(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 uint64_t ike_child_next_reap(const struct ikesa *sa);
 uint32_t ike_new_spi(struct ike_engine *e, uint8_t out[4]);
 
+/* Child SA slot i (0 .. IKE_SA_CHILDREN - 1); a slot not allocated reads as
+ * free (a zeroed scratch copy: never written through) */
+static inline struct ike_child_st *ike_sa_child(const struct ikesa *sa, int i)
+{
+    static struct ike_child_st none;
+    if (i == 0)
+        return (struct ike_child_st *)&sa->child0;
+    if (sa->more)
+        return &sa->more[i - 1];
+    memset(&none, 0, sizeof none);
+    return &none;
+}
+static inline int ike_child_index(const struct ikesa *sa, const struct ike_child_st *c)
+{
+    return c == &sa->child0 ? 0 : (int)(c - sa->more) + 1;
+}
+
+/* a rekey's random part (strongSwan's rand_time), 0 .. range: successive
+ * values step through [0, range] by the golden ratio from a random start,
+ * so the rekeys of many SAs set up together spread evenly over the window
+ * instead of clumping as independent draws do (issue 13) */
+uint64_t ike_jitter(struct ike_engine *e, uint64_t range);
+
 /* nonces compared as byte strings, a shorter prefix first (2.8.1, 2.8.2) */
 int ike_nonce_cmp(struct span a, struct span b);
 /* the length of the nonces we send (IKE_NONCE_LEN unless a test set another) */
@@ -507,6 +612,10 @@ int ike_child_create_due(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 /* the Child SAs of old now belong to n (IKE_REKEYED) */
 void ike_rekey_move_children(struct ike_engine *e, struct ikesa *old, struct ikesa *n);
 int ike_sa_init_start(struct ike_engine *e, struct ikesa *sa, uint64_t now);
+/* *dst (freed first) becomes a malloc'd copy of p[0..n); 0 or KITE_E_* */
+int ike_msg_keep(uint8_t **dst, size_t *len, const uint8_t *p, size_t n);
+/* the same for a nonce; with p NULL, n random bytes (ours) */
+int ike_nonce_keep(struct ike_engine *e, uint8_t **dst, uint16_t *len, const uint8_t *p, size_t n);
 int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_msg *m,
                         const struct ike_addr *local, const struct ike_addr *remote, uint64_t now);
 int ike_sa_init_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n,

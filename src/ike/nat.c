@@ -186,7 +186,9 @@ int ike_nat_seen(struct ike_engine *e, uint32_t ike_sa, const struct ike_addr *l
     if (!sa || ike_addr_eq(&sa->remote, remote))
         return 0;
     /* refusals are not logged: every ESP packet from there would log one */
-    return follow(e, sa, local, remote, "ESP packet", true);
+    int rc = follow(e, sa, local, remote, "ESP packet", true);
+    ike_satab_gc(e); /* its address moved: the host index */
+    return rc;
 }
 
 uint64_t ike_nat_next(const struct ike_engine *e, const struct ikesa *sa)
@@ -211,4 +213,5 @@ void ike_nat_sent(struct ike_engine *e, uint32_t ike_sa, uint64_t at)
     struct ikesa *sa = sa_by_id(e, ike_sa);
     if (sa)
         sa->last_tx_at = at;
+    ike_satab_gc(e); /* its next keepalive moved */
 }

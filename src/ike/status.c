@@ -52,7 +52,13 @@ bool ike_sa_info(const struct ike_engine *e, unsigned slot, struct ike_sa_info *
     out->local = sa->local;
     out->remote = sa->remote;
     out->local_id = &c->local_id;
-    out->remote_id = sa->peer_id.type ? &sa->peer_id : &c->remote_id;
+    out->remote_id = &c->remote_id;
+    if (sa->peer_id && sa->peer_id->type) {
+        out->peer_id.type = sa->peer_id->type;
+        out->peer_id.len = sa->peer_id->len;
+        memcpy(out->peer_id.data, sa->peer_id->data, sa->peer_id->len);
+        out->remote_id = &out->peer_id;
+    }
     out->nat_local = sa->nat_local;
     out->nat_remote = sa->nat_remote;
     out->nat_fake = sa->nat_fake;
@@ -79,7 +85,7 @@ bool ike_sa_child_info(const struct ike_engine *e, unsigned slot, unsigned i, st
 {
     const struct ikesa *sa = ike_sa_at(e, slot);
     for (unsigned k = 0; sa && k < IKE_SA_CHILDREN; k++) {
-        const struct ike_child_st *ch = &sa->children[k];
+        const struct ike_child_st *ch = ike_sa_child(sa, k);
         if (!ch->up || i-- > 0)
             continue;
         memset(out, 0, sizeof *out);

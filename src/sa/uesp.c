@@ -16,42 +16,65 @@
 int uesp_init(struct uesp *u)
 {
     memset(u, 0, sizeof *u);
-    u->child = calloc(UESP_MAX_CHILDREN, sizeof *u->child);
-    if (!u->child)
-        return KITE_E_NOMEM;
-    int rc = esp_sad_init(&u->sad, UESP_MAX_CHILDREN);
-    if (rc) {
-        free(u->child);
-        u->child = NULL;
+    int rc = esp_sad_init(&u->sad, 64); /* grows as Child SAs come */
+    if (rc)
         return rc;
-    }
     esp_spd_init(&u->spd);
     u->next_policy = 1;
     u->prio_top = 1u << 30;
     return 0;
 }
 
+/* the Child SA leaves the SAD and SPD, is wiped and freed; its slot is reused */
 static void child_clear(struct uesp *u, struct uesp_child *c)
 {
+    unsigned slot = c->slot;
     esp_sad_remove(&u->sad, c->in.spi);
     if (c->policy_id)
         esp_spd_remove(&u->spd, c->policy_id);
     esp_sa_free(&c->in);
     esp_sa_free(&c->out);
     mem_wipe(c, sizeof *c);
+    free(c);
+    u->child[slot] = NULL;
+    u->free_slots[u->n_free++] = slot; /* room for every slot: grown with the table */
+    u->n_children--;
 }
 
 void uesp_free(struct uesp *u)
 {
-    if (!u->child)
-        return;
-    for (int i = 0; i < UESP_MAX_CHILDREN; i++)
-        if (u->child[i].used)
-            child_clear(u, &u->child[i]);
+    for (unsigned i = 0; i < u->n_slots; i++)
+        if (u->child[i])
+            child_clear(u, u->child[i]);
     esp_sad_free(&u->sad);
     esp_spd_free(&u->spd);
     free(u->child);
+    free(u->free_slots);
     u->child = NULL;
+    u->free_slots = NULL;
+    u->n_slots = u->n_free = 0;
+}
+
+/* a free slot, the table doubled when there is none; UINT32_MAX: no memory */
+static unsigned slot_take(struct uesp *u)
+{
+    if (u->n_free)
+        return u->free_slots[--u->n_free];
+    unsigned n = u->n_slots ? u->n_slots * 2 : 64;
+    struct uesp_child **t = n > u->n_slots ? realloc(u->child, n * sizeof *t) : NULL;
+    if (!t)
+        return UINT32_MAX;
+    u->child = t;
+    unsigned *f = realloc(u->free_slots, n * sizeof *f);
+    if (!f)
+        return UINT32_MAX; /* the table is larger, the slots not yet offered: no harm */
+    u->free_slots = f;
+    memset(t + u->n_slots, 0, (n - u->n_slots) * sizeof *t);
+    for (unsigned i = n - 1; i > u->n_slots; i--)
+        u->free_slots[u->n_free++] = i;
+    unsigned first = u->n_slots;
+    u->n_slots = n;
+    return first;
 }
 
 void uesp_ts(const struct ike_ts_cfg *in, struct esp_ts *out)
@@ -91,18 +114,49 @@ static void params(const struct ike_child_sa *c, bool in, uint32_t window, const
     }
 }
 
+static int install(struct uesp *u, const struct ike_child_sa *c, uint32_t replay_window, struct uesp_child *slot);
+static void child_clear_unslotted(struct uesp *u, struct uesp_child *slot);
+
 int uesp_install(struct uesp *u, const struct ike_child_sa *c, uint32_t replay_window,
                  const struct uesp_child **out)
 {
-    struct uesp_child *slot = NULL;
-    for (int i = 0; i < UESP_MAX_CHILDREN && !slot; i++)
-        if (!u->child[i].used)
-            slot = &u->child[i];
-    if (!slot)
-        return KITE_E_TOO_MANY;
+    if (u->max_children && u->n_children >= u->max_children) {
+        u->cnt.child_limit++;
+        return KITE_E_LIMIT;
+    }
     if (esp_sad_lookup(&u->sad, c->spi_in))
         return KITE_E_INVALID_SPI;
-    memset(slot, 0, sizeof *slot);
+    struct uesp_child *slot = calloc(1, sizeof *slot);
+    if (!slot)
+        return KITE_E_NOMEM;
+    int rc = install(u, c, replay_window, slot);
+    unsigned i = rc ? UINT32_MAX : slot_take(u);
+    if (i == UINT32_MAX) {
+        if (!rc) /* no room in the table: undone */
+            child_clear_unslotted(u, slot);
+        free(slot);
+        return rc ? rc : KITE_E_NOMEM;
+    }
+    slot->slot = i;
+    u->child[i] = slot;
+    u->n_children++;
+    if (out)
+        *out = slot;
+    return 0;
+}
+
+/* the SAs, SAD entry and policy of a Child SA not yet in the table */
+static void child_clear_unslotted(struct uesp *u, struct uesp_child *slot)
+{
+    esp_sad_remove(&u->sad, slot->in.spi);
+    esp_spd_remove(&u->spd, slot->policy_id);
+    esp_sa_free(&slot->in);
+    esp_sa_free(&slot->out);
+    mem_wipe(slot, sizeof *slot);
+}
+
+static int install(struct uesp *u, const struct ike_child_sa *c, uint32_t replay_window, struct uesp_child *slot)
+{
     uesp_ts(&c->local_ts, &slot->ts_local);
     uesp_ts(&c->remote_ts, &slot->ts_remote);
     struct esp_sa_params p;
@@ -147,8 +201,6 @@ int uesp_install(struct uesp *u, const struct ike_child_sa *c, uint32_t replay_w
     slot->encap = c->encap;
     slot->local = c->local;
     slot->remote = c->remote;
-    if (out)
-        *out = slot;
     return 0;
 }
 
@@ -160,9 +212,9 @@ const struct uesp_child *uesp_find(const struct uesp *u, uint32_t spi_in)
 
 int uesp_expired(struct uesp *u, uint32_t *spi_in, bool *hard)
 {
-    for (int i = 0; i < UESP_MAX_CHILDREN; i++) {
-        struct uesp_child *c = &u->child[i];
-        if (!c->used)
+    for (unsigned i = 0; i < u->n_slots; i++) {
+        struct uesp_child *c = u->child[i];
+        if (!c)
             continue;
         unsigned f = c->in.flags | c->out.flags;
         unsigned news = f & ~c->reported & (ESP_SA_SOFT_EXPIRED | ESP_SA_HARD_EXPIRED | ESP_SA_SEQ_EXHAUSTED);
@@ -182,9 +234,9 @@ int uesp_expired(struct uesp *u, uint32_t *spi_in, bool *hard)
 const struct uesp_child *uesp_move(struct uesp *u, int *cursor, uint32_t ike_sa, const struct ike_addr *local,
                                    const struct ike_addr *remote, bool encap)
 {
-    for (; *cursor < UESP_MAX_CHILDREN; (*cursor)++) {
-        struct uesp_child *c = &u->child[*cursor];
-        if (!c->used || c->ike_sa != ike_sa)
+    for (; *cursor >= 0 && (unsigned)*cursor < u->n_slots; (*cursor)++) {
+        struct uesp_child *c = u->child[*cursor];
+        if (!c || c->ike_sa != ike_sa)
             continue;
         c->local = *local;
         c->remote = *remote;
@@ -200,9 +252,9 @@ const struct uesp_child *uesp_move(struct uesp *u, int *cursor, uint32_t ike_sa,
 uint64_t uesp_last_out(const struct uesp *u, uint32_t ike_sa)
 {
     uint64_t last = 0;
-    for (int k = 0; k < UESP_MAX_CHILDREN; k++) {
-        const struct uesp_child *c = &u->child[k];
-        if (c->used && c->ike_sa == ike_sa && c->out.cnt.last_used > last)
+    for (unsigned k = 0; k < u->n_slots; k++) {
+        const struct uesp_child *c = u->child[k];
+        if (c && c->ike_sa == ike_sa && c->out.cnt.last_used > last)
             last = c->out.cnt.last_used;
     }
     return last;
@@ -210,9 +262,9 @@ uint64_t uesp_last_out(const struct uesp *u, uint32_t ike_sa)
 
 int uesp_last_used(const struct uesp *u, int *cursor, uint32_t *spi_in, uint64_t *at)
 {
-    for (; *cursor < UESP_MAX_CHILDREN; (*cursor)++) {
-        const struct uesp_child *c = &u->child[*cursor];
-        if (c->used && c->in.cnt.last_used) {
+    for (; *cursor >= 0 && (unsigned)*cursor < u->n_slots; (*cursor)++) {
+        const struct uesp_child *c = u->child[*cursor];
+        if (c && c->in.cnt.last_used) {
             *spi_in = c->in.spi;
             *at = c->in.cnt.last_used;
             (*cursor)++;
@@ -246,9 +298,9 @@ int uesp_remove(struct uesp *u, uint32_t spi_in)
 int uesp_remove_ike(struct uesp *u, uint32_t ike_sa)
 {
     int n = 0;
-    for (int i = 0; i < UESP_MAX_CHILDREN; i++)
-        if (u->child[i].used && u->child[i].ike_sa == ike_sa) {
-            child_clear(u, &u->child[i]);
+    for (unsigned i = 0; i < u->n_slots; i++)
+        if (u->child[i] && u->child[i]->ike_sa == ike_sa) {
+            child_clear(u, u->child[i]);
             n++;
         }
     return n;

@@ -23,8 +23,6 @@
 #include "esp/spd.h"
 #include "ike/ike.h"
 
-enum { UESP_MAX_CHILDREN = 64 };
-
 /* room a caller leaves in front of a packet read from TUN: an outer IPv6
  * header, a UDP header, the ESP header and the largest IV */
 enum { UESP_HEADROOM = 40 + 8 + 8 + 16, UESP_TAILROOM = 16 + 2 + 32 };
@@ -32,6 +30,7 @@ enum { UESP_HEADROOM = 40 + 8 + 8 + 16, UESP_TAILROOM = 16 + 2 + 32 };
 /* one installed Child SA: both directions and their policy */
 struct uesp_child {
     bool used;
+    unsigned slot;            /* its index in uesp.child[] */
     uint32_t ike_sa;
     char conn[IKE_NAME_MAX], name[IKE_NAME_MAX];
     struct esp_sa in, out;
@@ -49,12 +48,19 @@ struct uesp_counters {
     uint64_t unknown_spi; /* inbound: no SA for this SPI (RFC 4303 3.4.2) */
     uint64_t malformed;   /* not an IP packet, or too short to hold an SPI */
     uint64_t encap_errors;/* outbound: the SA refused (expired, sequence exhausted, room) */
+    uint64_t child_limit; /* Child SAs refused: max_children reached */
 };
 
 struct uesp {
     struct esp_sad sad;
     struct esp_spd spd;
-    struct uesp_child *child; /* UESP_MAX_CHILDREN, allocated once */
+    /* the installed Child SAs: n_slots pointers (NULL: free), grown as
+     * needed; each Child SA is allocated alone and never moves, since the
+     * SAD and SPD point into it */
+    struct uesp_child **child;
+    unsigned n_slots, n_children;
+    unsigned *free_slots, n_free;
+    uint32_t max_children;    /* 0: no limit; else uesp_install refuses more (counted) */
     uint32_t next_policy;
     uint32_t prio_top;        /* the next most preferred policy priority (counts down) */
     uint32_t replay_window;   /* default for new SAs */
@@ -63,9 +69,15 @@ struct uesp {
 };
 
 int uesp_init(struct uesp *u);
+/* the Child SA in slot i (i < u->n_slots), NULL when free */
+static inline struct uesp_child *uesp_child_at(const struct uesp *u, unsigned i)
+{
+    return i < u->n_slots ? u->child[i] : NULL;
+}
 void uesp_free(struct uesp *u);
 
 /* install both directions of a Child SA; replay_window: 0 .. ESP_REPLAY_MAX.
+ * KITE_E_LIMIT (counted in cnt.child_limit) when max_children are installed.
  * Outbound, a Child SA with c->takeover is preferred over every installed one
  * at once; without, it ranks right after the SA it replaces
  * (c->replaces_spi_in) and takes over when that one is removed

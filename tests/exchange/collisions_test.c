@@ -150,7 +150,7 @@ static void ike_rekey_meets_child_rekey(void **s)
     up(&p);
     struct ikesa *sa = h_est_sa(&p.a), *sb = h_est_sa(&p.b);
     sa->ike_rekey_at = p.now + 5000;
-    sb->children[0].rekey_at = p.now + 5000;
+    ike_sa_child(sb, 0)->rekey_at = p.now + 5000;
     pair_run(&p, p.now + 60000);
     assert_non_null(strstr(p.b.log, "IKE_SA rekey request while a CHILD_SA exchange is under way, answering TEMPORARY_FAILURE"));
     assert_non_null(strstr(p.a.log, "CREATE_CHILD_SA request while the IKE_SA is being rekeyed, sending TEMPORARY_FAILURE"));

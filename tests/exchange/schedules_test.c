@@ -241,7 +241,7 @@ static bool sa_busy(const struct ikesa *sa)
         sa->want || sa->ike_rekey_at)
         return true;
     for (int i = 0; i < IKE_SA_CHILDREN; i++) {
-        const struct ike_child_st *c = &sa->children[i];
+        const struct ike_child_st *c = ike_sa_child(sa, i);
         if (c->up && (c->gone_at || c->rekeyed || c->deleting || c->rekey_at || c->hard_at))
             return true;
     }
@@ -264,7 +264,7 @@ static bool quiet(const struct world *w)
 static struct ike_child_st *live_child(struct ikesa *sa, int cfg)
 {
     for (int i = 0; sa && i < IKE_SA_CHILDREN; i++) {
-        struct ike_child_st *c = &sa->children[i];
+        struct ike_child_st *c = ike_sa_child(sa, i);
         if (c->up && !c->gone_at && !c->rekeyed && !c->deleting && c->cfg == cfg)
             return c;
     }
@@ -416,7 +416,7 @@ static int count_children(struct ikesa *sa, int cfg)
 {
     int n = 0;
     for (int i = 0; sa && i < IKE_SA_CHILDREN; i++)
-        n += sa->children[i].up && sa->children[i].cfg == cfg;
+        n += ike_sa_child(sa, i)->up && ike_sa_child(sa, i)->cfg == cfg;
     return n;
 }
 

@@ -332,7 +332,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 2: pump(ea, eb); pump(eb, ea); break;
         case 3: now += u16(); ike_tick(ea, now); ike_tick(eb, now); break;
         case 4: op_limits(); break;
-        case 5: ike_child_expired(eb, est(eb)->children[0].spi_in, false, now); /* b sends a request */
+        case 5: ike_child_expired(eb, ike_sa_child(est(eb), 0)->spi_in, false, now); /* b sends a request */
                 pump(eb, ea);
                 break;
         }

@@ -403,6 +403,54 @@ static void limits_reported_once(void **state)
     uesp_free(&u);
 }
 
+/* no compiled-in cap (it was 64): 1000 Child SAs of 1000 IKE SAs installed,
+ * each found by its SPI and each carrying its own traffic; removed in any
+ * order and their slots reused; max_children refuses and counts */
+static void many_children(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    struct uesp u;
+    struct ike_child_sa c, peer;
+    assert_int_equal(uesp_init(&u), 0);
+    for (uint32_t k = 1; k <= N; k++) {
+        make_pair(&c, &peer, false, k);
+        c.local_ts.lo[1] = c.local_ts.hi[1] = (uint8_t)(k >> 8); /* 10.<k>.<k>.0/24: one network per SA */
+        c.local_ts.lo[2] = c.local_ts.hi[2] = (uint8_t)k;
+        c.remote_ts = c.local_ts;
+        c.remote_ts.lo[0] = c.remote_ts.hi[0] = 11;
+        assert_int_equal(uesp_install(&u, &c, 32, NULL), 0);
+    }
+    assert_int_equal(u.n_children, N);
+    for (uint32_t k = 1; k <= N; k++) {
+        const struct uesp_child *ch = uesp_find(&u, 0xc0000001 + k * 16);
+        assert_non_null(ch);
+        assert_int_equal(ch->ike_sa, k);
+        assert_ptr_equal(uesp_child_at(&u, ch->slot), ch);
+    }
+    /* the last one's traffic goes through its own SA */
+    uint8_t pkt[BUF];
+    const struct uesp_child *via;
+    size_t len = make_ip4(pkt + AT, "10.3.232.5", "11.3.232.7", 1, 100);
+    struct esp_buf b = { pkt, sizeof pkt, AT, len };
+    assert_int_equal(uesp_outbound(&u, &b, 1, &via), 0);
+    assert_int_equal(via->ike_sa, N);
+    for (uint32_t k = 1; k <= N; k += 2)
+        assert_int_equal(uesp_remove(&u, 0xc0000001 + k * 16), 0);
+    assert_int_equal(uesp_remove_ike(&u, 2), 1);
+    assert_int_equal(u.n_children, N / 2 - 1);
+    unsigned slots = u.n_slots;
+    u.max_children = N / 2;
+    make_pair(&c, &peer, false, 1);
+    assert_int_equal(uesp_install(&u, &c, 32, NULL), 0); /* a freed slot again */
+    assert_int_equal(u.n_slots, slots);
+    make_pair(&c, &peer, false, 3);
+    assert_int_equal(uesp_install(&u, &c, 32, NULL), KITE_E_LIMIT);
+    assert_int_equal(u.cnt.child_limit, 1);
+    assert_null(uesp_find(&u, c.spi_in));
+    uesp_free(&u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -412,6 +460,7 @@ int main(void)
         cmocka_unit_test(two_peers_behind_one_nat),
         cmocka_unit_test(rekey_order),
         cmocka_unit_test(limits_reported_once),
+        cmocka_unit_test(many_children),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
