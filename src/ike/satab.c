@@ -253,7 +253,9 @@ static unsigned spi_home(const struct ike_satab *t, uint32_t spi)
 
 static struct ike_spi_ent *spi_find(const struct ike_satab *t, uint32_t spi)
 {
-    if (!t->spi_cap)
+    /* 0 marks an empty entry: it is never one of our SPIs (a caller may
+     * still ask, e.g. the data plane with a peer's packet) */
+    if (!t->spi_cap || !spi)
         return NULL;
     for (unsigned i = spi_home(t, spi);; i = (i + 1) & (t->spi_cap - 1)) {
         if (t->spi[i].spi == spi)

@@ -524,6 +524,12 @@ static void install_failed_deletes_and_retries(void **s)
     uint32_t in = p.a.inst[0].in;
     assert_int_equal(ike_child_install_failed(p.a.e, in, p.now), 0);
     assert_int_equal(ike_child_install_failed(p.a.e, 0x12345678, p.now), KITE_E_NOT_FOUND);
+    /* SPI 0 is the SPI index's empty mark, never one of ours: not found,
+     * for every call that looks an SPI up (frag_fuzz crashed on it) */
+    assert_int_equal(ike_child_install_failed(p.a.e, 0, p.now), KITE_E_NOT_FOUND);
+    assert_int_equal(ike_child_expired(p.a.e, 0, false, p.now), KITE_E_NOT_FOUND);
+    assert_int_equal(ike_child_expired(p.a.e, 0, true, p.now), KITE_E_NOT_FOUND);
+    assert_int_equal(ike_child_inbound_seen(p.a.e, 0, p.now), KITE_E_NOT_FOUND);
     pair_run(&p, p.now + IKE_CHILD_GRACE_MS + 100);
     assert_int_equal(p.b.n_inst, 0); /* the peer was told */
     assert_int_equal(p.a.n_inst, 0);
