@@ -4,7 +4,7 @@
 # Usage: scripts/deps.sh [build|fuzz|interop|bench|demo|all]...   (default: build)
 set -euo pipefail
 
-build=(build-essential cmake pkg-config libssl-dev openssl libcmocka-dev)
+build=(build-essential cmake pkg-config libssl-dev openssl libcmocka-dev groff-base man-db)
 fuzz=(clang libclang-rt-14-dev)
 bench=(iperf3 wireguard-go wireguard-tools strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins libstrongswan-standard-plugins iproute2 iputils-ping)
 interop=(strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
