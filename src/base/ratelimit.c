@@ -1,4 +1,5 @@
 #include "base/ratelimit.h"
+#include "base/keyhash.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,28 +53,11 @@ void rl_sketch_free(struct rl_sketch *s)
     memset(s, 0, sizeof *s);
 }
 
-/* a keyed mix (not a MAC: the key only keeps senders from choosing the
- * bucket of a source they want to silence) */
-static uint64_t mix(const uint64_t key[2], const uint8_t *p, size_t n)
-{
-    uint64_t h = key[0] ^ (n * 0x9e3779b97f4a7c15ull);
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-        h ^= h >> 29;
-    }
-    h ^= key[1];
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 33);
-}
-
 bool rl_sketch_take(struct rl_sketch *s, const void *src, size_t len, uint64_t now)
 {
     if (!s->n)
         return true;
-    struct rl_bucket *b = &s->b[mix(s->key, src, len) & (s->n - 1)];
+    struct rl_bucket *b = &s->b[keyhash(s->key, src, len) & (s->n - 1)];
     if (rl_take(b, now))
         return true;
     s->refused++;

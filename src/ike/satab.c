@@ -10,34 +10,21 @@
  * as of the previous call's end, which is all a request needs: an SA made in
  * this call is not yet looked up by the peer.  A stale deadline that moved
  * later only costs a tick that finds nothing due. */
+#include "base/keyhash.h"
 #include <stdlib.h>
 #include <string.h>
 #include "ike/ike_int.h"
 
-static uint64_t mix(const uint64_t key[2], const uint8_t *p, size_t n)
-{
-    uint64_t h = key[0] ^ (n * 0x9e3779b97f4a7c15ull);
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-        h ^= h >> 29;
-    }
-    h ^= key[1];
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return h;
-}
-
 /* the keys: SPIi (chosen by the peer, hence the keyed hash), id, host */
 static uint64_t key_spi(const struct ike_engine *e, const uint8_t spi_i[8])
 {
-    return mix(e->tab.key, spi_i, 8);
+    return keyhash(e->tab.key, spi_i, 8);
 }
 
 static uint64_t key_id(const struct ike_engine *e, uint32_t id)
 {
     uint8_t b[4] = { (uint8_t)(id >> 24), (uint8_t)(id >> 16), (uint8_t)(id >> 8), (uint8_t)id };
-    return mix(e->tab.key, b, 4);
+    return keyhash(e->tab.key, b, 4);
 }
 
 static uint64_t key_host(const struct ike_engine *e, const struct ike_addr *a)
@@ -47,7 +34,7 @@ static uint64_t key_host(const struct ike_engine *e, const struct ike_addr *a)
     memcpy(b + 1, a->ip, 16);
     if (a->family == 4)
         memset(b + 5, 0, 12);
-    return mix(e->tab.key, b, sizeof b);
+    return keyhash(e->tab.key, b, sizeof b);
 }
 
 /* ---- chained hashes, the links in the SA (ix[which]) ---- */
