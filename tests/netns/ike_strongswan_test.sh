@@ -30,15 +30,15 @@ kite_spis() { sed -nE 's/.*CHILD_SA [^ ]+ established with SPIs ([0-9a-f]{8})_i 
 check_charon_sas() { # NAME KITE_LOG IKE_ALGS ESP_ALGS
   local name=$1 klog=$2 ike=$3 esp=$4 sas in out
   sas=$(swanctl_at "$RIGHT" "$name" --list-sas)
-  echo "$sas" | grep -q "ESTABLISHED" || { echo "$sas"; die "charon: IKE SA not ESTABLISHED"; }
-  echo "$sas" | grep -q "INSTALLED" || { echo "$sas"; die "charon: Child SA not INSTALLED"; }
-  echo "$sas" | grep -qF "$ike" || { echo "$sas"; die "charon: IKE algorithms are not $ike"; }
-  echo "$sas" | grep -qF "ESP:$esp" || { echo "$sas"; die "charon: ESP algorithms are not $esp"; }
+  grep -q "ESTABLISHED" <<<"$sas" || { echo "$sas"; die "charon: IKE SA not ESTABLISHED"; }
+  grep -q "INSTALLED" <<<"$sas" || { echo "$sas"; die "charon: Child SA not INSTALLED"; }
+  grep -qF "$ike" <<<"$sas" || { echo "$sas"; die "charon: IKE algorithms are not $ike"; }
+  grep -qF "ESP:$esp" <<<"$sas" || { echo "$sas"; die "charon: ESP algorithms are not $esp"; }
   read -r in out < <(kite_spis "$klog")
   [ -n "${in:-}" ] || die "kite logged no Child SA SPIs"
   # charon's inbound SPI is kite's outbound and the reverse
-  echo "$sas" | grep -qE "in  +$out," || { echo "$sas"; die "charon's inbound SPI is not kite's outbound $out"; }
-  echo "$sas" | grep -qE "out +$in," || { echo "$sas"; die "charon's outbound SPI is not kite's inbound $in"; }
+  grep -qE "in  +$out," <<<"$sas" || { echo "$sas"; die "charon's inbound SPI is not kite's outbound $out"; }
+  grep -qE "out +$in," <<<"$sas" || { echo "$sas"; die "charon's outbound SPI is not kite's inbound $in"; }
   log "ok: SPIs kite in=$in out=$out match charon; $ike; ESP:$esp"
 }
 
