@@ -1,11 +1,21 @@
 #include "ike/eap.h"
 #include "base/log.h"
 #include "base/secret.h"
+#include "cred/id.h"
 #include "ike/ike_int.h"
 #include <stdlib.h>
 #include <string.h>
 
 static const char SERVER_NAME[] = "kite";
+/* a client's EAP rounds are bounded: a gateway cannot keep us talking */
+enum { EAP_CLIENT_ROUNDS_MAX = 16 };
+
+/* a name the peer chose, printable for the log (control bytes as '?') */
+static const char *printable(const char *s, size_t n, char *buf, size_t cap)
+{
+    cred_id_format(CRED_ID_FQDN, span_of(s, n), buf, cap);
+    return buf;
+}
 
 int ike_eap_begin(struct ike_engine *e, struct ikesa *sa)
 {
@@ -73,11 +83,13 @@ static int lookup(void *ctx, const char *user, size_t len, uint8_t out[MSCHAP_HA
     void **pair = ctx;
     struct ike_engine *e = pair[0];
     struct ike_eap_sa *x = pair[1];
-    if (!x->identity_any && (len != x->identity_len || memcmp(user, x->identity, len)))
-        return -1;
     struct secret pw = { 0 };
-    if (!e->env.eap_secret || e->env.eap_secret(e->env.ctx, user, len, &pw))
+    if ((!x->identity_any && (len != x->identity_len || memcmp(user, x->identity, len))) || !e->env.eap_secret ||
+        e->env.eap_secret(e->env.ctx, user, len, &pw)) {
+        /* hashed all the same: the time taken does not tell which users exist */
+        mschap_nt_hash("not a user", 10, out);
         return -1;
+    }
     int rc = mschap_nt_hash((const char *)pw.p, pw.n, out);
     secret_free(&pw);
     return rc ? -1 : 0;
@@ -125,19 +137,23 @@ static int server_step(struct ike_engine *e, struct ikesa *sa, const struct ike_
         }
         memcpy(x->identity, in->data.p, in->data.n);
         x->identity[in->data.n] = 0, x->identity_len = in->data.n;
-        ike_log(e, LOG_IKE, 1, "received EAP identity '%s'", x->identity);
+        char pb[EAPM_NAME_MAX + 1];
+        ike_log(e, LOG_IKE, 1, "received EAP identity '%s'", printable(x->identity, x->identity_len, pb, sizeof pb));
         return server_challenge(e, x, out);
     }
     void *ctx[2] = { e, x };
     enum eapm_rc rc = eapm_server_recv(&x->m, in->code, in->id, in->type, in->data.p, in->data.n, lookup, ctx, out);
     if (rc == EAPM_CONTINUE)
         return 0;
+    char pb[EAPM_NAME_MAX + 1];
     if (rc == EAPM_FAILURE) {
-        ike_log(e, LOG_IKE, 0, "EAP-MSCHAPv2 authentication of '%s' failed: %s", x->m.name[0] ? x->m.name :
-                x->identity, x->m.why);
+        ike_log(e, LOG_IKE, 0, "EAP-MSCHAPv2 authentication of '%s' failed: %s",
+                x->m.name[0] ? printable(x->m.name, x->m.name_len, pb, sizeof pb)
+                             : printable(x->identity, x->identity_len, pb, sizeof pb), x->m.why);
         return KITE_E_AUTH_FAILED;
     }
-    ike_log(e, LOG_IKE, 1, "EAP-MSCHAPv2 authentication of '%s' successful", x->m.name);
+    ike_log(e, LOG_IKE, 1, "EAP-MSCHAPv2 authentication of '%s' successful",
+            printable(x->m.name, x->m.name_len, pb, sizeof pb));
     x->stage = IKE_EAP_AUTH;
     return 1;
 }
@@ -146,6 +162,11 @@ static int client_step(struct ike_engine *e, struct ikesa *sa, const struct ike_
 {
     struct ike_eap_sa *x = sa->eap;
     memset(out, 0, sizeof *out);
+    if (++x->rounds > EAP_CLIENT_ROUNDS_MAX) {
+        ike_log(e, LOG_IKE, 0, "EAP as '%s' failed: the gateway went on past %d EAP rounds", x->identity,
+                EAP_CLIENT_ROUNDS_MAX);
+        return KITE_E_AUTH_FAILED;
+    }
     if (in->code == EAP_CODE_REQUEST && in->type == EAP_TYPE_IDENTITY) {
         out->code = EAP_CODE_RESPONSE, out->id = in->id, out->type = EAP_TYPE_IDENTITY;
         memcpy(out->data, x->identity, x->identity_len);
@@ -197,7 +218,8 @@ int ike_eap_keep_first(struct ikesa *sa, const struct ike_chain *in)
         free(buf);
         return rc;
     }
-    x->first = buf, x->first_len = w.len, x->first_type = in->pld[0].type;
+    uint8_t *fit = realloc(buf, w.len ? w.len : 1); /* kept through the EAP rounds: only its size */
+    x->first = fit ? fit : buf, x->first_len = w.len, x->first_type = in->pld[0].type;
     return 0;
 }
 

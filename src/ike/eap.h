@@ -31,6 +31,7 @@ enum ike_eap_stage {
 struct ike_eap_sa {
     uint8_t stage;
     uint8_t next_id;             /* server: the next EAP identifier */
+    uint8_t rounds;              /* client: EAP requests answered (bounded) */
     struct eap_mschapv2 m;
     char identity[EAPM_NAME_MAX + 1]; /* the EAP identity: asked for, configured, or the IKE identity */
     size_t identity_len;

@@ -22,6 +22,8 @@ static int eap_secret(void *ctx, const char *id, size_t len, struct secret *out)
     const char *pw = NULL;
     if (len == 5 && !memcmp(id, "carol", 5))
         pw = carol_pw;
+    else if (len == 6 && !memcmp(id, "car\nol", 6) && carol_pw[0] == '!')
+        pw = carol_pw; /* a client whose name holds a newline */
     else if (len == 4 && !memcmp(id, "dave", 4))
         pw = "ryftyr";
     if (!pw)
@@ -178,6 +180,26 @@ static void client_without_secret(void **s)
     pair_free(&p);
 }
 
+/* a user name with a control character is logged with '?' in its place: no
+ * forged log lines */
+static void name_logged_safely(void **s)
+{
+    (void)s;
+    struct pair p;
+    struct ike_conn_cfg ca, cb;
+    confs(&ca, &cb, "car\nol", "%any");
+    carol_pw = "!newline";
+    eap_pair(&p, &ca, &cb);
+    assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
+    pair_run(&p, p.now + 2000);
+    carol_pw = "tuxmux";
+    assert_int_equal(p.a.ike_up + p.b.ike_up, 0);
+    assert_non_null(strstr(p.b.log, "received EAP identity 'car?ol'"));
+    assert_non_null(strstr(p.b.log, "authentication of 'car?ol' failed"));
+    assert_null(strstr(p.b.log, "car\nol"));
+    pair_free(&p);
+}
+
 /* every EAP round's datagram lost once: retransmissions carry it through */
 static void lossy(void **s)
 {
@@ -198,7 +220,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(identity_then_mschapv2), cmocka_unit_test(ike_identity), cmocka_unit_test(wrong_password),
         cmocka_unit_test(other_user_refused), cmocka_unit_test(psk_instead_of_eap),
-        cmocka_unit_test(client_without_secret), cmocka_unit_test(lossy),
+        cmocka_unit_test(client_without_secret), cmocka_unit_test(lossy), cmocka_unit_test(name_logged_safely),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
