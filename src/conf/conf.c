@@ -635,8 +635,12 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
         return fail(x, node, "keyingtries = %s: expected a number of attempts, 0 or %%forever", v);
     if (fragmentation(x, sec, &c->fragmentation))
         return -1;
+    bool mobike = true; /* RFC 4555, on by default as in strongSwan */
+    if ((v = val(sec, "mobike", &node)) && parse_bool(v, &mobike))
+        return fail(x, node, "mobike must be yes or no, not '%s'", v);
+    c->no_mobike = !mobike;
     static const char *const later[] = { "dpd_timeout", "reauth_time", "over_time",
-                                         "rand_time", "unique", "mobike", NULL };
+                                         "rand_time", "unique", NULL };
     for (int i = 0; later[i]; i++)
         val(sec, later[i], NULL);
     struct set_node *l = set_find(sec, "local"), *r = set_find(sec, "remote"), *chs = set_find(sec, "children");

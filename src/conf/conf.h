@@ -90,6 +90,7 @@ struct conf_conn {
     uint8_t n_children;
     struct conf_child child[CONF_MAX_CHILDREN];
     char local_eap_id[256], remote_eap_id[256]; /* local.eap_id, remote.eap_id ("" unset) */
+    bool no_mobike;                             /* mobike = no */
 };
 
 struct conf_secret {

@@ -185,6 +185,7 @@ int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds
     out->fragmentation = frag_mode(k->fragmentation);
     memcpy(out->local_eap_id, k->local_eap_id, sizeof out->local_eap_id);
     memcpy(out->remote_eap_id, k->remote_eap_id, sizeof out->remote_eap_id);
+    out->no_mobike = k->no_mobike;
     for (unsigned ch = 0; ch < k->n_children; ch++)
         out->dpd_restart = out->dpd_restart || k->child[ch].dpd_action == CONF_DPD_RESTART;
 

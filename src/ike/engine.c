@@ -857,6 +857,8 @@ static int on_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
             return KITE_E_STATE;
         return sa->irk.active ? ike_rekey_response(e, sa, in, now) : ike_create_child_response(e, sa, in, now);
     }
+    if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && sa->mobike_wait)
+        ike_mobike_response(e, sa, in);
     if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && sa->replaced) {
         ike_sa_down(e, sa, "rekeyed");
         return 0;
@@ -1052,8 +1054,10 @@ static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *
     uint32_t id = sa->id;
     e->cur_req = resp ? NULL : p;
     e->cur_req_len = n;
+    e->cur_local = local, e->cur_remote = remote;
     rc = resp ? on_response(e, sa, m, in, now) : on_request(e, sa, m, in, now);
     e->cur_req = NULL;
+    e->cur_local = e->cur_remote = NULL;
     if (!resp) {
         ike_nat_reply_to(e, id, mark, remote);
         note_answered(e, id, m->hdr.msg_id, p, n);
@@ -1188,6 +1192,10 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
                     (unsigned)e->lim.half_open_timeout_ms);
         return;
     }
+    if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && sa->mobike_update) {
+        ike_mobike_send_update(e, sa, now); /* our address moved while a request was out */
+        return;
+    }
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced &&
         (ike_rekey_due(e, sa, now) || ike_child_rekey_due(e, sa, now) || ike_child_hard_due(e, sa, now) ||
          ike_child_create_due(e, sa, now)))
@@ -1292,6 +1300,8 @@ uint64_t ike_sa_deadline(const struct ike_engine *e, const struct ikesa *sa)
         next = sa->ike_rekey_at;
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced && sa->want && sa->want_at < next)
         next = sa->want_at;
+    if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && sa->mobike_update)
+        next = 0;
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->rk.active) /* a rekey waits for the request out */
         for (int c = 0; c < IKE_SA_CHILDREN; c++)
             if (ike_sa_child(sa, c)->up && ike_sa_child(sa, c)->rekey_at && !ike_sa_child(sa, c)->rekeyed &&

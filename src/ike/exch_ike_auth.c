@@ -123,6 +123,8 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         rc = ike_eap_begin(e, sa);
     else if (!rc)
         rc = add_auth(e, o, sa, &o->pld[0]);
+    if (ike_mobike_on(e, sa)) /* RFC 4555 3.3, where charon puts it */
+        pld_notify(&o->pld[o->n++], IKEV2_N_MOBIKE_SUPPORTED, NULL, 0);
     struct ike_prop_cfg noke[IKE_MAX_PROPS];
     ike_prop_strip_ke(ch->esp, ch->n_esp, noke); /* IKE_AUTH has no key exchange (1.2) */
     add_sa(o, noke, ch->n_esp, 1);
@@ -263,6 +265,9 @@ static int auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike
         return rc;
     }
     established(e, sa, &idi->u.id, now);
+    ike_mobike_auth_seen(e, sa, in);
+    if (sa->mobike_peer)
+        pld_notify(&o->pld[o->n++], IKEV2_N_MOBIKE_SUPPORTED, NULL, 0);
     responder_child(e, sa, in, o, now);
     rc = send_protected(e, sa, o, true, sa->rx_msgid, now);
     auth_out_free(o);
@@ -309,6 +314,7 @@ static int auth_response(struct ike_engine *e, struct ikesa *sa, const struct ik
         return KITE_E_AUTH_FAILED;
     }
     established(e, sa, &idr->u.id, now);
+    ike_mobike_auth_seen(e, sa, in);
     if (child_error(e, sa, in, now))
         return KITE_E_NO_PROPOSAL;
     const struct ike_pld *sap = ike_chain_find(in, IKEV2_PLD_SA, 0);

@@ -134,6 +134,7 @@ struct ike_conn_cfg {
      * our IKE identity); remote.eap_id, the one a server requires (empty:
      * the peer's IKE identity; "%any": any, asked for with EAP-Identity) */
     char local_eap_id[256], remote_eap_id[256];
+    bool no_mobike;   /* mobike = no: MOBIKE_SUPPORTED not sent, UPDATE_SA_ADDRESSES ignored (RFC 4555) */
 };
 
 struct ike_engine;
@@ -385,6 +386,11 @@ int ike_sa_terminate(struct ike_engine *e, uint32_t id, uint64_t now);
  * KITE_E_NOT_FOUND, KITE_E_STATE (not established, or rekeyed or being
  * rekeyed already), or the error that kept the request from going out */
 int ike_sa_rekey(struct ike_engine *e, uint32_t id, uint64_t now);
+/* MOBIKE (RFC 4555): our address for IKE SA `id` is now `local` (its port
+ * kept): the SA and its Child SAs move there (IKE_ACT_IKE_MOVED) and the
+ * peer is told with UPDATE_SA_ADDRESSES; 0, KITE_E_NOT_FOUND, or
+ * KITE_E_UNSUPPORTED when the peer did not agree to MOBIKE */
+int ike_sa_move_local(struct ike_engine *e, uint32_t id, const struct ike_addr *local, uint64_t now);
 
 /* counters for tests and status */
 struct ike_stats {

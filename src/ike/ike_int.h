@@ -210,6 +210,9 @@ struct ikesa {
     uint32_t *spis;           /* our inbound Child SA SPIs in the SPI index (n_spis) */
     unsigned n_spis;
     struct ike_eap_sa *eap;   /* EAP under way in IKE_AUTH (eap.c); NULL: none */
+    bool mobike_peer;         /* the peer sent MOBIKE_SUPPORTED in IKE_AUTH (RFC 4555 3.3; mobike.c) */
+    bool mobike_update;       /* our address moved: UPDATE_SA_ADDRESSES to send */
+    bool mobike_wait;         /* and sent: its answer has the peer's NAT detection */
 };
 
 /* the IKE SA table's indexes (satab.c) */
@@ -286,6 +289,7 @@ struct ike_engine {
     unsigned n_tombs, tombs_cap;
     const uint8_t *cur_req;      /* the request being handled (its bytes) */
     size_t cur_req_len;
+    const struct ike_addr *cur_local, *cur_remote; /* and the addresses it came by (MOBIKE, mobike.c) */
     struct ike_stats stats;
     uint64_t now;    /* the time passed to the public call being handled */
     struct ike_frag_acct frag;   /* what reassemblies hold in all */
@@ -586,6 +590,16 @@ enum { IKE_CONFIRM_RECHECK_MS = 1000 };
 int ike_child_free_slots(const struct ikesa *sa);
 /* exchanges */
 /* exch_informational.c: an INFORMATIONAL request (Delete, INVALID_SPI, liveness) */
+/* MOBIKE (RFC 4555, mobike.c): on for the connection; the peer's
+ * MOBIKE_SUPPORTED in IKE_AUTH noted; an INFORMATIONAL request's
+ * UPDATE_SA_ADDRESSES and COOKIE2 handled, the payloads for the answer put in
+ * out (up to 3; natd holds their data), how many */
+bool ike_mobike_on(const struct ike_engine *e, const struct ikesa *sa);
+void ike_mobike_auth_seen(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in);
+unsigned ike_mobike_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in,
+                            struct ike_pld *out, uint8_t natd[2][20]);
+int ike_mobike_send_update(struct ike_engine *e, struct ikesa *sa, uint64_t now);
+void ike_mobike_response(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in);
 int ike_informational_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint32_t msgid,
                               uint64_t now);
 int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint32_t msgid,
