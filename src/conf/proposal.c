@@ -80,6 +80,12 @@ static int complete(struct conf_prop *p, bool ike, char *err, size_t errcap)
         snprintf(err, errcap, "no encryption algorithm");
         return -1;
     }
+    for (unsigned i = 0; ike && i < p->n; i++)
+        if (p->xf[i].type == XF_ENCR && p->xf[i].id == ENCR_NULL) {
+            /* RFC 7296 3.3.2: ENCR_NULL is for ESP only; IKE is always encrypted */
+            snprintf(err, errcap, "'null' is refused in IKE: an IKE SA is always encrypted (RFC 7296 3.3.2)");
+            return -1;
+        }
     if (ike && !has(p, XF_PRF)) {
         unsigned n = p->n;
         for (unsigned i = 0; i < n; i++)

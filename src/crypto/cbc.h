@@ -2,7 +2,8 @@
  * (IKE and ESP pad themselves): AES-CBC (RFC 3602), Camellia-CBC (RFC 5529),
  * 3DES-CBC (weak, RFC 2451), and the counter modes AES-CTR (RFC 3686, RFC
  * 5930) and Camellia-CTR (RFC 5528), whose key ends in a 4-byte nonce and
- * whose 8-byte IV goes into the counter block.
+ * whose 8-byte IV goes into the counter block; and ENCR_NULL (RFC 2410, weak,
+ * ESP only), the identity with no key and no IV.
  * Prepared once per SA and direction; per packet only the IV changes. */
 #ifndef KITE_CRYPTO_CBC_H
 #define KITE_CRYPTO_CBC_H

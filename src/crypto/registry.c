@@ -47,6 +47,8 @@ static const struct xf_info rows[] = {
     { XF_ENCR, ENCR_CHACHA20_POLY1305, 0, "CHACHA20_POLY1305", "chacha20poly1305",
       false, true, false, 36, 4, 8, 1, 16, 0 },
     { XF_ENCR, ENCR_3DES, 0, "3DES", "3des", true, false, false, 24, 0, 8, 8, 0, 0 },
+    /* RFC 2410: ESP without confidentiality (never for IKE: conf/proposal.c) */
+    { XF_ENCR, ENCR_NULL, 0, "NULL", "null", true, false, false, 0, 0, 0, 1, 0, 0 },
     ENCR_CCM(ENCR_AES_CCM_8, 8, 128, "aes128ccm8"),
     ENCR_CCM(ENCR_AES_CCM_8, 8, 192, "aes192ccm8"),
     ENCR_CCM(ENCR_AES_CCM_8, 8, 256, "aes256ccm8"),
@@ -212,7 +214,6 @@ static const struct {
 } refused[] = {
     { "des", "single DES has a 56-bit key and is broken (RFC 8221 2.1: MUST NOT)" },
     { "modp768", "MODP-768 (group 1) is broken (RFC 8247 2.4: MUST NOT)" },
-    { "null", "ESP without encryption (ENCR_NULL, RFC 2410) is not implemented" },
     { "none", "optional PFS (KE method NONE) is not implemented; leave the group out for no PFS" },
     { "modpnone", "optional PFS (KE method NONE) is not implemented; leave the group out for no PFS" },
     { "modpnull", "optional PFS (KE method NONE) is not implemented; leave the group out for no PFS" },

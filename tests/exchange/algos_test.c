@@ -121,6 +121,13 @@ static void camellia_ctr_md5_ecp192_ecp224bp(void **s)
     handshake("camellia128 sha256 prfsha256 ecp192", "aes128 aesxcbc", "aes128", "aesxcbc");
 }
 
+/* RFC 2410 ESP: integrity only, no encryption key */
+static void esp_null_sha256(void **s)
+{
+    (void)s;
+    handshake("aes128gcm16 prfsha256 x25519", "null sha256", "null", "sha256");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -131,6 +138,7 @@ int main(void)
         cmocka_unit_test(camellia_cmac_ecp384bp),
         cmocka_unit_test(ctr_xcbc_ecp224),
         cmocka_unit_test(camellia_ctr_md5_ecp192_ecp224bp),
+        cmocka_unit_test(esp_null_sha256),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #   aes128ctr-aesxcbc-ecp224 / aes256ctr-aescmac
 #   aes256ccm8-prfsha384-ecp512bp / aes256ccm12
 #   aes128-md5-ecp224bp / camellia256ctr-md5
+#   aes256gcm16-prfsha256-ecp224 / null-sha256 (RFC 2410: ESP without encryption)
 # Bounded: about 3 s a suite, 15 s at most for any one step.
 source "$(dirname "$0")/lib.sh"
 need_interop
@@ -31,6 +32,7 @@ SUITES=(
   "aes128ctr-aesxcbc-ecp224 aes256ctr-aescmac AES_CTR-128/AES_XCBC_96/PRF_AES128_XCBC/ECP_224 AES_CTR-256/AES_CMAC_96 -"
   "aes256ccm8-prfsha384-ecp512bp aes256ccm12 AES_CCM_8-256/PRF_HMAC_SHA2_384/ECP_512_BP AES_CCM_12-256 -"
   "aes128-md5-ecp224bp camellia256ctr-md5 AES_CBC-128/HMAC_MD5_96/PRF_HMAC_MD5/ECP_224_BP CAMELLIA_CTR-256/HMAC_MD5_96 md5,_prfmd5"
+  "aes256gcm16-prfsha256-ecp224 null-sha256 AES_GCM_16-256/PRF_HMAC_SHA2_256/ECP_224 NULL/HMAC_SHA2_256_128 null"
 )
 
 kite_spis() { sed -nE 's/.*CHILD_SA [^ ]+ established with SPIs ([0-9a-f]{8})_i ([0-9a-f]{8})_o.*/\1 \2/p' "$1" | tail -n 1; }

@@ -34,6 +34,23 @@ static const struct kw added[] = {
     { "modp1024", XF_KE, KE_MODP_1024, 0 },            { "modp1536", XF_KE, KE_MODP_1536, 0 },
 };
 
+/* ENCR_NULL (RFC 2410): ESP only, weak; an IKE SA is always encrypted */
+static void null_for_esp_only(void **s)
+{
+    (void)s;
+    struct conf_prop p[CONF_MAX_PROPS];
+    uint8_t n;
+    char err[256], names[64] = "";
+    assert_int_equal(conf_parse_proposals("null-sha256", false, p, &n, err, sizeof err), 0);
+    assert_int_equal(p[0].xf[0].id, ENCR_NULL);
+    assert_true(conf_prop_weak(p, n, names, sizeof names));
+    assert_string_equal(names, "null");
+    assert_int_equal(conf_parse_proposals("null", false, p, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "needs an integrity algorithm"));
+    assert_int_equal(conf_parse_proposals("null-sha256-ecp256", true, p, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "'null' is refused in IKE"));
+}
+
 static const struct xf_info *find(const struct conf_prop *p, uint8_t type)
 {
     for (unsigned i = 0; i < p->n; i++)
@@ -125,7 +142,6 @@ static void refusals_name_the_reason(void **s)
     } cases[] = {
         { "des", "56-bit key and is broken" },
         { "modp768", "MODP-768 (group 1) is broken" },
-        { "null", "ESP without encryption" },
         { "none", "optional PFS" },
         { "modpnone", "optional PFS" },
         { "modpnull", "optional PFS" },
@@ -257,6 +273,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_added_keyword_in_ike_and_esp),
+        cmocka_unit_test(null_for_esp_only),
         cmocka_unit_test(integrity_gives_its_prf),
         cmocka_unit_test(esn_and_noesn),
         cmocka_unit_test(refusals_name_the_reason),
