@@ -606,6 +606,26 @@ static int fragmentation(struct ctx *x, struct set_node *sec, enum conf_frag *ou
     return v ? fail(x, node, "fragmentation must be yes, accept, force or no, not '%s'", v) : 0;
 }
 
+/* one warning per connection naming the weak algorithms its user wrote
+ * (RFC 8247 2.4, RFC 8221: modp1024/1536, 3des, sha1, md5, ecp192) */
+static void warn_weak(struct ctx *x, const struct set_node *sec, const struct conf_conn *c)
+{
+    char names[256] = "", msg[700];
+    bool any = conf_prop_weak(c->ike, c->n_ike, names, sizeof names);
+    for (unsigned i = 0; i < c->n_children; i++)
+        any = conf_prop_weak(c->child[i].esp, c->child[i].n_esp, names, sizeof names) || any;
+    if (!any || !x->warn)
+        return;
+    char at[300];
+    if (sec->line > 0)
+        snprintf(at, sizeof at, "%s:%d", sec->file ? sec->file : "?", sec->line);
+    else /* from a VICI message */
+        snprintf(at, sizeof at, "%s", sec->file ? sec->file : "?");
+    snprintf(msg, sizeof msg, "%s: connection '%s' uses weak algorithms because they are configured: %s", at,
+             c->name, names);
+    x->warn(x->wctx, msg);
+}
+
 static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
 {
     struct set_node *node;
@@ -670,6 +690,7 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
     char where[96];
     snprintf(where, sizeof where, "connection '%s'", c->name);
     warn_unknown(x, sec, where);
+    warn_weak(x, sec, c);
     return 0;
 }
 

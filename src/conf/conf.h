@@ -164,6 +164,11 @@ int conf_parse_conn_node(struct set_node *sec, struct conf_conn *out, char *err,
 
 /* pieces, exported for tests */
 int conf_parse_proposals(const char *text, bool ike, struct conf_prop *out, uint8_t *n, char *err, size_t errcap);
+/* append to buf (a string, "" at first) the keywords of the weak algorithms
+ * (modp1024, 3des, sha1, ...) in n proposals, each once, ", "-separated;
+ * true when buf names any.  They are only ever there because the user wrote
+ * them: the defaults have none. */
+bool conf_prop_weak(const struct conf_prop *p, unsigned n, char *buf, size_t cap);
 int conf_parse_id(const char *text, struct conf_id *id);
 int conf_parse_ts(const char *text, struct conf_ts *ts);
 int conf_parse_addr(const char *text, struct conf_addr *a);
