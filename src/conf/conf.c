@@ -2,6 +2,7 @@
 #include "esp/replay.h"
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,9 +148,24 @@ static int ts_proto(const char *proto, struct conf_ts *ts)
             ts->ip_proto = names[i].num;
             return 0;
         }
-    if (uint_of(proto, 255, &v))
-        return -1;
+    if (uint_of(proto, 255, &v)) {
+        const struct protoent *pe = getprotobyname(proto); /* /etc/protocols, as strongSwan */
+        if (!pe || pe->p_proto < 0 || pe->p_proto > 255)
+            return -1;
+        v = (uint64_t)pe->p_proto;
+    }
     ts->ip_proto = (uint8_t)v;
+    return 0;
+}
+
+/* a port name from /etc/services ("http"), for the selector's protocol */
+static int ts_port_name(const char *name, struct conf_ts *ts)
+{
+    const struct protoent *pe = ts->ip_proto ? getprotobynumber(ts->ip_proto) : NULL;
+    const struct servent *se = getservbyname(name, pe ? pe->p_name : NULL);
+    if (!se)
+        return -1;
+    ts->port_lo = ts->port_hi = ntohs((uint16_t)se->s_port);
     return 0;
 }
 
@@ -159,6 +175,8 @@ static int ts_port_range(const char *ports, struct conf_ts *ts)
     uint64_t l, h;
     if (!strcmp(ports, "%any"))
         return 0;
+    if (*ports && !strchr("0123456789", *ports))
+        return ts_port_name(ports, ts);
     size_t n = dash ? (size_t)(dash - ports) : strlen(ports);
     if (n >= sizeof lo)
         return -1;
@@ -234,6 +252,10 @@ int conf_parse_ts(const char *text, struct conf_ts *ts)
         return -1;
     memcpy(addr, text, n);
     addr[n] = 0;
+    if (!strcmp(addr, "dynamic")) { /* the IKE SA's address, filled in by the engine */
+        ts->dynamic = true;
+        return 0;
+    }
     char *dash = strchr(addr, '-');
     if (dash ? ts_range(addr, dash, &lo, &hi) : ts_prefix(addr, &lo, &hi))
         return -1;
@@ -292,18 +314,20 @@ static int list_ts(struct ctx *x, struct set_node *sec, const char *key, struct 
     char *save = NULL, *list;
     int rc = 0;
     *n = 0;
-    if (!v || !strcmp(v, "dynamic"))
-        return fail(x, node ? node : sec, "%s = dynamic is not supported yet: give subnets", key);
+    if (!v) { /* strongSwan's default: the IKE SA's own address (or virtual IP) */
+        conf_parse_ts("dynamic", &out[0]);
+        *n = 1;
+        return 0;
+    }
     if (!(list = strdup(v)))
         return fail(x, node, "out of memory");
     for (char *t = strtok_r(list, ", ", &save); t && !rc; t = strtok_r(NULL, ", ", &save)) {
-        if (!strcmp(t, "dynamic"))
-            rc = fail(x, node, "%s = dynamic is not supported yet: give subnets", key);
-        else if (*n >= CONF_MAX_TS)
+        if (*n >= CONF_MAX_TS)
             rc = fail(x, node, "more than %d traffic selectors in %s", CONF_MAX_TS, key);
         else if (conf_parse_ts(t, &out[*n]))
-            rc = fail(x, node, "invalid traffic selector '%s' (expected a subnet like 10.1.0.0/24, "
-                               "a range a-b, optionally [proto/port])", t);
+            rc = fail(x, node, "invalid traffic selector '%s' (expected dynamic, a subnet like 10.1.0.0/24 "
+                               "or a range a-b, optionally [proto/port] with names from /etc/protocols and "
+                               "/etc/services; %%opaque ports are not supported)", t);
         else
             (*n)++;
     }

@@ -29,6 +29,7 @@ struct conf_ts {
     uint8_t family, ip_proto;
     uint16_t port_lo, port_hi;
     uint8_t lo[16], hi[16];
+    bool dynamic; /* `dynamic`: the IKE SA's address on that side (family, lo, hi unset) */
 };
 
 struct conf_id {

@@ -40,6 +40,7 @@ static void ts(const struct conf_ts *in, struct ike_ts_cfg *out)
     out->port_hi = in->port_hi;
     memcpy(out->lo, in->lo, 16);
     memcpy(out->hi, in->hi, 16);
+    out->dynamic = in->dynamic;
 }
 
 static void id(const struct conf_id *in, struct ike_id_cfg *out)

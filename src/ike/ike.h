@@ -42,11 +42,15 @@ struct ike_prop_cfg {
     } xf[IKE_MAX_XF];
 };
 
-/* a traffic selector: protocol (0 any), port range, address range */
+/* a traffic selector: protocol (0 any), port range, address range.
+ * dynamic (configuration only, strongSwan's `dynamic`): the IKE SA's own
+ * address on that side, filled in per IKE SA (ts.c: ike_ts_child); family,
+ * lo and hi are then unset, protocol and ports apply */
 struct ike_ts_cfg {
     uint8_t family, ip_proto;
     uint16_t port_lo, port_hi;
     uint8_t lo[16], hi[16];
+    bool dynamic;
 };
 
 struct ike_id_cfg {
