@@ -337,6 +337,22 @@ static int list_ts(struct ctx *x, struct set_node *sec, const char *key, struct 
     return rc;
 }
 
+/* updown = /path/script [args]: a shell command line, as charon runs it
+ * (/bin/sh -c); kept whole or refused, never cut */
+static int child_updown(struct ctx *x, struct set_node *sec, struct conf_child *ch)
+{
+    struct set_node *node;
+    const char *v = val(sec, "updown", &node);
+    if (!v)
+        return 0;
+    if (strlen(v) >= sizeof ch->updown)
+        return fail(x, node, "updown is longer than %d characters", CONF_UPDOWN_MAX - 1);
+    if (strchr(v, '\n'))
+        return fail(x, node, "updown must be one line");
+    memcpy(ch->updown, v, strlen(v) + 1);
+    return 0;
+}
+
 /* v + 10%, at most max */
 static uint64_t plus_tenth(uint64_t v, uint64_t max)
 {
@@ -425,7 +441,9 @@ static int child(struct ctx *x, struct set_node *sec, struct conf_child *ch)
         ch->life_bytes = plus_tenth(ch->rekey_bytes, UINT64_MAX);
     if (ch->rekey_packets && !ch->life_packets)
         ch->life_packets = plus_tenth(ch->rekey_packets, UINT64_MAX);
-    static const char *const later[] = { "updown", "hostaccess", "policies", "close_action", NULL };
+    if (child_updown(x, sec, ch))
+        return -1;
+    static const char *const later[] = { "hostaccess", "policies", "close_action", NULL };
     for (int i = 0; later[i]; i++)
         val(sec, later[i], NULL); /* accepted; acted on by later issues */
     char where[96];

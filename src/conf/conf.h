@@ -38,6 +38,8 @@ struct conf_id {
     uint8_t data[CONF_ID_MAX];
 };
 
+enum { CONF_UPDOWN_MAX = 512 };
+
 enum conf_start { CONF_START_NONE, CONF_START_START, CONF_START_TRAP };
 enum conf_dpd { CONF_DPD_CLEAR, CONF_DPD_TRAP, CONF_DPD_RESTART };
 enum conf_frag { CONF_FRAG_YES, CONF_FRAG_ACCEPT, CONF_FRAG_FORCE, CONF_FRAG_NO };
@@ -53,6 +55,7 @@ struct conf_child {
     uint32_t replay_window;
     enum conf_dpd dpd_action; /* clear (default) | trap | restart */
     uint64_t rekey_bytes, rekey_packets, life_bytes, life_packets; /* 0: none */
+    char updown[CONF_UPDOWN_MAX]; /* updown: a shell command line run on up/down (daemon/updown.c); "": none */
 };
 
 /* local.auth / remote.auth: psk or a public key (pubkey, rsa, rsa/pss,

@@ -368,6 +368,9 @@ struct ike_child_info {
 };
 /* slot as for ike_sa_status(); false for an empty slot */
 bool ike_sa_info(const struct ike_engine *e, unsigned slot, struct ike_sa_info *out);
+/* IKE SA `id` (its unique id) as ike_sa_info; false when there is none
+ * (daemon/updown.c: the identities a script is told) */
+bool ike_sa_info_by_id(struct ike_engine *e, uint32_t id, struct ike_sa_info *out);
 /* the i-th live Child SA of the IKE SA in slot (0 ..); false past the last */
 bool ike_sa_child_info(const struct ike_engine *e, unsigned slot, unsigned i, struct ike_child_info *out);
 /* the loaded connection i (0 ..), NULL past the last */
