@@ -567,7 +567,30 @@ static int cert_keys(struct ctx *x, struct set_node *sec, struct conf_conn *c)
     return 0;
 }
 
+static int addr_key_host(struct ctx *x, struct set_node *sec, const char *key, struct conf_addr *a, char *host);
+
+/* a DNS name as strongSwan takes one in remote_addrs: letters, digits, '-'
+ * and '.', with a letter somewhere (an address that failed to parse is no name) */
+static bool dns_name(const char *s)
+{
+    size_t n = strlen(s);
+    bool alpha = false;
+    if (!n || n >= CONF_HOST_MAX || s[0] == '-' || s[0] == '.')
+        return false;
+    for (const char *p = s; *p; p++) {
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+            return false;
+        alpha |= isalpha((unsigned char)*p) != 0;
+    }
+    return alpha;
+}
+
 static int addr_key(struct ctx *x, struct set_node *sec, const char *key, struct conf_addr *a)
+{
+    return addr_key_host(x, sec, key, a, NULL);
+}
+
+static int addr_key_host(struct ctx *x, struct set_node *sec, const char *key, struct conf_addr *a, char *host)
 {
     struct set_node *node;
     const char *v = val(sec, key, &node);
@@ -579,8 +602,13 @@ static int addr_key(struct ctx *x, struct set_node *sec, const char *key, struct
         return fail(x, node, "invalid address '%.40s...' (expected an IP address or %%any)", v);
     memcpy(first, v, n);
     first[n] = 0;
+    if (host && conf_parse_addr(first, a) && dns_name(first)) { /* resolved by the daemon */
+        memcpy(host, first, n + 1);
+        return 0;
+    }
     if (conf_parse_addr(first, a))
-        return fail(x, node, "invalid address '%s' (expected an IP address or %%any)", first);
+        return fail(x, node, "invalid address '%s' (expected an IP address or %%any%s)", first,
+                    host ? " or a DNS name" : "");
     return 0;
 }
 
@@ -637,7 +665,7 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
     c->rekey_time = 14400;
     if ((v = val(sec, "version", &node)) && strcmp(v, "2") && strcmp(v, "0"))
         return fail(x, node, "version = %s: kite speaks IKEv2 only (version = 2 or 0)", v);
-    if (addr_key(x, sec, "local_addrs", &c->local) || addr_key(x, sec, "remote_addrs", &c->remote) ||
+    if (addr_key(x, sec, "local_addrs", &c->local) || addr_key_host(x, sec, "remote_addrs", &c->remote, c->remote_host) ||
         port_key(x, sec, "local_port", &c->local_port) || port_key(x, sec, "remote_port", &c->remote_port))
         return -1;
     v = val(sec, "proposals", &node);

@@ -38,7 +38,7 @@ struct conf_id {
     uint8_t data[CONF_ID_MAX];
 };
 
-enum { CONF_UPDOWN_MAX = 512 };
+enum { CONF_UPDOWN_MAX = 512, CONF_HOST_MAX = 256 };
 
 enum conf_start { CONF_START_NONE, CONF_START_START, CONF_START_TRAP };
 enum conf_dpd { CONF_DPD_CLEAR, CONF_DPD_TRAP, CONF_DPD_RESTART };
@@ -93,6 +93,10 @@ struct conf_conn {
     enum conf_frag fragmentation; /* IKE fragmentation, RFC 7383 (default yes) */
     uint8_t n_children;
     struct conf_child child[CONF_MAX_CHILDREN];
+    /* remote_addrs given as a DNS name ("moon.strongswan.org"): resolved by
+     * the daemon (daemon/resolve.c) when loaded and after each failed or
+     * lost IKE SA; remote is %any meanwhile.  "": an address */
+    char remote_host[CONF_HOST_MAX];
 };
 
 struct conf_secret {

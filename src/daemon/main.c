@@ -26,6 +26,7 @@
 #include "daemon/reconf.h"
 #include "daemon/keylog.h"
 #include "daemon/updown.h"
+#include "daemon/resolve.h"
 #include "ike/ike.h"
 #include "io/loop.h"
 #include "io/udp.h"
@@ -51,6 +52,7 @@ struct kited {
     struct keylog keylog;  /* --keylog; fd -1 when off */
     uint64_t keepalives_in, keepalives_out; /* NAT keepalives (RFC 3948 2.3) */
     struct updown updown;  /* children's updown scripts */
+    struct resolver resolver; /* DNS-named peers resolved again */
 };
 
 static void env_random(void *ctx, uint8_t *p, size_t n)
@@ -198,6 +200,7 @@ static void drain(struct kited *k)
             vici_srv_action(k->vici, a);
         if (!not_up)
             updown_action(&k->updown, k->ike, k->conf, a, loop_now_ms());
+        resolve_action(&k->resolver, k->ike, a);
         ike_action_wipe(a);
     }
 }
@@ -311,8 +314,9 @@ static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
         drain(k);
     }
     uint64_t next = ike_next_deadline(k->ike);
-    uint64_t ud = updown_tick(&k->updown, now);
+    uint64_t ud = updown_tick(&k->updown, now), rs = resolve_poll(&k->resolver, k->ike, now);
     next = ud < next ? ud : next;
+    next = rs < next ? rs : next;
     if (k->vici) {
         uint64_t v = vici_srv_tick(k->vici, now);
         next = v < next ? v : next;
@@ -340,6 +344,8 @@ static void updown_log(void *ctx, int level, const char *msg)
 
 static int open_updown(struct kited *k)
 {
+    k->resolver.log = updown_log;
+    k->resolver.log_ctx = k;
     int rc = updown_init(&k->updown, (uint32_t)k->args.updown_timeout_ms, updown_log, k);
     if (rc || loop_add_fd(&k->loop, updown_fd(&k->updown), on_updown, k)) {
         log_msg(&k->log, LOG_DMN, 0, "cannot watch updown scripts: %s", strerror(rc ? -rc : errno));
@@ -784,6 +790,7 @@ int main(int argc, char **argv)
         cred_store_unref(k->live);
     updown_finish(&k->updown); /* the down scripts of the SAs just closed */
     updown_free(&k->updown);
+    resolve_free(&k->resolver);
     conf_free(k->conf);
     keylog_close(&k->keylog);
     loop_free(&k->loop);

@@ -134,6 +134,10 @@ struct ike_conn_cfg {
     uint8_t send_cert;      /* IKE_SEND_CERT_*; default ifasked */
     bool no_certreq;        /* send_certreq = no */
     uint8_t revocation;     /* enum cred_revocation (cred/verify.h); default relaxed */
+    /* remote_addrs as a DNS name (the daemon resolves it: remote, or family 0
+     * while unresolved, when this connection neither initiates nor answers
+     * anyone: ike_engine_set_remote fills it in); "": none */
+    char remote_host[256];
 };
 
 struct ike_engine;
@@ -281,6 +285,10 @@ int ike_engine_remove_conn(struct ike_engine *e, const char *name, uint64_t now)
  * nobody (AUTH is neither made nor accepted).  Established SAs are kept.
  * 0, KITE_E_NOT_FOUND, KITE_E_INVALID_ARG (longer than psk[]) or NOMEM */
 int ike_engine_set_psk(struct ike_engine *e, const char *conn, const uint8_t *psk, size_t len);
+/* a DNS-named connection's remote address, resolved again (daemon/resolve.c):
+ * its next initiation goes there and, as responder, it answers that address;
+ * IKE SAs up are left alone (port kept).  0 or KITE_E_NOT_FOUND */
+int ike_engine_set_remote(struct ike_engine *e, const char *conn, const struct ike_addr *addr);
 /* the credentials (certificates, keys, CAs, CRLs) pubkey authentication
  * uses from now on; the engine takes a reference and drops the old store's
  * (SAs already authenticated are untouched, as by a reload; an IKE SA

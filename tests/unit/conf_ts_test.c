@@ -97,12 +97,37 @@ static void absent_means_dynamic(void **s)
     assert_non_null(strstr(err, "%opaque ports are not supported"));
 }
 
+/* remote_addrs = a DNS name: kept for the daemon to resolve, the address %any
+ * meanwhile; something that is neither an address nor a name is refused */
+static void remote_dns_name(void **s)
+{
+    (void)s;
+    char err[512];
+    struct kite_conf *c = load("connections { lab { remote_addrs = moon.strongswan.org\n children { h { } } } }\n", err,
+                               sizeof err);
+    assert_non_null(c);
+    assert_string_equal(c->conns[0].remote_host, "moon.strongswan.org");
+    assert_int_equal(c->conns[0].remote.family, 0);
+    conf_free(c);
+    c = load("connections { lab { remote_addrs = 192.0.2.2\n children { h { } } } }\n", err, sizeof err);
+    assert_non_null(c);
+    assert_string_equal(c->conns[0].remote_host, "");
+    assert_int_equal(c->conns[0].remote.family, 4);
+    conf_free(c);
+    assert_null(load("connections { lab { remote_addrs = moon_strongswan!org\n children { h { } } } }\n", err,
+                     sizeof err));
+    assert_non_null(strstr(err, "swanctl.conf:1: invalid address 'moon_strongswan!org' (expected an IP address or "
+                                "%any or a DNS name)"));
+    assert_null(load("connections { lab { remote_addrs = 192.0.2.300\n children { h { } } } }\n", err, sizeof err));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(dynamic_forms),
         cmocka_unit_test(names_and_ranges),
         cmocka_unit_test(absent_means_dynamic),
+        cmocka_unit_test(remote_dns_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
