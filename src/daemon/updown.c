@@ -421,9 +421,12 @@ static void reaped(struct updown *u, struct updown_job *j, int st)
 
 static void exited(struct updown *u, struct updown_job *j)
 {
-    int st;
-    if (waitpid(j->pid, &st, WNOHANG) != j->pid)
+    int st = 0;
+    pid_t w = waitpid(j->pid, &st, WNOHANG);
+    if (w == 0)
         return; /* not yet */
+    if (w < 0) /* reaped elsewhere (it cannot be, but its pidfd would stay readable) */
+        logf_(u, 0, "updown %s: cannot learn how '%s' ended: %s", j->what, j->script, strerror(errno));
     if (j->out >= 0) { /* what is left; a background child keeping the pipe is not waited for */
         out_read(u, j);
     }
