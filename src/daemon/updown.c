@@ -443,12 +443,14 @@ void updown_run(struct updown *u, uint64_t now)
          * frees the job */
         for (int i = 0; i < n; i++) {
             struct handle *h = ev[i].data.ptr;
-            if (!h->pid)
+            if (!h->pid) {
                 out_read(u, h->job);
+                ev[i].data.ptr = NULL; /* done: its job may be freed below */
+            }
         }
         for (int i = 0; i < n; i++) {
             struct handle *h = ev[i].data.ptr;
-            if (h->pid)
+            if (h)
                 exited(u, h->job);
         }
     }
