@@ -29,6 +29,7 @@ struct conf_ts {
     uint8_t family, ip_proto;
     uint16_t port_lo, port_hi;
     uint8_t lo[16], hi[16];
+    bool dynamic; /* `dynamic`: the IKE SA's address on that side (family, lo, hi unset) */
 };
 
 struct conf_id {
@@ -36,6 +37,8 @@ struct conf_id {
     uint16_t len;
     uint8_t data[CONF_ID_MAX];
 };
+
+enum { CONF_UPDOWN_MAX = 512, CONF_HOST_MAX = 256 };
 
 enum conf_start { CONF_START_NONE, CONF_START_START, CONF_START_TRAP };
 enum conf_dpd { CONF_DPD_CLEAR, CONF_DPD_TRAP, CONF_DPD_RESTART };
@@ -52,6 +55,7 @@ struct conf_child {
     uint32_t replay_window;
     enum conf_dpd dpd_action; /* clear (default) | trap | restart */
     uint64_t rekey_bytes, rekey_packets, life_bytes, life_packets; /* 0: none */
+    char updown[CONF_UPDOWN_MAX]; /* updown: a shell command line run on up/down (daemon/updown.c); "": none */
 };
 
 /* local.auth / remote.auth: psk or a public key (pubkey, rsa, rsa/pss,
@@ -91,6 +95,10 @@ struct conf_conn {
     struct conf_child child[CONF_MAX_CHILDREN];
     char local_eap_id[256], remote_eap_id[256]; /* local.eap_id, remote.eap_id ("" unset) */
     bool no_mobike;                             /* mobike = no */
+    /* remote_addrs given as a DNS name ("moon.strongswan.org"): resolved by
+     * the daemon (daemon/resolve.c) when loaded and after each failed or
+     * lost IKE SA; remote is %any meanwhile.  "": an address */
+    char remote_host[CONF_HOST_MAX];
 };
 
 struct conf_secret {

@@ -142,6 +142,17 @@ void ike_engine_set_creds(struct ike_engine *e, struct cred_store *creds)
         cred_store_unref(old);
 }
 
+int ike_engine_set_remote(struct ike_engine *e, const char *conn, const struct ike_addr *addr)
+{
+    for (int i = 0; i < e->n_conns; i++)
+        if (ike_conn_live(e, i) && !strcmp(e->conns[i].name, conn)) {
+            e->conns[i].remote.family = addr->family;
+            memcpy(e->conns[i].remote.ip, addr->ip, 16);
+            return 0;
+        }
+    return KITE_E_NOT_FOUND;
+}
+
 int ike_engine_set_psk(struct ike_engine *e, const char *conn, const uint8_t *psk, size_t len)
 {
     struct secret fresh = { 0 };

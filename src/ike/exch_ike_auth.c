@@ -128,8 +128,10 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     struct ike_prop_cfg noke[IKE_MAX_PROPS];
     ike_prop_strip_ke(ch->esp, ch->n_esp, noke); /* IKE_AUTH has no key exchange (1.2) */
     add_sa(o, noke, ch->n_esp, 1);
-    add_ts(o, IKEV2_PLD_TSI, ch->local_ts, ch->n_local_ts, o->tsi);
-    add_ts(o, IKEV2_PLD_TSR, ch->remote_ts, ch->n_remote_ts, o->tsr);
+    struct ike_ts_set ts;
+    ike_ts_child(sa, ch, &ts); /* `dynamic`: our address and the peer's */
+    add_ts(o, IKEV2_PLD_TSI, ts.l, ts.nl, o->tsi);
+    add_ts(o, IKEV2_PLD_TSR, ts.r, ts.nr, o->tsr);
     if (ch->transport)
         pld_notify(&o->pld[o->n++], IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
     sa->state = IKE_S_AUTH_SENT;
@@ -189,7 +191,7 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
     if (!sap || !tsi || !tsr)
         return;
     /* the child configuration whose selectors fit the proposed ones */
-    int cfg = ike_child_cfg_for_ts(&e->conns[sa->conn], &tsi->u.ts, &tsr->u.ts);
+    int cfg = ike_child_cfg_for_ts(sa, &e->conns[sa->conn], &tsi->u.ts, &tsr->u.ts);
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
     sa->child = cfg;
     if (ike_prop_select_no_ke(ch->esp, ch->n_esp, &sap->u.sa, IKEV2_PROTO_ESP, &algs, &chosen)) {
@@ -197,8 +199,9 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
         pld_notify(&o->pld[o->n++], IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
         return;
     }
-    if (ike_ts_narrow(ch->remote_ts, ch->n_remote_ts, &tsi->u.ts, &rts) ||
-        ike_ts_narrow(ch->local_ts, ch->n_local_ts, &tsr->u.ts, &lts)) {
+    struct ike_ts_set ts;
+    ike_ts_child(sa, ch, &ts); /* `dynamic`: the peer's address as TSi, ours as TSr */
+    if (ike_ts_narrow(ts.r, ts.nr, &tsi->u.ts, &rts) || ike_ts_narrow(ts.l, ts.nl, &tsr->u.ts, &lts)) {
         ike_log(e, LOG_IKE, 1, "traffic selectors unacceptable for CHILD_SA %s, sending TS_UNACCEPTABLE", ch->name);
         pld_notify(&o->pld[o->n++], IKEV2_N_TS_UNACCEPTABLE, NULL, 0);
         return;
@@ -332,8 +335,9 @@ static int auth_response(struct ike_engine *e, struct ikesa *sa, const struct ik
     }
     /* every selector returned, not only the one installed, lies within what
      * we proposed: a responder may narrow, never widen (2.9) */
-    if (!ike_ts_subset(&tsi->u.ts, ch->local_ts, ch->n_local_ts) ||
-        !ike_ts_subset(&tsr->u.ts, ch->remote_ts, ch->n_remote_ts)) {
+    struct ike_ts_set ts;
+    ike_ts_child(sa, ch, &ts);
+    if (!ike_ts_subset(&tsi->u.ts, ts.l, ts.nl) || !ike_ts_subset(&tsr->u.ts, ts.r, ts.nr)) {
         char ls[80], rs[80];
         ike_log(e, LOG_IKE, 0, "CHILD_SA %s: the responder's traffic selectors (TSi %s%s TSr %s%s) are not within "
                                "what we proposed, TS_UNACCEPTABLE", ch->name, ike_ts_str(&lts, ls, sizeof ls),

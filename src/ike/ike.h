@@ -42,11 +42,15 @@ struct ike_prop_cfg {
     } xf[IKE_MAX_XF];
 };
 
-/* a traffic selector: protocol (0 any), port range, address range */
+/* a traffic selector: protocol (0 any), port range, address range.
+ * dynamic (configuration only, strongSwan's `dynamic`): the IKE SA's own
+ * address on that side, filled in per IKE SA (ts.c: ike_ts_child); family,
+ * lo and hi are then unset, protocol and ports apply */
 struct ike_ts_cfg {
     uint8_t family, ip_proto;
     uint16_t port_lo, port_hi;
     uint8_t lo[16], hi[16];
+    bool dynamic;
 };
 
 struct ike_id_cfg {
@@ -135,6 +139,10 @@ struct ike_conn_cfg {
      * the peer's IKE identity; "%any": any, asked for with EAP-Identity) */
     char local_eap_id[256], remote_eap_id[256];
     bool no_mobike;   /* mobike = no: MOBIKE_SUPPORTED not sent, UPDATE_SA_ADDRESSES ignored (RFC 4555) */
+    /* remote_addrs as a DNS name (the daemon resolves it: remote, or family 0
+     * while unresolved, when this connection neither initiates nor answers
+     * anyone: ike_engine_set_remote fills it in); "": none */
+    char remote_host[256];
 };
 
 struct ike_engine;
@@ -286,6 +294,10 @@ int ike_engine_remove_conn(struct ike_engine *e, const char *name, uint64_t now)
  * nobody (AUTH is neither made nor accepted).  Established SAs are kept.
  * 0, KITE_E_NOT_FOUND, KITE_E_INVALID_ARG (longer than psk[]) or NOMEM */
 int ike_engine_set_psk(struct ike_engine *e, const char *conn, const uint8_t *psk, size_t len);
+/* a DNS-named connection's remote address, resolved again (daemon/resolve.c):
+ * its next initiation goes there and, as responder, it answers that address;
+ * IKE SAs up are left alone (port kept).  0 or KITE_E_NOT_FOUND */
+int ike_engine_set_remote(struct ike_engine *e, const char *conn, const struct ike_addr *addr);
 /* the credentials (certificates, keys, CAs, CRLs) pubkey authentication
  * uses from now on; the engine takes a reference and drops the old store's
  * (SAs already authenticated are untouched, as by a reload; an IKE SA
@@ -373,6 +385,9 @@ struct ike_child_info {
 };
 /* slot as for ike_sa_status(); false for an empty slot */
 bool ike_sa_info(const struct ike_engine *e, unsigned slot, struct ike_sa_info *out);
+/* IKE SA `id` (its unique id) as ike_sa_info; false when there is none
+ * (daemon/updown.c: the identities a script is told) */
+bool ike_sa_info_by_id(struct ike_engine *e, uint32_t id, struct ike_sa_info *out);
 /* the i-th live Child SA of the IKE SA in slot (0 ..); false past the last */
 bool ike_sa_child_info(const struct ike_engine *e, unsigned slot, unsigned i, struct ike_child_info *out);
 /* the loaded connection i (0 ..), NULL past the last */

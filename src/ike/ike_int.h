@@ -458,6 +458,16 @@ bool ike_ts_within(const struct ike_ts_cfg *inner, const struct ike_ts_cfg *oute
  * responder may narrow, never widen (2.9, 2.9.2) */
 bool ike_ts_subset(const struct ike_ts *got, const struct ike_ts_cfg *ours, unsigned n);
 const char *ike_ts_str(const struct ike_ts_cfg *t, char *buf, size_t cap);
+/* a Child SA configuration's selectors for one IKE SA: each `dynamic` one
+ * becomes that side's IKE address (local: ours, remote: the peer's) with
+ * its protocol and ports (RFC 7296 2.9); nothing wider is ever made of it */
+struct ike_ts_set {
+    unsigned nl, nr;
+    struct ike_ts_cfg l[IKE_MAX_TS_CFG], r[IKE_MAX_TS_CFG];
+};
+void ike_ts_resolve(const struct ike_ts_cfg *in, unsigned n, const struct ike_addr *host, struct ike_ts_cfg *out,
+                    unsigned *n_out);
+void ike_ts_child(const struct ikesa *sa, const struct ike_child_cfg *ch, struct ike_ts_set *out);
 
 /* natd.c: NAT_DETECTION_*_IP hashes (2.23) */
 int ike_natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8], const struct ike_addr *a,
@@ -618,7 +628,8 @@ uint64_t ike_child_next_hard(const struct ikesa *sa);
 struct ike_child_st *ike_child_any_by_spi_in(struct ikesa *sa, uint32_t spi_in);
 /* the configuration whose selectors both narrow to the proposed ones, the
  * first one when none does (its narrowing then fails: TS_UNACCEPTABLE) */
-int ike_child_cfg_for_ts(const struct ike_conn_cfg *c, const struct ike_ts *tsi, const struct ike_ts *tsr);
+int ike_child_cfg_for_ts(const struct ikesa *sa, const struct ike_conn_cfg *c, const struct ike_ts *tsi,
+                         const struct ike_ts *tsr);
 /* a Child SA the peer no longer has (INVALID_SPI, CHILD_SA_NOT_FOUND): removed
  * without a Delete, created again when wanted */
 void ike_child_lost(struct ike_engine *e, struct ikesa *sa, struct ike_child_st *c, const char *why, uint64_t now);
