@@ -210,6 +210,7 @@ struct ikesa {
     bool half_open;           /* counted in n_half_open */
     uint32_t *spis;           /* our inbound Child SA SPIs in the SPI index (n_spis) */
     unsigned n_spis;
+    struct ike_eap_sa *eap;   /* EAP under way in IKE_AUTH (eap.c); NULL: none */
     /* our identity when it is not the connection's: each initiator of a
      * load generator is its own client (ike_initiate_as); NULL: local_id */
     struct ike_peer_id *own_id;
