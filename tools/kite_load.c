@@ -47,8 +47,9 @@ struct ini {
 struct gen {
     struct opts o;
     struct ike_engine *e;
-    struct udp_sock *socks;
+    struct udp_sock *socks;   /* o.ports for IKE, then the NAT-T socket when open */
     struct pollfd *pfd;
+    uint32_t n_socks;
     struct ike_conn_cfg conn;
     struct ini *ini;
     struct load_map map;
@@ -185,6 +186,8 @@ static int conn_from_conf(struct gen *g, struct kite_conf *c, struct cred_store 
     return 0;
 }
 
+static int open_socks(struct gen *g);
+
 /* the connection from --config (and its credentials: certificates) or the options */
 static int load_conn(struct gen *g)
 {
@@ -210,6 +213,8 @@ static int load_conn(struct gen *g)
     }
     rc = conn_from_conf(g, c, cs, g->o.config ? g->o.conn : "load");
     if (!rc)
+        rc = open_socks(g);
+    if (!rc)
         rc = ike_engine_add_conn(g->e, &g->conn) ? -1 : 0;
     ike_engine_set_creds(g->e, cs);
     cred_store_unref(cs);
@@ -219,17 +224,33 @@ static int load_conn(struct gen *g)
 
 /* ---- sockets ---- */
 
+/* the NAT-T port (RFC 3948): a peer behind a NAT, or one faking it (charon
+ * with kernel-libipsec does, to get ESP in UDP), moves IKE there after
+ * IKE_SA_INIT; all initiators share it.  Not fatal when taken: logged */
+static void open_natt(struct gen *g, int family, const char *a)
+{
+    struct udp_sock *s = &g->socks[g->o.ports];
+    int rc = udp_open(s, family, a, g->conn.natt_port, true);
+    if (rc) {
+        fprintf(stderr, "kite-load: warning: no NAT-T socket on %s port %u (%s): peers that move to it fail\n", a,
+                g->conn.natt_port, strerror(-rc));
+        return;
+    }
+    g->pfd[g->o.ports] = (struct pollfd){ .fd = s->fd, .events = POLLIN };
+    g->n_socks = g->o.ports + 1;
+}
+
 static int open_socks(struct gen *g)
 {
     int family = g->conn.local.family == 6 ? AF_INET6 : AF_INET;
     char a[64];
     ike_addr_str(&g->conn.local, a, sizeof a);
     *strchr(a, '[') = 0;
-    g->socks = calloc(g->o.ports, sizeof *g->socks);
-    g->pfd = calloc(g->o.ports, sizeof *g->pfd);
+    g->socks = calloc(g->o.ports + 1, sizeof *g->socks);
+    g->pfd = calloc(g->o.ports + 1, sizeof *g->pfd);
     if (!g->socks || !g->pfd)
         return -1;
-    for (uint32_t k = 0; k < g->o.ports; k++)
+    for (uint32_t k = 0; k <= g->o.ports; k++)
         g->socks[k].fd = -1;
     for (uint32_t k = 0; k < g->o.ports; k++) {
         uint16_t port = g->o.local_port ? (uint16_t)(g->o.local_port + k) : 0;
@@ -240,11 +261,15 @@ static int open_socks(struct gen *g)
         }
         g->pfd[k] = (struct pollfd){ .fd = g->socks[k].fd, .events = POLLIN };
     }
+    g->n_socks = g->o.ports;
+    open_natt(g, family, a);
     return 0;
 }
 
 static struct udp_sock *sock_for_port(struct gen *g, uint16_t port)
 {
+    if (g->n_socks > g->o.ports && port == g->socks[g->o.ports].port)
+        return &g->socks[g->o.ports];
     if (g->o.local_port && port >= g->o.local_port && port - g->o.local_port < (int)g->o.ports)
         return &g->socks[port - g->o.local_port];
     for (uint32_t k = 0; k < g->o.ports; k++)
@@ -312,7 +337,7 @@ static void drain(struct gen *g)
 
 static void recv_all(struct gen *g, uint64_t now_ms)
 {
-    for (uint32_t k = 0; k < g->o.ports; k++) {
+    for (uint32_t k = 0; k < g->n_socks; k++) {
         if (!(g->pfd[k].revents & POLLIN))
             continue;
         struct udp_dgram d;
@@ -379,7 +404,7 @@ static void step(struct gen *g)
         wait = (int)(dl - ms);
     if (g->rep.started < g->o.n && g->pending < g->o.window)
         wait = g->o.rate > 0 && wait > 1 ? 1 : wait;
-    if (poll(g->pfd, g->o.ports, wait) > 0)
+    if (poll(g->pfd, g->n_socks, wait) > 0)
         recv_all(g, now_us() / 1000);
     ms = now_us() / 1000;
     if (ike_next_deadline(g->e) <= ms) {
@@ -569,12 +594,12 @@ static int gen_init(struct gen *g)
         fprintf(stderr, "kite-load: out of memory\n");
         return -1;
     }
-    return load_conn(g) || open_socks(g) ? -1 : 0;
+    return load_conn(g);
 }
 
 static void gen_free(struct gen *g)
 {
-    for (uint32_t k = 0; g->socks && k < g->o.ports; k++)
+    for (uint32_t k = 0; g->socks && k <= g->o.ports; k++)
         if (g->socks[k].fd >= 0)
             udp_close(&g->socks[k]);
     ike_engine_free(g->e);
