@@ -53,6 +53,8 @@ struct kited {
     uint64_t keepalives_in, keepalives_out; /* NAT keepalives (RFC 3948 2.3) */
     struct updown updown;  /* children's updown scripts */
     struct resolver resolver; /* DNS-named peers resolved again */
+    uint64_t expiry_scan_at; /* the next walk of the data plane's SAs for byte/packet limits */
+    bool expiry_skipped;     /* a round came before it: the loop wakes up for it */
 };
 
 static void env_random(void *ctx, uint8_t *p, size_t n)
@@ -299,18 +301,30 @@ static void report_last_used(struct kited *k)
         ike_child_inbound_seen(k->ike, spi, at);
 }
 
-static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
+/* byte/packet limits the data plane saw reached go to the engine.  Finding
+ * them walks every Child SA: at most every 100 ms, not on each round of the
+ * loop (with 100,000 Child SAs that walk was most of a responder's work
+ * per datagram); the data plane itself refuses packets past a hard limit */
+static void report_expired(struct kited *k, uint64_t now)
 {
-    struct kited *k = arg;
-    /* byte/packet limits the data plane saw reached go to the engine */
+    k->expiry_skipped = k->dp.on && now < k->expiry_scan_at;
+    if (!k->dp.on || k->expiry_skipped)
+        return;
+    k->expiry_scan_at = now + 100;
     uint32_t spi;
     bool hard;
-    while (k->dp.on && uesp_expired(&k->dp.u, &spi, &hard)) {
+    while (uesp_expired(&k->dp.u, &spi, &hard)) {
         log_msg(&k->log, LOG_ESP, 1, "CHILD_SA with inbound SPI %08x reached its %s byte/packet limit", spi,
                 hard ? "hard" : "rekey");
         ike_child_expired(k->ike, spi, hard, now);
         drain(k);
     }
+}
+
+static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
+{
+    struct kited *k = arg;
+    report_expired(k, now);
     if (k->stopping && now >= k->stop_at) {
         loop_stop(l);
         return LOOP_NEVER;
@@ -333,6 +347,8 @@ static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
         uint64_t v = metrics_tick(k->metrics, now);
         next = v < next ? v : next;
     }
+    if (k->expiry_skipped && k->expiry_scan_at < next)
+        next = k->expiry_scan_at; /* a round skipped the walk: one more within 100 ms */
     return k->stopping && k->stop_at < next ? k->stop_at : next;
 }
 

@@ -482,6 +482,8 @@ void ike_sa_free(struct ikesa *sa)
     free(sa->init_req);
     free(sa->init_resp);
     free(sa->peer_id);
+    free(sa->own_id);
+    sa->own_id = NULL;
     ike_eap_end(sa);
     free(sa->more);
     free(sa->ni);
@@ -637,6 +639,35 @@ int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint
     return 0;
 }
 
+int ike_initiate_as(struct ike_engine *e, const char *conn, const struct ike_id_cfg *id, const struct ike_addr *local,
+                    uint64_t now, uint32_t *ike_sa)
+{
+    int c = conn_find(e, conn);
+    e->now = now;
+    if (c < 0)
+        return KITE_E_NOT_FOUND;
+    if (e->conns[c].remote.family == 0)
+        return KITE_E_INVALID_ARG; /* cannot initiate to %any */
+    struct ike_peer_id *own = id ? ike_peer_id_new(id->type, id->data, id->len) : NULL;
+    struct ikesa *sa = id && !own ? NULL : ike_sa_new(e, c, true);
+    if (!sa) {
+        free(own);
+        return KITE_E_NOMEM;
+    }
+    sa->own_id = own;
+    ike_hs_start(e, sa);
+    sa->keying_more = 1; /* the first Child SA; keying stays off: no retry, the caller counts failures */
+    sa->local = local ? *local : e->conns[c].local;
+    sa->remote = e->conns[c].remote;
+    *ike_sa = sa->id;
+    ike_nat_start(e, sa);
+    int rc = ike_sa_init_start(e, sa, now);
+    if (rc)
+        ike_sa_down(e, sa, "cannot start IKE_SA_INIT: %s", kite_strerror(rc));
+    sa_gc(e);
+    return rc;
+}
+
 /* the Child SA configurations an IKE SA has up or wants (dpd_action = restart brings them all back) */
 static uint8_t children_of(const struct ikesa *sa)
 {
@@ -689,16 +720,14 @@ static void half_open_scan(struct ike_engine *e, const struct ike_hdr *h, const 
 {
     memset(ho, 0, sizeof *ho);
     ho->total = e->tab.n_half_open;
-    for (struct ikesa *sa = ike_sa_by_host(e, remote, NULL); sa; sa = ike_sa_by_host(e, remote, sa)) {
-        if (sa->initiator || sa->state != IKE_S_INIT_DONE)
-            continue;
-        ho->from_src++;
-        uint64_t spi = 0;
-        for (int k = 0; k < 8; k++)
-            spi = spi << 8 | sa->spi_i[k];
-        if (spi == h->spi_i && sa->remote.port == remote->port)
+    /* counted, not walked: one address may have 100,000 IKE SAs (a NAT, a load generator) */
+    ho->from_src = ike_satab_half_open_from(e, remote);
+    uint8_t spi_i[8];
+    for (int k = 0; k < 8; k++)
+        spi_i[k] = (uint8_t)(h->spi_i >> (56 - 8 * k));
+    for (struct ikesa *sa = ike_sa_by_spi_i(e, spi_i, NULL); sa; sa = ike_sa_by_spi_i(e, spi_i, sa))
+        if (!sa->initiator && sa->state == IKE_S_INIT_DONE && ike_addr_eq(&sa->remote, remote))
             ho->same = sa;
-    }
     e->stats.half_open = ho->total;
 }
 

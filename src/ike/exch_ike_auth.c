@@ -41,6 +41,18 @@ static void add_id(struct auth_out *o, uint8_t type, const struct ike_id_cfg *id
     p->u.id.data = span_of(id->data, id->len);
 }
 
+/* IDi: the SA's own identity (ike_initiate_as) or the connection's */
+static void add_own_id(struct auth_out *o, const struct ikesa *sa, const struct ike_id_cfg *conn_id)
+{
+    if (!sa->own_id) {
+        add_id(o, IKEV2_PLD_IDI, conn_id);
+        return;
+    }
+    struct ike_pld *p = add(o, IKEV2_PLD_IDI);
+    p->u.id.type = sa->own_id->type;
+    p->u.id.data = span_of(sa->own_id->data, sa->own_id->len);
+}
+
 static int add_auth(struct ike_engine *e, struct auth_out *o, struct ikesa *sa, const struct ike_pld *id)
 {
     size_t len;
@@ -95,6 +107,8 @@ static int send_protected(struct ike_engine *e, struct ikesa *sa, struct auth_ou
  * die by DPD, whose restart would close the next one, without end */
 static bool first_contact(const struct ike_engine *e, const struct ikesa *sa)
 {
+    if (sa->own_id)
+        return true; /* an identity of its own: no other IKE SA between the two */
     for (struct ikesa *o = ike_sa_by_host((struct ike_engine *)e, &sa->remote, NULL); o;
          o = ike_sa_by_host((struct ike_engine *)e, &sa->remote, o))
         if (o != sa && o->state == IKE_S_ESTABLISHED && o->conn == sa->conn)
@@ -110,7 +124,7 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     if (!o)
         return KITE_E_NOMEM;
     sa->child_spi_in = ike_new_spi(e, o->spi);
-    add_id(o, IKEV2_PLD_IDI, &c->local_id);
+    add_own_id(o, sa, &c->local_id);
     int rc = ike_pk_certs(e, sa, NULL, o->pld, &o->n, &o->pk);
     if (first_contact(e, sa))
         pld_notify(&o->pld[o->n++], IKEV2_N_INITIAL_CONTACT, NULL, 0);
@@ -241,8 +255,9 @@ static int auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike
     if (ike_chain_notify(in, IKEV2_N_INITIAL_CONTACT)) {
         /* the peer has no other IKE SA with us (2.4): ours are stale, e.g. it rebooted.
          * "The peer" is its identity: peers behind one NAT share an address */
-        for (struct ikesa *o2 = ike_sa_by_host(e, &sa->remote, NULL), *next; o2; o2 = next) {
-            next = ike_sa_by_host(e, &sa->remote, o2); /* before o2 leaves the index */
+        struct span pid = idi->u.id.data;
+        for (struct ikesa *o2 = ike_sa_by_peer(e, idi->u.id.type, pid, NULL), *next; o2; o2 = next) {
+            next = ike_sa_by_peer(e, idi->u.id.type, pid, o2); /* before o2 leaves the index */
             if (o2 != sa && o2->state == IKE_S_ESTABLISHED && o2->conn == sa->conn &&
                 o2->remote.family == sa->remote.family && !memcmp(o2->remote.ip, sa->remote.ip, 16) &&
                 o2->peer_id && o2->peer_id->type && id_same(o2->peer_id, &idi->u.id))

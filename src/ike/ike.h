@@ -308,6 +308,14 @@ void ike_engine_set_creds(struct ike_engine *e, struct cred_store *creds);
  * IKE_AUTH, or with CREATE_CHILD_SA (1.3.1) on the IKE SA the connection
  * already has (0 also when that Child SA is already up or on its way) */
 int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint64_t now);
+/* a new IKE SA of `conn` with its first Child SA, never one it has already:
+ * one of a load generator's many initiators (tools/kite_load.c).  id: our
+ * identity for it instead of the connection's local_id (copied; NULL: the
+ * connection's); local: the address and port it is sent from (NULL: the
+ * connection's).  No keyingtries retry: a failure is its IKE_DOWN.  0 with
+ * the IKE SA's unique id in *ike_sa, or KITE_E_* */
+int ike_initiate_as(struct ike_engine *e, const char *conn, const struct ike_id_cfg *id, const struct ike_addr *local,
+                    uint64_t now, uint32_t *ike_sa);
 /* a datagram (IKE message without the non-ESP marker) from remote to local */
 int ike_recv(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_addr *local,
              const struct ike_addr *remote, uint64_t now);

@@ -94,7 +94,7 @@ struct ike_peer_id {
 struct ike_peer_id *ike_peer_id_new(uint8_t type, const uint8_t *data, size_t len);
 
 /* the indexes an IKE SA is in (satab.c) */
-enum { IKE_IX_SPI, IKE_IX_ID, IKE_IX_HOST, IKE_IX_N };
+enum { IKE_IX_SPI, IKE_IX_ID, IKE_IX_HOST, IKE_IX_PEER, IKE_IX_N };
 
 struct ikesa {
     enum ike_state state;
@@ -200,6 +200,7 @@ struct ikesa {
     unsigned slot;
     struct {
         struct ikesa *next;
+        struct ikesa **pprev; /* the link pointing at it: unlinked without walking the chain */
         uint64_t key;
         bool in;
     } ix[IKE_IX_N];
@@ -213,6 +214,10 @@ struct ikesa {
     bool mobike_peer;         /* the peer sent MOBIKE_SUPPORTED in IKE_AUTH (RFC 4555 3.3; mobike.c) */
     bool mobike_update;       /* our address moved: UPDATE_SA_ADDRESSES to send */
     bool mobike_wait;         /* and sent: its answer has the peer's NAT detection */
+    /* our identity when it is not the connection's: each initiator of a
+     * load generator is its own client (ike_initiate_as); NULL: local_id */
+    struct ike_peer_id *own_id;
+    uint64_t ho_key;          /* the host it is counted under while half-open (satab.c) */
 };
 
 /* the IKE SA table's indexes (satab.c) */
@@ -236,6 +241,13 @@ struct ike_satab {
         struct ikesa *sa;
     } *spi;
     unsigned spi_cap, spi_n;
+    /* half-open SAs per peer host (block_threshold), counted as they come and
+     * go: open addressing by the host's keyed hash, entries at 0 removed */
+    struct ike_ho_ent {
+        uint64_t key;
+        uint32_t n;           /* 0: empty */
+    } *ho;
+    unsigned ho_cap, ho_n;
 };
 
 /* an IKE SA the peer deleted: the response to its Delete is kept for
@@ -387,6 +399,10 @@ void ike_satab_gc(struct ike_engine *e);
 struct ikesa *ike_sa_by_spi_i(struct ike_engine *e, const uint8_t spi_i[8], struct ikesa *after);
 /* the SAs whose peer is at this host (address, any port) */
 struct ikesa *ike_sa_by_host(struct ike_engine *e, const struct ike_addr *host, struct ikesa *after);
+/* the SAs whose peer authenticated as this identity (ikesa.peer_id) */
+struct ikesa *ike_sa_by_peer(struct ike_engine *e, uint8_t type, struct span id, struct ikesa *after);
+/* the half-open SAs from this host (address, any port), as of the last sync */
+uint32_t ike_satab_half_open_from(const struct ike_engine *e, const struct ike_addr *host);
 /* the earliest deadline of any SA; the SAs due by now touched, how many */
 uint64_t ike_satab_next(const struct ike_engine *e);
 unsigned ike_satab_due(struct ike_engine *e, uint64_t now);
