@@ -62,7 +62,7 @@ static const struct xf_info *find(const struct conf_prop *p, uint8_t type)
 /* the keyword inside a complete proposal of the other parts, IKE and ESP */
 static void parse_in(const struct kw *k, bool ike)
 {
-    const char *tmpl = NULL;
+    const char *tmpl = "%s";
     char text[128], err[256] = "";
     struct conf_prop p[CONF_MAX_PROPS];
     uint8_t n = 0;
