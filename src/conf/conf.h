@@ -52,7 +52,13 @@ struct conf_child {
     uint32_t replay_window;
     enum conf_dpd dpd_action; /* clear (default) | trap | restart */
     uint64_t rekey_bytes, rekey_packets, life_bytes, life_packets; /* 0: none */
+    uint8_t close_action; /* enum conf_close (conf_life.c) */
 };
+/* children.X.close_action: none, clear (the same without trap policies) or
+ * start; trap is refused until trap policies exist */
+enum conf_close { CONF_CLOSE_NONE, CONF_CLOSE_CLEAR, CONF_CLOSE_START };
+/* connections.X.unique */
+enum conf_unique { CONF_UNIQUE_NO, CONF_UNIQUE_NEVER, CONF_UNIQUE_KEEP, CONF_UNIQUE_REPLACE };
 
 /* local.auth / remote.auth: psk or a public key (pubkey, rsa, rsa/pss,
  * ecdsa, ed25519, ed448, with -sha256/-sha384/-sha512 hash constraints) */
@@ -89,6 +95,12 @@ struct conf_conn {
     enum conf_frag fragmentation; /* IKE fragmentation, RFC 7383 (default yes) */
     uint8_t n_children;
     struct conf_child child[CONF_MAX_CHILDREN];
+    /* conf_life.c: IKE SA reauthentication and lifetime, seconds, with
+     * strongSwan's defaults (reauth_time 0: never; over_time 10% of the
+     * longer of rekey_time and reauth_time; rand_time over_time, at most
+     * half of the shorter non-zero one), and the uniqueness policy */
+    uint32_t reauth_time, rand_time, over_time;
+    uint8_t unique; /* enum conf_unique */
 };
 
 struct conf_secret {
