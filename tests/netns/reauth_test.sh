@@ -2,8 +2,9 @@
 # Issue 14: IKE SA reauthentication (reauth_time, RFC 7296 2.8.3) between
 # kited and charon 5.9.8, make-before-break on both (charon's
 # make_before_break = yes): kite reauthenticates on its own schedule
-# (reauth_time = 12s, rand_time = 1s), then charon does on its, with a ping
-# every 20 ms across at least two reauthentications each: at most one ping
+# (reauth_time = 12s, rand_time = 1s, over_time = 10s), then charon does on
+# its, with a ping every 20 ms across at least two reauthentications each:
+# at most one ping
 # lost, the IKE SPIs change with each, and at the end exactly one IKE SA and
 # one Child SA on each side.  Then swanctl --rekey --ike lab --reauth against
 # kited's VICI socket reauthenticates once more, the same way.
@@ -18,7 +19,10 @@ k() { ip netns exec "$LEFT" timeout 20 swanctl "$@" --uri "$KURI"; }
 c() { swanctl_at "$RIGHT" charon "$@"; }
 # "SPIi SPIr" of each IKE SA in a --list-sas
 ike_spis() { sed -nE 's/.*ESTABLISHED, IKEv2, ([0-9a-f]{16})_i\*? ([0-9a-f]{16})_r.*/\1 \2/p'; }
-LIFE="reauth_time = 12s\n    rand_time = 1s\n    rekey_time = 0"
+# over_time 10 s (the default would be 1.2 s): one IKE message lost and
+# retransmitted (2 s) must not let the hard lifetime close the old IKE SA
+# before the new one is up, turning make-before-break into break-before-make
+LIFE="reauth_time = 12s\n    rand_time = 1s\n    over_time = 10s\n    rekey_time = 0"
 
 # one IKE SA and one Child SA listed by `swanctl --list-sas` on SIDE (k|c)
 one_each() {
