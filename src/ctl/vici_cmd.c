@@ -300,6 +300,8 @@ static void list_ike(struct vici_bld *b, const struct ike_sa_info *sa, uint64_t 
         vici_bld_kv_fmt(b, "established", "%llu", (unsigned long long)((now - sa->established_at) / 1000));
         if (sa->rekey_at)
             vici_bld_kv_fmt(b, "rekey-time", "%lld", (long long)((int64_t)(sa->rekey_at - now) / 1000));
+        if (sa->reauth_at) /* charon's list-sas key */
+            vici_bld_kv_fmt(b, "reauth-time", "%lld", (long long)((int64_t)(sa->reauth_at - now) / 1000));
     }
 }
 

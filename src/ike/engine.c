@@ -872,7 +872,7 @@ static int on_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
         return sa->irk.active ? ike_rekey_response(e, sa, in, now) : ike_create_child_response(e, sa, in, now);
     }
     if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && sa->replaced) {
-        ike_sa_down(e, sa, "rekeyed");
+        ike_sa_down(e, sa, sa->reauth_by ? "reauthenticated" : "rekeyed"); /* lifecycle.c, exch_ike_rekey.c */
         return 0;
     }
     if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && sa->rk.del_spi)

@@ -383,6 +383,7 @@ struct ike_sa_info {
     uint16_t encr, encr_bits, integ, prf, dh; /* IANA IDs, 0 when not yet chosen */
     uint64_t established_at;       /* the engine's time (0: not established) */
     uint64_t rekey_at;             /* 0: never */
+    uint64_t reauth_at;            /* reauthentication (lifecycle.c); 0: never */
 };
 struct ike_child_info {
     const char *name;

@@ -662,6 +662,12 @@ uint64_t ike_life_next(const struct ike_engine *e, const struct ikesa *sa);
  * close_action = start brings it back */
 void ike_life_child_closed(struct ike_engine *e, struct ikesa *sa, int cfg, uint64_t now);
 void ike_life_ike_closed(struct ike_engine *e, struct ikesa *sa, uint64_t now);
+/* a new Child SA we answered for (not a rekey): when the same peer has this
+ * configuration's Child SA up on another IKE SA (it reauthenticates,
+ * make-before-break), the new one carries outbound traffic only once that
+ * one is gone, as an answered rekey does: the peer installs it only when our
+ * answer arrives (CHILD_UP's replaces_spi_in and takeover) */
+void ike_life_child_overlap(struct ike_engine *e, const struct ikesa *sa, int cfg, struct ike_child_sa *c);
 /* engine.c: a new IKE SA of connection c from local to remote for Child SA
  * configuration ch, the ones in `more` following with CREATE_CHILD_SA;
  * attempt: its keyingtries attempt (0: not retried when it fails); 0 and

@@ -168,18 +168,30 @@ static int reauth_start(struct ike_engine *e, struct ikesa *old, uint64_t now)
     return 0;
 }
 
-/* the old IKE SA, once the new one has every Child SA it was to bring */
+/* the old IKE SA, once the new one has every Child SA it was to bring: its
+ * Child SAs stop carrying outbound traffic at once (CHILD_RETIRE) but still
+ * decrypt, since the peer keeps sending on them until our Delete reaches it
+ * (it answered the new ones, so it holds them back until then:
+ * ike_life_child_overlap); the IKE SA goes when the Delete is answered, as
+ * a rekeyed one does */
 static int reauth_finish(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
     struct ikesa *old = ike_sa_by_id(e, sa->reauth_of);
-    char on[64], nn[64], why[160];
+    char on[64], nn[64];
     sa->reauth_of = 0;
-    if (!old || old->state != IKE_S_ESTABLISHED)
+    if (!old || old->state != IKE_S_ESTABLISHED || old->replaced)
         return 0;
     ike_log(e, LOG_IKE, 0, "IKE_SA %s reauthenticated by %s: deleting the old one", ike_sa_name(e, old, on, sizeof on),
             ike_sa_name(e, sa, nn, sizeof nn));
-    snprintf(why, sizeof why, "reauthenticated: replaced by IKE_SA %s", nn);
-    ike_sa_close(e, old, now, why);
+    for (int i = 0; i < IKE_SA_CHILDREN; i++) {
+        struct ike_child_st *c = ike_sa_child(old, i);
+        if (c->up && !c->gone_at)
+            ike_child_retire(e, old, c, now);
+    }
+    old->replaced = true;
+    old->reauth_by = sa->id;
+    ike_send_delete(e, old, now);
+    ike_sa_touch(e, old);
     return 1;
 }
 
@@ -282,4 +294,24 @@ void ike_life_ike_closed(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     const struct ike_addr *local = c->remote.family ? &c->local : &sa->local;
     ike_log(e, LOG_IKE, 0, "close_action = start: the peer closed IKE_SA %u, initiating '%s' again", sa->id, c->name);
     ike_initiate_sa(e, sa->conn, first, more, local, remote, false, 1, now, NULL);
+}
+
+/* ---- the responder's side of a reauthentication ---- */
+
+void ike_life_child_overlap(struct ike_engine *e, const struct ikesa *sa, int cfg, struct ike_child_sa *c)
+{
+    if (!sa->peer_id)
+        return;
+    for (struct ikesa *o = ike_sa_by_peer(e, sa->peer_id, NULL); o; o = ike_sa_by_peer(e, sa->peer_id, o)) {
+        if (!duplicate(o, sa, sa->peer_id) || !ike_addr_same_host(&o->remote, &sa->remote))
+            continue;
+        for (int i = 0; i < IKE_SA_CHILDREN; i++) {
+            const struct ike_child_st *old = ike_sa_child(o, i);
+            if (old->up && !old->gone_at && !old->rekeyed && !old->deleting && old->cfg == cfg) {
+                c->replaces_spi_in = old->spi_in;
+                c->takeover = false;
+                return;
+            }
+        }
+    }
 }

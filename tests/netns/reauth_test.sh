@@ -49,6 +49,8 @@ run() { # WHO(kite|charon) reauthenticates
   sleep 0.5
   local spi0
   spi0=$(c --list-sas | ike_spis)
+  # kite lists when it reauthenticates (charon's reauth-time key)
+  if [ "$who" = kite ]; then grep -qE "reauth in [0-9]+s" <<<"$(k --list-sas)" || { k --list-sas; die "no reauth time listed by kited"; }; fi
   ip netns exec "$LEFT" ping -i 0.02 -W 1 10.2.0.1 >"$WORK/ping.out" 2>&1 & local pp=$!
   # two reauthentications (at 11-12 s and 22-24 s), and a few seconds past the second
   local pat="reauthenticated by" f=$WORK/kite/kited.log
