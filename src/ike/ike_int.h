@@ -214,6 +214,7 @@ struct ikesa {
     uint64_t hard_at;         /* over_time: closed at this time (0: never) */
     uint32_t reauth_of;       /* this IKE SA reauthenticates the one with this id (0: none) */
     uint32_t reauth_by;       /* the IKE SA reauthenticating this one (0: none) */
+    struct ike_eap_sa *eap;   /* EAP under way in IKE_AUTH (eap.c); NULL: none */
 };
 
 /* the IKE SA table's indexes (satab.c) */
