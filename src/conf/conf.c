@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "conf/conf_int.h"
 #include "conf/settings.h"
 #include "cred/id.h"
 
@@ -393,6 +394,8 @@ static int child(struct ctx *x, struct set_node *sec, struct conf_child *ch)
         return -1;
     ch->rekey_time = 3600;
     ch->replay_window = 32;
+    if (conf_life_child(&(struct conf_io){ x->err, x->errcap, x->warn, x->wctx }, sec, ch))
+        return -1;
     if (list_ts(x, sec, "local_ts", ch->local_ts, &ch->n_local_ts) ||
         list_ts(x, sec, "remote_ts", ch->remote_ts, &ch->n_remote_ts))
         return -1;
@@ -729,6 +732,8 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
     if ((v = val(sec, "mobike", &node)) && parse_bool(v, &mobike))
         return fail(x, node, "mobike must be yes or no, not '%s'", v);
     c->no_mobike = !mobike;
+    if (conf_life_conn(&(struct conf_io){ x->err, x->errcap, x->warn, x->wctx }, sec, c))
+        return -1;
     static const char *const later[] = { "dpd_timeout", "reauth_time", "over_time",
                                          "rand_time", "unique", NULL };
     for (int i = 0; later[i]; i++)
@@ -1180,6 +1185,57 @@ const struct secret *conf_psk_find(const struct kite_conf *c, const struct conf_
         }
     }
     return best;
+}
+
+/* ---- shared with the files that read further keys (conf_int.h) ---- */
+
+const char *conf_key(struct set_node *sec, const char *key, struct set_node **node)
+{
+    return val(sec, key, node);
+}
+
+static void where_of(const struct set_node *n, char *buf, size_t cap)
+{
+    if (n->line > 0)
+        snprintf(buf, cap, "%s:%d", n->file ? n->file : "?", n->line);
+    else /* from a VICI message: the file is the key's path */
+        snprintf(buf, cap, "%s", n->file ? n->file : "?");
+}
+
+int conf_fail(const struct conf_io *io, const struct set_node *n, const char *fmt, ...)
+{
+    char at[300], msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    where_of(n, at, sizeof at);
+    snprintf(io->err, io->errcap, "%s: %s", at, msg);
+    return -1;
+}
+
+void conf_warn(const struct conf_io *io, const struct set_node *n, const char *fmt, ...)
+{
+    char at[300], msg[512], line[820];
+    va_list ap;
+    if (!io->warn)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    where_of(n, at, sizeof at);
+    snprintf(line, sizeof line, "%s: %s", at, msg);
+    io->warn(io->wctx, line);
+}
+
+int conf_time(const char *s, uint32_t *out)
+{
+    return parse_time(s, out);
+}
+
+int conf_bool(const char *s, bool *out)
+{
+    return parse_bool(s, out);
 }
 
 const struct secret *conf_eap_find(const struct kite_conf *c, const char *id, size_t len)

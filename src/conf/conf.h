@@ -56,7 +56,13 @@ struct conf_child {
     enum conf_dpd dpd_action; /* clear (default) | trap | restart */
     uint64_t rekey_bytes, rekey_packets, life_bytes, life_packets; /* 0: none */
     char updown[CONF_UPDOWN_MAX]; /* updown: a shell command line run on up/down (daemon/updown.c); "": none */
+    uint8_t close_action; /* enum conf_close (conf_life.c) */
 };
+/* children.X.close_action: none, clear (the same without trap policies) or
+ * start; trap is refused until trap policies exist */
+enum conf_close { CONF_CLOSE_NONE, CONF_CLOSE_CLEAR, CONF_CLOSE_START };
+/* connections.X.unique */
+enum conf_unique { CONF_UNIQUE_NO, CONF_UNIQUE_NEVER, CONF_UNIQUE_KEEP, CONF_UNIQUE_REPLACE };
 
 /* local.auth / remote.auth: psk or a public key (pubkey, rsa, rsa/pss,
  * ecdsa, ed25519, ed448, with -sha256/-sha384/-sha512 hash constraints) */
@@ -93,6 +99,12 @@ struct conf_conn {
     enum conf_frag fragmentation; /* IKE fragmentation, RFC 7383 (default yes) */
     uint8_t n_children;
     struct conf_child child[CONF_MAX_CHILDREN];
+    /* conf_life.c: IKE SA reauthentication and lifetime, seconds, with
+     * strongSwan's defaults (reauth_time 0: never; over_time 10% of the
+     * longer of rekey_time and reauth_time; rand_time over_time, at most
+     * half of the shorter non-zero one), and the uniqueness policy */
+    uint32_t reauth_time, rand_time, over_time;
+    uint8_t unique; /* enum conf_unique */
     char local_eap_id[256], remote_eap_id[256]; /* local.eap_id, remote.eap_id ("" unset) */
     bool no_mobike;                             /* mobike = no */
     /* remote_addrs given as a DNS name ("moon.strongswan.org"): resolved by

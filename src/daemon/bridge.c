@@ -70,6 +70,20 @@ static void child(const struct conf_child *in, struct ike_child_cfg *out)
     out->rekey_packets = in->rekey_packets;
     out->life_bytes = in->life_bytes;
     out->life_packets = in->life_packets;
+    out->close_action = in->close_action == CONF_CLOSE_START ? IKE_CLOSE_START : IKE_CLOSE_NONE;
+}
+
+/* reauthentication, the IKE SA's lifetime and uniqueness (conf_life.c) */
+static void life(const struct conf_conn *k, struct ike_conn_cfg *out)
+{
+    static const uint8_t unique[] = { [CONF_UNIQUE_NO] = IKE_UNIQUE_NO, [CONF_UNIQUE_NEVER] = IKE_UNIQUE_NEVER,
+                                      [CONF_UNIQUE_KEEP] = IKE_UNIQUE_KEEP, [CONF_UNIQUE_REPLACE] = IKE_UNIQUE_REPLACE };
+    out->reauth_time_s = k->reauth_time;
+    out->rand_time_s = k->rand_time;
+    out->rand_time_set = true;
+    out->over_time_s = k->over_time;
+    out->over_time_set = true;
+    out->unique = k->unique <= CONF_UNIQUE_REPLACE ? unique[k->unique] : IKE_UNIQUE_NO;
 }
 
 static enum ike_frag_mode frag_mode(enum conf_frag f)
@@ -202,6 +216,7 @@ int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds
     out->keyingtries = k->keyingtries;
     out->keyingtries_set = true;
     out->fragmentation = frag_mode(k->fragmentation);
+    life(k, out);
     memcpy(out->local_eap_id, k->local_eap_id, sizeof out->local_eap_id);
     memcpy(out->remote_eap_id, k->remote_eap_id, sizeof out->remote_eap_id);
     out->no_mobike = k->no_mobike;

@@ -574,9 +574,18 @@ static int initiate(struct ike_engine *e, int c, int ch, uint8_t more, bool rest
     if (e->conns[c].remote.family == 0)
         return KITE_E_INVALID_ARG; /* cannot initiate to %any */
     e->retry[c].at = 0;
+    return ike_initiate_sa(e, c, ch, more, &e->conns[c].local, &e->conns[c].remote, restarting, attempt, now, NULL);
+}
+
+int ike_initiate_sa(struct ike_engine *e, int c, int ch, uint8_t more, const struct ike_addr *local,
+                    const struct ike_addr *remote, bool restarting, uint32_t attempt, uint64_t now,
+                    struct ikesa **out)
+{
     struct ikesa *sa = ike_sa_new(e, c, true);
+    if (out)
+        *out = NULL;
     if (!sa) {
-        struct ikesa tmp = { .conn = c, .child = ch, .keying = true, .keying_try = attempt,
+        struct ikesa tmp = { .conn = c, .child = ch, .keying = attempt > 0, .keying_try = attempt,
                              .keying_more = more, .restarting = restarting };
         ike_log(e, LOG_IKE, 0, "cannot initiate '%s': out of memory", e->conns[c].name);
         keying_failed(e, &tmp);
@@ -586,15 +595,17 @@ static int initiate(struct ike_engine *e, int c, int ch, uint8_t more, bool rest
     sa->child = ch;
     sa->want = (uint8_t)(more & ~(1u << ch)); /* the others follow with CREATE_CHILD_SA */
     sa->restarting = restarting;
-    sa->keying = true;
+    sa->keying = attempt > 0;
     sa->keying_try = attempt;
     sa->keying_more = (uint8_t)(more | 1u << ch);
-    sa->local = e->conns[c].local;
-    sa->remote = e->conns[c].remote;
+    sa->local = *local;
+    sa->remote = *remote;
     ike_nat_start(e, sa);
     int rc = ike_sa_init_start(e, sa, now);
     if (rc)
         ike_sa_down(e, sa, "cannot start IKE_SA_INIT: %s", kite_strerror(rc));
+    else if (out)
+        *out = sa;
     return rc;
 }
 
@@ -670,6 +681,11 @@ int ike_initiate_as(struct ike_engine *e, const char *conn, const struct ike_id_
 
 /* the Child SA configurations an IKE SA has up or wants (dpd_action = restart brings them all back) */
 static uint8_t children_of(const struct ikesa *sa)
+{
+    return ike_sa_children_of(sa);
+}
+
+uint8_t ike_sa_children_of(const struct ikesa *sa)
 {
     uint8_t m = (uint8_t)(sa->want | 1u << sa->child);
     for (int i = 0; i < IKE_SA_CHILDREN; i++)
@@ -900,7 +916,7 @@ static int on_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
     if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && sa->mobike_wait)
         ike_mobike_response(e, sa, in);
     if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && sa->replaced) {
-        ike_sa_down(e, sa, "rekeyed");
+        ike_sa_down(e, sa, sa->reauth_by ? "reauthenticated" : "rekeyed"); /* lifecycle.c, exch_ike_rekey.c */
         return 0;
     }
     if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && sa->rk.del_spi)
@@ -1236,6 +1252,8 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         ike_mobike_send_update(e, sa, now); /* our address moved while a request was out */
         return;
     }
+    if (ike_life_tick(e, sa, now))
+        return;
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced &&
         (ike_rekey_due(e, sa, now) || ike_child_rekey_due(e, sa, now) || ike_child_hard_due(e, sa, now) ||
          ike_child_create_due(e, sa, now)))
@@ -1332,6 +1350,9 @@ uint64_t ike_sa_deadline(const struct ike_engine *e, const struct ikesa *sa)
     uint64_t reasm = ike_frag_next(sa);
     if (reasm < next)
         next = reasm;
+    uint64_t life = ike_life_next(e, sa);
+    if (life < next)
+        next = life;
     uint64_t hard = sa->state == IKE_S_ESTABLISHED && !sa->req_len ? ike_child_next_hard(sa) : UINT64_MAX;
     if (hard < next)
         next = hard;

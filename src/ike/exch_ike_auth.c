@@ -126,7 +126,7 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     sa->child_spi_in = ike_new_spi(e, o->spi);
     add_own_id(o, sa, &c->local_id);
     int rc = ike_pk_certs(e, sa, NULL, o->pld, &o->n, &o->pk);
-    if (first_contact(e, sa))
+    if (first_contact(e, sa) && ike_life_initial_contact(e, sa))
         pld_notify(&o->pld[o->n++], IKEV2_N_INITIAL_CONTACT, NULL, 0);
     if (ike_pk_certreq(e, c, &o->pld[o->n], &o->certreq))
         o->n++;
@@ -170,6 +170,7 @@ static void established(struct ike_engine *e, struct ikesa *sa, const struct ike
     sa->expire_at = 0;
     sa->restarting = false;
     sa->ike_rekey_at = ike_rekey_time(e, &e->conns[sa->conn], now);
+    ike_life_established(e, sa, NULL, now);
     e->stats.established++;
     if (!sa->initiator) /* the initiator's handshake ends with its first Child SA (ike_auth_response) */
         ike_hs_end(e, sa, true);
@@ -184,12 +185,6 @@ static void child_up(struct ike_engine *e, struct ikesa *sa, const struct ike_al
 {
     ike_child_install(e, sa, cfg, algs, sa->child_spi_in, spi_out, span_of(NULL, 0), span_of(sa->ni, sa->ni_len),
                       span_of(sa->nr, sa->nr_len), lts, rts, transport, sa->initiator, 0, true, now);
-}
-
-/* the same identity, byte for byte (no wildcards: both are peers' IDs) */
-static bool id_same(const struct ike_peer_id *a, const struct ike_id *b)
-{
-    return a->type == b->type && a->len == b->data.n && memcmp(a->data, b->data.p, a->len) == 0;
 }
 
 /* the responder's Child SA: proposal, narrowing, mode; adds SA/TS payloads or
@@ -252,17 +247,15 @@ static int auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike
         auth_out_free(o);
         return KITE_E_AUTH_FAILED;
     }
-    if (ike_chain_notify(in, IKEV2_N_INITIAL_CONTACT)) {
-        /* the peer has no other IKE SA with us (2.4): ours are stale, e.g. it rebooted.
-         * "The peer" is its identity: peers behind one NAT share an address */
-        struct span pid = idi->u.id.data;
-        for (struct ikesa *o2 = ike_sa_by_peer(e, idi->u.id.type, pid, NULL), *next; o2; o2 = next) {
-            next = ike_sa_by_peer(e, idi->u.id.type, pid, o2); /* before o2 leaves the index */
-            if (o2 != sa && o2->state == IKE_S_ESTABLISHED && o2->conn == sa->conn &&
-                o2->remote.family == sa->remote.family && !memcmp(o2->remote.ip, sa->remote.ip, 16) &&
-                o2->peer_id && o2->peer_id->type && id_same(o2->peer_id, &idi->u.id))
-                ike_sa_down(e, o2, "the peer sent INITIAL_CONTACT in a new IKE_SA: this one is stale");
-        }
+    /* INITIAL_CONTACT (2.4) and the connection's unique policy (lifecycle.c):
+     * "the peer" is its identity, as peers behind one NAT share an address */
+    if (!ike_life_unique(e, sa, &idi->u.id, ike_chain_notify(in, IKEV2_N_INITIAL_CONTACT), now)) {
+        pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
+        send_protected(e, sa, o, true, sa->rx_msgid, now);
+        sa->fail = IKE_CTR_HS_FAIL_AUTH;
+        ike_sa_down(e, sa, "unique = keep: the peer has an established IKE_SA already");
+        auth_out_free(o);
+        return KITE_E_AUTH_FAILED;
     }
     struct ike_pld me = { .type = IKEV2_PLD_IDR };
     me.u.id.type = c->local_id.type;

@@ -71,7 +71,23 @@ struct ike_child_cfg {
     uint32_t rekey_time_s, rand_time_s;
     uint32_t life_time_s;          /* hard: the Child SA is deleted; 0: never */
     uint64_t rekey_bytes, rekey_packets, life_bytes, life_packets; /* data plane limits; 0: none */
+    uint8_t close_action; /* enum ike_close: what follows when the peer closes it (lifecycle.c) */
 };
+/* strongSwan's close_action (children.X.close_action): none (and clear, the
+ * same without trap policies) leaves a Child SA the peer closed closed;
+ * start creates it again: with CREATE_CHILD_SA when the peer deleted only
+ * the Child SA, with a new IKE SA when it deleted the IKE SA */
+enum ike_close { IKE_CLOSE_NONE, IKE_CLOSE_START };
+/* strongSwan's unique (connections.X.unique): what a new IKE SA with the
+ * identity of a peer we hold an IKE SA with (same connection) does to the
+ * old one.  no: closed only when the new one carries INITIAL_CONTACT (2.4);
+ * never: kept even then (and we send no INITIAL_CONTACT); replace: closed
+ * (with a Delete; from the same address and port, as a reauthentication is,
+ * only IKE_UNIQUE_REPLACE_DELAY_MS later, so its Child SAs overlap); keep:
+ * the new one is refused with AUTHENTICATION_FAILED unless it comes from the
+ * old one's address and port (a reauthentication) */
+enum ike_unique { IKE_UNIQUE_NO, IKE_UNIQUE_NEVER, IKE_UNIQUE_KEEP, IKE_UNIQUE_REPLACE };
+enum { IKE_UNIQUE_REPLACE_DELAY_MS = 10000 };
 
 /* IKE fragmentation (RFC 7383), strongSwan's `fragmentation`: yes announces
  * IKEV2_FRAGMENTATION_SUPPORTED and fragments when the peer announced it too;
@@ -134,6 +150,22 @@ struct ike_conn_cfg {
     uint8_t send_cert;      /* IKE_SEND_CERT_*; default ifasked */
     bool no_certreq;        /* send_certreq = no */
     uint8_t revocation;     /* enum cred_revocation (cred/verify.h); default relaxed */
+    /* IKE SA lifetime (lifecycle.c).  reauth_time: reauthentication (RFC
+     * 7296 2.8.3) by a new IKE SA (IKE_SA_INIT, IKE_AUTH) that gets every
+     * Child SA of the old one before the old one is deleted
+     * (make-before-break); 0: never */
+    uint32_t reauth_time_s;
+    /* rand_time: the random part taken off rekey_time and reauth_time;
+     * not set: 10% of each */
+    uint32_t rand_time_s;
+    bool rand_time_set;
+    /* over_time: the hard lifetime, the IKE SA is closed this long after the
+     * earlier of its rekey and reauthentication times if neither has
+     * replaced it by then; not set: none (conf/ sets strongSwan's default,
+     * 10% of the longer of rekey_time and reauth_time) */
+    uint32_t over_time_s;
+    bool over_time_set;
+    uint8_t unique;         /* enum ike_unique; default no */
     /* EAP (eap.c): local.eap_id, the user name we give as client (empty:
      * our IKE identity); remote.eap_id, the one a server requires (empty:
      * the peer's IKE identity; "%any": any, asked for with EAP-Identity) */
@@ -380,6 +412,7 @@ struct ike_sa_info {
     uint16_t encr, encr_bits, integ, prf, dh; /* IANA IDs, 0 when not yet chosen */
     uint64_t established_at;       /* the engine's time (0: not established) */
     uint64_t rekey_at;             /* 0: never */
+    uint64_t reauth_at;            /* reauthentication (lifecycle.c); 0: never */
 };
 struct ike_child_info {
     const char *name;
@@ -414,6 +447,12 @@ int ike_sa_rekey(struct ike_engine *e, uint32_t id, uint64_t now);
  * peer is told with UPDATE_SA_ADDRESSES; 0, KITE_E_NOT_FOUND, or
  * KITE_E_UNSUPPORTED when the peer did not agree to MOBIKE */
 int ike_sa_move_local(struct ike_engine *e, uint32_t id, const struct ike_addr *local, uint64_t now);
+/* reauthenticate IKE SA `id` now (lifecycle.c, RFC 7296 2.8.3): a new IKE
+ * SA to the same peer with the old one's Child SAs, the old one deleted once
+ * they are up; 0, KITE_E_NOT_FOUND, KITE_E_STATE (not established, being
+ * rekeyed or reauthenticated), KITE_E_INVALID_ARG (the peer's address is
+ * unknown) or the error that kept the new IKE SA from starting */
+int ike_sa_reauth(struct ike_engine *e, uint32_t id, uint64_t now);
 
 /* counters for tests and status */
 struct ike_stats {

@@ -210,6 +210,11 @@ struct ikesa {
     bool half_open;           /* counted in n_half_open */
     uint32_t *spis;           /* our inbound Child SA SPIs in the SPI index (n_spis) */
     unsigned n_spis;
+    /* lifecycle.c: reauthentication (2.8.3) and the hard lifetime */
+    uint64_t reauth_at;       /* 0: never */
+    uint64_t hard_at;         /* over_time: closed at this time (0: never) */
+    uint32_t reauth_of;       /* this IKE SA reauthenticates the one with this id (0: none) */
+    uint32_t reauth_by;       /* the IKE SA reauthenticating this one (0: none) */
     struct ike_eap_sa *eap;   /* EAP under way in IKE_AUTH (eap.c); NULL: none */
     bool mobike_peer;         /* the peer sent MOBIKE_SUPPORTED in IKE_AUTH (RFC 4555 3.3; mobike.c) */
     bool mobike_update;       /* our address moved: UPDATE_SA_ADDRESSES to send */
@@ -399,10 +404,11 @@ void ike_satab_gc(struct ike_engine *e);
 struct ikesa *ike_sa_by_spi_i(struct ike_engine *e, const uint8_t spi_i[8], struct ikesa *after);
 /* the SAs whose peer is at this host (address, any port) */
 struct ikesa *ike_sa_by_host(struct ike_engine *e, const struct ike_addr *host, struct ikesa *after);
-/* the SAs whose peer authenticated as this identity (ikesa.peer_id) */
-struct ikesa *ike_sa_by_peer(struct ike_engine *e, uint8_t type, struct span id, struct ikesa *after);
 /* the half-open SAs from this host (address, any port), as of the last sync */
 uint32_t ike_satab_half_open_from(const struct ike_engine *e, const struct ike_addr *host);
+/* the established SAs whose peer has this authenticated identity (unique,
+ * INITIAL_CONTACT; lifecycle.c), after: the previous one found, NULL first */
+struct ikesa *ike_sa_by_peer(struct ike_engine *e, const struct ike_peer_id *id, struct ikesa *after);
 /* the earliest deadline of any SA; the SAs due by now touched, how many */
 uint64_t ike_satab_next(const struct ike_engine *e);
 unsigned ike_satab_due(struct ike_engine *e, uint64_t now);
@@ -677,5 +683,39 @@ int ike_rekey_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
 /* 1 if a rekey request was sent */
 int ike_rekey_due(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 uint64_t ike_rekey_time(struct ike_engine *e, const struct ike_conn_cfg *c, uint64_t now);
+/* lifecycle.c: reauthentication, unique, over_time, close_action */
+/* an IKE SA just established (IKE_AUTH) or made by a rekey: its
+ * reauthentication time (a rekey's successor keeps its predecessor's) and
+ * hard lifetime */
+void ike_life_established(struct ike_engine *e, struct ikesa *sa, const struct ikesa *rekeyed, uint64_t now);
+/* the responder's uniqueness check of a new IKE SA (before its IKE_AUTH
+ * answer): false when unique = keep refuses it */
+bool ike_life_unique(struct ike_engine *e, struct ikesa *sa, const struct ike_id *peer, bool initial_contact,
+                     uint64_t now);
+/* may our IKE_AUTH request carry INITIAL_CONTACT (unique = never: no) */
+bool ike_life_initial_contact(const struct ike_engine *e, const struct ikesa *sa);
+/* reauthentication and the hard lifetime due now (1 when something was
+ * done: the caller's tick ends there); their next time */
+int ike_life_tick(struct ike_engine *e, struct ikesa *sa, uint64_t now);
+uint64_t ike_life_next(const struct ike_engine *e, const struct ikesa *sa);
+/* the peer deleted Child SA configuration cfg (not a rekey) / the IKE SA:
+ * close_action = start brings it back */
+void ike_life_child_closed(struct ike_engine *e, struct ikesa *sa, int cfg, uint64_t now);
+void ike_life_ike_closed(struct ike_engine *e, struct ikesa *sa, uint64_t now);
+/* a new Child SA we answered for (not a rekey): when the same peer has this
+ * configuration's Child SA up on another IKE SA (it reauthenticates,
+ * make-before-break), the new one carries outbound traffic only once that
+ * one is gone, as an answered rekey does: the peer installs it only when our
+ * answer arrives (CHILD_UP's replaces_spi_in and takeover) */
+void ike_life_child_overlap(struct ike_engine *e, const struct ikesa *sa, int cfg, struct ike_child_sa *c);
+/* engine.c: a new IKE SA of connection c from local to remote for Child SA
+ * configuration ch, the ones in `more` following with CREATE_CHILD_SA;
+ * attempt: its keyingtries attempt (0: not retried when it fails); 0 and
+ * *out (may be NULL) the SA, or the error (the SA is gone then) */
+int ike_initiate_sa(struct ike_engine *e, int c, int ch, uint8_t more, const struct ike_addr *local,
+                    const struct ike_addr *remote, bool restarting, uint32_t attempt, uint64_t now,
+                    struct ikesa **out);
+/* the Child SA configurations an IKE SA has up or wants */
+uint8_t ike_sa_children_of(const struct ikesa *sa);
 
 #endif
