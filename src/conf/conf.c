@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include "conf/settings.h"
+#include "conf/conf_keys.h"
 #include "cred/id.h"
 
 /* IKEv2 ID types (RFC 7296 3.5) */
@@ -592,6 +593,9 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
     char err[256];
     if (name_key(x, sec, "connection", c->name))
         return -1;
+    /* every key known, implemented, or refused with why (conf_keys.c) */
+    if (conf_keys_check_conn(sec, x->err, x->errcap, x->warn, x->wctx))
+        return -1;
     c->rekey_time = 14400;
     if ((v = val(sec, "version", &node)) && strcmp(v, "2") && strcmp(v, "0"))
         return fail(x, node, "version = %s: kite speaks IKEv2 only (version = 2 or 0)", v);
@@ -618,7 +622,7 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
                                          "rand_time", "unique", "mobike", NULL };
     for (int i = 0; later[i]; i++)
         val(sec, later[i], NULL);
-    struct set_node *l = set_find(sec, "local"), *r = set_find(sec, "remote"), *chs = set_find(sec, "children");
+    struct set_node *l = conf_keys_round(sec, "local"), *r = conf_keys_round(sec, "remote"), *chs = set_find(sec, "children");
     if (cert_keys(x, sec, c))
         return -1;
     if (l && (l->used = true) && peer(x, l, c, true))
@@ -819,10 +823,11 @@ static int psk_secret(struct ctx *x, struct set_node *n)
 static int secrets(struct ctx *x, struct set_node *sec)
 {
     for (struct set_node *n = sec->child; n; n = n->next) {
+        bool warned = n->used; /* by conf_keys_check_top, with the reason */
         n->used = true;
         bool ike = !strncmp(n->name, "ike", 3), key = key_secret(n->name);
         if (n->value || (!ike && !key)) {
-            if (x->warn) {
+            if (x->warn && !warned) {
                 char msg[256];
                 snprintf(msg, sizeof msg, "%s:%d: secret '%s' ignored: only ike (PSK) and private, rsa, ecdsa, "
                          "pkcs8 (key passphrase) secrets are supported", n->file, n->line, n->name);
@@ -848,6 +853,8 @@ static int build(struct set_tree *t, struct kite_conf **out, char *err, size_t e
         else
             rc = connection(&x, n, &c->conns[c->n_conns++]);
     }
+    if (!rc && conf_keys_check_top(&t->root, err, errcap, warn, w))
+        rc = -1;
     if (!rc && sec)
         rc = secrets(&x, sec);
     if (conns)
