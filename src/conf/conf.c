@@ -526,20 +526,15 @@ static int cert_keys(struct ctx *x, struct set_node *sec, struct conf_conn *c)
     return 0;
 }
 
-static int addr_key(struct ctx *x, struct set_node *sec, const char *key, struct conf_addr *a)
+/* local_addrs / remote_addrs: lists, %any4/6, DNS names, remote ranges
+ * (conf_addrs.c) */
+static int addrs_key(struct ctx *x, struct set_node *sec, const char *key, struct conf_conn *c)
 {
     struct set_node *node;
     const char *v = val(sec, key, &node);
-    char first[128];
-    if (!v)
-        return 0;
-    size_t n = strcspn(v, ", "); /* the first address is used */
-    if (n >= sizeof first)
-        return fail(x, node, "invalid address '%.40s...' (expected an IP address or %%any)", v);
-    memcpy(first, v, n);
-    first[n] = 0;
-    if (conf_parse_addr(first, a))
-        return fail(x, node, "invalid address '%s' (expected an IP address or %%any)", first);
+    char why[300];
+    if (v && conf_parse_addrs(v, key[0] == 'r', c, why, sizeof why))
+        return fail(x, node, "%s", why);
     return 0;
 }
 
@@ -599,7 +594,7 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
     c->rekey_time = 14400;
     if ((v = val(sec, "version", &node)) && strcmp(v, "2") && strcmp(v, "0"))
         return fail(x, node, "version = %s: kite speaks IKEv2 only (version = 2 or 0)", v);
-    if (addr_key(x, sec, "local_addrs", &c->local) || addr_key(x, sec, "remote_addrs", &c->remote) ||
+    if (addrs_key(x, sec, "local_addrs", c) || addrs_key(x, sec, "remote_addrs", c) ||
         port_key(x, sec, "local_port", &c->local_port) || port_key(x, sec, "remote_port", &c->remote_port))
         return -1;
     v = val(sec, "proposals", &node);

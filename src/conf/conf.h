@@ -25,6 +25,12 @@ struct conf_addr {
     uint8_t ip[16];
 };
 
+enum { CONF_HOST_MAX = 256, CONF_MAX_ADDRS = 8 };
+struct conf_range {
+    uint8_t family;
+    uint8_t lo[16], hi[16];
+};
+
 struct conf_ts {
     uint8_t family, ip_proto;
     uint16_t port_lo, port_hi;
@@ -89,6 +95,14 @@ struct conf_conn {
     enum conf_frag fragmentation; /* IKE fragmentation, RFC 7383 (default yes) */
     uint8_t n_children;
     struct conf_child child[CONF_MAX_CHILDREN];
+    /* local_addrs/remote_addrs beyond one address (issue 14, conf_addrs.c):
+     * a DNS name given for the side ("" none; local/remote then stay %any
+     * until it is resolved), and remote_addrs' whole list for responders:
+     * the peer must be in one of the ranges (addresses, subnets, ranges,
+     * %any4, %any6); 0 ranges: remote alone decides (%any or one address) */
+    char local_host[CONF_HOST_MAX], remote_host[CONF_HOST_MAX];
+    uint8_t n_remote_ranges;
+    struct conf_range remote_ranges[CONF_MAX_ADDRS];
 };
 
 struct conf_secret {
@@ -160,5 +174,10 @@ int conf_parse_proposals(const char *text, bool ike, struct conf_prop *out, uint
 int conf_parse_id(const char *text, struct conf_id *id);
 int conf_parse_ts(const char *text, struct conf_ts *ts);
 int conf_parse_addr(const char *text, struct conf_addr *a);
+/* local_addrs / remote_addrs (conf_addrs.c): 0, or -1 with the reason in
+ * err (no file:line) */
+int conf_parse_addrs(const char *text, bool remote, struct conf_conn *c, char *err, size_t errcap);
+/* is the address (family 4 or 6) in one of the connection's remote ranges? */
+bool conf_range_match(const struct conf_range *r, uint8_t n, uint8_t family, const uint8_t *ip);
 
 #endif

@@ -130,14 +130,28 @@ void checkconf_conn_line(const struct conf_conn *k, char *buf, size_t cap)
     struct out o = { buf, cap, 0 };
     buf[0] = 0;
     put(&o, "%s: IKEv2, local ", k->name);
-    addr(&o, &k->local);
+    if (k->local_host[0])
+        put(&o, "%s", k->local_host);
+    else
+        addr(&o, &k->local);
     put(&o, "[%u] id ", k->local_port);
     id(&o, &k->local_id);
     put(&o, " auth ");
     auth(&o, &k->local_auth);
     put(&o, ", remote ");
-    addr(&o, &k->remote);
-    put(&o, "[%u] id ", k->remote_port);
+    if (k->remote_host[0])
+        put(&o, "%s", k->remote_host);
+    else
+        addr(&o, &k->remote);
+    put(&o, "[%u]", k->remote_port);
+    for (uint8_t i = 0; i < k->n_remote_ranges; i++) { /* whom a responder takes */
+        struct conf_ts r = { .family = k->remote_ranges[i].family, .port_hi = 0xffff };
+        memcpy(r.lo, k->remote_ranges[i].lo, 16);
+        memcpy(r.hi, k->remote_ranges[i].hi, 16);
+        put(&o, "%s", i ? "," : " accepting ");
+        ts(&o, &r);
+    }
+    put(&o, " id ");
     id(&o, &k->remote_id);
     put(&o, " auth ");
     auth(&o, &k->remote_auth);

@@ -86,7 +86,7 @@ struct ike_auth_cfg {
     uint8_t hashes;   /* bit (1 << SIG_HASH_*) of the hashes allowed ("-sha256" suffixes); 0: the defaults */
 };
 enum ike_send_cert { IKE_SEND_CERT_IFASKED, IKE_SEND_CERT_ALWAYS, IKE_SEND_CERT_NEVER };
-enum { IKE_MAX_CERTS = 4, IKE_FILE_MAX = 128 };
+enum { IKE_MAX_CERTS = 4, IKE_FILE_MAX = 128, IKE_MAX_RANGES = 8 };
 
 struct ike_conn_cfg {
     char name[IKE_NAME_MAX];
@@ -130,6 +130,13 @@ struct ike_conn_cfg {
     uint8_t send_cert;      /* IKE_SEND_CERT_*; default ifasked */
     bool no_certreq;        /* send_certreq = no */
     uint8_t revocation;     /* enum cred_revocation (cred/verify.h); default relaxed */
+    /* remote_addrs for a responder (issue 14): a peer must be in one of
+     * these ranges; none: remote decides (%any or one address) */
+    uint8_t n_remote_ranges;
+    struct ike_addr_range {
+        uint8_t family;
+        uint8_t lo[16], hi[16];
+    } remote_ranges[IKE_MAX_RANGES];
 };
 
 struct ike_engine;
