@@ -406,13 +406,33 @@ int conf_keys_scan(struct set_node *root, conf_keys_warn_fn *report, void *ctx)
     return x.refused;
 }
 
+/* the values of a row, "no, false, disabled, 0" (a '|' would end the cell) */
+static void put_values(FILE *out, const struct conf_key *k)
+{
+    if (k->section) {
+        fputs("", out);
+        return;
+    }
+    if (!k->values) {
+        fputs("any", out);
+        return;
+    }
+    for (const char *p = k->values; *p; p++) {
+        if (*p == '|')
+            fputs(", ", out);
+        else
+            fputc(*p, out);
+    }
+}
+
 void conf_keys_markdown(FILE *out)
 {
     static const char *const use[] = { "implemented", "accepted", "ignored (warning)", "refused" };
     fprintf(out, "| scope | key | values | kite | why |\n|---|---|---|---|---|\n");
     for (size_t i = 0; i < conf_keys_n; i++) {
         const struct conf_key *k = &conf_keys[i];
-        fprintf(out, "| %s | `%s%s` | %s | %s | %s |\n", k->scope, k->name, k->section ? " { }" : "",
-                k->values ? k->values : "any", use[k->use], k->why);
+        fprintf(out, "| %s | `%s%s` | ", k->scope, k->name, k->section ? " { }" : "");
+        put_values(out, k);
+        fprintf(out, " | %s | %s |\n", use[k->use], k->why);
     }
 }
