@@ -77,14 +77,14 @@ const struct conf_key conf_keys[] = {
                               "multiple rounds are not implemented)"),
     S("conn", "remote*", IMPL, "the remote authentication round: remote or one remote-x (more are refused)"),
     /* connections.<conn>.local<suffix> and remote<suffix> */
-    K("auth", "auth", NULL, IMPL, "psk, pubkey, rsa, rsa/pss, ecdsa, ed25519, ed448 (-sha256 ... constraints); "
-                                  "eap and xauth refused"),
+    K("auth", "auth", NULL, IMPL, "psk, pubkey, rsa, rsa/pss, ecdsa, ed25519, ed448 (-sha256 ... constraints), "
+                                  "eap-mschapv2 (eap); other EAP methods and xauth refused"),
     K("auth", "id", NULL, IMPL, "strongSwan's identity syntax: addresses, @fqdn, user@host, DNs, @#hex; "
                                 "wildcards in remote ids"),
     K("auth", "certs", NULL, IMPL, "certificate files in x509/"),
     K("auth", "round", NULL, ACCEPT, "orders rounds; kite has one"),
     K("auth", "pubkeys", NULL, REFUSE, "raw public keys (pubkeys) are not supported yet: use certs"),
-    K("auth", "eap_id", NULL, REFUSE, "EAP is not supported yet"),
+    K("auth", "eap_id", NULL, IMPL, "the EAP identity (EAP-MSCHAPv2)"),
     K("auth", "aaa_id", NULL, REFUSE, "EAP (AAA identity) is not supported yet"),
     K("auth", "xauth_id", NULL, ACCEPT, "IKEv1 only (XAuth)"),
     S("auth", "cert*", REFUSE, "certificate subsections (file, handle, slot, module) are not supported yet: "
@@ -180,9 +180,9 @@ const struct conf_key conf_keys[] = {
     S("secrets", "rsa*", IMPL, "a key file's passphrase"),
     S("secrets", "ecdsa*", IMPL, "a key file's passphrase"),
     S("secrets", "pkcs8*", IMPL, "a key file's passphrase"),
-    S("secrets", "eap*", WARN, "EAP is not supported yet: the secret is not used"),
+    S("secrets", "eap*", IMPL, "an EAP user's password (EAP-MSCHAPv2)"),
     S("secrets", "xauth*", WARN, "XAuth is IKEv1 only: the secret is not used"),
-    S("secrets", "ntlm*", WARN, "EAP is not supported yet: the secret is not used"),
+    S("secrets", "ntlm*", WARN, "NTLM secrets are not supported: the secret is not used"),
     S("secrets", "ppk*", WARN, "postquantum preshared keys are not implemented: the secret is not used"),
     S("secrets", "pkcs12*", WARN, "PKCS#12 containers are not supported: the secret is not used"),
     S("secrets", "token*", WARN, "smartcards are not supported: the PIN is not used"),
@@ -363,7 +363,7 @@ static int check_secrets(struct kx *x, struct set_node *sec)
             continue;
         char where[96];
         snprintf(where, sizeof where, "secret '%.64s'", n->name);
-        if (check_keys(x, where, name_matches("ike*", n->name) ? "secret" : "keysecret", NULL, n))
+        if (check_keys(x, where, name_matches("ike*", n->name) || name_matches("eap*", n->name) ? "secret" : "keysecret", NULL, n))
             return -1;
     }
     return 0;
