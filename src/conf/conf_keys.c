@@ -119,6 +119,7 @@ const struct conf_key conf_keys[] = {
     K("child", "mode", "tunnel|transport", IMPL, ""),
     K("child", "mode", "pass|drop", REFUSE, "shunts: " LATER),
     K("child", "mode", "beet", REFUSE, "BEET mode is not implemented"),
+    K("child", "mode", "iptfs", REFUSE, "IP-TFS (RFC 9347) is not implemented"),
     K("child", "mode", NULL, IMPL, "tunnel, transport"),
     K("child", "policies", YES, ACCEPT, "the default"),
     K("child", "policies", NULL, REFUSE, "SAs without policies " KERNEL),
@@ -363,7 +364,8 @@ static int check_secrets(struct kx *x, struct set_node *sec)
             continue;
         char where[96];
         snprintf(where, sizeof where, "secret '%.64s'", n->name);
-        if (check_keys(x, where, name_matches("ike*", n->name) || name_matches("eap*", n->name) ? "secret" : "keysecret", NULL, n))
+        bool psk = name_matches("ike*", n->name) || name_matches("eap*", n->name);
+        if (check_keys(x, where, psk ? "secret" : "keysecret", NULL, n))
             return -1;
     }
     return 0;
