@@ -613,6 +613,9 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
     if (conf_keys_check_conn(sec, x->err, x->errcap, x->warn, x->wctx))
         return -1;
     c->rekey_time = 14400;
+    /* strongSwan's default for a round without auth (or no round): pubkey,
+     * never a PSK that a secret of the file would then silently supply */
+    c->local_auth.kind = c->remote_auth.kind = CONF_AUTH_PUBKEY;
     if ((v = val(sec, "version", &node)) && strcmp(v, "2") && strcmp(v, "0"))
         return fail(x, node, "version = %s: kite speaks IKEv2 only (version = 2 or 0)", v);
     if (addrs_key(x, sec, "local_addrs", c) || addrs_key(x, sec, "remote_addrs", c) ||

@@ -585,11 +585,14 @@ static void certificate_keys(void **s)
     assert_int_equal(k->remote_id.type, 9); /* a DN */
     assert_false(k->local_id_set);
     conf_free(c);
-    /* the defaults: psk, ifasked, CERTREQ sent, relaxed */
+    /* the defaults: pubkey (strongSwan's: a file without auth is never
+     * read as PSK; it was), ifasked, CERTREQ sent, relaxed */
     c = load("connections { lab { children { net { local_ts = 10.0.0.0/8\n remote_ts = 10.0.0.0/8 } } } }\n", err,
              sizeof err);
     assert_non_null(c);
-    assert_int_equal(c->conns[0].local_auth.kind, CONF_AUTH_PSK);
+    assert_int_equal(c->conns[0].local_auth.kind, CONF_AUTH_PUBKEY);
+    assert_int_equal(c->conns[0].remote_auth.kind, CONF_AUTH_PUBKEY);
+    assert_int_equal(c->conns[0].remote_auth.key, CONF_KEY_ANY);
     assert_int_equal(c->conns[0].send_cert, CONF_SEND_CERT_IFASKED);
     assert_true(c->conns[0].send_certreq);
     assert_int_equal(c->conns[0].revocation, CONF_REV_RELAXED);
