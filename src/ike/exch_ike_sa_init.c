@@ -202,7 +202,8 @@ static bool remote_ok(const struct ike_conn_cfg *c, const struct ike_addr *got)
 static int conn_for(const struct ike_engine *e, const struct ike_addr *local, const struct ike_addr *remote)
 {
     for (int i = 0; i < e->n_conns; i++)
-        if (ike_conn_live(e, i) && addr_ok(&e->conns[i].local, local) && remote_ok(&e->conns[i], remote))
+        if (ike_conn_live(e, i) && addr_ok(&e->conns[i].local, local) && remote_ok(&e->conns[i], remote) &&
+            (e->conns[i].remote.family || e->conns[i].n_remote_ranges || !e->conns[i].remote_host[0]))
             return i;
     return -1;
 }
