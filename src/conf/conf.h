@@ -25,6 +25,12 @@ struct conf_addr {
     uint8_t ip[16];
 };
 
+enum { CONF_MAX_ADDRS = 8 };
+struct conf_range {
+    uint8_t family;
+    uint8_t lo[16], hi[16];
+};
+
 struct conf_ts {
     uint8_t family, ip_proto;
     uint16_t port_lo, port_hi;
@@ -105,6 +111,16 @@ struct conf_conn {
      * half of the shorter non-zero one), and the uniqueness policy */
     uint32_t reauth_time, rand_time, over_time;
     uint8_t unique; /* enum conf_unique */
+    /* local_addrs/remote_addrs beyond one address (issue 14, conf_addrs.c):
+     * a DNS name given for local_addrs ("" none; local then stays %any, and
+     * bridge_conn refuses it: not resolved yet; remote_addrs' name is
+     * remote_host, resolved by daemon/resolve.c), and remote_addrs' whole
+     * list for responders:
+     * the peer must be in one of the ranges (addresses, subnets, ranges,
+     * %any4, %any6); 0 ranges: remote alone decides (%any or one address) */
+    char local_host[CONF_HOST_MAX];
+    uint8_t n_remote_ranges;
+    struct conf_range remote_ranges[CONF_MAX_ADDRS];
     char local_eap_id[256], remote_eap_id[256]; /* local.eap_id, remote.eap_id ("" unset) */
     bool no_mobike;                             /* mobike = no */
     /* remote_addrs given as a DNS name ("moon.strongswan.org"): resolved by
@@ -192,5 +208,10 @@ bool conf_prop_weak(const struct conf_prop *p, unsigned n, char *buf, size_t cap
 int conf_parse_id(const char *text, struct conf_id *id);
 int conf_parse_ts(const char *text, struct conf_ts *ts);
 int conf_parse_addr(const char *text, struct conf_addr *a);
+/* local_addrs / remote_addrs (conf_addrs.c): 0, or -1 with the reason in
+ * err (no file:line) */
+int conf_parse_addrs(const char *text, bool remote, struct conf_conn *c, char *err, size_t errcap);
+/* is the address (family 4 or 6) in one of the connection's remote ranges? */
+bool conf_range_match(const struct conf_range *r, uint8_t n, uint8_t family, const uint8_t *ip);
 
 #endif

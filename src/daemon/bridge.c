@@ -204,6 +204,17 @@ int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds
     out->remote.family = k->remote.family;
     memcpy(out->remote.ip, k->remote.ip, 16);
     out->remote.port = k->remote_port;
+    if (k->local_host[0]) { /* never %any in its place */
+        snprintf(err, errcap, "local_addrs = %s: DNS names in local_addrs are not resolved yet", k->local_host);
+        return -1;
+    }
+    _Static_assert((int)IKE_MAX_RANGES == (int)CONF_MAX_ADDRS, "remote_addrs' ranges fit");
+    out->n_remote_ranges = k->n_remote_ranges;
+    for (unsigned r = 0; r < k->n_remote_ranges; r++) {
+        out->remote_ranges[r].family = k->remote_ranges[r].family;
+        memcpy(out->remote_ranges[r].lo, k->remote_ranges[r].lo, 16);
+        memcpy(out->remote_ranges[r].hi, k->remote_ranges[r].hi, 16);
+    }
     out->natt_port = natt_port;
     bool unresolved = remote_host(k, out);
     for (unsigned p = 0; p < k->n_ike; p++)

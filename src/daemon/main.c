@@ -18,6 +18,7 @@
 #include "ctl/vici.h"
 #include "ctl/metrics.h"
 #include "daemon/args.h"
+#include "daemon/checkconf.h"
 #include "daemon/creds.h"
 #include "daemon/logout.h"
 #include "daemon/notify.h"
@@ -798,6 +799,11 @@ int main(int argc, char **argv)
         fputs(kited_usage(), rc < 0 ? stderr : stdout);
         free(k);
         return rc < 0 ? 2 : 0;
+    }
+    if (k->args.check_config) { /* before any log file, socket or run directory */
+        rc = checkconf_run(k->args.check_config, stdout, stderr);
+        free(k);
+        return rc;
     }
     struct log_out out;
     if (log_out_open(&out, &k->args, &k->log)) {

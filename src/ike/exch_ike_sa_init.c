@@ -185,11 +185,25 @@ static bool addr_ok(const struct ike_addr *cfg, const struct ike_addr *got)
                                 memcmp(cfg->ip, got->ip, cfg->family == 6 ? 16 : 4) == 0);
 }
 
+/* remote_addrs with several items, subnets or ranges: the peer in one */
+static bool remote_ok(const struct ike_conn_cfg *c, const struct ike_addr *got)
+{
+    size_t len = got->family == 6 ? 16 : 4;
+    if (!c->n_remote_ranges)
+        return addr_ok(&c->remote, got);
+    for (unsigned i = 0; i < c->n_remote_ranges; i++) {
+        const struct ike_addr_range *r = &c->remote_ranges[i];
+        if (r->family == got->family && memcmp(r->lo, got->ip, len) <= 0 && memcmp(got->ip, r->hi, len) <= 0)
+            return true;
+    }
+    return false;
+}
+
 static int conn_for(const struct ike_engine *e, const struct ike_addr *local, const struct ike_addr *remote)
 {
     for (int i = 0; i < e->n_conns; i++)
-        if (ike_conn_live(e, i) && addr_ok(&e->conns[i].local, local) && addr_ok(&e->conns[i].remote, remote) &&
-            (e->conns[i].remote.family || !e->conns[i].remote_host[0])) /* an unresolved name is nobody */
+        if (ike_conn_live(e, i) && addr_ok(&e->conns[i].local, local) && remote_ok(&e->conns[i], remote) &&
+            (e->conns[i].remote.family || e->conns[i].n_remote_ranges || !e->conns[i].remote_host[0]))
             return i;
     return -1;
 }

@@ -106,7 +106,7 @@ struct ike_auth_cfg {
     uint8_t hashes;   /* bit (1 << SIG_HASH_*) of the hashes allowed ("-sha256" suffixes); 0: the defaults */
 };
 enum ike_send_cert { IKE_SEND_CERT_IFASKED, IKE_SEND_CERT_ALWAYS, IKE_SEND_CERT_NEVER };
-enum { IKE_MAX_CERTS = 4, IKE_FILE_MAX = 128 };
+enum { IKE_MAX_CERTS = 4, IKE_FILE_MAX = 128, IKE_MAX_RANGES = 8 };
 
 struct ike_conn_cfg {
     char name[IKE_NAME_MAX];
@@ -166,6 +166,13 @@ struct ike_conn_cfg {
     uint32_t over_time_s;
     bool over_time_set;
     uint8_t unique;         /* enum ike_unique; default no */
+    /* remote_addrs for a responder (issue 14): a peer must be in one of
+     * these ranges; none: remote decides (%any or one address) */
+    uint8_t n_remote_ranges;
+    struct ike_addr_range {
+        uint8_t family;
+        uint8_t lo[16], hi[16];
+    } remote_ranges[IKE_MAX_RANGES];
     /* EAP (eap.c): local.eap_id, the user name we give as client (empty:
      * our IKE identity); remote.eap_id, the one a server requires (empty:
      * the peer's IKE identity; "%any": any, asked for with EAP-Identity) */

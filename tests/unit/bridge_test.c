@@ -17,6 +17,7 @@ static void conn_copied_whole(void **s)
     snprintf(text, sizeof text,
              "connections { a-connection-name-of-thirty-one { dpd_delay = 49d\n"
              " proposals = default,default,default,default\n remote_addrs = 192.0.2.1\n"
+             " local { auth = psk }\n remote { auth = psk }\n"
              " children { child-name-exactly-thirty-one-c {\n"
              " local_ts = 10.1.0.0/24, 10.2.0.0/24, 10.3.0.0/24, 10.4.0.0/24[tcp/1-65535]\n"
              " remote_ts = 10.9.0.0/16\n esp_proposals = default,default,default,default\n"
@@ -40,7 +41,7 @@ static void conn_copied_whole(void **s)
     assert_int_equal(cfg->child[0].rand_time_s, 3600);
     conf_free(c);
     /* no secret at all: refused with the connection's name */
-    assert_int_equal(conf_load_string("connections { lab { children { n { local_ts = 10.1.0.0/24\n"
+    assert_int_equal(conf_load_string("connections { lab { local { auth = psk }\n children { n { local_ts = 10.1.0.0/24\n"
                                       " remote_ts = 10.2.0.0/24 } } } }\n", "swanctl.conf", &c, err, sizeof err,
                                       NULL, NULL), 0);
     assert_int_equal(bridge_conn(c, 0, NULL, 500, 4500, cfg, err, sizeof err), -1);
@@ -61,7 +62,7 @@ static void fragmentation_mode(void **s)
     for (unsigned i = 0; i < sizeof t / sizeof t[0]; i++) {
         char text[512], err[256];
         struct kite_conf *c = NULL;
-        snprintf(text, sizeof text, "connections { lab { %s children { n { local_ts = 10.1.0.0/24\n"
+        snprintf(text, sizeof text, "connections { lab { %s local { auth = psk }\n remote { auth = psk }\n children { n { local_ts = 10.1.0.0/24\n"
                  " remote_ts = 10.2.0.0/24 } } } }\nsecrets { ike-1 { secret = abcdefgh } }\n", t[i].v);
         if (conf_load_string(text, "swanctl.conf", &c, err, sizeof err, NULL, NULL))
             fail_msg("%s", err);

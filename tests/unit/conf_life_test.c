@@ -138,7 +138,7 @@ static void close_action_values(void **s)
     c = ok("", "        close_action = clear\n");
     assert_int_equal(c->conns[0].child[0].close_action, CONF_CLOSE_CLEAR);
     conf_free(c);
-    refused("", "        close_action = trap\n", "close_action = trap: trap policies are not implemented yet");
+    refused("", "        close_action = trap\n", "close_action = trap refused: trap policies are not implemented yet");
     refused("", "        close_action = later\n", "close_action must be none, clear, trap or start, not 'later'");
 }
 
@@ -164,15 +164,15 @@ static void kernel_keys_refused(void **s)
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char line[64];
         snprintf(line, sizeof line, "        %s\n", keys[i]);
-        refused("", line, "needs the kernel backend (XFRM), which kite does not have yet (not implemented)");
+        refused("", line, "needs the kernel backend (not implemented)");
     }
-    refused("    if_id_in = 3\n", "", "if_id_in = 3: needs the kernel backend");
-    refused("", "        hw_offload = yes\n", "hw_offload = yes: needs the kernel backend (not implemented)");
-    refused("", "        hw_offload = packet\n", "hw_offload = packet: needs the kernel backend");
-    refused("", "        mark_in_sa = yes\n", "mark_in_sa = yes: needs the kernel backend");
+    refused("    if_id_in = 3\n", "", "if_id_in = 3 refused: needs the kernel backend");
+    refused("", "        hw_offload = yes\n", "hw_offload = yes refused: needs the kernel backend (not implemented)");
+    refused("", "        hw_offload = packet\n", "hw_offload = packet refused: needs the kernel backend");
+    refused("", "        mark_in_sa = yes\n", "mark_in_sa = yes refused: needs the kernel backend");
     /* their "off" values are taken */
     struct kite_conf *c = ok("    if_id_in = 0\n", "        mark_in = 0\n        hw_offload = auto\n"
-                                                 "        hw_offload = no\n        interface = \"\"\n");
+                                                 "        hw_offload = no\n");
     assert_string_equal(warnings, "");
     conf_free(c);
 }
@@ -180,16 +180,16 @@ static void kernel_keys_refused(void **s)
 static void other_child_keys(void **s)
 {
     (void)s;
-    refused("", "        mode = pass\n", "mode = pass: shunt policies are not implemented");
-    refused("", "        mode = drop\n", "mode = drop: shunt policies are not implemented");
-    refused("", "        mode = beet\n", "mode = beet is not implemented");
-    refused("", "        priority = 100\n", "priority = 100: explicit policy priorities are not implemented");
-    refused("", "        sha256_96 = yes\n", "sha256_96 = yes: HMAC-SHA-256 truncated to 96 bits");
-    refused("", "        ipcomp = yes\n", "ipcomp = yes: IPComp (RFC 3173) is not implemented");
-    refused("", "        policies = no\n", "policies = no: a Child SA without policies");
-    refused("", "        label = system_u:object_r:ipsec_spd_t:s0\n", "security labels (SELinux) need the kernel");
-    refused("", "        copy_df = maybe\n", "copy_df must be yes or no, not 'maybe'");
-    refused("", "        copy_dscp = both\n", "copy_dscp must be no, in, out or yes, not 'both'");
+    refused("", "        mode = pass\n", "mode = pass refused: shunt policies are not implemented");
+    refused("", "        mode = drop\n", "mode = drop refused: shunt policies are not implemented");
+    refused("", "        mode = beet\n", "mode = beet refused: BEET mode is not implemented");
+    refused("", "        priority = 100\n", "priority = 100 refused: policy priorities");
+    refused("", "        sha256_96 = yes\n", "sha256_96 = yes refused: HMAC-SHA-256 truncated to 96 bits");
+    refused("", "        ipcomp = yes\n", "ipcomp = yes refused: IPComp (RFC 3173) is not implemented");
+    refused("", "        policies = no\n", "policies = no refused: SAs without policies");
+    refused("", "        label = system_u:object_r:ipsec_spd_t:s0\n", "security labels are not implemented");
+    refused("", "        copy_df = maybe\n", "copy_df = maybe refused: expected yes or no");
+    refused("", "        copy_dscp = both\n", "copy_dscp = both refused: expected no, in, out or yes");
     struct kite_conf *c = ok("", "        priority = 0\n        sha256_96 = no\n        ipcomp = no\n"
                                  "        policies = yes\n");
     assert_string_equal(warnings, "");
@@ -201,9 +201,9 @@ static void harmless_keys_warn(void **s)
     (void)s;
     struct kite_conf *c = ok("", "        copy_df = no\n        copy_ecn = no\n        copy_dscp = yes\n"
                                  "        inactivity = 5m\n        policies_fwd_out = yes\n");
-    assert_non_null(strstr(warnings, "copy_df has no effect in child 'net'"));
-    assert_non_null(strstr(warnings, "copy_ecn has no effect in child 'net'"));
-    assert_non_null(strstr(warnings, "copy_dscp has no effect in child 'net'"));
+    assert_non_null(strstr(warnings, "copy_df = no ignored: no effect: the kernel's socket builds the outer IP header"));
+    assert_non_null(strstr(warnings, "copy_ecn = no ignored: no effect"));
+    assert_non_null(strstr(warnings, "copy_dscp = yes ignored: no effect"));
     assert_non_null(strstr(warnings, "inactivity has no effect in child 'net' (not implemented)"));
     assert_non_null(strstr(warnings, "policies_fwd_out has no effect in child 'net'"));
     assert_null(strstr(warnings, "unknown"));
