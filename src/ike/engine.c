@@ -89,6 +89,8 @@ void ike_engine_free(struct ike_engine *e)
     free(e->conns);
     free(e->psk);
     free(e->retry);
+    ike_connsel_free(e);
+    ike_psks_free(e);
     mem_wipe(e->q, e->q_cap * sizeof *e->q);
     free(e->q);
     ike_cookies_free(&e->cookies);

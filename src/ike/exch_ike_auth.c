@@ -40,12 +40,17 @@ static void add_id(struct auth_out *o, uint8_t type, const struct ike_id_cfg *id
     p->u.id.data = span_of(id->data, id->len);
 }
 
-static int add_auth(struct ike_engine *e, struct auth_out *o, struct ikesa *sa, const struct ike_pld *id)
+/* peer: the peer's identity (IDi) when we respond, NULL when we initiate */
+static int add_auth(struct ike_engine *e, struct auth_out *o, struct ikesa *sa, const struct ike_pld *id,
+                    const struct ike_id *peer)
 {
     size_t len;
     if (e->conns[sa->conn].local_auth.kind == IKE_AUTHK_PUBKEY)
         return ike_pk_auth(e, sa, &id->u.id, add(o, IKEV2_PLD_AUTH), &o->pk);
-    int rc = ike_psk_auth(sa, &e->psk[sa->conn], sa->initiator, &id->u.id, o->auth, &len);
+    const struct secret *psk = ike_psk_for(e, sa, peer);
+    if (!psk)
+        return KITE_E_AUTH_FAILED;
+    int rc = ike_psk_auth(sa, psk, sa->initiator, &id->u.id, o->auth, &len);
     struct ike_pld *p = add(o, IKEV2_PLD_AUTH);
     p->u.auth.method = IKEV2_AUTH_SHARED_KEY_MIC;
     p->u.auth.data = span_of(o->auth, len);
@@ -117,7 +122,7 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     if (c->remote_id.type && !cred_id_is_wildcard(c->remote_id.type, span_of(c->remote_id.data, c->remote_id.len)))
         add_id(o, IKEV2_PLD_IDR, &c->remote_id);
     if (!rc)
-        rc = add_auth(e, o, sa, &o->pld[0]);
+        rc = add_auth(e, o, sa, &o->pld[0], NULL);
     struct ike_prop_cfg noke[IKE_MAX_PROPS];
     ike_prop_strip_ke(ch->esp, ch->n_esp, noke); /* IKE_AUTH has no key exchange (1.2) */
     add_sa(o, noke, ch->n_esp, 1);
@@ -211,15 +216,42 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
     child_up(e, sa, &algs, ike_prop_spi32(chosen), &lts, &rts, transport, cfg, now);
 }
 
+/* the connection the peer's identities ask for (connsel.c), which need not
+ * be the one IKE_SA_INIT chose by addresses alone: the IKE SA moves to it,
+ * as charon's does; 0 or KITE_E_AUTH_FAILED (none fits, logged) */
+static int select_conn(struct ike_engine *e, struct ikesa *sa, const struct ike_id *idi, const struct ike_id *idr)
+{
+    char a[256], b[256] = "%any", r[64];
+    int c = ike_conn_select_auth(e, sa, idi, idr), from = sa->conn;
+    if (c < 0) {
+        cred_id_format(idi->type, idi->data, a, sizeof a);
+        if (idr)
+            cred_id_format(idr->type, idr->data, b, sizeof b);
+        ike_log(e, LOG_CFG, 0, "no connection matches '%s' from %s (IDr '%s'): no matching peer config found", a,
+                ike_addr_str(&sa->remote, r, sizeof r), b);
+        return KITE_E_AUTH_FAILED;
+    }
+    if (c != from) {
+        sa->conn = c;
+        sa->child = 0;
+        ike_hs_moved(e, sa, from);
+        ike_log(e, LOG_CFG, 1, "switching from connection '%s' to '%s', which the identities match better",
+                e->conns[from].name, e->conns[c].name);
+    }
+    ike_log(e, LOG_CFG, 1, "selected peer config '%s'", e->conns[c].name);
+    return 0;
+}
+
 int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
 {
-    const struct ike_conn_cfg *c = &e->conns[sa->conn];
     const struct ike_pld *idi = ike_chain_find(in, IKEV2_PLD_IDI, 0), *auth = ike_chain_find(in, IKEV2_PLD_AUTH, 0);
+    const struct ike_pld *idr = ike_chain_find(in, IKEV2_PLD_IDR, 0);
     struct auth_out *o = calloc(1, sizeof *o);
     if (!o)
         return KITE_E_NOMEM;
     int rc = 0;
-    if (!idi || !auth || ike_pk_verify(e, sa, in, &idi->u.id, &auth->u.auth)) {
+    if (!idi || !auth || select_conn(e, sa, &idi->u.id, idr ? &idr->u.id : NULL) ||
+        ike_pk_verify(e, sa, in, &idi->u.id, &auth->u.auth)) {
         ike_log(e, LOG_IKE, 0, "peer authentication failed, sending AUTHENTICATION_FAILED");
         pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
         send_protected(e, sa, o, true, sa->rx_msgid, now);
@@ -239,10 +271,11 @@ int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_ch
                 ike_sa_down(e, o2, "the peer sent INITIAL_CONTACT in a new IKE_SA: this one is stale");
         }
     }
+    const struct ike_conn_cfg *c = &e->conns[sa->conn];
     add_id(o, IKEV2_PLD_IDR, &c->local_id);
     rc = ike_pk_certs(e, sa, in, o->pld, &o->n, &o->pk);
     if (!rc)
-        rc = add_auth(e, o, sa, &o->pld[0]);
+        rc = add_auth(e, o, sa, &o->pld[0], &idi->u.id);
     if (rc) { /* our own credentials are missing: logged; the peer hears why */
         o->n = 0;
         pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);

@@ -277,6 +277,26 @@ int ike_engine_remove_conn(struct ike_engine *e, const char *name, uint64_t now)
  * nobody (AUTH is neither made nor accepted).  Established SAs are kept.
  * 0, KITE_E_NOT_FOUND, KITE_E_INVALID_ARG (longer than psk[]) or NOMEM */
 int ike_engine_set_psk(struct ike_engine *e, const char *conn, const uint8_t *psk, size_t len);
+/* the pre-shared keys of swanctl.conf's secrets { ike-x { id-a = ..
+ * secret = .. } }, looked up by the identities of each IKE SA when it
+ * authenticates (IKE_AUTH), as charon does: the key whose ids match the
+ * peer's identity best (equal over a pattern over %any), then ours; a key
+ * without ids is anyone's.  A connection with its own key (ike_conn_cfg.psk,
+ * ike_engine_set_psk) uses that one.  The table replaces the engine's
+ * (copied; the old keys wiped); IKE SAs already up are untouched.  0,
+ * KITE_E_INVALID_ARG (an empty key) or KITE_E_NOMEM (the old table kept) */
+struct ike_psk_id {
+    uint8_t type;             /* IKEV2_ID_*; 0: %any */
+    uint16_t len;
+    const uint8_t *data;
+};
+struct ike_psk {
+    const uint8_t *key;
+    size_t len;
+    unsigned n_ids;
+    const struct ike_psk_id *ids;
+};
+int ike_engine_set_psks(struct ike_engine *e, const struct ike_psk *psks, size_t n);
 /* the credentials (certificates, keys, CAs, CRLs) pubkey authentication
  * uses from now on; the engine takes a reference and drops the old store's
  * (SAs already authenticated are untouched, as by a reload; an IKE SA
