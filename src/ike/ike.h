@@ -96,7 +96,9 @@ struct ike_conn_cfg {
     struct ike_prop_cfg ike[IKE_MAX_PROPS];
     struct ike_id_cfg local_id, remote_id;
     uint8_t psk_len;
-    uint8_t psk[128]; /* copied into an owned secret by ike_engine_add_conn */
+    uint8_t psk[128]; /* the connection's own key (tests, API users), copied into an owned secret by
+                         ike_engine_add_conn; 0 bytes: looked up by identity (ike_engine_set_psks),
+                         as the daemon does */
     bool encap;       /* force UDP encapsulation (strongSwan's encap = yes) */
     uint8_t n_children;
     struct ike_child_cfg child[IKE_MAX_CHILDREN];
@@ -272,8 +274,9 @@ int ike_engine_load_conn(struct ike_engine *e, const struct ike_conn_cfg *c, uin
  * with a Delete, a pending keyingtries retry dropped, its slot freed; the
  * number of IKE SAs closed, or KITE_E_NOT_FOUND */
 int ike_engine_remove_conn(struct ike_engine *e, const char *name, uint64_t now);
-/* replace connection conn's pre-shared key (copied; the old one wiped), as a
- * configuration reload does; len 0: no key, so the connection authenticates
+/* replace connection conn's own pre-shared key (copied; the old one wiped);
+ * len 0: no key of its own, so its IKE SAs take theirs from the engine's
+ * table by identity (ike_engine_set_psks), and with none there authenticate
  * nobody (AUTH is neither made nor accepted).  Established SAs are kept.
  * 0, KITE_E_NOT_FOUND, KITE_E_INVALID_ARG (longer than psk[]) or NOMEM */
 int ike_engine_set_psk(struct ike_engine *e, const char *conn, const uint8_t *psk, size_t len);

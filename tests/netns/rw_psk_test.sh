@@ -13,7 +13,9 @@
 # All 200 must be ESTABLISHED on the responder (swanctl --list-sas over its
 # VICI socket) with 200 distinct remote identities and Child SAs installed;
 # rw201 (a wrong secret) and rw202 (no secret at the responder) are refused
-# with AUTHENTICATION_FAILED while the 200 stay up.  Prints the time for the
+# with AUTHENTICATION_FAILED while the 200 stay up.  Then over VICI
+# (swanctl --load-creds: load-shared, unload-shared): rw202's secret loaded (it comes up), rw1's
+# unloaded (a new IKE SA of it refused).  Prints the time for the
 # 200 to come up and the responder's RSS and CPU time.
 source "$(dirname "$0")/lib.sh"
 need_root
@@ -92,6 +94,7 @@ KITE_LOG_LEVEL=1 kited_start "$RIGHT" r "$WORK/r/k.conf"; RP=${PIDS[-1]}
 for _ in $(seq 50); do [ -S "$WORK/r/charon.vici" ] && break; sleep 0.1; done
 [ -S "$WORK/r/charon.vici" ] || die "the responder opened no control socket"
 CPU0=$(awk '{ print $14 + $15 }' "/proc/$RP/stat")
+RSS0=$(awk '/VmRSS/ { print $2 }' "/proc/$RP/status")
 T0=$(date +%s.%N)
 # the initiator negotiates only: 202 tunnels to one remote_ts need no data plane
 KITED_ARGS=--no-dataplane KITE_LOG_LEVEL=1 kited_start "$LEFT" l "$WORK/l/k.conf"
@@ -107,8 +110,9 @@ CPU1=$(awk '{ print $14 + $15 }' "/proc/$RP/stat")
 RSS=$(awk '/VmRSS/ { print $2 }' "/proc/$RP/status")
 TICK=$(getconf CLK_TCK)
 SECS=$(echo "$T1 - $T0" | bc)
-log "$up Child SAs installed at the responder in ${SECS} s; responder RSS ${RSS} KB," \
-    "CPU $(( (CPU1 - CPU0) * 1000 / TICK )) ms"
+log "$up Child SAs installed at the responder in ${SECS} s; responder RSS ${RSS0} -> ${RSS} KB" \
+    "($(( (RSS - RSS0) / N )) KB per SA), CPU $(( (CPU1 - CPU0) * 1000 / TICK )) ms" \
+    "($(( (CPU1 - CPU0) * 1000000 / TICK / N )) us per SA, key exchange, AUTH and Child SA install)"
 
 # the two refused ones (keyingtries = 1: one attempt each)
 wait_for "$WORK/r/kited.log" "authentication of 'rw$((N + 1))@example.com' failed: pre-shared key mismatch" 10 ||
@@ -131,4 +135,30 @@ inst=$(grep -cE "INSTALLED, TUNNEL" "$WORK/sas.txt" || true)
 [ "$inst" = "$N" ] || die "$inst Child SAs INSTALLED, not $N"
 grep -qE "remote +'rw($((N + 1))|$((N + 2)))@example.com'" "$WORK/sas.txt" && die "a refused road warrior has an SA"
 log "ok: swanctl --list-sas on the responder: $est ESTABLISHED, $ids distinct remote identities, $inst Child SAs"
+
+# secrets over VICI take effect for new IKE SAs: swanctl --load-creds with a
+# file that adds rw$((N + 2))'s secret and lacks rw1's (unloaded)
+R() { ip netns exec "$RIGHT" timeout 60 swanctl "$@" --uri "unix://$WORK/r/charon.vici"; }
+L() { ip netns exec "$LEFT" timeout 60 swanctl "$@" --uri "unix://$WORK/l/charon.vici"; }
+{
+  echo "secrets {"
+  for i in $(seq 2 $((N + 2))); do
+    printf '  ike-rw%s {\n    id = rw%s@example.com\n    secret = "rw-secret-%s-0123456789"\n  }\n' "$i" "$i" "$i"
+  done
+  echo "}"
+} >"$WORK/r/shared.conf"
+R --load-creds --file "$WORK/r/shared.conf" >"$WORK/r/load.out" 2>&1 || { cat "$WORK/r/load.out"; die "swanctl --load-creds failed"; }
+L --initiate --ike "rw$((N + 2))" --child net --timeout 15 >"$WORK/l/init.out" 2>&1 ||
+  { cat "$WORK/l/init.out"; die "rw$((N + 2)) did not come up once its secret was loaded over VICI"; }
+L --terminate --ike rw1 --timeout 15 >/dev/null 2>&1 || die "swanctl --terminate --ike rw1 failed"
+L --initiate --ike rw1 --child net --timeout 15 >"$WORK/l/init1.out" 2>&1 &&
+  die "rw1 came up again although its secret was unloaded over VICI"
+grep -q "no pre-shared key found for 'gw.example' - 'rw1@example.com'" "$WORK/r/kited.log" ||
+  die "the responder did not log rw1's missing secret"
+R --list-sas >"$WORK/sas2.txt" || die "swanctl --list-sas failed"
+est=$(grep -cE "^rw: #[0-9]+, ESTABLISHED" "$WORK/sas2.txt" || true)
+[ "$est" = "$N" ] || die "$est IKE SAs after the VICI changes, not $N (rw1 gone, rw$((N + 2)) new)"
+grep -qE "remote +'rw$((N + 2))@example.com'" "$WORK/sas2.txt" || die "no IKE SA with rw$((N + 2)) at the responder"
+grep -qE "remote +'rw1@example.com'" "$WORK/sas2.txt" && die "rw1 still has an IKE SA"
+log "ok: over VICI, rw$((N + 2))'s secret loaded (it comes up) and rw1's unloaded (refused), the others untouched"
 log "PASS"
