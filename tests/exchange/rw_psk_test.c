@@ -377,6 +377,15 @@ static void switch_at_ike_auth(void **s)
     expect_up(&t->peer[0], "lab");
     expect_up(&t->gw, "bob");
     expect_log(&t->gw, "switching from connection 'alice' to 'bob'");
+    /* the handshake is counted for the connection it ended on */
+    struct ike_counters k;
+    assert_true(ike_engine_counters(t->gw.e, "bob", &k));
+    assert_int_equal(k.c[IKE_CTR_HS_STARTED], 1);
+    assert_int_equal(k.c[IKE_CTR_HS_ESTABLISHED], 1);
+    assert_true(ike_engine_counters(t->gw.e, "alice", &k));
+    assert_int_equal(k.c[IKE_CTR_HS_STARTED], 0);
+    assert_true(ike_engine_counters(t->gw.e, NULL, &k));
+    assert_int_equal(k.c[IKE_CTR_HS_STARTED], 1);
     net_free(t);
 }
 
