@@ -20,7 +20,7 @@ int secrets_apply(struct ike_engine *ike, const struct kite_conf *c, struct log_
     int rc = (n && !p) || (n_ids && !ids) ? KITE_E_NOMEM : 0;
     for (size_t i = 0, k = 0; !rc && i < n; i++) {
         const struct conf_secret *s = &c->secrets[i];
-        p[i] = (struct ike_psk){ s->s.p, s->s.n, s->n_ids, ids + k };
+        p[i] = (struct ike_psk){ s->s.p, s->s.n, s->n_ids, ids ? ids + k : NULL };
         for (unsigned j = 0; j < s->n_ids; j++, k++)
             ids[k] = (struct ike_psk_id){ s->ids[j].type, s->ids[j].len, s->ids[j].data };
     }

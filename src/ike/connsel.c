@@ -132,8 +132,10 @@ static bool rebuild(struct ike_engine *e)
     for (int i = 0; i < e->n_conns; i++)
         if (ike_conn_live(e, i))
             index_conn(e, i);
-    qsort(s->addr, s->n_addr, sizeof *s->addr, row_cmp);
-    qsort(s->id, s->n_id, sizeof *s->id, row_cmp);
+    if (s->n_addr) /* qsort wants an array, even of none */
+        qsort(s->addr, s->n_addr, sizeof *s->addr, row_cmp);
+    if (s->n_id)
+        qsort(s->id, s->n_id, sizeof *s->id, row_cmp);
     s->dirty = false;
     return true;
 }

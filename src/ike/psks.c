@@ -97,7 +97,8 @@ static int tab_index(struct ike_engine *e, struct ike_psktab *t, size_t n_ids)
         if (wild)
             t->wild[t->n_wild++] = i;
     }
-    qsort(t->id, t->n_id, sizeof *t->id, row_cmp);
+    if (t->n_id)
+        qsort(t->id, t->n_id, sizeof *t->id, row_cmp);
     return 0;
 }
 
