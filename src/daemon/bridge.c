@@ -83,7 +83,8 @@ static enum ike_frag_mode frag_mode(enum conf_frag f)
 
 static void auth(const struct conf_auth *in, struct ike_auth_cfg *out)
 {
-    out->kind = in->kind;
+    out->kind = in->kind == CONF_AUTH_EAP ? IKE_AUTHK_EAP : in->kind == CONF_AUTH_PUBKEY ? IKE_AUTHK_PUBKEY
+                                                                                      : IKE_AUTHK_PSK;
     out->key = in->key;
     out->pss = in->pss;
     out->hashes = in->hashes;
@@ -182,6 +183,8 @@ int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds
     out->keyingtries = k->keyingtries;
     out->keyingtries_set = true;
     out->fragmentation = frag_mode(k->fragmentation);
+    memcpy(out->local_eap_id, k->local_eap_id, sizeof out->local_eap_id);
+    memcpy(out->remote_eap_id, k->remote_eap_id, sizeof out->remote_eap_id);
     for (unsigned ch = 0; ch < k->n_children; ch++)
         out->dpd_restart = out->dpd_restart || k->child[ch].dpd_action == CONF_DPD_RESTART;
 
@@ -195,7 +198,10 @@ int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds
     /* the key is looked up by the identities of each IKE SA when it
      * authenticates (daemon/secrets.c, ike/psks.c), not bound here: a
      * connection for many peers has no one key */
-    if (!c->n_secrets && !warned) {
+    int psks = 0;
+    for (int s = 0; s < c->n_secrets; s++)
+        psks += !c->secrets[s].eap; /* eap-x: a user's password, never a PSK */
+    if (!psks && !warned) {
         snprintf(err, errcap, "no pre-shared keys are loaded (secrets { ike-... }): connection '%s' authenticates "
                               "nobody until one is", k->name);
         return 1;

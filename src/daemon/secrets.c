@@ -12,15 +12,17 @@
 
 int secrets_apply(struct ike_engine *ike, const struct kite_conf *c, struct log_sink *log)
 {
-    size_t n = c->n_secrets > 0 ? (size_t)c->n_secrets : 0, n_ids = 0;
-    for (size_t i = 0; i < n; i++)
+    size_t all = c->n_secrets > 0 ? (size_t)c->n_secrets : 0, n = 0, n_ids = 0;
+    for (size_t i = 0; i < all; i++)
         n_ids += c->secrets[i].n_ids;
-    struct ike_psk *p = n ? calloc(n, sizeof *p) : NULL;
+    struct ike_psk *p = all ? calloc(all, sizeof *p) : NULL;
     struct ike_psk_id *ids = n_ids ? calloc(n_ids, sizeof *ids) : NULL;
-    int rc = (n && !p) || (n_ids && !ids) ? KITE_E_NOMEM : 0;
-    for (size_t i = 0, k = 0; !rc && i < n; i++) {
+    int rc = (all && !p) || (n_ids && !ids) ? KITE_E_NOMEM : 0;
+    for (size_t i = 0, k = 0; !rc && i < all; i++) {
         const struct conf_secret *s = &c->secrets[i];
-        p[i] = (struct ike_psk){ s->s.p, s->s.n, s->n_ids, ids ? ids + k : NULL };
+        if (s->eap)
+            continue; /* an eap-x section: a user's password, never a PSK */
+        p[n++] = (struct ike_psk){ s->s.p, s->s.n, s->n_ids, ids ? ids + k : NULL };
         for (unsigned j = 0; j < s->n_ids; j++, k++)
             ids[k] = (struct ike_psk_id){ s->ids[j].type, s->ids[j].len, s->ids[j].data };
     }
