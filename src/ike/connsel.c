@@ -266,6 +266,8 @@ static void consider(struct ike_engine *e, struct pick *p, int i)
     if (!ike_conn_live(e, i))
         return;
     const struct ike_conn_cfg *c = &e->conns[i];
+    if (!c->remote.family && c->remote_host[0])
+        return; /* a DNS name not resolved yet is nobody */
     unsigned ike = addr_match(c, &p->sa->local, &p->sa->remote);
     unsigned other = ike_id_grade(c->remote_id.type, span_of(c->remote_id.data, c->remote_id.len), p->idi->type,
                                   p->idi->data);

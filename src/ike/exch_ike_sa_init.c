@@ -201,6 +201,8 @@ static void select_init(struct ike_engine *e, const struct ike_addr *local, cons
     for (int c; (c = ike_conn_next_init(e, local, remote, &it)) >= 0;) {
         struct init_pick q = { .conn = c };
         const struct ike_conn_cfg *cfg = &e->conns[c];
+        if (!cfg->remote.family && cfg->remote_host[0])
+            continue; /* a DNS name not resolved yet is nobody */
         q.rc = ike_prop_select(cfg->ike, cfg->n_ike, offer, IKEV2_PROTO_IKE, group, &q.algs, &q.chosen, &q.want);
         if (p->conn >= 0 && (q.rc == 0 || q.rc == KITE_E_INVALID_KE))
             ike_log(e, LOG_CFG, 2, "no matching proposal found in '%s', trying alternative connection '%s'",

@@ -195,7 +195,9 @@ const struct secret *ike_psk_for(struct ike_engine *e, const struct ikesa *sa, c
         return &e->psk[sa->conn];
     const struct ike_id_cfg *r = &c->remote_id;
     bool pat = !peer && cred_id_is_wildcard(r->type, span_of(r->data, r->len));
-    struct ike_peer_id *me = id_of(c->local_id.type, c->local_id.data, c->local_id.len);
+    const struct ike_peer_id *own = sa->own_id; /* ike_initiate_as: the SA's own identity */
+    struct ike_peer_id *me = own ? id_of(own->type, own->data, own->len)
+                                 : id_of(c->local_id.type, c->local_id.data, c->local_id.len);
     struct ike_peer_id *other = peer ? id_of(peer->type, peer->data.p, peer->data.n)
                                      : id_of(pat ? 0 : r->type, r->data, pat ? 0 : r->len);
     const struct secret *s = me && other ? psk_find(e, me, other) : NULL;
