@@ -246,12 +246,16 @@ int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds
     }
     if (k->local_auth.kind != CONF_AUTH_PSK && k->remote_auth.kind != CONF_AUTH_PSK)
         return warned;
-    const struct secret *psk = conf_psk_find(c, &k->local_id, &k->remote_id);
-    if (!psk || !psk->n || psk->n > sizeof out->psk) { /* conf/ refuses empty and long ones already */
-        snprintf(err, errcap, "no usable pre-shared key for connection '%s' (secrets { ike-... })", k->name);
-        return -1;
+    /* the key is looked up by the identities of each IKE SA when it
+     * authenticates (daemon/secrets.c, ike/psks.c), not bound here: a
+     * connection for many peers has no one key */
+    int psks = 0;
+    for (int s = 0; s < c->n_secrets; s++)
+        psks += !c->secrets[s].eap; /* eap-x: a user's password, never a PSK */
+    if (!psks && !warned) {
+        snprintf(err, errcap, "no pre-shared keys are loaded (secrets { ike-... }): connection '%s' authenticates "
+                              "nobody until one is", k->name);
+        return 1;
     }
-    memcpy(out->psk, psk->p, psk->n);
-    out->psk_len = (uint8_t)psk->n;
     return warned;
 }

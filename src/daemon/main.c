@@ -526,7 +526,7 @@ static void reload(struct kited *k)
     struct reconf_count n;
     reconf_apply(&r, c, loop_now_ms(), &n);
     log_msg(&k->log, LOG_CFG, 1, "configuration reloaded: %d added, %d replaced, %d unchanged, %d removed, "
-            "%d pre-shared key(s) changed, %d not loaded", n.added, n.replaced, n.unchanged, n.removed, n.psks,
+            "%d pre-shared key(s) loaded, %d not loaded", n.added, n.replaced, n.unchanged, n.removed, n.psks,
             n.failed);
     conf_free(k->conf);
     k->conf = c;

@@ -90,6 +90,8 @@ void ike_engine_free(struct ike_engine *e)
     free(e->conns);
     free(e->psk);
     free(e->retry);
+    ike_connsel_free(e);
+    ike_psks_free(e);
     mem_wipe(e->q, e->q_cap * sizeof *e->q);
     free(e->q);
     ike_cookies_free(&e->cookies);
@@ -148,6 +150,7 @@ int ike_engine_set_remote(struct ike_engine *e, const char *conn, const struct i
         if (ike_conn_live(e, i) && !strcmp(e->conns[i].name, conn)) {
             e->conns[i].remote.family = addr->family;
             memcpy(e->conns[i].remote.ip, addr->ip, 16);
+            e->sel.dirty = true; /* indexed by address (connsel.c) */
             return 0;
         }
     return KITE_E_NOT_FOUND;

@@ -53,14 +53,19 @@ static void add_own_id(struct auth_out *o, const struct ikesa *sa, const struct 
     p->u.id.data = span_of(sa->own_id->data, sa->own_id->len);
 }
 
-static int add_auth(struct ike_engine *e, struct auth_out *o, struct ikesa *sa, const struct ike_pld *id)
+/* peer: the peer's identity (IDi) when we respond, NULL when we initiate */
+static int add_auth(struct ike_engine *e, struct auth_out *o, struct ikesa *sa, const struct ike_pld *id,
+                    const struct ike_id *peer)
 {
     size_t len;
     struct secret msk = ike_eap_done(sa) ? ike_eap_msk(sa) : (struct secret){ 0 };
     if (!msk.n && e->conns[sa->conn].local_auth.kind == IKE_AUTHK_PUBKEY)
         return ike_pk_auth(e, sa, &id->u.id, add(o, IKEV2_PLD_AUTH), &o->pk);
-    /* after EAP the MSK keys AUTH (2.16) */
-    int rc = ike_psk_auth(sa, msk.n ? &msk : &e->psk[sa->conn], sa->initiator, &id->u.id, o->auth, &len);
+    /* after EAP the MSK keys AUTH (2.16); else the PSK for both identities (psks.c) */
+    const struct secret *psk = msk.n ? &msk : ike_psk_for(e, sa, peer);
+    if (!psk)
+        return KITE_E_AUTH_FAILED;
+    int rc = ike_psk_auth(sa, psk, sa->initiator, &id->u.id, o->auth, &len);
     struct ike_pld *p = add(o, IKEV2_PLD_AUTH);
     p->u.auth.method = IKEV2_AUTH_SHARED_KEY_MIC;
     p->u.auth.data = span_of(o->auth, len);
@@ -136,7 +141,7 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     if (!rc && c->local_auth.kind == IKE_AUTHK_EAP) /* no AUTH: EAP follows (2.16) */
         rc = ike_eap_begin(e, sa);
     else if (!rc)
-        rc = add_auth(e, o, sa, &o->pld[0]);
+        rc = add_auth(e, o, sa, &o->pld[0], NULL);
     if (ike_mobike_on(e, sa)) /* RFC 4555 3.3, where charon puts it */
         pld_notify(&o->pld[o->n++], IKEV2_N_MOBIKE_SUPPORTED, NULL, 0);
     struct ike_prop_cfg noke[IKE_MAX_PROPS];
@@ -230,6 +235,52 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
     child_up(e, sa, &algs, ike_prop_spi32(chosen), &lts, &rts, transport, cfg, now);
 }
 
+/* the connection the peer's identities ask for (connsel.c), which need not
+ * be the one IKE_SA_INIT chose by addresses alone: the IKE SA moves to it,
+ * as charon's does; 0 or KITE_E_AUTH_FAILED (none fits, logged) */
+static int select_conn(struct ike_engine *e, struct ikesa *sa, const struct ike_id *idi, const struct ike_id *idr)
+{
+    char a[256], b[256] = "%any", r[64];
+    int c = ike_conn_select_auth(e, sa, idi, idr), from = sa->conn;
+    if (c < 0) {
+        cred_id_format(idi->type, idi->data, a, sizeof a);
+        if (idr)
+            cred_id_format(idr->type, idr->data, b, sizeof b);
+        ike_log(e, LOG_CFG, 0, "no connection matches '%s' from %s (IDr '%s'): no matching peer config found", a,
+                ike_addr_str(&sa->remote, r, sizeof r), b);
+        return KITE_E_AUTH_FAILED;
+    }
+    if (c != from) {
+        sa->conn = c;
+        sa->child = 0;
+        ike_hs_moved(e, sa, from);
+        ike_log(e, LOG_CFG, 1, "switching from connection '%s' to '%s', which the identities match better",
+                e->conns[from].name, e->conns[c].name);
+    }
+    ike_log(e, LOG_CFG, 1, "selected peer config '%s'", e->conns[c].name);
+    return 0;
+}
+
+/* the first IKE_AUTH request: the connection chosen by its IDi and IDr
+ * before anything else, EAP or not, follows from the connection; none
+ * fitting gets AUTHENTICATION_FAILED.  0 to go on */
+static int select_first(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
+{
+    const struct ike_pld *idi = ike_chain_find(in, IKEV2_PLD_IDI, 0), *idr = ike_chain_find(in, IKEV2_PLD_IDR, 0);
+    if (!idi || !select_conn(e, sa, &idi->u.id, idr ? &idr->u.id : NULL))
+        return 0; /* no IDi: refused where AUTH is checked */
+    struct auth_out *o = calloc(1, sizeof *o);
+    if (!o)
+        return KITE_E_NOMEM;
+    ike_log(e, LOG_IKE, 0, "peer authentication failed, sending AUTHENTICATION_FAILED");
+    pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
+    send_protected(e, sa, o, true, sa->rx_msgid, now);
+    sa->fail = IKE_CTR_HS_FAIL_AUTH;
+    ike_sa_down(e, sa, "authentication of the peer failed");
+    auth_out_free(o);
+    return KITE_E_AUTH_FAILED;
+}
+
 static int auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
 {
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
@@ -265,7 +316,7 @@ static int auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike
         rc = ike_pk_certs(e, sa, in, o->pld, &o->n, &o->pk);
     }
     if (!rc)
-        rc = add_auth(e, o, sa, &me);
+        rc = add_auth(e, o, sa, &me, &idi->u.id);
     if (rc) { /* our own credentials are missing: logged; the peer hears why */
         o->n = 0;
         pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
@@ -404,7 +455,7 @@ static int eap_request_first(struct ike_engine *e, struct ikesa *sa, const struc
     add_id(o, IKEV2_PLD_IDR, &c->local_id);
     rc = ike_pk_certs(e, sa, in, o->pld, &o->n, &o->pk);
     if (!rc)
-        rc = add_auth(e, o, sa, &o->pld[0]);
+        rc = add_auth(e, o, sa, &o->pld[0], &idi->u.id);
     if (rc)
         return eap_refuse(e, sa, o, NULL, rc, now);
     add_eap(o, &x);
@@ -439,6 +490,9 @@ static int eap_request(struct ike_engine *e, struct ikesa *sa, const struct ike_
 
 int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
 {
+    int sel = sa->eap ? 0 : select_first(e, sa, in, now);
+    if (sel)
+        return sel;
     if (!sa->eap && e->conns[sa->conn].remote_auth.kind != IKE_AUTHK_EAP)
         return auth_request(e, sa, in, now);
     struct auth_out *o = calloc(1, sizeof *o);
@@ -482,7 +536,7 @@ static int eap_response(struct ike_engine *e, struct ikesa *sa, const struct ike
         struct ike_pld me = { .type = IKEV2_PLD_IDI };
         me.u.id.type = c->local_id.type;
         me.u.id.data = span_of(c->local_id.data, c->local_id.len);
-        rc = add_auth(e, o, sa, &me);
+        rc = add_auth(e, o, sa, &me, NULL);
     } else {
         add_eap(o, &x);
     }

@@ -116,7 +116,9 @@ struct ike_conn_cfg {
     struct ike_prop_cfg ike[IKE_MAX_PROPS];
     struct ike_id_cfg local_id, remote_id;
     uint8_t psk_len;
-    uint8_t psk[128]; /* copied into an owned secret by ike_engine_add_conn */
+    uint8_t psk[128]; /* the connection's own key (tests, API users), copied into an owned secret by
+                         ike_engine_add_conn; 0 bytes: looked up by identity (ike_engine_set_psks),
+                         as the daemon does */
     bool encap;       /* force UDP encapsulation (strongSwan's encap = yes) */
     uint8_t n_children;
     struct ike_child_cfg child[IKE_MAX_CHILDREN];
@@ -328,11 +330,32 @@ int ike_engine_load_conn(struct ike_engine *e, const struct ike_conn_cfg *c, uin
  * with a Delete, a pending keyingtries retry dropped, its slot freed; the
  * number of IKE SAs closed, or KITE_E_NOT_FOUND */
 int ike_engine_remove_conn(struct ike_engine *e, const char *name, uint64_t now);
-/* replace connection conn's pre-shared key (copied; the old one wiped), as a
- * configuration reload does; len 0: no key, so the connection authenticates
+/* replace connection conn's own pre-shared key (copied; the old one wiped);
+ * len 0: no key of its own, so its IKE SAs take theirs from the engine's
+ * table by identity (ike_engine_set_psks), and with none there authenticate
  * nobody (AUTH is neither made nor accepted).  Established SAs are kept.
  * 0, KITE_E_NOT_FOUND, KITE_E_INVALID_ARG (longer than psk[]) or NOMEM */
 int ike_engine_set_psk(struct ike_engine *e, const char *conn, const uint8_t *psk, size_t len);
+/* the pre-shared keys of swanctl.conf's secrets { ike-x { id-a = ..
+ * secret = .. } }, looked up by the identities of each IKE SA when it
+ * authenticates (IKE_AUTH), as charon does: the key whose ids match the
+ * peer's identity best (equal over a pattern over %any), then ours; a key
+ * without ids is anyone's.  A connection with its own key (ike_conn_cfg.psk,
+ * ike_engine_set_psk) uses that one.  The table replaces the engine's
+ * (copied; the old keys wiped); IKE SAs already up are untouched.  0,
+ * KITE_E_INVALID_ARG (an empty key) or KITE_E_NOMEM (the old table kept) */
+struct ike_psk_id {
+    uint8_t type;             /* IKEV2_ID_*; 0: %any */
+    uint16_t len;
+    const uint8_t *data;
+};
+struct ike_psk {
+    const uint8_t *key;
+    size_t len;
+    unsigned n_ids;
+    const struct ike_psk_id *ids;
+};
+int ike_engine_set_psks(struct ike_engine *e, const struct ike_psk *psks, size_t n);
 /* a DNS-named connection's remote address, resolved again (daemon/resolve.c):
  * its next initiation goes there and, as responder, it answers that address;
  * IKE SAs up are left alone (port kept).  0 or KITE_E_NOT_FOUND */

@@ -279,6 +279,35 @@ struct ike_retry {
     bool restarting;
 };
 
+/* an index row: a key's hash and a connection slot or secret number;
+ * rows sorted by (hash, slot), so a key's rows are one run found by binary
+ * search, in slot order (connsel.c, psks.c) */
+struct ike_ix_row {
+    uint64_t h;
+    int v;
+};
+/* the connection indexes (connsel.c), rebuilt after the table changed */
+struct ike_connsel {
+    bool dirty;                  /* a connection was added, changed or removed */
+    struct ike_ix_row *addr;     /* by (local or %any, remote or %any): every live connection once */
+    struct ike_ix_row *id;       /* by remote.id, those without wildcards */
+    int *wild;                   /* slots whose remote.id is %any or a pattern, ascending */
+    unsigned n_addr, n_id, n_wild, cap;
+};
+/* the pre-shared keys by identity (psks.c) */
+struct ike_psk_ent {
+    struct secret key;
+    unsigned n_ids;
+    struct ike_peer_id **ids;    /* none: the key of any identity (%any) */
+};
+struct ike_psktab {
+    struct ike_psk_ent *ent;
+    unsigned n;
+    struct ike_ix_row *id;       /* by identity, those without wildcards */
+    unsigned n_id;
+    unsigned *wild, n_wild;      /* entries with no id or a pattern, ascending */
+};
+
 struct ike_engine {
     struct ike_env env;
     /* the connections (conns.c): slots 0 .. n_conns-1 of cap_conns, grown as
@@ -317,6 +346,8 @@ struct ike_engine {
     bool keylog;                 /* ike_engine_set_keylog: IKE_ACT_IKE_KEYS wanted */
     struct ike_satab tab;        /* indexes of sas[] (satab.c) */
     uint32_t jitter_phase;       /* ike_jitter's sequence: random start, golden-ratio steps */
+    struct ike_connsel sel;      /* connections by address and identity (connsel.c) */
+    struct ike_psktab psks;      /* pre-shared keys by identity (psks.c) */
 };
 
 /* engine.c */
@@ -385,6 +416,9 @@ void ike_count_conn(struct ike_engine *e, int conn, unsigned c);
 void ike_count_msg(struct ike_engine *e, const struct ikesa *sa, const uint8_t *p, size_t n, bool in);
 void ike_hs_start(struct ike_engine *e, struct ikesa *sa);
 void ike_hs_end(struct ike_engine *e, struct ikesa *sa, bool established);
+/* sa's handshake moved from connection slot `from` to sa->conn (IKE_AUTH
+ * chose another connection, connsel.c): its start is counted there */
+void ike_hs_moved(struct ike_engine *e, const struct ikesa *sa, int from);
 void ike_counters_free(struct ike_engine *e);
 /* satab.c: the IKE SA table's indexes; see there */
 void ike_satab_init(struct ike_engine *e);
@@ -415,6 +449,38 @@ unsigned ike_satab_due(struct ike_engine *e, uint64_t now);
 /* the IKE SA with this inbound Child SA SPI of ours (one of its children,
  * retired ones too, a proposed one: as of the last sync) */
 struct ikesa *ike_sa_by_child_spi(struct ike_engine *e, uint32_t spi_in);
+/* connsel.c: choosing the connection of an IKE SA we respond to, as charon
+ * does: by addresses at IKE_SA_INIT, by addresses and identities at IKE_AUTH */
+/* strongSwan's id_match_t grades: the identity against a configured
+ * pattern; 0 no match, 1 %any, 19 a pattern with wildcards, 20 equal */
+enum { IKE_IDM_NONE = 0, IKE_IDM_ANY = 1, IKE_IDM_WILD = 19, IKE_IDM_PERFECT = 20 };
+unsigned ike_id_grade(uint8_t ptype, struct span pattern, uint8_t type, struct span id);
+/* the connections an IKE_SA_INIT from remote to local may use, best first
+ * (exact addresses before %any, as charon's ike_cfg match): *it starts at 0,
+ * each call gives the next slot, -1 at the end */
+struct ike_conn_it {
+    int key;                     /* which address pair: 0 (local, remote) .. 3 (%any, %any) */
+    unsigned pos, end;
+    uint64_t h;
+    bool scan;                   /* no memory for the index: a scan in four passes */
+};
+/* the peer is in remote_addrs' subnets and ranges (or there are none) */
+bool ike_conn_remote_in(const struct ike_conn_cfg *c, const struct ike_addr *a);
+int ike_conn_next_init(struct ike_engine *e, const struct ike_addr *local, const struct ike_addr *remote,
+                       struct ike_conn_it *it);
+/* the responder's connection at IKE_AUTH for the peer's IDi and the IDr it
+ * asked for (NULL: none): the best by addresses and identities whose IKE
+ * proposals hold the IKE SA's algorithms; -1 when none fits */
+int ike_conn_select_auth(struct ike_engine *e, const struct ikesa *sa, const struct ike_id *idi,
+                         const struct ike_id *idr);
+void ike_connsel_free(struct ike_engine *e);
+/* psks.c: the pre-shared key for sa's authentication with the peer's
+ * identity peer (NULL: the initiator before IDr came, remote.id then): the
+ * connection's own key when it has one, else the best of the engine's
+ * table (ike_engine_set_psks); NULL when none, logged with both identities */
+const struct secret *ike_psk_for(struct ike_engine *e, const struct ikesa *sa, const struct ike_id *peer);
+void ike_psks_free(struct ike_engine *e);
+
 /* engine.c: the SA's next deadline (UINT64_MAX: none) */
 uint64_t ike_sa_deadline(const struct ike_engine *e, const struct ikesa *sa);
 
