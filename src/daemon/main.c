@@ -25,6 +25,7 @@
 #include "daemon/dataplane.h"
 #include "daemon/reconf.h"
 #include "daemon/keylog.h"
+#include "daemon/vip.h"
 #include "ike/ike.h"
 #include "io/loop.h"
 #include "io/udp.h"
@@ -49,6 +50,7 @@ struct kited {
     struct metrics_extra metrics_extra[6];
     struct keylog keylog;  /* --keylog; fd -1 when off */
     uint64_t keepalives_in, keepalives_out; /* NAT keepalives (RFC 3948 2.3) */
+    struct vip_set vips;   /* virtual IPs and DNS servers we were given (daemon/vip.c) */
 };
 
 static void env_random(void *ctx, uint8_t *p, size_t n)
@@ -180,10 +182,15 @@ static void drain(struct kited *k)
                 ike_child_install_failed(k->ike, a->child.spi_in, loop_now_ms());
             break;
         case IKE_ACT_CHILD_DOWN: dp_child_down(&k->dp, a->child.spi_in); break;
-        case IKE_ACT_IKE_REKEYED: dp_ike_rekeyed(&k->dp, a->old_ike_sa, a->ike_sa); break;
+        case IKE_ACT_IKE_REKEYED:
+            dp_ike_rekeyed(&k->dp, a->old_ike_sa, a->ike_sa);
+            vip_rekeyed(&k->vips, a->old_ike_sa, a->ike_sa);
+            break;
+        case IKE_ACT_VIP: vip_up(&k->vips, &k->dp, &k->log, a); break;
         case IKE_ACT_CHILD_RETIRE: dp_child_retire(&k->dp, a->child.spi_in); break;
         case IKE_ACT_IKE_DOWN:
             dp_ike_down(&k->dp, a->ike_sa);
+            vip_down(&k->vips, &k->dp, &k->log, a->ike_sa);
             log_msg(&k->log, LOG_IKE, 1, "IKE_SA %s[%u] %s: %s", a->conn, a->ike_sa,
                     strcmp(a->reason, "rekeyed") ? "deleted" : "replaced", a->reason);
             break;
@@ -714,6 +721,7 @@ static int run(struct kited *k)
     k->metrics = NULL;
     vici_srv_close(k->vici);
     k->vici = NULL;
+    vip_free(&k->vips, &k->dp, &k->log);
     dp_close(&k->dp);
     log_msg(&k->log, LOG_DMN, 1, "kited stopped");
     return rc ? 1 : 0;

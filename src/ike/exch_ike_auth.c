@@ -23,6 +23,7 @@ struct auth_out {
     struct ike_xf_attr attr[IKE_MAX_PROPS][IKE_MAX_XF];
     struct ike_ts_sel tsi[IKE_MAX_TS_CFG], tsr[IKE_MAX_TS_CFG];
     struct ike_ts_cfg lts, rts; /* the responder's narrowed selectors: the TS payloads point into them */
+    struct ike_cp_out cp;       /* a CFG_REQUEST or CFG_REPLY's attributes (cp.c) */
 };
 
 static struct ike_pld *add(struct auth_out *o, uint8_t type)
@@ -75,6 +76,7 @@ static void add_ts(struct auth_out *o, uint8_t type, const struct ike_ts_cfg *ts
 static void auth_out_free(struct auth_out *o)
 {
     ike_pk_out_free(&o->pk);
+    ike_cp_out_free(&o->cp);
     free(o->certreq);
     free(o);
 }
@@ -118,6 +120,10 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         add_id(o, IKEV2_PLD_IDR, &c->remote_id);
     if (!rc)
         rc = add_auth(e, o, sa, &o->pld[0]);
+    int cprc;
+    if (ike_cp_request(c, &o->pld[o->n], &o->cp, &cprc)) /* the virtual IPs we want (3.15) */
+        o->n++;
+    rc = rc ? rc : cprc;
     struct ike_prop_cfg noke[IKE_MAX_PROPS];
     ike_prop_strip_ke(ch->esp, ch->n_esp, noke); /* IKE_AUTH has no key exchange (1.2) */
     add_sa(o, noke, ch->n_esp, 1);
@@ -196,6 +202,12 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
         pld_notify(&o->pld[o->n++], IKEV2_N_TS_UNACCEPTABLE, NULL, 0);
         return;
     }
+    if (ike_cp_narrow(sa, &rts)) { /* the peer's traffic comes from its virtual IP only */
+        ike_log(e, LOG_IKE, 1, "the peer's virtual IP is not within remote_ts of CHILD_SA %s, sending TS_UNACCEPTABLE",
+                ch->name);
+        pld_notify(&o->pld[o->n++], IKEV2_N_TS_UNACCEPTABLE, NULL, 0);
+        return;
+    }
     bool transport = ch->transport && ike_chain_notify(in, IKEV2_N_USE_TRANSPORT_MODE);
     sa->child_spi_in = ike_new_spi(e, o->spi);
     struct ike_prop_cfg one;
@@ -253,7 +265,13 @@ int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_ch
         return rc;
     }
     established(e, sa, &idi->u.id, now);
-    responder_child(e, sa, in, o, now);
+    bool cp_added;
+    uint16_t cp_err = ike_cp_assign(e, sa, in, &idi->u.id, &o->pld[o->n], &cp_added, &o->cp);
+    o->n += cp_added;
+    if (cp_err) /* no Child SA without the address it needs (strongSwan does the same) */
+        pld_notify(&o->pld[o->n++], cp_err, NULL, 0);
+    else
+        responder_child(e, sa, in, o, now);
     rc = send_protected(e, sa, o, true, sa->rx_msgid, now);
     auth_out_free(o);
     return rc;
@@ -301,6 +319,12 @@ int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_c
     established(e, sa, &idr->u.id, now);
     if (child_error(e, sa, in, now))
         return KITE_E_NO_PROPOSAL;
+    if (ike_cp_reply(e, sa, in)) {
+        ike_send_delete(e, sa, now);
+        sa->fail = IKE_CTR_HS_FAIL_OTHER;
+        ike_sa_down(e, sa, "no virtual IP in the responder's CFG_REPLY, deleting the IKE_SA as strongSwan does");
+        return KITE_E_MISSING;
+    }
     const struct ike_pld *sap = ike_chain_find(in, IKEV2_PLD_SA, 0);
     const struct ike_pld *tsi = ike_chain_find(in, IKEV2_PLD_TSI, 0), *tsr = ike_chain_find(in, IKEV2_PLD_TSR, 0);
     struct ike_algs algs;
