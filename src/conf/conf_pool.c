@@ -134,10 +134,14 @@ static int attr_push(struct conf_pool *p, uint16_t type, const uint8_t *v, size_
 
 /* one value of attribute `name`: an address, or a subnet for subnet and
  * split_include; 0, -1 (malformed), -2 (no memory) */
-static int attr_value(const char *name, char *t, struct conf_pool *p)
+static int attr_value(const char *name, const char *text, struct conf_pool *p)
 {
     uint8_t ip[16], v[17];
+    char t[64];
     int plen;
+    if (strlen(text) >= sizeof t)
+        return -1;
+    memcpy(t, text, strlen(text) + 1); /* cidr() cuts it at the '/' */
     uint8_t f = cidr(t, ip, &plen);
     bool v6 = f == 6, net = !strcmp(name, "subnet") || !strcmp(name, "split_include");
     if (!f || (!net && plen != (v6 ? 128 : 32)))
