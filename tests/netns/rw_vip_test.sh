@@ -136,4 +136,22 @@ ip netns exec "$LEFT" ping -c 2 -i 0.2 -W 2 -I 10.3.0.1 10.2.0.1 >"$WORK/ping.ou
 ip netns exec "$LEFT" ping -c 2 -i 0.2 -W 2 -I 10.3.0.2 10.2.0.1 >"$WORK/ping.out" 2>&1 ||
   { cat "$WORK/ping.out"; die "erin's tunnel does not carry a ping"; }
 log "ok: erin 10.3.0.2, frank 10.3.0.1 (offline leases, oldest first), both ping; gina refused: INTERNAL_ADDRESS_FAILURE"
+# swanctl --list-pools against kite (get-pools): base, online / offline / size
+pl=$(ip netns exec "$RIGHT" timeout 10 swanctl --list-pools --uri "unix://$WORK/kite/charon.vici" 2>&1) || true
+grep -qE "^rw +10\.3\.0\.1 +2 / 0 / 2" <<<"$pl" || { echo "$pl"; die "swanctl --list-pools: not 'rw 10.3.0.1 2 / 0 / 2'"; }
+log "ok: swanctl --list-pools against kite: $(grep -E '^rw' <<<"$pl" | tr -s ' ')"
+# load-pool over VICI (swanctl --load-pools): a new pool; rw unchanged keeps its leases
+cat >"$WORK/pools.conf" <<CONF
+pools {
+  rw { addrs = 10.3.0.0/30
+       dns = 10.2.0.53, 10.2.0.54 }
+  more { addrs = 10.9.0.10-10.9.0.19 }
+}
+CONF
+ip netns exec "$RIGHT" timeout 10 swanctl --load-pools --file "$WORK/pools.conf" --uri "unix://$WORK/kite/charon.vici" \
+  >"$WORK/loadpools.out" 2>&1 || { cat "$WORK/loadpools.out"; die "swanctl --load-pools against kite failed"; }
+pl=$(ip netns exec "$RIGHT" timeout 10 swanctl --list-pools --uri "unix://$WORK/kite/charon.vici" 2>&1) || true
+grep -qE "^rw +10\.3\.0\.1 +2 / 0 / 2" <<<"$pl" && grep -qE "^more +10\.9\.0\.10 +0 / 0 / 10" <<<"$pl" ||
+  { echo "$pl"; die "after --load-pools: not rw 2 / 0 / 2 and more 0 / 0 / 10"; }
+log "ok: swanctl --load-pools added 'more'; rw kept its two online leases"
 log "PASS"
