@@ -27,7 +27,7 @@ kited_start "$LEFT" client "$KITE_ROOT/examples/rw/client.conf"; cl=${PIDS[-1]}
 wait_for "$WORK/client/kited.log" "CHILD_SA .* established" 15 || die "the client example did not connect"
 tun=$(sed -nE 's/.*userspace ESP data plane on ([a-z0-9]+).*/\1/p' "$WORK/client/kited.log" | head -1)
 grep -q "assigning virtual IP 10.3.0.1 to peer 'carol@example.org'" "$WORK/gw/kited.log" || die "carol did not get 10.3.0.1"
-ip -n "$LEFT" -4 addr show dev "$tun" | grep -q "inet 10.3.0.1/32" || die "10.3.0.1 is not on $tun"
+grep -q "inet 10.3.0.1/32" <<<"$(ip -n "$LEFT" -4 addr show dev "$tun")" || die "10.3.0.1 is not on $tun"
 ip netns exec "$LEFT" ping -c 3 -i 0.2 -W 2 10.2.0.1 >"$WORK/ping.out" 2>&1 ||
   { cat "$WORK/ping.out"; die "no ping through the example tunnel"; }
 grep -q "dns $tun 10.2.0.1" "$WORK/resolvectl.out" || die "the DNS server did not reach resolvectl"
@@ -56,7 +56,8 @@ vips=$(grep -oE "assigning virtual IP [0-9.]+ to peer 'user[0-9]+@example.org'" 
 distinct=$(sort -u <<<"$vips" | wc -l)
 [ "$(wc -l <<<"$vips")" = "$N" ] && [ "$distinct" = "$N" ] || die "$N road warriors got $distinct distinct addresses"
 grep -q "^10.3.0.1$" <<<"$vips" && die "carol's offline lease went to a newcomer while the pool had room"
-on_tun=$(ip -n "$LEFT" -4 addr show dev "$(sed -nE 's/.*userspace ESP data plane on ([a-z0-9]+).*/\1/p' "$WORK/many/kited.log" | head -1)" | grep -c "inet 10.3.0." || true)
+mtun=$(sed -nE 's/.*userspace ESP data plane on ([a-z0-9]+).*/\1/p' "$WORK/many/kited.log" | head -1)
+on_tun=$(grep -c "inet 10.3.0." <<<"$(ip -n "$LEFT" -4 addr show dev "$mtun")" || true)
 [ "$on_tun" = "$N" ] || die "$on_tun addresses on the client's TUN device, want $N"
 pl=$(ip netns exec "$RIGHT" timeout 10 swanctl --list-pools --uri "unix://$WORK/gw/charon.vici" 2>&1) || true
 grep -qE "^rw +10\.3\.0\.1 +$N / 1 / 254" <<<"$pl" || { echo "$pl"; die "list-pools: not rw 10.3.0.1 $N / 1 / 254"; }

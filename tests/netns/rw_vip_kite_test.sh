@@ -79,7 +79,7 @@ grep -q "installing new virtual IP 10.3.0.1" "$WORK/kite/kited.log" || die "kite
 grep -q "assigning virtual IP 10.3.0.1 to peer 'carol@kite.test'" "$WORK/charon/charon.log" ||
   die "charon did not assign 10.3.0.1"
 grep -qE "TS 10.3.0.1/32 === 10.2.0.0/24" "$WORK/kite/kited.log" || die "kite's Child SA is not 10.3.0.1/32 === 10.2.0.0/24"
-ip -n "$LEFT" -4 addr show dev "$tun" | grep -q "inet 10.3.0.1/32" ||
+grep -q "inet 10.3.0.1/32" <<<"$(ip -n "$LEFT" -4 addr show dev "$tun")" ||
   { ip -n "$LEFT" addr show dev "$tun"; die "10.3.0.1 is not on $tun"; }
 rt=$(ip -n "$LEFT" route show table 220)
 grep -qE "10.2.0.0/24 dev $tun .*src 10.3.0.1" <<<"$rt" || { echo "$rt"; die "no route to 10.2.0.0/24 from 10.3.0.1"; }
@@ -108,8 +108,8 @@ log "ok: resolvectl got the DNS server; swanctl --list-sas against kite shows 10
 log "== the gateway deletes the IKE SA: address, route and DNS go"
 swanctl_at "$RIGHT" charon --terminate --ike rw >/dev/null 2>&1 || true
 wait_for "$WORK/kite/kited.log" "virtual IP 10.3.0.1 removed from $tun" 10 || die "kite did not remove the virtual IP"
-ip -n "$LEFT" -4 addr show dev "$tun" | grep -q "10.3.0.1" && die "10.3.0.1 is still on $tun"
-ip -n "$LEFT" route show table 220 | grep -q "10.2.0.0/24" && die "the route to 10.2.0.0/24 is still there"
+grep -q "10.3.0.1" <<<"$(ip -n "$LEFT" -4 addr show dev "$tun")" && die "10.3.0.1 is still on $tun"
+grep -q "10.2.0.0/24" <<<"$(ip -n "$LEFT" route show table 220)" && die "the route to 10.2.0.0/24 is still there"
 grep -qx "revert $tun" "$WORK/resolvectl.out" || { cat "$WORK/resolvectl.out"; die "resolvectl was not told to revert"; }
 log "ok: address, route and DNS removed"
 log "PASS"

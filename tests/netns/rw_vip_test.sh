@@ -82,7 +82,7 @@ connect() { # USER: initiate USER's connection; 0 when up
 terminate() { # USER
   swanctl_at "$LEFT" charon --terminate --ike "rw-$1" --force >/dev/null 2>&1 || true
   for _ in $(seq 30); do
-    swanctl_at "$LEFT" charon --list-sas 2>/dev/null | grep -q "rw-$1.*ESTABLISHED" || return 0
+    grep -q "rw-$1.*ESTABLISHED" <<<"$(swanctl_at "$LEFT" charon --list-sas 2>/dev/null)" || return 0
     sleep 0.1
   done
 }
