@@ -86,8 +86,13 @@ bool ike_cp_request(const struct ike_conn_cfg *c, struct ike_pld *p, struct ike_
     return true;
 }
 
-static void lvip_add(struct ikesa *sa, uint8_t family, const uint8_t *ip)
+static void lvip_add(struct ike_engine *e, struct ikesa *sa, uint8_t family, const uint8_t *ip)
 {
+    static const uint8_t zero[16];
+    if (!memcmp(ip, zero, family == 6 ? 16 : 4)) { /* "any" is no address to put on a device */
+        ike_log(e, LOG_IKE, 1, "CFG_REPLY: an unspecified INTERNAL_IP%c_ADDRESS ignored", family == 6 ? '6' : '4');
+        return;
+    }
     for (unsigned i = 0; i < sa->n_lvip; i++)
         if (sa->lvip[i].family == family)
             return; /* one per family, the first */
@@ -106,7 +111,7 @@ static void reply_attr(struct ike_engine *e, struct ikesa *sa, const struct ike_
     size_t n = at->value.n;
     uint16_t t = at->type;
     if ((t == IKEV2_CFGA_INTERNAL_IP4_ADDRESS && n == 4) || (t == IKEV2_CFGA_INTERNAL_IP6_ADDRESS && n == 17))
-        lvip_add(sa, n == 4 ? 4 : 6, v);
+        lvip_add(e, sa, n == 4 ? 4 : 6, v);
     else if (((t == IKEV2_CFGA_INTERNAL_IP4_DNS && n == 4) || (t == IKEV2_CFGA_INTERNAL_IP6_DNS && n == 16)) &&
              a->n_dns < IKE_MAX_DNS) {
         struct ike_addr *d = &a->dns[a->n_dns++];

@@ -10,7 +10,9 @@
  *  - an exhausted pool: INTERNAL_ADDRESS_FAILURE, no Child SA, counted;
  *  - a client that asks for nothing from a gateway with pools:
  *    FAILED_CP_REQUIRED;
- *  - the gateway's remote_ts not holding the pool: TS_UNACCEPTABLE. */
+ *  - the gateway's remote_ts not holding the pool: TS_UNACCEPTABLE;
+ *  - a gateway without pools answers no CP: the client, which needs an
+ *    address, deletes the IKE SA (as charon does). */
 #include "ike/ike_int.h" /* white-box: the pool, to fill it up */
 #include "harness.h"
 
@@ -20,6 +22,8 @@ static const struct ike_pool_attr DNS = { IKEV2_CFGA_INTERNAL_IP4_DNS, 4, { 10, 
 
 /* a: the road warrior 192.0.2.1 (vips = 0.0.0.0, local_ts 0.0.0.0/0);
  * b: the gateway 192.0.2.2 (pool rw = 10.3.0.1-10.3.0.<last>, 10.2.0.0/24 behind it) */
+static bool no_pools; /* the gateway's connection names no pool */
+
 static void setup(struct pair *p, bool vips, uint8_t last, struct ike_ts_cfg gw_remote)
 {
     struct ike_conn_cfg ca = h_conn(1, 2, "aes256gcm16 prfsha256 x25519", "aes256gcm16", PSK);
@@ -30,7 +34,7 @@ static void setup(struct pair *p, bool vips, uint8_t last, struct ike_ts_cfg gw_
         ca.vips[0].family = 4;
     }
     cb.child[0].remote_ts[0] = gw_remote;
-    cb.n_pools = 1;
+    cb.n_pools = no_pools ? 0 : 1;
     snprintf(cb.pools[0], sizeof cb.pools[0], "rw");
     pair_init(p, &ca, &cb);
     struct ike_pool_cfg pool = { .name = "rw", .family = 4, .lo = { 10, 3, 0, 1 }, .hi = { 10, 3, 0, last },
@@ -190,11 +194,31 @@ static void vip_outside_ts(void **state)
     pair_free(&p);
 }
 
+/*  HDR, SK {IDi, AUTH, CP(CFG_REQUEST), SAi2, TSi, TSr}  -->
+ *                     <--  HDR, SK {IDr, AUTH, SAr2, TSi, TSr}   (no CP)
+ *  HDR, SK {D}  -->  (no address: the client installs nothing) */
+static void no_address(void **state)
+{
+    (void)state;
+    struct pair p;
+    no_pools = true;
+    setup(&p, true, 50, h_ts(0, 0, 0, 0));
+    no_pools = false;
+    assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
+    pair_run(&p, p.now + 1000);
+    assert_int_equal(p.a.n_inst, 0);
+    assert_int_equal(p.a.vip_events, 0);
+    assert_true(strstr(p.a.down_reason, "no virtual IP in the responder's CFG_REPLY") != NULL);
+    struct ike_sa_info ib;
+    assert_false(info(&p.b, &ib)); /* the client's Delete closed the gateway's too */
+    pair_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(assigned),     cmocka_unit_test(reuse_and_rekey), cmocka_unit_test(exhausted),
-        cmocka_unit_test(cp_required),  cmocka_unit_test(vip_outside_ts),
+        cmocka_unit_test(cp_required),  cmocka_unit_test(vip_outside_ts),  cmocka_unit_test(no_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
