@@ -214,11 +214,54 @@ static void no_address(void **state)
     pair_free(&p);
 }
 
+/* vips = 0.0.0.0, :: from pools rw (IPv4) and rw6 (fd00:3::/64): one
+ * address of each family (INTERNAL_IP6_ADDRESS with prefix length 128),
+ * both reported to the daemon and listed; the Child SA (one selector pair
+ * in kite) is the IPv4 one */
+static void dual_stack(void **state)
+{
+    (void)state;
+    struct pair p;
+    struct ike_conn_cfg ca = h_conn(1, 2, "aes256gcm16 prfsha256 x25519", "aes256gcm16", PSK);
+    struct ike_conn_cfg cb = h_conn(2, 1, "aes256gcm16 prfsha256 x25519", "aes256gcm16", PSK);
+    ca.child[0].local_ts[0] = h_ts(0, 0, 0, 0);
+    ca.n_vips = 2;
+    ca.vips[0].family = 4;
+    ca.vips[1].family = 6;
+    cb.child[0].remote_ts[0] = h_ts(10, 3, 0, 16);
+    cb.n_pools = 2;
+    snprintf(cb.pools[0], sizeof cb.pools[0], "rw6");
+    snprintf(cb.pools[1], sizeof cb.pools[1], "rw");
+    pair_init(&p, &ca, &cb);
+    struct ike_pool_cfg pools[2] = {
+        { .name = "rw", .family = 4, .lo = { 10, 3, 0, 1 }, .hi = { 10, 3, 0, 50 } },
+        { .name = "rw6", .family = 6, .lo = { 0xfd, 0, 0, 3, [15] = 1 },
+          .hi = { 0xfd, 0, 0, 3, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } },
+    };
+    assert_int_equal(ike_engine_set_pools(p.b.e, pools, 2), 0);
+    assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
+    pair_run(&p, p.now + 1000);
+    assert_int_equal(p.a.n_inst, 1);
+    assert_int_equal(p.a.n_vip, 2);
+    assert_int_equal(p.a.vip[0].family, 4);
+    assert_memory_equal(p.a.vip[0].ip, VIP1, 4);
+    assert_int_equal(p.a.vip[1].family, 6);
+    static const uint8_t v6[16] = { 0xfd, 0, 0, 3, [15] = 1 };
+    assert_memory_equal(p.a.vip[1].ip, v6, 16);
+    struct ike_sa_info ib;
+    assert_true(info(&p.b, &ib));
+    assert_int_equal(ib.n_remote_vips, 2);
+    assert_memory_equal(p.b.child.remote_ts.lo, VIP1, 4);
+    assert_true(strstr(p.b.log, "assigning virtual IP fd00:3::1 to peer") != NULL);
+    pair_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(assigned),     cmocka_unit_test(reuse_and_rekey), cmocka_unit_test(exhausted),
         cmocka_unit_test(cp_required),  cmocka_unit_test(vip_outside_ts),  cmocka_unit_test(no_address),
+        cmocka_unit_test(dual_stack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
