@@ -72,7 +72,7 @@ struct conf_child {
 
 /* local.auth / remote.auth: psk or a public key (pubkey, rsa, rsa/pss,
  * ecdsa, ed25519, ed448, with -sha256/-sha384/-sha512 hash constraints) */
-enum conf_auth_kind { CONF_AUTH_PSK, CONF_AUTH_PUBKEY };
+enum conf_auth_kind { CONF_AUTH_PSK, CONF_AUTH_PUBKEY, CONF_AUTH_EAP /* eap-mschapv2 */ };
 enum conf_key_kind { CONF_KEY_ANY, CONF_KEY_RSA, CONF_KEY_ECDSA, CONF_KEY_ED25519, CONF_KEY_ED448 };
 struct conf_auth {
     uint8_t kind, key;
@@ -110,6 +110,7 @@ struct conf_conn {
     uint8_t n_vips, n_pools;
     struct conf_addr vips[CONF_MAX_VIPS];
     char pools[CONF_MAX_POOLS][CONF_NAME_MAX];
+    char local_eap_id[256], remote_eap_id[256]; /* local.eap_id, remote.eap_id ("" unset) */
 };
 
 struct conf_secret {
@@ -118,6 +119,7 @@ struct conf_secret {
     struct secret s;
     uint8_t n_ids;
     struct conf_id ids[CONF_MAX_IDS];
+    bool eap;       /* an eap-x section: a user's password, never a PSK */
 };
 
 /* the passphrase of an encrypted private key file: secrets { private-x {
@@ -153,6 +155,10 @@ void conf_free(struct kite_conf *c);
  * match both wins over one that matches one, over one without ids; NULL if none */
 const struct secret *conf_psk_find(const struct kite_conf *c, const struct conf_id *local,
                                    const struct conf_id *remote);
+
+/* the EAP password of user `id` (an eap-x secret whose ids hold it, or one
+ * without ids); NULL if none */
+const struct secret *conf_eap_find(const struct kite_conf *c, const char *id, size_t len);
 
 /* a running configuration changed piece by piece (the VICI commands, ctl/
  * and daemon/reconf.c): a deep copy (secrets copied), 0 or -1 (no memory) */

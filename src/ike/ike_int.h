@@ -219,6 +219,7 @@ struct ikesa {
     } rvip[IKE_MAX_VIPS];
     uint8_t n_rvip, n_lvip;
     struct ike_addr lvip[IKE_MAX_VIPS];
+    struct ike_eap_sa *eap;   /* EAP under way in IKE_AUTH (eap.c); NULL: none */
 };
 
 /* the IKE SA table's indexes (satab.c) */
