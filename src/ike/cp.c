@@ -15,6 +15,7 @@
 #include <string.h>
 #include "base/log.h"
 #include "cred/id.h"
+#include "ike/eap.h"
 #include "ike/ike_int.h"
 
 void ike_cp_out_free(struct ike_cp_out *o)
@@ -229,10 +230,25 @@ static void log_assigned(struct ike_engine *e, const struct ikesa *sa, const str
         ike_log(e, LOG_IKE, 1, "assigning virtual IP %s to peer '%s'", ip_str(&sa->rvip[i].addr, a, sizeof a), id);
 }
 
-uint16_t ike_cp_assign(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, const struct ike_id *peer,
+/* whom the lease belongs to: the EAP identity after EAP (users share a
+ * gateway-facing IKE identity, e.g. their address, as strongSwan's leases
+ * follow the EAP identity too), else the authenticated IKE identity */
+static struct ike_id lease_owner(const struct ikesa *sa, const struct ike_id *peer)
+{
+    if (!sa->eap || !ike_eap_done(sa) || !sa->eap->identity_len)
+        return *peer;
+    const struct ike_eap_sa *x = sa->eap;
+    bool mail = memchr(x->identity, '@', x->identity_len) != NULL;
+    return (struct ike_id){ mail ? IKEV2_ID_RFC822_ADDR : IKEV2_ID_FQDN,
+                            span_of((const uint8_t *)x->identity, x->identity_len) };
+}
+
+uint16_t ike_cp_assign(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, const struct ike_id *ike_peer,
                        struct ike_pld *p, bool *added, struct ike_cp_out *o)
 {
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
+    struct ike_id owner = lease_owner(sa, ike_peer);
+    const struct ike_id *peer = &owner;
     unsigned w = wanted(ike_chain_find(in, IKEV2_PLD_CP, 0));
     *added = false;
     if (!c->n_pools)
