@@ -29,6 +29,7 @@ struct conf_ts {
     uint8_t family, ip_proto;
     uint16_t port_lo, port_hi;
     uint8_t lo[16], hi[16];
+    bool dynamic; /* `dynamic`: the IKE SA's address on that side (family, lo, hi unset) */
 };
 
 struct conf_id {
@@ -52,6 +53,7 @@ struct conf_pool {
     unsigned n_attrs;
     struct conf_pool_attr *attrs; /* malloc'd, grown as found: no cap */
 };
+enum { CONF_UPDOWN_MAX = 512, CONF_HOST_MAX = 256 };
 
 enum conf_start { CONF_START_NONE, CONF_START_START, CONF_START_TRAP };
 enum conf_dpd { CONF_DPD_CLEAR, CONF_DPD_TRAP, CONF_DPD_RESTART };
@@ -68,6 +70,7 @@ struct conf_child {
     uint32_t replay_window;
     enum conf_dpd dpd_action; /* clear (default) | trap | restart */
     uint64_t rekey_bytes, rekey_packets, life_bytes, life_packets; /* 0: none */
+    char updown[CONF_UPDOWN_MAX]; /* updown: a shell command line run on up/down (daemon/updown.c); "": none */
 };
 
 /* local.auth / remote.auth: psk or a public key (pubkey, rsa, rsa/pss,
@@ -111,6 +114,11 @@ struct conf_conn {
     struct conf_addr vips[CONF_MAX_VIPS];
     char pools[CONF_MAX_POOLS][CONF_NAME_MAX];
     char local_eap_id[256], remote_eap_id[256]; /* local.eap_id, remote.eap_id ("" unset) */
+    bool no_mobike;                             /* mobike = no */
+    /* remote_addrs given as a DNS name ("moon.strongswan.org"): resolved by
+     * the daemon (daemon/resolve.c) when loaded and after each failed or
+     * lost IKE SA; remote is %any meanwhile.  "": an address */
+    char remote_host[CONF_HOST_MAX];
 };
 
 struct conf_secret {
@@ -204,6 +212,11 @@ int conf_pool_del(struct kite_conf *c, const char *name);
 
 /* pieces, exported for tests */
 int conf_parse_proposals(const char *text, bool ike, struct conf_prop *out, uint8_t *n, char *err, size_t errcap);
+/* append to buf (a string, "" at first) the keywords of the weak algorithms
+ * (modp1024, 3des, sha1, ...) in n proposals, each once, ", "-separated;
+ * true when buf names any.  They are only ever there because the user wrote
+ * them: the defaults have none. */
+bool conf_prop_weak(const struct conf_prop *p, unsigned n, char *buf, size_t cap);
 int conf_parse_id(const char *text, struct conf_id *id);
 int conf_parse_ts(const char *text, struct conf_ts *ts);
 int conf_parse_addr(const char *text, struct conf_addr *a);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "cred/id.h"
 #include "cred/verify.h"
+#include "daemon/resolve.h"
 
 /* every record the configuration accepts fits the engine's whole: nothing
  * is cut here (conf/ refuses what does not fit, with file:line) */
@@ -41,6 +42,7 @@ static void ts(const struct conf_ts *in, struct ike_ts_cfg *out)
     out->port_hi = in->port_hi;
     memcpy(out->lo, in->lo, 16);
     memcpy(out->hi, in->hi, 16);
+    out->dynamic = in->dynamic;
 }
 
 static void id(const struct conf_id *in, struct ike_id_cfg *out)
@@ -216,6 +218,22 @@ int bridge_pools(const struct kite_conf *c, struct ike_pool_cfg **out, struct ik
     return 0;
 }
 
+/* remote_addrs as a DNS name: resolved now, within RESOLVE_LOAD_MS
+ * (daemon/resolve.c resolves it again later); true when it did not */
+static bool remote_host(const struct conf_conn *k, struct ike_conn_cfg *out)
+{
+    if (!k->remote_host[0])
+        return false;
+    _Static_assert(sizeof out->remote_host >= CONF_HOST_MAX, "host names fit");
+    memcpy(out->remote_host, k->remote_host, strlen(k->remote_host) + 1);
+    struct ike_addr a;
+    if (resolve_bounded(k->remote_host, k->local.family, RESOLVE_LOAD_MS, &a))
+        return true;
+    out->remote.family = a.family;
+    memcpy(out->remote.ip, a.ip, 16);
+    return false;
+}
+
 int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds, uint16_t ike_port,
                 uint16_t natt_port, struct ike_conn_cfg *out, char *err, size_t errcap)
 {
@@ -229,6 +247,7 @@ int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds
     memcpy(out->remote.ip, k->remote.ip, 16);
     out->remote.port = k->remote_port;
     out->natt_port = natt_port;
+    bool unresolved = remote_host(k, out);
     for (unsigned p = 0; p < k->n_ike; p++)
         prop(&k->ike[p], &out->ike[out->n_ike++]);
     id(&k->local_id, &out->local_id);
@@ -241,6 +260,7 @@ int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds
     out->fragmentation = frag_mode(k->fragmentation);
     memcpy(out->local_eap_id, k->local_eap_id, sizeof out->local_eap_id);
     memcpy(out->remote_eap_id, k->remote_eap_id, sizeof out->remote_eap_id);
+    out->no_mobike = k->no_mobike;
     for (unsigned ch = 0; ch < k->n_children; ch++)
         out->dpd_restart = out->dpd_restart || k->child[ch].dpd_action == CONF_DPD_RESTART;
 
@@ -251,6 +271,11 @@ int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds
         return -1;
     if (!warned)
         warned = cp(c, k, out, err, errcap);
+    if (unresolved && !warned) {
+        snprintf(err, errcap, "remote_addrs '%s' of connection '%s' does not resolve (yet): it neither initiates "
+                              "nor answers until it does", k->remote_host, k->name);
+        warned = 1;
+    }
     if (k->local_auth.kind != CONF_AUTH_PSK && k->remote_auth.kind != CONF_AUTH_PSK)
         return warned;
     const struct secret *psk = conf_psk_find(c, &k->local_id, &k->remote_id);

@@ -256,12 +256,29 @@ static void dual_stack(void **state)
     pair_free(&p);
 }
 
+/* the gateway's remote_ts = dynamic (strongSwan's default): the peer's
+ * virtual IP, not its IKE address */
+static void dynamic_remote(void **state)
+{
+    (void)state;
+    struct pair p;
+    struct ike_ts_cfg dyn = { .dynamic = true, .port_lo = 0, .port_hi = 0xffff };
+    setup(&p, true, 50, dyn);
+    assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
+    pair_run(&p, p.now + 1000);
+    assert_int_equal(p.b.n_inst, 1);
+    assert_memory_equal(p.b.child.remote_ts.lo, VIP1, 4);
+    assert_memory_equal(p.b.child.remote_ts.hi, VIP1, 4);
+    assert_memory_equal(p.a.child.local_ts.lo, VIP1, 4);
+    pair_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(assigned),     cmocka_unit_test(reuse_and_rekey), cmocka_unit_test(exhausted),
         cmocka_unit_test(cp_required),  cmocka_unit_test(vip_outside_ts),  cmocka_unit_test(no_address),
-        cmocka_unit_test(dual_stack),
+        cmocka_unit_test(dual_stack),   cmocka_unit_test(dynamic_remote),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
