@@ -736,6 +736,8 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
         if (child(x, ch, &c->child[c->n_children++]))
             return -1;
     }
+    if (conf_conn_cp(sec, c, x->err, x->errcap)) /* vips, pools (conf_pool.c) */
+        return -1;
     char where[96];
     snprintf(where, sizeof where, "connection '%s'", c->name);
     warn_unknown(x, sec, where);
@@ -951,6 +953,9 @@ static int build(struct set_tree *t, struct kite_conf **out, char *err, size_t e
         rc = -1;
     if (!rc && sec)
         rc = secrets(&x, sec);
+    struct set_node *pools = set_find(&t->root, "pools");
+    if (!rc && pools && (pools->used = true))
+        rc = conf_pools_parse(pools, c, err, errcap, warn, w);
     if (conns)
         conns->used = true;
     if (sec)
@@ -997,6 +1002,7 @@ void conf_free(struct kite_conf *c)
         free(c->key_pass[i].file);
     }
     free(c->key_pass);
+    conf_pools_free(c);
     if (c->secrets)
         mem_wipe(c->secrets, (size_t)c->cap_secrets * sizeof *c->secrets);
     free(c->secrets);
@@ -1122,6 +1128,8 @@ int conf_dup(const struct kite_conf *c, struct kite_conf **out)
         d->cap_key_pass = c->n_key_pass;
         rc = dup_secrets(c, d);
     }
+    if (!rc)
+        rc = conf_pools_dup(c, d);
     if (rc) {
         conf_free(d);
         d = NULL;

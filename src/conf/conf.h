@@ -44,6 +44,21 @@ struct conf_id {
     uint8_t data[CONF_ID_MAX];
 };
 
+/* pools { name { addrs = ..., dns = ... } } (conf_pool.c): an address range
+ * (family 0: attributes only) and CP attributes in wire form (RFC 7296 3.15.1) */
+enum { CONF_MAX_VIPS = 2, CONF_MAX_POOLS = 4 };
+struct conf_pool_attr {
+    uint16_t type;  /* IKEV2_CFGA_* */
+    uint8_t len;
+    uint8_t value[17];
+};
+struct conf_pool {
+    char name[CONF_NAME_MAX];
+    uint8_t family;
+    uint8_t lo[16], hi[16];
+    unsigned n_attrs;
+    struct conf_pool_attr *attrs; /* malloc'd, grown as found: no cap */
+};
 enum { CONF_UPDOWN_MAX = 512, CONF_HOST_MAX = 256 };
 
 enum conf_start { CONF_START_NONE, CONF_START_START, CONF_START_TRAP };
@@ -121,6 +136,11 @@ struct conf_conn {
     char local_host[CONF_HOST_MAX];
     uint8_t n_remote_ranges;
     struct conf_range remote_ranges[CONF_MAX_ADDRS];
+    /* vips (a client asks for these; 0.0.0.0 / :: for any) and pools (a
+     * gateway assigns from these), conf_pool.c */
+    uint8_t n_vips, n_pools;
+    struct conf_addr vips[CONF_MAX_VIPS];
+    char pools[CONF_MAX_POOLS][CONF_NAME_MAX];
     char local_eap_id[256], remote_eap_id[256]; /* local.eap_id, remote.eap_id ("" unset) */
     bool no_mobike;                             /* mobike = no */
     /* remote_addrs given as a DNS name ("moon.strongswan.org"): resolved by
@@ -154,6 +174,8 @@ struct kite_conf {
     struct conf_secret *secrets;
     struct conf_key_pass *key_pass; /* grown as found: no cap on their number */
     size_t n_key_pass, cap_key_pass;
+    struct conf_pool *pools;        /* pools { }: grown as found, no cap */
+    int n_pools, cap_pools;
 };
 
 typedef void conf_warn_fn(void *ctx, const char *msg);
@@ -197,6 +219,24 @@ int conf_secret_del_loaded(struct kite_conf *c);
 struct set_node;
 int conf_parse_conn_node(struct set_node *sec, struct conf_conn *out, char *err, size_t errcap,
                          conf_warn_fn *warn, void *ctx);
+
+/* conf_pool.c: the pools section (0, or -1 with "file:line: ..." in err),
+ * a connection's vips and pools keys, and the pools' share of conf_dup and
+ * conf_free */
+int conf_pools_parse(struct set_node *sec, struct kite_conf *c, char *err, size_t errcap, conf_warn_fn *warn,
+                     void *ctx);
+int conf_conn_cp(struct set_node *sec, struct conf_conn *c, char *err, size_t errcap);
+int conf_pools_dup(const struct kite_conf *c, struct kite_conf *d);
+void conf_pools_free(struct kite_conf *c);
+/* pool `name`'s index, or -1 */
+int conf_pool_find(const struct kite_conf *c, const char *name);
+/* one pool from its section (VICI's load-pool builds one): 0, or -1 with why in err */
+int conf_pool_parse_node(struct set_node *sec, struct conf_pool *out, char *err, size_t errcap, conf_warn_fn *warn,
+                         void *ctx);
+/* add p (taken over), replacing the one of that name; 0 or -1 (no memory: p freed) */
+int conf_pool_put(struct kite_conf *c, struct conf_pool *p);
+/* remove pool `name`; 0 or -1 (none) */
+int conf_pool_del(struct kite_conf *c, const char *name);
 
 /* pieces, exported for tests */
 int conf_parse_proposals(const char *text, bool ike, struct conf_prop *out, uint8_t *n, char *err, size_t errcap);

@@ -23,7 +23,7 @@ const struct conf_key conf_keys[] = {
     /* the top level */
     S("top", "connections", IMPL, "the connections, one section each"),
     S("top", "secrets", IMPL, "pre-shared keys (ike-x) and key passphrases (private-x, rsa-x, ecdsa-x, pkcs8-x)"),
-    S("top", "pools", REFUSE, "address pools: " LATER),
+    S("top", "pools", IMPL, "virtual IP pools: addrs, dns, nbns, dhcp, netmask, subnet, split_include"),
     S("top", "authorities", REFUSE, "certification authority sections (CRL and OCSP URIs) are not implemented: "
                                     "put CA certificates in x509ca/"),
     /* connections.<conn> */
@@ -35,8 +35,8 @@ const struct conf_key conf_keys[] = {
     K("conn", "local_port", NULL, IMPL, ""),
     K("conn", "remote_port", NULL, IMPL, ""),
     K("conn", "proposals", NULL, IMPL, "strongSwan's proposal keywords"),
-    K("conn", "vips", NULL, REFUSE, "virtual IPs: " LATER),
-    K("conn", "pools", NULL, REFUSE, "address pools: " LATER),
+    K("conn", "vips", NULL, IMPL, "virtual IPs asked for in IKE_AUTH: 0.0.0.0, ::, or an address"),
+    K("conn", "pools", NULL, IMPL, "the pools a gateway assigns virtual IPs from"),
     K("conn", "aggressive", NULL, ACCEPT, "IKEv1 only (Aggressive Mode)"),
     K("conn", "pull", NULL, ACCEPT, "IKEv1 only (Mode Config pull or push)"),
     K("conn", "dscp", "000000", ACCEPT, "the default"),

@@ -268,6 +268,18 @@ static void child_keys(struct vici_req *r, struct vici_bld *b, const struct ike_
     vici_bld_list_end(b);
 }
 
+/* local-vips / remote-vips (charon's keys): only when there are any */
+static void vips(struct vici_bld *b, const char *key, const struct ike_addr *a, unsigned n)
+{
+    char buf[64];
+    if (!n)
+        return;
+    vici_bld_list(b, key);
+    for (unsigned i = 0; i < n; i++)
+        vici_bld_item_str(b, host_str(&a[i], buf, sizeof buf));
+    vici_bld_list_end(b);
+}
+
 static void list_ike(struct vici_bld *b, const struct ike_sa_info *sa, uint64_t now)
 {
     char buf[IKE_ID_MAX * 2 + 2];
@@ -305,6 +317,8 @@ static void list_ike(struct vici_bld *b, const struct ike_sa_info *sa, uint64_t 
         if (sa->reauth_at) /* charon's list-sas key */
             vici_bld_kv_fmt(b, "reauth-time", "%lld", (long long)((int64_t)(sa->reauth_at - now) / 1000));
     }
+    vips(b, "local-vips", sa->local_vips, sa->n_local_vips);
+    vips(b, "remote-vips", sa->remote_vips, sa->n_remote_vips);
 }
 
 static bool sa_wanted(struct vici_req *r, const struct ike_sa_info *sa)

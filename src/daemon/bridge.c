@@ -1,5 +1,6 @@
 #include "daemon/bridge.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cred/id.h"
 #include "cred/verify.h"
@@ -176,6 +177,61 @@ static int pubkey(const struct conf_conn *k, const struct cred_store *creds, str
     return 0;
 }
 
+/* vips and pools (configuration payloads); a pool the configuration does
+ * not define is a warning: the connection assigns from the others */
+static int cp(const struct kite_conf *c, const struct conf_conn *k, struct ike_conn_cfg *out, char *err,
+              size_t errcap)
+{
+    int warned = 0;
+    for (unsigned v = 0; v < k->n_vips && v < IKE_MAX_VIPS; v++) {
+        out->vips[v].family = k->vips[v].family;
+        memcpy(out->vips[v].ip, k->vips[v].ip, 16);
+        out->n_vips++;
+    }
+    for (unsigned p = 0; p < k->n_pools && p < IKE_MAX_POOLS; p++) {
+        snprintf(out->pools[p], sizeof out->pools[p], "%s", k->pools[p]);
+        out->n_pools++;
+        if (conf_pool_find(c, k->pools[p]) < 0 && !warned) {
+            snprintf(err, errcap, "pool '%s' is not defined (pools { %s { addrs = ... } })", k->pools[p], k->pools[p]);
+            warned = 1;
+        }
+    }
+    return warned;
+}
+
+int bridge_pools(const struct kite_conf *c, struct ike_pool_cfg **out, struct ike_pool_attr **attrs, unsigned *n)
+{
+    size_t n_attrs = 0, at = 0;
+    for (int i = 0; i < c->n_pools; i++)
+        n_attrs += c->pools[i].n_attrs;
+    *n = 0;
+    *out = calloc(c->n_pools ? (size_t)c->n_pools : 1, sizeof **out);
+    *attrs = calloc(n_attrs ? n_attrs : 1, sizeof **attrs);
+    if (!*out || !*attrs) {
+        free(*out);
+        free(*attrs);
+        *out = NULL;
+        *attrs = NULL;
+        return -1;
+    }
+    for (int i = 0; i < c->n_pools; i++) {
+        const struct conf_pool *p = &c->pools[i];
+        struct ike_pool_cfg *o = &(*out)[(*n)++];
+        snprintf(o->name, sizeof o->name, "%s", p->name);
+        o->family = p->family;
+        memcpy(o->lo, p->lo, 16);
+        memcpy(o->hi, p->hi, 16);
+        o->attrs = &(*attrs)[at];
+        o->n_attrs = p->n_attrs;
+        for (unsigned k = 0; k < p->n_attrs; k++, at++) {
+            (*attrs)[at].type = p->attrs[k].type;
+            (*attrs)[at].len = p->attrs[k].len;
+            memcpy((*attrs)[at].value, p->attrs[k].value, sizeof (*attrs)[at].value);
+        }
+    }
+    return 0;
+}
+
 /* remote_addrs as a DNS name: resolved now, within RESOLVE_LOAD_MS
  * (daemon/resolve.c resolves it again later); true when it did not */
 static bool remote_host(const struct conf_conn *k, struct ike_conn_cfg *out)
@@ -239,6 +295,8 @@ int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds
     int warned = pubkey(k, creds, out, err, errcap);
     if (warned < 0)
         return -1;
+    if (!warned)
+        warned = cp(c, k, out, err, errcap);
     if (unresolved && !warned) {
         snprintf(err, errcap, "remote_addrs '%s' of connection '%s' does not resolve (yet): it neither initiates "
                               "nor answers until it does", k->remote_host, k->name);

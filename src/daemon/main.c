@@ -26,6 +26,7 @@
 #include "daemon/dataplane.h"
 #include "daemon/reconf.h"
 #include "daemon/keylog.h"
+#include "daemon/vip.h"
 #include "daemon/updown.h"
 #include "daemon/resolve.h"
 #include "ike/ike.h"
@@ -52,6 +53,7 @@ struct kited {
     struct metrics_extra metrics_extra[6];
     struct keylog keylog;  /* --keylog; fd -1 when off */
     uint64_t keepalives_in, keepalives_out; /* NAT keepalives (RFC 3948 2.3) */
+    struct vip_set vips;   /* virtual IPs and DNS servers we were given (daemon/vip.c) */
     struct updown updown;  /* children's updown scripts */
     struct resolver resolver; /* DNS-named peers resolved again */
     uint64_t expiry_scan_at; /* the next walk of the data plane's SAs for byte/packet limits */
@@ -198,10 +200,15 @@ static void drain(struct kited *k)
             }
             break;
         case IKE_ACT_CHILD_DOWN: dp_child_down(&k->dp, a->child.spi_in); break;
-        case IKE_ACT_IKE_REKEYED: dp_ike_rekeyed(&k->dp, a->old_ike_sa, a->ike_sa); break;
+        case IKE_ACT_IKE_REKEYED:
+            dp_ike_rekeyed(&k->dp, a->old_ike_sa, a->ike_sa);
+            vip_rekeyed(&k->vips, a->old_ike_sa, a->ike_sa);
+            break;
+        case IKE_ACT_VIP: vip_up(&k->vips, &k->dp, &k->log, a); break;
         case IKE_ACT_CHILD_RETIRE: dp_child_retire(&k->dp, a->child.spi_in); break;
         case IKE_ACT_IKE_DOWN:
             dp_ike_down(&k->dp, a->ike_sa);
+            vip_down(&k->vips, &k->dp, &k->log, a->ike_sa);
             log_msg(&k->log, LOG_IKE, 1, "IKE_SA %s[%u] %s: %s", a->conn, a->ike_sa,
                     strcmp(a->reason, "rekeyed") ? "deleted" : "replaced", a->reason);
             break;
@@ -780,6 +787,7 @@ static int run(struct kited *k)
     k->metrics = NULL;
     vici_srv_close(k->vici);
     k->vici = NULL;
+    vip_free(&k->vips, &k->dp, &k->log);
     dp_close(&k->dp);
     log_msg(&k->log, LOG_DMN, 1, "kited stopped");
     return rc ? 1 : 0;

@@ -74,6 +74,21 @@ static void load_one(const struct reconf *r, const struct kite_conf *c, int i, s
     n->unchanged += rc == IKE_CONN_UNCHANGED || rc == IKE_CONN_NEW_PSK;
 }
 
+/* the pools first: connections loaded next assign from them */
+static void pools_apply(const struct reconf *r, const struct kite_conf *c)
+{
+    struct ike_pool_cfg *p;
+    struct ike_pool_attr *a;
+    unsigned n;
+    int rc = bridge_pools(c, &p, &a, &n) ? KITE_E_NOMEM : ike_engine_set_pools(r->ike, p, n);
+    if (rc)
+        log_msg(r->log, LOG_CFG, 0, "pools not loaded: %s (the running ones stay)", kite_strerror(rc));
+    else if (n)
+        log_msg(r->log, LOG_CFG, 2, "%u pool(s) loaded", n);
+    free(p);
+    free(a);
+}
+
 void reconf_apply(const struct reconf *r, const struct kite_conf *c, uint64_t now, struct reconf_count *n)
 {
     struct reconf_count local;
@@ -81,6 +96,7 @@ void reconf_apply(const struct reconf *r, const struct kite_conf *c, uint64_t no
     n = n ? n : &local;
     memset(n, 0, sizeof *n);
     n->psks = secrets_apply(r->ike, c, r->log); /* keys by identity (secrets.c), before any initiation */
+    pools_apply(r, c);
     remove_gone(r, c, now, n);
     for (int i = 0; i < c->n_conns; i++) {
         if (cfg)

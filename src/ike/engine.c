@@ -80,6 +80,7 @@ void ike_engine_free(struct ike_engine *e)
     }
     free(e->sas);
     ike_satab_free(e);
+    ike_cp_pools_free(e);
     for (unsigned i = 0; i < e->n_tombs; i++)
         free(e->tombs[i].resp);
     free(e->tombs);

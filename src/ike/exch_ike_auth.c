@@ -24,6 +24,7 @@ struct auth_out {
     struct ike_xf_attr attr[IKE_MAX_PROPS][IKE_MAX_XF];
     struct ike_ts_sel tsi[IKE_MAX_TS_CFG], tsr[IKE_MAX_TS_CFG];
     struct ike_ts_cfg lts, rts; /* the responder's narrowed selectors: the TS payloads point into them */
+    struct ike_cp_out cp;       /* a CFG_REQUEST or CFG_REPLY's attributes (cp.c) */
 };
 
 static struct ike_pld *add(struct auth_out *o, uint8_t type)
@@ -95,6 +96,7 @@ static void add_ts(struct auth_out *o, uint8_t type, const struct ike_ts_cfg *ts
 static void auth_out_free(struct auth_out *o)
 {
     ike_pk_out_free(&o->pk);
+    ike_cp_out_free(&o->cp);
     free(o->certreq);
     free(o);
 }
@@ -142,6 +144,10 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         rc = ike_eap_begin(e, sa);
     else if (!rc)
         rc = add_auth(e, o, sa, &o->pld[0], NULL);
+    int cprc;
+    if (ike_cp_request(c, &o->pld[o->n], &o->cp, &cprc)) /* the virtual IPs we want (3.15) */
+        o->n++;
+    rc = rc ? rc : cprc;
     if (ike_mobike_on(e, sa)) /* RFC 4555 3.3, where charon puts it */
         pld_notify(&o->pld[o->n++], IKEV2_N_MOBIKE_SUPPORTED, NULL, 0);
     struct ike_prop_cfg noke[IKE_MAX_PROPS];
@@ -217,6 +223,12 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
     ike_ts_child(sa, ch, &ts); /* `dynamic`: the peer's address as TSi, ours as TSr */
     if (ike_ts_narrow(ts.r, ts.nr, &tsi->u.ts, &rts) || ike_ts_narrow(ts.l, ts.nl, &tsr->u.ts, &lts)) {
         ike_log(e, LOG_IKE, 1, "traffic selectors unacceptable for CHILD_SA %s, sending TS_UNACCEPTABLE", ch->name);
+        pld_notify(&o->pld[o->n++], IKEV2_N_TS_UNACCEPTABLE, NULL, 0);
+        return;
+    }
+    if (ike_cp_narrow(sa, &rts)) { /* the peer's traffic comes from its virtual IP only */
+        ike_log(e, LOG_IKE, 1, "the peer's virtual IP is not within remote_ts of CHILD_SA %s, sending TS_UNACCEPTABLE",
+                ch->name);
         pld_notify(&o->pld[o->n++], IKEV2_N_TS_UNACCEPTABLE, NULL, 0);
         return;
     }
@@ -330,7 +342,13 @@ static int auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike
     ike_mobike_auth_seen(e, sa, in);
     if (sa->mobike_peer)
         pld_notify(&o->pld[o->n++], IKEV2_N_MOBIKE_SUPPORTED, NULL, 0);
-    responder_child(e, sa, in, o, now);
+    bool cp_added;
+    uint16_t cp_err = ike_cp_assign(e, sa, in, &idi->u.id, &o->pld[o->n], &cp_added, &o->cp);
+    o->n += cp_added;
+    if (cp_err) /* no Child SA without the address it needs (strongSwan does the same) */
+        pld_notify(&o->pld[o->n++], cp_err, NULL, 0);
+    else
+        responder_child(e, sa, in, o, now);
     rc = send_protected(e, sa, o, true, sa->rx_msgid, now);
     auth_out_free(o);
     return rc;
@@ -379,6 +397,12 @@ static int auth_response(struct ike_engine *e, struct ikesa *sa, const struct ik
     ike_mobike_auth_seen(e, sa, in);
     if (child_error(e, sa, in, now))
         return KITE_E_NO_PROPOSAL;
+    if (ike_cp_reply(e, sa, in)) {
+        ike_send_delete(e, sa, now);
+        sa->fail = IKE_CTR_HS_FAIL_OTHER;
+        ike_sa_down(e, sa, "no virtual IP in the responder's CFG_REPLY, deleting the IKE_SA as strongSwan does");
+        return KITE_E_MISSING;
+    }
     const struct ike_pld *sap = ike_chain_find(in, IKEV2_PLD_SA, 0);
     const struct ike_pld *tsi = ike_chain_find(in, IKEV2_PLD_TSI, 0), *tsr = ike_chain_find(in, IKEV2_PLD_TSR, 0);
     struct ike_algs algs;

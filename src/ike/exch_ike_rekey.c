@@ -85,6 +85,7 @@ void ike_rekey_move_children(struct ike_engine *e, struct ikesa *old, struct ike
     n->want |= old->want;
     n->want_at = old->want_at;
     old->want = 0;
+    ike_cp_move(e, old, n);
     struct ike_action *a = ike_push(e, IKE_ACT_IKE_REKEYED, n);
     ike_count(e, old, n->initiator ? IKE_CTR_IKE_REKEY_INIT : IKE_CTR_IKE_REKEY_RESP);
     if (a)

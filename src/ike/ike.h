@@ -107,6 +107,9 @@ struct ike_auth_cfg {
 };
 enum ike_send_cert { IKE_SEND_CERT_IFASKED, IKE_SEND_CERT_ALWAYS, IKE_SEND_CERT_NEVER };
 enum { IKE_MAX_CERTS = 4, IKE_FILE_MAX = 128, IKE_MAX_RANGES = 8 };
+/* virtual IPs a connection asks for (vips: one per family at most) and
+ * pools it assigns from; DNS servers taken from a CFG_REPLY */
+enum { IKE_MAX_VIPS = 2, IKE_MAX_POOLS = 4, IKE_MAX_DNS = 4 };
 
 struct ike_conn_cfg {
     char name[IKE_NAME_MAX];
@@ -175,6 +178,13 @@ struct ike_conn_cfg {
         uint8_t family;
         uint8_t lo[16], hi[16];
     } remote_ranges[IKE_MAX_RANGES];
+    /* configuration payloads (cp.c, RFC 7296 3.15): as a client, vips asks
+     * for these addresses (0.0.0.0 / :: for any) in a CFG_REQUEST; as a
+     * gateway, peers that ask get an address and the attributes of the
+     * first of these pools (ike_engine_set_pools) with room */
+    uint8_t n_vips, n_pools;
+    struct ike_addr vips[IKE_MAX_VIPS];
+    char pools[IKE_MAX_POOLS][IKE_NAME_MAX];
     /* EAP (eap.c): local.eap_id, the user name we give as client (empty:
      * our IKE identity); remote.eap_id, the one a server requires (empty:
      * the peer's IKE identity; "%any": any, asked for with EAP-Identity) */
@@ -257,6 +267,10 @@ enum ike_action_type {
                            UDP encapsulation of ike_sa move to them */
     IKE_ACT_IKE_KEYS,   /* only with ike_engine_set_keylog(): ike_keys holds the keys of IKE SA
                            ike_sa, just derived (IKE_SA_INIT, before IKE_AUTH; an IKE SA rekey) */
+    IKE_ACT_VIP,        /* our IKE SA ike_sa got virtual IPs (vip[0..n_vip)) and DNS servers
+                           (dns[0..n_dns)) in a CFG_REPLY (RFC 7296 3.15): put them on the host
+                           before the CHILD_UP that follows; they go with the IKE SA (IKE_DOWN;
+                           IKE_REKEYED hands them to the new one) */
 };
 
 struct ike_child_sa {
@@ -304,6 +318,8 @@ struct ike_action {
     char reason[160];
     struct ike_child_sa child;
     struct ike_sa_keys ike_keys; /* IKE_KEYS */
+    uint8_t n_vip, n_dns;        /* IKE_VIP */
+    struct ike_addr vip[IKE_MAX_VIPS], dns[IKE_MAX_DNS];
 };
 
 struct ike_engine;
@@ -443,6 +459,9 @@ struct ike_sa_info {
     uint64_t established_at;       /* the engine's time (0: not established) */
     uint64_t rekey_at;             /* 0: never */
     uint64_t reauth_at;            /* reauthentication (lifecycle.c); 0: never */
+    /* virtual IPs: ours (a CFG_REPLY we got), the peer's (ones we assigned) */
+    uint8_t n_local_vips, n_remote_vips;
+    struct ike_addr local_vips[IKE_MAX_VIPS], remote_vips[IKE_MAX_VIPS];
 };
 struct ike_child_info {
     const char *name;
@@ -557,5 +576,41 @@ bool ike_addr_eq(const struct ike_addr *a, const struct ike_addr *b);
 bool ike_addr_same_host(const struct ike_addr *a, const struct ike_addr *b);
 /* "192.0.2.1[500]" */
 const char *ike_addr_str(const struct ike_addr *a, char *buf, size_t cap);
+
+
+/* address pools for configuration payloads (pool.c, cp.c; RFC 7296 3.15).
+ * A pool hands out addresses from lo..hi (family 4 or 6; 0: attributes
+ * only) with leases per peer identity: the same identity gets its address
+ * back while the lease is online (held by one or more of its IKE SAs) and
+ * after it went offline (its last IKE SA gone), unless the pool needed it
+ * for someone else meanwhile (the oldest offline lease is reused first).
+ * attrs: CP attributes sent with every address from the pool (DNS, NBNS,
+ * SUBNET ...), value in wire form. */
+struct ike_pool_attr {
+    uint16_t type;  /* IKEV2_CFGA_* */
+    uint8_t len;
+    uint8_t value[17];
+};
+struct ike_pool_cfg {
+    char name[IKE_NAME_MAX];
+    uint8_t family;
+    uint8_t lo[16], hi[16];
+    unsigned n_attrs;
+    const struct ike_pool_attr *attrs; /* copied */
+};
+/* the engine's pools become these (copied): a pool whose name, family and
+ * range stay keeps its leases (its attributes are replaced); one removed or
+ * changed stops assigning and is freed when its last online lease goes;
+ * 0 or KITE_E_NOMEM (nothing changed) */
+int ike_engine_set_pools(struct ike_engine *e, const struct ike_pool_cfg *p, unsigned n);
+/* a pool's numbers for list-pools and metrics; false when no pool has that index */
+struct ike_pool_info {
+    const char *name;
+    uint8_t family;
+    uint8_t lo[16], hi[16];
+    uint64_t size, online, offline;
+    uint64_t exhausted; /* requests refused: no address left */
+};
+bool ike_engine_pool_info(const struct ike_engine *e, unsigned i, struct ike_pool_info *out);
 
 #endif

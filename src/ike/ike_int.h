@@ -13,6 +13,7 @@
 #include "ike/ike.h"
 #include "ike/cookie.h"
 #include "ike/frag.h"
+#include "ike/pool.h"
 #include "base/ratelimit.h"
 #include "wire/msg.h"
 #include "wire/sk.h"
@@ -215,6 +216,15 @@ struct ikesa {
     uint64_t hard_at;         /* over_time: closed at this time (0: never) */
     uint32_t reauth_of;       /* this IKE SA reauthenticates the one with this id (0: none) */
     uint32_t reauth_by;       /* the IKE SA reauthenticating this one (0: none) */
+    /* configuration payloads (cp.c): addresses we assigned the peer from a
+     * pool (held leases) and ones the peer assigned us (a CFG_REPLY) */
+    struct ike_sa_vip {
+        struct ike_vpool *pool;
+        struct ike_lease *lease;
+        struct ike_addr addr;
+    } rvip[IKE_MAX_VIPS];
+    uint8_t n_rvip, n_lvip;
+    struct ike_addr lvip[IKE_MAX_VIPS];
     struct ike_eap_sa *eap;   /* EAP under way in IKE_AUTH (eap.c); NULL: none */
     bool mobike_peer;         /* the peer sent MOBIKE_SUPPORTED in IKE_AUTH (RFC 4555 3.3; mobike.c) */
     bool mobike_update;       /* our address moved: UPDATE_SA_ADDRESSES to send */
@@ -348,6 +358,12 @@ struct ike_engine {
     uint32_t jitter_phase;       /* ike_jitter's sequence: random start, golden-ratio steps */
     struct ike_connsel sel;      /* connections by address and identity (connsel.c) */
     struct ike_psktab psks;      /* pre-shared keys by identity (psks.c) */
+    /* virtual IP pools (pool.c, cp.c): the configured ones, and retired ones
+     * (removed or changed) that live on until their last online lease goes */
+    struct ike_vpool **pools, **retired;
+    unsigned n_pools, n_retired;
+    uint64_t pool_key[2];
+    bool pool_key_set;
 };
 
 /* engine.c */
@@ -504,6 +520,36 @@ void ike_payload_list(const struct ike_pld *pld, unsigned n, char *buf, size_t c
 int ike_send_sk(struct ike_engine *e, struct ikesa *sa, uint8_t exchange, const struct ike_pld *pld, unsigned n,
                 bool response, uint32_t msgid, uint64_t now);
 struct ike_pld *pld_notify(struct ike_pld *p, uint16_t type, const void *data, size_t len);
+
+/* cp.c: configuration payloads in IKE_AUTH (RFC 7296 3.15, 2.19) */
+struct ike_cp_out {
+    struct ike_cp_attr *a;   /* malloc'd: the attributes, values in buf */
+    uint8_t *buf;
+    unsigned n;
+};
+void ike_cp_out_free(struct ike_cp_out *o);
+/* the initiator's CFG_REQUEST for its connection's vips into p; false (p
+ * untouched) when it asks for none; KITE_E_NOMEM reported through *rc */
+bool ike_cp_request(const struct ike_conn_cfg *c, struct ike_pld *p, struct ike_cp_out *o, int *rc);
+/* the responder: addresses for the peer's CFG_REQUEST from the
+ * connection's pools, leased to its identity, as a CFG_REPLY in p (*added);
+ * returns 0, or the error notify that replaces the Child SA
+ * (INTERNAL_ADDRESS_FAILURE: none could be assigned; FAILED_CP_REQUIRED:
+ * the connection has pools and the peer asked for nothing) */
+uint16_t ike_cp_assign(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, const struct ike_id *peer,
+                       struct ike_pld *p, bool *added, struct ike_cp_out *o);
+/* the responder's remote selector narrowed to the peer's virtual IP of its
+ * family (2.9: the peer may send from that address only); 0, or
+ * KITE_E_TS_UNACCEPTABLE when the selector does not hold it */
+int ike_cp_narrow(const struct ikesa *sa, struct ike_ts_cfg *rts);
+/* the initiator: the CFG_REPLY of an IKE_AUTH response; IKE_ACT_VIP when
+ * it holds addresses; KITE_E_MISSING when we asked and got none */
+int ike_cp_reply(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in);
+/* the IKE SA's leases given back (it is going) */
+void ike_cp_release(struct ike_engine *e, struct ikesa *sa);
+/* a rekey: n holds old's virtual IPs too (old releases its hold when it goes) */
+void ike_cp_move(struct ike_engine *e, const struct ikesa *old, struct ikesa *n);
+void ike_cp_pools_free(struct ike_engine *e);
 
 /* proposal.c */
 void ike_prop_build(const struct ike_prop_cfg *cfg, uint8_t num, uint8_t proto, const uint8_t *spi,

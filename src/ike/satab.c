@@ -513,6 +513,7 @@ void ike_sa_release(struct ike_engine *e, struct ikesa *sa)
         if (grow((void **)&t->dead, &t->dead_cap, t->n_dead + 1, sizeof *t->dead))
             t->dead[t->n_dead++] = sa->slot;
     }
+    ike_cp_release(e, sa); /* its virtual IPs' leases go offline (kept for the identity) */
     ike_sa_free(sa);
 }
 

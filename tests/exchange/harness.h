@@ -33,6 +33,11 @@ struct side {
     char down_reason[160];
     char log[131072];
     size_t log_len;
+    /* IKE_ACT_VIP (configuration payloads): how many, the last one's
+     * addresses, and the Child SAs up when it came */
+    int vip_events, child_up_at_vip;
+    uint8_t n_vip, n_dns;
+    struct ike_addr vip[IKE_MAX_VIPS], dns[IKE_MAX_DNS];
 };
 
 struct pair {
@@ -317,6 +322,14 @@ static inline int drain(struct pair *p, struct side *from, struct side *to)
             break;
         }
         case IKE_ACT_IKE_UP: from->ike_up++; break;
+        case IKE_ACT_VIP:
+            from->vip_events++;
+            from->child_up_at_vip = from->child_up;
+            from->n_vip = a->n_vip;
+            from->n_dns = a->n_dns;
+            memcpy(from->vip, a->vip, sizeof from->vip);
+            memcpy(from->dns, a->dns, sizeof from->dns);
+            break;
         case IKE_ACT_IKE_REKEYED:
             from->ike_rekeyed++;
             for (int i = 0; i < from->n_inst; i++)
