@@ -88,37 +88,6 @@ static void conf_warn(void *ctx, const char *msg)
 
 /* ---- addresses ---- */
 
-static void to_ike(const struct sockaddr_storage *ss, struct ike_addr *a)
-{
-    memset(a, 0, sizeof *a);
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-        a->family = 4;
-        memcpy(a->ip, &in->sin_addr, 4);
-        a->port = ntohs(in->sin_port);
-    } else if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-        a->family = 6;
-        memcpy(a->ip, &in6->sin6_addr, 16);
-        a->port = ntohs(in6->sin6_port);
-    }
-}
-
-static void to_sock(const struct ike_addr *a, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof *ss);
-    if (a->family == 4) {
-        struct sockaddr_in *in = (struct sockaddr_in *)ss;
-        in->sin_family = AF_INET;
-        memcpy(&in->sin_addr, a->ip, 4);
-        in->sin_port = htons(a->port);
-    } else if (a->family == 6) {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-        in6->sin6_family = AF_INET6;
-        memcpy(&in6->sin6_addr, a->ip, 16);
-        in6->sin6_port = htons(a->port);
-    }
-}
 
 static struct udp_sock *sock_for(struct kited *k, const struct ike_addr *local, const struct ike_addr *remote)
 {
@@ -147,8 +116,8 @@ static int send_dgram(struct kited *k, const struct ike_action *a, const uint8_t
 {
     struct udp_sock *s = sock_for(k, &a->local, &a->remote);
     struct sockaddr_storage from, to;
-    to_sock(&a->local, &from);
-    to_sock(&a->remote, &to);
+    udp_addr_from_ike(&a->local, &from);
+    udp_addr_from_ike(&a->remote, &to);
     int rc = s ? udp_send(s, a->local.family ? &from : NULL, &to, p, n, marker && s->natt) : -ENOTSOCK;
     char buf[64];
     if (rc)
@@ -262,8 +231,8 @@ static void on_udp(struct loop *l, int fd, void *arg)
         for (int budget = k->args.udp_budget; budget > 0 && udp_recv(s, k->rx + 64, sizeof k->rx - 64, &d) == 1;
              budget--) {
             struct ike_addr local, remote;
-            to_ike(&d.local, &local);
-            to_ike(&d.remote, &remote);
+            udp_addr_to_ike(&d.local, &local);
+            udp_addr_to_ike(&d.remote, &remote);
             local.port = s->port;
             k->dp.st.gro_reads += d.left > 0;
             uint64_t now = loop_now_ms();
