@@ -22,6 +22,7 @@
 #include "crypto/rand.h"
 #include "daemon/bridge.h"
 #include "daemon/creds.h"
+#include "daemon/secrets.h"
 #include "io/udp.h"
 #include "kite_load.h"
 
@@ -185,6 +186,8 @@ static int load_conn(struct gen *g)
         rc = open_socks(g);
     if (!rc)
         rc = ike_engine_add_conn(g->e, &g->conn) ? -1 : 0;
+    if (!rc && secrets_apply(g->e, c, NULL) < 0) /* PSKs are looked up by identity (ike/psks.c) */
+        rc = -1;
     ike_engine_set_creds(g->e, cs);
     cred_store_unref(cs);
     conf_free(c);
