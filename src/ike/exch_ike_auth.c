@@ -148,7 +148,7 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     if (ike_cp_request(c, &o->pld[o->n], &o->cp, &cprc)) /* the virtual IPs we want (3.15) */
         o->n++;
     rc = rc ? rc : cprc;
-    if (ike_mobike_on(e, sa)) /* RFC 4555 3.3, where charon puts it */
+    if (ike_mobike_on(e, sa) && c->mobike_client) /* RFC 4555 3.3, where charon puts it */
         pld_notify(&o->pld[o->n++], IKEV2_N_MOBIKE_SUPPORTED, NULL, 0);
     struct ike_prop_cfg noke[IKE_MAX_PROPS];
     ike_prop_strip_ke(ch->esp, ch->n_esp, noke); /* IKE_AUTH has no key exchange (1.2) */

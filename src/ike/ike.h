@@ -190,6 +190,11 @@ struct ike_conn_cfg {
      * the peer's IKE identity; "%any": any, asked for with EAP-Identity) */
     char local_eap_id[256], remote_eap_id[256];
     bool no_mobike;   /* mobike = no: MOBIKE_SUPPORTED not sent, UPDATE_SA_ADDRESSES ignored (RFC 4555) */
+    /* as initiator, announce MOBIKE too: only for a caller that moves its SAs
+     * itself (ike_sa_move_local) and updates a changed NAT mapping; kited
+     * does not yet, and a MOBIKE responder (charon) no longer follows a NAT
+     * mapping change on its own, so kited leaves it off */
+    bool mobike_client;
     /* remote_addrs as a DNS name (the daemon resolves it: remote, or family 0
      * while unresolved, when this connection neither initiates nor answers
      * anyone: ike_engine_set_remote fills it in); "": none */
