@@ -409,7 +409,7 @@ static int child(struct ctx *x, struct set_node *sec, struct conf_child *ch)
     if ((v = val(sec, "start_action", &node))) {
         if (!strcmp(v, "start"))
             ch->start_action = CONF_START_START;
-        else if (!strcmp(v, "trap"))
+        else if (!strcmp(v, "trap") || !strcmp(v, "route")) /* route: trap's old name, as charon takes it */
             ch->start_action = CONF_START_TRAP;
         else if (strcmp(v, "none"))
             return fail(x, node, "start_action must be none, start or trap, not '%s'", v);

@@ -79,9 +79,10 @@ struct conf_child {
     char updown[CONF_UPDOWN_MAX]; /* updown: a shell command line run on up/down (daemon/updown.c); "": none */
     uint8_t close_action; /* enum conf_close (conf_life.c) */
 };
-/* children.X.close_action: none, clear (the same without trap policies) or
- * start; trap is refused until trap policies exist */
-enum conf_close { CONF_CLOSE_NONE, CONF_CLOSE_CLEAR, CONF_CLOSE_START };
+/* children.X.close_action: none, clear (the same without trap policies),
+ * start, or trap (the trap policy is installed again: the next packet for
+ * the remote selectors negotiates it anew) */
+enum conf_close { CONF_CLOSE_NONE, CONF_CLOSE_CLEAR, CONF_CLOSE_START, CONF_CLOSE_TRAP };
 /* connections.X.unique */
 enum conf_unique { CONF_UNIQUE_NO, CONF_UNIQUE_NEVER, CONF_UNIQUE_KEEP, CONF_UNIQUE_REPLACE };
 

@@ -169,11 +169,8 @@ const struct conf_key conf_keys[] = {
     K("child", "copy_dscp", NULL, REFUSE, "expected no, in, out or yes"),
     K("child", "icmp", NO, ACCEPT, "the default"),
     K("child", "icmp", NULL, REFUSE, "forwarding ICMP errors outside the selectors is not implemented"),
-    K("child", "start_action", "trap|route", REFUSE,
-      "trap policies (start_action = trap) are not implemented yet"),
-    K("child", "start_action", NULL, IMPL, "none, start"),
-    K("child", "close_action", "trap", REFUSE, "trap policies are not implemented yet"),
-    K("child", "close_action", NULL, IMPL, "none, clear, start"),
+    K("child", "start_action", NULL, IMPL, "none, start, trap (route: trap's old name)"),
+    K("child", "close_action", NULL, IMPL, "none, clear, trap, start"),
     /* secrets */
     K("secret", "secret", NULL, IMPL, "text, 0x<hex>, 0s<base64>"),
     K("secret", "id*", NULL, IMPL, "the identities the key is for"),

@@ -99,8 +99,7 @@ static int close_action(const struct conf_io *io, struct set_node *sec, struct c
     else if (!strcmp(v, "start") || !strcmp(v, "restart"))
         ch->close_action = CONF_CLOSE_START;
     else if (!strcmp(v, "trap"))
-        return conf_fail(io, node, "close_action = trap: trap policies are not implemented yet (issue 15); use "
-                                   "none, clear or start");
+        ch->close_action = CONF_CLOSE_TRAP; /* the trap policy is installed again (daemon/traps.c) */
     else
         return conf_fail(io, node, "close_action must be none, clear, trap or start, not '%s'", v);
     return 0;

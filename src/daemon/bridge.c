@@ -72,6 +72,10 @@ static void child(const struct conf_child *in, struct ike_child_cfg *out)
     out->life_bytes = in->life_bytes;
     out->life_packets = in->life_packets;
     out->close_action = in->close_action == CONF_CLOSE_START ? IKE_CLOSE_START : IKE_CLOSE_NONE;
+    if (in->close_action == CONF_CLOSE_TRAP)
+        out->close_action = IKE_CLOSE_TRAP;
+    out->trap = in->start_action == CONF_START_TRAP;
+    out->dpd_trap = in->dpd_action == CONF_DPD_TRAP;
 }
 
 /* reauthentication, the IKE SA's lifetime and uniqueness (conf_life.c) */

@@ -1275,6 +1275,7 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         if (restart)
             sa->keying = false; /* restarted here, not by keyingtries */
         sa->fail = IKE_CTR_HS_FAIL_TIMEOUT;
+        ike_life_dead_peer(e, sa, more); /* dpd_action = trap */
         ike_sa_down(e, sa, "giving up after %u retransmits: peer not responding", sa->tries);
         if (restart) {
             ike_log(e, LOG_IKE, 0, "dpd_action = restart: initiating '%s' again", c->name);

@@ -72,12 +72,17 @@ struct ike_child_cfg {
     uint32_t life_time_s;          /* hard: the Child SA is deleted; 0: never */
     uint64_t rekey_bytes, rekey_packets, life_bytes, life_packets; /* data plane limits; 0: none */
     uint8_t close_action; /* enum ike_close: what follows when the peer closes it (lifecycle.c) */
+    /* start_action = trap: the caller installs a trap policy (sa/trap.h) that
+     * initiates it on demand; the engine only carries the flag */
+    bool trap;
+    /* dpd_action = trap: when the peer is declared dead, IKE_ACT_TRAP */
+    bool dpd_trap;
 };
 /* strongSwan's close_action (children.X.close_action): none (and clear, the
  * same without trap policies) leaves a Child SA the peer closed closed;
  * start creates it again: with CREATE_CHILD_SA when the peer deleted only
  * the Child SA, with a new IKE SA when it deleted the IKE SA */
-enum ike_close { IKE_CLOSE_NONE, IKE_CLOSE_START };
+enum ike_close { IKE_CLOSE_NONE, IKE_CLOSE_START, IKE_CLOSE_TRAP /* IKE_ACT_TRAP: the caller re-arms its trap */ };
 /* strongSwan's unique (connections.X.unique): what a new IKE SA with the
  * identity of a peer we hold an IKE SA with (same connection) does to the
  * old one.  no: closed only when the new one carries INITIAL_CONTACT (2.4);
@@ -276,6 +281,9 @@ enum ike_action_type {
                            (dns[0..n_dns)) in a CFG_REPLY (RFC 7296 3.15): put them on the host
                            before the CHILD_UP that follows; they go with the IKE SA (IKE_DOWN;
                            IKE_REKEYED hands them to the new one) */
+    IKE_ACT_TRAP,       /* Child SA configuration child.name of conn went (close_action = trap: the
+                           peer closed it; dpd_action = trap: the peer is dead): the caller installs
+                           its trap policy, so the next packet negotiates it again */
 };
 
 struct ike_child_sa {

@@ -814,6 +814,10 @@ uint64_t ike_life_next(const struct ike_engine *e, const struct ikesa *sa);
  * close_action = start brings it back */
 void ike_life_child_closed(struct ike_engine *e, struct ikesa *sa, int cfg, uint64_t now);
 void ike_life_ike_closed(struct ike_engine *e, struct ikesa *sa, uint64_t now);
+/* the peer of established IKE SA sa is dead (no answer through the
+ * retransmissions): dpd_action = trap re-arms those of `children` (a mask
+ * of Child SA configurations) that have it (IKE_ACT_TRAP) */
+void ike_life_dead_peer(struct ike_engine *e, const struct ikesa *sa, uint64_t children);
 /* a new Child SA we answered for (not a rekey): when the same peer has this
  * configuration's Child SA up on another IKE SA (it reauthenticates,
  * make-before-break), the new one carries outbound traffic only once that

@@ -22,7 +22,10 @@
  * up in the table's index by peer identity (satab.c), not by a scan.
  *
  * close_action = start: a Child SA or IKE SA the peer closed is created
- * again (strongSwan's close_action; trap waits for trap policies). */
+ * again (strongSwan's close_action); close_action = trap (and dpd_action =
+ * trap for a dead peer) tells the caller to install the child's trap policy
+ * instead (IKE_ACT_TRAP), so the next packet brings it back. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "base/err.h"
@@ -256,9 +259,35 @@ int ike_sa_reauth(struct ike_engine *e, uint32_t id, uint64_t now)
 
 /* ---- close_action ---- */
 
+/* IKE_ACT_TRAP for Child SA configuration cfg of sa's connection */
+static void push_trap(struct ike_engine *e, const struct ikesa *sa, int cfg, const char *why)
+{
+    const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
+    struct ike_action *a = ike_push(e, IKE_ACT_TRAP, sa);
+    snprintf(a->child.conn, sizeof a->child.conn, "%s", e->conns[sa->conn].name);
+    snprintf(a->child.name, sizeof a->child.name, "%s", ch->name);
+    a->child.ike_sa = sa->id;
+    snprintf(a->reason, sizeof a->reason, "%s = trap", why);
+    ike_log(e, LOG_IKE, 1, "%s = trap: installing the trap policy of CHILD_SA %s again", why, ch->name);
+}
+
+void ike_life_dead_peer(struct ike_engine *e, const struct ikesa *sa, uint64_t children)
+{
+    const struct ike_conn_cfg *c = &e->conns[sa->conn];
+    if (sa->state != IKE_S_ESTABLISHED || sa->replaced)
+        return;
+    for (int i = 0; i < c->n_children; i++)
+        if ((children >> i & 1) && c->child[i].dpd_trap)
+            push_trap(e, sa, i, "dpd_action");
+}
+
 void ike_life_child_closed(struct ike_engine *e, struct ikesa *sa, int cfg, uint64_t now)
 {
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
+    if (ch->close_action == IKE_CLOSE_TRAP && !sa->replaced) {
+        push_trap(e, sa, cfg, "close_action");
+        return;
+    }
     if (ch->close_action != IKE_CLOSE_START || sa->replaced || sa->state != IKE_S_ESTABLISHED)
         return;
     ike_log(e, LOG_IKE, 1, "close_action = start: creating CHILD_SA %s again", ch->name);
@@ -282,6 +311,9 @@ void ike_life_ike_closed(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
     uint8_t had = ike_sa_children_of(sa), more = 0;
     int first = -1;
+    for (int i = 0; i < c->n_children && !sa->replaced && !sa->reauth_of; i++)
+        if ((had & (1u << i)) && c->child[i].close_action == IKE_CLOSE_TRAP && !up_elsewhere(e, sa, i))
+            push_trap(e, sa, i, "close_action");
     for (int i = 0; i < c->n_children; i++)
         if ((had & (1u << i)) && c->child[i].close_action == IKE_CLOSE_START && !up_elsewhere(e, sa, i)) {
             more |= (uint8_t)(1u << i);

@@ -359,6 +359,7 @@ int uesp_outbound(struct uesp *u, struct esp_buf *b, uint64_t now, const struct 
     }
     if (!p->sa) {
         u->cnt.no_sa++;
+        u->no_sa_policy = p->id;
         return KITE_E_NOT_FOUND;
     }
     struct uesp_child *c = CHILD_OF(p->sa, out);

@@ -66,6 +66,8 @@ struct uesp {
     uint32_t replay_window;   /* default for new SAs */
     struct uesp_counters cnt;
     uint32_t unknown_spi;     /* the SPI of the last inbound packet refused as unknown (INVALID_SPI) */
+    uint32_t no_sa_policy;    /* the policy of the last outbound packet refused for want of an SA
+                               * (KITE_E_NOT_FOUND, cnt.no_sa): a trap's (sa/trap.h) */
 };
 
 int uesp_init(struct uesp *u);

@@ -38,6 +38,9 @@ struct side {
     int vip_events, child_up_at_vip;
     uint8_t n_vip, n_dns;
     struct ike_addr vip[IKE_MAX_VIPS], dns[IKE_MAX_DNS];
+    /* IKE_ACT_TRAP (close_action / dpd_action = trap): how many, the last one's */
+    int traps;
+    char trap_conn[IKE_NAME_MAX], trap_child[IKE_NAME_MAX], trap_reason[160];
 };
 
 struct pair {
@@ -322,6 +325,12 @@ static inline int drain(struct pair *p, struct side *from, struct side *to)
             break;
         }
         case IKE_ACT_IKE_UP: from->ike_up++; break;
+        case IKE_ACT_TRAP:
+            from->traps++;
+            memcpy(from->trap_conn, a->child.conn, sizeof from->trap_conn);
+            memcpy(from->trap_child, a->child.name, sizeof from->trap_child);
+            memcpy(from->trap_reason, a->reason, sizeof from->trap_reason);
+            break;
         case IKE_ACT_VIP:
             from->vip_events++;
             from->child_up_at_vip = from->child_up;

@@ -138,7 +138,9 @@ static void close_action_values(void **s)
     c = ok("", "        close_action = clear\n");
     assert_int_equal(c->conns[0].child[0].close_action, CONF_CLOSE_CLEAR);
     conf_free(c);
-    refused("", "        close_action = trap\n", "close_action = trap refused: trap policies are not implemented yet");
+    c = ok("", "        close_action = trap\n");
+    assert_int_equal(c->conns[0].child[0].close_action, CONF_CLOSE_TRAP);
+    conf_free(c);
     refused("", "        close_action = later\n", "close_action must be none, clear, trap or start, not 'later'");
 }
 

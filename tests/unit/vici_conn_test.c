@@ -35,10 +35,10 @@ static void captured_load_conn_parses(void **st)
     struct set_node *net = set_find(set_find(set_find(t.root.child, "children"), "net"), "remote_ts");
     assert_string_equal(net->value, "10.1.0.0/16,10.2.0.0/16"); /* the list's items, comma-joined */
     assert_string_equal(net->file, "load-conn home.children.net.remote_ts");
-    /* swanctl's start_action = trap: refused (no trap policies), naming the key */
-    assert_int_equal(conf_parse_conn_node(t.root.child, c, err, sizeof err, NULL, NULL), -1);
-    assert_string_equal(err, "load-conn home.children.net.start_action: connection 'home' child 'net': start_action = "
-                             "trap refused: trap policies (start_action = trap) are not implemented yet");
+    /* swanctl's start_action = trap: a trap policy (daemon/traps.c) */
+    assert_int_equal(conf_parse_conn_node(t.root.child, c, err, sizeof err, NULL, NULL), 0);
+    assert_int_equal(c->child[0].start_action, CONF_START_TRAP);
+    memset(c, 0, sizeof *c);
     assert_non_null(set_add(&t, set_find(set_find(t.root.child, "children"), "net"), "start_action", "none", "x"));
     /* local_ts absent: strongSwan's default, dynamic (the IKE SA's own address) */
     assert_int_equal(conf_parse_conn_node(t.root.child, c, err, sizeof err, NULL, NULL), 0);
