@@ -21,6 +21,7 @@ struct uesp;
 struct kite_conf;
 struct log_sink;
 
+struct trap_table;
 struct vici_env {
     struct ike_engine *ike;
     const struct uesp *esp;   /* the data plane's SAs (byte counters); NULL without one */
@@ -43,6 +44,8 @@ struct vici_env {
      * changed).  NULL: load-conn and the like are refused */
     struct kite_conf **conf;
     int (*apply)(void *ctx, struct kite_conf *c, const char *conn, char *err, size_t cap);
+    /* the daemon's trap policies for list-policies (sa/trap.h); NULL: none */
+    const struct trap_table *traps;
 };
 
 struct vici_cfg {

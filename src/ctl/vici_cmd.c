@@ -120,6 +120,11 @@ static uint64_t spi64(const uint8_t s[8])
     return v;
 }
 
+const char *vici_ts_str(const struct ike_ts_cfg *t, char *buf, size_t cap)
+{
+    return ts_str(t, buf, cap);
+}
+
 static bool arg_str(struct vici_req *r, const char *key, char *buf, size_t cap)
 {
     return vici_msg_get_str(r->msg, key, buf, cap) && buf[0];

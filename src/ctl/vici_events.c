@@ -1,7 +1,7 @@
 /* vici_events: the ike-rekey and child-rekey events, and the commands of
  * charon 5.9.8 that kite answers without having what they act on yet:
- * list-policies (trap, pass and drop policies: kite has none), install and
- * uninstall (trap policies), and reload-settings (get-pools, load-pool and
+ * list-policies (trap policies: vici_traps.c; kite has no pass or drop ones), install and
+ * uninstall (trap policies follow the connections), and reload-settings (get-pools, load-pool and
  * unload-pool are vici_pool.c's).  The keys are charon's (strongSwan's vici
  * README and vici_query.c, read to learn them). */
 #include <stdio.h>
@@ -106,22 +106,22 @@ static void refuse(struct vici_req *r, const char *errmsg)
 }
 
 /* list-policies lists trap, pass and drop policies (charon: not the IPsec
- * SAs' own): kite has none, so no list-policy event precedes the answer */
+ * SAs' own): kite's trap policies (vici_traps.c); it has no pass or drop ones */
 static int cmd_list_policies(struct vici_req *r)
 {
-    (void)r;
-    return 0;
+    return vici_traps_list(r);
 }
 
 static int cmd_install(struct vici_req *r)
 {
-    refuse(r, "kite has no trap, pass or drop policies yet: start_action = trap is not supported");
+    refuse(r, "install is not implemented: kite installs trap policies for start_action = trap when the "
+              "connection loads (load-conn), and has no pass or drop policies");
     return 0;
 }
 
 static int cmd_uninstall(struct vici_req *r)
 {
-    refuse(r, "kite has no trap, pass or drop policies yet: there is nothing to uninstall");
+    refuse(r, "uninstall is not implemented: a trap policy goes with its connection (unload-conn)");
     return 0;
 }
 

@@ -87,4 +87,9 @@ bool vici_cmd_child_keys(struct vici_srv *s, struct vici_bld *b, uint32_t ike_id
 /* answer c's pending initiate (success or errmsg) */
 void vici_pending_answer(struct vici_srv *s, struct unix_client *c, const char *errmsg);
 
+/* list-policies: the daemon's trap policies (vici_traps.c); the formatter
+ * of traffic selectors list-sas and list-conns use (vici_cmd.c) */
+int vici_traps_list(struct vici_req *r);
+const char *vici_ts_str(const struct ike_ts_cfg *t, char *buf, size_t cap);
+
 #endif

@@ -49,6 +49,10 @@ const char *kited_usage(void)
            "  --keylog FILE     debugging: append IKE and ESP SA keys to FILE in Wireshark's\n"
            "                    ikev2_decryption_table and esp_sa formats (FILE must be\n"
            "                    private: ours, mode 0600, no symbolic link; off by default)\n"
+           "  --trap-queue N    packets a trap policy holds while its Child SA is negotiated\n"
+           "                    (start_action = trap; default 8, 0: none)\n"
+           "  --trap-hold S     an acquire holds them this long at most (default 30)\n"
+           "  --trap-retry S    after a failed acquire, none for S seconds (default 2)\n"
            "  --check-config FILE  read and validate FILE (and the credentials beside it),\n"
            "                    print each connection as understood and exit: 0 valid,\n"
            "                    1 refused (binds nothing, changes nothing)\n";
@@ -97,6 +101,8 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         { "metrics", required_argument, 0, 'm' }, { "metrics-max-clients", required_argument, 0, 'Q' },
         { "check-config", required_argument, 0, 'G' },
         { "updown-timeout", required_argument, 0, 1014 },
+        { "trap-queue", required_argument, 0, 1101 }, { "trap-hold", required_argument, 0, 1102 },
+        { "trap-retry", required_argument, 0, 1103 },
         { 0, 0, 0, 0 },
     };
     memset(a, 0, sizeof *a);
@@ -107,6 +113,9 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
     a->natt_port = 4500;
     a->keepalive_ms = 20000;
     a->updown_timeout_ms = 30000;
+    a->trap_queue = 8;
+    a->trap_hold_ms = 30000;
+    a->trap_retry_ms = 2000;
     a->cookie_threshold = a->block_threshold = a->init_limit_half_open = a->half_open_timeout_ms = -1;
     a->udp_budget = 64;
     a->vici_max_clients = 128;
@@ -142,6 +151,9 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         case 'F': bad = parse_int(optarg, 256, 65535, &a->fragment_size); break;
         case 'L': a->log_file = optarg; break;
         case 1014: bad = parse_milli(optarg, 100, 3600000, &a->updown_timeout_ms); break;
+        case 1101: bad = parse_int(optarg, 0, 100000, &a->trap_queue); break;
+        case 1102: bad = parse_milli(optarg, 100, 3600000, &a->trap_hold_ms); break;
+        case 1103: bad = parse_milli(optarg, 0, 3600000, &a->trap_retry_ms); break;
         case 'l':
             if (log_levels_parse(optarg, a->log_levels, err, errcap)) {
                 char why[160];

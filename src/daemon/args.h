@@ -39,6 +39,10 @@ struct kited_args {
     const char *keylog;  /* --keylog FILE: IKE/ESP keys for Wireshark (off: NULL) */
     const char *check_config; /* --check-config FILE: validate, print, exit (NULL: run) */
     int updown_timeout_ms; /* --updown-timeout S: updown scripts are killed after this (default 30 s) */
+    /* trap policies (daemon/traps.c, sa/trap.h): --trap-queue N packets held
+     * per acquire (default 8), --trap-hold S an acquire holds them at most
+     * (default 30), --trap-retry S none after a failed one (default 2) */
+    int trap_queue, trap_hold_ms, trap_retry_ms;
 };
 
 /* 0 on success; -1 with a message in err on a bad command line; 1 for --help */

@@ -136,7 +136,7 @@ static void route_add(struct dataplane *dp, uint32_t spi_in, int family, const u
         return;
     }
     if (known) {
-        *r = (struct dp_route){ .used = true, .spi_in = spi_in, .family = family, .plen = plen };
+        *r = (struct dp_route){ .used = true, .spi_in = spi_in, .family = family, .plen = plen, .trap = dp->route_trap };
         memcpy(r->dst, dst, family == AF_INET6 ? 16 : 4);
         return;
     }
@@ -147,7 +147,7 @@ static void route_add(struct dataplane *dp, uint32_t spi_in, int family, const u
         log_msg(dp->log, LOG_ESP, 0, "route %s/%d via %s not installed: %s", d, plen, dp->tun_name, strerror(-rc));
         return;
     }
-    *r = (struct dp_route){ .used = true, .spi_in = spi_in, .family = family, .plen = plen };
+    *r = (struct dp_route){ .used = true, .spi_in = spi_in, .family = family, .plen = plen, .trap = dp->route_trap };
     memcpy(r->dst, dst, family == AF_INET6 ? 16 : 4);
     log_msg(dp->log, LOG_ESP, 1, "installing route %s/%d via %s%s%s (table %d)", d, plen, dp->tun_name,
             src ? " src " : "", s, DP_TABLE);
@@ -244,6 +244,36 @@ static void routes_for(struct dataplane *dp, const struct ike_child_sa *c)
     }
 }
 
+/* a trap's routes: those a Child SA with its selectors would get */
+void dp_trap_routes(struct dataplane *dp, uint32_t id, const struct esp_ts *local, const struct esp_ts *remote,
+                    unsigned n_remote, bool add)
+{
+    if (!dp->on)
+        return;
+    if (!add) {
+        for (int i = 0; i < DP_MAX_ROUTES; i++)
+            if (dp->routes[i].used && dp->routes[i].trap && dp->routes[i].spi_in == id)
+                route_del_one(dp, &dp->routes[i]);
+        return;
+    }
+    struct ike_child_sa *c = calloc(1, sizeof *c);
+    if (!c)
+        return;
+    c->spi_in = id;
+    c->local_ts.family = local->family;
+    memcpy(c->local_ts.lo, local->start, 16);
+    memcpy(c->local_ts.hi, local->end, 16);
+    dp->route_trap = true;
+    for (unsigned i = 0; i < n_remote; i++) {
+        c->remote_ts.family = remote[i].family;
+        memcpy(c->remote_ts.lo, remote[i].start, 16);
+        memcpy(c->remote_ts.hi, remote[i].end, 16);
+        routes_for(dp, c);
+    }
+    dp->route_trap = false;
+    free(c);
+}
+
 /* ---- SAs ---- */
 
 static const char *xf_name(uint16_t type, uint16_t id, uint16_t bits, char *buf, size_t cap)
@@ -284,7 +314,7 @@ int dp_child_up(struct dataplane *dp, const struct ike_child_sa *c, uint32_t rep
 static void child_remove(struct dataplane *dp, struct uesp_child *c)
 {
     for (int i = 0; i < DP_MAX_ROUTES; i++)
-        if (dp->routes[i].used && dp->routes[i].spi_in == c->in.spi)
+        if (dp->routes[i].used && dp->routes[i].spi_in == c->in.spi && !dp->routes[i].trap)
             route_del_one(dp, &dp->routes[i]);
     log_msg(dp->log, LOG_ESP, 1, "CHILD_SA %s{%u} removed: SPIs %08x_i %08x_o, %llu/%llu bytes in/out", c->name,
             c->ike_sa, c->in.spi, c->out.spi, (unsigned long long)c->in.cnt.bytes,
@@ -495,9 +525,31 @@ static void encap_slots(struct dataplane *dp, int first, const size_t *len, int 
     for (int i = 0; i < n; i++) {
         struct esp_buf b = { dp->slot[first + i], DP_SLOT, DP_AT, len[i] };
         const struct uesp_child *via;
-        if (uesp_outbound(&dp->u, &b, now, &via) == 0)
+        int rc = uesp_outbound(&dp->u, &b, now, &via);
+        if (rc == 0)
             queue_out(dp, via, &b);
+        else if (rc == KITE_E_NOT_FOUND && dp->no_sa && !dp->sending_held) /* a trap (daemon/traps.c) */
+            dp->no_sa(dp->no_sa_ctx, dp->u.no_sa_policy, b.base + b.off, b.len, now);
     }
+}
+
+void dp_send_held(struct dataplane *dp, const uint8_t *pkt, size_t len, uint64_t now)
+{
+    if (!dp->on || len > DP_SLOT - DP_AT - UESP_TAILROOM)
+        return;
+    if (dp->next_slot >= DP_BATCH)
+        flush_out(dp);
+    int first = dp->next_slot++;
+    memcpy(dp->slot[first] + DP_AT, pkt, len);
+    dp->sending_held = true;
+    encap_slots(dp, first, &len, 1, now);
+    dp->sending_held = false;
+}
+
+void dp_flush(struct dataplane *dp)
+{
+    if (dp->on)
+        flush_out(dp);
 }
 
 /* one packet read from TUN at pkt (len bytes, after any vnet header) */

@@ -35,6 +35,7 @@ struct dp_route {
     int family;
     uint8_t dst[16];
     int plen;
+    bool trap;       /* a trap policy's route (spi_in holds the trap's policy id): no Child SA takes it along */
 };
 
 struct dp_stats {
@@ -89,6 +90,13 @@ struct dataplane {
      * may tell the peer (INVALID_SPI); NULL: only counted */
     void (*unknown_spi)(void *ctx, uint32_t spi, const struct ike_addr *from, uint64_t now);
     void *ctx;
+    /* a packet from TUN matched `policy`, a policy without an SA (a trap,
+     * daemon/traps.c): the caller may start a negotiation and hold a copy;
+     * NULL: only counted (no_sa).  Not called for held packets sent again */
+    void (*no_sa)(void *ctx, uint32_t policy, const uint8_t *pkt, size_t len, uint64_t now);
+    void *no_sa_ctx;
+    bool sending_held;
+    bool route_trap;       /* routes added now belong to a trap (dp_trap_routes) */
     uint8_t big[65536 + 256];  /* TUN reads (up to 64 KB with TSO) */
     uint8_t gro[65536 + 256];
 };
@@ -128,6 +136,17 @@ uint64_t dp_last_out(const struct dataplane *dp, uint32_t ike_sa);
 
 /* the end of a burst of dp_on_udp_esp calls: write what GRO holds */
 void dp_udp_batch_end(struct dataplane *dp);
+
+/* a packet a trap held (an IP packet as read from TUN) goes out through the
+ * Child SA now installed for it, queued with the outbound batch; dp_flush
+ * sends the batch.  One that still finds no SA is dropped (counted: no_sa) */
+void dp_send_held(struct dataplane *dp, const uint8_t *pkt, size_t len, uint64_t now);
+void dp_flush(struct dataplane *dp);
+/* the routes of a trap policy (id: its policy id): each remote selector
+ * through the TUN device, with a source inside local (as a Child SA's get);
+ * they stay when Child SAs with the same selectors go.  add false: removed */
+void dp_trap_routes(struct dataplane *dp, uint32_t id, const struct esp_ts *local, const struct esp_ts *remote,
+                    unsigned n_remote, bool add);
 
 /* one line per Child SA for status output and logs */
 void dp_log_sas(struct dataplane *dp, int level);

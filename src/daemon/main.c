@@ -29,6 +29,7 @@
 #include "daemon/vip.h"
 #include "daemon/updown.h"
 #include "daemon/resolve.h"
+#include "daemon/traps.h"
 #include "ike/ike.h"
 #include "io/loop.h"
 #include "io/udp.h"
@@ -58,6 +59,7 @@ struct kited {
     struct resolver resolver; /* DNS-named peers resolved again */
     uint64_t expiry_scan_at; /* the next walk of the data plane's SAs for byte/packet limits */
     bool expiry_skipped;     /* a round came before it: the loop wakes up for it */
+    struct traps traps;      /* start_action = trap (daemon/traps.c) */
 };
 
 static void env_random(void *ctx, uint8_t *p, size_t n)
@@ -183,6 +185,8 @@ static void drain(struct kited *k)
             break;
         default: break;
         }
+        if (!not_up)
+            traps_action(&k->traps, a, loop_now_ms()); /* held packets out through the Child SA just installed */
         if (k->vici)
             vici_srv_action(k->vici, a);
         if (!not_up)
@@ -251,6 +255,7 @@ static void on_tun(struct loop *l, int fd, void *arg)
     (void)fd;
     struct kited *k = arg;
     dp_on_tun(&k->dp, loop_now_ms());
+    drain(k); /* initiations a trap started */
 }
 
 static void on_raw(struct loop *l, int fd, void *arg)
@@ -324,6 +329,8 @@ static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
         uint64_t v = metrics_tick(k->metrics, now);
         next = v < next ? v : next;
     }
+    uint64_t tt = traps_tick(&k->traps, now);
+    next = tt < next ? tt : next;
     if (k->expiry_skipped && k->expiry_scan_at < next)
         next = k->expiry_scan_at; /* a round skipped the walk: one more within 100 ms */
     return k->stopping && k->stop_at < next ? k->stop_at : next;
@@ -424,7 +431,9 @@ static int vici_apply(void *ctx, struct kite_conf *c, const char *conn, char *er
 {
     struct kited *k = ctx;
     struct reconf r = reconf_of(k);
-    return reconf_commit(&r, &k->conf, c, conn, loop_now_ms(), err, cap);
+    int rc = reconf_commit(&r, &k->conf, c, conn, loop_now_ms(), err, cap);
+    traps_sync(&k->traps); /* unload-conn takes its traps along */
+    return rc;
 }
 
 /* the control socket: kited runs without one when it cannot be opened */
@@ -435,6 +444,7 @@ static void open_vici(struct kited *k)
                             creds_live_cb, reload_cb };
     env.conf = &k->conf;
     env.apply = vici_apply;
+    env.traps = &k->traps.t;
     struct vici_cfg cfg = { (unsigned)k->args.vici_max_clients, 0 };
     if (!k->args.vici)
         return;
@@ -506,6 +516,7 @@ static void reload(struct kited *k)
             n.failed);
     conf_free(k->conf);
     k->conf = c;
+    traps_sync(&k->traps);
     drain(k); /* the Deletes and initiations go out now */
 }
 
@@ -731,11 +742,15 @@ static int run(struct kited *k)
                 if (k->dp.offload && udp_enable_gro(&k->socks[i]) == 0)
                     k->dp.udp_gso = true;
             }
+        k->dp.no_sa = traps_packet;
+        k->dp.no_sa_ctx = &k->traps;
         loop_add_fd(&k->loop, k->dp.tun_fd, on_tun, k);
         loop_add_fd(&k->loop, k->dp.raw4.fd, on_raw, k);
         if (k->dp.raw6.fd >= 0)
             loop_add_fd(&k->loop, k->dp.raw6.fd, on_raw, k);
     }
+    traps_init(&k->traps, &k->dp, k->ike, &k->log, &(struct trap_limits){ (uint32_t)k->args.trap_queue,
+               (uint32_t)k->args.trap_hold_ms, (uint32_t)k->args.trap_retry_ms });
     open_vici(k);
     open_metrics(k);
     k->loop.spin_us = (uint32_t)k->args.busy_poll_us;
@@ -745,6 +760,7 @@ static int run(struct kited *k)
         return 1;
     struct reconf r = reconf_of(k);
     reconf_apply(&r, k->conf, loop_now_ms(), NULL);
+    traps_sync(&k->traps);
     drain(k);
     /* sockets bound, configuration loaded: systemd's Type=notify may go on */
     if (notify_send("READY=1") < 0)
@@ -757,6 +773,7 @@ static int run(struct kited *k)
     vici_srv_close(k->vici);
     k->vici = NULL;
     vip_free(&k->vips, &k->dp, &k->log);
+    traps_free(&k->traps);
     dp_close(&k->dp);
     log_msg(&k->log, LOG_DMN, 1, "kited stopped");
     return rc ? 1 : 0;
