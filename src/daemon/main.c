@@ -571,6 +571,11 @@ static void on_signal(struct loop *l, int signo, void *arg)
                 (unsigned long long)st.frag_msgs_sent, (unsigned long long)st.frags_sent,
                 (unsigned long long)st.frag_reassembled, (unsigned long long)st.frags_bad,
                 (unsigned long long)st.frag_limited, (unsigned long long)st.frag_expired);
+        const struct trap_counters *tc = &k->traps.t.cnt;
+        log_msg(&k->log, LOG_DMN, 0, "traps: %zu installed, %llu acquires, packets held %llu sent %llu, dropped: "
+                "queue full %llu, acquire failed %llu, retry hold-off %llu", k->traps.t.n,
+                (unsigned long long)tc->acquires, (unsigned long long)tc->held, (unsigned long long)tc->sent,
+                (unsigned long long)tc->queue_full, (unsigned long long)tc->failed, (unsigned long long)tc->limited);
         char line[512];
         for (unsigned i = 0; i < ike_sa_slots(k->ike); i++)
             if (ike_sa_status(k->ike, (int)i, line, sizeof line))

@@ -65,6 +65,10 @@ ping1 "after the IKE SA's Delete"
 [ "$(helds)" = 3 ] || die "expected three held packets sent, log has $(helds)"
 log "ok: close_action = trap after an IKE SA Delete: the next ping negotiated a new IKE SA and was answered"
 
+st=$(kited_status "$kp" "$WORK/kite" | grep "traps:")
+grep -q "1 installed, 3 acquires, packets held 3 sent 3" <<<"$st" || die "trap counters: $st"
+log "kite: ${st#*DMN] }"
+
 # unload-conn (swanctl --load-conns of a file without lab unloads it): the trap and its route go
 echo "connections { }" >"$WORK/kite/empty.conf"
 ip netns exec "$LEFT" swanctl --load-conns --file "$WORK/kite/empty.conf" --uri "unix://$WORK/kite/kite.vici" >"$WORK/unload.out" 2>&1 ||
