@@ -65,9 +65,23 @@ static unsigned selectors(const struct ike_ts_cfg *ts, unsigned n, const struct 
 }
 
 /* install (or keep) the trap of child ch of connection c */
+static void install_ts(struct traps *tr, const struct ike_conn_cfg *c, const struct ike_child_cfg *ch,
+                       unsigned origin, struct esp_ts *l, struct esp_ts *r);
+
 static void install(struct traps *tr, const struct ike_conn_cfg *c, const struct ike_child_cfg *ch, unsigned origin)
 {
-    struct esp_ts l[IKE_MAX_TS_CFG], r[IKE_MAX_TS_CFG];
+    struct esp_ts *l = calloc((size_t)ch->n_local_ts + 1, sizeof *l), *r = calloc((size_t)ch->n_remote_ts + 1, sizeof *r);
+    if (l && r)
+        install_ts(tr, c, ch, origin, l, r);
+    else
+        log_msg(tr->log, LOG_CFG, 0, "trap policy of %s/%s not installed: out of memory", c->name, ch->name);
+    free(l);
+    free(r);
+}
+
+static void install_ts(struct traps *tr, const struct ike_conn_cfg *c, const struct ike_child_cfg *ch,
+                       unsigned origin, struct esp_ts *l, struct esp_ts *r)
+{
     unsigned nl = selectors(ch->local_ts, ch->n_local_ts, &c->local, l);
     unsigned nr = selectors(ch->remote_ts, ch->n_remote_ts, &c->remote, r);
     if (!c->remote.family || !nr || !nl) {
