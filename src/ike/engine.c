@@ -82,8 +82,10 @@ void ike_engine_free(struct ike_engine *e)
     for (unsigned i = 0; i < e->n_tombs; i++)
         free(e->tombs[i].resp);
     free(e->tombs);
-    for (int i = 0; i < e->n_conns; i++)
+    for (int i = 0; i < e->n_conns; i++) {
         secret_free(&e->psk[i]);
+        ike_conn_cfg_free(&e->conns[i]);
+    }
     if (e->conns)
         mem_wipe(e->conns, (size_t)e->cap_conns * sizeof *e->conns);
     free(e->conns);
@@ -127,7 +129,7 @@ void ike_conn_defaults(struct ike_conn_cfg *c)
 
 int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c)
 {
-    if (!c->n_ike || !c->n_children || c->psk_len > sizeof c->psk || !c->name[0])
+    if (!c->n_ike || !c->n_children || !c->ike || !c->child || c->psk_len > sizeof c->psk || !c->name[0])
         return KITE_E_INVALID_ARG;
     int i = ike_conn_slot(e);
     return i < 0 ? KITE_E_NOMEM : ike_conn_put(e, i, c);
@@ -601,7 +603,7 @@ int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint
     if (c < 0)
         return KITE_E_NOT_FOUND;
     int ch = 0;
-    for (int i = 0; child && i < e->conns[c].n_children; i++)
+    for (int i = 0; child && i < (int)e->conns[c].n_children; i++)
         if (strcmp(e->conns[c].child[i].name, child) == 0)
             ch = i;
     struct ikesa *sa = sa_of_conn(e, c);

@@ -418,7 +418,7 @@ int ike_child_create_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
     if (sa->rk.active || !sa->want || now < sa->want_at)
         return 0;
-    for (int cfg = 0; cfg < e->conns[sa->conn].n_children; cfg++) {
+    for (int cfg = 0; cfg < (int)e->conns[sa->conn].n_children; cfg++) {
         if (!(sa->want & 1u << cfg))
             continue;
         bool up = false;

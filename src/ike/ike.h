@@ -18,6 +18,10 @@
 #include "base/span.h"
 
 enum { IKE_CHILD_GRACE_MS = 2000 };
+/* A connection's lists (proposals, children, their selectors, certificate
+ * files) are allocated: ike_conn_cfg_copy / ike_conn_cfg_free.  The counts
+ * that stay fixed are the protocol's: IKE_MAX_XF transforms in a proposal,
+ * IKE_MAX_PROPS proposals and IKE_MAX_TS_CFG selectors per side. */
 enum { IKE_NAME_MAX = 32, IKE_ID_MAX = 1024, IKE_MAX_XF = 24, IKE_MAX_PROPS = 8,
        IKE_MAX_TS_CFG = 4, IKE_MAX_CHILDREN = 4, IKE_KEY_MAX = 64 };
 /* the largest datagram the engine sends or accepts whole: a protected
@@ -58,8 +62,8 @@ struct ike_id_cfg {
 struct ike_child_cfg {
     char name[IKE_NAME_MAX];
     uint8_t n_local_ts, n_remote_ts, n_esp;
-    struct ike_ts_cfg local_ts[IKE_MAX_TS_CFG], remote_ts[IKE_MAX_TS_CFG];
-    struct ike_prop_cfg esp[IKE_MAX_PROPS];
+    struct ike_ts_cfg *local_ts, *remote_ts; /* allocated: n_local_ts, n_remote_ts */
+    struct ike_prop_cfg *esp;                /* allocated: n_esp */
     bool transport;
     bool start; /* start_action = start: initiate when the configuration loads */
     /* rekeying (strongSwan's rekey_time, rand_time): the Child SA is rekeyed
@@ -86,20 +90,20 @@ struct ike_auth_cfg {
     uint8_t hashes;   /* bit (1 << SIG_HASH_*) of the hashes allowed ("-sha256" suffixes); 0: the defaults */
 };
 enum ike_send_cert { IKE_SEND_CERT_IFASKED, IKE_SEND_CERT_ALWAYS, IKE_SEND_CERT_NEVER };
-enum { IKE_MAX_CERTS = 4, IKE_FILE_MAX = 128 };
+enum { IKE_FILE_MAX = 128 };
 
 struct ike_conn_cfg {
     char name[IKE_NAME_MAX];
     struct ike_addr local, remote; /* family 0 = %any */
     uint16_t natt_port;            /* default 4500 */
     uint8_t n_ike;
-    struct ike_prop_cfg ike[IKE_MAX_PROPS];
+    struct ike_prop_cfg *ike; /* allocated: n_ike */
     struct ike_id_cfg local_id, remote_id;
     uint8_t psk_len;
     uint8_t psk[128]; /* copied into an owned secret by ike_engine_add_conn */
     bool encap;       /* force UDP encapsulation (strongSwan's encap = yes) */
-    uint8_t n_children;
-    struct ike_child_cfg child[IKE_MAX_CHILDREN];
+    uint32_t n_children;
+    struct ike_child_cfg *child; /* allocated: n_children */
     /* retransmission (strongSwan's charon.retransmit_*); the half-open
      * timeout is the engine's (struct ike_limits) */
     uint32_t retransmit_timeout_ms; /* 4000 */
@@ -124,13 +128,23 @@ struct ike_conn_cfg {
     /* authentication (auth_pubkey.c): PSK, or X.509 certificates of the
      * engine's credential store (ike_engine_set_creds) named by file */
     struct ike_auth_cfg local_auth, remote_auth;
-    char local_certs[IKE_MAX_CERTS][IKE_FILE_MAX];  /* local.certs: x509/ files, the first fitting the peer's CERTREQ wins */
-    char remote_certs[IKE_MAX_CERTS][IKE_FILE_MAX]; /* remote.certs: the peer must use one of these (pinning) */
-    char cacerts[IKE_MAX_CERTS][IKE_FILE_MAX];      /* remote.cacerts: only these CAs are trusted for the peer */
+    /* file lists, allocated and ended by an empty name (NULL: none) */
+    char (*local_certs)[IKE_FILE_MAX];  /* local.certs: x509/ files, the first fitting the peer's CERTREQ wins */
+    char (*remote_certs)[IKE_FILE_MAX]; /* remote.certs: the peer must use one of these (pinning) */
+    char (*cacerts)[IKE_FILE_MAX];      /* remote.cacerts: only these CAs are trusted for the peer */
     uint8_t send_cert;      /* IKE_SEND_CERT_*; default ifasked */
     bool no_certreq;        /* send_certreq = no */
     uint8_t revocation;     /* enum cred_revocation (cred/verify.h); default relaxed */
 };
+
+/* the allocated lists of a connection (conn_cfg.c): a deep copy into *dst
+ * (0, or KITE_E_NOMEM with nothing held), freed, or compared whole (every
+ * field and every list entry) */
+int ike_conn_cfg_copy(struct ike_conn_cfg *dst, const struct ike_conn_cfg *src);
+void ike_conn_cfg_free(struct ike_conn_cfg *c);
+bool ike_conn_cfg_equal(const struct ike_conn_cfg *a, const struct ike_conn_cfg *b);
+/* file names in a list ended by an empty one (NULL: 0) */
+size_t ike_files_count(const char (*files)[IKE_FILE_MAX]);
 
 struct ike_engine;
 

@@ -499,6 +499,9 @@ int ike_psk_auth(const struct ikesa *sa, const struct secret *psk, bool for_init
 /* auth_pubkey.c: certificate authentication (RFC 7296 2.15, 3.6, 3.7; RFC 7427; RFC 4945) */
 /* remembers what the peer's IKE_SA_INIT message announced: SIGNATURE_HASH_ALGORITHMS, CERTREQ */
 void ike_pk_note_init(struct ikesa *sa, const struct ike_chain *in);
+/* the loaded certificates of remote.cacerts, allocated (free() it), their
+ * number in *n; NULL: no memory */
+X509 **ike_pk_anchors(const struct cred_store *cs, const struct ike_conn_cfg *c, size_t *n);
 /* our CERTREQ payload for the connection (3.7): its data in *buf (malloc'd,
  * the caller frees); false when none is to be sent */
 bool ike_pk_certreq(struct ike_engine *e, const struct ike_conn_cfg *c, struct ike_pld *p, uint8_t **buf);

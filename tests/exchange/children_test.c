@@ -14,7 +14,7 @@ static struct ike_conn_cfg conn(uint8_t me, uint8_t peer, bool reversed)
 {
     struct ike_conn_cfg c = h_conn(me, peer, "aes256gcm16 prfsha256 x25519", "aes256gcm16", PSK);
     c.n_children = 2;
-    c.child[1] = c.child[0];
+    h_child_copy(&c.child[1], &c.child[0]);
     snprintf(c.child[1].name, sizeof c.child[1].name, "net2");
     c.child[1].local_ts[0] = h_ts(10, (uint8_t)(me + 10), 0, 24);
     c.child[1].remote_ts[0] = h_ts(10, (uint8_t)(peer + 10), 0, 24);
@@ -164,7 +164,7 @@ static struct ike_conn_cfg conn4(uint8_t me, uint8_t peer)
     struct ike_conn_cfg c = conn(me, peer, false);
     c.n_children = IKE_MAX_CHILDREN;
     for (int k = 2; k < IKE_MAX_CHILDREN; k++) {
-        c.child[k] = c.child[0];
+        h_child_copy(&c.child[k], &c.child[0]);
         snprintf(c.child[k].name, sizeof c.child[k].name, "net%d", k + 1);
         c.child[k].local_ts[0] = h_ts(10, (uint8_t)(me + 10 * k), 0, 24);
         c.child[k].remote_ts[0] = h_ts(10, (uint8_t)(peer + 10 * k), 0, 24);

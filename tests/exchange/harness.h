@@ -139,7 +139,41 @@ static inline struct ike_prop_cfg h_prop(const char *kws)
     return p;
 }
 
-/* a connection between 192.0.2.<me> (10.<me>.0.0/24) and 192.0.2.<peer> */
+/* Configuration lists are allocated (ike.h); a test's connection gets lists
+ * with room for H_ROOM entries each, kept reachable here until the test
+ * process exits (the engine takes its own copies). */
+enum { H_ROOM = 16 };
+static inline void *h_keep(size_t n, size_t size)
+{
+    static void **kept;
+    static size_t n_kept, cap_kept;
+    void *p = calloc(n, size);
+    if (!p)
+        fail_msg("out of memory");
+    if (n_kept == cap_kept) {
+        cap_kept = cap_kept ? 2 * cap_kept : 64;
+        kept = realloc(kept, cap_kept * sizeof *kept);
+        if (!kept)
+            fail_msg("out of memory");
+    }
+    kept[n_kept++] = p;
+    return p;
+}
+
+/* dst: a copy of src with lists of its own (room for H_ROOM entries) */
+static inline void h_child_copy(struct ike_child_cfg *dst, const struct ike_child_cfg *src)
+{
+    *dst = *src;
+    dst->local_ts = h_keep(H_ROOM, sizeof *dst->local_ts);
+    dst->remote_ts = h_keep(H_ROOM, sizeof *dst->remote_ts);
+    dst->esp = h_keep(H_ROOM, sizeof *dst->esp);
+    memcpy(dst->local_ts, src->local_ts, src->n_local_ts * sizeof *src->local_ts);
+    memcpy(dst->remote_ts, src->remote_ts, src->n_remote_ts * sizeof *src->remote_ts);
+    memcpy(dst->esp, src->esp, src->n_esp * sizeof *src->esp);
+}
+
+/* a connection between 192.0.2.<me> (10.<me>.0.0/24) and 192.0.2.<peer>;
+ * its lists have room for H_ROOM children, selectors and proposals */
 static inline struct ike_conn_cfg h_conn(uint8_t me, uint8_t peer, const char *ike, const char *esp,
                                          const char *psk)
 {
@@ -148,6 +182,16 @@ static inline struct ike_conn_cfg h_conn(uint8_t me, uint8_t peer, const char *i
     snprintf(c.name, sizeof c.name, "lab");
     c.local = h_addr(me, 500);
     c.remote = h_addr(peer, 500);
+    c.ike = h_keep(H_ROOM, sizeof *c.ike);
+    c.child = h_keep(H_ROOM, sizeof *c.child);
+    for (int i = 0; i < H_ROOM; i++) {
+        c.child[i].local_ts = h_keep(H_ROOM, sizeof *c.child[i].local_ts);
+        c.child[i].remote_ts = h_keep(H_ROOM, sizeof *c.child[i].remote_ts);
+        c.child[i].esp = h_keep(H_ROOM, sizeof *c.child[i].esp);
+    }
+    c.local_certs = h_keep(H_ROOM, sizeof *c.local_certs); /* empty lists */
+    c.remote_certs = h_keep(H_ROOM, sizeof *c.remote_certs);
+    c.cacerts = h_keep(H_ROOM, sizeof *c.cacerts);
     c.n_ike = 1;
     c.ike[0] = h_prop(ike);
     c.local_id = (struct ike_id_cfg){ .type = IKEV2_ID_IPV4_ADDR, .len = 4, .data = { 192, 0, 2, me } };

@@ -215,7 +215,7 @@ static struct ike_conn_cfg conn2(uint8_t me, uint8_t peer)
 {
     struct ike_conn_cfg c = conn(me, peer);
     c.n_children = 2;
-    c.child[1] = c.child[0];
+    h_child_copy(&c.child[1], &c.child[0]);
     snprintf(c.child[1].name, sizeof c.child[1].name, "net2");
     c.child[1].local_ts[0] = h_ts(10, (uint8_t)(me + 10), 0, 24);
     c.child[1].remote_ts[0] = h_ts(10, (uint8_t)(peer + 10), 0, 24);

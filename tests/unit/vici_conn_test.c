@@ -40,6 +40,7 @@ static void captured_load_conn_parses(void **st)
     assert_string_equal(err, "load-conn home.children.net: local_ts = dynamic is not supported yet: give subnets");
     /* with local_ts given, as a file would, the rest of it reads as swanctl meant */
     assert_non_null(set_add(&t, set_find(set_find(t.root.child, "children"), "net"), "local_ts", "10.9.0.0/16", "x"));
+    conf_conn_free(c); /* what the refused parse allocated */
     assert_int_equal(conf_parse_conn_node(t.root.child, c, err, sizeof err, NULL, NULL), 0);
     assert_string_equal(c->name, "home");
     assert_int_equal(c->remote.family, 4);
@@ -52,6 +53,7 @@ static void captured_load_conn_parses(void **st)
     assert_int_equal(c->child[0].remote_ts[1].lo[1], 2);
     assert_int_equal(c->child[0].start_action, CONF_START_TRAP);
     set_free(&t);
+    conf_conn_free(c);
     free(c);
     free(raw);
 }
@@ -87,6 +89,7 @@ static int parse_one(const char *key, const void *value, size_t n, char *err, si
     if (!rc)
         rc = conf_parse_conn_node(t.root.child, c, err, cap, NULL, NULL);
     set_free(&t);
+    conf_conn_free(c);
     free(c);
     vici_bld_free(&b);
     return rc;
