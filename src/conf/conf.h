@@ -16,7 +16,7 @@
  * (bounded by the IKE message), and per list at most the count IKEv2 can
  * carry: proposals are numbered in one octet (RFC 7296 3.3.1) and a TS
  * payload counts its selectors in one octet (3.13). */
-enum { CONF_NAME_MAX = 32, CONF_MAX_XF = 24, CONF_MAX_PROPS = 8, CONF_MAX_TS = 4,
+enum { CONF_NAME_MAX = 32, CONF_MAX_XF = 24, CONF_MAX_PROPS = 8, CONF_MAX_TS = 255,
        CONF_ID_MAX = 1024, CONF_PSK_MAX = 128 };
 
 struct conf_prop {

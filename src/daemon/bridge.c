@@ -181,6 +181,11 @@ static int pubkey(const struct conf_conn *k, const struct cred_store *creds, str
 
 static int bridge_lists(const struct conf_conn *k, struct ike_conn_cfg *out, char *err, size_t errcap)
 {
+    if (k->n_children > IKE_MAX_CHILD_CFGS) {
+        snprintf(err, errcap, "connection '%s' has %u children; at most %d are supported", k->name,
+                 k->n_children, IKE_MAX_CHILD_CFGS);
+        return -1;
+    }
     if (alloc_n(&out->ike, k->n_ike, sizeof *out->ike) || alloc_n(&out->child, k->n_children, sizeof *out->child)) {
         snprintf(err, errcap, "out of memory");
         return -1;

@@ -155,7 +155,8 @@ static void start(struct ike_engine *e, const struct ike_conn_cfg *c, uint64_t n
 
 int ike_engine_load_conn(struct ike_engine *e, const struct ike_conn_cfg *c, uint64_t now)
 {
-    if (!c->n_ike || !c->n_children || !c->ike || !c->child || c->psk_len > sizeof c->psk || !c->name[0])
+    if (!c->n_ike || !c->n_children || !c->ike || !c->child || c->n_children > IKE_MAX_CHILD_CFGS ||
+        c->psk_len > sizeof c->psk || !c->name[0])
         return KITE_E_INVALID_ARG;
     int slot = find(e, c->name), rc;
     if (slot >= 0 && same(e, slot, c)) {

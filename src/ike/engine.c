@@ -26,6 +26,7 @@ void ike_limits_default(struct ike_limits *l)
     l->frag_max_msgs = 2048;
     l->frag_max_mem = 64u << 20;
     l->frag_timeout_ms = 30000;
+    l->max_child_sas = 1024;
 }
 
 /* the per-source table of answer buckets: 4096 keeps a random-source flood
@@ -44,6 +45,8 @@ int ike_engine_set_limits(struct ike_engine *e, const struct ike_limits *l)
         e->lim.fragment_size = 1280;
     if (!e->lim.frag_timeout_ms)
         e->lim.frag_timeout_ms = 30000;
+    if (!e->lim.max_child_sas)
+        e->lim.max_child_sas = 1024;
     rl_init(&e->unauth_log, l->unauth_log_rate, l->unauth_log_burst);
     return 0;
 }
@@ -129,7 +132,8 @@ void ike_conn_defaults(struct ike_conn_cfg *c)
 
 int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c)
 {
-    if (!c->n_ike || !c->n_children || !c->ike || !c->child || c->psk_len > sizeof c->psk || !c->name[0])
+    if (!c->n_ike || !c->n_children || !c->ike || !c->child || c->n_children > IKE_MAX_CHILD_CFGS ||
+        c->psk_len > sizeof c->psk || !c->name[0])
         return KITE_E_INVALID_ARG;
     int i = ike_conn_slot(e);
     return i < 0 ? KITE_E_NOMEM : ike_conn_put(e, i, c);
@@ -453,6 +457,7 @@ struct ikesa *ike_sa_new(struct ike_engine *e, int conn, bool initiator)
     struct ikesa *sa = *slot;
     memset(sa, 0, sizeof *sa);
     sa->id = e->next_id++;
+    sa->child_max = e->lim.max_child_sas;
     sa->conn = conn;
     sa->initiator = initiator;
     sa->state = initiator ? IKE_S_INIT_SENT : IKE_S_INIT_DONE;
@@ -472,12 +477,11 @@ void ike_sa_free(struct ikesa *sa)
     free(sa->init_req);
     free(sa->init_resp);
     free(sa->peer_id);
-    free(sa->more);
+    ike_sa_child_chunks_free(sa);
     free(sa->ni);
     free(sa->nr);
     free(sa->certreq);
     sa->ni = sa->nr = sa->certreq = NULL;
-    sa->more = NULL;
     sa->peer_id = NULL;
     sa->init_req = sa->init_resp = NULL;
     sa->spis = NULL;
@@ -555,7 +559,7 @@ static int conn_find(const struct ike_engine *e, const char *name)
     return -1;
 }
 
-static int initiate(struct ike_engine *e, int c, int ch, uint8_t more, bool restarting, uint32_t attempt,
+static int initiate(struct ike_engine *e, int c, int ch, uint64_t more, bool restarting, uint32_t attempt,
                     uint64_t now)
 {
     if (e->conns[c].remote.family == 0)
@@ -571,11 +575,11 @@ static int initiate(struct ike_engine *e, int c, int ch, uint8_t more, bool rest
     }
     ike_hs_start(e, sa);
     sa->child = ch;
-    sa->want = (uint8_t)(more & ~(1u << ch)); /* the others follow with CREATE_CHILD_SA */
+    sa->want = more & ~(1ull << ch); /* the others follow with CREATE_CHILD_SA */
     sa->restarting = restarting;
     sa->keying = true;
     sa->keying_try = attempt;
-    sa->keying_more = (uint8_t)(more | 1u << ch);
+    sa->keying_more = more | 1ull << ch;
     sa->local = e->conns[c].local;
     sa->remote = e->conns[c].remote;
     ike_nat_start(e, sa);
@@ -613,13 +617,13 @@ int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint
         return rc;
     }
     bool have = sa->state != IKE_S_ESTABLISHED && sa->child == ch;
-    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+    for (int i = 0; i < ike_child_slots(sa); i++)
         have = have || (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at && ike_sa_child(sa, i)->cfg == ch);
     if (!have) {
         char name[64];
         ike_log(e, LOG_IKE, 1, "CHILD_SA %s to be created on IKE_SA %s with CREATE_CHILD_SA", e->conns[c].child[ch].name,
                 ike_sa_name(e, sa, name, sizeof name));
-        sa->want |= (uint8_t)(1u << ch);
+        sa->want |= (1ull << ch);
         ike_sa_touch(e, sa);
         sa_gc(e);
     }
@@ -627,12 +631,12 @@ int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint
 }
 
 /* the Child SA configurations an IKE SA has up or wants (dpd_action = restart brings them all back) */
-static uint8_t children_of(const struct ikesa *sa)
+static uint64_t children_of(const struct ikesa *sa)
 {
-    uint8_t m = (uint8_t)(sa->want | 1u << sa->child);
-    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+    uint64_t m = sa->want | 1ull << sa->child;
+    for (int i = 0; i < ike_child_slots(sa); i++)
         if (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at)
-            m |= (uint8_t)(1u << ike_sa_child(sa, i)->cfg);
+            m |= 1ull << ike_sa_child(sa, i)->cfg;
     return m;
 }
 
@@ -1201,7 +1205,7 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     if (sa->tries >= c->retransmit_tries) {
         bool restart = c->dpd_restart && !sa->replaced && (sa->state == IKE_S_ESTABLISHED || sa->restarting);
         int conn = sa->conn, child = sa->child;
-        uint8_t more = children_of(sa);
+        uint64_t more = children_of(sa);
         if (restart)
             sa->keying = false; /* restarted here, not by keyingtries */
         sa->fail = IKE_CTR_HS_FAIL_TIMEOUT;
@@ -1293,7 +1297,7 @@ uint64_t ike_sa_deadline(const struct ike_engine *e, const struct ikesa *sa)
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced && sa->want && sa->want_at < next)
         next = sa->want_at;
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->rk.active) /* a rekey waits for the request out */
-        for (int c = 0; c < IKE_SA_CHILDREN; c++)
+        for (int c = 0; c < ike_child_slots(sa); c++)
             if (ike_sa_child(sa, c)->up && ike_sa_child(sa, c)->rekey_at && !ike_sa_child(sa, c)->rekeyed &&
                 ike_sa_child(sa, c)->rekey_at < next)
                 next = ike_sa_child(sa, c)->rekey_at;
@@ -1345,7 +1349,7 @@ int ike_child_install_failed(struct ike_engine *e, uint32_t spi_in, uint64_t now
     ike_log(e, LOG_IKE, 0, "CHILD_SA %s{%u} with SPIs %08x_i %08x_o could not be installed in the data plane: "
             "deleting it%s", ch->name, sa->id, c->spi_in, c->spi_out, c->wanted ? ", trying again later" : "");
     if (c->wanted && !sa->replaced) {
-        sa->want |= (uint8_t)(1u << c->cfg);
+        sa->want |= (1ull << c->cfg);
         sa->want_at = now + IKE_INSTALL_RETRY_MS;
     }
     c->wanted = false;

@@ -21,9 +21,14 @@ enum { IKE_CHILD_GRACE_MS = 2000 };
 /* A connection's lists (proposals, children, their selectors, certificate
  * files) are allocated: ike_conn_cfg_copy / ike_conn_cfg_free.  The counts
  * that stay fixed are the protocol's: IKE_MAX_XF transforms in a proposal,
- * IKE_MAX_PROPS proposals and IKE_MAX_TS_CFG selectors per side. */
+ * IKE_MAX_PROPS proposals (all go in one IKE_SA_INIT, which cannot be
+ * fragmented: RFC 7383 2.5) and IKE_MAX_TS_CFG selectors per side (a TS
+ * payload counts them in one octet, RFC 7296 3.13). */
 enum { IKE_NAME_MAX = 32, IKE_ID_MAX = 1024, IKE_MAX_XF = 24, IKE_MAX_PROPS = 8,
-       IKE_MAX_TS_CFG = 4, IKE_MAX_CHILDREN = 4, IKE_KEY_MAX = 64 };
+       IKE_MAX_TS_CFG = 255, IKE_KEY_MAX = 64 };
+/* children per connection: an IKE SA names the configurations it wants or
+ * brings by bits of a 64-bit mask (ike_engine_add_conn refuses more) */
+enum { IKE_MAX_CHILD_CFGS = 64 };
 /* the largest datagram the engine sends or accepts whole: a protected
  * message above the fragment size goes in RFC 7383 fragments when the peer
  * supports them; one that does not gets it whole, up to this size (an IKE_AUTH
@@ -174,6 +179,11 @@ struct ike_limits {
      * frag_timeout_ms after its first fragment (30000) */
     uint32_t fragment_size;
     uint32_t frag_max_count, frag_max_bytes, frag_max_msgs, frag_max_mem, frag_timeout_ms;
+    /* Child SAs one IKE SA holds at once, those in a rekey's overlap
+     * included (1024; 0: the default).  Past it a CREATE_CHILD_SA is
+     * answered NO_ADDITIONAL_SAS (3.10.1), logged and counted
+     * (IKE_CTR_CHILD_LIMIT); their slots are allocated as they are used */
+    uint32_t max_child_sas;
 };
 /* the defaults above */
 void ike_limits_default(struct ike_limits *l);
@@ -439,6 +449,7 @@ enum ike_ctr {
     IKE_CTR_HS_FAIL_NO_PROPOSAL, IKE_CTR_HS_FAIL_AUTH, IKE_CTR_HS_FAIL_TIMEOUT, IKE_CTR_HS_FAIL_TS,
     IKE_CTR_HS_FAIL_OTHER,
     IKE_CTR_RETRANSMITS, IKE_CTR_LIVENESS,
+    IKE_CTR_CHILD_LIMIT, /* a Child SA refused or postponed: max_child_sas reached on its IKE SA */
     IKE_CTR_N
 };
 struct ike_counters {

@@ -11,6 +11,10 @@
 #include "ike/ike.h"
 #include "wire/ike.h"
 
+/* Child SAs a side's model data plane holds (a test of many children needs
+ * room for each with its predecessor in the grace time) */
+enum { H_INST = 64 };
+
 /* a Child SA as the data plane would hold it */
 struct inst {
     uint32_t in, out;
@@ -24,7 +28,7 @@ struct side {
     struct ike_engine *e;
     uint64_t rng;
     int ike_up, ike_down, child_up, child_down, ike_rekeyed;
-    struct inst inst[16]; /* installed, oldest first (the SA outbound traffic uses) */
+    struct inst inst[H_INST]; /* installed, oldest first (the SA outbound traffic uses) */
     int n_inst;
     struct ike_child_sa child;
     int ike_keys;                 /* IKE_ACT_IKE_KEYS seen (ike_engine_set_keylog) */
@@ -372,7 +376,7 @@ static inline int drain(struct pair *p, struct side *from, struct side *to)
         case IKE_ACT_CHILD_UP:
             from->child_up++;
             from->child = a->child;
-            if (from->n_inst < 16) {
+            if (from->n_inst < H_INST) {
                 /* a takeover SA carries outbound traffic at once: first in the list */
                 if (a->child.takeover)
                     memmove(&from->inst[1], &from->inst[0], (size_t)from->n_inst * sizeof *from->inst);
