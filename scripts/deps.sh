@@ -8,7 +8,8 @@ build=(build-essential cmake pkg-config libssl-dev openssl libcmocka-dev groff-b
 fuzz=(clang libclang-rt-14-dev)
 bench=(iperf3 wireguard-go wireguard-tools strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins libstrongswan-standard-plugins iproute2 iputils-ping)
 interop=(strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
-         libstrongswan-standard-plugins strongswan-pki iproute2 iputils-ping tcpdump iperf3 nftables conntrack tshark)
+         libstrongswan-standard-plugins strongswan-pki iproute2 iputils-ping tcpdump iperf3 nftables conntrack tshark
+         libcharon-extauth-plugins)
 # netns/metrics: a real Prometheus server scraping kited, promtool, its HTTP API read with curl and jq
 interop+=(prometheus curl jq)
 

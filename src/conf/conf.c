@@ -473,6 +473,27 @@ static int parse_auth(const char *v, struct conf_auth *a)
     return 0;
 }
 
+/* auth = eap-mschapv2 (or eap: the only method there is) and eap_id;
+ * the other methods refused by name */
+static int eap_auth(struct ctx *x, struct set_node *sec, struct set_node *node, const char *v, struct conf_auth *a,
+                    char *eap_id)
+{
+    if (!strcmp(v, "eap-radius"))
+        return fail(x, node, "auth = eap-radius: RADIUS is not implemented (kite checks EAP-MSCHAPv2 users from "
+                             "secrets { eap-... })");
+    if (strcmp(v, "eap") && strcmp(v, "eap-mschapv2"))
+        return fail(x, node, "auth = %s: this EAP method is not implemented (eap-mschapv2 is)", v);
+    memset(a, 0, sizeof *a);
+    a->kind = CONF_AUTH_EAP;
+    struct set_node *idn;
+    const char *id = val(sec, "eap_id", &idn);
+    if (id && (strlen(id) == 0 || strlen(id) > 255))
+        return fail(x, idn, "eap_id must be 1 to 255 bytes");
+    if (id)
+        snprintf(eap_id, 256, "%s", id);
+    return 0;
+}
+
 /* a comma-separated list of certificate file names, allocated and ended by
  * an empty name (NULL when there are none) */
 static int cert_list(struct ctx *x, struct set_node *sec, const char *key, char (**out)[CONF_FILE_MAX])
@@ -505,7 +526,7 @@ static int peer(struct ctx *x, struct set_node *sec, struct conf_conn *c, bool l
     struct conf_auth *auth = local ? &c->local_auth : &c->remote_auth;
     const char *v = val(sec, "auth", &node);
     if (v && !strncmp(v, "eap", 3))
-        return fail(x, node, "auth = %s: EAP is not supported yet (psk, pubkey, rsa, rsa/pss, ecdsa, ed25519, ed448)", v);
+        return eap_auth(x, sec, node, v, auth, local ? c->local_eap_id : c->remote_eap_id);
     if (v && parse_auth(v, auth))
         return fail(x, node, "auth = %s: expected psk, pubkey, rsa, rsa/pss, ecdsa, ed25519 or ed448, "
                              "optionally with -sha256/-sha384/-sha512", v);
@@ -851,7 +872,8 @@ static int secrets(struct ctx *x, struct set_node *sec)
 {
     for (struct set_node *n = sec->child; n; n = n->next) {
         n->used = true;
-        bool ike = !strncmp(n->name, "ike", 3), key = key_secret(n->name);
+        bool eap = !strncmp(n->name, "eap", 3);
+        bool ike = eap || !strncmp(n->name, "ike", 3), key = key_secret(n->name);
         if (n->value || (!ike && !key)) {
             if (x->warn) {
                 char msg[256];
@@ -863,6 +885,8 @@ static int secrets(struct ctx *x, struct set_node *sec)
         }
         if (ike ? psk_secret(x, n) : key_pass(x, n))
             return -1;
+        if (eap)
+            x->c->secrets[x->c->n_secrets - 1].eap = true;
     }
     return 0;
 }
@@ -1085,6 +1109,8 @@ const struct secret *conf_psk_find(const struct kite_conf *c, const struct conf_
     for (int i = 0; i < c->n_secrets; i++) {
         const struct conf_secret *s = &c->secrets[i];
         int score = 0;
+        if (s->eap) /* a user's password is never a PSK */
+            continue;
         bool l = false, r = false;
         for (uint32_t k = 0; k < s->n_ids; k++) {
             l = l || (local && id_eq(&s->ids[k], local));
@@ -1099,4 +1125,20 @@ const struct secret *conf_psk_find(const struct kite_conf *c, const struct conf_
         }
     }
     return best;
+}
+
+const struct secret *conf_eap_find(const struct kite_conf *c, const char *id, size_t len)
+{
+    const struct secret *any = NULL;
+    for (int i = 0; i < c->n_secrets; i++) {
+        const struct conf_secret *s = &c->secrets[i];
+        if (!s->eap)
+            continue;
+        if (!s->n_ids && !any)
+            any = &s->s;
+        for (uint32_t k = 0; k < s->n_ids; k++)
+            if (s->ids[k].len == len && !memcmp(s->ids[k].data, id, len))
+                return &s->s;
+    }
+    return any;
 }

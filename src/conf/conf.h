@@ -63,7 +63,7 @@ struct conf_child {
 
 /* local.auth / remote.auth: psk or a public key (pubkey, rsa, rsa/pss,
  * ecdsa, ed25519, ed448, with -sha256/-sha384/-sha512 hash constraints) */
-enum conf_auth_kind { CONF_AUTH_PSK, CONF_AUTH_PUBKEY };
+enum conf_auth_kind { CONF_AUTH_PSK, CONF_AUTH_PUBKEY, CONF_AUTH_EAP /* eap-mschapv2 */ };
 enum conf_key_kind { CONF_KEY_ANY, CONF_KEY_RSA, CONF_KEY_ECDSA, CONF_KEY_ED25519, CONF_KEY_ED448 };
 struct conf_auth {
     uint8_t kind, key;
@@ -97,6 +97,7 @@ struct conf_conn {
     enum conf_frag fragmentation; /* IKE fragmentation, RFC 7383 (default yes) */
     uint32_t n_children;
     struct conf_child *child; /* allocated, n_children */
+    char local_eap_id[256], remote_eap_id[256]; /* local.eap_id, remote.eap_id ("" unset) */
 };
 
 struct conf_secret {
@@ -105,6 +106,7 @@ struct conf_secret {
     struct secret s;
     uint32_t n_ids;
     struct conf_id *ids; /* allocated, n_ids */
+    bool eap;       /* an eap-x section: a user's password, never a PSK */
 };
 
 /* the passphrase of an encrypted private key file: secrets { private-x {
@@ -138,6 +140,10 @@ void conf_free(struct kite_conf *c);
  * match both wins over one that matches one, over one without ids; NULL if none */
 const struct secret *conf_psk_find(const struct kite_conf *c, const struct conf_id *local,
                                    const struct conf_id *remote);
+
+/* the EAP password of user `id` (an eap-x secret whose ids hold it, or one
+ * without ids); NULL if none */
+const struct secret *conf_eap_find(const struct kite_conf *c, const char *id, size_t len);
 
 /* a running configuration changed piece by piece (the VICI commands, ctl/
  * and daemon/reconf.c): a deep copy (secrets copied), 0 or -1 (no memory) */

@@ -284,8 +284,9 @@ static int shared_of(struct vici_req *r, struct conf_secret *s, char *err, size_
     struct span data;
     if (!vici_msg_get_str(r->msg, "type", type, sizeof type))
         return snprintf(err, cap, "shared key type missing"), -1;
-    if (strcasecmp(type, "ike"))
-        return snprintf(err, cap, "shared key type '%s' is not supported (only ike)", type), -1;
+    if (strcasecmp(type, "ike") && strcasecmp(type, "eap"))
+        return snprintf(err, cap, "shared key type '%s' is not supported (ike and eap are)", type), -1;
+    s->eap = !strcasecmp(type, "eap"); /* a user's password (eap-mschapv2), never a PSK */
     if (!vici_msg_get(r->msg, "data", &data) || !data.n)
         return snprintf(err, cap, "shared key data missing"), -1;
     if (data.n > CONF_PSK_MAX)
@@ -338,7 +339,8 @@ static int cmd_load_shared(struct vici_req *r)
     }
     s->loaded = true;
     r->s->clear_shared = clear_shared;
-    log_msg(r->s->env.log, LOG_CFG, 1, "loaded IKE shared key%s%s%s with %u owner(s)", s->name[0] ? " with id '" : "",
+    log_msg(r->s->env.log, LOG_CFG, 1, "loaded %s shared key%s%s%s with %u owner(s)", s->eap ? "EAP" : "IKE",
+            s->name[0] ? " with id '" : "",
             s->name, s->name[0] ? "'" : "", s->n_ids);
     /* the copy of s in the new configuration owns the key; s is wiped */
     change(r, put_secret, s, NULL);

@@ -96,7 +96,8 @@ static enum ike_frag_mode frag_mode(enum conf_frag f)
 
 static void auth(const struct conf_auth *in, struct ike_auth_cfg *out)
 {
-    out->kind = in->kind;
+    out->kind = in->kind == CONF_AUTH_EAP ? IKE_AUTHK_EAP : in->kind == CONF_AUTH_PUBKEY ? IKE_AUTHK_PUBKEY
+                                                                                      : IKE_AUTHK_PSK;
     out->key = in->key;
     out->pss = in->pss;
     out->hashes = in->hashes;
@@ -235,6 +236,8 @@ static int bridge_conn_lists(const struct kite_conf *c, int i, const struct cred
     out->keyingtries = k->keyingtries;
     out->keyingtries_set = true;
     out->fragmentation = frag_mode(k->fragmentation);
+    memcpy(out->local_eap_id, k->local_eap_id, sizeof out->local_eap_id);
+    memcpy(out->remote_eap_id, k->remote_eap_id, sizeof out->remote_eap_id);
     for (unsigned ch = 0; ch < k->n_children; ch++)
         out->dpd_restart = out->dpd_restart || k->child[ch].dpd_action == CONF_DPD_RESTART;
     int warned = pubkey(k, creds, out, err, errcap);

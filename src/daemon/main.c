@@ -63,6 +63,14 @@ static void env_log(void *ctx, int subsys, int level, const char *msg)
     log_msg(&k->log, (enum log_subsys)subsys, level, "%s", msg);
 }
 
+/* the engine asks for an EAP user's password (secrets { eap-x }) */
+static int env_eap_secret(void *ctx, const char *id, size_t len, struct secret *out)
+{
+    struct kited *k = ctx;
+    const struct secret *s = k->conf ? conf_eap_find(k->conf, id, len) : NULL;
+    return s && !secret_from(out, s->p, s->n) ? 0 : -1;
+}
+
 static void conf_warn(void *ctx, const char *msg)
 {
     struct kited *k = ctx;
@@ -646,7 +654,7 @@ static int drop_privileges(struct kited *k)
 static int run(struct kited *k)
 {
     char err[512];
-    const struct ike_env env = { k, env_random, env_log };
+    const struct ike_env env = { k, env_random, env_log, .eap_secret = env_eap_secret };
     static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
     if (conf_load_file(k->args.config, &k->conf, err, sizeof err, conf_warn, k)) {
         log_msg(&k->log, LOG_CFG, 0, "%s", err);

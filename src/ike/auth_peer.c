@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "cred/id.h"
 #include "cred/verify.h"
+#include "ike/eap.h"
 #include "ike/ike_int.h"
 
 enum { PEER_CERTS_MAX = 8 }; /* intermediates past this many are not looked at */
@@ -203,6 +204,25 @@ static int verify_psk(struct ike_engine *e, struct ikesa *sa, const struct ike_i
     return rc;
 }
 
+/* after EAP both AUTH payloads are keyed by the MSK (2.16) */
+static int verify_msk(struct ikesa *sa, const struct ike_id *id, const struct ike_auth *auth, char *why, size_t cap)
+{
+    uint8_t want[IKE_PRF_MAX];
+    size_t len;
+    struct secret msk = ike_eap_msk(sa);
+    if (auth->method != IKEV2_AUTH_SHARED_KEY_MIC) {
+        snprintf(why, cap, "AUTH method %u after EAP, expected the MSK's shared key MIC", auth->method);
+        return KITE_E_AUTH_FAILED;
+    }
+    int rc = ike_psk_auth(sa, &msk, !sa->initiator, id, want, &len);
+    if (rc || auth->data.n != len || !ct_equal(want, auth->data.p, len)) {
+        snprintf(why, cap, "the AUTH keyed by EAP's MSK does not match");
+        rc = KITE_E_AUTH_FAILED;
+    }
+    mem_wipe(want, sizeof want);
+    return rc;
+}
+
 int ike_pk_verify(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, const struct ike_id *id,
                   const struct ike_auth *auth)
 {
@@ -215,6 +235,11 @@ int ike_pk_verify(struct ike_engine *e, struct ikesa *sa, const struct ike_chain
         cred_id_format(c->remote_id.type, span_of(c->remote_id.data, c->remote_id.len), want, sizeof want);
         snprintf(why, sizeof why, "identity '%s' does not match remote.id '%s'", idtxt, want);
         rc = KITE_E_AUTH_FAILED;
+    } else if (ike_eap_done(sa)) {
+        rc = verify_msk(sa, id, auth, why, sizeof why);
+    } else if (c->remote_auth.kind == IKE_AUTHK_EAP) {
+        snprintf(why, sizeof why, "remote.auth is EAP, the peer did not do EAP");
+        rc = KITE_E_AUTH_FAILED;
     } else if (c->remote_auth.kind == IKE_AUTHK_PUBKEY) {
         rc = verify_pubkey(e, sa, in, id, auth, why, sizeof why);
     } else {
@@ -224,6 +249,7 @@ int ike_pk_verify(struct ike_engine *e, struct ikesa *sa, const struct ike_chain
         ike_log(e, LOG_IKE, 0, "authentication of '%s' failed: %s", idtxt, why);
     else
         ike_log(e, LOG_IKE, 1, "authentication of '%s' with %s successful", idtxt,
-                c->remote_auth.kind == IKE_AUTHK_PUBKEY ? "a certificate and its signature" : "pre-shared key");
+                ike_eap_done(sa) ? "EAP's MSK" : c->remote_auth.kind == IKE_AUTHK_PUBKEY ? "a certificate and its signature"
+                : "pre-shared key");
     return rc;
 }

@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "base/wr.h"
 #include "crypto/hash.h"
+#include "ike/eap.h"
 #include "ike/ike_int.h"
 #include "wire/rules.h"
 
@@ -477,6 +478,7 @@ void ike_sa_free(struct ikesa *sa)
     free(sa->init_req);
     free(sa->init_resp);
     free(sa->peer_id);
+    ike_eap_end(sa);
     ike_sa_child_chunks_free(sa);
     free(sa->ni);
     free(sa->nr);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "base/log.h"
 #include "cred/id.h"
+#include "ike/eap.h"
 #include "ike/ike_int.h"
 
 struct auth_out {
@@ -43,9 +44,11 @@ static void add_id(struct auth_out *o, uint8_t type, const struct ike_id_cfg *id
 static int add_auth(struct ike_engine *e, struct auth_out *o, struct ikesa *sa, const struct ike_pld *id)
 {
     size_t len;
-    if (e->conns[sa->conn].local_auth.kind == IKE_AUTHK_PUBKEY)
+    struct secret msk = ike_eap_done(sa) ? ike_eap_msk(sa) : (struct secret){ 0 };
+    if (!msk.n && e->conns[sa->conn].local_auth.kind == IKE_AUTHK_PUBKEY)
         return ike_pk_auth(e, sa, &id->u.id, add(o, IKEV2_PLD_AUTH), &o->pk);
-    int rc = ike_psk_auth(sa, &e->psk[sa->conn], sa->initiator, &id->u.id, o->auth, &len);
+    /* after EAP the MSK keys AUTH (2.16) */
+    int rc = ike_psk_auth(sa, msk.n ? &msk : &e->psk[sa->conn], sa->initiator, &id->u.id, o->auth, &len);
     struct ike_pld *p = add(o, IKEV2_PLD_AUTH);
     p->u.auth.method = IKEV2_AUTH_SHARED_KEY_MIC;
     p->u.auth.data = span_of(o->auth, len);
@@ -116,7 +119,9 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     /* IDr says whom we want to talk to: not a pattern (3.5) */
     if (c->remote_id.type && !cred_id_is_wildcard(c->remote_id.type, span_of(c->remote_id.data, c->remote_id.len)))
         add_id(o, IKEV2_PLD_IDR, &c->remote_id);
-    if (!rc)
+    if (!rc && c->local_auth.kind == IKE_AUTHK_EAP) /* no AUTH: EAP follows (2.16) */
+        rc = ike_eap_begin(e, sa);
+    else if (!rc)
         rc = add_auth(e, o, sa, &o->pld[0]);
     struct ike_prop_cfg noke[IKE_MAX_PROPS];
     ike_prop_strip_ke(ch->esp, ch->n_esp, noke); /* IKE_AUTH has no key exchange (1.2) */
@@ -211,7 +216,7 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
     child_up(e, sa, &algs, ike_prop_spi32(chosen), &lts, &rts, transport, cfg, now);
 }
 
-int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
+static int auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
 {
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
     const struct ike_pld *idi = ike_chain_find(in, IKEV2_PLD_IDI, 0), *auth = ike_chain_find(in, IKEV2_PLD_AUTH, 0);
@@ -239,10 +244,15 @@ int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_ch
                 ike_sa_down(e, o2, "the peer sent INITIAL_CONTACT in a new IKE_SA: this one is stale");
         }
     }
-    add_id(o, IKEV2_PLD_IDR, &c->local_id);
-    rc = ike_pk_certs(e, sa, in, o->pld, &o->n, &o->pk);
+    struct ike_pld me = { .type = IKEV2_PLD_IDR };
+    me.u.id.type = c->local_id.type;
+    me.u.id.data = span_of(c->local_id.data, c->local_id.len);
+    if (!ike_eap_done(sa)) { /* after EAP the last response is AUTH and the Child SA (2.16) */
+        o->pld[o->n++] = me;
+        rc = ike_pk_certs(e, sa, in, o->pld, &o->n, &o->pk);
+    }
     if (!rc)
-        rc = add_auth(e, o, sa, &o->pld[0]);
+        rc = add_auth(e, o, sa, &me);
     if (rc) { /* our own credentials are missing: logged; the peer hears why */
         o->n = 0;
         pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
@@ -278,7 +288,7 @@ static int child_error(struct ike_engine *e, struct ikesa *sa, const struct ike_
     return 0;
 }
 
-int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
+static int auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
 {
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
     const struct ike_child_cfg *ch = &c->child[sa->child];
@@ -331,4 +341,155 @@ int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_c
     child_up(e, sa, &algs, ike_prop_spi32(&sap->u.sa.prop[0]), &lts, &rts, transport, sa->child, now);
     ike_hs_end(e, sa, true);
     return 0;
+}
+
+/* ---- EAP (2.16, eap.c) ---- */
+
+static void add_eap(struct auth_out *o, const struct eapm_out *x)
+{
+    struct ike_pld *p = add(o, IKEV2_PLD_EAP);
+    p->u.eap.code = x->code;
+    p->u.eap.id = x->id;
+    p->u.eap.type = x->type;
+    p->u.eap.data = span_of(x->data, x->len);
+}
+
+/* the responder refuses: EAP-Failure (or AUTHENTICATION_FAILED) and the IKE SA goes */
+static int eap_refuse(struct ike_engine *e, struct ikesa *sa, struct auth_out *o, const struct eapm_out *x,
+                      int rc, uint64_t now)
+{
+    o->n = 0;
+    if (x && x->code)
+        add_eap(o, x);
+    else
+        pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
+    send_protected(e, sa, o, true, sa->rx_msgid, now);
+    sa->fail = IKE_CTR_HS_FAIL_AUTH;
+    ike_sa_down(e, sa, "EAP authentication of the peer failed: %s", kite_strerror(rc));
+    return rc;
+}
+
+/* the first IKE_AUTH request of an EAP peer: our IDr, AUTH and the first EAP request */
+static int eap_request_first(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in,
+                             struct auth_out *o, uint64_t now)
+{
+    const struct ike_conn_cfg *c = &e->conns[sa->conn];
+    const struct ike_pld *idi = ike_chain_find(in, IKEV2_PLD_IDI, 0);
+    struct eapm_out x = { 0 };
+    int rc = ike_eap_begin(e, sa);
+    if (!rc)
+        rc = ike_eap_keep_first(sa, in);
+    if (!rc)
+        rc = ike_eap_server_first(e, sa, &idi->u.id, &x);
+    if (rc)
+        return eap_refuse(e, sa, o, NULL, rc, now);
+    add_id(o, IKEV2_PLD_IDR, &c->local_id);
+    rc = ike_pk_certs(e, sa, in, o->pld, &o->n, &o->pk);
+    if (!rc)
+        rc = add_auth(e, o, sa, &o->pld[0]);
+    if (rc)
+        return eap_refuse(e, sa, o, NULL, rc, now);
+    add_eap(o, &x);
+    return send_protected(e, sa, o, true, sa->rx_msgid, now);
+}
+
+/* 1 and *all (the first request with this AUTH) when the last request has
+ * come; 0 when an EAP round was answered; KITE_E_* when refused */
+static int eap_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, struct auth_out *o,
+                       struct ike_chain **all, uint64_t now)
+{
+    const struct ike_pld *auth = ike_chain_find(in, IKEV2_PLD_AUTH, 0), *eap = ike_chain_find(in, IKEV2_PLD_EAP, 0);
+    struct eapm_out x = { 0 };
+    if (!sa->eap) {
+        if (auth || !ike_chain_find(in, IKEV2_PLD_IDI, 0))
+            return 1; /* no EAP offered: refused where AUTH is checked (remote.auth is EAP) */
+        return eap_request_first(e, sa, in, o, now);
+    }
+    if (ike_eap_done(sa)) {
+        if (!auth || !(*all = ike_eap_first(sa, auth)))
+            return eap_refuse(e, sa, o, NULL, KITE_E_AUTH_FAILED, now);
+        return 1;
+    }
+    if (!eap)
+        return eap_refuse(e, sa, o, NULL, KITE_E_AUTH_FAILED, now);
+    int rc = ike_eap_step(e, sa, &eap->u.eap, &x);
+    if (rc < 0)
+        return eap_refuse(e, sa, o, &x, rc, now);
+    add_eap(o, &x);
+    return send_protected(e, sa, o, true, sa->rx_msgid, now);
+}
+
+int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
+{
+    if (!sa->eap && e->conns[sa->conn].remote_auth.kind != IKE_AUTHK_EAP)
+        return auth_request(e, sa, in, now);
+    struct auth_out *o = calloc(1, sizeof *o);
+    struct ike_chain *all = NULL;
+    if (!o)
+        return KITE_E_NOMEM;
+    int rc = eap_request(e, sa, in, o, &all, now);
+    auth_out_free(o);
+    if (rc != 1)
+        return rc;
+    rc = auth_request(e, sa, all ? all : in, now);
+    free(all); /* before the EAP state its payloads point into */
+    if (ike_eap_done(sa))
+        ike_eap_end(sa);
+    return rc;
+}
+
+/* the initiator: the responder's first answer (IDr, AUTH, EAP) and the EAP rounds */
+static int eap_response(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
+{
+    const struct ike_conn_cfg *c = &e->conns[sa->conn];
+    const struct ike_pld *eap = ike_chain_find(in, IKEV2_PLD_EAP, 0);
+    if (sa->eap->stage == IKE_EAP_START) {
+        const struct ike_pld *idr = ike_chain_find(in, IKEV2_PLD_IDR, 0), *auth = ike_chain_find(in, IKEV2_PLD_AUTH, 0);
+        if (!idr || !auth || !eap || ike_pk_verify(e, sa, in, &idr->u.id, &auth->u.auth) ||
+            ike_eap_keep_idr(sa, &idr->u.id))
+            return auth_response(e, sa, in, now); /* refused there, as without EAP */
+    }
+    struct eapm_out x = { 0 };
+    int rc = eap ? ike_eap_step(e, sa, &eap->u.eap, &x) : KITE_E_MISSING;
+    if (rc < 0) {
+        sa->fail = IKE_CTR_HS_FAIL_AUTH;
+        ike_send_delete(e, sa, now);
+        ike_sa_down(e, sa, "EAP authentication failed: %s", kite_strerror(rc));
+        return rc;
+    }
+    struct auth_out *o = calloc(1, sizeof *o);
+    if (!o)
+        return KITE_E_NOMEM;
+    if (rc == 1) { /* EAP-Success: now our AUTH, keyed by the MSK */
+        struct ike_pld me = { .type = IKEV2_PLD_IDI };
+        me.u.id.type = c->local_id.type;
+        me.u.id.data = span_of(c->local_id.data, c->local_id.len);
+        rc = add_auth(e, o, sa, &me);
+    } else {
+        add_eap(o, &x);
+    }
+    if (!rc)
+        rc = send_protected(e, sa, o, false, sa->next_msgid++, now);
+    auth_out_free(o);
+    if (rc)
+        ike_sa_down(e, sa, "cannot build the IKE_AUTH request: %s", kite_strerror(rc));
+    return rc;
+}
+
+int ike_auth_response(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
+{
+    if (!sa->eap || ike_chain_notify(in, IKEV2_N_AUTHENTICATION_FAILED))
+        return auth_response(e, sa, in, now);
+    if (!ike_eap_done(sa))
+        return eap_response(e, sa, in, now);
+    /* the last response: AUTH keyed by the MSK over the IDr of the first */
+    struct ike_chain *all = ike_eap_with_idr(sa, in);
+    if (!all) {
+        ike_sa_down(e, sa, "out of memory");
+        return KITE_E_NOMEM;
+    }
+    int rc = auth_response(e, sa, all, now);
+    free(all);
+    ike_eap_end(sa);
+    return rc;
 }

@@ -85,7 +85,7 @@ struct ike_child_cfg {
  * peer's fragments are reassembled whatever the setting. */
 enum ike_frag_mode { IKE_FRAG_YES, IKE_FRAG_ACCEPT, IKE_FRAG_FORCE, IKE_FRAG_NO };
 /* how one side authenticates (strongSwan's local.auth / remote.auth) */
-enum ike_auth_kind { IKE_AUTHK_PSK, IKE_AUTHK_PUBKEY };
+enum ike_auth_kind { IKE_AUTHK_PSK, IKE_AUTHK_PUBKEY, IKE_AUTHK_EAP /* EAP-MSCHAPv2 (eap.c, RFC 7296 2.16) */ };
 /* key types a pubkey constraint can ask for (0: any) */
 enum ike_key_kind { IKE_KEYK_ANY, IKE_KEYK_RSA, IKE_KEYK_ECDSA, IKE_KEYK_ED25519, IKE_KEYK_ED448 };
 struct ike_auth_cfg {
@@ -140,6 +140,10 @@ struct ike_conn_cfg {
     uint8_t send_cert;      /* IKE_SEND_CERT_*; default ifasked */
     bool no_certreq;        /* send_certreq = no */
     uint8_t revocation;     /* enum cred_revocation (cred/verify.h); default relaxed */
+    /* EAP (eap.c): local.eap_id, the user name we give as client (empty:
+     * our IKE identity); remote.eap_id, the one a server requires (empty:
+     * the peer's IKE identity; "%any": any, asked for with EAP-Identity) */
+    char local_eap_id[256], remote_eap_id[256];
 };
 
 /* the allocated lists of a connection (conn_cfg.c): a deep copy into *dst
@@ -203,6 +207,10 @@ struct ike_env {
     /* wall-clock time in seconds since 1970, for certificate validity and
      * CRLs; NULL: time(NULL) */
     int64_t (*wall)(void *ctx);
+    /* EAP secrets (secrets { eap-x { id, secret } }): the password of user
+     * `id` into *out (allocated; the engine wipes and frees it), 0, or -1
+     * when there is none; NULL: no EAP secrets */
+    int (*eap_secret)(void *ctx, const char *id, size_t len, struct secret *out);
 };
 
 enum ike_action_type {

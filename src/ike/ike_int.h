@@ -211,6 +211,7 @@ struct ikesa {
     bool half_open;           /* counted in n_half_open */
     uint32_t *spis;           /* our inbound Child SA SPIs in the SPI index (n_spis) */
     unsigned n_spis;
+    struct ike_eap_sa *eap;   /* EAP under way in IKE_AUTH (eap.c); NULL: none */
 };
 
 /* the IKE SA table's indexes (satab.c) */

@@ -69,8 +69,8 @@ run() { # ESP WHO(charon|kite) IKE_INITIATOR(kite|charon)
     sleep 0.5
     sas=$(swanctl_at "$RIGHT" charon --list-sas)
     read -r in out < <(spis "$WORK/kite/kited.log")
-    [ "$(echo "$sas" | grep -c INSTALLED)" = 1 ] && echo "$sas" | grep -qE "in  +$out," &&
-      echo "$sas" | grep -qE "out +$in," && { same=1; break; }
+    [ "$(echo "$sas" | grep -c INSTALLED)" = 1 ] && grep -qE "in  +$out," <<<"$sas" &&
+      grep -qE "out +$in," <<<"$sas" && { same=1; break; }
   done
   [ "$(echo "$sas" | grep -c INSTALLED)" = 1 ] || { echo "$sas"; die "$esp: charon has not exactly one Child SA"; }
   [ "$same" = 1 ] || { echo "$sas"; die "$esp: charon's SPIs are not kite's last ($in/$out)"; }

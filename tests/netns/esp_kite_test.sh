@@ -81,7 +81,7 @@ case_run() { # NAME ESP MODE LEFT_ADDR RIGHT_ADDR LEFT_TS RIGHT_TS TARGET INITIA
   kill -USR1 "$lp"; sleep 0.3
   local line
   line=$(grep "INSTALLED" "$WORK/l/kited.log" | tail -n 1)
-  echo "$line" | grep -qE "in [1-9][0-9]+ bytes, [1-9][0-9]* packets; out [1-9][0-9]+ bytes" ||
+  grep -qE "in [1-9][0-9]+ bytes, [1-9][0-9]* packets; out [1-9][0-9]+ bytes" <<<"$line" ||
     die "$name: kite's SA counters show no traffic: $line"
   if [ -n "$encap" ]; then
     # the 4 MB went left to right: GSO batches leaving the left, GRO reads on the right

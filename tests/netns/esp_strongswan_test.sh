@@ -61,11 +61,11 @@ for who in kite charon; do
     od -An -v -tx1 "$WORK/cap.pcap" | tr -d ' \n' | grep -q "$PATTERN" && die "$esp: the ping payload is visible on the wire"
 
     sas=$(swanctl_at "$RIGHT" charon --list-sas)
-    echo "$sas" | grep -qE "in  +[0-9a-f]{8}, +[1-9][0-9]* bytes" || { echo "$sas"; die "$esp: charon counted no inbound bytes"; }
-    echo "$sas" | grep -qE "out +[0-9a-f]{8}, +[1-9][0-9]* bytes" || { echo "$sas"; die "$esp: charon counted no outbound bytes"; }
+    grep -qE "in  +[0-9a-f]{8}, +[1-9][0-9]* bytes" <<<"$sas" || { echo "$sas"; die "$esp: charon counted no inbound bytes"; }
+    grep -qE "out +[0-9a-f]{8}, +[1-9][0-9]* bytes" <<<"$sas" || { echo "$sas"; die "$esp: charon counted no outbound bytes"; }
     kill -USR1 "$kp"; sleep 0.3
     line=$(grep "INSTALLED" "$WORK/kite/kited.log" | tail -n 1)
-    echo "$line" | grep -qE "ESP in UDP .* in [1-9][0-9]+ bytes, [1-9][0-9]* packets; out [1-9][0-9]+ bytes" ||
+    grep -qE "ESP in UDP .* in [1-9][0-9]+ bytes, [1-9][0-9]* packets; out [1-9][0-9]+ bytes" <<<"$line" ||
       die "$esp: kite's SA counters show no traffic: $line"
     log "ok: $esp initiator $who: ping both ways, TCP 4 MB kite->charon ${up:-?}, charon->kite ${down:-?}, $encap ESP-in-UDP packets, no plaintext"
     log "    kite: ${line#*: }"

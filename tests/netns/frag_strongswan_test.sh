@@ -27,11 +27,11 @@ check() { # WHAT KITE_SPLITS: the logs show the splits and reassemblies, charon 
     grep -q "reassembled fragmented IKE message" "$WORK/charon/charon.log" || die "$1: charon reassembled nothing"
   fi
   sas=$(swanctl_at "$RIGHT" charon --list-sas)
-  echo "$sas" | grep -q "ESTABLISHED" || { echo "$sas"; die "$1: charon: IKE SA not ESTABLISHED"; }
-  echo "$sas" | grep -q "INSTALLED" || { echo "$sas"; die "$1: charon: Child SA not INSTALLED"; }
+  grep -q "ESTABLISHED" <<<"$sas" || { echo "$sas"; die "$1: charon: IKE SA not ESTABLISHED"; }
+  grep -q "INSTALLED" <<<"$sas" || { echo "$sas"; die "$1: charon: Child SA not INSTALLED"; }
   read -r in out < <(kite_spis "$WORK/kite/kited.log")
-  echo "$sas" | grep -qE "in  +$out," || { echo "$sas"; die "$1: charon's inbound SPI is not kite's outbound $out"; }
-  echo "$sas" | grep -qE "out +$in," || { echo "$sas"; die "$1: charon's outbound SPI is not kite's inbound $in"; }
+  grep -qE "in  +$out," <<<"$sas" || { echo "$sas"; die "$1: charon's inbound SPI is not kite's outbound $out"; }
+  grep -qE "out +$in," <<<"$sas" || { echo "$sas"; die "$1: charon's outbound SPI is not kite's inbound $in"; }
   sleep 0.3 # charon's route into ipsec0
   ip netns exec "$LEFT" ping -c 3 -i 0.2 -W 2 10.2.0.1 >"$WORK/ping.out" 2>&1 ||
     { cat "$WORK/ping.out"; die "$1: no ping through the tunnel"; }

@@ -56,7 +56,7 @@ run() { # WHO(charon|kite) IKE_INITIATOR(kite|charon)
   # the Child SA moved along: kite's SPIs did not change
   local in out
   read -r in out <<<"$(echo "$spis0" | sed 's/_i / /; s/_o//')"
-  echo "$sas" | grep -qE "in  +$out," && echo "$sas" | grep -qE "out +$in," || { echo "$sas"; die "the Child SA did not move with the IKE SA"; }
+  grep -qE "in  +$out," <<<"$sas" && grep -qE "out +$in," <<<"$sas" || { echo "$sas"; die "the Child SA did not move with the IKE SA"; }
   # and the IKE SA's SPIs are those of kite's last rekey
   local ikespi
   ikespi=$(echo "$sas" | sed -nE 's/.*ESTABLISHED, IKEv2, ([0-9a-f]{16})_i\*? ([0-9a-f]{16})_r.*/\1 \2/p')

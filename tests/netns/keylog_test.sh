@@ -27,12 +27,12 @@ ln -s "$WORK/elsewhere" "$WORK/kite/link"
 kite_conf lab 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 aes128gcm16-prfsha256-x25519 aes128gcm16 none >"$WORK/kite/k.conf"
 out=$(ip netns exec "$LEFT" timeout 5 "$KITE_BUILD/kited" --config "$WORK/kite/k.conf" --foreground --run-dir "$WORK/kite" \
       --vici off --keylog "$WORK/kite/link" 2>&1) && die "kited started with a symbolic link as key log"
-echo "$out" | grep -q "is a symbolic link: refused" || die "no reason given for the symbolic link: $out"
+grep -q "is a symbolic link: refused" <<<"$out" || die "no reason given for the symbolic link: $out"
 [ -e "$WORK/elsewhere" ] && die "kited created the symbolic link's target"
 install -m 0640 /dev/null "$WORK/kite/shared"
 out=$(ip netns exec "$LEFT" timeout 5 "$KITE_BUILD/kited" --config "$WORK/kite/k.conf" --foreground --run-dir "$WORK/kite" \
       --vici off --keylog "$WORK/kite/shared" 2>&1) && die "kited started with a group-readable key log"
-echo "$out" | grep -q "mode 0640 lets others read it" || die "no reason given for the mode: $out"
+grep -q "mode 0640 lets others read it" <<<"$out" || die "no reason given for the mode: $out"
 [ -s "$WORK/kite/shared" ] && die "kited wrote to the refused key log"
 log "ok: a symbolic link and a 0640 file are refused, naming why"
 

@@ -111,7 +111,7 @@ assert j["failed"] == "0"
 ' "$WORK/load.json" || { cat "$WORK/load.json"; die "kitectl load --json"; }
 out=$(swanctl_at "$RIGHT" charon --list-conns)
 [ "$(echo "$out" | grep -c '^[a-z]*: IKEv2')" = 5 ] || die "charon does not list the 5 connections kitectl loaded: $out"
-echo "$out" | grep -q "^prop: IKEv2" || die "charon has no 'prop': $out"
+grep -q "^prop: IKEv2" <<<"$out" || die "charon has no 'prop': $out"
 log "ok: kitectl load into charon: 5 secrets (text, hex, base64) and 5 connections, listed by swanctl"
 # and into kited (load-shared, load-conn: ctl/vici_conn.c)
 out=$(kc kite load --file "$WORK/k.conf" 2>&1) || die "kitectl load into kited failed: $out"
@@ -132,9 +132,9 @@ ip netns exec "$LEFT" ping -c 3 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1 >/dev/null || d
 for who in kite charon; do
   out=$(kc $who status) || die "kitectl status ($who) failed"
   me=$([ $who = kite ] && echo 192.0.2.1 || echo 192.0.2.2); peer=$([ $who = kite ] && echo 192.0.2.2 || echo 192.0.2.1)
-  echo "$out" | grep -q "^lab: ESTABLISHED, $me \.\.\. $peer ($peer), AES_GCM_16-256/PRF_HMAC_SHA2_256/CURVE_25519, up [0-9]*s, rekey in [0-9]*s$" ||
+  grep -q "^lab: ESTABLISHED, $me \.\.\. $peer ($peer), AES_GCM_16-256/PRF_HMAC_SHA2_256/CURVE_25519, up [0-9]*s, rekey in [0-9]*s$" <<<"$out" ||
     die "kitectl status ($who): $out"
-  echo "$out" | grep -q "^  lab-[0-9]*: INSTALLED TUNNEL, SPIs [0-9a-f]\{8\} in / [0-9a-f]\{8\} out, AES_GCM_16-256, in [1-9][0-9]* bytes [1-9][0-9]* packets, out [1-9][0-9]* bytes [1-9][0-9]* packets, up [0-9]*s, rekey in [0-9]*s$" ||
+  grep -q "^  lab-[0-9]*: INSTALLED TUNNEL, SPIs [0-9a-f]\{8\} in / [0-9a-f]\{8\} out, AES_GCM_16-256, in [1-9][0-9]* bytes [1-9][0-9]* packets, out [1-9][0-9]* bytes [1-9][0-9]* packets, up [0-9]*s, rekey in [0-9]*s$" <<<"$out" ||
     die "kitectl status ($who): $out"
   [ "$(echo "$out" | wc -l)" = 2 ] || die "kitectl status ($who): not one line per SA: $out"
   log "ok: kitectl status ($who): $(echo "$out" | paste -sd '|')"
@@ -207,7 +207,7 @@ diag() {
   t1=$(date +%s.%N)
   out=$(pyj "assert j['cause'] == '$cause', (j['cause'], j['explanation']); print(j['explanation'])" "$WORK/d.json") ||
     die "diagnose $conn ($who): $(cat "$WORK/d.json")"
-  echo "$out" | grep -qE "$pat" || die "diagnose $conn ($who): '$pat' not in: $out"
+  grep -qE "$pat" <<<"$out" || die "diagnose $conn ($who): '$pat' not in: $out"
   log "ok: diagnose $conn ($who, $(printf '%.1f' "$(echo "$t1 - $t0" | bc)") s): $out"
 }
 for who in kite charon; do
@@ -226,7 +226,7 @@ done
 log "ok: diagnose of a connection neither daemon has: $out"
 for who in kite charon; do
   out=$(kc $who diagnose prop) && die "diagnose prop ($who) succeeded"
-  [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "^'prop' failed: no proposal in common\. " ||
+  [ "$(echo "$out" | wc -l)" = 1 ] && grep -q "^'prop' failed: no proposal in common\. " <<<"$out" ||
     die "diagnose prop ($who), for a person: $out"
 done
 log "ok: diagnose prop for a person: the paragraph alone, one line, on both"
@@ -241,13 +241,13 @@ t0=$(date +%s)
 out=$(kc kite --timeout 2 diagnose gone) && die "diagnose gone --timeout 2 succeeded"
 t1=$(date +%s)
 [ $((t1 - t0)) -le 4 ] || die "diagnose --timeout 2 took $((t1 - t0)) s"
-echo "$out" | grep -q "no answer from the peer 192.0.2.32.*kitectl stopped waiting at --timeout" || die "diagnose --timeout 2: $out"
+grep -q "no answer from the peer 192.0.2.32.*kitectl stopped waiting at --timeout" <<<"$out" || die "diagnose --timeout 2: $out"
 sleep 0.3
 [ -z "$(kc kite status | grep '^gone:')" ] || die "the unanswered attempt was left running: $(kc kite status)"
 log "ok: diagnose --timeout 2 gone: $((t1 - t0)) s, the attempt terminated: $out"
 out=$(kc kite diagnose lab) || die "diagnose lab failed: $out"
 echo "$out" | head -1 | grep -q "^'lab' is up\.$" || die "diagnose lab: $out"
-echo "$out" | grep -q "^lab: ESTABLISHED" || die "diagnose lab shows no SA: $out"
+grep -q "^lab: ESTABLISHED" <<<"$out" || die "diagnose lab shows no SA: $out"
 log "ok: diagnose lab (up): $(echo "$out" | paste -sd '|')"
 
 # --- colour: only on a terminal ---
@@ -271,7 +271,7 @@ out=$(swanctl_at "$RIGHT" charon --list-conns | grep '^[a-z]*: IKEv2')
 [ -n "$(kc charon status | grep '^lab: ESTABLISHED')" ] || die "the unchanged lab's SA went away at load"
 log "ok: kitectl load of a file with lab only: prop, psk, gone, ts unloaded from charon, lab's SA kept"
 out=$(kc charon load --file "$WORK/nonexistent.conf" 2>&1) && die "load of a missing file succeeded"
-[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "nonexistent.conf" || die "load of a missing file: $out"
+[ "$(echo "$out" | wc -l)" = 1 ] && grep -q "nonexistent.conf" <<<"$out" || die "load of a missing file: $out"
 log "ok: load of a missing file: exit 1: $out"
 kill -0 "$kp" || die "kited died"
 kited_stop "$kp"

@@ -41,11 +41,11 @@ run_case() { # NAME KC_EXTRA
   nat_keepalive_check "$WORK/cap.pcap" 192.0.2.2 2 3 quiet; local kar=$KA_GAPS
   local st
   st=$(kited_status "$lp" "$WORK/l")
-  echo "$st" | grep -q "lab\[[0-9]*\]: ESTABLISHED, $LEFT_ADDR\[4500\]...192.0.2.2\[4500\], .*NAT: local and remote (or faked by the peer), keepalive every 2000 ms" ||
+  grep -q "lab\[[0-9]*\]: ESTABLISHED, $LEFT_ADDR\[4500\]...192.0.2.2\[4500\], .*NAT: local and remote (or faked by the peer), keepalive every 2000 ms" <<<"$st" ||
     { echo "$st"; die "$name: left's status"; }
   log "    left:  $(echo "$st" | grep 'lab\[' | sed 's/.*IKE\] //')"
   st=$(kited_status "$rp" "$WORK/r")
-  echo "$st" | grep -qE "lab\[[0-9]*\]: ESTABLISHED, $RIGHT_ADDR\[4500\]...192.0.2.1\[[0-9]+\], .*NAT: local and remote \(or faked by the peer\), keepalive every 2000 ms" ||
+  grep -qE "lab\[[0-9]*\]: ESTABLISHED, $RIGHT_ADDR\[4500\]...192.0.2.1\[[0-9]+\], .*NAT: local and remote \(or faked by the peer\), keepalive every 2000 ms" <<<"$st" ||
     { echo "$st"; die "$name: right's status"; }
   log "    right: $(echo "$st" | grep 'lab\[' | sed 's/.*IKE\] //')"
   CASE_UDP500=$(tcpdump -n -r "$WORK/cap.pcap" 'udp port 500' 2>/dev/null | wc -l)

@@ -45,11 +45,11 @@ sleep 0.3
 kill "$cap"; wait "$cap" 2>/dev/null || true
 
 st=$(kited_status "$rp" "$WORK/r")
-echo "$st" | grep -q "status: 2 IKE SA(s)" || { echo "$st"; die "the responder does not hold two IKE SAs"; }
+grep -q "status: 2 IKE SA(s)" <<<"$st" || { echo "$st"; die "the responder does not hold two IKE SAs"; }
 ports=$(echo "$st" | grep -oE "ESTABLISHED, 192.0.2.2\[4500\]...192.0.2.1\[[0-9]+\]" | sed -E 's/.*\[([0-9]+)\]$/\1/' | sort -u)
 [ "$(echo "$ports" | wc -l)" = 2 ] || { echo "$st"; die "the two IKE SAs do not have two ports: $ports"; }
 for p in $ports; do
-  echo "$st" | grep -qE "ESP in UDP .*192.0.2.2\[4500\]...192.0.2.1\[$p\], in [0-9]+ bytes, (29|[3-9][0-9]) packets; out [0-9]+ bytes, (29|[3-9][0-9]) packets" ||
+  grep -qE "ESP in UDP .*192.0.2.2\[4500\]...192.0.2.1\[$p\], in [0-9]+ bytes, (29|[3-9][0-9]) packets; out [0-9]+ bytes, (29|[3-9][0-9]) packets" <<<"$st" ||
     { echo "$st"; die "no Child SA at port $p carried the pings both ways"; }
   n=$(tcpdump -n -r "$WORK/cap.pcap" "src host 192.0.2.2 and dst port $p and udp[8:4] != 0" 2>/dev/null | wc -l)
   [ "$n" -ge 30 ] || die "only $n ESP datagrams from the responder to 192.0.2.1 port $p"

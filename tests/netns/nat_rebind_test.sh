@@ -65,12 +65,12 @@ grep -qE "the peer moved from 192.0.2.1\[[0-9]+\] to 192.0.2.1\[$NEWPORT\] \(NAT
 grep -q "CHILD_SA net{1} moved: UDP-encapsulated ESP 192.0.2.2\[4500\]...192.0.2.1\[$NEWPORT\]" "$WORK/r/kited.log" ||
   die "right's Child SA did not move to port $NEWPORT"
 st=$(kited_status "$rp" "$WORK/r")
-echo "$st" | grep -qE " [1-9][0-9]* peer moves followed" || { echo "$st"; die "right's status does not count the move"; }
-echo "$st" | grep -q "ESTABLISHED, 192.0.2.2\[4500\]...192.0.2.1\[$NEWPORT\], .*NAT: remote$" ||
+grep -qE " [1-9][0-9]* peer moves followed" <<<"$st" || { echo "$st"; die "right's status does not count the move"; }
+grep -q "ESTABLISHED, 192.0.2.2\[4500\]...192.0.2.1\[$NEWPORT\], .*NAT: remote$" <<<"$st" ||
   { echo "$st"; die "right's IKE SA is not at the new port (or does not call the NAT proven)"; }
-echo "$st" | grep -q "ESP in UDP .*192.0.2.2\[4500\]...192.0.2.1\[$NEWPORT\]" || { echo "$st"; die "right's Child SA status"; }
+grep -q "ESP in UDP .*192.0.2.2\[4500\]...192.0.2.1\[$NEWPORT\]" <<<"$st" || { echo "$st"; die "right's Child SA status"; }
 lst=$(kited_status "$lp" "$WORK/l")
-echo "$lst" | grep -q "0 peer moves followed" || { echo "$lst"; die "left (behind the NAT) moved"; }
+grep -q "0 peer moves followed" <<<"$lst" || { echo "$lst"; die "left (behind the NAT) moved"; }
 log "ok: kite -> kite: $LOST of 100 echoes lost, right followed to 192.0.2.1[$NEWPORT] on ESP, $NEW_IN ESP from / $NEW_OUT to the new port"
 kited_stop "$lp"
 kited_stop "$rp"
@@ -90,7 +90,7 @@ wait_for "$WORK/l/kited.log" "CHILD_SA .* installed" 10 || die "kite did not ins
 sleep 0.3
 ping_across_remap kc
 sas=$(swanctl_at "$RIGHT" charon --list-sas)
-echo "$sas" | grep -q "192.0.2.1\[$NEWPORT\]" || { echo "$sas"; die "charon's SA is not at the new port $NEWPORT"; }
+grep -q "192.0.2.1\[$NEWPORT\]" <<<"$sas" || { echo "$sas"; die "charon's SA is not at the new port $NEWPORT"; }
 grep -q "generating INFORMATIONAL request .* \[ \]" "$WORK/l/kited.log" || die "kite sent no DPD request"
 [ "$LOST" -le 40 ] || die "kite -> charon: $LOST echoes lost"
 log "ok: kite -> charon: $LOST of 100 echoes lost until kite's DPD request, charon followed to 192.0.2.1[$NEWPORT], $NEW_IN ESP from / $NEW_OUT to the new port"

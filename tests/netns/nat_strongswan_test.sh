@@ -49,12 +49,12 @@ ka=$KA_GAPS
 n=$(tcpdump -n -r "$WORK/c1.pcap" 'src host 192.0.2.2 and udp[4:2] = 9' 2>/dev/null | wc -l)
 [ "$n" = 0 ] || die "charon, not behind a NAT, sent $n keepalives"
 st=$(kited_status "$kp" "$WORK/kite")
-echo "$st" | grep -q "lab\[1\]: ESTABLISHED, $LEFT_ADDR\[4500\]...192.0.2.2\[4500\], .*NAT: local and remote (or faked by the peer), keepalive every 2000 ms" ||
+grep -q "lab\[1\]: ESTABLISHED, $LEFT_ADDR\[4500\]...192.0.2.2\[4500\], .*NAT: local and remote (or faked by the peer), keepalive every 2000 ms" <<<"$st" ||
   { echo "$st"; die "kite's status does not say it is behind NAT"; }
 kout=$(echo "$st" | sed -n 's/.*NAT keepalives in [0-9]* out \([0-9]*\).*/\1/p')
 [ "${kout:-0}" -ge 3 ] || { echo "$st"; die "kite counted ${kout:-0} keepalives sent"; }
 sas=$(swanctl_at "$RIGHT" charon --list-sas)
-echo "$sas" | grep -q "remote .*192.0.2.1\[4500\]" || { echo "$sas"; die "charon does not see kite at the NAT's 192.0.2.1[4500]"; }
+grep -q "remote .*192.0.2.1\[4500\]" <<<"$sas" || { echo "$sas"; die "charon does not see kite at the NAT's 192.0.2.1[4500]"; }
 log "ok: kite behind NAT: TCP up $NAT_TCP_UP, down $NAT_TCP_DOWN, $NAT_ESP_PACKETS ESP-in-UDP packets, kite's keepalives ${ka}s apart, none from charon"
 log "    kite: $(echo "$st" | grep 'lab\[1\]' | sed 's/.*IKE\] //')"
 kited_stop "$kp"
@@ -84,11 +84,11 @@ ka=$KA_GAPS
 n=$(tcpdump -n -r "$WORK/c2.pcap" 'src host 192.0.2.2 and udp[4:2] = 9' 2>/dev/null | wc -l)
 [ "$n" = 0 ] || die "kite, not behind a NAT, sent $n keepalives"
 st=$(kited_status "$kp" "$WORK/kite")
-echo "$st" | grep -q "lab\[1\]: ESTABLISHED, 192.0.2.2\[4500\]...192.0.2.1\[4500\], .*NAT: remote (or faked by the peer)$" ||
+grep -q "lab\[1\]: ESTABLISHED, 192.0.2.2\[4500\]...192.0.2.1\[4500\], .*NAT: remote (or faked by the peer)$" <<<"$st" ||
   { echo "$st"; die "kite's status does not say the peer is behind NAT"; }
 kin=$(echo "$st" | sed -n 's/.*NAT keepalives in \([0-9]*\) out 0.*/\1/p')
 [ "${kin:-0}" -ge 3 ] || { echo "$st"; die "kite counted ${kin:-none} keepalives received (and should have sent none)"; }
-echo "$st" | grep -q "unknown SPI 0, malformed 0," || { echo "$st"; die "keepalives counted as malformed ESP"; }
+grep -q "unknown SPI 0, malformed 0," <<<"$st" || { echo "$st"; die "keepalives counted as malformed ESP"; }
 log "ok: charon behind NAT: TCP up $NAT_TCP_UP, down $NAT_TCP_DOWN, $NAT_ESP_PACKETS ESP-in-UDP packets, charon's keepalives ${ka}s apart, $kin received by kite, none sent"
 log "    kite: $(echo "$st" | grep 'lab\[1\]' | sed 's/.*IKE\] //')"
 kited_stop "$kp"

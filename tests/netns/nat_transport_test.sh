@@ -39,7 +39,7 @@ sleep 0.3
 kill "$cap"; wait "$cap" 2>/dev/null || true
 nat_wire_check "$WORK/cap.pcap" "transport behind NAT"
 st=$(kited_status "$rp" "$WORK/r")
-echo "$st" | grep -qE "TRANSPORT, ESP in UDP .*192.0.2.2\[4500\]...192.0.2.1\[4500\], .*malformed 0, policy 0" ||
+grep -qE "TRANSPORT, ESP in UDP .*192.0.2.2\[4500\]...192.0.2.1\[4500\], .*malformed 0, policy 0" <<<"$st" ||
   { echo "$st"; die "right's transport SA status"; }
 log "ok: transport mode behind NAT: ping both ways, TCP up $NAT_TCP_UP, down $NAT_TCP_DOWN, UDP loss ${loss}%, $NAT_ESP_PACKETS ESP-in-UDP packets"
 kited_stop "$lp"

@@ -113,15 +113,15 @@ cp "$PKI/root.crt.pem" "$C/x509ca/"
 cp "$PKI/left-p256.key.pem" "$C/ecdsa/"
 : >"$C/swanctl.conf"
 out=$(SWANCTL_DIR=$C k --load-creds --file "$C/swanctl.conf" 2>&1) || die "--load-creds failed: $out"
-echo "$out" | grep -q "loaded certificate from '$C/x509/left-p256.crt.pem'" || die "--load-creds: $out"
-echo "$out" | grep -q "loaded certificate from '$C/x509ca/root.crt.pem'" || die "--load-creds: $out"
-echo "$out" | grep -qi "loaded ecdsa key from '$C/ecdsa/left-p256.key.pem'" || die "--load-creds: $out"
+grep -q "loaded certificate from '$C/x509/left-p256.crt.pem'" <<<"$out" || die "--load-creds: $out"
+grep -q "loaded certificate from '$C/x509ca/root.crt.pem'" <<<"$out" || die "--load-creds: $out"
+grep -qi "loaded ecdsa key from '$C/ecdsa/left-p256.key.pem'" <<<"$out" || die "--load-creds: $out"
 log "ok: --load-creds: $(echo "$out" | grep "^loaded" | paste -sd '|')"
 out=$(k --list-certs 2>&1) || die "--list-certs failed: $out"
-echo "$out" | grep -q "subject:  \"$(pki_dn left)\"" || die "--list-certs lacks kite's certificate: $out"
-echo "$out" | grep -q "has private key" || die "--list-certs: no private key shown: $out"
-echo "$out" | grep -q "subject:  \"C=CH, O=kite-test, CN=kite-test Root CA\"" || die "--list-certs lacks the CA: $out"
-echo "$out" | grep -q "X.509 CA Certificates" || die "--list-certs: the root is not listed as a CA: $out"
+grep -q "subject:  \"$(pki_dn left)\"" <<<"$out" || die "--list-certs lacks kite's certificate: $out"
+grep -q "has private key" <<<"$out" || die "--list-certs: no private key shown: $out"
+grep -q "subject:  \"C=CH, O=kite-test, CN=kite-test Root CA\"" <<<"$out" || die "--list-certs lacks the CA: $out"
+grep -q "X.509 CA Certificates" <<<"$out" || die "--list-certs: the root is not listed as a CA: $out"
 log "ok: --list-certs: $(echo "$out" | grep -E "subject:|pubkey:|Certificates" | tr -s ' ' | paste -sd '|')"
 
 # the certificate-authenticated tunnel
@@ -135,7 +135,7 @@ log "ok: tunnel up with the credentials loaded over VICI; charon verified kite's
 out=$(k --rekey --child net 2>&1) || die "--rekey --child failed: $out"
 wait_for "$WORK/events.out" "^child-rekey " 10 || { cat "$WORK/events.out"; die "no child-rekey event"; }
 ev=$(grep "^child-rekey " "$WORK/events.out")
-echo "$ev" | grep -q "^child-rekey lab{uniqueid=[0-9]* version=2 state=ESTABLISHED .*child-sas{net{old{name=net uniqueid=[0-9]* .*new{name=net uniqueid=[0-9]* reqid=[0-9]* state=INSTALLED" ||
+grep -q "^child-rekey lab{uniqueid=[0-9]* version=2 state=ESTABLISHED .*child-sas{net{old{name=net uniqueid=[0-9]* .*new{name=net uniqueid=[0-9]* reqid=[0-9]* state=INSTALLED" <<<"$ev" ||
   die "child-rekey event: $ev"
 o=$(echo "$ev" | grep -o "old{name=net uniqueid=[0-9]*"); n=$(echo "$ev" | grep -o "new{name=net uniqueid=[0-9]*")
 [ "${o#*uniqueid=}" != "${n#*uniqueid=}" ] || die "child-rekey: old and new are the same SA: $ev"
@@ -143,7 +143,7 @@ log "ok: child-rekey event: $o} -> $n}"
 swanctl_at "$RIGHT" charon --rekey --ike lab >/dev/null 2>&1 || die "charon could not rekey the IKE SA"
 wait_for "$WORK/events.out" "^ike-rekey " 10 || { cat "$WORK/events.out"; die "no ike-rekey event"; }
 ev=$(grep "^ike-rekey " "$WORK/events.out")
-echo "$ev" | grep -q "^ike-rekey lab{old{uniqueid=[0-9]* version=2 state=REKEYED .*new{uniqueid=[0-9]* version=2 state=ESTABLISHED" ||
+grep -q "^ike-rekey lab{old{uniqueid=[0-9]* version=2 state=REKEYED .*new{uniqueid=[0-9]* version=2 state=ESTABLISHED" <<<"$ev" ||
   die "ike-rekey event: $ev"
 o=$(echo "$ev" | grep -o "old{.*}new" | grep -o "initiator-spi=[0-9a-f]*" | head -1)
 n=$(echo "$ev" | grep -o "new{.*" | grep -o "initiator-spi=[0-9a-f]*" | head -1)
@@ -159,7 +159,7 @@ out=$(SWANCTL_DIR=$WORK/empty k --load-creds --clear --file "$WORK/empty/swanctl
   die "--load-creds --clear failed: $out"
 grep -q "vici: cleared the credentials loaded over VICI" "$WORK/kite/kited.log" || die "kited did not clear: $out"
 out=$(k --list-certs 2>&1)
-! echo "$out" | grep -q "subject:" || die "--list-certs after --clear-creds: $out"
+! grep -q "subject:" <<<"$out" || die "--list-certs after --clear-creds: $out"
 k --terminate --ike lab --timeout 5 >/dev/null 2>&1 || die "--terminate failed"
 n0=$(grep -c "no certificate of connection lab found" "$WORK/kite/kited.log")
 out=$(k --initiate --child net --timeout 10 2>&1) && die "initiated after --clear-creds: $out"

@@ -39,16 +39,16 @@ run() { # IKE_INITIATOR(kite|charon)
   ip netns exec "$LEFT" ping -i 0.02 -W 1 10.2.0.1 >"$WORK/ping.out" 2>&1 & local pp=$!
   sleep 0.5
   out=$(k --rekey --ike lab --reauth 2>&1) && die "--rekey --reauth succeeded: $out"
-  echo "$out" | grep -q "reauthentication (reauth = yes) is not supported" || die "--rekey --reauth: $out"
+  grep -q "reauthentication (reauth = yes) is not supported" <<<"$out" || die "--rekey --reauth: $out"
   out=$(k --rekey --ike nosuch 2>&1) && die "--rekey of an unknown IKE SA succeeded: $out"
-  echo "$out" | grep -q "no matching SAs to rekey found" || die "--rekey --ike nosuch: $out"
+  grep -q "no matching SAs to rekey found" <<<"$out" || die "--rekey --ike nosuch: $out"
   [ "$(k --list-sas | ike_spis)" = "$before" ] || die "a refused rekey changed the IKE SA"
   local spis=("$before") sel
   for how in name id; do
     sel=(--ike lab)
     [ $how = id ] && sel=(--ike-id "$(k --list-sas | sed -nE 's/^lab: #([0-9]+), ESTABLISHED.*/\1/p')")
     out=$(k --rekey "${sel[@]}") || die "--rekey ${sel[*]} failed: $out"
-    echo "$out" | grep -q "rekey completed successfully" || die "--rekey ($how): $out"
+    grep -q "rekey completed successfully" <<<"$out" || die "--rekey ($how): $out"
     sleep 1
     local ks cs now
     ks=$(k --list-sas); cs=$(swanctl_at "$RIGHT" charon --list-sas)

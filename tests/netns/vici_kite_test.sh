@@ -25,8 +25,8 @@ L() { ip netns exec "$LEFT" timeout 20 swanctl "$@" --uri "unix://$WORK/kl/charo
 R() { ip netns exec "$RIGHT" timeout 20 swanctl "$@" --uri "unix://$WORK/kr/charon.vici"; }
 
 out=$(L --initiate --child net --timeout 10 --loglevel 1) || die "--initiate failed: $out"
-echo "$out" | grep -q "initiate completed successfully" || die "--initiate: $out"
-echo "$out" | grep -q "IKE_SA lab\[[0-9]*\] established" || die "--initiate showed no control-log: $out"
+grep -q "initiate completed successfully" <<<"$out" || die "--initiate: $out"
+grep -q "IKE_SA lab\[[0-9]*\] established" <<<"$out" || die "--initiate showed no control-log: $out"
 log "ok: --initiate to kite: $(echo "$out" | wc -l) lines, $(echo "$out" | tail -1)"
 
 # the same SAs on both ends: IKE SPIs equal, Child SPIs crossed

@@ -114,13 +114,13 @@ check_edit sighup
 a0=$(spis k a)
 sed 's/esp_proposals = aes256gcm16/esp_proposals = aes256gcm16\n rekey_time = 5 fortnights/' "$F2" >"$WORK/kite/bad.conf"
 out=$(k --load-conns --file "$WORK/kite/bad.conf" 2>&1) && die "a bad rekey_time was accepted: $out"
-echo "$out" | grep -q "loading connection 'a' failed: load-conn a.children.a.rekey_time: invalid time" ||
+grep -q "loading connection 'a' failed: load-conn a.children.a.rekey_time: invalid time" <<<"$out" ||
   die "the refusal does not name the key: $out"
 [ "$(spis k a)" = "$a0" ] || die "a refused load-conn changed a's SA"
 log "ok: refused: $(echo "$out" | grep "loading connection 'a' failed")"
 
 # --- shared keys: get-shared lists what load-shared loaded, by id ---
 out=$(k --load-creds --file "$F2" --raw 2>&1) || die "--load-creds failed: $out"
-echo "$out" | grep -q "get-shared reply {keys=\[ike-all\]}" || die "get-shared: $out"
+grep -q "get-shared reply {keys=\[ike-all\]}" <<<"$out" || die "get-shared: $out"
 log "ok: --load-creds: $(echo "$out" | grep -F 'get-shared reply')"
 log "PASS"

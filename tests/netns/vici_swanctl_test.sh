@@ -24,30 +24,30 @@ for _ in $(seq 30); do [ -S "$WORK/kite/charon.vici" ] && break; sleep 0.1; done
 k() { ip netns exec "$LEFT" timeout 20 swanctl "$@" --uri "$KURI"; }
 
 out=$(k --version --daemon) || die "swanctl --version failed: $out"
-echo "$out" | grep -q "kite kited (Linux" || die "--version: $out"
+grep -q "kite kited (Linux" <<<"$out" || die "--version: $out"
 log "ok: --version: $out"
 out=$(k --stats) || die "--stats failed: $out"
-echo "$out" | grep -q "IKE_SAs: 0 total, 0 half-open" || die "--stats: $out"
+grep -q "IKE_SAs: 0 total, 0 half-open" <<<"$out" || die "--stats: $out"
 log "ok: --stats: $(echo "$out" | head -1)"
 out=$(k --list-algs) || die "--list-algs failed: $out"
-echo "$out" | grep -q "AES_GCM_16\[openssl\]" || die "--list-algs: $out"
-echo "$out" | grep -q "CURVE_25519\[openssl\]" || die "--list-algs: $out"
+grep -q "AES_GCM_16\[openssl\]" <<<"$out" || die "--list-algs: $out"
+grep -q "CURVE_25519\[openssl\]" <<<"$out" || die "--list-algs: $out"
 log "ok: --list-algs: $(echo "$out" | grep -c '\[openssl\]') algorithms"
 out=$(k --list-conns) || die "--list-conns failed: $out"
-echo "$out" | grep -q "^lab: IKEv2" || die "--list-conns: $out"
-echo "$out" | grep -q "net: TUNNEL" || die "--list-conns: $out"
-echo "$out" | grep -q "remote: 10.2.0.0/24" || die "--list-conns: $out"
+grep -q "^lab: IKEv2" <<<"$out" || die "--list-conns: $out"
+grep -q "net: TUNNEL" <<<"$out" || die "--list-conns: $out"
+grep -q "remote: 10.2.0.0/24" <<<"$out" || die "--list-conns: $out"
 log "ok: --list-conns: $(echo "$out" | tr -s ' ' | paste -sd '|')"
 
 # --- kite initiates, through swanctl, with control-log ---
 out=$(k --initiate --child net --timeout 10 --loglevel 1) || die "--initiate failed: $out"
-echo "$out" | grep -q "initiate completed successfully" || die "--initiate: $out"
-echo "$out" | grep -q "IKE_SA lab\[[0-9]*\] established" || die "--initiate showed no control-log: $out"
+grep -q "initiate completed successfully" <<<"$out" || die "--initiate: $out"
+grep -q "IKE_SA lab\[[0-9]*\] established" <<<"$out" || die "--initiate showed no control-log: $out"
 log "ok: --initiate to charon: $(echo "$out" | wc -l) lines, $(echo "$out" | tail -1)"
 sleep 0.3
 out=$(k --list-sas) || die "--list-sas failed"
-echo "$out" | grep -q "lab: #[0-9]*, ESTABLISHED, IKEv2" || die "--list-sas: $out"
-echo "$out" | grep -q "net: #[0-9]*, reqid [0-9]*, INSTALLED, TUNNEL-in-UDP, ESP:AES_GCM_16-256" || die "--list-sas: $out"
+grep -q "lab: #[0-9]*, ESTABLISHED, IKEv2" <<<"$out" || die "--list-sas: $out"
+grep -q "net: #[0-9]*, reqid [0-9]*, INSTALLED, TUNNEL-in-UDP, ESP:AES_GCM_16-256" <<<"$out" || die "--list-sas: $out"
 log "ok: --list-sas:"; echo "$out"
 
 # the keys of the same IKE SA on both ends (--raw is one line per event)
@@ -76,12 +76,12 @@ log "ok: --list-sas --raw: the same keys as charon ($(wc -w <<<"$kk") keys) and 
 KC="$KITE_BUILD/kitectl"
 CURI="unix://$WORK/charon/charon.vici"
 out=$("$KC" --uri "$KURI" status) || die "kitectl status failed: $out"
-echo "$out" | grep -q "^lab: ESTABLISHED, 192.0.2.1 ... 192.0.2.2 (192.0.2.2), AES_GCM_16-256/PRF_HMAC_SHA2_256/CURVE_25519, up [0-9]*s, rekey in [0-9]*s$" ||
+grep -q "^lab: ESTABLISHED, 192.0.2.1 ... 192.0.2.2 (192.0.2.2), AES_GCM_16-256/PRF_HMAC_SHA2_256/CURVE_25519, up [0-9]*s, rekey in [0-9]*s$" <<<"$out" ||
   die "kitectl status: $out"
-echo "$out" | grep -q "^  net-[0-9]*: INSTALLED TUNNEL, SPIs [0-9a-f]\{8\} in / [0-9a-f]\{8\} out" || die "kitectl status: $out"
+grep -q "^  net-[0-9]*: INSTALLED TUNNEL, SPIs [0-9a-f]\{8\} in / [0-9a-f]\{8\} out" <<<"$out" || die "kitectl status: $out"
 log "ok: kitectl status (kited): $(echo "$out" | paste -sd '|')"
 out=$("$KC" --uri "$CURI" status) || die "kitectl status against charon failed: $out"
-echo "$out" | grep -q "^lab: ESTABLISHED, 192.0.2.2 ... 192.0.2.1" || die "kitectl status (charon): $out"
+grep -q "^lab: ESTABLISHED, 192.0.2.2 ... 192.0.2.1" <<<"$out" || die "kitectl status (charon): $out"
 log "ok: kitectl status (charon): $(echo "$out" | paste -sd '|')"
 kj() { "$KC" --uri "$1" --json "$2"; }
 python3 -c '
@@ -140,7 +140,7 @@ PY
 hp=$!
 sleep 3
 out=$(k --stats 2>&1) || die "--stats during the hostile clients failed: $out"
-echo "$out" | grep -q "IKE_SAs: 1 total" || die "--stats during hostile clients: $out"
+grep -q "IKE_SAs: 1 total" <<<"$out" || die "--stats during hostile clients: $out"
 wait "$pingp" || true
 wait "$hp" || true
 cat "$WORK/hostile.out"
@@ -156,7 +156,7 @@ log "    kited: $(grep -c 'vici: closing client' "$WORK/kite/kited.log") clients
 ip netns exec "$LEFT" timeout 4 stdbuf -oL swanctl --log --uri "$KURI" >"$WORK/log.out" 2>&1 & logp=$!
 sleep 0.5
 out=$(k --terminate --ike lab --timeout 5) || die "--terminate failed: $out"
-echo "$out" | grep -q "terminate completed successfully" || die "--terminate: $out"
+grep -q "terminate completed successfully" <<<"$out" || die "--terminate: $out"
 wait "$logp" || true
 grep -q "deleting IKE_SA\|IKE_SA lab\[[0-9]*\]" "$WORK/log.out" || { cat "$WORK/log.out"; die "--log showed nothing of the terminate"; }
 log "ok: --terminate; --log followed $(wc -l <"$WORK/log.out") lines"
@@ -168,20 +168,20 @@ out=$(k --list-sas)
 swanctl_at "$RIGHT" charon --initiate --child net >/dev/null 2>&1 || die "charon could not initiate to kite"
 sleep 0.5
 kraw=$(k --list-sas --raw)
-echo "$kraw" | grep -q "state=ESTABLISHED" || die "kite lists no SA after charon initiated: $kraw"
-echo "$kraw" | grep -q "initiator=yes" && die "kite lists itself as initiator: $kraw"
+grep -q "state=ESTABLISHED" <<<"$kraw" || die "kite lists no SA after charon initiated: $kraw"
+grep -q "initiator=yes" <<<"$kraw" && die "kite lists itself as initiator: $kraw"
 out=$(k --rekey --child net) || die "--rekey failed: $out"
-echo "$out" | grep -q "rekey completed successfully" || die "--rekey: $out"
+grep -q "rekey completed successfully" <<<"$out" || die "--rekey: $out"
 log "ok: charon initiated to kite, listed as responder; --rekey: $out"
 out=$("$KC" --uri "$KURI" terminate lab) || die "kitectl terminate (kited): $out"
-echo "$out" | grep -q "^terminate completed$" || die "kitectl terminate (kited): $out"
+grep -q "^terminate completed$" <<<"$out" || die "kitectl terminate (kited): $out"
 out=$("$KC" --uri "$KURI" --timeout 10 initiate net) || die "kitectl initiate (kited): $out"
-echo "$out" | grep -q "IKE_SA lab\[[0-9]*\] established" || die "kitectl initiate showed no control-log: $out"
+grep -q "IKE_SA lab\[[0-9]*\] established" <<<"$out" || die "kitectl initiate showed no control-log: $out"
 echo "$out" | tail -1 | grep -q "^initiate completed$" || die "kitectl initiate (kited): $out"
 out=$("$KC" --uri "$CURI" terminate lab) || die "kitectl terminate (charon): $out"
 echo "$out" | tail -1 | grep -q "^terminate completed$" || die "kitectl terminate (charon): $out"
 out=$("$KC" --uri "$CURI" terminate lab) && die "kitectl terminate of nothing succeeded: $out"
-echo "$out" | grep -q "no matching SAs to terminate found" || die "kitectl terminate of nothing (charon): $out"
+grep -q "no matching SAs to terminate found" <<<"$out" || die "kitectl terminate of nothing (charon): $out"
 log "ok: kitectl terminate, initiate (with kited's control-log), terminate at charon and of nothing (exit 1, charon's errmsg)"
 kill -0 "$kp" || die "kited died"
 kited_stop "$kp"

@@ -588,7 +588,10 @@ static void certificate_keys(void **s)
     static const struct { const char *line, *want; } bad[] = {
         { "local { auth = rsa-md5 }", "swanctl.conf:2: auth = rsa-md5: expected psk, pubkey" },
         { "remote { auth = psk-sha256 }", "swanctl.conf:2: auth = psk-sha256: expected" },
-        { "local { auth = eap-mschapv2 }", "swanctl.conf:2: auth = eap-mschapv2: EAP is not supported yet" },
+        { "remote { auth = eap-radius }", "swanctl.conf:2: auth = eap-radius: RADIUS is not implemented" },
+        { "remote { auth = eap-tls }", "swanctl.conf:2: auth = eap-tls: this EAP method is not implemented" },
+        { "local { auth = eap-md5 }", "swanctl.conf:2: auth = eap-md5: this EAP method is not implemented" },
+        { "remote { auth = eap\n eap_id = \"\" }", "swanctl.conf:3: eap_id must be 1 to 255 bytes" },
         { "remote { revocation = sometimes }", "swanctl.conf:2: revocation = sometimes: expected strict, ifuri" },
         { "send_cert = maybe", "swanctl.conf:2: send_cert = maybe: expected ifasked, always or never" },
         { "send_certreq = perhaps", "swanctl.conf:2: send_certreq must be yes or no" },
@@ -600,6 +603,47 @@ static void certificate_keys(void **s)
         if ((c = load(text, err, sizeof err)) || !strstr(err, bad[i].want))
             fail_msg("'%s': %s", bad[i].line, c ? "accepted" : err);
     }
+}
+
+/* EAP (issue 15): auth = eap-mschapv2 | eap with eap_id, and eap-x secrets:
+ * users' passwords, found by their id, never taken as a PSK */
+static void eap_users(void **s)
+{
+    (void)s;
+    char err[256];
+    struct kite_conf *c = load("connections { rw {\n"
+                               " local { auth = psk }\n"
+                               " remote { auth = eap-mschapv2\n eap_id = %any }\n"
+                               " children { net { local_ts = 10.0.0.0/8\n remote_ts = 10.3.0.0/16 } } }\n"
+                               " home { local { auth = eap\n eap_id = carol }\n remote { auth = psk }\n"
+                               " children { net { local_ts = 10.3.0.9/32\n remote_ts = 10.0.0.0/8 } } } }\n"
+                               "secrets {\n"
+                               "  eap-carol { id = carol\n secret = tuxmux }\n"
+                               "  eap-dave { id-1 = dave\n id-2 = dave@example.com\n secret = ryftyr }\n"
+                               "  ike-gw { secret = gateway-psk }\n"
+                               "}\n", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_int_equal(c->conns[0].remote_auth.kind, CONF_AUTH_EAP);
+    assert_int_equal(c->conns[0].local_auth.kind, CONF_AUTH_PSK);
+    assert_string_equal(c->conns[0].remote_eap_id, "%any");
+    assert_int_equal(c->conns[1].local_auth.kind, CONF_AUTH_EAP);
+    assert_string_equal(c->conns[1].local_eap_id, "carol");
+    const struct secret *pw = conf_eap_find(c, "carol", 5);
+    assert_non_null(pw);
+    assert_memory_equal(pw->p, "tuxmux", 6);
+    pw = conf_eap_find(c, "dave@example.com", 16);
+    assert_non_null(pw);
+    assert_memory_equal(pw->p, "ryftyr", 6);
+    assert_null(conf_eap_find(c, "erin", 4));
+    assert_null(conf_eap_find(c, "caro", 4));
+    /* the PSK lookup never returns a user's password, even for a matching id */
+    struct conf_id carol = { .type = 2, .len = 5 };
+    memcpy(carol.data, "carol", 5);
+    const struct secret *psk = conf_psk_find(c, &carol, &carol);
+    assert_non_null(psk);
+    assert_memory_equal(psk->p, "gateway-psk", 11);
+    conf_free(c);
 }
 
 /* secrets { private-x { file, secret } } and its rsa-, ecdsa-, pkcs8-
@@ -619,7 +663,9 @@ static void key_passphrases(void **s)
     if (!c)
         fail_msg("%s", err);
     assert_int_equal(c->n_key_pass, 4);
-    assert_int_equal(c->n_secrets, 1);
+    assert_int_equal(c->n_secrets, 2); /* ike-x and eap-carol */
+    assert_false(c->secrets[0].eap);
+    assert_true(c->secrets[1].eap);
     assert_string_equal(c->key_pass[0].file, "moonKey.pem");
     assert_int_equal(c->key_pass[0].pass.n, 9);
     assert_memory_equal(c->key_pass[0].pass.p, "moon pass", 9);
@@ -628,7 +674,7 @@ static void key_passphrases(void **s)
     assert_memory_equal(c->key_pass[1].pass.p, "\x00\xff\x10", 3);
     assert_memory_equal(c->key_pass[2].pass.p, "Hello", 5);
     assert_string_equal(c->key_pass[3].file, "p.der");
-    assert_non_null(strstr(warnings, "secret 'eap-carol' ignored"));
+    assert_null(strstr(warnings, "secret 'eap-carol' ignored"));
     assert_null(strstr(warnings, "private-moon"));
     conf_free(c);
     /* more than the PSKs' 16 and longer than their 128 bytes: no cap */
@@ -696,7 +742,7 @@ int main(void)
         cmocka_unit_test(names_numbers_and_flags_strict),
         cmocka_unit_test(secrets_strict),
         cmocka_unit_test(certificate_keys),
-        cmocka_unit_test(key_passphrases),
+        cmocka_unit_test(key_passphrases), cmocka_unit_test(eap_users),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
