@@ -147,10 +147,14 @@ static inline struct ike_prop_cfg h_prop(const char *kws)
  * with room for H_ROOM entries each, kept reachable here until the test
  * process exits (the engine takes its own copies). */
 enum { H_ROOM = 16 };
+static void **h_kept;
+static size_t h_n_kept;
 static inline void *h_keep(size_t n, size_t size)
 {
     static void **kept;
     static size_t n_kept, cap_kept;
+    n_kept = h_n_kept;
+    kept = h_kept;
     void *p = calloc(n, size);
     if (!p)
         fail_msg("out of memory");
@@ -161,7 +165,39 @@ static inline void *h_keep(size_t n, size_t size)
             fail_msg("out of memory");
     }
     kept[n_kept++] = p;
+    h_kept = kept;
+    h_n_kept = n_kept;
     return p;
+}
+
+/* p freed and forgotten (searched from the newest) */
+static inline void h_unkeep(void *p)
+{
+    for (size_t i = h_n_kept; p && i-- > 0;)
+        if (h_kept[i] == p) {
+            h_kept[i] = h_kept[--h_n_kept];
+            free(p);
+            return;
+        }
+}
+
+/* the lists of an h_conn record freed, once the engine has its copy (tests
+ * that make thousands of connections keep their memory flat) */
+static inline void h_conn_free(struct ike_conn_cfg *c)
+{
+    for (int i = 0; i < H_ROOM; i++) {
+        h_unkeep(c->child[i].local_ts);
+        h_unkeep(c->child[i].remote_ts);
+        h_unkeep(c->child[i].esp);
+    }
+    h_unkeep(c->child);
+    h_unkeep(c->ike);
+    h_unkeep(c->local_certs);
+    h_unkeep(c->remote_certs);
+    h_unkeep(c->cacerts);
+    c->child = NULL;
+    c->ike = NULL;
+    c->local_certs = c->remote_certs = c->cacerts = NULL;
 }
 
 /* dst: a copy of src with lists of its own (room for H_ROOM entries) */
