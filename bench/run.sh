@@ -47,6 +47,9 @@ if [ "$(id -u)" = 0 ] && command -v swanctl >/dev/null && [ -x /usr/lib/ipsec/ch
   "$root/scripts/deps.sh" bench
   "$root/bench/tunnel.sh" "$build" "${TUNNEL_SECONDS:-10}" 2>/dev/null | sed -n '/^Tunnel throughput/,$p'
   echo
+  echo "== Capacity: charon initiating N at a charon and a kite responder, kite-load 100,000 at kite (NLIST, NLOAD, QUICK=1)"
+  "$root/bench/capacity.sh" "$build" 2>/dev/null | sed -n '/^Responder cost/,$p'
+  echo
   echo "== A spoofed IKE_SA_INIT flood: the responder's CPU time per packet, kite beside charon"
   "$root/bench/flood.sh" "$build" "${FLOOD_SECONDS:-10}" "${FLOOD_RATE:-20000}" | grep -v '^[0-9][0-9]:[0-9][0-9]:[0-9][0-9] '
 else

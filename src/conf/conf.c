@@ -2,6 +2,7 @@
 #include "esp/replay.h"
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,9 +149,24 @@ static int ts_proto(const char *proto, struct conf_ts *ts)
             ts->ip_proto = names[i].num;
             return 0;
         }
-    if (uint_of(proto, 255, &v))
-        return -1;
+    if (uint_of(proto, 255, &v)) {
+        const struct protoent *pe = getprotobyname(proto); /* /etc/protocols, as strongSwan */
+        if (!pe || pe->p_proto < 0 || pe->p_proto > 255)
+            return -1;
+        v = (uint64_t)pe->p_proto;
+    }
     ts->ip_proto = (uint8_t)v;
+    return 0;
+}
+
+/* a port name from /etc/services ("http"), for the selector's protocol */
+static int ts_port_name(const char *name, struct conf_ts *ts)
+{
+    const struct protoent *pe = ts->ip_proto ? getprotobynumber(ts->ip_proto) : NULL;
+    const struct servent *se = getservbyname(name, pe ? pe->p_name : NULL);
+    if (!se)
+        return -1;
+    ts->port_lo = ts->port_hi = ntohs((uint16_t)se->s_port);
     return 0;
 }
 
@@ -160,6 +176,8 @@ static int ts_port_range(const char *ports, struct conf_ts *ts)
     uint64_t l, h;
     if (!strcmp(ports, "%any"))
         return 0;
+    if (*ports && !strchr("0123456789", *ports))
+        return ts_port_name(ports, ts);
     size_t n = dash ? (size_t)(dash - ports) : strlen(ports);
     if (n >= sizeof lo)
         return -1;
@@ -235,6 +253,10 @@ int conf_parse_ts(const char *text, struct conf_ts *ts)
         return -1;
     memcpy(addr, text, n);
     addr[n] = 0;
+    if (!strcmp(addr, "dynamic")) { /* the IKE SA's address, filled in by the engine */
+        ts->dynamic = true;
+        return 0;
+    }
     char *dash = strchr(addr, '-');
     if (dash ? ts_range(addr, dash, &lo, &hi) : ts_prefix(addr, &lo, &hi))
         return -1;
@@ -297,20 +319,24 @@ static int list_ts(struct ctx *x, struct set_node *sec, const char *key, struct 
     *n = 0;
     free(*out);
     *out = NULL;
-    if (!v || !strcmp(v, "dynamic"))
-        return fail(x, node ? node : sec, "%s = dynamic is not supported yet: give subnets", key);
+    if (!v) { /* strongSwan's default: the IKE SA's own address (or virtual IP) */
+        if (!(*out = calloc(1, sizeof **out)))
+            return fail(x, sec, "out of memory");
+        conf_parse_ts("dynamic", &(*out)[0]);
+        *n = 1;
+        return 0;
+    }
     if (!(list = strdup(v)))
         return fail(x, node, "out of memory");
     for (char *t = strtok_r(list, ", ", &save); t && !rc; t = strtok_r(NULL, ", ", &save)) {
-        if (!strcmp(t, "dynamic"))
-            rc = fail(x, node, "%s = dynamic is not supported yet: give subnets", key);
-        else if (*n >= CONF_MAX_TS)
+        if (*n >= CONF_MAX_TS)
             rc = fail(x, node, "more than %d traffic selectors in %s", CONF_MAX_TS, key);
         else if (conf_list_grow((void **)out, &cap, *n, sizeof **out))
             rc = fail(x, node, "out of memory");
         else if (conf_parse_ts(t, &(*out)[*n]))
-            rc = fail(x, node, "invalid traffic selector '%s' (expected a subnet like 10.1.0.0/24, "
-                               "a range a-b, optionally [proto/port])", t);
+            rc = fail(x, node, "invalid traffic selector '%s' (expected dynamic, a subnet like 10.1.0.0/24 "
+                               "or a range a-b, optionally [proto/port] with names from /etc/protocols and "
+                               "/etc/services; %%opaque ports are not supported)", t);
         else
             (*n)++;
     }
@@ -318,6 +344,22 @@ static int list_ts(struct ctx *x, struct set_node *sec, const char *key, struct 
         rc = fail(x, node, "%s is empty", key);
     free(list);
     return rc;
+}
+
+/* updown = /path/script [args]: a shell command line, as charon runs it
+ * (/bin/sh -c); kept whole or refused, never cut */
+static int child_updown(struct ctx *x, struct set_node *sec, struct conf_child *ch)
+{
+    struct set_node *node;
+    const char *v = val(sec, "updown", &node);
+    if (!v)
+        return 0;
+    if (strlen(v) >= sizeof ch->updown)
+        return fail(x, node, "updown is longer than %d characters", CONF_UPDOWN_MAX - 1);
+    if (strchr(v, '\n'))
+        return fail(x, node, "updown must be one line");
+    memcpy(ch->updown, v, strlen(v) + 1);
+    return 0;
 }
 
 /* v + 10%, at most max */
@@ -427,7 +469,9 @@ static int child(struct ctx *x, struct set_node *sec, struct conf_child *ch)
         ch->life_bytes = plus_tenth(ch->rekey_bytes, UINT64_MAX);
     if (ch->rekey_packets && !ch->life_packets)
         ch->life_packets = plus_tenth(ch->rekey_packets, UINT64_MAX);
-    static const char *const later[] = { "updown", "hostaccess", "policies", "close_action", NULL };
+    if (child_updown(x, sec, ch))
+        return -1;
+    static const char *const later[] = { "hostaccess", "policies", "close_action", NULL };
     for (int i = 0; later[i]; i++)
         val(sec, later[i], NULL); /* accepted; acted on by later issues */
     char where[96];
@@ -575,7 +619,30 @@ static int cert_keys(struct ctx *x, struct set_node *sec, struct conf_conn *c)
     return 0;
 }
 
+static int addr_key_host(struct ctx *x, struct set_node *sec, const char *key, struct conf_addr *a, char *host);
+
+/* a DNS name as strongSwan takes one in remote_addrs: letters, digits, '-'
+ * and '.', with a letter somewhere (an address that failed to parse is no name) */
+static bool dns_name(const char *s)
+{
+    size_t n = strlen(s);
+    bool alpha = false;
+    if (!n || n >= CONF_HOST_MAX || s[0] == '-' || s[0] == '.')
+        return false;
+    for (const char *p = s; *p; p++) {
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+            return false;
+        alpha |= isalpha((unsigned char)*p) != 0;
+    }
+    return alpha;
+}
+
 static int addr_key(struct ctx *x, struct set_node *sec, const char *key, struct conf_addr *a)
+{
+    return addr_key_host(x, sec, key, a, NULL);
+}
+
+static int addr_key_host(struct ctx *x, struct set_node *sec, const char *key, struct conf_addr *a, char *host)
 {
     struct set_node *node;
     const char *v = val(sec, key, &node);
@@ -587,8 +654,13 @@ static int addr_key(struct ctx *x, struct set_node *sec, const char *key, struct
         return fail(x, node, "invalid address '%.40s...' (expected an IP address or %%any)", v);
     memcpy(first, v, n);
     first[n] = 0;
+    if (host && conf_parse_addr(first, a) && dns_name(first)) { /* resolved by the daemon */
+        memcpy(host, first, n + 1);
+        return 0;
+    }
     if (conf_parse_addr(first, a))
-        return fail(x, node, "invalid address '%s' (expected an IP address or %%any)", first);
+        return fail(x, node, "invalid address '%s' (expected an IP address or %%any%s)", first,
+                    host ? " or a DNS name" : "");
     return 0;
 }
 
@@ -635,6 +707,26 @@ static int fragmentation(struct ctx *x, struct set_node *sec, enum conf_frag *ou
     return v ? fail(x, node, "fragmentation must be yes, accept, force or no, not '%s'", v) : 0;
 }
 
+/* one warning per connection naming the weak algorithms its user wrote
+ * (RFC 8247 2.4, RFC 8221: modp1024/1536, 3des, sha1, md5, ecp192) */
+static void warn_weak(struct ctx *x, const struct set_node *sec, const struct conf_conn *c)
+{
+    char names[256] = "", msg[700];
+    bool any = conf_prop_weak(c->ike, c->n_ike, names, sizeof names);
+    for (unsigned i = 0; i < c->n_children; i++)
+        any = conf_prop_weak(c->child[i].esp, c->child[i].n_esp, names, sizeof names) || any;
+    if (!any || !x->warn)
+        return;
+    char at[300];
+    if (sec->line > 0)
+        snprintf(at, sizeof at, "%s:%d", sec->file ? sec->file : "?", sec->line);
+    else /* from a VICI message */
+        snprintf(at, sizeof at, "%s", sec->file ? sec->file : "?");
+    snprintf(msg, sizeof msg, "%s: connection '%s' uses weak algorithms because they are configured: %s", at,
+             c->name, names);
+    x->warn(x->wctx, msg);
+}
+
 static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
 {
     struct set_node *node;
@@ -645,7 +737,7 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
     c->rekey_time = 14400;
     if ((v = val(sec, "version", &node)) && strcmp(v, "2") && strcmp(v, "0"))
         return fail(x, node, "version = %s: kite speaks IKEv2 only (version = 2 or 0)", v);
-    if (addr_key(x, sec, "local_addrs", &c->local) || addr_key(x, sec, "remote_addrs", &c->remote) ||
+    if (addr_key(x, sec, "local_addrs", &c->local) || addr_key_host(x, sec, "remote_addrs", &c->remote, c->remote_host) ||
         port_key(x, sec, "local_port", &c->local_port) || port_key(x, sec, "remote_port", &c->remote_port))
         return -1;
     v = val(sec, "proposals", &node);
@@ -664,8 +756,12 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
         return fail(x, node, "keyingtries = %s: expected a number of attempts, 0 or %%forever", v);
     if (fragmentation(x, sec, &c->fragmentation))
         return -1;
+    bool mobike = true; /* RFC 4555, on by default as in strongSwan */
+    if ((v = val(sec, "mobike", &node)) && parse_bool(v, &mobike))
+        return fail(x, node, "mobike must be yes or no, not '%s'", v);
+    c->no_mobike = !mobike;
     static const char *const later[] = { "dpd_timeout", "reauth_time", "over_time",
-                                         "rand_time", "unique", "mobike", NULL };
+                                         "rand_time", "unique", NULL };
     for (int i = 0; later[i]; i++)
         val(sec, later[i], NULL);
     struct set_node *l = set_find(sec, "local"), *r = set_find(sec, "remote"), *chs = set_find(sec, "children");
@@ -696,6 +792,7 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
     char where[96];
     snprintf(where, sizeof where, "connection '%s'", c->name);
     warn_unknown(x, sec, where);
+    warn_weak(x, sec, c);
     return 0;
 }
 

@@ -36,6 +36,7 @@ struct conf_ts {
     uint8_t family, ip_proto;
     uint16_t port_lo, port_hi;
     uint8_t lo[16], hi[16];
+    bool dynamic; /* `dynamic`: the IKE SA's address on that side (family, lo, hi unset) */
 };
 
 struct conf_id {
@@ -43,6 +44,8 @@ struct conf_id {
     uint16_t len;
     uint8_t data[CONF_ID_MAX];
 };
+
+enum { CONF_UPDOWN_MAX = 512, CONF_HOST_MAX = 256 };
 
 enum conf_start { CONF_START_NONE, CONF_START_START, CONF_START_TRAP };
 enum conf_dpd { CONF_DPD_CLEAR, CONF_DPD_TRAP, CONF_DPD_RESTART };
@@ -59,6 +62,7 @@ struct conf_child {
     uint32_t replay_window;
     enum conf_dpd dpd_action; /* clear (default) | trap | restart */
     uint64_t rekey_bytes, rekey_packets, life_bytes, life_packets; /* 0: none */
+    char updown[CONF_UPDOWN_MAX]; /* updown: a shell command line run on up/down (daemon/updown.c); "": none */
 };
 
 /* local.auth / remote.auth: psk or a public key (pubkey, rsa, rsa/pss,
@@ -98,6 +102,11 @@ struct conf_conn {
     uint32_t n_children;
     struct conf_child *child; /* allocated, n_children */
     char local_eap_id[256], remote_eap_id[256]; /* local.eap_id, remote.eap_id ("" unset) */
+    bool no_mobike;                             /* mobike = no */
+    /* remote_addrs given as a DNS name ("moon.strongswan.org"): resolved by
+     * the daemon (daemon/resolve.c) when loaded and after each failed or
+     * lost IKE SA; remote is %any meanwhile.  "": an address */
+    char remote_host[CONF_HOST_MAX];
 };
 
 struct conf_secret {
@@ -177,6 +186,11 @@ int conf_parse_conn_node(struct set_node *sec, struct conf_conn *out, char *err,
 
 /* pieces, exported for tests */
 int conf_parse_proposals(const char *text, bool ike, struct conf_prop *out, uint8_t *n, char *err, size_t errcap);
+/* append to buf (a string, "" at first) the keywords of the weak algorithms
+ * (modp1024, 3des, sha1, ...) in n proposals, each once, ", "-separated;
+ * true when buf names any.  They are only ever there because the user wrote
+ * them: the defaults have none. */
+bool conf_prop_weak(const struct conf_prop *p, unsigned n, char *buf, size_t cap);
 int conf_parse_id(const char *text, struct conf_id *id);
 int conf_parse_ts(const char *text, struct conf_ts *ts);
 int conf_parse_addr(const char *text, struct conf_addr *a);

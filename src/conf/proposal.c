@@ -32,7 +32,7 @@ static bool has(const struct conf_prop *p, uint8_t type)
     return false;
 }
 
-/* the PRF that goes with an integrity algorithm */
+/* the PRF that goes with an integrity algorithm (strongSwan's rule) */
 static uint16_t prf_for(uint16_t integ)
 {
     switch (integ) {
@@ -42,6 +42,7 @@ static uint16_t prf_for(uint16_t integ)
     case AUTH_HMAC_SHA1_96: return PRF_HMAC_SHA1;
     case AUTH_AES_XCBC_96: return PRF_AES128_XCBC;
     case AUTH_HMAC_MD5_96: return PRF_HMAC_MD5;
+    case AUTH_AES_CMAC_96: return PRF_AES128_CMAC;
     default: return 0;
     }
 }
@@ -67,7 +68,8 @@ static int too_many(char *err, size_t errcap)
 
 /* the checks and additions once every keyword is read: an encryption
  * algorithm, the PRF derived from the integrity algorithm (IKE), integrity
- * unless AEAD, ESN (ESP), a KE group (IKE), nothing legacy */
+ * unless AEAD, ESN (ESP), a KE group (IKE).  Weak algorithms pass: they
+ * are here because the user wrote them (conf_prop_weak() names them). */
 static int complete(struct conf_prop *p, bool ike, char *err, size_t errcap)
 {
     bool aead = false;
@@ -78,6 +80,12 @@ static int complete(struct conf_prop *p, bool ike, char *err, size_t errcap)
         snprintf(err, errcap, "no encryption algorithm");
         return -1;
     }
+    for (unsigned i = 0; ike && i < p->n; i++)
+        if (p->xf[i].type == XF_ENCR && p->xf[i].id == ENCR_NULL) {
+            /* RFC 7296 3.3.2: ENCR_NULL is for ESP only; IKE is always encrypted */
+            snprintf(err, errcap, "'null' is refused in IKE: an IKE SA is always encrypted (RFC 7296 3.3.2)");
+            return -1;
+        }
     if (ike && !has(p, XF_PRF)) {
         unsigned n = p->n;
         for (unsigned i = 0; i < n; i++)
@@ -99,13 +107,6 @@ static int complete(struct conf_prop *p, bool ike, char *err, size_t errcap)
         snprintf(err, errcap, "needs a key exchange group");
         return -1;
     }
-    for (unsigned i = 0; i < p->n; i++) {
-        const struct xf_info *x = xf_lookup(p->xf[i].type, p->xf[i].id, p->xf[i].key_bits);
-        if (x && !xf_allowed(x, false)) {
-            snprintf(err, errcap, "'%s' is a legacy algorithm and is refused", x->keyword);
-            return -1;
-        }
-    }
     return 0;
 }
 
@@ -115,6 +116,11 @@ static int keywords(char *text, bool ike, struct conf_prop *p, char *err, size_t
     char *save = NULL;
     for (char *kw = strtok_r(text, "-", &save); kw; kw = strtok_r(NULL, "-", &save)) {
         const struct xf_info *x = keyword(kw, ike);
+        const char *why = x ? NULL : xf_refused_reason(kw);
+        if (why) {
+            snprintf(err, errcap, "'%s' is refused: %s", kw, why);
+            return -1;
+        }
         if (!x || (x->type == XF_ESN && ike)) {
             snprintf(err, errcap, "unknown or misplaced algorithm '%s'", kw);
             return -1;
@@ -187,4 +193,27 @@ int conf_parse_proposals(const char *text, bool ike, struct conf_prop *out, uint
     }
     free(list);
     return rc;
+}
+
+/* append the keyword of each weak transform not yet named in buf */
+static void weak_one(const struct conf_prop *p, char *buf, size_t cap)
+{
+    for (unsigned i = 0; i < p->n; i++) {
+        const struct xf_info *x = xf_lookup(p->xf[i].type, p->xf[i].id, p->xf[i].key_bits);
+        if (!x || xf_allowed(x, false))
+            continue;
+        size_t used = strlen(buf), k = strlen(x->keyword);
+        bool named = false;
+        for (const char *at = buf; !named && (at = strstr(at, x->keyword)); at += k)
+            named = (at == buf || at[-1] == ' ') && (at[k] == ',' || !at[k]);
+        if (!named && used < cap)
+            snprintf(buf + used, cap - used, "%s%s", used ? ", " : "", x->keyword);
+    }
+}
+
+bool conf_prop_weak(const struct conf_prop *p, unsigned n, char *buf, size_t cap)
+{
+    for (unsigned i = 0; i < n; i++)
+        weak_one(&p[i], buf, cap);
+    return buf[0] != 0;
 }

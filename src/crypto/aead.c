@@ -4,16 +4,38 @@
 #include <limits.h>
 #include <string.h>
 
+static bool is_ccm(const struct xf_info *xf)
+{
+    return xf->id == ENCR_AES_CCM_8 || xf->id == ENCR_AES_CCM_12 || xf->id == ENCR_AES_CCM_16;
+}
+
 static const char *cipher_name(const struct xf_info *xf)
 {
+    static const char *const gcm[] = { "AES-128-GCM", "AES-192-GCM", "AES-256-GCM" };
+    static const char *const ccm[] = { "AES-128-CCM", "AES-192-CCM", "AES-256-CCM" };
     if (xf->id == ENCR_CHACHA20_POLY1305)
         return "ChaCha20-Poly1305";
-    switch (xf->key_bits) {
-    case 128: return "AES-128-GCM";
-    case 192: return "AES-192-GCM";
-    case 256: return "AES-256-GCM";
-    }
-    return NULL;
+    if (xf->key_bits != 128 && xf->key_bits != 192 && xf->key_bits != 256)
+        return NULL;
+    return (is_ccm(xf) ? ccm : gcm)[(xf->key_bits - 128) / 64];
+}
+
+static size_t nonce_len(const struct aead *a)
+{
+    return a->xf->salt_len + AEAD_IV_LEN;
+}
+
+/* CCM (RFC 4309 4): an 11-byte nonce (3-byte salt | IV), so a 4-byte length
+ * field, and the ICV length, both fixed before the key */
+static int ccm_setup(struct aead *a, struct span key)
+{
+    int enc = a->encrypt ? 1 : 0;
+    if (EVP_CipherInit_ex2(a->ctx, a->cipher, NULL, NULL, enc, NULL) != 1 ||
+        EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_IVLEN, (int)nonce_len(a), NULL) != 1 ||
+        EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_TAG, (int)a->xf->icv_len, NULL) != 1 ||
+        EVP_CipherInit_ex2(a->ctx, NULL, key.p, NULL, enc, NULL) != 1)
+        return KITE_E_CRYPTO;
+    return 0;
 }
 
 int aead_init(struct aead *a, const struct xf_info *encr, struct span key, bool encrypt)
@@ -21,15 +43,17 @@ int aead_init(struct aead *a, const struct xf_info *encr, struct span key, bool 
     memset(a, 0, sizeof *a);
     if (!encr || encr->type != XF_ENCR || !encr->aead || !cipher_name(encr))
         return KITE_E_UNSUPPORTED;
-    if (key.n != encr->key_len || encr->salt_len != AEAD_SALT_LEN)
+    if (key.n != encr->key_len || encr->salt_len > AEAD_SALT_LEN || encr->salt_len < 3)
         return KITE_E_INVALID_ARG;
     a->xf = encr;
     a->encrypt = encrypt;
-    memcpy(a->salt, key.p + key.n - AEAD_SALT_LEN, AEAD_SALT_LEN);
+    memcpy(a->salt, key.p + key.n - encr->salt_len, encr->salt_len);
     a->cipher = EVP_CIPHER_fetch(NULL, cipher_name(encr), NULL);
     a->ctx = EVP_CIPHER_CTX_new();
-    /* the default nonce length of both ciphers is 12 = salt | IV */
-    if (a->cipher && a->ctx &&
+    if (a->cipher && a->ctx && is_ccm(encr) && ccm_setup(a, key) == 0)
+        return 0;
+    /* the default nonce length of GCM and ChaCha20 is 12 = salt | IV */
+    if (a->cipher && a->ctx && !is_ccm(encr) &&
         EVP_CipherInit_ex2(a->ctx, a->cipher, key.p, NULL, encrypt ? 1 : 0, NULL) == 1 &&
         EVP_CIPHER_CTX_get_iv_length(a->ctx) == AEAD_SALT_LEN + AEAD_IV_LEN)
         return 0;
@@ -49,16 +73,26 @@ size_t aead_icv_len(const struct aead *a)
     return a->xf ? a->xf->icv_len : 0;
 }
 
-/* set the nonce and feed the AAD: the common start of seal and open */
-static int begin(const struct aead *a, const uint8_t *iv, struct span aad, size_t len)
+/* set the nonce and feed the AAD: the common start of seal and open.  CCM
+ * takes the tag to check (open) and the message length before the AAD. */
+static int begin(const struct aead *a, const uint8_t *iv, struct span aad, size_t len,
+                 const uint8_t *tag)
 {
-    uint8_t nonce[AEAD_SALT_LEN + AEAD_IV_LEN];
+    uint8_t nonce[AEAD_SALT_LEN + AEAD_IV_LEN], t[AEAD_MAX_ICV];
     int outl;
+    bool ccm = is_ccm(a->xf);
     if (!a->ctx || len > INT_MAX || aad.n > INT_MAX)
         return KITE_E_INVALID_ARG;
-    memcpy(nonce, a->salt, AEAD_SALT_LEN);
-    memcpy(nonce + AEAD_SALT_LEN, iv, AEAD_IV_LEN);
+    memcpy(nonce, a->salt, a->xf->salt_len);
+    memcpy(nonce + a->xf->salt_len, iv, AEAD_IV_LEN);
     if (EVP_CipherInit_ex2(a->ctx, NULL, NULL, nonce, -1, NULL) != 1)
+        return KITE_E_CRYPTO;
+    if (ccm && tag) {
+        memcpy(t, tag, a->xf->icv_len); /* OpenSSL takes a non-const tag */
+        if (EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_TAG, (int)a->xf->icv_len, t) != 1)
+            return KITE_E_CRYPTO;
+    }
+    if (ccm && EVP_CipherUpdate(a->ctx, NULL, &outl, NULL, (int)len) != 1)
         return KITE_E_CRYPTO;
     if (aad.n && EVP_CipherUpdate(a->ctx, NULL, &outl, aad.p, (int)aad.n) != 1)
         return KITE_E_CRYPTO;
@@ -72,10 +106,10 @@ int aead_seal(const struct aead *a, const uint8_t iv[AEAD_IV_LEN], struct span a
     int outl = 0, fin = 0;
     if (!a->encrypt)
         return KITE_E_INVALID_ARG;
-    int rc = begin(a, iv, aad, len);
+    int rc = begin(a, iv, aad, len, NULL);
     if (rc)
         return rc;
-    if (len && EVP_CipherUpdate(a->ctx, out, &outl, in, (int)len) != 1)
+    if ((len || is_ccm(a->xf)) && EVP_CipherUpdate(a->ctx, out ? out : none, &outl, in ? in : none, (int)len) != 1)
         return KITE_E_CRYPTO;
     if (EVP_CipherFinal_ex(a->ctx, out ? out + outl : none, &fin) != 1 || (size_t)(outl + fin) != len)
         return KITE_E_CRYPTO;
@@ -85,6 +119,17 @@ int aead_seal(const struct aead *a, const uint8_t iv[AEAD_IV_LEN], struct span a
     return 0;
 }
 
+static int ccm_open(const struct aead *a, const uint8_t *in, uint8_t *out, size_t len)
+{
+    uint8_t none[AEAD_MAX_ICV];
+    int outl = 0;
+    if (EVP_CipherUpdate(a->ctx, out ? out : none, &outl, in ? in : none, (int)len) == 1)
+        return 0;
+    if (len && out)
+        mem_wipe(out, len);
+    return KITE_E_INTEGRITY;
+}
+
 int aead_open(const struct aead *a, const uint8_t iv[AEAD_IV_LEN], struct span aad,
               const uint8_t *in, uint8_t *out, size_t len, const uint8_t *tag)
 {
@@ -92,9 +137,11 @@ int aead_open(const struct aead *a, const uint8_t iv[AEAD_IV_LEN], struct span a
     int outl = 0, fin = 0;
     if (a->encrypt)
         return KITE_E_INVALID_ARG;
-    int rc = begin(a, iv, aad, len);
+    int rc = begin(a, iv, aad, len, tag);
     if (rc)
         return rc;
+    if (is_ccm(a->xf)) /* CCM checks the tag in its one Update (constant time) */
+        return ccm_open(a, in, out, len);
     memcpy(t, tag, a->xf->icv_len); /* OpenSSL takes a non-const tag */
     if (EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_TAG, (int)a->xf->icv_len, t) != 1)
         return KITE_E_CRYPTO;

@@ -1,7 +1,8 @@
 /* aead: combined-mode ciphers shared by the SK payload and ESP.
  * AES-GCM with 8/12/16-byte ICV (RFC 4106 / RFC 5282) and ChaCha20-Poly1305
  * (RFC 7634): the keying material is the cipher key followed by a 4-byte salt;
- * the nonce is salt | 8-byte explicit IV.
+ * AES-CCM with 8/12/16-byte ICV (RFC 4309 / RFC 5282): a 3-byte salt.
+ * The nonce is salt | 8-byte explicit IV.
  *
  * A context is prepared once per SA and direction (cipher fetched, key
  * scheduled) and then used per packet with no allocation.  Seal and open may

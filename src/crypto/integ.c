@@ -16,14 +16,16 @@ static const char *hmac_digest(uint16_t id)
     return NULL;
 }
 
+/* HMAC with its digest, or AES-CMAC (RFC 4494) over AES-128 */
 static int init_hmac(struct integ *g, struct span key)
 {
+    bool cmac = g->xf->id == AUTH_AES_CMAC_96;
     OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                         (char *)hmac_digest(g->xf->id), 0),
+        cmac ? OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, (char *)"AES-128-CBC", 0)
+             : OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)hmac_digest(g->xf->id), 0),
         OSSL_PARAM_construct_end(),
     };
-    g->mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+    g->mac = EVP_MAC_fetch(NULL, cmac ? OSSL_MAC_NAME_CMAC : OSSL_MAC_NAME_HMAC, NULL);
     g->ctx = g->mac ? EVP_MAC_CTX_new(g->mac) : NULL;
     return g->ctx && EVP_MAC_init(g->ctx, key.p, key.n, params) == 1 ? 0 : KITE_E_CRYPTO;
 }
@@ -33,7 +35,7 @@ int integ_init(struct integ *g, const struct xf_info *integ, struct span key)
     int rc;
     memset(g, 0, sizeof *g);
     if (!integ || integ->type != XF_INTEG ||
-        (integ->id != AUTH_AES_XCBC_96 && !hmac_digest(integ->id)))
+        (integ->id != AUTH_AES_XCBC_96 && integ->id != AUTH_AES_CMAC_96 && !hmac_digest(integ->id)))
         return KITE_E_UNSUPPORTED;
     if (key.n != integ->key_len)
         return KITE_E_INVALID_ARG;
@@ -72,7 +74,7 @@ static int full_mac(const struct integ *g, const struct span *parts, size_t n,
         return KITE_E_INVALID_ARG;
     if (g->x.k1)
         return xcbc_mac(&g->x, parts, n, mac);
-    /* a NULL key re-initialises HMAC with the key already set */
+    /* a NULL key re-initialises HMAC and CMAC with the key already set */
     if (EVP_MAC_init(g->ctx, NULL, 0, NULL) != 1)
         return KITE_E_CRYPTO;
     for (size_t i = 0; i < n; i++)

@@ -1,6 +1,7 @@
 /* integ: the integrity transforms of encrypt-then-MAC suites.
  * HMAC-SHA2-256-128/384-192/512-256 (RFC 4868), HMAC-SHA1-96 (RFC 2404),
- * HMAC-MD5-96 (legacy) through EVP_MAC, and AES-XCBC-96 (RFC 3566).
+ * HMAC-MD5-96 (RFC 2403, weak), AES-CMAC-96 (RFC 4494) through EVP_MAC, and
+ * AES-XCBC-96 (RFC 3566).
  * Keyed once per SA; each MAC re-initialises the prepared context with the
  * same key, so the per-packet path allocates nothing.  ICVs are the
  * truncated MAC and are compared in constant time. */
@@ -19,7 +20,7 @@ enum { INTEG_MAX_ICV = 32, INTEG_MAX_MAC = 64 };
 struct integ {
     const struct xf_info *xf;
     EVP_MAC *mac;
-    EVP_MAC_CTX *ctx; /* HMAC, keyed */
+    EVP_MAC_CTX *ctx; /* HMAC or CMAC, keyed */
     EVP_CIPHER *aes;  /* XCBC */
     struct xcbc x;
 };

@@ -15,7 +15,8 @@ static enum ke_kind kind_of(uint16_t group)
     case KE_MODP_1024: case KE_MODP_1536: case KE_MODP_2048: case KE_MODP_3072:
     case KE_MODP_4096: case KE_MODP_6144: case KE_MODP_8192:
         return KIND_MODP;
-    case KE_ECP_256: case KE_ECP_384: case KE_ECP_521:
+    case KE_ECP_256: case KE_ECP_384: case KE_ECP_521: case KE_ECP_192: case KE_ECP_224:
+    case KE_ECP_224_BP: case KE_ECP_256_BP: case KE_ECP_384_BP: case KE_ECP_512_BP:
         return KIND_ECP;
     case KE_CURVE25519: case KE_CURVE448:
         return KIND_XDH;
@@ -135,16 +136,40 @@ int ke_modp_prime(uint16_t group, uint8_t *out, size_t cap, size_t *len)
 
 /* ---- ECP ------------------------------------------------------------- */
 
+/* the curves by IANA group: RFC 5903 (19-21), RFC 5114 (25, 26), RFC 6954
+ * (27-30, Brainpool); all carry x | y and share the x coordinate */
+static const struct {
+    uint16_t group;
+    const char *name;
+    int nid;
+} curves[] = {
+    { KE_ECP_256, "P-256", NID_X9_62_prime256v1 },
+    { KE_ECP_384, "P-384", NID_secp384r1 },
+    { KE_ECP_521, "P-521", NID_secp521r1 },
+    { KE_ECP_192, "P-192", NID_X9_62_prime192v1 },
+    { KE_ECP_224, "P-224", NID_secp224r1 },
+    { KE_ECP_224_BP, "brainpoolP224r1", NID_brainpoolP224r1 },
+    { KE_ECP_256_BP, "brainpoolP256r1", NID_brainpoolP256r1 },
+    { KE_ECP_384_BP, "brainpoolP384r1", NID_brainpoolP384r1 },
+    { KE_ECP_512_BP, "brainpoolP512r1", NID_brainpoolP512r1 },
+};
+
+static size_t curve_at(uint16_t group)
+{
+    size_t i = 0;
+    while (i + 1 < sizeof curves / sizeof curves[0] && curves[i].group != group)
+        i++;
+    return i; /* only called for groups kind_of() calls ECP */
+}
+
 static const char *ecp_name(uint16_t group)
 {
-    return group == KE_ECP_256 ? "P-256" : group == KE_ECP_384 ? "P-384" : "P-521";
+    return curves[curve_at(group)].name;
 }
 
 static int ecp_nid(uint16_t group)
 {
-    return group == KE_ECP_256   ? NID_X9_62_prime256v1
-           : group == KE_ECP_384 ? NID_secp384r1
-                                 : NID_secp521r1;
+    return curves[curve_at(group)].nid;
 }
 
 /* an EVP_PKEY "EC" from an uncompressed point 04|x|y and optional priv */

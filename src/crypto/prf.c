@@ -27,6 +27,10 @@ int prf_init(struct prf *p, uint16_t id)
         p->aes = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
         return p->aes ? 0 : KITE_E_CRYPTO;
     }
+    if (id == PRF_AES128_CMAC) {
+        p->mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_CMAC, NULL);
+        return p->mac ? 0 : KITE_E_CRYPTO;
+    }
     p->digest = hmac_digest(id);
     p->mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
     return p->mac && p->digest ? 0 : KITE_E_CRYPTO;
@@ -104,11 +108,49 @@ static int xcbc_run(const struct prf *p, struct span key, const struct span *dat
     return rc;
 }
 
+/* AES-CMAC over AES-128 with a 16-byte key */
+static int cmac_once(const struct prf *p, const uint8_t key[16], const struct span *data, size_t n,
+                     uint8_t out[16])
+{
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, (char *)"AES-128-CBC", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    size_t outl = 0;
+    EVP_MAC_CTX *c = EVP_MAC_CTX_new(p->mac);
+    int ok = c && EVP_MAC_init(c, key, 16, params) == 1;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = !data[i].n || EVP_MAC_update(c, data[i].p, data[i].n) == 1;
+    ok = ok && EVP_MAC_final(c, out, &outl, 16) == 1 && outl == 16;
+    EVP_MAC_CTX_free(c);
+    return ok ? 0 : KITE_E_CRYPTO;
+}
+
+/* AES-CMAC-PRF-128 (RFC 4615 3): a key of 16 bytes is used as is, any other
+ * length is first reduced to AES-CMAC(0^128, key) */
+static int cmac_run(const struct prf *p, struct span key, const struct span *data, size_t n,
+                    uint8_t *out)
+{
+    static const uint8_t zero[16];
+    uint8_t k[16];
+    int rc = 0;
+    if (key.n == 16)
+        memcpy(k, key.p, 16);
+    else
+        rc = cmac_once(p, zero, &key, 1, k);
+    if (!rc)
+        rc = cmac_once(p, k, data, n, out);
+    mem_wipe(k, sizeof k);
+    return rc;
+}
+
 int prf_run(const struct prf *p, struct span key, const struct span *data, size_t n,
             uint8_t *out)
 {
     if (!p->xf)
         return KITE_E_INVALID_ARG;
+    if (p->xf->id == PRF_AES128_CMAC)
+        return cmac_run(p, key, data, n, out);
     return p->aes ? xcbc_run(p, key, data, n, out) : hmac_run(p, key, data, n, out);
 }
 

@@ -1,6 +1,7 @@
 /* prf: the IKEv2 pseudo-random functions (RFC 7296 2.13) over OpenSSL 3:
  * HMAC-SHA2-256/384/512, HMAC-SHA1, HMAC-MD5 through EVP_MAC, and
- * AES-XCBC-PRF-128 (RFC 4434) through crypto/xcbc.  Algorithms are fetched
+ * AES-XCBC-PRF-128 (RFC 4434) through crypto/xcbc, AES-CMAC-PRF-128 (RFC 4615)
+ * through EVP_MAC CMAC.  Algorithms are fetched
  * once in prf_init(); the functions then take the key per call, as IKE keys
  * its PRF with a different key at every step. */
 #ifndef KITE_CRYPTO_PRF_H
@@ -19,7 +20,7 @@ enum {
 
 struct prf {
     const struct xf_info *xf;
-    EVP_MAC *mac;       /* HMAC */
+    EVP_MAC *mac;       /* HMAC or CMAC */
     const char *digest; /* HMAC digest name */
     EVP_CIPHER *aes;    /* AES-128-ECB for XCBC */
 };

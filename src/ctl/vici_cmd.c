@@ -93,7 +93,9 @@ static const char *ts_str(const struct ike_ts_cfg *t, char *buf, size_t cap)
     inet_ntop(af, t->lo, lo, sizeof lo);
     inet_ntop(af, t->hi, hi, sizeof hi);
     int pl = prefix_len(t->lo, t->hi, bytes);
-    size_t o = pl >= 0 ? (size_t)snprintf(buf, cap, "%s/%d", lo, pl) : (size_t)snprintf(buf, cap, "%s..%s", lo, hi);
+    size_t o = t->dynamic ? (size_t)snprintf(buf, cap, "dynamic") /* a configuration's: resolved per IKE SA */
+               : pl >= 0  ? (size_t)snprintf(buf, cap, "%s/%d", lo, pl)
+                          : (size_t)snprintf(buf, cap, "%s..%s", lo, hi);
     bool any_port = t->port_lo == 0 && t->port_hi == 0xffff;
     if (o < cap && (t->ip_proto || !any_port)) {
         const char *p = t->ip_proto == 6 ? "tcp" : t->ip_proto == 17 ? "udp" : t->ip_proto == 1 ? "icmp" : NULL;

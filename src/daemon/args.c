@@ -23,6 +23,8 @@ const char *kited_usage(void)
            "                    N times (strongSwan's charon.retransmit_*; default 4, 1.8, 5)\n"
            "  --busy-poll USEC  after traffic, poll this long before sleeping: lower latency\n"
            "                    for more CPU time (0..10000, default 0: off)\n"
+           "  --updown-timeout S   an updown script still running after S seconds is\n"
+           "                    killed (default 30)\n"
            "  --keep-alive S    NAT keepalive interval behind a NAT (strongSwan's\n"
            "                    charon.keep_alive; default 20, 0: none)\n"
            "  --cookie-threshold N   half-open IKE SAs from which IKE_SA_INIT needs a\n"
@@ -89,6 +91,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         { "log-format", required_argument, 0, 'J' }, { "syslog", no_argument, 0, 'S' },
         { "syslog-socket", required_argument, 0, 'W' },
         { "metrics", required_argument, 0, 'm' }, { "metrics-max-clients", required_argument, 0, 'Q' },
+        { "updown-timeout", required_argument, 0, 1014 },
         { 0, 0, 0, 0 },
     };
     memset(a, 0, sizeof *a);
@@ -98,6 +101,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
     a->port = 500;
     a->natt_port = 4500;
     a->keepalive_ms = 20000;
+    a->updown_timeout_ms = 30000;
     a->cookie_threshold = a->block_threshold = a->init_limit_half_open = a->half_open_timeout_ms = -1;
     a->udp_budget = 64;
     a->vici_max_clients = 128;
@@ -131,6 +135,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         case 'U': bad = parse_int(optarg, 1, 100000, &a->udp_budget); break;
         case 'F': bad = parse_int(optarg, 256, 65535, &a->fragment_size); break;
         case 'L': a->log_file = optarg; break;
+        case 1014: bad = parse_milli(optarg, 100, 3600000, &a->updown_timeout_ms); break;
         case 'l':
             if (log_levels_parse(optarg, a->log_levels, err, errcap)) {
                 char why[160];

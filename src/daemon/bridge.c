@@ -4,6 +4,7 @@
 #include <string.h>
 #include "cred/id.h"
 #include "cred/verify.h"
+#include "daemon/resolve.h"
 
 /* every record the configuration accepts fits the engine's whole: nothing
  * is cut here (conf/ refuses what does not fit, with file:line) */
@@ -40,6 +41,7 @@ static void ts(const struct conf_ts *in, struct ike_ts_cfg *out)
     out->port_hi = in->port_hi;
     memcpy(out->lo, in->lo, 16);
     memcpy(out->hi, in->hi, 16);
+    out->dynamic = in->dynamic;
 }
 
 static void id(const struct conf_id *in, struct ike_id_cfg *out)
@@ -204,6 +206,22 @@ static int bridge_lists(const struct conf_conn *k, struct ike_conn_cfg *out, cha
 static int bridge_conn_lists(const struct kite_conf *c, int i, const struct cred_store *creds, uint16_t ike_port,
                              uint16_t natt_port, struct ike_conn_cfg *out, char *err, size_t errcap);
 
+/* remote_addrs as a DNS name: resolved now, within RESOLVE_LOAD_MS
+ * (daemon/resolve.c resolves it again later); true when it did not */
+static bool remote_host(const struct conf_conn *k, struct ike_conn_cfg *out)
+{
+    if (!k->remote_host[0])
+        return false;
+    _Static_assert(sizeof out->remote_host >= CONF_HOST_MAX, "host names fit");
+    memcpy(out->remote_host, k->remote_host, strlen(k->remote_host) + 1);
+    struct ike_addr a;
+    if (resolve_bounded(k->remote_host, k->local.family, RESOLVE_LOAD_MS, &a))
+        return true;
+    out->remote.family = a.family;
+    memcpy(out->remote.ip, a.ip, 16);
+    return false;
+}
+
 int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds, uint16_t ike_port,
                 uint16_t natt_port, struct ike_conn_cfg *out, char *err, size_t errcap)
 {
@@ -228,6 +246,7 @@ static int bridge_conn_lists(const struct kite_conf *c, int i, const struct cred
     memcpy(out->remote.ip, k->remote.ip, 16);
     out->remote.port = k->remote_port;
     out->natt_port = natt_port;
+    bool unresolved = remote_host(k, out);
     id(&k->local_id, &out->local_id);
     id(&k->remote_id, &out->remote_id);
     out->encap = k->encap;
@@ -238,11 +257,17 @@ static int bridge_conn_lists(const struct kite_conf *c, int i, const struct cred
     out->fragmentation = frag_mode(k->fragmentation);
     memcpy(out->local_eap_id, k->local_eap_id, sizeof out->local_eap_id);
     memcpy(out->remote_eap_id, k->remote_eap_id, sizeof out->remote_eap_id);
+    out->no_mobike = k->no_mobike;
     for (unsigned ch = 0; ch < k->n_children; ch++)
         out->dpd_restart = out->dpd_restart || k->child[ch].dpd_action == CONF_DPD_RESTART;
     int warned = pubkey(k, creds, out, err, errcap);
     if (warned < 0)
         return -1;
+    if (unresolved && !warned) {
+        snprintf(err, errcap, "remote_addrs '%s' of connection '%s' does not resolve (yet): it neither initiates "
+                              "nor answers until it does", k->remote_host, k->name);
+        warned = 1;
+    }
     if (k->local_auth.kind != CONF_AUTH_PSK && k->remote_auth.kind != CONF_AUTH_PSK)
         return warned;
     const struct secret *psk = conf_psk_find(c, &k->local_id, &k->remote_id);

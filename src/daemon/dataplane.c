@@ -128,8 +128,21 @@ static struct dp_route *route_slot(struct dataplane *dp)
     return &dp->routes[dp->n_routes++];
 }
 
+/* the route is in the table already, for another Child SA (many road
+ * warriors with the same selectors): noted for this one too, so that it stays
+ * while one of them needs it (route_del_one), without asking the kernel */
+static bool route_known(const struct dataplane *dp, int family, const uint8_t *dst, int plen)
+{
+    for (int i = 0; i < dp->n_routes; i++) {
+        const struct dp_route *o = &dp->routes[i];
+        if (o->used && o->family == family && o->plen == plen && !memcmp(o->dst, dst, family == AF_INET6 ? 16 : 4))
+            return true;
+    }
+    return false;
+}
+
 static void route_add(struct dataplane *dp, uint32_t spi_in, int family, const uint8_t *dst, int plen,
-                      const uint8_t *src)
+                      const uint8_t *src, bool known)
 {
     struct dp_route *r = route_slot(dp);
     char d[INET6_ADDRSTRLEN], s[INET6_ADDRSTRLEN] = "";
@@ -137,7 +150,13 @@ static void route_add(struct dataplane *dp, uint32_t spi_in, int family, const u
     if (src)
         inet_ntop(family, src, s, sizeof s);
     if (!r) {
-        log_msg(dp->log, LOG_ESP, 0, "route %s/%d not installed: out of memory", d, plen);
+        log_msg(dp->log, LOG_ESP, known ? 1 : 0, "route %s/%d not noted for SPI %08x: out of memory%s", d, plen,
+                spi_in, known ? " (it is installed for another)" : "");
+        return;
+    }
+    if (known) {
+        *r = (struct dp_route){ .used = true, .spi_in = spi_in, .family = family, .plen = plen };
+        memcpy(r->dst, dst, family == AF_INET6 ? 16 : 4);
         return;
     }
     int rc = nl_route(true, DP_TABLE, dp->tun_ifindex, family, dst, plen, src);
@@ -225,17 +244,23 @@ static void routes_for(struct dataplane *dp, const struct ike_child_sa *c)
     uint8_t src[16];
     if (c->transport) {
         const struct ike_addr *r = &c->remote;
-        route_add(dp, c->spi_in, r->family == 6 ? AF_INET6 : AF_INET, r->ip, r->family == 6 ? 128 : 32,
-                  c->local.ip);
+        int f = r->family == 6 ? AF_INET6 : AF_INET, bits = r->family == 6 ? 128 : 32;
+        route_add(dp, c->spi_in, f, r->ip, bits, c->local.ip, route_known(dp, f, r->ip, bits));
         return;
     }
-    bool have_src = c->local_ts.family == c->remote_ts.family &&
-                    local_addr_in(family, c->local_ts.lo, c->local_ts.hi, src);
     uint8_t pfx[8][16];
     int plen[8];
     int n = range_to_prefixes(family == AF_INET6 ? 128 : 32, c->remote_ts.lo, c->remote_ts.hi, pfx, plen, 8);
-    for (int i = 0; i < n; i++)
-        route_add(dp, c->spi_in, family, pfx[i], plen[i], have_src ? src : NULL);
+    bool have_src = false, looked = false;
+    for (int i = 0; i < n; i++) {
+        bool known = route_known(dp, family, pfx[i], plen[i]);
+        if (!known && !looked) { /* getifaddrs dumps every interface: only for a route to install */
+            have_src = c->local_ts.family == c->remote_ts.family &&
+                       local_addr_in(family, c->local_ts.lo, c->local_ts.hi, src);
+            looked = true;
+        }
+        route_add(dp, c->spi_in, family, pfx[i], plen[i], have_src ? src : NULL, known);
+    }
 }
 
 /* ---- SAs ---- */

@@ -18,14 +18,19 @@
 static const char *ike_encr_name(uint16_t id, uint16_t bits, char *buf, size_t cap)
 {
     int icv = id == ENCR_AES_GCM_8 ? 8 : id == ENCR_AES_GCM_12 ? 12 : id == ENCR_AES_GCM_16 ? 16 : 0;
+    int ccm = id == ENCR_AES_CCM_8 ? 8 : id == ENCR_AES_CCM_12 ? 12 : id == ENCR_AES_CCM_16 ? 16 : 0;
     if (bits != 128 && bits != 192 && bits != 256)
         return id == ENCR_3DES ? "3DES [RFC2451]" : id == ENCR_NULL ? "NULL [RFC2410]" : NULL;
     if (id == ENCR_AES_CBC)
         snprintf(buf, cap, "AES-CBC-%u [RFC3602]", bits);
+    else if (id == ENCR_AES_CTR)
+        snprintf(buf, cap, "AES-CTR-%u [RFC5930]", bits);
     else if (icv)
         snprintf(buf, cap, "AES-GCM-%u with %d octet ICV [RFC5282]", bits, icv);
+    else if (ccm)
+        snprintf(buf, cap, "AES-CCM-%u with %d octet ICV [RFC5282]", bits, ccm);
     else
-        return NULL;
+        return NULL; /* Camellia: not in Wireshark's table */
     return buf;
 }
 
@@ -49,6 +54,7 @@ static const char *esp_encr_name(uint16_t id)
     case ENCR_NULL: return "NULL";
     case ENCR_3DES: return "TripleDES-CBC [RFC2451]";
     case ENCR_AES_CBC: return "AES-CBC [RFC3602]";
+    case ENCR_AES_CTR: return "AES-CTR [RFC3686]";
     case ENCR_AES_GCM_8: return "AES-GCM with 8 octet ICV [RFC4106]";
     case ENCR_AES_GCM_12: return "AES-GCM with 12 octet ICV [RFC4106]";
     case ENCR_AES_GCM_16: return "AES-GCM with 16 octet ICV [RFC4106]";

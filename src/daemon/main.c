@@ -25,6 +25,8 @@
 #include "daemon/dataplane.h"
 #include "daemon/reconf.h"
 #include "daemon/keylog.h"
+#include "daemon/updown.h"
+#include "daemon/resolve.h"
 #include "ike/ike.h"
 #include "io/loop.h"
 #include "io/udp.h"
@@ -49,6 +51,10 @@ struct kited {
     struct metrics_extra metrics_extra[6];
     struct keylog keylog;  /* --keylog; fd -1 when off */
     uint64_t keepalives_in, keepalives_out; /* NAT keepalives (RFC 3948 2.3) */
+    struct updown updown;  /* children's updown scripts */
+    struct resolver resolver; /* DNS-named peers resolved again */
+    uint64_t expiry_scan_at; /* the next walk of the data plane's SAs for byte/packet limits */
+    bool expiry_skipped;     /* a round came before it: the loop wakes up for it */
 };
 
 static void env_random(void *ctx, uint8_t *p, size_t n)
@@ -176,6 +182,7 @@ static void drain(struct kited *k)
 {
     struct ike_action *a = &k->act;
     while (ike_next_action(k->ike, a)) {
+        bool not_up = false;
         switch (a->type) {
         case IKE_ACT_SEND: send_dgram(k, a, a->data, a->len, true); break;
         case IKE_ACT_KEEPALIVE: keepalive(k, a); break;
@@ -184,8 +191,10 @@ static void drain(struct kited *k)
         case IKE_ACT_CHILD_UP:
             keylog_report(k, keylog_child(&k->keylog, &a->child));
             /* the engine must not believe in a Child SA the data plane lacks */
-            if (dp_child_up(&k->dp, &a->child, replay_window_of(k, &a->child)))
+            if (dp_child_up(&k->dp, &a->child, replay_window_of(k, &a->child))) {
                 ike_child_install_failed(k->ike, a->child.spi_in, loop_now_ms());
+                not_up = true; /* no updown script for it */
+            }
             break;
         case IKE_ACT_CHILD_DOWN: dp_child_down(&k->dp, a->child.spi_in); break;
         case IKE_ACT_IKE_REKEYED: dp_ike_rekeyed(&k->dp, a->old_ike_sa, a->ike_sa); break;
@@ -199,6 +208,9 @@ static void drain(struct kited *k)
         }
         if (k->vici)
             vici_srv_action(k->vici, a);
+        if (!not_up)
+            updown_action(&k->updown, k->ike, k->conf, a, loop_now_ms());
+        resolve_action(&k->resolver, k->ike, a);
         ike_action_wipe(a);
     }
 }
@@ -289,18 +301,30 @@ static void report_last_used(struct kited *k)
         ike_child_inbound_seen(k->ike, spi, at);
 }
 
-static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
+/* byte/packet limits the data plane saw reached go to the engine.  Finding
+ * them walks every Child SA: at most every 100 ms, not on each round of the
+ * loop (with 100,000 Child SAs that walk was most of a responder's work
+ * per datagram); the data plane itself refuses packets past a hard limit */
+static void report_expired(struct kited *k, uint64_t now)
 {
-    struct kited *k = arg;
-    /* byte/packet limits the data plane saw reached go to the engine */
+    k->expiry_skipped = k->dp.on && now < k->expiry_scan_at;
+    if (!k->dp.on || k->expiry_skipped)
+        return;
+    k->expiry_scan_at = now + 100;
     uint32_t spi;
     bool hard;
-    while (k->dp.on && uesp_expired(&k->dp.u, &spi, &hard)) {
+    while (uesp_expired(&k->dp.u, &spi, &hard)) {
         log_msg(&k->log, LOG_ESP, 1, "CHILD_SA with inbound SPI %08x reached its %s byte/packet limit", spi,
                 hard ? "hard" : "rekey");
         ike_child_expired(k->ike, spi, hard, now);
         drain(k);
     }
+}
+
+static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
+{
+    struct kited *k = arg;
+    report_expired(k, now);
     if (k->stopping && now >= k->stop_at) {
         loop_stop(l);
         return LOOP_NEVER;
@@ -312,6 +336,9 @@ static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
         drain(k);
     }
     uint64_t next = ike_next_deadline(k->ike);
+    uint64_t ud = updown_tick(&k->updown, now), rs = resolve_poll(&k->resolver, k->ike, now);
+    next = ud < next ? ud : next;
+    next = rs < next ? rs : next;
     if (k->vici) {
         uint64_t v = vici_srv_tick(k->vici, now);
         next = v < next ? v : next;
@@ -320,7 +347,35 @@ static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
         uint64_t v = metrics_tick(k->metrics, now);
         next = v < next ? v : next;
     }
+    if (k->expiry_skipped && k->expiry_scan_at < next)
+        next = k->expiry_scan_at; /* a round skipped the walk: one more within 100 ms */
     return k->stopping && k->stop_at < next ? k->stop_at : next;
+}
+
+static void on_updown(struct loop *l, int fd, void *arg)
+{
+    (void)l;
+    (void)fd;
+    struct kited *k = arg;
+    updown_run(&k->updown, loop_now_ms());
+}
+
+static void updown_log(void *ctx, int level, const char *msg)
+{
+    struct kited *k = ctx;
+    log_msg(&k->log, LOG_DMN, level, "%s", msg);
+}
+
+static int open_updown(struct kited *k)
+{
+    k->resolver.log = updown_log;
+    k->resolver.log_ctx = k;
+    int rc = updown_init(&k->updown, (uint32_t)k->args.updown_timeout_ms, updown_log, k);
+    if (rc || loop_add_fd(&k->loop, updown_fd(&k->updown), on_updown, k)) {
+        log_msg(&k->log, LOG_DMN, 0, "cannot watch updown scripts: %s", strerror(rc ? -rc : errno));
+        return -1;
+    }
+    return 0;
 }
 
 static void on_vici(struct loop *l, int fd, void *arg)
@@ -687,6 +742,8 @@ static int run(struct kited *k)
         ike_engine_set_keylog(k->ike, k->keylog.fd >= 0);
     if (!k->ike || set_limits(k) || loop_init(&k->loop, sigs, 4, on_signal, on_deadline, k) || open_sockets(k))
         return 1;
+    if (open_updown(k))
+        return 1;
     if (!k->args.no_dataplane && !dp_open(&k->dp, &k->log)) {
         k->dp.unknown_spi = on_unknown_spi;
         k->dp.ctx = k;
@@ -734,6 +791,7 @@ int main(int argc, char **argv)
     if (!k)
         return 1;
     k->keylog.fd = -1;
+    k->updown.epfd = -1;
     int rc = kited_args_parse(&k->args, argc, argv, err, sizeof err);
     if (rc) {
         fprintf(rc < 0 ? stderr : stdout, "%s%s%s", rc < 0 ? "kited: " : "", rc < 0 ? err : "", rc < 0 ? "\n" : "");
@@ -754,6 +812,9 @@ int main(int argc, char **argv)
         cred_store_unref(k->creds);
     if (k->live)
         cred_store_unref(k->live);
+    updown_finish(&k->updown); /* the down scripts of the SAs just closed */
+    updown_free(&k->updown);
+    resolve_free(&k->resolver);
     conf_free(k->conf);
     keylog_close(&k->keylog);
     loop_free(&k->loop);

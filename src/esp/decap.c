@@ -13,14 +13,15 @@ static int drop(uint64_t *counter, int err)
 }
 
 /* Checked once at the top: the header, IV and ICV are there and the
- * ciphertext can hold at least the trailer (one block for CBC). */
+ * ciphertext can hold at least the trailer (one block for CBC; the stream
+ * modes, AEAD and CTR, have block 1). */
 static int read_header(struct esp_sa *sa, const struct esp_buf *b, uint32_t *seq_lo,
                        size_t *ct_len)
 {
     struct rd r;
     uint32_t spi;
     size_t fixed = esp_sa_headroom(sa) + sa->icv_len;
-    size_t min_ct = sa->encr->aead ? ESP_TRAILER_LEN : sa->encr->block_len;
+    size_t min_ct = sa->encr->block_len > ESP_TRAILER_LEN ? sa->encr->block_len : ESP_TRAILER_LEN;
     rd_init(&r, b->base + b->off, b->len);
     rd_be32(&r, &spi);
     rd_be32(&r, seq_lo);

@@ -17,13 +17,14 @@ static void put_be64(uint8_t *p, uint64_t v)
     put_be32(p + 4, (uint32_t)v);
 }
 
-/* the per-packet IV: the sequence number for the AEADs (unique per key,
- * RFC 4106 3.1), E_k(seq) for CBC (unpredictable, RFC 3602 2.2) */
+/* the per-packet IV: the sequence number for the AEADs and CTR modes
+ * (unique per key, RFC 4106 3.1, RFC 4309 3.1, RFC 3686 3.1), E_k(seq) for
+ * CBC (unpredictable, RFC 3602 2.2) */
 static int make_iv(const struct esp_sa *sa, uint64_t seq, uint8_t iv[IVGEN_BLOCK])
 {
     static const uint8_t zero[IVGEN_BLOCK];
     uint8_t block[IVGEN_BLOCK] = { 0 };
-    if (sa->encr->aead) {
+    if (xf_counter_iv(sa->encr)) {
         put_be64(iv, seq);
         return 0;
     }

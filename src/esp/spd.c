@@ -73,7 +73,10 @@ int esp_spd_add(struct esp_spd *spd, const struct esp_policy *p)
         spd->v = v;
         spd->cap = cap;
     }
-    while (at > 0 && spd->v[at - 1].priority > p->priority)
+    /* v[] holds the list back to front (the most preferred last): a new
+     * Child SA's policy, the most preferred so far, is appended, not moved in
+     * front of 100,000 others */
+    while (at > 0 && spd->v[at - 1].priority <= p->priority)
         at--;
     memmove(&spd->v[at + 1], &spd->v[at], (spd->n - at) * sizeof *spd->v);
     spd->v[at] = *p;
@@ -93,7 +96,7 @@ size_t esp_spd_remove(struct esp_spd *spd, uint32_t id)
 
 const struct esp_policy *esp_spd_lookup(const struct esp_spd *spd, const struct esp_flow *f)
 {
-    for (size_t i = 0; i < spd->n; i++) {
+    for (size_t i = spd->n; i-- > 0;) { /* the most preferred first: v[] is back to front */
         const struct esp_policy *p = &spd->v[i];
         if (esp_ts_match(&p->local, f, true) && esp_ts_match(&p->remote, f, false))
             return p;

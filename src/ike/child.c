@@ -115,12 +115,14 @@ bool ike_child_unconfirmed(struct ikesa *sa, const struct ike_child_st *c)
     return old && old->rekeyed && !old->deleting;
 }
 
-int ike_child_cfg_for_ts(const struct ike_conn_cfg *c, const struct ike_ts *tsi, const struct ike_ts *tsr)
+int ike_child_cfg_for_ts(const struct ikesa *sa, const struct ike_conn_cfg *c, const struct ike_ts *tsi,
+                         const struct ike_ts *tsr)
 {
     for (int i = 0; i < (int)c->n_children; i++) {
-        const struct ike_child_cfg *ch = &c->child[i];
+        struct ike_ts_set ts;
         struct ike_ts_cfg l, r;
-        if (!ike_ts_narrow(ch->remote_ts, ch->n_remote_ts, tsi, &r) && !ike_ts_narrow(ch->local_ts, ch->n_local_ts, tsr, &l))
+        ike_ts_child(sa, &c->child[i], &ts);
+        if (!ike_ts_narrow(ts.r, ts.nr, tsi, &r) && !ike_ts_narrow(ts.l, ts.nl, tsr, &l))
             return i;
     }
     return 0;

@@ -148,6 +148,17 @@ void ike_engine_set_creds(struct ike_engine *e, struct cred_store *creds)
         cred_store_unref(old);
 }
 
+int ike_engine_set_remote(struct ike_engine *e, const char *conn, const struct ike_addr *addr)
+{
+    for (int i = 0; i < e->n_conns; i++)
+        if (ike_conn_live(e, i) && !strcmp(e->conns[i].name, conn)) {
+            e->conns[i].remote.family = addr->family;
+            memcpy(e->conns[i].remote.ip, addr->ip, 16);
+            return 0;
+        }
+    return KITE_E_NOT_FOUND;
+}
+
 int ike_engine_set_psk(struct ike_engine *e, const char *conn, const uint8_t *psk, size_t len)
 {
     struct secret fresh = { 0 };
@@ -478,6 +489,8 @@ void ike_sa_free(struct ikesa *sa)
     free(sa->init_req);
     free(sa->init_resp);
     free(sa->peer_id);
+    free(sa->own_id);
+    sa->own_id = NULL;
     ike_eap_end(sa);
     ike_sa_child_chunks_free(sa);
     free(sa->ni);
@@ -632,6 +645,35 @@ int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint
     return 0;
 }
 
+int ike_initiate_as(struct ike_engine *e, const char *conn, const struct ike_id_cfg *id, const struct ike_addr *local,
+                    uint64_t now, uint32_t *ike_sa)
+{
+    int c = conn_find(e, conn);
+    e->now = now;
+    if (c < 0)
+        return KITE_E_NOT_FOUND;
+    if (e->conns[c].remote.family == 0)
+        return KITE_E_INVALID_ARG; /* cannot initiate to %any */
+    struct ike_peer_id *own = id ? ike_peer_id_new(id->type, id->data, id->len) : NULL;
+    struct ikesa *sa = id && !own ? NULL : ike_sa_new(e, c, true);
+    if (!sa) {
+        free(own);
+        return KITE_E_NOMEM;
+    }
+    sa->own_id = own;
+    ike_hs_start(e, sa);
+    sa->keying_more = 1; /* the first Child SA; keying stays off: no retry, the caller counts failures */
+    sa->local = local ? *local : e->conns[c].local;
+    sa->remote = e->conns[c].remote;
+    *ike_sa = sa->id;
+    ike_nat_start(e, sa);
+    int rc = ike_sa_init_start(e, sa, now);
+    if (rc)
+        ike_sa_down(e, sa, "cannot start IKE_SA_INIT: %s", kite_strerror(rc));
+    sa_gc(e);
+    return rc;
+}
+
 /* the Child SA configurations an IKE SA has up or wants (dpd_action = restart brings them all back) */
 static uint64_t children_of(const struct ikesa *sa)
 {
@@ -684,16 +726,14 @@ static void half_open_scan(struct ike_engine *e, const struct ike_hdr *h, const 
 {
     memset(ho, 0, sizeof *ho);
     ho->total = e->tab.n_half_open;
-    for (struct ikesa *sa = ike_sa_by_host(e, remote, NULL); sa; sa = ike_sa_by_host(e, remote, sa)) {
-        if (sa->initiator || sa->state != IKE_S_INIT_DONE)
-            continue;
-        ho->from_src++;
-        uint64_t spi = 0;
-        for (int k = 0; k < 8; k++)
-            spi = spi << 8 | sa->spi_i[k];
-        if (spi == h->spi_i && sa->remote.port == remote->port)
+    /* counted, not walked: one address may have 100,000 IKE SAs (a NAT, a load generator) */
+    ho->from_src = ike_satab_half_open_from(e, remote);
+    uint8_t spi_i[8];
+    for (int k = 0; k < 8; k++)
+        spi_i[k] = (uint8_t)(h->spi_i >> (56 - 8 * k));
+    for (struct ikesa *sa = ike_sa_by_spi_i(e, spi_i, NULL); sa; sa = ike_sa_by_spi_i(e, spi_i, sa))
+        if (!sa->initiator && sa->state == IKE_S_INIT_DONE && ike_addr_eq(&sa->remote, remote))
             ho->same = sa;
-    }
     e->stats.half_open = ho->total;
 }
 
@@ -863,6 +903,8 @@ static int on_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
             return KITE_E_STATE;
         return sa->irk.active ? ike_rekey_response(e, sa, in, now) : ike_create_child_response(e, sa, in, now);
     }
+    if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && sa->mobike_wait)
+        ike_mobike_response(e, sa, in);
     if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && sa->replaced) {
         ike_sa_down(e, sa, "rekeyed");
         return 0;
@@ -1058,8 +1100,10 @@ static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *
     uint32_t id = sa->id;
     e->cur_req = resp ? NULL : p;
     e->cur_req_len = n;
+    e->cur_local = local, e->cur_remote = remote;
     rc = resp ? on_response(e, sa, m, in, now) : on_request(e, sa, m, in, now);
     e->cur_req = NULL;
+    e->cur_local = e->cur_remote = NULL;
     if (!resp) {
         ike_nat_reply_to(e, id, mark, remote);
         note_answered(e, id, m->hdr.msg_id, p, n);
@@ -1194,6 +1238,10 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
                     (unsigned)e->lim.half_open_timeout_ms);
         return;
     }
+    if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && sa->mobike_update) {
+        ike_mobike_send_update(e, sa, now); /* our address moved while a request was out */
+        return;
+    }
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced &&
         (ike_rekey_due(e, sa, now) || ike_child_rekey_due(e, sa, now) || ike_child_hard_due(e, sa, now) ||
          ike_child_create_due(e, sa, now)))
@@ -1298,6 +1346,8 @@ uint64_t ike_sa_deadline(const struct ike_engine *e, const struct ikesa *sa)
         next = sa->ike_rekey_at;
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced && sa->want && sa->want_at < next)
         next = sa->want_at;
+    if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && sa->mobike_update)
+        next = 0;
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->rk.active) /* a rekey waits for the request out */
         for (int c = 0; c < ike_child_slots(sa); c++)
             if (ike_sa_child(sa, c)->up && ike_sa_child(sa, c)->rekey_at && !ike_sa_child(sa, c)->rekeyed &&

@@ -188,12 +188,15 @@ static int refuse_full(struct ike_engine *e, struct ikesa *sa, const struct ike_
 /* the answer's selectors (2.9): the proposed ones narrowed to our
  * configuration, and for a rekey (old) to the old SA's, which the new SA
  * may not exceed (2.9.2): a peer cannot widen a Child SA by rekeying it */
-static int answer_ts(struct ike_engine *e, const struct ike_child_cfg *ch, const struct ike_child_st *old,
+static int answer_ts(struct ike_engine *e, const struct ikesa *sa, const struct ike_child_cfg *ch,
+                     const struct ike_child_st *old,
                      const struct ike_ts *tsi, const struct ike_ts *tsr, struct ike_ts_cfg *lts, struct ike_ts_cfg *rts)
 {
-    if (!old)
-        return ike_ts_narrow(ch->remote_ts, ch->n_remote_ts, tsi, rts) ||
-                       ike_ts_narrow(ch->local_ts, ch->n_local_ts, tsr, lts) ? KITE_E_TS_UNACCEPTABLE : 0;
+    if (!old) {
+        struct ike_ts_set ts;
+        ike_ts_child(sa, ch, &ts); /* `dynamic`: the peer's address as TSi, ours as TSr */
+        return ike_ts_narrow(ts.r, ts.nr, tsi, rts) || ike_ts_narrow(ts.l, ts.nl, tsr, lts) ? KITE_E_TS_UNACCEPTABLE : 0;
+    }
     if (ike_ts_narrow(&old->rts, 1, tsi, rts) || ike_ts_narrow(&old->lts, 1, tsr, lts))
         return KITE_E_TS_UNACCEPTABLE;
     if (!ike_ts_subset(tsi, &old->rts, 1) || !ike_ts_subset(tsr, &old->lts, 1))
@@ -246,7 +249,7 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
     if (old)
         cfg = old->cfg;
     if (!old) /* a new Child SA: the configuration its selectors fit */
-        cfg = ike_child_cfg_for_ts(&e->conns[sa->conn], &tsi->u.ts, &tsr->u.ts);
+        cfg = ike_child_cfg_for_ts(sa, &e->conns[sa->conn], &tsi->u.ts, &tsr->u.ts);
     if (!old && sa->rk.active && sa->rk.create && sa->rk.cfg == cfg && !sa->rk.collided) {
         /* both ends create the same Child SA: decided by the nonces when our answer is in */
         ike_log(e, LOG_IKE, 1, "CHILD_SA %s creation collision: both sides creating it",
@@ -272,7 +275,7 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
         return send_error(e, sa, msgid, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0, now);
     }
     struct ike_ts_cfg lts, rts;
-    if (answer_ts(e, ch, old, &tsi->u.ts, &tsr->u.ts, &lts, &rts)) {
+    if (answer_ts(e, sa, ch, old, &tsi->u.ts, &tsr->u.ts, &lts, &rts)) {
         ike_log(e, LOG_IKE, 1, "traffic selectors unacceptable for CHILD_SA %s%s, sending TS_UNACCEPTABLE", ch->name,
                 old ? " (outside the old SA's)" : "");
         return send_error(e, sa, msgid, IKEV2_N_TS_UNACCEPTABLE, NULL, 0, now);
@@ -366,8 +369,10 @@ static int request_start(struct ike_engine *e, struct ikesa *sa, int idx, int cf
     np->u.nonce.data = span_of(rk->ni, rk->ni_len);
     if (!rc && rk->group)
         rc = add_ke(o, &rk->ke, rk->group);
-    add_ts(o, IKEV2_PLD_TSI, old ? &old->lts : ch->local_ts, old ? 1 : ch->n_local_ts, o->tsi);
-    add_ts(o, IKEV2_PLD_TSR, old ? &old->rts : ch->remote_ts, old ? 1 : ch->n_remote_ts, o->tsr);
+    struct ike_ts_set ts;
+    ike_ts_child(sa, ch, &ts); /* `dynamic`: our address and the peer's */
+    add_ts(o, IKEV2_PLD_TSI, old ? &old->lts : ts.l, old ? 1 : ts.nl, o->tsi);
+    add_ts(o, IKEV2_PLD_TSR, old ? &old->rts : ts.r, old ? 1 : ts.nr, o->tsr);
     if (old ? old->transport : ch->transport)
         pld_notify(&o->pld[o->n++], IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
     if (!rc) {
@@ -516,11 +521,14 @@ static void request_failed(struct ike_engine *e, struct ikesa *sa, const struct 
 
 /* the answer's selectors lie within what we proposed (2.9): for a new
  * Child SA our configured ones, for a rekey the old SA's (2.9.2) */
-static bool answer_ts_ok(const struct ike_child_rekey *rk, const struct ike_child_cfg *ch, const struct ike_ts *tsi,
+static bool answer_ts_ok(const struct ikesa *sa, const struct ike_child_rekey *rk, const struct ike_child_cfg *ch, const struct ike_ts *tsi,
                          const struct ike_ts *tsr)
 {
-    if (rk->create)
-        return ike_ts_subset(tsi, ch->local_ts, ch->n_local_ts) && ike_ts_subset(tsr, ch->remote_ts, ch->n_remote_ts);
+    if (rk->create) {
+        struct ike_ts_set ts;
+        ike_ts_child(sa, ch, &ts);
+        return ike_ts_subset(tsi, ts.l, ts.nl) && ike_ts_subset(tsr, ts.r, ts.nr);
+    }
     return ike_ts_subset(tsi, &rk->lts, 1) && ike_ts_subset(tsr, &rk->rts, 1);
 }
 
@@ -699,7 +707,7 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
         tsr->u.ts.n < 1 || ike_ts_from_wire(&tsi->u.ts.sel[0], &lts) || ike_ts_from_wire(&tsr->u.ts.sel[0], &rts))
         rc = KITE_E_NO_PROPOSAL;
     char detail[200];
-    bool ts_bad = !rc && !answer_ts_ok(rk, ch, &tsi->u.ts, &tsr->u.ts);
+    bool ts_bad = !rc && !answer_ts_ok(sa, rk, ch, &tsi->u.ts, &tsr->u.ts);
     if (ts_bad) {
         rc = KITE_E_TS_UNACCEPTABLE;
         size_t o = strlen(ts_pair_str(&tsi->u.ts, &tsr->u.ts, detail, sizeof detail));

@@ -41,6 +41,18 @@ static void add_id(struct auth_out *o, uint8_t type, const struct ike_id_cfg *id
     p->u.id.data = span_of(id->data, id->len);
 }
 
+/* IDi: the SA's own identity (ike_initiate_as) or the connection's */
+static void add_own_id(struct auth_out *o, const struct ikesa *sa, const struct ike_id_cfg *conn_id)
+{
+    if (!sa->own_id) {
+        add_id(o, IKEV2_PLD_IDI, conn_id);
+        return;
+    }
+    struct ike_pld *p = add(o, IKEV2_PLD_IDI);
+    p->u.id.type = sa->own_id->type;
+    p->u.id.data = span_of(sa->own_id->data, sa->own_id->len);
+}
+
 static int add_auth(struct ike_engine *e, struct auth_out *o, struct ikesa *sa, const struct ike_pld *id)
 {
     size_t len;
@@ -95,6 +107,8 @@ static int send_protected(struct ike_engine *e, struct ikesa *sa, struct auth_ou
  * die by DPD, whose restart would close the next one, without end */
 static bool first_contact(const struct ike_engine *e, const struct ikesa *sa)
 {
+    if (sa->own_id)
+        return true; /* an identity of its own: no other IKE SA between the two */
     for (struct ikesa *o = ike_sa_by_host((struct ike_engine *)e, &sa->remote, NULL); o;
          o = ike_sa_by_host((struct ike_engine *)e, &sa->remote, o))
         if (o != sa && o->state == IKE_S_ESTABLISHED && o->conn == sa->conn)
@@ -110,7 +124,7 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     if (!o)
         return KITE_E_NOMEM;
     sa->child_spi_in = ike_new_spi(e, o->spi);
-    add_id(o, IKEV2_PLD_IDI, &c->local_id);
+    add_own_id(o, sa, &c->local_id);
     int rc = ike_pk_certs(e, sa, NULL, o->pld, &o->n, &o->pk);
     if (first_contact(e, sa))
         pld_notify(&o->pld[o->n++], IKEV2_N_INITIAL_CONTACT, NULL, 0);
@@ -123,11 +137,15 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         rc = ike_eap_begin(e, sa);
     else if (!rc)
         rc = add_auth(e, o, sa, &o->pld[0]);
+    if (ike_mobike_on(e, sa)) /* RFC 4555 3.3, where charon puts it */
+        pld_notify(&o->pld[o->n++], IKEV2_N_MOBIKE_SUPPORTED, NULL, 0);
     struct ike_prop_cfg noke[IKE_MAX_PROPS];
     ike_prop_strip_ke(ch->esp, ch->n_esp, noke); /* IKE_AUTH has no key exchange (1.2) */
     add_sa(o, noke, ch->n_esp, 1);
-    add_ts(o, IKEV2_PLD_TSI, ch->local_ts, ch->n_local_ts, o->tsi);
-    add_ts(o, IKEV2_PLD_TSR, ch->remote_ts, ch->n_remote_ts, o->tsr);
+    struct ike_ts_set ts;
+    ike_ts_child(sa, ch, &ts); /* `dynamic`: our address and the peer's */
+    add_ts(o, IKEV2_PLD_TSI, ts.l, ts.nl, o->tsi);
+    add_ts(o, IKEV2_PLD_TSR, ts.r, ts.nr, o->tsr);
     if (ch->transport)
         pld_notify(&o->pld[o->n++], IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
     sa->state = IKE_S_AUTH_SENT;
@@ -187,7 +205,7 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
     if (!sap || !tsi || !tsr)
         return;
     /* the child configuration whose selectors fit the proposed ones */
-    int cfg = ike_child_cfg_for_ts(&e->conns[sa->conn], &tsi->u.ts, &tsr->u.ts);
+    int cfg = ike_child_cfg_for_ts(sa, &e->conns[sa->conn], &tsi->u.ts, &tsr->u.ts);
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
     sa->child = cfg;
     if (ike_prop_select_no_ke(ch->esp, ch->n_esp, &sap->u.sa, IKEV2_PROTO_ESP, &algs, &chosen)) {
@@ -195,8 +213,9 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
         pld_notify(&o->pld[o->n++], IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
         return;
     }
-    if (ike_ts_narrow(ch->remote_ts, ch->n_remote_ts, &tsi->u.ts, &rts) ||
-        ike_ts_narrow(ch->local_ts, ch->n_local_ts, &tsr->u.ts, &lts)) {
+    struct ike_ts_set ts;
+    ike_ts_child(sa, ch, &ts); /* `dynamic`: the peer's address as TSi, ours as TSr */
+    if (ike_ts_narrow(ts.r, ts.nr, &tsi->u.ts, &rts) || ike_ts_narrow(ts.l, ts.nl, &tsr->u.ts, &lts)) {
         ike_log(e, LOG_IKE, 1, "traffic selectors unacceptable for CHILD_SA %s, sending TS_UNACCEPTABLE", ch->name);
         pld_notify(&o->pld[o->n++], IKEV2_N_TS_UNACCEPTABLE, NULL, 0);
         return;
@@ -236,8 +255,9 @@ static int auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike
     if (ike_chain_notify(in, IKEV2_N_INITIAL_CONTACT)) {
         /* the peer has no other IKE SA with us (2.4): ours are stale, e.g. it rebooted.
          * "The peer" is its identity: peers behind one NAT share an address */
-        for (struct ikesa *o2 = ike_sa_by_host(e, &sa->remote, NULL), *next; o2; o2 = next) {
-            next = ike_sa_by_host(e, &sa->remote, o2); /* before o2 leaves the index */
+        struct span pid = idi->u.id.data;
+        for (struct ikesa *o2 = ike_sa_by_peer(e, idi->u.id.type, pid, NULL), *next; o2; o2 = next) {
+            next = ike_sa_by_peer(e, idi->u.id.type, pid, o2); /* before o2 leaves the index */
             if (o2 != sa && o2->state == IKE_S_ESTABLISHED && o2->conn == sa->conn &&
                 o2->remote.family == sa->remote.family && !memcmp(o2->remote.ip, sa->remote.ip, 16) &&
                 o2->peer_id && o2->peer_id->type && id_same(o2->peer_id, &idi->u.id))
@@ -263,6 +283,9 @@ static int auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike
         return rc;
     }
     established(e, sa, &idi->u.id, now);
+    ike_mobike_auth_seen(e, sa, in);
+    if (sa->mobike_peer)
+        pld_notify(&o->pld[o->n++], IKEV2_N_MOBIKE_SUPPORTED, NULL, 0);
     responder_child(e, sa, in, o, now);
     rc = send_protected(e, sa, o, true, sa->rx_msgid, now);
     auth_out_free(o);
@@ -309,6 +332,7 @@ static int auth_response(struct ike_engine *e, struct ikesa *sa, const struct ik
         return KITE_E_AUTH_FAILED;
     }
     established(e, sa, &idr->u.id, now);
+    ike_mobike_auth_seen(e, sa, in);
     if (child_error(e, sa, in, now))
         return KITE_E_NO_PROPOSAL;
     const struct ike_pld *sap = ike_chain_find(in, IKEV2_PLD_SA, 0);
@@ -326,8 +350,9 @@ static int auth_response(struct ike_engine *e, struct ikesa *sa, const struct ik
     }
     /* every selector returned, not only the one installed, lies within what
      * we proposed: a responder may narrow, never widen (2.9) */
-    if (!ike_ts_subset(&tsi->u.ts, ch->local_ts, ch->n_local_ts) ||
-        !ike_ts_subset(&tsr->u.ts, ch->remote_ts, ch->n_remote_ts)) {
+    struct ike_ts_set ts;
+    ike_ts_child(sa, ch, &ts);
+    if (!ike_ts_subset(&tsi->u.ts, ts.l, ts.nl) || !ike_ts_subset(&tsr->u.ts, ts.r, ts.nr)) {
         char ls[80], rs[80];
         ike_log(e, LOG_IKE, 0, "CHILD_SA %s: the responder's traffic selectors (TSi %s%s TSr %s%s) are not within "
                                "what we proposed, TS_UNACCEPTABLE", ch->name, ike_ts_str(&lts, ls, sizeof ls),

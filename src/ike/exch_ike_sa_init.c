@@ -188,7 +188,8 @@ static bool addr_ok(const struct ike_addr *cfg, const struct ike_addr *got)
 static int conn_for(const struct ike_engine *e, const struct ike_addr *local, const struct ike_addr *remote)
 {
     for (int i = 0; i < e->n_conns; i++)
-        if (ike_conn_live(e, i) && addr_ok(&e->conns[i].local, local) && addr_ok(&e->conns[i].remote, remote))
+        if (ike_conn_live(e, i) && addr_ok(&e->conns[i].local, local) && addr_ok(&e->conns[i].remote, remote) &&
+            (e->conns[i].remote.family || !e->conns[i].remote_host[0])) /* an unresolved name is nobody */
             return i;
     return -1;
 }

@@ -120,7 +120,8 @@ static void invalid_spi(struct ike_engine *e, struct ikesa *sa, const struct ike
 int ike_informational_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint32_t msgid,
                               uint64_t now)
 {
-    struct ike_pld reply;
+    struct ike_pld reply[4];
+    uint8_t natd[2][20];
     size_t n_spis = 0, room = (size_t)ike_child_slots(sa);
     uint8_t *spi_be = malloc(4 * room);
     if (!spi_be)
@@ -135,15 +136,16 @@ int ike_informational_request(struct ike_engine *e, struct ikesa *sa, const stru
             invalid_spi(e, sa, &p->u.notify, now);
     }
     if (n_spis) {
-        memset(&reply, 0, sizeof reply);
-        reply.type = IKEV2_PLD_DELETE;
-        reply.u.del.proto = IKEV2_PROTO_ESP;
-        reply.u.del.spi_size = 4;
-        reply.u.del.count = (uint16_t)n_spis;
-        reply.u.del.spis = (struct span){ spi_be, 4 * n_spis };
+        memset(&reply[0], 0, sizeof reply[0]);
+        reply[0].type = IKEV2_PLD_DELETE;
+        reply[0].u.del.proto = IKEV2_PROTO_ESP;
+        reply[0].u.del.spi_size = 4;
+        reply[0].u.del.count = (uint16_t)n_spis;
+        reply[0].u.del.spis = (struct span){ spi_be, 4 * n_spis };
         n_reply = 1;
     }
-    ike_send_sk(e, sa, IKEV2_EXCH_INFORMATIONAL, n_reply ? &reply : NULL, n_reply, true, msgid, now);
+    n_reply += ike_mobike_request(e, sa, in, reply + n_reply, natd);
+    ike_send_sk(e, sa, IKEV2_EXCH_INFORMATIONAL, n_reply ? reply : NULL, n_reply, true, msgid, now);
     free(spi_be);
     if (ike_chain_notify(in, IKEV2_N_AUTHENTICATION_FAILED)) {
         /* the initiator rejected our AUTH or ID after we answered IKE_AUTH (2.21.2) */

@@ -51,11 +51,15 @@ struct ike_prop_cfg {
     } xf[IKE_MAX_XF];
 };
 
-/* a traffic selector: protocol (0 any), port range, address range */
+/* a traffic selector: protocol (0 any), port range, address range.
+ * dynamic (configuration only, strongSwan's `dynamic`): the IKE SA's own
+ * address on that side, filled in per IKE SA (ts.c: ike_ts_child); family,
+ * lo and hi are then unset, protocol and ports apply */
 struct ike_ts_cfg {
     uint8_t family, ip_proto;
     uint16_t port_lo, port_hi;
     uint8_t lo[16], hi[16];
+    bool dynamic;
 };
 
 struct ike_id_cfg {
@@ -144,6 +148,11 @@ struct ike_conn_cfg {
      * our IKE identity); remote.eap_id, the one a server requires (empty:
      * the peer's IKE identity; "%any": any, asked for with EAP-Identity) */
     char local_eap_id[256], remote_eap_id[256];
+    bool no_mobike;   /* mobike = no: MOBIKE_SUPPORTED not sent, UPDATE_SA_ADDRESSES ignored (RFC 4555) */
+    /* remote_addrs as a DNS name (the daemon resolves it: remote, or family 0
+     * while unresolved, when this connection neither initiates nor answers
+     * anyone: ike_engine_set_remote fills it in); "": none */
+    char remote_host[256];
 };
 
 /* the allocated lists of a connection (conn_cfg.c): a deep copy into *dst
@@ -309,6 +318,10 @@ int ike_engine_remove_conn(struct ike_engine *e, const char *name, uint64_t now)
  * nobody (AUTH is neither made nor accepted).  Established SAs are kept.
  * 0, KITE_E_NOT_FOUND, KITE_E_INVALID_ARG (longer than psk[]) or NOMEM */
 int ike_engine_set_psk(struct ike_engine *e, const char *conn, const uint8_t *psk, size_t len);
+/* a DNS-named connection's remote address, resolved again (daemon/resolve.c):
+ * its next initiation goes there and, as responder, it answers that address;
+ * IKE SAs up are left alone (port kept).  0 or KITE_E_NOT_FOUND */
+int ike_engine_set_remote(struct ike_engine *e, const char *conn, const struct ike_addr *addr);
 /* the credentials (certificates, keys, CAs, CRLs) pubkey authentication
  * uses from now on; the engine takes a reference and drops the old store's
  * (SAs already authenticated are untouched, as by a reload; an IKE SA
@@ -319,6 +332,14 @@ void ike_engine_set_creds(struct ike_engine *e, struct cred_store *creds);
  * IKE_AUTH, or with CREATE_CHILD_SA (1.3.1) on the IKE SA the connection
  * already has (0 also when that Child SA is already up or on its way) */
 int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint64_t now);
+/* a new IKE SA of `conn` with its first Child SA, never one it has already:
+ * one of a load generator's many initiators (tools/kite_load.c).  id: our
+ * identity for it instead of the connection's local_id (copied; NULL: the
+ * connection's); local: the address and port it is sent from (NULL: the
+ * connection's).  No keyingtries retry: a failure is its IKE_DOWN.  0 with
+ * the IKE SA's unique id in *ike_sa, or KITE_E_* */
+int ike_initiate_as(struct ike_engine *e, const char *conn, const struct ike_id_cfg *id, const struct ike_addr *local,
+                    uint64_t now, uint32_t *ike_sa);
 /* a datagram (IKE message without the non-ESP marker) from remote to local */
 int ike_recv(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_addr *local,
              const struct ike_addr *remote, uint64_t now);
@@ -396,6 +417,9 @@ struct ike_child_info {
 };
 /* slot as for ike_sa_status(); false for an empty slot */
 bool ike_sa_info(const struct ike_engine *e, unsigned slot, struct ike_sa_info *out);
+/* IKE SA `id` (its unique id) as ike_sa_info; false when there is none
+ * (daemon/updown.c: the identities a script is told) */
+bool ike_sa_info_by_id(struct ike_engine *e, uint32_t id, struct ike_sa_info *out);
 /* the i-th live Child SA of the IKE SA in slot (0 ..); false past the last */
 bool ike_sa_child_info(const struct ike_engine *e, unsigned slot, unsigned i, struct ike_child_info *out);
 /* the loaded connection i (0 ..), NULL past the last */
@@ -409,6 +433,11 @@ int ike_sa_terminate(struct ike_engine *e, uint32_t id, uint64_t now);
  * KITE_E_NOT_FOUND, KITE_E_STATE (not established, or rekeyed or being
  * rekeyed already), or the error that kept the request from going out */
 int ike_sa_rekey(struct ike_engine *e, uint32_t id, uint64_t now);
+/* MOBIKE (RFC 4555): our address for IKE SA `id` is now `local` (its port
+ * kept): the SA and its Child SAs move there (IKE_ACT_IKE_MOVED) and the
+ * peer is told with UPDATE_SA_ADDRESSES; 0, KITE_E_NOT_FOUND, or
+ * KITE_E_UNSUPPORTED when the peer did not agree to MOBIKE */
+int ike_sa_move_local(struct ike_engine *e, uint32_t id, const struct ike_addr *local, uint64_t now);
 
 /* counters for tests and status */
 struct ike_stats {

@@ -94,7 +94,7 @@ struct ike_peer_id {
 struct ike_peer_id *ike_peer_id_new(uint8_t type, const uint8_t *data, size_t len);
 
 /* the indexes an IKE SA is in (satab.c) */
-enum { IKE_IX_SPI, IKE_IX_ID, IKE_IX_HOST, IKE_IX_N };
+enum { IKE_IX_SPI, IKE_IX_ID, IKE_IX_HOST, IKE_IX_PEER, IKE_IX_N };
 
 struct ikesa {
     enum ike_state state;
@@ -202,6 +202,7 @@ struct ikesa {
     unsigned slot;
     struct {
         struct ikesa *next;
+        struct ikesa **pprev; /* the link pointing at it: unlinked without walking the chain */
         uint64_t key;
         bool in;
     } ix[IKE_IX_N];
@@ -212,6 +213,13 @@ struct ikesa {
     uint32_t *spis;           /* our inbound Child SA SPIs in the SPI index (n_spis) */
     unsigned n_spis;
     struct ike_eap_sa *eap;   /* EAP under way in IKE_AUTH (eap.c); NULL: none */
+    bool mobike_peer;         /* the peer sent MOBIKE_SUPPORTED in IKE_AUTH (RFC 4555 3.3; mobike.c) */
+    bool mobike_update;       /* our address moved: UPDATE_SA_ADDRESSES to send */
+    bool mobike_wait;         /* and sent: its answer has the peer's NAT detection */
+    /* our identity when it is not the connection's: each initiator of a
+     * load generator is its own client (ike_initiate_as); NULL: local_id */
+    struct ike_peer_id *own_id;
+    uint64_t ho_key;          /* the host it is counted under while half-open (satab.c) */
 };
 
 /* the IKE SA table's indexes (satab.c) */
@@ -235,6 +243,13 @@ struct ike_satab {
         struct ikesa *sa;
     } *spi;
     unsigned spi_cap, spi_n;
+    /* half-open SAs per peer host (block_threshold), counted as they come and
+     * go: open addressing by the host's keyed hash, entries at 0 removed */
+    struct ike_ho_ent {
+        uint64_t key;
+        uint32_t n;           /* 0: empty */
+    } *ho;
+    unsigned ho_cap, ho_n;
 };
 
 /* an IKE SA the peer deleted: the response to its Delete is kept for
@@ -288,6 +303,7 @@ struct ike_engine {
     unsigned n_tombs, tombs_cap;
     const uint8_t *cur_req;      /* the request being handled (its bytes) */
     size_t cur_req_len;
+    const struct ike_addr *cur_local, *cur_remote; /* and the addresses it came by (MOBIKE, mobike.c) */
     struct ike_stats stats;
     uint64_t now;    /* the time passed to the public call being handled */
     struct ike_frag_acct frag;   /* what reassemblies hold in all */
@@ -385,6 +401,10 @@ void ike_satab_gc(struct ike_engine *e);
 struct ikesa *ike_sa_by_spi_i(struct ike_engine *e, const uint8_t spi_i[8], struct ikesa *after);
 /* the SAs whose peer is at this host (address, any port) */
 struct ikesa *ike_sa_by_host(struct ike_engine *e, const struct ike_addr *host, struct ikesa *after);
+/* the SAs whose peer authenticated as this identity (ikesa.peer_id) */
+struct ikesa *ike_sa_by_peer(struct ike_engine *e, uint8_t type, struct span id, struct ikesa *after);
+/* the half-open SAs from this host (address, any port), as of the last sync */
+uint32_t ike_satab_half_open_from(const struct ike_engine *e, const struct ike_addr *host);
 /* the earliest deadline of any SA; the SAs due by now touched, how many */
 uint64_t ike_satab_next(const struct ike_engine *e);
 unsigned ike_satab_due(struct ike_engine *e, uint64_t now);
@@ -456,6 +476,16 @@ bool ike_ts_within(const struct ike_ts_cfg *inner, const struct ike_ts_cfg *oute
  * responder may narrow, never widen (2.9, 2.9.2) */
 bool ike_ts_subset(const struct ike_ts *got, const struct ike_ts_cfg *ours, unsigned n);
 const char *ike_ts_str(const struct ike_ts_cfg *t, char *buf, size_t cap);
+/* a Child SA configuration's selectors for one IKE SA: each `dynamic` one
+ * becomes that side's IKE address (local: ours, remote: the peer's) with
+ * its protocol and ports (RFC 7296 2.9); nothing wider is ever made of it */
+struct ike_ts_set {
+    unsigned nl, nr;
+    struct ike_ts_cfg l[IKE_MAX_TS_CFG], r[IKE_MAX_TS_CFG];
+};
+void ike_ts_resolve(const struct ike_ts_cfg *in, unsigned n, const struct ike_addr *host, struct ike_ts_cfg *out,
+                    unsigned *n_out);
+void ike_ts_child(const struct ikesa *sa, const struct ike_child_cfg *ch, struct ike_ts_set *out);
 
 /* natd.c: NAT_DETECTION_*_IP hashes (2.23) */
 int ike_natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8], const struct ike_addr *a,
@@ -605,6 +635,16 @@ enum { IKE_CONFIRM_RECHECK_MS = 1000 };
 int ike_child_free_slots(const struct ikesa *sa);
 /* exchanges */
 /* exch_informational.c: an INFORMATIONAL request (Delete, INVALID_SPI, liveness) */
+/* MOBIKE (RFC 4555, mobike.c): on for the connection; the peer's
+ * MOBIKE_SUPPORTED in IKE_AUTH noted; an INFORMATIONAL request's
+ * UPDATE_SA_ADDRESSES and COOKIE2 handled, the payloads for the answer put in
+ * out (up to 3; natd holds their data), how many */
+bool ike_mobike_on(const struct ike_engine *e, const struct ikesa *sa);
+void ike_mobike_auth_seen(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in);
+unsigned ike_mobike_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in,
+                            struct ike_pld *out, uint8_t natd[2][20]);
+int ike_mobike_send_update(struct ike_engine *e, struct ikesa *sa, uint64_t now);
+void ike_mobike_response(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in);
 int ike_informational_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint32_t msgid,
                               uint64_t now);
 int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint32_t msgid,
@@ -623,7 +663,8 @@ uint64_t ike_child_next_hard(const struct ikesa *sa);
 struct ike_child_st *ike_child_any_by_spi_in(struct ikesa *sa, uint32_t spi_in);
 /* the configuration whose selectors both narrow to the proposed ones, the
  * first one when none does (its narrowing then fails: TS_UNACCEPTABLE) */
-int ike_child_cfg_for_ts(const struct ike_conn_cfg *c, const struct ike_ts *tsi, const struct ike_ts *tsr);
+int ike_child_cfg_for_ts(const struct ikesa *sa, const struct ike_conn_cfg *c, const struct ike_ts *tsi,
+                         const struct ike_ts *tsr);
 /* a Child SA the peer no longer has (INVALID_SPI, CHILD_SA_NOT_FOUND): removed
  * without a Delete, created again when wanted */
 void ike_child_lost(struct ike_engine *e, struct ikesa *sa, struct ike_child_st *c, const char *why, uint64_t now);

@@ -143,7 +143,9 @@ void ike_nat_update(struct ike_engine *e, struct ikesa *sa, const struct ike_add
     }
     if (moved)
         follow(e, sa, local, remote, "IKE message", false);
-    else if (!ike_addr_eq(&sa->local, local)) {
+    else if (!ike_addr_eq(&sa->local, local) && !sa->mobike_update && !sa->mobike_wait) {
+        /* (not while our own MOBIKE move is under way: an answer to a request
+         * sent before it may still reach the old address) */
         sa->local = *local;
         sa->natt = local->port == e->conns[sa->conn].natt_port;
     }

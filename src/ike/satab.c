@@ -27,6 +27,12 @@ static uint64_t key_id(const struct ike_engine *e, uint32_t id)
     return keyhash(e->tab.key, b, 4);
 }
 
+static uint64_t key_peer(const struct ike_engine *e, uint8_t type, struct span id)
+{
+    uint8_t t[1] = { type };
+    return keyhash(e->tab.key, t, 1) ^ keyhash(e->tab.key, id.p, id.n);
+}
+
 static uint64_t key_host(const struct ike_engine *e, const struct ike_addr *a)
 {
     uint8_t b[17];
@@ -44,18 +50,28 @@ static struct ikesa **bucket(struct ike_sa_hash *h, uint64_t k)
     return &h->b[k & (h->cap - 1)];
 }
 
+/* O(1): many SAs share a chain when they share a key (the peers behind one
+ * address, a load generator's initiators) */
 static void hash_unlink(struct ike_sa_hash *h, struct ikesa *sa, int which)
 {
     if (!sa->ix[which].in)
         return;
-    for (struct ikesa **p = bucket(h, sa->ix[which].key); *p; p = &(*p)->ix[which].next)
-        if (*p == sa) {
-            *p = sa->ix[which].next;
-            break;
-        }
+    *sa->ix[which].pprev = sa->ix[which].next;
+    if (sa->ix[which].next)
+        sa->ix[which].next->ix[which].pprev = sa->ix[which].pprev;
+    sa->ix[which].pprev = NULL;
     sa->ix[which].in = false;
     sa->ix[which].next = NULL;
     h->n--;
+}
+
+static void chain_push(struct ikesa **p, struct ikesa *sa, int which)
+{
+    sa->ix[which].next = *p;
+    if (*p)
+        (*p)->ix[which].pprev = &sa->ix[which].next;
+    sa->ix[which].pprev = p;
+    *p = sa;
 }
 
 /* doubled when fuller than one SA per bucket: the chains are rebuilt */
@@ -68,9 +84,7 @@ static void hash_grow(struct ike_sa_hash *h, int which)
     for (unsigned i = 0; i < h->cap; i++)
         for (struct ikesa *sa = h->b[i], *next; sa; sa = next) {
             next = sa->ix[which].next;
-            struct ikesa **p = &b[sa->ix[which].key & (cap - 1)];
-            sa->ix[which].next = *p;
-            *p = sa;
+            chain_push(&b[sa->ix[which].key & (cap - 1)], sa, which);
         }
     free(h->b);
     h->b = b;
@@ -86,11 +100,9 @@ static void hash_link(struct ike_sa_hash *h, struct ikesa *sa, int which, uint64
         hash_grow(h, which);
     if (!h->cap)
         return; /* no memory even for the first table: not indexed */
-    struct ikesa **p = bucket(h, k);
     sa->ix[which].key = k;
-    sa->ix[which].next = *p;
     sa->ix[which].in = true;
-    *p = sa;
+    chain_push(bucket(h, k), sa, which);
     h->n++;
 }
 
@@ -214,6 +226,7 @@ void ike_satab_free(struct ike_engine *e)
         free(t->h[w].b);
     free(t->heap);
     free(t->spi);
+    free(t->ho);
     free(t->touched);
     free(t->free_slots);
     free(t->dead);
@@ -372,6 +385,76 @@ static bool is_half_open(const struct ikesa *sa)
     return !sa->initiator && sa->state == IKE_S_INIT_DONE;
 }
 
+/* ---- half-open SAs per host: open addressing, linear probing ---- */
+
+static struct ike_ho_ent *ho_find(const struct ike_satab *t, uint64_t key)
+{
+    if (!t->ho_cap)
+        return NULL;
+    for (unsigned i = (unsigned)key & (t->ho_cap - 1);; i = (i + 1) & (t->ho_cap - 1))
+        if (!t->ho[i].n || t->ho[i].key == key)
+            return &t->ho[i];
+}
+
+static bool ho_grow(struct ike_satab *t)
+{
+    unsigned cap = t->ho_cap ? 2 * t->ho_cap : 64;
+    struct ike_ho_ent *old = t->ho, *n = calloc(cap, sizeof *n);
+    if (!n)
+        return false;
+    unsigned old_cap = t->ho_cap;
+    t->ho = n;
+    t->ho_cap = cap;
+    for (unsigned i = 0; i < old_cap; i++)
+        if (old[i].n)
+            *ho_find(t, old[i].key) = old[i];
+    free(old);
+    return true;
+}
+
+/* a removed entry's followers that would no longer be found move up */
+static void ho_remove(struct ike_satab *t, struct ike_ho_ent *f)
+{
+    unsigned m = t->ho_cap - 1, i = (unsigned)(f - t->ho);
+    t->ho[i].n = 0;
+    t->ho_n--;
+    for (unsigned j = (i + 1) & m; t->ho[j].n; j = (j + 1) & m) {
+        unsigned home = (unsigned)t->ho[j].key & m;
+        if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
+            continue;
+        t->ho[i] = t->ho[j];
+        t->ho[j].n = 0;
+        i = j;
+    }
+}
+
+/* sa became half-open (+1) or stopped being so (-1); a count that cannot be
+ * kept (no memory) only makes block_threshold see fewer */
+static void ho_count(struct ike_engine *e, struct ikesa *sa, int d)
+{
+    struct ike_satab *t = &e->tab;
+    if (d > 0) {
+        sa->ho_key = key_host(e, &sa->remote);
+        if (2 * (t->ho_n + 1) > t->ho_cap && !ho_grow(t))
+            return;
+    }
+    struct ike_ho_ent *f = ho_find(t, sa->ho_key);
+    if (d > 0 && !f->n) {
+        f->key = sa->ho_key;
+        t->ho_n++;
+    }
+    if (d > 0)
+        f->n++;
+    else if (f && f->n && --f->n == 0)
+        ho_remove(t, f);
+}
+
+uint32_t ike_satab_half_open_from(const struct ike_engine *e, const struct ike_addr *host)
+{
+    const struct ike_ho_ent *f = ho_find(&e->tab, key_host(e, host));
+    return f ? f->n : 0;
+}
+
 static void sync_one(struct ike_engine *e, struct ikesa *sa)
 {
     struct ike_satab *t = &e->tab;
@@ -379,9 +462,13 @@ static void sync_one(struct ike_engine *e, struct ikesa *sa)
     hash_link(&t->h[IKE_IX_SPI], sa, IKE_IX_SPI, key_spi(e, sa->spi_i));
     if (sa->remote.family)
         hash_link(&t->h[IKE_IX_HOST], sa, IKE_IX_HOST, key_host(e, &sa->remote));
+    if (sa->peer_id && sa->peer_id->type)
+        hash_link(&t->h[IKE_IX_PEER], sa, IKE_IX_PEER,
+                  key_peer(e, sa->peer_id->type, span_of(sa->peer_id->data, sa->peer_id->len)));
     bool ho = is_half_open(sa);
     if (ho != sa->half_open) {
         t->n_half_open += ho ? 1 : -1;
+        ho_count(e, sa, ho ? 1 : -1);
         sa->half_open = ho;
     }
     spis_sync(t, sa);
@@ -422,8 +509,10 @@ void ike_sa_release(struct ike_engine *e, struct ikesa *sa)
             hash_unlink(&t->h[w], sa, w);
         heap_remove(t, sa);
         spis_drop(t, sa);
-        if (sa->half_open)
+        if (sa->half_open) {
             t->n_half_open--;
+            ho_count(e, sa, -1);
+        }
         if (grow((void **)&t->dead, &t->dead_cap, t->n_dead + 1, sizeof *t->dead))
             t->dead[t->n_dead++] = sa->slot;
     }
@@ -492,6 +581,17 @@ struct ikesa *ike_sa_by_host(struct ike_engine *e, const struct ike_addr *host, 
     struct ikesa *sa = after ? hash_next(after, IKE_IX_HOST) : hash_first(h, IKE_IX_HOST, key_host(e, host));
     for (; sa; sa = hash_next(sa, IKE_IX_HOST))
         if (sa->state != IKE_S_FREE && ike_addr_same_host(&sa->remote, host))
+            return sa;
+    return NULL;
+}
+
+struct ikesa *ike_sa_by_peer(struct ike_engine *e, uint8_t type, struct span id, struct ikesa *after)
+{
+    const struct ike_sa_hash *h = &e->tab.h[IKE_IX_PEER];
+    struct ikesa *sa = after ? hash_next(after, IKE_IX_PEER) : hash_first(h, IKE_IX_PEER, key_peer(e, type, id));
+    for (; sa; sa = hash_next(sa, IKE_IX_PEER))
+        if (sa->state != IKE_S_FREE && sa->peer_id && sa->peer_id->type == type && sa->peer_id->len == id.n &&
+            memcmp(sa->peer_id->data, id.p, id.n) == 0)
             return sa;
     return NULL;
 }

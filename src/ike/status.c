@@ -74,6 +74,14 @@ bool ike_sa_info(const struct ike_engine *e, unsigned slot, struct ike_sa_info *
     return true;
 }
 
+bool ike_sa_info_by_id(struct ike_engine *e, uint32_t id, struct ike_sa_info *out)
+{
+    struct ikesa *sa = ike_sa_by_id(e, id);
+    unsigned slot = sa ? sa->slot : 0;
+    ike_satab_gc(e); /* the lookup touched it (satab.c) */
+    return sa && ike_sa_info(e, slot, out);
+}
+
 static const char *child_state(const struct ike_child_st *ch)
 {
     if (ch->deleting)

@@ -102,6 +102,31 @@ bool ike_ts_subset(const struct ike_ts *got, const struct ike_ts_cfg *ours, unsi
     return true;
 }
 
+void ike_ts_resolve(const struct ike_ts_cfg *in, unsigned n, const struct ike_addr *host, struct ike_ts_cfg *out,
+                    unsigned *n_out)
+{
+    *n_out = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct ike_ts_cfg *t = &out[*n_out];
+        *t = in[i];
+        if (in[i].dynamic) {
+            if (host->family != 4 && host->family != 6)
+                continue; /* no address yet: the selector stands for nothing */
+            t->dynamic = false;
+            t->family = host->family;
+            memcpy(t->lo, host->ip, 16);
+            memcpy(t->hi, host->ip, 16);
+        }
+        (*n_out)++;
+    }
+}
+
+void ike_ts_child(const struct ikesa *sa, const struct ike_child_cfg *ch, struct ike_ts_set *out)
+{
+    ike_ts_resolve(ch->local_ts, ch->n_local_ts, &sa->local, out->l, &out->nl);
+    ike_ts_resolve(ch->remote_ts, ch->n_remote_ts, &sa->remote, out->r, &out->nr);
+}
+
 static int prefix_len(const uint8_t *lo, const uint8_t *hi, size_t n)
 {
     /* lo..hi is a prefix when lo has zeros and hi ones in the same host bits */

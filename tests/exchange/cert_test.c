@@ -165,7 +165,7 @@ static void large_chain_whole_and_fragmented(void **s)
     ca.fragmentation = cb.fragmentation = IKE_FRAG_YES;
     run(&p, &ca, &cb);
     assert_up(&p);
-    assert_non_null(strstr(p.b.log, "splitting IKE message (2162 bytes of payloads) into 2 fragments"));
+    assert_non_null(strstr(p.b.log, "splitting IKE message (2170 bytes of payloads) into 2 fragments"));
     pair_free(&p);
 }
 

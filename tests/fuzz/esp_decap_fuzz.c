@@ -9,14 +9,16 @@
  * packet | padding | pad length | next header, as the fuzzer likes; cut to
  * whole blocks for CBC), sealed here with a valid ICV as sequence number 1,
  * so the fuzzer reaches what lies behind the ICV: the padding and next header
- * checks, the inner IP header and the selector check. */
+ * checks, the inner IP header and the selector check.
+ * Bit 4 swaps the suites for issue 14's: AES-CCM-8-128 (bit 0 clear) or
+ * AES-CTR-128 + HMAC-SHA1-96 (stream mode with an integrity transform). */
 #include "esp/decap.h"
 #include <stdint.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-enum { FUZZ_SAS = 8, FUZZ_SPI = 0x0a0b0c0d, FUZZ_CAP = 70000 };
+enum { FUZZ_SAS = 16, FUZZ_SPI = 0x0a0b0c0d, FUZZ_CAP = 70000 };
 
 /* [config][0 = inbound, 1 = outbound] */
 static struct esp_sa fuzz_sa[FUZZ_SAS][2];
@@ -36,8 +38,9 @@ static void fuzz_setup(void)
     esp_ts_any(&local, ESP_IPV4);
     memcpy(local.start, "\xc6\x33\x64\x00", 4), memcpy(local.end, "\xc6\x33\x64\xff", 4);
     for (int c = 0; c < FUZZ_SAS; c++) {
-        const struct xf_info *e = xf_by_keyword(XF_ENCR, c & 1 ? "aes256" : "aes128gcm16");
-        const struct xf_info *a = c & 1 ? xf_by_keyword(XF_INTEG, "sha256") : NULL;
+        const char *ekw = c & 8 ? (c & 1 ? "aes128ctr" : "aes128ccm8") : (c & 1 ? "aes256" : "aes128gcm16");
+        const struct xf_info *e = xf_by_keyword(XF_ENCR, ekw);
+        const struct xf_info *a = c & 1 ? xf_by_keyword(XF_INTEG, c & 8 ? "sha1" : "sha256") : NULL;
         struct esp_sa_params p = {
             .spi = FUZZ_SPI, .mode = c & 2 ? ESP_MODE_TRANSPORT : ESP_MODE_TUNNEL,
             .encr_id = e->id, .encr_bits = e->key_bits, .integ_id = a ? a->id : AUTH_NONE,
@@ -90,7 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1 || size > FUZZ_CAP - 64)
         return 0;
     fuzz_setup();
-    struct esp_sa *in = &fuzz_sa[data[0] & 7][0], *out = &fuzz_sa[data[0] & 7][1];
+    int cfg = (data[0] & 7) | (data[0] & 16 ? 8 : 0);
+    struct esp_sa *in = &fuzz_sa[cfg][0], *out = &fuzz_sa[cfg][1];
     bool sealed = data[0] & 8;
     esp_replay_init(&in->replay, 64, in->esn); /* every input starts afresh */
     memset(&in->cnt, 0, sizeof in->cnt);

@@ -6,7 +6,10 @@
  * holds messages that decrypt.
  * Bit 3 ("sealed"): the rest is PLAINTEXT, sealed here with a valid ICV under
  * an AEAD suite, so the fuzzer reaches what lies behind the ICV check: the
- * padding rules and the inner payload chain decoder. */
+ * padding rules and the inner payload chain decoder.
+ * Bit 4 swaps the four suites for issue 14's: AES-CCM-16-128, AES-CCM-8-256,
+ * Camellia-CTR-128 + AES-CMAC-96, Camellia-CBC-256 + HMAC-MD5-96 (sealed: the
+ * two CCM ones). */
 #include "wire/msg.h"
 #include "wire/sk.h"
 #include "base/wr.h"
@@ -15,7 +18,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-enum { FUZZ_SUITES = 4 };
+enum { FUZZ_SUITES = 8 };
 
 static const struct {
     const char *encr, *integ;
@@ -24,6 +27,10 @@ static const struct {
     { "chacha20poly1305", NULL },
     { "aes128", "sha256" },
     { "3des", "sha1" },
+    { "aes128ccm16", NULL },
+    { "aes256ccm8", NULL },
+    { "camellia128ctr", "aescmac" },
+    { "camellia256", "md5" },
 };
 
 /* [suite][0 = receive, 1 = send]: prepared once per process */
@@ -77,7 +84,7 @@ static void sealed_case(const uint8_t *data, size_t size)
     static uint8_t msg[70000], plain[70000];
     static struct ike_chain chain;
     size_t plen = 0;
-    int suite = data[0] & 1; /* the AEAD suites */
+    int suite = (data[0] & 1) | (data[0] & 16 ? 4 : 0); /* the AEAD suites */
     size_t n = seal_message(&fuzz_keys[suite][1], data + 1, size - 1, msg, sizeof msg);
     if (!n)
         return;
@@ -105,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sealed_case(data, size);
         return 0;
     }
-    const struct sk_keys *k = &fuzz_keys[data[0] & 3][0];
+    const struct sk_keys *k = &fuzz_keys[(data[0] & 3) | (data[0] & 16 ? 4 : 0)][0];
     size_t hdr = data[0] & 4 ? SKF_HDR_LEN : SK_HDR_LEN;
     int rc = sk_decrypt(k, span_of(data + 1, size - 1), SK_IKE_HDR_LEN, hdr, plain,
                         sizeof plain, &plen, &d);

@@ -1,5 +1,6 @@
-/* crypto/aead against AES-GCM (McGrew & Viega test cases, RFC 4106 layout)
- * and ChaCha20-Poly1305 (RFC 7539, RFC 7634 Appendix A/B) vectors. */
+/* crypto/aead against AES-GCM (McGrew & Viega test cases, RFC 4106 layout),
+ * ChaCha20-Poly1305 (RFC 7539, RFC 7634 Appendix A/B) and AES-CCM with the
+ * RFC 4309 11-byte nonce (FIPS CAVS vectors of the Linux kernel) vectors. */
 #include "katfile.h"
 #include "crypto/aead.h"
 #include <stdlib.h>
@@ -95,6 +96,28 @@ static void chacha20_poly1305_vectors(void **state)
     assert_int_equal(count, 4);
 }
 
+static void aes_ccm_rfc4309_vectors(void **state)
+{
+    (void)state;
+    struct kat_file f;
+    struct kat_rec r = { 0 };
+    int count = 0;
+    kat_open(&f, "tests/kat/data/aes_ccm.txt");
+    while (kat_next(&f, &r)) {
+        size_t nk;
+        long icv = kat_int(&r, "icv");
+        uint16_t id = icv == 8 ? ENCR_AES_CCM_8 : icv == 12 ? ENCR_AES_CCM_12 : ENCR_AES_CCM_16;
+        free(kat_hex(&r, "key", &nk));
+        const struct xf_info *xf = xf_lookup(XF_ENCR, id, (uint16_t)((nk - 3) * 8));
+        assert_non_null(xf);
+        assert_int_equal(xf->salt_len, 3);
+        check(xf, &r);
+        count++;
+    }
+    kat_close(&f, &r);
+    assert_int_equal(count, 16);
+}
+
 static void wrong_key_length_refused(void **state)
 {
     (void)state;
@@ -109,6 +132,7 @@ static void wrong_key_length_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(aes_ccm_rfc4309_vectors),
         cmocka_unit_test(aes_gcm_spec_vectors),
         cmocka_unit_test(chacha20_poly1305_vectors),
         cmocka_unit_test(wrong_key_length_refused),

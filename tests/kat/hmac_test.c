@@ -1,5 +1,6 @@
-/* crypto/prf and crypto/integ: HMAC-SHA2 (RFC 4868 2.7) and AES-XCBC
- * (RFC 3566 4.6, RFC 4434 5) vectors from tests/kat/data/. */
+/* crypto/prf and crypto/integ: HMAC-SHA2 (RFC 4868 2.7), AES-XCBC
+ * (RFC 3566 4.6, RFC 4434 5), HMAC-SHA1/MD5 (RFC 2202) and AES-CMAC
+ * (RFC 4493, 4494, 4615) vectors from tests/kat/data/. */
 #include "katfile.h"
 #include "crypto/integ.h"
 #include "crypto/prf.h"
@@ -16,6 +17,12 @@ static uint16_t alg_id(const char *name)
         { "AUTH_HMAC_SHA2_384_192", AUTH_HMAC_SHA2_384_192 },
         { "AUTH_HMAC_SHA2_512_256", AUTH_HMAC_SHA2_512_256 },
         { "AUTH_AES_XCBC_96", AUTH_AES_XCBC_96 },
+        { "PRF_HMAC_SHA1", PRF_HMAC_SHA1 },
+        { "PRF_HMAC_MD5", PRF_HMAC_MD5 },
+        { "PRF_AES128_CMAC", PRF_AES128_CMAC },
+        { "AUTH_HMAC_SHA1_96", AUTH_HMAC_SHA1_96 },
+        { "AUTH_HMAC_MD5_96", AUTH_HMAC_MD5_96 },
+        { "AUTH_AES_CMAC_96", AUTH_AES_CMAC_96 },
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp(map[i].name, name) == 0)
@@ -92,6 +99,18 @@ static void rfc4868_hmac_sha2(void **state)
     run_file("tests/kat/data/rfc4868_hmac.txt", 24);
 }
 
+static void rfc2202_hmac_sha1_md5(void **state)
+{
+    (void)state;
+    run_file("tests/kat/data/rfc2202_hmac.txt", 16);
+}
+
+static void rfc4493_4494_4615_cmac(void **state)
+{
+    (void)state;
+    run_file("tests/kat/data/cmac.txt", 11);
+}
+
 static void rfc3566_rfc4434_xcbc(void **state)
 {
     (void)state;
@@ -103,6 +122,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rfc4868_hmac_sha2),
         cmocka_unit_test(rfc3566_rfc4434_xcbc),
+        cmocka_unit_test(rfc2202_hmac_sha1_md5),
+        cmocka_unit_test(rfc4493_4494_4615_cmac),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

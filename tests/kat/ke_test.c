@@ -1,4 +1,5 @@
-/* crypto/ke against RFC 5903 section 8 (ECP 256/384/521), RFC 7748 sections
+/* crypto/ke against RFC 5903 section 8 (ECP 256/384/521), RFC 5114 A.6/A.7
+ * (ECP 192/224), RFC 6932/7027 (Brainpool 224/256/384/512), RFC 7748 sections
  * 5.2/6.1/6.2 (X25519, X448) and the RFC 2409/3526 MODP primes. */
 #include "katfile.h"
 #include "crypto/ke.h"
@@ -74,6 +75,33 @@ static void rfc5903_ecp(void **state)
     run_file("tests/kat/data/rfc5903_ecp.txt", 3);
 }
 
+static void rfc5114_brainpool_ecp(void **state)
+{
+    (void)state;
+    run_file("tests/kat/data/ecp_more.txt", 6);
+}
+
+/* a KE payload value off the curve, or of the wrong length, is refused
+ * for each of the groups added with them */
+static void more_ecp_points_checked(void **state)
+{
+    (void)state;
+    struct kat_file f;
+    struct kat_rec r = { 0 };
+    kat_open(&f, "tests/kat/data/ecp_more.txt");
+    while (kat_next(&f, &r)) {
+        uint16_t group = (uint16_t)kat_int(&r, "group");
+        size_t n;
+        uint8_t *gi = kat_hex(&r, "gi", &n);
+        assert_int_equal(ke_check_public(group, span_of(gi, n)), 0);
+        assert_int_equal(ke_check_public(group, span_of(gi, n - 1)), KITE_E_BAD_PUBLIC_KEY);
+        gi[n - 1] ^= 1; /* y changed: not on the curve */
+        assert_int_equal(ke_check_public(group, span_of(gi, n)), KITE_E_BAD_PUBLIC_KEY);
+        free(gi);
+    }
+    kat_close(&f, &r);
+}
+
 static void rfc7748_x25519_x448(void **state)
 {
     (void)state;
@@ -143,6 +171,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rfc5903_ecp),
+        cmocka_unit_test(rfc5114_brainpool_ecp),
+        cmocka_unit_test(more_ecp_points_checked),
         cmocka_unit_test(rfc7748_x25519_x448),
         cmocka_unit_test(modp_groups),
         cmocka_unit_test(modp_public_value_is_padded),

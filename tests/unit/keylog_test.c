@@ -88,6 +88,32 @@ static struct ike_child_sa child(uint16_t encr, uint16_t bits, uint16_t integ, u
     return c;
 }
 
+/* issue 14's ciphers under the names Wireshark has for them (AES-CCM and
+ * AES-CTR in IKEv2, AES-CTR in ESP with the nonce in the key); Camellia and
+ * ESP AES-CCM it has not: a comment line */
+static void issue14_names(void **s)
+{
+    (void)s;
+    char buf[1024];
+    struct ike_sa_keys k = ike_keys(ENCR_AES_CCM_12, 256, AUTH_NONE, 35, 0);
+    assert_true(keylog_ike_line(&k, buf, sizeof buf) > 0);
+    assert_non_null(strstr(buf, "\"AES-CCM-256 with 12 octet ICV [RFC5282]\""));
+    k = ike_keys(ENCR_AES_CTR, 128, AUTH_HMAC_SHA1_96, 20, 20);
+    assert_true(keylog_ike_line(&k, buf, sizeof buf) > 0);
+    assert_non_null(strstr(buf, "\"AES-CTR-128 [RFC5930]\""));
+    assert_non_null(strstr(buf, "\"HMAC_SHA1_96 [RFC2404]\"\n"));
+    k = ike_keys(ENCR_CAMELLIA_CBC, 128, AUTH_HMAC_SHA2_256_128, 16, 32);
+    assert_true(keylog_ike_line(&k, buf, sizeof buf) > 0);
+    assert_non_null(strstr(buf, "# ikev2_decryption_table: "));
+    assert_non_null(strstr(buf, "not supported by Wireshark"));
+    struct ike_child_sa c = child(ENCR_AES_CTR, 256, AUTH_HMAC_SHA2_256_128, 36, 32);
+    assert_true(keylog_esp_line(&c, true, buf, sizeof buf) > 0);
+    assert_non_null(strstr(buf, "\"AES-CTR [RFC3686]\",\"0x1011"));
+    c = child(ENCR_AES_CCM_16, 128, AUTH_NONE, 19, 0);
+    assert_true(keylog_esp_line(&c, true, buf, sizeof buf) > 0);
+    assert_non_null(strstr(buf, "not supported by Wireshark"));
+}
+
 static void esp_lines(void **s)
 {
     (void)s;
@@ -214,6 +240,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ike_lines),
         cmocka_unit_test(esp_lines),
+        cmocka_unit_test(issue14_names),
         cmocka_unit_test(refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

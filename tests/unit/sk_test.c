@@ -14,6 +14,10 @@ static const struct suite suites[] = {
     { "chacha20poly1305", NULL }, { "aes128", "sha256" }, { "aes192", "sha384" },
     { "aes256", "sha512" }, { "aes128", "sha1" },        { "aes256", "aesxcbc" },
     { "3des", "md5" },
+    /* issue 14: CCM (RFC 5282), CTR (RFC 5930), Camellia (RFC 5529), CMAC */
+    { "aes128ccm16", NULL }, { "aes256ccm8", NULL }, { "aes192ccm12", NULL },
+    { "aes128ctr", "sha256" }, { "camellia256ctr", "aescmac" }, { "camellia128", "sha256" },
+    { "camellia192", "sha1" },
 };
 
 struct pair {

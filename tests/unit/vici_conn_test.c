@@ -35,10 +35,13 @@ static void captured_load_conn_parses(void **st)
     struct set_node *net = set_find(set_find(set_find(t.root.child, "children"), "net"), "remote_ts");
     assert_string_equal(net->value, "10.1.0.0/16,10.2.0.0/16"); /* the list's items, comma-joined */
     assert_string_equal(net->file, "load-conn home.children.net.remote_ts");
-    /* kite needs local_ts (no dynamic selectors yet): refused, naming the section */
-    assert_int_equal(conf_parse_conn_node(t.root.child, c, err, sizeof err, NULL, NULL), -1);
-    assert_string_equal(err, "load-conn home.children.net: local_ts = dynamic is not supported yet: give subnets");
+    /* local_ts absent: strongSwan's default, dynamic (the IKE SA's own address) */
+    assert_int_equal(conf_parse_conn_node(t.root.child, c, err, sizeof err, NULL, NULL), 0);
+    assert_int_equal(c->child[0].n_local_ts, 1);
+    assert_true(c->child[0].local_ts[0].dynamic);
+    assert_int_equal(c->child[0].local_ts[0].family, 0);
     /* with local_ts given, as a file would, the rest of it reads as swanctl meant */
+    memset(c, 0, sizeof *c);
     assert_non_null(set_add(&t, set_find(set_find(t.root.child, "children"), "net"), "local_ts", "10.9.0.0/16", "x"));
     conf_conn_free(c); /* what the refused parse allocated */
     assert_int_equal(conf_parse_conn_node(t.root.child, c, err, sizeof err, NULL, NULL), 0);
