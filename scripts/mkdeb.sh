@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make deb: a Debian package of kite built from this tree, without
-# dpkg-buildpackage's source-package machinery: CMake installs kited, kitectl,
+# dpkg-buildpackage's source-package machinery: CMake installs kited, kitectl, kite-load,
 # the man pages, the unit, docs and examples into a staging root (prefix /usr,
 # the configuration in /etc/kite), dpkg-shlibdeps computes Depends from the
 # binaries, dpkg-deb builds kite_VERSION_ARCH.deb.
@@ -16,7 +16,7 @@ arch=$(dpkg --print-architecture)
 
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
   -DKITE_SYSCONFDIR=/etc >/dev/null
-MAKEFLAGS= cmake --build "$BUILD" -j"$JOBS" --target kited kitectl >/dev/null
+MAKEFLAGS= cmake --build "$BUILD" -j"$JOBS" --target kited kitectl kite-load >/dev/null
 STAGE=$BUILD/deb-root
 rm -rf "$STAGE"
 DESTDIR=$STAGE cmake --install "$BUILD" --strip >/dev/null
@@ -33,7 +33,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/debian"
 printf 'Source: kite\n\nPackage: kite\nArchitecture: any\n' > "$tmp/debian/control"
-deps=$(cd "$tmp" && dpkg-shlibdeps -O "$STAGE/usr/sbin/kited" "$STAGE/usr/bin/kitectl" 2>/dev/null |
+deps=$(cd "$tmp" && dpkg-shlibdeps -O "$STAGE/usr/sbin/kited" "$STAGE/usr/bin/kitectl" "$STAGE/usr/bin/kite-load" 2>/dev/null |
        sed -n 's/^shlibs:Depends=//p')
 [ -n "$deps" ] || { echo "mkdeb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 size=$(du -sk --exclude=DEBIAN "$STAGE" | cut -f1)

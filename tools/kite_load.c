@@ -22,6 +22,7 @@
 #include "crypto/rand.h"
 #include "daemon/bridge.h"
 #include "daemon/creds.h"
+#include "daemon/secrets.h"
 #include "io/udp.h"
 #include "kite_load.h"
 
@@ -103,37 +104,6 @@ static long rss_kb(void)
 
 /* ---- addresses ---- */
 
-static void to_ike(const struct sockaddr_storage *ss, struct ike_addr *a)
-{
-    memset(a, 0, sizeof *a);
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-        a->family = 4;
-        memcpy(a->ip, &in->sin_addr, 4);
-        a->port = ntohs(in->sin_port);
-    } else if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-        a->family = 6;
-        memcpy(a->ip, &in6->sin6_addr, 16);
-        a->port = ntohs(in6->sin6_port);
-    }
-}
-
-static void to_sock(const struct ike_addr *a, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof *ss);
-    if (a->family == 4) {
-        struct sockaddr_in *in = (struct sockaddr_in *)ss;
-        in->sin_family = AF_INET;
-        memcpy(&in->sin_addr, a->ip, 4);
-        in->sin_port = htons(a->port);
-    } else if (a->family == 6) {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-        in6->sin6_family = AF_INET6;
-        memcpy(&in6->sin6_addr, a->ip, 16);
-        in6->sin6_port = htons(a->port);
-    }
-}
 
 /* ---- the initiator's connection ---- */
 
@@ -216,6 +186,8 @@ static int load_conn(struct gen *g)
         rc = open_socks(g);
     if (!rc)
         rc = ike_engine_add_conn(g->e, &g->conn) ? -1 : 0;
+    if (!rc && secrets_apply(g->e, c, NULL) < 0) /* PSKs are looked up by identity (ike/psks.c) */
+        rc = -1;
     ike_engine_set_creds(g->e, cs);
     cred_store_unref(cs);
     conf_free(c);
@@ -313,8 +285,8 @@ static void do_action(struct gen *g, const struct ike_action *a)
 {
     if (a->type == IKE_ACT_SEND) {
         struct sockaddr_storage l, r;
-        to_sock(&a->local, &l);
-        to_sock(&a->remote, &r);
+        udp_addr_from_ike(&a->local, &l);
+        udp_addr_from_ike(&a->remote, &r);
         udp_send(sock_for_port(g, a->local.port), &l, &r, a->data, a->len, a->marker);
     } else if (a->type == IKE_ACT_IKE_UP) {
         int64_t i = load_map_get(&g->map, a->ike_sa);
@@ -343,8 +315,8 @@ static void recv_all(struct gen *g, uint64_t now_ms)
         struct udp_dgram d;
         for (int budget = 0; budget < 256 && udp_recv(&g->socks[k], g->buf, 65536, &d) == 1; budget++) {
             struct ike_addr l, r;
-            to_ike(&d.local, &l);
-            to_ike(&d.remote, &r);
+            udp_addr_to_ike(&d.local, &l);
+            udp_addr_to_ike(&d.remote, &r);
             if (d.kind == UDP_IKE)
                 ike_recv(g->e, d.data, d.len, &l, &r, now_ms);
             drain(g);

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include "conf/conf_int.h"
 #include "conf/settings.h"
+#include "conf/conf_keys.h"
 #include "cred/id.h"
 
 /* IKEv2 ID types (RFC 7296 3.5) */
@@ -421,6 +422,8 @@ static int child(struct ctx *x, struct set_node *sec, struct conf_child *ch)
         return -1;
     ch->rekey_time = 3600;
     ch->replay_window = 32;
+    if (conf_life_child(&(struct conf_io){ x->err, x->errcap, x->warn, x->wctx }, sec, ch))
+        return -1;
     if (list_ts(x, sec, "local_ts", &ch->local_ts, &ch->n_local_ts) ||
         list_ts(x, sec, "remote_ts", &ch->remote_ts, &ch->n_remote_ts))
         return -1;
@@ -619,48 +622,15 @@ static int cert_keys(struct ctx *x, struct set_node *sec, struct conf_conn *c)
     return 0;
 }
 
-static int addr_key_host(struct ctx *x, struct set_node *sec, const char *key, struct conf_addr *a, char *host);
-
-/* a DNS name as strongSwan takes one in remote_addrs: letters, digits, '-'
- * and '.', with a letter somewhere (an address that failed to parse is no name) */
-static bool dns_name(const char *s)
-{
-    size_t n = strlen(s);
-    bool alpha = false;
-    if (!n || n >= CONF_HOST_MAX || s[0] == '-' || s[0] == '.')
-        return false;
-    for (const char *p = s; *p; p++) {
-        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
-            return false;
-        alpha |= isalpha((unsigned char)*p) != 0;
-    }
-    return alpha;
-}
-
-static int addr_key(struct ctx *x, struct set_node *sec, const char *key, struct conf_addr *a)
-{
-    return addr_key_host(x, sec, key, a, NULL);
-}
-
-static int addr_key_host(struct ctx *x, struct set_node *sec, const char *key, struct conf_addr *a, char *host)
+/* local_addrs / remote_addrs: lists, %any4/6, DNS names, remote ranges
+ * (conf_addrs.c) */
+static int addrs_key(struct ctx *x, struct set_node *sec, const char *key, struct conf_conn *c)
 {
     struct set_node *node;
     const char *v = val(sec, key, &node);
-    char first[128];
-    if (!v)
-        return 0;
-    size_t n = strcspn(v, ", "); /* the first address is used */
-    if (n >= sizeof first)
-        return fail(x, node, "invalid address '%.40s...' (expected an IP address or %%any)", v);
-    memcpy(first, v, n);
-    first[n] = 0;
-    if (host && conf_parse_addr(first, a) && dns_name(first)) { /* resolved by the daemon */
-        memcpy(host, first, n + 1);
-        return 0;
-    }
-    if (conf_parse_addr(first, a))
-        return fail(x, node, "invalid address '%s' (expected an IP address or %%any%s)", first,
-                    host ? " or a DNS name" : "");
+    char why[300];
+    if (v && conf_parse_addrs(v, key[0] == 'r', c, why, sizeof why))
+        return fail(x, node, "%s", why);
     return 0;
 }
 
@@ -734,10 +704,16 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
     char err[256];
     if (name_key(x, sec, "connection", c->name))
         return -1;
+    /* every key known, implemented, or refused with why (conf_keys.c) */
+    if (conf_keys_check_conn(sec, x->err, x->errcap, x->warn, x->wctx))
+        return -1;
     c->rekey_time = 14400;
+    /* strongSwan's default for a round without auth (or no round): pubkey,
+     * never a PSK that a secret of the file would then silently supply */
+    c->local_auth.kind = c->remote_auth.kind = CONF_AUTH_PUBKEY;
     if ((v = val(sec, "version", &node)) && strcmp(v, "2") && strcmp(v, "0"))
         return fail(x, node, "version = %s: kite speaks IKEv2 only (version = 2 or 0)", v);
-    if (addr_key(x, sec, "local_addrs", &c->local) || addr_key_host(x, sec, "remote_addrs", &c->remote, c->remote_host) ||
+    if (addrs_key(x, sec, "local_addrs", c) || addrs_key(x, sec, "remote_addrs", c) ||
         port_key(x, sec, "local_port", &c->local_port) || port_key(x, sec, "remote_port", &c->remote_port))
         return -1;
     v = val(sec, "proposals", &node);
@@ -760,11 +736,13 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
     if ((v = val(sec, "mobike", &node)) && parse_bool(v, &mobike))
         return fail(x, node, "mobike must be yes or no, not '%s'", v);
     c->no_mobike = !mobike;
+    if (conf_life_conn(&(struct conf_io){ x->err, x->errcap, x->warn, x->wctx }, sec, c))
+        return -1;
     static const char *const later[] = { "dpd_timeout", "reauth_time", "over_time",
                                          "rand_time", "unique", NULL };
     for (int i = 0; later[i]; i++)
         val(sec, later[i], NULL);
-    struct set_node *l = set_find(sec, "local"), *r = set_find(sec, "remote"), *chs = set_find(sec, "children");
+    struct set_node *l = conf_keys_round(sec, "local"), *r = conf_keys_round(sec, "remote"), *chs = set_find(sec, "children");
     if (cert_keys(x, sec, c))
         return -1;
     if (l && (l->used = true) && peer(x, l, c, true))
@@ -789,6 +767,8 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
         if (child(x, ch, &c->child[c->n_children++]))
             return -1;
     }
+    if (conf_conn_cp(sec, c, x->err, x->errcap)) /* vips, pools (conf_pool.c) */
+        return -1;
     char where[96];
     snprintf(where, sizeof where, "connection '%s'", c->name);
     warn_unknown(x, sec, where);
@@ -968,11 +948,12 @@ static int psk_secret(struct ctx *x, struct set_node *n)
 static int secrets(struct ctx *x, struct set_node *sec)
 {
     for (struct set_node *n = sec->child; n; n = n->next) {
+        bool warned = n->used; /* by conf_keys_check_top, with the reason */
         n->used = true;
         bool eap = !strncmp(n->name, "eap", 3);
         bool ike = eap || !strncmp(n->name, "ike", 3), key = key_secret(n->name);
         if (n->value || (!ike && !key)) {
-            if (x->warn) {
+            if (x->warn && !warned) {
                 char msg[256];
                 snprintf(msg, sizeof msg, "%s:%d: secret '%s' ignored: only ike (PSK) and private, rsa, ecdsa, "
                          "pkcs8 (key passphrase) secrets are supported", n->file, n->line, n->name);
@@ -1000,8 +981,13 @@ static int build(struct set_tree *t, struct kite_conf **out, char *err, size_t e
         else
             rc = connection(&x, n, &c->conns[c->n_conns++]);
     }
+    if (!rc && conf_keys_check_top(&t->root, err, errcap, warn, w))
+        rc = -1;
     if (!rc && sec)
         rc = secrets(&x, sec);
+    struct set_node *pools = set_find(&t->root, "pools");
+    if (!rc && pools && (pools->used = true))
+        rc = conf_pools_parse(pools, c, err, errcap, warn, w);
     if (conns)
         conns->used = true;
     if (sec)
@@ -1050,6 +1036,7 @@ void conf_free(struct kite_conf *c)
         free(c->key_pass[i].file);
     }
     free(c->key_pass);
+    conf_pools_free(c);
     if (c->secrets)
         mem_wipe(c->secrets, (size_t)c->cap_secrets * sizeof *c->secrets);
     free(c->secrets);
@@ -1182,6 +1169,8 @@ int conf_dup(const struct kite_conf *c, struct kite_conf **out)
         d->cap_key_pass = c->n_key_pass;
         rc = rc ? rc : dup_secrets(c, d);
     }
+    if (!rc)
+        rc = conf_pools_dup(c, d);
     if (rc) {
         conf_free(d);
         d = NULL;
@@ -1222,6 +1211,57 @@ const struct secret *conf_psk_find(const struct kite_conf *c, const struct conf_
         }
     }
     return best;
+}
+
+/* ---- shared with the files that read further keys (conf_int.h) ---- */
+
+const char *conf_key(struct set_node *sec, const char *key, struct set_node **node)
+{
+    return val(sec, key, node);
+}
+
+static void where_of(const struct set_node *n, char *buf, size_t cap)
+{
+    if (n->line > 0)
+        snprintf(buf, cap, "%s:%d", n->file ? n->file : "?", n->line);
+    else /* from a VICI message: the file is the key's path */
+        snprintf(buf, cap, "%s", n->file ? n->file : "?");
+}
+
+int conf_fail(const struct conf_io *io, const struct set_node *n, const char *fmt, ...)
+{
+    char at[300], msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    where_of(n, at, sizeof at);
+    snprintf(io->err, io->errcap, "%s: %s", at, msg);
+    return -1;
+}
+
+void conf_warn(const struct conf_io *io, const struct set_node *n, const char *fmt, ...)
+{
+    char at[300], msg[512], line[820];
+    va_list ap;
+    if (!io->warn)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    where_of(n, at, sizeof at);
+    snprintf(line, sizeof line, "%s: %s", at, msg);
+    io->warn(io->wctx, line);
+}
+
+int conf_time(const char *s, uint32_t *out)
+{
+    return parse_time(s, out);
+}
+
+int conf_bool(const char *s, bool *out)
+{
+    return parse_bool(s, out);
 }
 
 const struct secret *conf_eap_find(const struct kite_conf *c, const char *id, size_t len)

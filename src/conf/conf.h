@@ -32,6 +32,12 @@ struct conf_addr {
     uint8_t ip[16];
 };
 
+enum { CONF_MAX_ADDRS = 8 };
+struct conf_range {
+    uint8_t family;
+    uint8_t lo[16], hi[16];
+};
+
 struct conf_ts {
     uint8_t family, ip_proto;
     uint16_t port_lo, port_hi;
@@ -45,6 +51,21 @@ struct conf_id {
     uint8_t data[CONF_ID_MAX];
 };
 
+/* pools { name { addrs = ..., dns = ... } } (conf_pool.c): an address range
+ * (family 0: attributes only) and CP attributes in wire form (RFC 7296 3.15.1) */
+enum { CONF_MAX_VIPS = 2, CONF_MAX_POOLS = 4 };
+struct conf_pool_attr {
+    uint16_t type;  /* IKEV2_CFGA_* */
+    uint8_t len;
+    uint8_t value[17];
+};
+struct conf_pool {
+    char name[CONF_NAME_MAX];
+    uint8_t family;
+    uint8_t lo[16], hi[16];
+    unsigned n_attrs;
+    struct conf_pool_attr *attrs; /* malloc'd, grown as found: no cap */
+};
 enum { CONF_UPDOWN_MAX = 512, CONF_HOST_MAX = 256 };
 
 enum conf_start { CONF_START_NONE, CONF_START_START, CONF_START_TRAP };
@@ -63,7 +84,13 @@ struct conf_child {
     enum conf_dpd dpd_action; /* clear (default) | trap | restart */
     uint64_t rekey_bytes, rekey_packets, life_bytes, life_packets; /* 0: none */
     char updown[CONF_UPDOWN_MAX]; /* updown: a shell command line run on up/down (daemon/updown.c); "": none */
+    uint8_t close_action; /* enum conf_close (conf_life.c) */
 };
+/* children.X.close_action: none, clear (the same without trap policies) or
+ * start; trap is refused until trap policies exist */
+enum conf_close { CONF_CLOSE_NONE, CONF_CLOSE_CLEAR, CONF_CLOSE_START };
+/* connections.X.unique */
+enum conf_unique { CONF_UNIQUE_NO, CONF_UNIQUE_NEVER, CONF_UNIQUE_KEEP, CONF_UNIQUE_REPLACE };
 
 /* local.auth / remote.auth: psk or a public key (pubkey, rsa, rsa/pss,
  * ecdsa, ed25519, ed448, with -sha256/-sha384/-sha512 hash constraints) */
@@ -101,6 +128,27 @@ struct conf_conn {
     enum conf_frag fragmentation; /* IKE fragmentation, RFC 7383 (default yes) */
     uint32_t n_children;
     struct conf_child *child; /* allocated, n_children */
+    /* conf_life.c: IKE SA reauthentication and lifetime, seconds, with
+     * strongSwan's defaults (reauth_time 0: never; over_time 10% of the
+     * longer of rekey_time and reauth_time; rand_time over_time, at most
+     * half of the shorter non-zero one), and the uniqueness policy */
+    uint32_t reauth_time, rand_time, over_time;
+    uint8_t unique; /* enum conf_unique */
+    /* local_addrs/remote_addrs beyond one address (issue 14, conf_addrs.c):
+     * a DNS name given for local_addrs ("" none; local then stays %any, and
+     * bridge_conn refuses it: not resolved yet; remote_addrs' name is
+     * remote_host, resolved by daemon/resolve.c), and remote_addrs' whole
+     * list for responders:
+     * the peer must be in one of the ranges (addresses, subnets, ranges,
+     * %any4, %any6); 0 ranges: remote alone decides (%any or one address) */
+    char local_host[CONF_HOST_MAX];
+    uint8_t n_remote_ranges;
+    struct conf_range remote_ranges[CONF_MAX_ADDRS];
+    /* vips (a client asks for these; 0.0.0.0 / :: for any) and pools (a
+     * gateway assigns from these), conf_pool.c */
+    uint8_t n_vips, n_pools;
+    struct conf_addr vips[CONF_MAX_VIPS];
+    char pools[CONF_MAX_POOLS][CONF_NAME_MAX];
     char local_eap_id[256], remote_eap_id[256]; /* local.eap_id, remote.eap_id ("" unset) */
     bool no_mobike;                             /* mobike = no */
     /* remote_addrs given as a DNS name ("moon.strongswan.org"): resolved by
@@ -134,6 +182,8 @@ struct kite_conf {
     struct conf_secret *secrets;
     struct conf_key_pass *key_pass; /* grown as found: no cap on their number */
     size_t n_key_pass, cap_key_pass;
+    struct conf_pool *pools;        /* pools { }: grown as found, no cap */
+    int n_pools, cap_pools;
 };
 
 typedef void conf_warn_fn(void *ctx, const char *msg);
@@ -184,6 +234,24 @@ struct set_node;
 int conf_parse_conn_node(struct set_node *sec, struct conf_conn *out, char *err, size_t errcap,
                          conf_warn_fn *warn, void *ctx);
 
+/* conf_pool.c: the pools section (0, or -1 with "file:line: ..." in err),
+ * a connection's vips and pools keys, and the pools' share of conf_dup and
+ * conf_free */
+int conf_pools_parse(struct set_node *sec, struct kite_conf *c, char *err, size_t errcap, conf_warn_fn *warn,
+                     void *ctx);
+int conf_conn_cp(struct set_node *sec, struct conf_conn *c, char *err, size_t errcap);
+int conf_pools_dup(const struct kite_conf *c, struct kite_conf *d);
+void conf_pools_free(struct kite_conf *c);
+/* pool `name`'s index, or -1 */
+int conf_pool_find(const struct kite_conf *c, const char *name);
+/* one pool from its section (VICI's load-pool builds one): 0, or -1 with why in err */
+int conf_pool_parse_node(struct set_node *sec, struct conf_pool *out, char *err, size_t errcap, conf_warn_fn *warn,
+                         void *ctx);
+/* add p (taken over), replacing the one of that name; 0 or -1 (no memory: p freed) */
+int conf_pool_put(struct kite_conf *c, struct conf_pool *p);
+/* remove pool `name`; 0 or -1 (none) */
+int conf_pool_del(struct kite_conf *c, const char *name);
+
 /* pieces, exported for tests */
 int conf_parse_proposals(const char *text, bool ike, struct conf_prop *out, uint8_t *n, char *err, size_t errcap);
 /* append to buf (a string, "" at first) the keywords of the weak algorithms
@@ -194,5 +262,10 @@ bool conf_prop_weak(const struct conf_prop *p, unsigned n, char *buf, size_t cap
 int conf_parse_id(const char *text, struct conf_id *id);
 int conf_parse_ts(const char *text, struct conf_ts *ts);
 int conf_parse_addr(const char *text, struct conf_addr *a);
+/* local_addrs / remote_addrs (conf_addrs.c): 0, or -1 with the reason in
+ * err (no file:line) */
+int conf_parse_addrs(const char *text, bool remote, struct conf_conn *c, char *err, size_t errcap);
+/* is the address (family 4 or 6) in one of the connection's remote ranges? */
+bool conf_range_match(const struct conf_range *r, uint8_t n, uint8_t family, const uint8_t *ip);
 
 #endif

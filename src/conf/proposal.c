@@ -144,7 +144,7 @@ static int one(const char *text, bool ike, struct conf_prop *p, char *err, size_
     free(copy);
     if (!rc)
         rc = complete(p, ike, err, errcap);
-    size_t used = strlen(err);
+    size_t used = rc ? strlen(err) : errcap; /* err holds a message only on failure */
     if (rc && used < errcap)
         snprintf(err + used, errcap - used, " (proposal '%s')", text);
     return rc;

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include "base/secret.h"
 
-enum { MAX_DEPTH = 16, MAX_INCLUDE_DEPTH = 8 };
+enum { MAX_DEPTH = 16, MAX_INCLUDE_DEPTH = 8, MAX_REFS = 16 };
 
 struct lexer {
     const char *p, *file;
@@ -182,6 +182,75 @@ static int include_files(struct lexer *lx, struct set_node *sec, const char *pat
     return rc;
 }
 
+static int parse_section(struct lexer *lx, struct set_node *sec, char *name, struct set_node **out)
+{
+    if (++lx->depth > MAX_DEPTH) {
+        free(name);
+        return fail(lx, "sections nested too deeply");
+    }
+    struct set_node *sub = node_add(lx, sec, name, NULL);
+    int rc = sub ? parse_body(lx, sub, false) : fail(lx, "out of memory");
+    lx->depth--;
+    if (out)
+        *out = sub;
+    return rc;
+}
+
+/* a reference of a template, kept once (a section defined again with the
+ * same template does not list it twice) */
+static int add_ref(struct set_node *n, const char *ref)
+{
+    for (size_t i = 0; i < n->n_refs; i++)
+        if (!strcmp(n->refs[i], ref))
+            return 0;
+    char **grown = realloc(n->refs, (n->n_refs + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    n->refs = grown;
+    if (!(n->refs[n->n_refs] = strdup(ref)))
+        return -1;
+    n->n_refs++;
+    return 0;
+}
+
+/* "name : a, b.c {": the templates' paths, then the section; they are
+ * resolved when the whole tree has been read (templates_resolve) */
+static int parse_templated(struct lexer *lx, struct set_node *sec, char *name)
+{
+    char *refs[MAX_REFS];
+    size_t n = 0;
+    int rc = 0;
+    do {
+        lx->p++; /* ':' or ',' */
+        skip(lx, false);
+        if (n == MAX_REFS)
+            rc = fail(lx, "more than %d templates for section '%s'", MAX_REFS, name);
+        else if (!(refs[n] = take_name(lx)))
+            rc = fail(lx, "expected the name of a template section after '%s :'", name);
+        else
+            n++;
+        skip(lx, false);
+    } while (!rc && *lx->p == ',');
+    if (!rc && *lx->p != '{')
+        rc = fail(lx, "expected '{' after the templates of section '%s'", name);
+    int line = lx->line;
+    struct set_node *sub = NULL;
+    if (!rc) {
+        lx->p++;
+        rc = parse_section(lx, sec, name, &sub);
+        name = NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!rc && add_ref(sub, refs[i])) {
+            lx->line = line;
+            rc = fail(lx, "out of memory");
+        }
+        free(refs[i]);
+    }
+    free(name);
+    return rc;
+}
+
 static int parse_item(struct lexer *lx, struct set_node *sec)
 {
     char *name = take_name(lx);
@@ -195,10 +264,8 @@ static int parse_item(struct lexer *lx, struct set_node *sec)
         free(pattern);
         return rc;
     }
-    if (*lx->p == ':') { /* templates ("name : parent") are not supported */
-        free(name);
-        return fail(lx, "section templates (':') are not supported");
-    }
+    if (*lx->p == ':') /* a section template: "name : parent, other {" */
+        return parse_templated(lx, sec, name);
     if (*lx->p == '=') {
         lx->p++;
         char *value = take_value(lx);
@@ -210,14 +277,7 @@ static int parse_item(struct lexer *lx, struct set_node *sec)
     }
     if (*lx->p == '{') {
         lx->p++;
-        if (++lx->depth > MAX_DEPTH) {
-            free(name);
-            return fail(lx, "sections nested too deeply");
-        }
-        struct set_node *sub = node_add(lx, sec, name, NULL);
-        int rc = sub ? parse_body(lx, sub, false) : fail(lx, "out of memory");
-        lx->depth--;
-        return rc;
+        return parse_section(lx, sec, name, NULL);
     }
     fail(lx, "expected '=' or '{' after '%s'", name);
     free(name);
@@ -327,10 +387,137 @@ static int parse_file_into(struct set_tree *t, struct set_node *sec, const char 
     return rc;
 }
 
+/* ---- section templates ----
+ * strongSwan's settings look a key up in the section, then in the sections
+ * its templates name (each with its own templates, depth first), and a
+ * subsection in the section's own subsection first, then in the templates'
+ * subsections of that name.  Here the result is made once: each section is
+ * given the keys and subsections of its templates it lacks, after its own
+ * subsections got theirs.  Nodes copied keep the file and line they were
+ * written at, so messages point to the template's line. */
+
+struct resolver {
+    struct set_tree *t;
+    char *err;
+    size_t errcap;
+    int depth;
+};
+
+static struct set_node *child_of(const struct set_node *sec, const char *name, bool section)
+{
+    for (struct set_node *n = sec->child; n; n = n->next)
+        if ((n->value == NULL) == section && !strcmp(n->name, name))
+            return n;
+    return NULL;
+}
+
+static struct set_node *node_copy(struct set_node *sec, const struct set_node *from)
+{
+    struct set_node *n = calloc(1, sizeof *n), **tail = &sec->child;
+    if (!n || !(n->name = strdup(from->name)) || (from->value && !(n->value = strdup(from->value)))) {
+        if (n)
+            free(n->name);
+        free(n);
+        return NULL;
+    }
+    n->file = from->file;
+    n->line = from->line;
+    n->tpl_state = 2;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = n;
+    return n;
+}
+
+/* what `from` has that `to` lacks, subsections merged the same way (to a
+ * depth: a section that is its own template's descendant stops there) */
+static int merge_missing(struct set_node *to, const struct set_node *from, int depth)
+{
+    if (depth > MAX_DEPTH)
+        return -2;
+    for (const struct set_node *c = from->child; c; c = c->next) {
+        struct set_node *have = child_of(to, c->name, c->value == NULL);
+        if (have && c->value)
+            continue; /* set here: the template's value does not apply */
+        if (!have && !(have = node_copy(to, c)))
+            return -1;
+        int rc = c->value ? 0 : merge_missing(have, c, depth + 1);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int resolve(struct resolver *r, struct set_node *n);
+
+/* a template's path from the top ("connections.base"), each section on the
+ * way resolved first (it may get the next one from its own templates) */
+static struct set_node *lookup(struct resolver *r, const char *path, int *rc)
+{
+    struct set_node *at = &r->t->root;
+    char part[256];
+    while (at && *path && !*rc) {
+        size_t n = strcspn(path, ".");
+        if (n >= sizeof part)
+            return NULL;
+        memcpy(part, path, n);
+        part[n] = 0;
+        path += n + (path[n] == '.');
+        at = child_of(at, part, true);
+        if (at)
+            *rc = resolve(r, at);
+    }
+    return *rc ? NULL : at;
+}
+
+static int resolve(struct resolver *r, struct set_node *n)
+{
+    if (n->tpl_state) /* done, or being done: a loop of templates ends here */
+        return 0;
+    if (++r->depth > 64) {
+        snprintf(r->err, r->errcap, "%s:%d: section templates nested too deeply", n->file, n->line);
+        return -1;
+    }
+    n->tpl_state = 1;
+    int rc = 0;
+    for (struct set_node *c = n->child; c && !rc; c = c->next)
+        if (!c->value)
+            rc = resolve(r, c);
+    for (size_t i = 0; i < n->n_refs && !rc; i++) {
+        struct set_node *tpl = lookup(r, n->refs[i], &rc);
+        if (rc)
+            break;
+        if (!tpl) {
+            /* strongSwan would go on without it: kite says so, as the keys
+             * the writer meant to inherit would be missing */
+            snprintf(r->err, r->errcap, "%s:%d: template '%s' of section '%s' not found (templates are named by "
+                     "their path from the top, such as connections.base)", n->file, n->line, n->refs[i], n->name);
+            rc = -1;
+        } else if (tpl != n) {
+            tpl->used = true; /* read through the sections that use it */
+            int m = merge_missing(n, tpl, 0);
+            if (m)
+                snprintf(r->err, r->errcap, "%s:%d: %s", n->file, n->line,
+                         m == -2 ? "a template that contains the section using it nests too deeply" : "out of memory");
+            rc = m ? -1 : 0;
+        }
+    }
+    n->tpl_state = 2;
+    r->depth--;
+    return rc;
+}
+
+static int templates_resolve(struct set_tree *t, char *err, size_t errcap)
+{
+    struct resolver r = { t, err, errcap, 0 };
+    return resolve(&r, &t->root);
+}
+
 int set_parse_file(struct set_tree *t, const char *path, char *err, size_t errcap)
 {
     memset(t, 0, sizeof *t);
-    return parse_file_into(t, &t->root, path, 0, err, errcap);
+    int rc = parse_file_into(t, &t->root, path, 0, err, errcap);
+    return rc ? rc : templates_resolve(t, err, errcap);
 }
 
 int set_parse_string(struct set_tree *t, const char *text, const char *name, char *err, size_t errcap)
@@ -339,7 +526,8 @@ int set_parse_string(struct set_tree *t, const char *text, const char *name, cha
     const char *kept = keep_name(t, name);
     if (!kept)
         snprintf(err, errcap, "%s: out of memory", name);
-    return kept ? parse_text(t, &t->root, text, kept, 0, err, errcap) : -1;
+    int rc = kept ? parse_text(t, &t->root, text, kept, 0, err, errcap) : -1;
+    return rc ? rc : templates_resolve(t, err, errcap);
 }
 
 static void free_nodes(struct set_node *n)
@@ -347,6 +535,9 @@ static void free_nodes(struct set_node *n)
     while (n) {
         struct set_node *next = n->next;
         free_nodes(n->child);
+        for (size_t i = 0; i < n->n_refs; i++)
+            free(n->refs[i]);
+        free(n->refs);
         free(n->name);
         free_wiped(n->value); /* values may be secrets */
         free(n);

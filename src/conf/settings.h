@@ -4,6 +4,9 @@
  *       key = value   # value to the end of the line, or "quoted \"text\""
  *   }
  *   include path      # other files (globs), relative to the including file
+ *   b : a, c { ... }  # a section template: b has the keys and sections of
+ *                     # a, then c, that it does not set itself (paths from
+ *                     # the top: "child : connections.x.children.y")
  *
  * Every node keeps its file and line for messages such as
  * "swanctl.conf:12: expected '=' or '{' after 'foo'". */
@@ -19,6 +22,12 @@ struct set_node {
     int line;
     struct set_node *child, *next;
     bool used;         /* set by readers, to warn about unknown keys */
+    /* section templates ("name : a, b"): the paths it refers to, resolved
+     * once the whole tree is read (set_parse_*); state is 0 not resolved,
+     * 1 being resolved, 2 resolved */
+    char **refs;
+    size_t n_refs;
+    unsigned char tpl_state;
 };
 
 struct set_tree {

@@ -66,4 +66,9 @@ bool cred_id_is_wildcard(uint8_t ptype, struct span pattern);
  * wildcards: a '*' in the identity is a character */
 bool cred_cert_has_id(X509 *cert, uint8_t type, struct span id);
 
+/* a keyed hash of an identity (id_hash.c): identities that cred_id_match
+ * finds equal without wildcards hash the same (case folded where the
+ * comparison ignores case), so tables index patterns without wildcards by it */
+uint64_t cred_id_hash(const uint64_t key[2], uint8_t type, struct span id);
+
 #endif

@@ -268,6 +268,18 @@ static void child_keys(struct vici_req *r, struct vici_bld *b, const struct ike_
     vici_bld_list_end(b);
 }
 
+/* local-vips / remote-vips (charon's keys): only when there are any */
+static void vips(struct vici_bld *b, const char *key, const struct ike_addr *a, unsigned n)
+{
+    char buf[64];
+    if (!n)
+        return;
+    vici_bld_list(b, key);
+    for (unsigned i = 0; i < n; i++)
+        vici_bld_item_str(b, host_str(&a[i], buf, sizeof buf));
+    vici_bld_list_end(b);
+}
+
 static void list_ike(struct vici_bld *b, const struct ike_sa_info *sa, uint64_t now)
 {
     char buf[IKE_ID_MAX * 2 + 2];
@@ -302,7 +314,11 @@ static void list_ike(struct vici_bld *b, const struct ike_sa_info *sa, uint64_t 
         vici_bld_kv_fmt(b, "established", "%llu", (unsigned long long)((now - sa->established_at) / 1000));
         if (sa->rekey_at)
             vici_bld_kv_fmt(b, "rekey-time", "%lld", (long long)((int64_t)(sa->rekey_at - now) / 1000));
+        if (sa->reauth_at) /* charon's list-sas key */
+            vici_bld_kv_fmt(b, "reauth-time", "%lld", (long long)((int64_t)(sa->reauth_at - now) / 1000));
     }
+    vips(b, "local-vips", sa->local_vips, sa->n_local_vips);
+    vips(b, "remote-vips", sa->remote_vips, sa->n_remote_vips);
 }
 
 static bool sa_wanted(struct vici_req *r, const struct ike_sa_info *sa)
@@ -437,9 +453,10 @@ static void list_conn(struct vici_bld *b, const struct ike_conn_cfg *c)
     vici_bld_item_str(b, host_str(&c->remote, buf, sizeof buf));
     vici_bld_list_end(b);
     vici_bld_kv_str(b, "version", "IKEv2");
-    vici_bld_kv_str(b, "reauth_time", "0");
+    static const char *const unique[] = { "UNIQUE_NO", "UNIQUE_NEVER", "UNIQUE_KEEP", "UNIQUE_REPLACE" };
+    vici_bld_kv_fmt(b, "reauth_time", "%u", c->reauth_time_s);
     vici_bld_kv_fmt(b, "rekey_time", "%u", c->rekey_time_s);
-    vici_bld_kv_str(b, "unique", "UNIQUE_NO");
+    vici_bld_kv_str(b, "unique", unique[c->unique <= IKE_UNIQUE_REPLACE ? c->unique : 0]);
     if (c->dpd_delay_ms)
         vici_bld_kv_fmt(b, "dpd_delay", "%u", c->dpd_delay_ms / 1000);
     list_auth(b, "local-1", &c->local_id, &c->local_auth);
@@ -641,13 +658,14 @@ static bool arg_true(struct vici_req *r, const char *key)
 /* rekey ike / ike-id (charon 5.9.8): matches counts the IKE SAs rekeyed,
  * now or once the exchange under way ends; one that cannot be (not
  * established, rekeyed already) is named in errmsg when none could */
-static void ike_rekey(struct vici_req *r)
+static void ike_rekey(struct vici_req *r, bool reauth)
 {
     struct ike_engine *e = r->s->env.ike;
     int named = 0, matches = 0;
     uint32_t refused = 0;
     for (uint32_t id = next_ike(r, 0); id; id = next_ike(r, id), named++) {
-        int rc = ike_sa_rekey(e, id, loop_now_ms());
+        /* reauth: a new IKE SA made before the old one goes (RFC 7296 2.8.3, ike/lifecycle.c) */
+        int rc = reauth ? ike_sa_reauth(e, id, loop_now_ms()) : ike_sa_rekey(e, id, loop_now_ms());
         matches += rc >= 0;
         if (rc < 0 && !refused)
             refused = id;
@@ -659,7 +677,7 @@ static void ike_rekey(struct vici_req *r)
     }
     char msg[64];
     snprintf(msg, sizeof msg, "IKE_SA with unique id %u", refused);
-    fail(r, "%s is not established or is being rekeyed already", msg);
+    fail(r, "%s is not established or is being rekeyed or reauthenticated already", msg);
 }
 
 static int cmd_rekey(struct vici_req *r)
@@ -671,10 +689,8 @@ static int cmd_rekey(struct vici_req *r)
     }
     if (!arg_str(r, "ike", ike, sizeof ike) && !arg_int(r, "ike-id", 0))
         fail(r, "missing rekey selector%s", "");
-    else if (arg_true(r, "reauth")) /* refused rather than done as a plain rekey */
-        fail(r, "reauthentication (reauth = yes) is not supported by kited yet; rekey without it%s", "");
     else
-        ike_rekey(r);
+        ike_rekey(r, arg_true(r, "reauth"));
     return 0;
 }
 

@@ -176,6 +176,12 @@ static int change(struct vici_req *r, int (*fn)(struct kite_conf *c, void *arg, 
     return answer(r, NULL);
 }
 
+int vici_conf_change(struct vici_req *r, int (*fn)(struct kite_conf *c, void *arg, char *err, size_t cap),
+                     void *arg)
+{
+    return change(r, fn, arg, NULL);
+}
+
 static int put_conn(struct kite_conf *c, void *arg, char *err, size_t cap)
 {
     if (conf_conn_put(c, arg)) {

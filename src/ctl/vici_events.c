@@ -1,8 +1,8 @@
 /* vici_events: the ike-rekey and child-rekey events, and the commands of
  * charon 5.9.8 that kite answers without having what they act on yet:
  * list-policies (trap, pass and drop policies: kite has none), install and
- * uninstall (trap policies), get-pools, load-pool and unload-pool (virtual
- * IP pools), and reload-settings.  The keys are charon's (strongSwan's vici
+ * uninstall (trap policies), and reload-settings (get-pools, load-pool and
+ * unload-pool are vici_pool.c's).  The keys are charon's (strongSwan's vici
  * README and vici_query.c, read to learn them). */
 #include <stdio.h>
 #include <string.h>
@@ -125,12 +125,6 @@ static int cmd_uninstall(struct vici_req *r)
     return 0;
 }
 
-static int cmd_pools(struct vici_req *r)
-{
-    refuse(r, "kite has no virtual IP pools yet");
-    return 0;
-}
-
 /* kited's settings are its command line (fixed until a restart) and its
  * --config file: reload-settings re-reads the file as SIGHUP does */
 static int cmd_reload_settings(struct vici_req *r)
@@ -153,7 +147,7 @@ static const struct {
     int (*fn)(struct vici_req *r);
 } cmds[] = {
     { "list-policies", cmd_list_policies }, { "install", cmd_install },        { "uninstall", cmd_uninstall },
-    { "get-pools", cmd_pools },             { "load-pool", cmd_pools },        { "unload-pool", cmd_pools },
+    { "get-pools", vici_cmd_get_pools },    { "load-pool", vici_cmd_load_pool }, { "unload-pool", vici_cmd_unload_pool },
     { "reload-settings", cmd_reload_settings },
 };
 

@@ -69,6 +69,15 @@ void vici_event_send(struct vici_srv *s, struct unix_client *c, enum vici_event 
  * answers without acting (vici_events.c); KITE_E_NOT_FOUND when not theirs */
 int vici_cred_run(struct vici_req *r, const char *name);
 int vici_misc_run(struct vici_req *r, const char *name);
+/* the running configuration changed by fn (0, or -1 with an errmsg in err)
+ * made to run and answered (success, errmsg) as load-conn is (vici_conn.c) */
+struct kite_conf;
+int vici_conf_change(struct vici_req *r, int (*fn)(struct kite_conf *c, void *arg, char *err, size_t cap),
+                     void *arg);
+/* vici_pool.c: get-pools, load-pool, unload-pool */
+int vici_cmd_get_pools(struct vici_req *r);
+int vici_cmd_load_pool(struct vici_req *r);
+int vici_cmd_unload_pool(struct vici_req *r);
 /* the ike-rekey and child-rekey events for an engine action (vici_events.c) */
 void vici_rekey_events(struct vici_srv *s, const struct ike_action *a);
 /* list-sa's keys of IKE SA ike_id (without its section or child-sas) and of

@@ -37,6 +37,7 @@ struct kited_args {
     const char *metrics; /* --metrics ADDR:PORT: the Prometheus page (NULL: off) */
     int metrics_max_clients; /* --metrics-max-clients N (default 16) */
     const char *keylog;  /* --keylog FILE: IKE/ESP keys for Wireshark (off: NULL) */
+    const char *check_config; /* --check-config FILE: validate, print, exit (NULL: run) */
     int updown_timeout_ms; /* --updown-timeout S: updown scripts are killed after this (default 30 s) */
 };
 

@@ -82,7 +82,21 @@ static int child(const struct conf_child *in, struct ike_child_cfg *out)
     out->rekey_packets = in->rekey_packets;
     out->life_bytes = in->life_bytes;
     out->life_packets = in->life_packets;
+    out->close_action = in->close_action == CONF_CLOSE_START ? IKE_CLOSE_START : IKE_CLOSE_NONE;
     return 0;
+}
+
+/* reauthentication, the IKE SA's lifetime and uniqueness (conf_life.c) */
+static void life(const struct conf_conn *k, struct ike_conn_cfg *out)
+{
+    static const uint8_t unique[] = { [CONF_UNIQUE_NO] = IKE_UNIQUE_NO, [CONF_UNIQUE_NEVER] = IKE_UNIQUE_NEVER,
+                                      [CONF_UNIQUE_KEEP] = IKE_UNIQUE_KEEP, [CONF_UNIQUE_REPLACE] = IKE_UNIQUE_REPLACE };
+    out->reauth_time_s = k->reauth_time;
+    out->rand_time_s = k->rand_time;
+    out->rand_time_set = true;
+    out->over_time_s = k->over_time;
+    out->over_time_set = true;
+    out->unique = k->unique <= CONF_UNIQUE_REPLACE ? unique[k->unique] : IKE_UNIQUE_NO;
 }
 
 static enum ike_frag_mode frag_mode(enum conf_frag f)
@@ -206,6 +220,61 @@ static int bridge_lists(const struct conf_conn *k, struct ike_conn_cfg *out, cha
 static int bridge_conn_lists(const struct kite_conf *c, int i, const struct cred_store *creds, uint16_t ike_port,
                              uint16_t natt_port, struct ike_conn_cfg *out, char *err, size_t errcap);
 
+/* vips and pools (configuration payloads); a pool the configuration does
+ * not define is a warning: the connection assigns from the others */
+static int cp(const struct kite_conf *c, const struct conf_conn *k, struct ike_conn_cfg *out, char *err,
+              size_t errcap)
+{
+    int warned = 0;
+    for (unsigned v = 0; v < k->n_vips && v < IKE_MAX_VIPS; v++) {
+        out->vips[v].family = k->vips[v].family;
+        memcpy(out->vips[v].ip, k->vips[v].ip, 16);
+        out->n_vips++;
+    }
+    for (unsigned p = 0; p < k->n_pools && p < IKE_MAX_POOLS; p++) {
+        snprintf(out->pools[p], sizeof out->pools[p], "%s", k->pools[p]);
+        out->n_pools++;
+        if (conf_pool_find(c, k->pools[p]) < 0 && !warned) {
+            snprintf(err, errcap, "pool '%s' is not defined (pools { %s { addrs = ... } })", k->pools[p], k->pools[p]);
+            warned = 1;
+        }
+    }
+    return warned;
+}
+
+int bridge_pools(const struct kite_conf *c, struct ike_pool_cfg **out, struct ike_pool_attr **attrs, unsigned *n)
+{
+    size_t n_attrs = 0, at = 0;
+    for (int i = 0; i < c->n_pools; i++)
+        n_attrs += c->pools[i].n_attrs;
+    *n = 0;
+    *out = calloc(c->n_pools ? (size_t)c->n_pools : 1, sizeof **out);
+    *attrs = calloc(n_attrs ? n_attrs : 1, sizeof **attrs);
+    if (!*out || !*attrs) {
+        free(*out);
+        free(*attrs);
+        *out = NULL;
+        *attrs = NULL;
+        return -1;
+    }
+    for (int i = 0; i < c->n_pools; i++) {
+        const struct conf_pool *p = &c->pools[i];
+        struct ike_pool_cfg *o = &(*out)[(*n)++];
+        snprintf(o->name, sizeof o->name, "%s", p->name);
+        o->family = p->family;
+        memcpy(o->lo, p->lo, 16);
+        memcpy(o->hi, p->hi, 16);
+        o->attrs = &(*attrs)[at];
+        o->n_attrs = p->n_attrs;
+        for (unsigned k = 0; k < p->n_attrs; k++, at++) {
+            (*attrs)[at].type = p->attrs[k].type;
+            (*attrs)[at].len = p->attrs[k].len;
+            memcpy((*attrs)[at].value, p->attrs[k].value, sizeof (*attrs)[at].value);
+        }
+    }
+    return 0;
+}
+
 /* remote_addrs as a DNS name: resolved now, within RESOLVE_LOAD_MS
  * (daemon/resolve.c resolves it again later); true when it did not */
 static bool remote_host(const struct conf_conn *k, struct ike_conn_cfg *out)
@@ -245,6 +314,17 @@ static int bridge_conn_lists(const struct kite_conf *c, int i, const struct cred
     out->remote.family = k->remote.family;
     memcpy(out->remote.ip, k->remote.ip, 16);
     out->remote.port = k->remote_port;
+    if (k->local_host[0]) { /* never %any in its place */
+        snprintf(err, errcap, "local_addrs = %s: DNS names in local_addrs are not resolved yet", k->local_host);
+        return -1;
+    }
+    _Static_assert((int)IKE_MAX_RANGES == (int)CONF_MAX_ADDRS, "remote_addrs' ranges fit");
+    out->n_remote_ranges = k->n_remote_ranges;
+    for (unsigned r = 0; r < k->n_remote_ranges; r++) {
+        out->remote_ranges[r].family = k->remote_ranges[r].family;
+        memcpy(out->remote_ranges[r].lo, k->remote_ranges[r].lo, 16);
+        memcpy(out->remote_ranges[r].hi, k->remote_ranges[r].hi, 16);
+    }
     out->natt_port = natt_port;
     bool unresolved = remote_host(k, out);
     id(&k->local_id, &out->local_id);
@@ -255,6 +335,7 @@ static int bridge_conn_lists(const struct kite_conf *c, int i, const struct cred
     out->keyingtries = k->keyingtries;
     out->keyingtries_set = true;
     out->fragmentation = frag_mode(k->fragmentation);
+    life(k, out);
     memcpy(out->local_eap_id, k->local_eap_id, sizeof out->local_eap_id);
     memcpy(out->remote_eap_id, k->remote_eap_id, sizeof out->remote_eap_id);
     out->no_mobike = k->no_mobike;
@@ -263,6 +344,8 @@ static int bridge_conn_lists(const struct kite_conf *c, int i, const struct cred
     int warned = pubkey(k, creds, out, err, errcap);
     if (warned < 0)
         return -1;
+    if (!warned)
+        warned = cp(c, k, out, err, errcap);
     if (unresolved && !warned) {
         snprintf(err, errcap, "remote_addrs '%s' of connection '%s' does not resolve (yet): it neither initiates "
                               "nor answers until it does", k->remote_host, k->name);
@@ -270,12 +353,16 @@ static int bridge_conn_lists(const struct kite_conf *c, int i, const struct cred
     }
     if (k->local_auth.kind != CONF_AUTH_PSK && k->remote_auth.kind != CONF_AUTH_PSK)
         return warned;
-    const struct secret *psk = conf_psk_find(c, &k->local_id, &k->remote_id);
-    if (!psk || !psk->n || psk->n > sizeof out->psk) { /* conf/ refuses empty and long ones already */
-        snprintf(err, errcap, "no usable pre-shared key for connection '%s' (secrets { ike-... })", k->name);
-        return -1;
+    /* the key is looked up by the identities of each IKE SA when it
+     * authenticates (daemon/secrets.c, ike/psks.c), not bound here: a
+     * connection for many peers has no one key */
+    int psks = 0;
+    for (int s = 0; s < c->n_secrets; s++)
+        psks += !c->secrets[s].eap; /* eap-x: a user's password, never a PSK */
+    if (!psks && !warned) {
+        snprintf(err, errcap, "no pre-shared keys are loaded (secrets { ike-... }): connection '%s' authenticates "
+                              "nobody until one is", k->name);
+        return 1;
     }
-    memcpy(out->psk, psk->p, psk->n);
-    out->psk_len = (uint8_t)psk->n;
     return warned;
 }

@@ -14,4 +14,9 @@
 int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds, uint16_t ike_port,
                 uint16_t natt_port, struct ike_conn_cfg *out, char *err, size_t errcap);
 
+/* the configuration's pools as the engine takes them (ike_engine_set_pools):
+ * *out and the attributes they point to, *attrs, malloc'd (the caller frees
+ * both); 0 or -1 (no memory) */
+int bridge_pools(const struct kite_conf *c, struct ike_pool_cfg **out, struct ike_pool_attr **attrs, unsigned *n);
+
 #endif

@@ -18,6 +18,7 @@
 #include "ctl/vici.h"
 #include "ctl/metrics.h"
 #include "daemon/args.h"
+#include "daemon/checkconf.h"
 #include "daemon/creds.h"
 #include "daemon/logout.h"
 #include "daemon/notify.h"
@@ -25,6 +26,7 @@
 #include "daemon/dataplane.h"
 #include "daemon/reconf.h"
 #include "daemon/keylog.h"
+#include "daemon/vip.h"
 #include "daemon/updown.h"
 #include "daemon/resolve.h"
 #include "ike/ike.h"
@@ -51,6 +53,7 @@ struct kited {
     struct metrics_extra metrics_extra[6];
     struct keylog keylog;  /* --keylog; fd -1 when off */
     uint64_t keepalives_in, keepalives_out; /* NAT keepalives (RFC 3948 2.3) */
+    struct vip_set vips;   /* virtual IPs and DNS servers we were given (daemon/vip.c) */
     struct updown updown;  /* children's updown scripts */
     struct resolver resolver; /* DNS-named peers resolved again */
     uint64_t expiry_scan_at; /* the next walk of the data plane's SAs for byte/packet limits */
@@ -85,37 +88,6 @@ static void conf_warn(void *ctx, const char *msg)
 
 /* ---- addresses ---- */
 
-static void to_ike(const struct sockaddr_storage *ss, struct ike_addr *a)
-{
-    memset(a, 0, sizeof *a);
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-        a->family = 4;
-        memcpy(a->ip, &in->sin_addr, 4);
-        a->port = ntohs(in->sin_port);
-    } else if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-        a->family = 6;
-        memcpy(a->ip, &in6->sin6_addr, 16);
-        a->port = ntohs(in6->sin6_port);
-    }
-}
-
-static void to_sock(const struct ike_addr *a, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof *ss);
-    if (a->family == 4) {
-        struct sockaddr_in *in = (struct sockaddr_in *)ss;
-        in->sin_family = AF_INET;
-        memcpy(&in->sin_addr, a->ip, 4);
-        in->sin_port = htons(a->port);
-    } else if (a->family == 6) {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-        in6->sin6_family = AF_INET6;
-        memcpy(&in6->sin6_addr, a->ip, 16);
-        in6->sin6_port = htons(a->port);
-    }
-}
 
 static struct udp_sock *sock_for(struct kited *k, const struct ike_addr *local, const struct ike_addr *remote)
 {
@@ -144,8 +116,8 @@ static int send_dgram(struct kited *k, const struct ike_action *a, const uint8_t
 {
     struct udp_sock *s = sock_for(k, &a->local, &a->remote);
     struct sockaddr_storage from, to;
-    to_sock(&a->local, &from);
-    to_sock(&a->remote, &to);
+    udp_addr_from_ike(&a->local, &from);
+    udp_addr_from_ike(&a->remote, &to);
     int rc = s ? udp_send(s, a->local.family ? &from : NULL, &to, p, n, marker && s->natt) : -ENOTSOCK;
     char buf[64];
     if (rc)
@@ -197,10 +169,15 @@ static void drain(struct kited *k)
             }
             break;
         case IKE_ACT_CHILD_DOWN: dp_child_down(&k->dp, a->child.spi_in); break;
-        case IKE_ACT_IKE_REKEYED: dp_ike_rekeyed(&k->dp, a->old_ike_sa, a->ike_sa); break;
+        case IKE_ACT_IKE_REKEYED:
+            dp_ike_rekeyed(&k->dp, a->old_ike_sa, a->ike_sa);
+            vip_rekeyed(&k->vips, a->old_ike_sa, a->ike_sa);
+            break;
+        case IKE_ACT_VIP: vip_up(&k->vips, &k->dp, &k->log, a); break;
         case IKE_ACT_CHILD_RETIRE: dp_child_retire(&k->dp, a->child.spi_in); break;
         case IKE_ACT_IKE_DOWN:
             dp_ike_down(&k->dp, a->ike_sa);
+            vip_down(&k->vips, &k->dp, &k->log, a->ike_sa);
             log_msg(&k->log, LOG_IKE, 1, "IKE_SA %s[%u] %s: %s", a->conn, a->ike_sa,
                     strcmp(a->reason, "rekeyed") ? "deleted" : "replaced", a->reason);
             break;
@@ -254,8 +231,8 @@ static void on_udp(struct loop *l, int fd, void *arg)
         for (int budget = k->args.udp_budget; budget > 0 && udp_recv(s, k->rx + 64, sizeof k->rx - 64, &d) == 1;
              budget--) {
             struct ike_addr local, remote;
-            to_ike(&d.local, &local);
-            to_ike(&d.remote, &remote);
+            udp_addr_to_ike(&d.local, &local);
+            udp_addr_to_ike(&d.remote, &remote);
             local.port = s->port;
             k->dp.st.gro_reads += d.left > 0;
             uint64_t now = loop_now_ms();
@@ -525,7 +502,7 @@ static void reload(struct kited *k)
     struct reconf_count n;
     reconf_apply(&r, c, loop_now_ms(), &n);
     log_msg(&k->log, LOG_CFG, 1, "configuration reloaded: %d added, %d replaced, %d unchanged, %d removed, "
-            "%d pre-shared key(s) changed, %d not loaded", n.added, n.replaced, n.unchanged, n.removed, n.psks,
+            "%d pre-shared key(s) loaded, %d not loaded", n.added, n.replaced, n.unchanged, n.removed, n.psks,
             n.failed);
     conf_free(k->conf);
     k->conf = c;
@@ -779,6 +756,7 @@ static int run(struct kited *k)
     k->metrics = NULL;
     vici_srv_close(k->vici);
     k->vici = NULL;
+    vip_free(&k->vips, &k->dp, &k->log);
     dp_close(&k->dp);
     log_msg(&k->log, LOG_DMN, 1, "kited stopped");
     return rc ? 1 : 0;
@@ -798,6 +776,11 @@ int main(int argc, char **argv)
         fputs(kited_usage(), rc < 0 ? stderr : stdout);
         free(k);
         return rc < 0 ? 2 : 0;
+    }
+    if (k->args.check_config) { /* before any log file, socket or run directory */
+        rc = checkconf_run(k->args.check_config, stdout, stderr);
+        free(k);
+        return rc;
     }
     struct log_out out;
     if (log_out_open(&out, &k->args, &k->log)) {

@@ -6,6 +6,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "daemon/bridge.h"
+#include "daemon/secrets.h"
 
 int reconf_conn(const struct reconf *r, const struct kite_conf *c, int i, struct ike_conn_cfg *out, char *err,
                 size_t cap)
@@ -41,29 +42,12 @@ static void remove_gone(const struct reconf *r, const struct kite_conf *c, uint6
     }
 }
 
-/* a running PSK connection whose secret went away keeps its SAs but
- * authenticates nobody new (their keys no longer depend on the PSK) */
-static bool psk_gone(const struct reconf *r, const struct kite_conf *c, int i)
-{
-    const struct conf_conn *k = &c->conns[i];
-    bool psk = k->local_auth.kind == CONF_AUTH_PSK || k->remote_auth.kind == CONF_AUTH_PSK;
-    const struct secret *s = conf_psk_find(c, &k->local_id, &k->remote_id);
-    if (!psk || (s && s->n) || ike_engine_set_psk(r->ike, k->name, NULL, 0))
-        return false; /* not a PSK connection, it has a key, or it is not running */
-    log_msg(r->log, LOG_CFG, 1, "connection '%s': no pre-shared key any more, it authenticates nobody new", k->name);
-    return true;
-}
-
 static void load_one(const struct reconf *r, const struct kite_conf *c, int i, struct ike_conn_cfg *cfg,
                      uint64_t now, struct reconf_count *n)
 {
     char err[256];
     const char *name = c->conns[i].name;
-    int brc = psk_gone(r, c, i) ? -2 : reconf_conn(r, c, i, cfg, err, sizeof err);
-    if (brc == -2) {
-        n->psks++;
-        return;
-    }
+    int brc = reconf_conn(r, c, i, cfg, err, sizeof err);
     if (brc < 0) {
         int closed = ike_engine_remove_conn(r->ike, name, now);
         log_msg(r->log, LOG_CFG, 0, "connection '%s' not loaded: %s%s", name, err,
@@ -89,7 +73,21 @@ static void load_one(const struct reconf *r, const struct kite_conf *c, int i, s
     n->added += rc == IKE_CONN_ADDED;
     n->replaced += rc == IKE_CONN_REPLACED;
     n->unchanged += rc == IKE_CONN_UNCHANGED || rc == IKE_CONN_NEW_PSK;
-    n->psks += rc == IKE_CONN_NEW_PSK;
+}
+
+/* the pools first: connections loaded next assign from them */
+static void pools_apply(const struct reconf *r, const struct kite_conf *c)
+{
+    struct ike_pool_cfg *p;
+    struct ike_pool_attr *a;
+    unsigned n;
+    int rc = bridge_pools(c, &p, &a, &n) ? KITE_E_NOMEM : ike_engine_set_pools(r->ike, p, n);
+    if (rc)
+        log_msg(r->log, LOG_CFG, 0, "pools not loaded: %s (the running ones stay)", kite_strerror(rc));
+    else if (n)
+        log_msg(r->log, LOG_CFG, 2, "%u pool(s) loaded", n);
+    free(p);
+    free(a);
 }
 
 void reconf_apply(const struct reconf *r, const struct kite_conf *c, uint64_t now, struct reconf_count *n)
@@ -98,6 +96,8 @@ void reconf_apply(const struct reconf *r, const struct kite_conf *c, uint64_t no
     struct ike_conn_cfg *cfg = calloc(1, sizeof *cfg);
     n = n ? n : &local;
     memset(n, 0, sizeof *n);
+    n->psks = secrets_apply(r->ike, c, r->log); /* keys by identity (secrets.c), before any initiation */
+    pools_apply(r, c);
     remove_gone(r, c, now, n);
     for (int i = 0; i < c->n_conns; i++) {
         if (cfg)
@@ -130,7 +130,7 @@ int reconf_commit(const struct reconf *r, struct kite_conf **running, struct kit
     struct reconf_count n;
     reconf_apply(r, c, now, &n);
     log_msg(r->log, LOG_CFG, 1, "configuration changed over VICI: %d added, %d replaced, %d unchanged, "
-            "%d removed, %d pre-shared key(s) changed", n.added, n.replaced, n.unchanged, n.removed, n.psks);
+            "%d removed, %d pre-shared key(s) loaded", n.added, n.replaced, n.unchanged, n.removed, n.psks);
     conf_free(*running);
     *running = c;
     return 0;

@@ -194,8 +194,14 @@ static int verify_psk(struct ike_engine *e, struct ikesa *sa, const struct ike_i
         snprintf(why, cap, "the peer signed (AUTH method %u), remote.auth is psk", auth->method);
         return KITE_E_AUTH_FAILED;
     }
-    /* the peer's AUTH: computed as the peer, i.e. with the other role */
-    int rc = ike_psk_auth(sa, &e->psk[sa->conn], !sa->initiator, id, want, &len);
+    /* the key for the peer's identity (psks.c); its AUTH computed as the
+     * peer, i.e. with the other role */
+    const struct secret *psk = ike_psk_for(e, sa, id);
+    if (!psk) {
+        snprintf(why, cap, "no pre-shared key for its identity");
+        return KITE_E_AUTH_FAILED;
+    }
+    int rc = ike_psk_auth(sa, psk, !sa->initiator, id, want, &len);
     if (rc || auth->data.n != len || !ct_equal(want, auth->data.p, len)) {
         snprintf(why, cap, "pre-shared key mismatch");
         rc = KITE_E_AUTH_FAILED;

@@ -196,6 +196,8 @@ struct ike_child_st *ike_child_install(struct ike_engine *e, struct ikesa *sa, i
         ike_nat_transport_ts(e, sa, &c->remote_ts);
     c->replaces_spi_in = replaces;
     c->takeover = takeover;
+    if (!replaces && !we_initiated)
+        ike_life_child_overlap(e, sa, cfg, c);
     c->soft_bytes = ch->rekey_bytes;
     c->soft_packets = ch->rekey_packets;
     c->hard_bytes = ch->life_bytes;

@@ -71,6 +71,7 @@ int ike_conn_put(struct ike_engine *e, int i, const struct ike_conn_cfg *c)
     memset(&e->retry[i], 0, sizeof e->retry[i]);
     if (i == e->n_conns)
         e->n_conns++;
+    e->sel.dirty = true; /* the indexes by address and identity (connsel.c) */
     return 0;
 }
 
@@ -102,6 +103,7 @@ static void slot_free(struct ike_engine *e, int c)
     secret_free(&e->psk[c]);
     ike_conn_cfg_free(&e->conns[c]);
     mem_wipe(&e->conns[c], sizeof e->conns[c]); /* name "": free */
+    e->sel.dirty = true;
     while (e->n_conns && !ike_conn_live(e, e->n_conns - 1))
         e->n_conns--;
 }
@@ -171,6 +173,7 @@ int ike_engine_load_conn(struct ike_engine *e, const struct ike_conn_cfg *c, uin
         secret_free(&e->psk[slot]);
         ike_conn_cfg_free(&e->conns[slot]);
         mem_wipe(&e->conns[slot], sizeof e->conns[slot]);
+        e->sel.dirty = true;
     }
     int i = slot >= 0 ? slot : ike_conn_slot(e);
     rc = i < 0 ? KITE_E_NOMEM : ike_conn_put(e, i, c);

@@ -71,6 +71,16 @@ void ike_count_conn(struct ike_engine *e, int conn, unsigned c)
         cc->c.c[c]++;
 }
 
+void ike_hs_moved(struct ike_engine *e, const struct ikesa *sa, int from)
+{
+    struct ike_conn_ctr *old = ike_conn_live(e, from) ? conn_entry(e, e->conns[from].name) : NULL;
+    struct ike_conn_ctr *now = ike_conn_live(e, sa->conn) ? conn_entry(e, e->conns[sa->conn].name) : NULL;
+    if (!sa->hs || !old || !now || !old->c.c[IKE_CTR_HS_STARTED])
+        return;
+    old->c.c[IKE_CTR_HS_STARTED]--; /* the global count stays: one handshake */
+    now->c.c[IKE_CTR_HS_STARTED]++;
+}
+
 void ike_count(struct ike_engine *e, const struct ikesa *sa, unsigned c)
 {
     ike_count_conn(e, sa ? sa->conn : -1, c);

@@ -83,6 +83,7 @@ void ike_engine_free(struct ike_engine *e)
     }
     free(e->sas);
     ike_satab_free(e);
+    ike_cp_pools_free(e);
     for (unsigned i = 0; i < e->n_tombs; i++)
         free(e->tombs[i].resp);
     free(e->tombs);
@@ -95,6 +96,8 @@ void ike_engine_free(struct ike_engine *e)
     free(e->conns);
     free(e->psk);
     free(e->retry);
+    ike_connsel_free(e);
+    ike_psks_free(e);
     mem_wipe(e->q, e->q_cap * sizeof *e->q);
     free(e->q);
     ike_cookies_free(&e->cookies);
@@ -154,6 +157,7 @@ int ike_engine_set_remote(struct ike_engine *e, const char *conn, const struct i
         if (ike_conn_live(e, i) && !strcmp(e->conns[i].name, conn)) {
             e->conns[i].remote.family = addr->family;
             memcpy(e->conns[i].remote.ip, addr->ip, 16);
+            e->sel.dirty = true; /* indexed by address (connsel.c) */
             return 0;
         }
     return KITE_E_NOT_FOUND;
@@ -580,9 +584,18 @@ static int initiate(struct ike_engine *e, int c, int ch, uint64_t more, bool res
     if (e->conns[c].remote.family == 0)
         return KITE_E_INVALID_ARG; /* cannot initiate to %any */
     e->retry[c].at = 0;
+    return ike_initiate_sa(e, c, ch, more, &e->conns[c].local, &e->conns[c].remote, restarting, attempt, now, NULL);
+}
+
+int ike_initiate_sa(struct ike_engine *e, int c, int ch, uint64_t more, const struct ike_addr *local,
+                    const struct ike_addr *remote, bool restarting, uint32_t attempt, uint64_t now,
+                    struct ikesa **out)
+{
     struct ikesa *sa = ike_sa_new(e, c, true);
+    if (out)
+        *out = NULL;
     if (!sa) {
-        struct ikesa tmp = { .conn = c, .child = ch, .keying = true, .keying_try = attempt,
+        struct ikesa tmp = { .conn = c, .child = ch, .keying = attempt > 0, .keying_try = attempt,
                              .keying_more = more, .restarting = restarting };
         ike_log(e, LOG_IKE, 0, "cannot initiate '%s': out of memory", e->conns[c].name);
         keying_failed(e, &tmp);
@@ -592,15 +605,17 @@ static int initiate(struct ike_engine *e, int c, int ch, uint64_t more, bool res
     sa->child = ch;
     sa->want = more & ~(1ull << ch); /* the others follow with CREATE_CHILD_SA */
     sa->restarting = restarting;
-    sa->keying = true;
+    sa->keying = attempt > 0;
     sa->keying_try = attempt;
     sa->keying_more = more | 1ull << ch;
-    sa->local = e->conns[c].local;
-    sa->remote = e->conns[c].remote;
+    sa->local = *local;
+    sa->remote = *remote;
     ike_nat_start(e, sa);
     int rc = ike_sa_init_start(e, sa, now);
     if (rc)
         ike_sa_down(e, sa, "cannot start IKE_SA_INIT: %s", kite_strerror(rc));
+    else if (out)
+        *out = sa;
     return rc;
 }
 
@@ -676,6 +691,11 @@ int ike_initiate_as(struct ike_engine *e, const char *conn, const struct ike_id_
 
 /* the Child SA configurations an IKE SA has up or wants (dpd_action = restart brings them all back) */
 static uint64_t children_of(const struct ikesa *sa)
+{
+    return ike_sa_children_of(sa);
+}
+
+uint64_t ike_sa_children_of(const struct ikesa *sa)
 {
     uint64_t m = sa->want | 1ull << sa->child;
     for (int i = 0; i < ike_child_slots(sa); i++)
@@ -906,7 +926,7 @@ static int on_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
     if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && sa->mobike_wait)
         ike_mobike_response(e, sa, in);
     if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && sa->replaced) {
-        ike_sa_down(e, sa, "rekeyed");
+        ike_sa_down(e, sa, sa->reauth_by ? "reauthenticated" : "rekeyed"); /* lifecycle.c, exch_ike_rekey.c */
         return 0;
     }
     if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && sa->rk.del_spi)
@@ -1242,6 +1262,8 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         ike_mobike_send_update(e, sa, now); /* our address moved while a request was out */
         return;
     }
+    if (ike_life_tick(e, sa, now))
+        return;
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->replaced &&
         (ike_rekey_due(e, sa, now) || ike_child_rekey_due(e, sa, now) || ike_child_hard_due(e, sa, now) ||
          ike_child_create_due(e, sa, now)))
@@ -1338,6 +1360,9 @@ uint64_t ike_sa_deadline(const struct ike_engine *e, const struct ikesa *sa)
     uint64_t reasm = ike_frag_next(sa);
     if (reasm < next)
         next = reasm;
+    uint64_t life = ike_life_next(e, sa);
+    if (life < next)
+        next = life;
     uint64_t hard = sa->state == IKE_S_ESTABLISHED && !sa->req_len ? ike_child_next_hard(sa) : UINT64_MAX;
     if (hard < next)
         next = hard;

@@ -24,6 +24,7 @@ struct auth_out {
     struct ike_xf_attr attr[IKE_MAX_PROPS][IKE_MAX_XF];
     struct ike_ts_sel tsi[IKE_MAX_TS_CFG], tsr[IKE_MAX_TS_CFG];
     struct ike_ts_cfg lts, rts; /* the responder's narrowed selectors: the TS payloads point into them */
+    struct ike_cp_out cp;       /* a CFG_REQUEST or CFG_REPLY's attributes (cp.c) */
 };
 
 static struct ike_pld *add(struct auth_out *o, uint8_t type)
@@ -53,14 +54,19 @@ static void add_own_id(struct auth_out *o, const struct ikesa *sa, const struct 
     p->u.id.data = span_of(sa->own_id->data, sa->own_id->len);
 }
 
-static int add_auth(struct ike_engine *e, struct auth_out *o, struct ikesa *sa, const struct ike_pld *id)
+/* peer: the peer's identity (IDi) when we respond, NULL when we initiate */
+static int add_auth(struct ike_engine *e, struct auth_out *o, struct ikesa *sa, const struct ike_pld *id,
+                    const struct ike_id *peer)
 {
     size_t len;
     struct secret msk = ike_eap_done(sa) ? ike_eap_msk(sa) : (struct secret){ 0 };
     if (!msk.n && e->conns[sa->conn].local_auth.kind == IKE_AUTHK_PUBKEY)
         return ike_pk_auth(e, sa, &id->u.id, add(o, IKEV2_PLD_AUTH), &o->pk);
-    /* after EAP the MSK keys AUTH (2.16) */
-    int rc = ike_psk_auth(sa, msk.n ? &msk : &e->psk[sa->conn], sa->initiator, &id->u.id, o->auth, &len);
+    /* after EAP the MSK keys AUTH (2.16); else the PSK for both identities (psks.c) */
+    const struct secret *psk = msk.n ? &msk : ike_psk_for(e, sa, peer);
+    if (!psk)
+        return KITE_E_AUTH_FAILED;
+    int rc = ike_psk_auth(sa, psk, sa->initiator, &id->u.id, o->auth, &len);
     struct ike_pld *p = add(o, IKEV2_PLD_AUTH);
     p->u.auth.method = IKEV2_AUTH_SHARED_KEY_MIC;
     p->u.auth.data = span_of(o->auth, len);
@@ -90,6 +96,7 @@ static void add_ts(struct auth_out *o, uint8_t type, const struct ike_ts_cfg *ts
 static void auth_out_free(struct auth_out *o)
 {
     ike_pk_out_free(&o->pk);
+    ike_cp_out_free(&o->cp);
     free(o->certreq);
     free(o);
 }
@@ -126,7 +133,7 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     sa->child_spi_in = ike_new_spi(e, o->spi);
     add_own_id(o, sa, &c->local_id);
     int rc = ike_pk_certs(e, sa, NULL, o->pld, &o->n, &o->pk);
-    if (first_contact(e, sa))
+    if (first_contact(e, sa) && ike_life_initial_contact(e, sa))
         pld_notify(&o->pld[o->n++], IKEV2_N_INITIAL_CONTACT, NULL, 0);
     if (ike_pk_certreq(e, c, &o->pld[o->n], &o->certreq))
         o->n++;
@@ -136,8 +143,12 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     if (!rc && c->local_auth.kind == IKE_AUTHK_EAP) /* no AUTH: EAP follows (2.16) */
         rc = ike_eap_begin(e, sa);
     else if (!rc)
-        rc = add_auth(e, o, sa, &o->pld[0]);
-    if (ike_mobike_on(e, sa)) /* RFC 4555 3.3, where charon puts it */
+        rc = add_auth(e, o, sa, &o->pld[0], NULL);
+    int cprc;
+    if (ike_cp_request(c, &o->pld[o->n], &o->cp, &cprc)) /* the virtual IPs we want (3.15) */
+        o->n++;
+    rc = rc ? rc : cprc;
+    if (ike_mobike_on(e, sa) && c->mobike_client) /* RFC 4555 3.3, where charon puts it */
         pld_notify(&o->pld[o->n++], IKEV2_N_MOBIKE_SUPPORTED, NULL, 0);
     struct ike_prop_cfg noke[IKE_MAX_PROPS];
     ike_prop_strip_ke(ch->esp, ch->n_esp, noke); /* IKE_AUTH has no key exchange (1.2) */
@@ -170,6 +181,7 @@ static void established(struct ike_engine *e, struct ikesa *sa, const struct ike
     sa->expire_at = 0;
     sa->restarting = false;
     sa->ike_rekey_at = ike_rekey_time(e, &e->conns[sa->conn], now);
+    ike_life_established(e, sa, NULL, now);
     e->stats.established++;
     if (!sa->initiator) /* the initiator's handshake ends with its first Child SA (ike_auth_response) */
         ike_hs_end(e, sa, true);
@@ -184,12 +196,6 @@ static void child_up(struct ike_engine *e, struct ikesa *sa, const struct ike_al
 {
     ike_child_install(e, sa, cfg, algs, sa->child_spi_in, spi_out, span_of(NULL, 0), span_of(sa->ni, sa->ni_len),
                       span_of(sa->nr, sa->nr_len), lts, rts, transport, sa->initiator, 0, true, now);
-}
-
-/* the same identity, byte for byte (no wildcards: both are peers' IDs) */
-static bool id_same(const struct ike_peer_id *a, const struct ike_id *b)
-{
-    return a->type == b->type && a->len == b->data.n && memcmp(a->data, b->data.p, a->len) == 0;
 }
 
 /* the responder's Child SA: proposal, narrowing, mode; adds SA/TS payloads or
@@ -220,6 +226,12 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
         pld_notify(&o->pld[o->n++], IKEV2_N_TS_UNACCEPTABLE, NULL, 0);
         return;
     }
+    if (ike_cp_narrow(sa, &rts)) { /* the peer's traffic comes from its virtual IP only */
+        ike_log(e, LOG_IKE, 1, "the peer's virtual IP is not within remote_ts of CHILD_SA %s, sending TS_UNACCEPTABLE",
+                ch->name);
+        pld_notify(&o->pld[o->n++], IKEV2_N_TS_UNACCEPTABLE, NULL, 0);
+        return;
+    }
     bool transport = ch->transport && ike_chain_notify(in, IKEV2_N_USE_TRANSPORT_MODE);
     sa->child_spi_in = ike_new_spi(e, o->spi);
     struct ike_prop_cfg one;
@@ -233,6 +245,52 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
     if (transport)
         pld_notify(&o->pld[o->n++], IKEV2_N_USE_TRANSPORT_MODE, NULL, 0);
     child_up(e, sa, &algs, ike_prop_spi32(chosen), &lts, &rts, transport, cfg, now);
+}
+
+/* the connection the peer's identities ask for (connsel.c), which need not
+ * be the one IKE_SA_INIT chose by addresses alone: the IKE SA moves to it,
+ * as charon's does; 0 or KITE_E_AUTH_FAILED (none fits, logged) */
+static int select_conn(struct ike_engine *e, struct ikesa *sa, const struct ike_id *idi, const struct ike_id *idr)
+{
+    char a[256], b[256] = "%any", r[64];
+    int c = ike_conn_select_auth(e, sa, idi, idr), from = sa->conn;
+    if (c < 0) {
+        cred_id_format(idi->type, idi->data, a, sizeof a);
+        if (idr)
+            cred_id_format(idr->type, idr->data, b, sizeof b);
+        ike_log(e, LOG_CFG, 0, "no connection matches '%s' from %s (IDr '%s'): no matching peer config found", a,
+                ike_addr_str(&sa->remote, r, sizeof r), b);
+        return KITE_E_AUTH_FAILED;
+    }
+    if (c != from) {
+        sa->conn = c;
+        sa->child = 0;
+        ike_hs_moved(e, sa, from);
+        ike_log(e, LOG_CFG, 1, "switching from connection '%s' to '%s', which the identities match better",
+                e->conns[from].name, e->conns[c].name);
+    }
+    ike_log(e, LOG_CFG, 1, "selected peer config '%s'", e->conns[c].name);
+    return 0;
+}
+
+/* the first IKE_AUTH request: the connection chosen by its IDi and IDr
+ * before anything else, EAP or not, follows from the connection; none
+ * fitting gets AUTHENTICATION_FAILED.  0 to go on */
+static int select_first(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
+{
+    const struct ike_pld *idi = ike_chain_find(in, IKEV2_PLD_IDI, 0), *idr = ike_chain_find(in, IKEV2_PLD_IDR, 0);
+    if (!idi || !select_conn(e, sa, &idi->u.id, idr ? &idr->u.id : NULL))
+        return 0; /* no IDi: refused where AUTH is checked */
+    struct auth_out *o = calloc(1, sizeof *o);
+    if (!o)
+        return KITE_E_NOMEM;
+    ike_log(e, LOG_IKE, 0, "peer authentication failed, sending AUTHENTICATION_FAILED");
+    pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
+    send_protected(e, sa, o, true, sa->rx_msgid, now);
+    sa->fail = IKE_CTR_HS_FAIL_AUTH;
+    ike_sa_down(e, sa, "authentication of the peer failed");
+    auth_out_free(o);
+    return KITE_E_AUTH_FAILED;
 }
 
 static int auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
@@ -252,17 +310,15 @@ static int auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike
         auth_out_free(o);
         return KITE_E_AUTH_FAILED;
     }
-    if (ike_chain_notify(in, IKEV2_N_INITIAL_CONTACT)) {
-        /* the peer has no other IKE SA with us (2.4): ours are stale, e.g. it rebooted.
-         * "The peer" is its identity: peers behind one NAT share an address */
-        struct span pid = idi->u.id.data;
-        for (struct ikesa *o2 = ike_sa_by_peer(e, idi->u.id.type, pid, NULL), *next; o2; o2 = next) {
-            next = ike_sa_by_peer(e, idi->u.id.type, pid, o2); /* before o2 leaves the index */
-            if (o2 != sa && o2->state == IKE_S_ESTABLISHED && o2->conn == sa->conn &&
-                o2->remote.family == sa->remote.family && !memcmp(o2->remote.ip, sa->remote.ip, 16) &&
-                o2->peer_id && o2->peer_id->type && id_same(o2->peer_id, &idi->u.id))
-                ike_sa_down(e, o2, "the peer sent INITIAL_CONTACT in a new IKE_SA: this one is stale");
-        }
+    /* INITIAL_CONTACT (2.4) and the connection's unique policy (lifecycle.c):
+     * "the peer" is its identity, as peers behind one NAT share an address */
+    if (!ike_life_unique(e, sa, &idi->u.id, ike_chain_notify(in, IKEV2_N_INITIAL_CONTACT), now)) {
+        pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
+        send_protected(e, sa, o, true, sa->rx_msgid, now);
+        sa->fail = IKE_CTR_HS_FAIL_AUTH;
+        ike_sa_down(e, sa, "unique = keep: the peer has an established IKE_SA already");
+        auth_out_free(o);
+        return KITE_E_AUTH_FAILED;
     }
     struct ike_pld me = { .type = IKEV2_PLD_IDR };
     me.u.id.type = c->local_id.type;
@@ -272,7 +328,7 @@ static int auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike
         rc = ike_pk_certs(e, sa, in, o->pld, &o->n, &o->pk);
     }
     if (!rc)
-        rc = add_auth(e, o, sa, &me);
+        rc = add_auth(e, o, sa, &me, &idi->u.id);
     if (rc) { /* our own credentials are missing: logged; the peer hears why */
         o->n = 0;
         pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
@@ -286,7 +342,13 @@ static int auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike
     ike_mobike_auth_seen(e, sa, in);
     if (sa->mobike_peer)
         pld_notify(&o->pld[o->n++], IKEV2_N_MOBIKE_SUPPORTED, NULL, 0);
-    responder_child(e, sa, in, o, now);
+    bool cp_added;
+    uint16_t cp_err = ike_cp_assign(e, sa, in, &idi->u.id, &o->pld[o->n], &cp_added, &o->cp);
+    o->n += cp_added;
+    if (cp_err) /* no Child SA without the address it needs (strongSwan does the same) */
+        pld_notify(&o->pld[o->n++], cp_err, NULL, 0);
+    else
+        responder_child(e, sa, in, o, now);
     rc = send_protected(e, sa, o, true, sa->rx_msgid, now);
     auth_out_free(o);
     return rc;
@@ -335,6 +397,12 @@ static int auth_response(struct ike_engine *e, struct ikesa *sa, const struct ik
     ike_mobike_auth_seen(e, sa, in);
     if (child_error(e, sa, in, now))
         return KITE_E_NO_PROPOSAL;
+    if (ike_cp_reply(e, sa, in)) {
+        ike_send_delete(e, sa, now);
+        sa->fail = IKE_CTR_HS_FAIL_OTHER;
+        ike_sa_down(e, sa, "no virtual IP in the responder's CFG_REPLY, deleting the IKE_SA as strongSwan does");
+        return KITE_E_MISSING;
+    }
     const struct ike_pld *sap = ike_chain_find(in, IKEV2_PLD_SA, 0);
     const struct ike_pld *tsi = ike_chain_find(in, IKEV2_PLD_TSI, 0), *tsr = ike_chain_find(in, IKEV2_PLD_TSR, 0);
     struct ike_algs algs;
@@ -411,7 +479,7 @@ static int eap_request_first(struct ike_engine *e, struct ikesa *sa, const struc
     add_id(o, IKEV2_PLD_IDR, &c->local_id);
     rc = ike_pk_certs(e, sa, in, o->pld, &o->n, &o->pk);
     if (!rc)
-        rc = add_auth(e, o, sa, &o->pld[0]);
+        rc = add_auth(e, o, sa, &o->pld[0], &idi->u.id);
     if (rc)
         return eap_refuse(e, sa, o, NULL, rc, now);
     add_eap(o, &x);
@@ -446,6 +514,9 @@ static int eap_request(struct ike_engine *e, struct ikesa *sa, const struct ike_
 
 int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint64_t now)
 {
+    int sel = sa->eap ? 0 : select_first(e, sa, in, now);
+    if (sel)
+        return sel;
     if (!sa->eap && e->conns[sa->conn].remote_auth.kind != IKE_AUTHK_EAP)
         return auth_request(e, sa, in, now);
     struct auth_out *o = calloc(1, sizeof *o);
@@ -489,7 +560,7 @@ static int eap_response(struct ike_engine *e, struct ikesa *sa, const struct ike
         struct ike_pld me = { .type = IKEV2_PLD_IDI };
         me.u.id.type = c->local_id.type;
         me.u.id.data = span_of(c->local_id.data, c->local_id.len);
-        rc = add_auth(e, o, sa, &me);
+        rc = add_auth(e, o, sa, &me, NULL);
     } else {
         add_eap(o, &x);
     }

@@ -35,7 +35,11 @@ uint64_t ike_rekey_time(struct ike_engine *e, const struct ike_conn_cfg *c, uint
     e->env.random(e->env.ctx, r, 4);
     uint64_t t = (uint64_t)c->rekey_time_s * 1000;
     uint32_t v = (uint32_t)r[0] << 24 | (uint32_t)r[1] << 16 | (uint32_t)r[2] << 8 | r[3];
-    return now + t - (uint64_t)v % (t / 10 + 1);
+    /* strongSwan's rand_time (lifecycle.c); not set: 10% */
+    uint64_t range = c->rand_time_set ? (uint64_t)c->rand_time_s * 1000 : t / 10;
+    if (range >= t)
+        range = t - 1;
+    return now + t - (uint64_t)v % (range + 1);
 }
 
 static int send_msg(struct ike_engine *e, struct ikesa *sa, struct irk_out *o, bool response, uint32_t msgid,
@@ -84,6 +88,7 @@ void ike_rekey_move_children(struct ike_engine *e, struct ikesa *old, struct ike
     n->want |= old->want;
     n->want_at = old->want_at;
     old->want = 0;
+    ike_cp_move(e, old, n);
     struct ike_action *a = ike_push(e, IKE_ACT_IKE_REKEYED, n);
     ike_count(e, old, n->initiator ? IKE_CTR_IKE_REKEY_INIT : IKE_CTR_IKE_REKEY_RESP);
     if (a)
@@ -137,6 +142,7 @@ static struct ikesa *successor(struct ike_engine *e, struct ikesa *old, bool we_
     n->successor = true;
     n->last_rx_at = now;
     n->ike_rekey_at = ike_rekey_time(e, &e->conns[n->conn], now);
+    ike_life_established(e, n, old, now);
     old->replaced = true;
     old->ike_rekey_at = 0;
     char on[64], nn[64];

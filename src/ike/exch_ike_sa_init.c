@@ -179,19 +179,41 @@ int ike_sa_init_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 
 /* ---- responder ---- */
 
-static bool addr_ok(const struct ike_addr *cfg, const struct ike_addr *got)
-{
-    return cfg->family == 0 || (cfg->family == got->family &&
-                                memcmp(cfg->ip, got->ip, cfg->family == 6 ? 16 : 4) == 0);
-}
+/* the IKE proposal choice and the connection it was made with */
+struct init_pick {
+    int conn;                    /* -1: no connection for these addresses */
+    int rc;                      /* ike_prop_select's: 0, KITE_E_INVALID_KE or NO_PROPOSAL */
+    struct ike_algs algs;
+    const struct ike_proposal *chosen;
+    uint16_t want;
+};
 
-static int conn_for(const struct ike_engine *e, const struct ike_addr *local, const struct ike_addr *remote)
+/* the connections for these addresses best first (connsel.c); the first
+ * whose proposals fit the offer, as charon tries "alternative configs"; a
+ * wrong KE group fits (INVALID_KE_PAYLOAD asks for the right one).  With
+ * none fitting, the best one answers NO_PROPOSAL_CHOSEN */
+static void select_init(struct ike_engine *e, const struct ike_addr *local, const struct ike_addr *remote,
+                        const struct ike_sa *offer, uint16_t group, struct init_pick *p)
 {
-    for (int i = 0; i < e->n_conns; i++)
-        if (ike_conn_live(e, i) && addr_ok(&e->conns[i].local, local) && addr_ok(&e->conns[i].remote, remote) &&
-            (e->conns[i].remote.family || !e->conns[i].remote_host[0])) /* an unresolved name is nobody */
-            return i;
-    return -1;
+    struct ike_conn_it it = { 0 };
+    p->conn = -1;
+    p->rc = KITE_E_NO_PROPOSAL;
+    for (int c; (c = ike_conn_next_init(e, local, remote, &it)) >= 0;) {
+        struct init_pick q = { .conn = c };
+        const struct ike_conn_cfg *cfg = &e->conns[c];
+        if (!cfg->remote.family && cfg->remote_host[0])
+            continue; /* a DNS name not resolved yet is nobody */
+        if (!ike_conn_remote_in(cfg, remote))
+            continue; /* remote_addrs' subnets and ranges */
+        q.rc = ike_prop_select(cfg->ike, cfg->n_ike, offer, IKEV2_PROTO_IKE, group, &q.algs, &q.chosen, &q.want);
+        if (p->conn >= 0 && (q.rc == 0 || q.rc == KITE_E_INVALID_KE))
+            ike_log(e, LOG_CFG, 2, "no matching proposal found in '%s', trying alternative connection '%s'",
+                    e->conns[p->conn].name, cfg->name);
+        if (p->conn < 0 || q.rc == 0 || q.rc == KITE_E_INVALID_KE)
+            *p = q;
+        if (q.rc == 0 || q.rc == KITE_E_INVALID_KE)
+            return;
+    }
 }
 
 void ike_send_stateless(struct ike_engine *e, const struct ike_msg *m, const struct ike_addr *local,
@@ -301,7 +323,12 @@ int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const 
                         const struct ike_addr *local, const struct ike_addr *remote, uint64_t now)
 {
     log_received(e, m, remote);
-    int c = conn_for(e, local, remote);
+    const struct ike_pld *sap = ike_chain_find(&m->chain, IKEV2_PLD_SA, 0);
+    const struct ike_pld *kep = ike_chain_find(&m->chain, IKEV2_PLD_KE, 0);
+    const struct ike_pld *nop = ike_chain_find(&m->chain, IKEV2_PLD_NONCE, 0);
+    struct init_pick pick = { 0 };
+    select_init(e, local, remote, &sap->u.sa, kep->u.ke.group, &pick);
+    int c = pick.conn;
     char a[64];
     if (c < 0) {
         ike_log_unauth(e, LOG_CFG, 1, "no connection configured for %s, sending NO_PROPOSAL_CHOSEN",
@@ -312,14 +339,10 @@ int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const 
         return KITE_E_NO_PROPOSAL;
     }
     const struct ike_conn_cfg *cfg = &e->conns[c];
-    const struct ike_pld *sap = ike_chain_find(&m->chain, IKEV2_PLD_SA, 0);
-    const struct ike_pld *kep = ike_chain_find(&m->chain, IKEV2_PLD_KE, 0);
-    const struct ike_pld *nop = ike_chain_find(&m->chain, IKEV2_PLD_NONCE, 0);
-    struct ike_algs algs;
-    const struct ike_proposal *chosen = NULL;
-    uint16_t want = 0;
-    int rc = ike_prop_select(cfg->ike, cfg->n_ike, &sap->u.sa, IKEV2_PROTO_IKE, kep->u.ke.group, &algs,
-                             &chosen, &want);
+    struct ike_algs algs = pick.algs;
+    const struct ike_proposal *chosen = pick.chosen;
+    uint16_t want = pick.want;
+    int rc = pick.rc;
     if (rc == KITE_E_INVALID_KE) {
         uint8_t g[2] = { (uint8_t)(want >> 8), (uint8_t)want };
         ike_log_unauth(e, LOG_IKE, 1, "peer used the wrong key exchange group %u, requesting %u (INVALID_KE_PAYLOAD)",

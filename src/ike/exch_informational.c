@@ -64,8 +64,10 @@ static size_t child_delete(struct ike_engine *e, struct ikesa *sa, const struct 
             ike_child_retire(e, sa, c, now); /* replaced: what is in flight still decrypts */
         else {
             uint32_t replaced = c->replaces;
+            int cfg = c->cfg;
             ike_child_remove(e, sa, c, "deleted by the peer");
             child_unreplace(e, sa, replaced);
+            ike_life_child_closed(e, sa, cfg, now); /* close_action */
         }
     }
     return n;
@@ -156,6 +158,8 @@ int ike_informational_request(struct ike_engine *e, struct ikesa *sa, const stru
         struct ikesa *heir = sa->irk.peer_new ? ike_sa_by_id(e, sa->irk.peer_new) : NULL;
         if (heir) /* the peer finished its rekey without seeing ours (2.8.2): its IKE SA inherits */
             ike_rekey_move_children(e, sa, heir);
+        else
+            ike_life_ike_closed(e, sa, now); /* close_action */
         ike_tomb_add(e, sa);
         ike_sa_down(e, sa, sa->replaced ? "rekeyed" : "deleted by the peer");
     }

@@ -80,7 +80,23 @@ struct ike_child_cfg {
     uint32_t rekey_time_s, rand_time_s;
     uint32_t life_time_s;          /* hard: the Child SA is deleted; 0: never */
     uint64_t rekey_bytes, rekey_packets, life_bytes, life_packets; /* data plane limits; 0: none */
+    uint8_t close_action; /* enum ike_close: what follows when the peer closes it (lifecycle.c) */
 };
+/* strongSwan's close_action (children.X.close_action): none (and clear, the
+ * same without trap policies) leaves a Child SA the peer closed closed;
+ * start creates it again: with CREATE_CHILD_SA when the peer deleted only
+ * the Child SA, with a new IKE SA when it deleted the IKE SA */
+enum ike_close { IKE_CLOSE_NONE, IKE_CLOSE_START };
+/* strongSwan's unique (connections.X.unique): what a new IKE SA with the
+ * identity of a peer we hold an IKE SA with (same connection) does to the
+ * old one.  no: closed only when the new one carries INITIAL_CONTACT (2.4);
+ * never: kept even then (and we send no INITIAL_CONTACT); replace: closed
+ * (with a Delete; from the same address and port, as a reauthentication is,
+ * only IKE_UNIQUE_REPLACE_DELAY_MS later, so its Child SAs overlap); keep:
+ * the new one is refused with AUTHENTICATION_FAILED unless it comes from the
+ * old one's address and port (a reauthentication) */
+enum ike_unique { IKE_UNIQUE_NO, IKE_UNIQUE_NEVER, IKE_UNIQUE_KEEP, IKE_UNIQUE_REPLACE };
+enum { IKE_UNIQUE_REPLACE_DELAY_MS = 10000 };
 
 /* IKE fragmentation (RFC 7383), strongSwan's `fragmentation`: yes announces
  * IKEV2_FRAGMENTATION_SUPPORTED and fragments when the peer announced it too;
@@ -99,7 +115,10 @@ struct ike_auth_cfg {
     uint8_t hashes;   /* bit (1 << SIG_HASH_*) of the hashes allowed ("-sha256" suffixes); 0: the defaults */
 };
 enum ike_send_cert { IKE_SEND_CERT_IFASKED, IKE_SEND_CERT_ALWAYS, IKE_SEND_CERT_NEVER };
-enum { IKE_FILE_MAX = 128 };
+enum { IKE_FILE_MAX = 128, IKE_MAX_RANGES = 8 };
+/* virtual IPs a connection asks for (vips: one per family at most) and
+ * pools it assigns from; DNS servers taken from a CFG_REPLY */
+enum { IKE_MAX_VIPS = 2, IKE_MAX_POOLS = 4, IKE_MAX_DNS = 4 };
 
 struct ike_conn_cfg {
     char name[IKE_NAME_MAX];
@@ -109,7 +128,9 @@ struct ike_conn_cfg {
     struct ike_prop_cfg *ike; /* allocated: n_ike */
     struct ike_id_cfg local_id, remote_id;
     uint8_t psk_len;
-    uint8_t psk[128]; /* copied into an owned secret by ike_engine_add_conn */
+    uint8_t psk[128]; /* the connection's own key (tests, API users), copied into an owned secret by
+                         ike_engine_add_conn; 0 bytes: looked up by identity (ike_engine_set_psks),
+                         as the daemon does */
     bool encap;       /* force UDP encapsulation (strongSwan's encap = yes) */
     uint32_t n_children;
     struct ike_child_cfg *child; /* allocated: n_children */
@@ -144,11 +165,46 @@ struct ike_conn_cfg {
     uint8_t send_cert;      /* IKE_SEND_CERT_*; default ifasked */
     bool no_certreq;        /* send_certreq = no */
     uint8_t revocation;     /* enum cred_revocation (cred/verify.h); default relaxed */
+    /* IKE SA lifetime (lifecycle.c).  reauth_time: reauthentication (RFC
+     * 7296 2.8.3) by a new IKE SA (IKE_SA_INIT, IKE_AUTH) that gets every
+     * Child SA of the old one before the old one is deleted
+     * (make-before-break); 0: never */
+    uint32_t reauth_time_s;
+    /* rand_time: the random part taken off rekey_time and reauth_time;
+     * not set: 10% of each */
+    uint32_t rand_time_s;
+    bool rand_time_set;
+    /* over_time: the hard lifetime, the IKE SA is closed this long after the
+     * earlier of its rekey and reauthentication times if neither has
+     * replaced it by then; not set: none (conf/ sets strongSwan's default,
+     * 10% of the longer of rekey_time and reauth_time) */
+    uint32_t over_time_s;
+    bool over_time_set;
+    uint8_t unique;         /* enum ike_unique; default no */
+    /* remote_addrs for a responder (issue 14): a peer must be in one of
+     * these ranges; none: remote decides (%any or one address) */
+    uint8_t n_remote_ranges;
+    struct ike_addr_range {
+        uint8_t family;
+        uint8_t lo[16], hi[16];
+    } remote_ranges[IKE_MAX_RANGES];
+    /* configuration payloads (cp.c, RFC 7296 3.15): as a client, vips asks
+     * for these addresses (0.0.0.0 / :: for any) in a CFG_REQUEST; as a
+     * gateway, peers that ask get an address and the attributes of the
+     * first of these pools (ike_engine_set_pools) with room */
+    uint8_t n_vips, n_pools;
+    struct ike_addr vips[IKE_MAX_VIPS];
+    char pools[IKE_MAX_POOLS][IKE_NAME_MAX];
     /* EAP (eap.c): local.eap_id, the user name we give as client (empty:
      * our IKE identity); remote.eap_id, the one a server requires (empty:
      * the peer's IKE identity; "%any": any, asked for with EAP-Identity) */
     char local_eap_id[256], remote_eap_id[256];
     bool no_mobike;   /* mobike = no: MOBIKE_SUPPORTED not sent, UPDATE_SA_ADDRESSES ignored (RFC 4555) */
+    /* as initiator, announce MOBIKE too: only for a caller that moves its SAs
+     * itself (ike_sa_move_local) and updates a changed NAT mapping; kited
+     * does not yet, and a MOBIKE responder (charon) no longer follows a NAT
+     * mapping change on its own, so kited leaves it off */
+    bool mobike_client;
     /* remote_addrs as a DNS name (the daemon resolves it: remote, or family 0
      * while unresolved, when this connection neither initiates nor answers
      * anyone: ike_engine_set_remote fills it in); "": none */
@@ -240,6 +296,10 @@ enum ike_action_type {
                            UDP encapsulation of ike_sa move to them */
     IKE_ACT_IKE_KEYS,   /* only with ike_engine_set_keylog(): ike_keys holds the keys of IKE SA
                            ike_sa, just derived (IKE_SA_INIT, before IKE_AUTH; an IKE SA rekey) */
+    IKE_ACT_VIP,        /* our IKE SA ike_sa got virtual IPs (vip[0..n_vip)) and DNS servers
+                           (dns[0..n_dns)) in a CFG_REPLY (RFC 7296 3.15): put them on the host
+                           before the CHILD_UP that follows; they go with the IKE SA (IKE_DOWN;
+                           IKE_REKEYED hands them to the new one) */
 };
 
 struct ike_child_sa {
@@ -287,6 +347,8 @@ struct ike_action {
     char reason[160];
     struct ike_child_sa child;
     struct ike_sa_keys ike_keys; /* IKE_KEYS */
+    uint8_t n_vip, n_dns;        /* IKE_VIP */
+    struct ike_addr vip[IKE_MAX_VIPS], dns[IKE_MAX_DNS];
 };
 
 struct ike_engine;
@@ -313,11 +375,32 @@ int ike_engine_load_conn(struct ike_engine *e, const struct ike_conn_cfg *c, uin
  * with a Delete, a pending keyingtries retry dropped, its slot freed; the
  * number of IKE SAs closed, or KITE_E_NOT_FOUND */
 int ike_engine_remove_conn(struct ike_engine *e, const char *name, uint64_t now);
-/* replace connection conn's pre-shared key (copied; the old one wiped), as a
- * configuration reload does; len 0: no key, so the connection authenticates
+/* replace connection conn's own pre-shared key (copied; the old one wiped);
+ * len 0: no key of its own, so its IKE SAs take theirs from the engine's
+ * table by identity (ike_engine_set_psks), and with none there authenticate
  * nobody (AUTH is neither made nor accepted).  Established SAs are kept.
  * 0, KITE_E_NOT_FOUND, KITE_E_INVALID_ARG (longer than psk[]) or NOMEM */
 int ike_engine_set_psk(struct ike_engine *e, const char *conn, const uint8_t *psk, size_t len);
+/* the pre-shared keys of swanctl.conf's secrets { ike-x { id-a = ..
+ * secret = .. } }, looked up by the identities of each IKE SA when it
+ * authenticates (IKE_AUTH), as charon does: the key whose ids match the
+ * peer's identity best (equal over a pattern over %any), then ours; a key
+ * without ids is anyone's.  A connection with its own key (ike_conn_cfg.psk,
+ * ike_engine_set_psk) uses that one.  The table replaces the engine's
+ * (copied; the old keys wiped); IKE SAs already up are untouched.  0,
+ * KITE_E_INVALID_ARG (an empty key) or KITE_E_NOMEM (the old table kept) */
+struct ike_psk_id {
+    uint8_t type;             /* IKEV2_ID_*; 0: %any */
+    uint16_t len;
+    const uint8_t *data;
+};
+struct ike_psk {
+    const uint8_t *key;
+    size_t len;
+    unsigned n_ids;
+    const struct ike_psk_id *ids;
+};
+int ike_engine_set_psks(struct ike_engine *e, const struct ike_psk *psks, size_t n);
 /* a DNS-named connection's remote address, resolved again (daemon/resolve.c):
  * its next initiation goes there and, as responder, it answers that address;
  * IKE SAs up are left alone (port kept).  0 or KITE_E_NOT_FOUND */
@@ -404,6 +487,10 @@ struct ike_sa_info {
     uint16_t encr, encr_bits, integ, prf, dh; /* IANA IDs, 0 when not yet chosen */
     uint64_t established_at;       /* the engine's time (0: not established) */
     uint64_t rekey_at;             /* 0: never */
+    uint64_t reauth_at;            /* reauthentication (lifecycle.c); 0: never */
+    /* virtual IPs: ours (a CFG_REPLY we got), the peer's (ones we assigned) */
+    uint8_t n_local_vips, n_remote_vips;
+    struct ike_addr local_vips[IKE_MAX_VIPS], remote_vips[IKE_MAX_VIPS];
 };
 struct ike_child_info {
     const char *name;
@@ -438,6 +525,12 @@ int ike_sa_rekey(struct ike_engine *e, uint32_t id, uint64_t now);
  * peer is told with UPDATE_SA_ADDRESSES; 0, KITE_E_NOT_FOUND, or
  * KITE_E_UNSUPPORTED when the peer did not agree to MOBIKE */
 int ike_sa_move_local(struct ike_engine *e, uint32_t id, const struct ike_addr *local, uint64_t now);
+/* reauthenticate IKE SA `id` now (lifecycle.c, RFC 7296 2.8.3): a new IKE
+ * SA to the same peer with the old one's Child SAs, the old one deleted once
+ * they are up; 0, KITE_E_NOT_FOUND, KITE_E_STATE (not established, being
+ * rekeyed or reauthenticated), KITE_E_INVALID_ARG (the peer's address is
+ * unknown) or the error that kept the new IKE SA from starting */
+int ike_sa_reauth(struct ike_engine *e, uint32_t id, uint64_t now);
 
 /* counters for tests and status */
 struct ike_stats {
@@ -513,5 +606,41 @@ bool ike_addr_eq(const struct ike_addr *a, const struct ike_addr *b);
 bool ike_addr_same_host(const struct ike_addr *a, const struct ike_addr *b);
 /* "192.0.2.1[500]" */
 const char *ike_addr_str(const struct ike_addr *a, char *buf, size_t cap);
+
+
+/* address pools for configuration payloads (pool.c, cp.c; RFC 7296 3.15).
+ * A pool hands out addresses from lo..hi (family 4 or 6; 0: attributes
+ * only) with leases per peer identity: the same identity gets its address
+ * back while the lease is online (held by one or more of its IKE SAs) and
+ * after it went offline (its last IKE SA gone), unless the pool needed it
+ * for someone else meanwhile (the oldest offline lease is reused first).
+ * attrs: CP attributes sent with every address from the pool (DNS, NBNS,
+ * SUBNET ...), value in wire form. */
+struct ike_pool_attr {
+    uint16_t type;  /* IKEV2_CFGA_* */
+    uint8_t len;
+    uint8_t value[17];
+};
+struct ike_pool_cfg {
+    char name[IKE_NAME_MAX];
+    uint8_t family;
+    uint8_t lo[16], hi[16];
+    unsigned n_attrs;
+    const struct ike_pool_attr *attrs; /* copied */
+};
+/* the engine's pools become these (copied): a pool whose name, family and
+ * range stay keeps its leases (its attributes are replaced); one removed or
+ * changed stops assigning and is freed when its last online lease goes;
+ * 0 or KITE_E_NOMEM (nothing changed) */
+int ike_engine_set_pools(struct ike_engine *e, const struct ike_pool_cfg *p, unsigned n);
+/* a pool's numbers for list-pools and metrics; false when no pool has that index */
+struct ike_pool_info {
+    const char *name;
+    uint8_t family;
+    uint8_t lo[16], hi[16];
+    uint64_t size, online, offline;
+    uint64_t exhausted; /* requests refused: no address left */
+};
+bool ike_engine_pool_info(const struct ike_engine *e, unsigned i, struct ike_pool_info *out);
 
 #endif

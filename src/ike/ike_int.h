@@ -13,6 +13,7 @@
 #include "ike/ike.h"
 #include "ike/cookie.h"
 #include "ike/frag.h"
+#include "ike/pool.h"
 #include "base/ratelimit.h"
 #include "wire/msg.h"
 #include "wire/sk.h"
@@ -212,6 +213,20 @@ struct ikesa {
     bool half_open;           /* counted in n_half_open */
     uint32_t *spis;           /* our inbound Child SA SPIs in the SPI index (n_spis) */
     unsigned n_spis;
+    /* lifecycle.c: reauthentication (2.8.3) and the hard lifetime */
+    uint64_t reauth_at;       /* 0: never */
+    uint64_t hard_at;         /* over_time: closed at this time (0: never) */
+    uint32_t reauth_of;       /* this IKE SA reauthenticates the one with this id (0: none) */
+    uint32_t reauth_by;       /* the IKE SA reauthenticating this one (0: none) */
+    /* configuration payloads (cp.c): addresses we assigned the peer from a
+     * pool (held leases) and ones the peer assigned us (a CFG_REPLY) */
+    struct ike_sa_vip {
+        struct ike_vpool *pool;
+        struct ike_lease *lease;
+        struct ike_addr addr;
+    } rvip[IKE_MAX_VIPS];
+    uint8_t n_rvip, n_lvip;
+    struct ike_addr lvip[IKE_MAX_VIPS];
     struct ike_eap_sa *eap;   /* EAP under way in IKE_AUTH (eap.c); NULL: none */
     bool mobike_peer;         /* the peer sent MOBIKE_SUPPORTED in IKE_AUTH (RFC 4555 3.3; mobike.c) */
     bool mobike_update;       /* our address moved: UPDATE_SA_ADDRESSES to send */
@@ -276,6 +291,35 @@ struct ike_retry {
     bool restarting;
 };
 
+/* an index row: a key's hash and a connection slot or secret number;
+ * rows sorted by (hash, slot), so a key's rows are one run found by binary
+ * search, in slot order (connsel.c, psks.c) */
+struct ike_ix_row {
+    uint64_t h;
+    int v;
+};
+/* the connection indexes (connsel.c), rebuilt after the table changed */
+struct ike_connsel {
+    bool dirty;                  /* a connection was added, changed or removed */
+    struct ike_ix_row *addr;     /* by (local or %any, remote or %any): every live connection once */
+    struct ike_ix_row *id;       /* by remote.id, those without wildcards */
+    int *wild;                   /* slots whose remote.id is %any or a pattern, ascending */
+    unsigned n_addr, n_id, n_wild, cap;
+};
+/* the pre-shared keys by identity (psks.c) */
+struct ike_psk_ent {
+    struct secret key;
+    unsigned n_ids;
+    struct ike_peer_id **ids;    /* none: the key of any identity (%any) */
+};
+struct ike_psktab {
+    struct ike_psk_ent *ent;
+    unsigned n;
+    struct ike_ix_row *id;       /* by identity, those without wildcards */
+    unsigned n_id;
+    unsigned *wild, n_wild;      /* entries with no id or a pattern, ascending */
+};
+
 struct ike_engine {
     struct ike_env env;
     /* the connections (conns.c): slots 0 .. n_conns-1 of cap_conns, grown as
@@ -314,6 +358,14 @@ struct ike_engine {
     bool keylog;                 /* ike_engine_set_keylog: IKE_ACT_IKE_KEYS wanted */
     struct ike_satab tab;        /* indexes of sas[] (satab.c) */
     uint32_t jitter_phase;       /* ike_jitter's sequence: random start, golden-ratio steps */
+    struct ike_connsel sel;      /* connections by address and identity (connsel.c) */
+    struct ike_psktab psks;      /* pre-shared keys by identity (psks.c) */
+    /* virtual IP pools (pool.c, cp.c): the configured ones, and retired ones
+     * (removed or changed) that live on until their last online lease goes */
+    struct ike_vpool **pools, **retired;
+    unsigned n_pools, n_retired;
+    uint64_t pool_key[2];
+    bool pool_key_set;
 };
 
 /* engine.c */
@@ -382,6 +434,9 @@ void ike_count_conn(struct ike_engine *e, int conn, unsigned c);
 void ike_count_msg(struct ike_engine *e, const struct ikesa *sa, const uint8_t *p, size_t n, bool in);
 void ike_hs_start(struct ike_engine *e, struct ikesa *sa);
 void ike_hs_end(struct ike_engine *e, struct ikesa *sa, bool established);
+/* sa's handshake moved from connection slot `from` to sa->conn (IKE_AUTH
+ * chose another connection, connsel.c): its start is counted there */
+void ike_hs_moved(struct ike_engine *e, const struct ikesa *sa, int from);
 void ike_counters_free(struct ike_engine *e);
 /* satab.c: the IKE SA table's indexes; see there */
 void ike_satab_init(struct ike_engine *e);
@@ -401,16 +456,49 @@ void ike_satab_gc(struct ike_engine *e);
 struct ikesa *ike_sa_by_spi_i(struct ike_engine *e, const uint8_t spi_i[8], struct ikesa *after);
 /* the SAs whose peer is at this host (address, any port) */
 struct ikesa *ike_sa_by_host(struct ike_engine *e, const struct ike_addr *host, struct ikesa *after);
-/* the SAs whose peer authenticated as this identity (ikesa.peer_id) */
-struct ikesa *ike_sa_by_peer(struct ike_engine *e, uint8_t type, struct span id, struct ikesa *after);
 /* the half-open SAs from this host (address, any port), as of the last sync */
 uint32_t ike_satab_half_open_from(const struct ike_engine *e, const struct ike_addr *host);
+/* the established SAs whose peer has this authenticated identity (unique,
+ * INITIAL_CONTACT; lifecycle.c), after: the previous one found, NULL first */
+struct ikesa *ike_sa_by_peer(struct ike_engine *e, const struct ike_peer_id *id, struct ikesa *after);
 /* the earliest deadline of any SA; the SAs due by now touched, how many */
 uint64_t ike_satab_next(const struct ike_engine *e);
 unsigned ike_satab_due(struct ike_engine *e, uint64_t now);
 /* the IKE SA with this inbound Child SA SPI of ours (one of its children,
  * retired ones too, a proposed one: as of the last sync) */
 struct ikesa *ike_sa_by_child_spi(struct ike_engine *e, uint32_t spi_in);
+/* connsel.c: choosing the connection of an IKE SA we respond to, as charon
+ * does: by addresses at IKE_SA_INIT, by addresses and identities at IKE_AUTH */
+/* strongSwan's id_match_t grades: the identity against a configured
+ * pattern; 0 no match, 1 %any, 19 a pattern with wildcards, 20 equal */
+enum { IKE_IDM_NONE = 0, IKE_IDM_ANY = 1, IKE_IDM_WILD = 19, IKE_IDM_PERFECT = 20 };
+unsigned ike_id_grade(uint8_t ptype, struct span pattern, uint8_t type, struct span id);
+/* the connections an IKE_SA_INIT from remote to local may use, best first
+ * (exact addresses before %any, as charon's ike_cfg match): *it starts at 0,
+ * each call gives the next slot, -1 at the end */
+struct ike_conn_it {
+    int key;                     /* which address pair: 0 (local, remote) .. 3 (%any, %any) */
+    unsigned pos, end;
+    uint64_t h;
+    bool scan;                   /* no memory for the index: a scan in four passes */
+};
+/* the peer is in remote_addrs' subnets and ranges (or there are none) */
+bool ike_conn_remote_in(const struct ike_conn_cfg *c, const struct ike_addr *a);
+int ike_conn_next_init(struct ike_engine *e, const struct ike_addr *local, const struct ike_addr *remote,
+                       struct ike_conn_it *it);
+/* the responder's connection at IKE_AUTH for the peer's IDi and the IDr it
+ * asked for (NULL: none): the best by addresses and identities whose IKE
+ * proposals hold the IKE SA's algorithms; -1 when none fits */
+int ike_conn_select_auth(struct ike_engine *e, const struct ikesa *sa, const struct ike_id *idi,
+                         const struct ike_id *idr);
+void ike_connsel_free(struct ike_engine *e);
+/* psks.c: the pre-shared key for sa's authentication with the peer's
+ * identity peer (NULL: the initiator before IDr came, remote.id then): the
+ * connection's own key when it has one, else the best of the engine's
+ * table (ike_engine_set_psks); NULL when none, logged with both identities */
+const struct secret *ike_psk_for(struct ike_engine *e, const struct ikesa *sa, const struct ike_id *peer);
+void ike_psks_free(struct ike_engine *e);
+
 /* engine.c: the SA's next deadline (UINT64_MAX: none) */
 uint64_t ike_sa_deadline(const struct ike_engine *e, const struct ikesa *sa);
 
@@ -434,6 +522,36 @@ void ike_payload_list(const struct ike_pld *pld, unsigned n, char *buf, size_t c
 int ike_send_sk(struct ike_engine *e, struct ikesa *sa, uint8_t exchange, const struct ike_pld *pld, unsigned n,
                 bool response, uint32_t msgid, uint64_t now);
 struct ike_pld *pld_notify(struct ike_pld *p, uint16_t type, const void *data, size_t len);
+
+/* cp.c: configuration payloads in IKE_AUTH (RFC 7296 3.15, 2.19) */
+struct ike_cp_out {
+    struct ike_cp_attr *a;   /* malloc'd: the attributes, values in buf */
+    uint8_t *buf;
+    unsigned n;
+};
+void ike_cp_out_free(struct ike_cp_out *o);
+/* the initiator's CFG_REQUEST for its connection's vips into p; false (p
+ * untouched) when it asks for none; KITE_E_NOMEM reported through *rc */
+bool ike_cp_request(const struct ike_conn_cfg *c, struct ike_pld *p, struct ike_cp_out *o, int *rc);
+/* the responder: addresses for the peer's CFG_REQUEST from the
+ * connection's pools, leased to its identity, as a CFG_REPLY in p (*added);
+ * returns 0, or the error notify that replaces the Child SA
+ * (INTERNAL_ADDRESS_FAILURE: none could be assigned; FAILED_CP_REQUIRED:
+ * the connection has pools and the peer asked for nothing) */
+uint16_t ike_cp_assign(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, const struct ike_id *peer,
+                       struct ike_pld *p, bool *added, struct ike_cp_out *o);
+/* the responder's remote selector narrowed to the peer's virtual IP of its
+ * family (2.9: the peer may send from that address only); 0, or
+ * KITE_E_TS_UNACCEPTABLE when the selector does not hold it */
+int ike_cp_narrow(const struct ikesa *sa, struct ike_ts_cfg *rts);
+/* the initiator: the CFG_REPLY of an IKE_AUTH response; IKE_ACT_VIP when
+ * it holds addresses; KITE_E_MISSING when we asked and got none */
+int ike_cp_reply(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in);
+/* the IKE SA's leases given back (it is going) */
+void ike_cp_release(struct ike_engine *e, struct ikesa *sa);
+/* a rekey: n holds old's virtual IPs too (old releases its hold when it goes) */
+void ike_cp_move(struct ike_engine *e, const struct ikesa *old, struct ikesa *n);
+void ike_cp_pools_free(struct ike_engine *e);
 
 /* proposal.c */
 void ike_prop_build(const struct ike_prop_cfg *cfg, uint8_t num, uint8_t proto, const uint8_t *spi,
@@ -696,5 +814,39 @@ int ike_rekey_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
 /* 1 if a rekey request was sent */
 int ike_rekey_due(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 uint64_t ike_rekey_time(struct ike_engine *e, const struct ike_conn_cfg *c, uint64_t now);
+/* lifecycle.c: reauthentication, unique, over_time, close_action */
+/* an IKE SA just established (IKE_AUTH) or made by a rekey: its
+ * reauthentication time (a rekey's successor keeps its predecessor's) and
+ * hard lifetime */
+void ike_life_established(struct ike_engine *e, struct ikesa *sa, const struct ikesa *rekeyed, uint64_t now);
+/* the responder's uniqueness check of a new IKE SA (before its IKE_AUTH
+ * answer): false when unique = keep refuses it */
+bool ike_life_unique(struct ike_engine *e, struct ikesa *sa, const struct ike_id *peer, bool initial_contact,
+                     uint64_t now);
+/* may our IKE_AUTH request carry INITIAL_CONTACT (unique = never: no) */
+bool ike_life_initial_contact(const struct ike_engine *e, const struct ikesa *sa);
+/* reauthentication and the hard lifetime due now (1 when something was
+ * done: the caller's tick ends there); their next time */
+int ike_life_tick(struct ike_engine *e, struct ikesa *sa, uint64_t now);
+uint64_t ike_life_next(const struct ike_engine *e, const struct ikesa *sa);
+/* the peer deleted Child SA configuration cfg (not a rekey) / the IKE SA:
+ * close_action = start brings it back */
+void ike_life_child_closed(struct ike_engine *e, struct ikesa *sa, int cfg, uint64_t now);
+void ike_life_ike_closed(struct ike_engine *e, struct ikesa *sa, uint64_t now);
+/* a new Child SA we answered for (not a rekey): when the same peer has this
+ * configuration's Child SA up on another IKE SA (it reauthenticates,
+ * make-before-break), the new one carries outbound traffic only once that
+ * one is gone, as an answered rekey does: the peer installs it only when our
+ * answer arrives (CHILD_UP's replaces_spi_in and takeover) */
+void ike_life_child_overlap(struct ike_engine *e, const struct ikesa *sa, int cfg, struct ike_child_sa *c);
+/* engine.c: a new IKE SA of connection c from local to remote for Child SA
+ * configuration ch, the ones in `more` following with CREATE_CHILD_SA;
+ * attempt: its keyingtries attempt (0: not retried when it fails); 0 and
+ * *out (may be NULL) the SA, or the error (the SA is gone then) */
+int ike_initiate_sa(struct ike_engine *e, int c, int ch, uint64_t more, const struct ike_addr *local,
+                    const struct ike_addr *remote, bool restarting, uint32_t attempt, uint64_t now,
+                    struct ikesa **out);
+/* the Child SA configurations an IKE SA has up or wants */
+uint64_t ike_sa_children_of(const struct ikesa *sa);
 
 #endif

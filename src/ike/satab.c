@@ -27,12 +27,6 @@ static uint64_t key_id(const struct ike_engine *e, uint32_t id)
     return keyhash(e->tab.key, b, 4);
 }
 
-static uint64_t key_peer(const struct ike_engine *e, uint8_t type, struct span id)
-{
-    uint8_t t[1] = { type };
-    return keyhash(e->tab.key, t, 1) ^ keyhash(e->tab.key, id.p, id.n);
-}
-
 static uint64_t key_host(const struct ike_engine *e, const struct ike_addr *a)
 {
     uint8_t b[17];
@@ -41,6 +35,13 @@ static uint64_t key_host(const struct ike_engine *e, const struct ike_addr *a)
     if (a->family == 4)
         memset(b + 5, 0, 12);
     return keyhash(e->tab.key, b, sizeof b);
+}
+
+/* the peer's authenticated identity (unique, lifecycle.c): type and bytes */
+static uint64_t key_peer(const struct ike_engine *e, const struct ike_peer_id *id)
+{
+    uint8_t t = id->type;
+    return keyhash(e->tab.key, &t, 1) ^ keyhash(e->tab.key, id->data, id->len);
 }
 
 /* ---- chained hashes, the links in the SA (ix[which]) ---- */
@@ -462,9 +463,10 @@ static void sync_one(struct ike_engine *e, struct ikesa *sa)
     hash_link(&t->h[IKE_IX_SPI], sa, IKE_IX_SPI, key_spi(e, sa->spi_i));
     if (sa->remote.family)
         hash_link(&t->h[IKE_IX_HOST], sa, IKE_IX_HOST, key_host(e, &sa->remote));
-    if (sa->peer_id && sa->peer_id->type)
-        hash_link(&t->h[IKE_IX_PEER], sa, IKE_IX_PEER,
-                  key_peer(e, sa->peer_id->type, span_of(sa->peer_id->data, sa->peer_id->len)));
+    if (sa->state == IKE_S_ESTABLISHED && sa->peer_id)
+        hash_link(&t->h[IKE_IX_PEER], sa, IKE_IX_PEER, key_peer(e, sa->peer_id));
+    else
+        hash_unlink(&t->h[IKE_IX_PEER], sa, IKE_IX_PEER);
     bool ho = is_half_open(sa);
     if (ho != sa->half_open) {
         t->n_half_open += ho ? 1 : -1;
@@ -516,6 +518,7 @@ void ike_sa_release(struct ike_engine *e, struct ikesa *sa)
         if (grow((void **)&t->dead, &t->dead_cap, t->n_dead + 1, sizeof *t->dead))
             t->dead[t->n_dead++] = sa->slot;
     }
+    ike_cp_release(e, sa); /* its virtual IPs' leases go offline (kept for the identity) */
     ike_sa_free(sa);
 }
 
@@ -585,13 +588,13 @@ struct ikesa *ike_sa_by_host(struct ike_engine *e, const struct ike_addr *host, 
     return NULL;
 }
 
-struct ikesa *ike_sa_by_peer(struct ike_engine *e, uint8_t type, struct span id, struct ikesa *after)
+struct ikesa *ike_sa_by_peer(struct ike_engine *e, const struct ike_peer_id *id, struct ikesa *after)
 {
     const struct ike_sa_hash *h = &e->tab.h[IKE_IX_PEER];
-    struct ikesa *sa = after ? hash_next(after, IKE_IX_PEER) : hash_first(h, IKE_IX_PEER, key_peer(e, type, id));
+    struct ikesa *sa = after ? hash_next(after, IKE_IX_PEER) : hash_first(h, IKE_IX_PEER, key_peer(e, id));
     for (; sa; sa = hash_next(sa, IKE_IX_PEER))
-        if (sa->state != IKE_S_FREE && sa->peer_id && sa->peer_id->type == type && sa->peer_id->len == id.n &&
-            memcmp(sa->peer_id->data, id.p, id.n) == 0)
+        if (sa->state != IKE_S_FREE && sa->peer_id && sa->peer_id->type == id->type && sa->peer_id->len == id->len &&
+            !memcmp(sa->peer_id->data, id->data, id->len))
             return sa;
     return NULL;
 }

@@ -71,6 +71,11 @@ bool ike_sa_info(const struct ike_engine *e, unsigned slot, struct ike_sa_info *
     out->dh = sa->algs.ke;
     out->established_at = sa->state == IKE_S_ESTABLISHED ? sa->established_at : 0;
     out->rekey_at = sa->ike_rekey_at;
+    out->reauth_at = sa->reauth_at;
+    for (unsigned i = 0; i < sa->n_lvip; i++)
+        out->local_vips[out->n_local_vips++] = sa->lvip[i];
+    for (unsigned i = 0; i < sa->n_rvip; i++)
+        out->remote_vips[out->n_remote_vips++] = sa->rvip[i].addr;
     return true;
 }
 

@@ -124,7 +124,8 @@ void ike_ts_resolve(const struct ike_ts_cfg *in, unsigned n, const struct ike_ad
 void ike_ts_child(const struct ikesa *sa, const struct ike_child_cfg *ch, struct ike_ts_set *out)
 {
     ike_ts_resolve(ch->local_ts, ch->n_local_ts, &sa->local, out->l, &out->nl);
-    ike_ts_resolve(ch->remote_ts, ch->n_remote_ts, &sa->remote, out->r, &out->nr);
+    /* a peer we gave a virtual IP: `dynamic` is that address (RFC 7296 3.15, as strongSwan) */
+    ike_ts_resolve(ch->remote_ts, ch->n_remote_ts, sa->n_rvip ? &sa->rvip[0].addr : &sa->remote, out->r, &out->nr);
 }
 
 static int prefix_len(const uint8_t *lo, const uint8_t *hi, size_t n)

@@ -1,4 +1,5 @@
 #include "io/udp.h"
+#include "ike/ike.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -242,4 +243,37 @@ const char *udp_addr_str(const struct sockaddr_storage *a, char *buf, size_t cap
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)a)->sin6_addr, ip, sizeof ip);
     snprintf(buf, cap, "%s[%u]", ip, udp_addr_port(a));
     return buf;
+}
+
+/* between the sockets' addresses and the engine's */
+void udp_addr_to_ike(const struct sockaddr_storage *ss, struct ike_addr *a)
+{
+    memset(a, 0, sizeof *a);
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+        a->family = 4;
+        memcpy(a->ip, &in->sin_addr, 4);
+        a->port = ntohs(in->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+        a->family = 6;
+        memcpy(a->ip, &in6->sin6_addr, 16);
+        a->port = ntohs(in6->sin6_port);
+    }
+}
+
+void udp_addr_from_ike(const struct ike_addr *a, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (a->family == 4) {
+        struct sockaddr_in *in = (struct sockaddr_in *)ss;
+        in->sin_family = AF_INET;
+        memcpy(&in->sin_addr, a->ip, 4);
+        in->sin_port = htons(a->port);
+    } else if (a->family == 6) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+        in6->sin6_family = AF_INET6;
+        memcpy(&in6->sin6_addr, a->ip, 16);
+        in6->sin6_port = htons(a->port);
+    }
 }

@@ -50,6 +50,11 @@ int udp_send(struct udp_sock *s, const struct sockaddr_storage *local,
 /* classify a datagram received on a NAT-T socket */
 enum udp_kind udp_classify(const uint8_t *p, size_t n, bool natt);
 /* "192.0.2.1[500]" */
+/* a socket address as the engine's struct ike_addr and back (family 0:
+ * neither IPv4 nor IPv6 / an all-zero sockaddr) */
+struct ike_addr;
+void udp_addr_to_ike(const struct sockaddr_storage *ss, struct ike_addr *a);
+void udp_addr_from_ike(const struct ike_addr *a, struct sockaddr_storage *ss);
 const char *udp_addr_str(const struct sockaddr_storage *a, char *buf, size_t cap);
 uint16_t udp_addr_port(const struct sockaddr_storage *a);
 

@@ -22,6 +22,7 @@ struct inst {
     bool fresh;   /* a new Child SA, not a rekey: it replaces nothing that carried traffic */
     char name[IKE_NAME_MAX]; /* its child configuration */
     uint8_t key_len, encr_in[IKE_KEY_MAX], encr_out[IKE_KEY_MAX];
+    uint32_t ike_sa; /* the IKE SA it belongs to (pair.per_ike) */
 };
 
 struct side {
@@ -36,6 +37,11 @@ struct side {
     char down_reason[160];
     char log[131072];
     size_t log_len;
+    /* IKE_ACT_VIP (configuration payloads): how many, the last one's
+     * addresses, and the Child SAs up when it came */
+    int vip_events, child_up_at_vip;
+    uint8_t n_vip, n_dns;
+    struct ike_addr vip[IKE_MAX_VIPS], dns[IKE_MAX_DNS];
 };
 
 struct pair {
@@ -54,6 +60,9 @@ struct pair {
     /* sees every datagram first: 0 delivers it, 1 drops it, 2 holds it back
      * until the next one is delivered (it may rewrite a->data) */
     int (*filter)(struct pair *p, struct side *from, struct ike_action *a);
+    /* several IKE SAs per side (reauthentication): an IKE SA going down
+     * takes only its own Child SAs (as the daemon's data plane does) */
+    bool per_ike;
 };
 
 /* the exchange type, response flag and message ID of an IKE datagram */
@@ -397,7 +406,20 @@ static inline int drain(struct pair *p, struct side *from, struct side *to)
             break;
         }
         case IKE_ACT_IKE_UP: from->ike_up++; break;
-        case IKE_ACT_IKE_REKEYED: from->ike_rekeyed++; break;
+        case IKE_ACT_VIP:
+            from->vip_events++;
+            from->child_up_at_vip = from->child_up;
+            from->n_vip = a->n_vip;
+            from->n_dns = a->n_dns;
+            memcpy(from->vip, a->vip, sizeof from->vip);
+            memcpy(from->dns, a->dns, sizeof from->dns);
+            break;
+        case IKE_ACT_IKE_REKEYED:
+            from->ike_rekeyed++;
+            for (int i = 0; i < from->n_inst; i++)
+                if (from->inst[i].ike_sa == a->old_ike_sa)
+                    from->inst[i].ike_sa = a->ike_sa;
+            break;
         case IKE_ACT_IKE_KEYS:
             if (from->ike_keys < 4)
                 from->keys[from->ike_keys] = a->ike_keys;
@@ -406,7 +428,13 @@ static inline int drain(struct pair *p, struct side *from, struct side *to)
         case IKE_ACT_IKE_DOWN:
             from->ike_down++;
             snprintf(from->down_reason, sizeof from->down_reason, "%s", a->reason);
-            if (strncmp(a->reason, "rekeyed", 7) != 0)
+            if (p->per_ike) {
+                for (int i = from->n_inst - 1; i >= 0; i--)
+                    if (from->inst[i].ike_sa == a->ike_sa) {
+                        memmove(&from->inst[i], &from->inst[i + 1], (size_t)(from->n_inst - i - 1) * sizeof *from->inst);
+                        from->n_inst--;
+                    }
+            } else if (strncmp(a->reason, "rekeyed", 7) != 0)
                 from->n_inst = 0; /* one IKE SA per side in these tests; a rekeyed one gave its Child SAs on */
             break;
         case IKE_ACT_CHILD_UP:
@@ -423,6 +451,7 @@ static inline int drain(struct pair *p, struct side *from, struct side *to)
                 memcpy(in->name, a->child.name, sizeof in->name);
                 in->in = a->child.spi_in;
                 in->out = a->child.spi_out;
+                in->ike_sa = a->child.ike_sa;
                 in->key_len = a->child.key_len;
                 memcpy(in->encr_in, a->child.encr_in, sizeof in->encr_in);
                 memcpy(in->encr_out, a->child.encr_out, sizeof in->encr_out);

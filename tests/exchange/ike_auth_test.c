@@ -164,7 +164,12 @@ static void initiator_rejects_the_responder(void **s)
     struct pair p;
     struct ike_conn_cfg ca = h_conn(1, 2, "aes256gcm16 prfsha256 x25519", "aes256gcm16", PSK);
     struct ike_conn_cfg cb = h_conn(2, 1, "aes256gcm16 prfsha256 x25519", "aes256gcm16", PSK);
-    ca.remote_id.data[3] = 99; /* a expects 192.0.2.99; b says it is 192.0.2.2 */
+    /* a expects a name under .other; b says it is 192.0.2.2.  A pattern is
+     * not sent as IDr, so b, which would refuse an IDr that is not its
+     * local.id (connsel.c), accepts a */
+    ca.remote_id.type = IKEV2_ID_FQDN;
+    ca.remote_id.len = 7;
+    memcpy(ca.remote_id.data, "*.other", 7);
     pair_init(&p, &ca, &cb);
     ike_initiate(p.a.e, "lab", NULL, p.now);
     pair_run(&p, p.now + 60000);

@@ -22,6 +22,7 @@ static void up(struct pair *p, bool a_mobike, bool b_mobike)
     struct ike_conn_cfg ca = h_conn(1, 2, "aes256gcm16 prfsha256 x25519", "aes256gcm16", PSK);
     struct ike_conn_cfg cb = h_conn(2, 1, "aes256gcm16 prfsha256 x25519", "aes256gcm16", PSK);
     ca.no_mobike = !a_mobike;
+    ca.mobike_client = true; /* a moves its SAs itself (ike_sa_move_local) */
     cb.no_mobike = !b_mobike;
     ca.dpd_delay_ms = cb.dpd_delay_ms = 0;
     pair_init(p, &ca, &cb);

@@ -306,11 +306,14 @@ static void not_yet(void **st)
                                                   "policies yet: start_action = trap is not supported");
     put(fd, VICI_CMD_REQUEST, "uninstall", child);
     assert_non_null(strstr(get(&l, fd, t, sizeof t), "CMD_RESPONSE : success=no errmsg=kite has no trap"));
-    static const char *const pools[] = { "get-pools", "load-pool", "unload-pool" };
-    for (int i = 0; i < 3; i++) {
-        put(fd, VICI_CMD_REQUEST, pools[i], NULL);
-        assert_string_equal(get(&l, fd, t, sizeof t), "CMD_RESPONSE : success=no errmsg=kite has no virtual IP pools yet");
-    }
+    /* pools (issue 15, vici_pool.c): none in this lab; malformed requests refused */
+    put(fd, VICI_CMD_REQUEST, "get-pools", NULL);
+    assert_string_equal(get(&l, fd, t, sizeof t), "CMD_RESPONSE : ");
+    put(fd, VICI_CMD_REQUEST, "load-pool", NULL);
+    assert_string_equal(get(&l, fd, t, sizeof t),
+                        "CMD_RESPONSE : success=no errmsg=expected one section, named by the pool");
+    put(fd, VICI_CMD_REQUEST, "unload-pool", NULL);
+    assert_string_equal(get(&l, fd, t, sizeof t), "CMD_RESPONSE : success=no errmsg=unload: missing pool name");
     put(fd, VICI_EVENT_REGISTER, "list-policy", NULL);
     assert_string_equal(get(&l, fd, t, sizeof t), "EVENT_CONFIRM : ");
     static const char *const all[] = { "trap", "yes", "drop", "yes", "pass", "yes", NULL };

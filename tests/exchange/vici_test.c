@@ -337,7 +337,8 @@ static struct ike_sa_info a_sa(struct lab *l)
 }
 
 /* rekey ike / ike-id: the IKE SA gets new SPIs at both ends and keeps its
- * Child SA; reauth = yes, no selector, an unknown name and an IKE SA not yet
+ * Child SA; reauth = yes makes a new IKE SA with a new Child SA and deletes
+ * the old one; no selector, an unknown name and an IKE SA not yet
  * established are refused and change nothing */
 static void rekey_ike(void **st)
 {
@@ -353,19 +354,25 @@ static void rekey_ike(void **st)
     put(fd, VICI_CMD_REQUEST, "rekey", by_name);
     assert_string_equal(get(&l, fd, t, sizeof t),
                         "CMD_RESPONSE : success=no errmsg=IKE_SA with unique id 1 is not established or is being "
-                        "rekeyed already");
+                        "rekeyed or reauthenticated already");
     ike_sa_terminate(l.a.e, 1, loop_now_ms());
     l.drop = false;
     assert_int_equal(ike_initiate(l.a.e, "lab", "net", loop_now_ms()), 0);
     pump(&l);
-    struct ike_sa_info old = a_sa(&l);
-    uint32_t spi_in = l.a.child.spi_in;
-    assert_string_equal(old.state, "ESTABLISHED");
+    struct ike_sa_info first = a_sa(&l);
+    assert_string_equal(first.state, "ESTABLISHED");
+    /* reauth = yes: a new IKE SA (new SPIs, new Child SA), the old one deleted at both ends (lifecycle.c) */
     static const char *const reauth[] = { "ike", "lab", "reauth", "yes", NULL };
+    uint32_t child0 = l.a.child.spi_in;
     put(fd, VICI_CMD_REQUEST, "rekey", reauth);
-    assert_string_equal(get(&l, fd, t, sizeof t),
-                        "CMD_RESPONSE : success=no errmsg=reauthentication (reauth = yes) is not supported by kited "
-                        "yet; rekey without it");
+    assert_string_equal(get(&l, fd, t, sizeof t), "CMD_RESPONSE : success=yes matches=1 rekeyed=1");
+    ike_tick(l.a.e, loop_now_ms()); /* the new IKE SA has its Child SA: the old one is deleted */
+    pump(&l);
+    struct ike_sa_info old = a_sa(&l); /* one IKE SA: the old one went */
+    assert_true(old.id != first.id);
+    assert_memory_not_equal(old.spi_i, first.spi_i, 8);
+    uint32_t spi_in = l.a.child.spi_in;
+    assert_true(spi_in != child0);
     put(fd, VICI_CMD_REQUEST, "rekey", NULL);
     assert_string_equal(get(&l, fd, t, sizeof t), "CMD_RESPONSE : success=no errmsg=missing rekey selector");
     static const char *const other[] = { "ike", "nosuch", NULL };

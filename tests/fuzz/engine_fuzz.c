@@ -4,7 +4,9 @@
  * Input: byte 0 seeds all randomness (the engines' env.random and OpenSSL's
  * RAND, so key pairs too: a crash reproduces from the input alone); byte 1
  * chooses the setup (bit 0: DPD restart on a; 1: a initiates first; 2: a
- * COOKIE for every IKE_SA_INIT; 3: block_threshold 1); the rest is
+ * COOKIE for every IKE_SA_INIT; 3: block_threshold 1; 4: configuration
+ * payloads: a asks for a virtual IP (vips = 0.0.0.0), b leases one of three
+ * addresses inside a's first selector to it); the rest is
  * a list of operations, one byte each plus their arguments (see fz_op):
  * deliver, drop, duplicate, reorder, delay or corrupt the datagram at the
  * head of the network queue; inject input bytes or replay an earlier
@@ -253,8 +255,21 @@ static void fz_setup(uint8_t seed, uint8_t flags)
             lim.cookie_threshold = 0; /* every IKE_SA_INIT needs a COOKIE (2.6) */
         if (flags & 8)
             lim.block_threshold = 1;
+        /* b's pool: three addresses inside a's "net" selector (10.1.0.0/24) */
+        static const struct ike_pool_attr dns = { 3 /* INTERNAL_IP4_DNS */, 4, { 10, 2, 0, 53 } };
+        static const struct ike_pool_cfg pool = { .name = "rw", .family = 4, .lo = { 10, 1, 0, 10 },
+                                                  .hi = { 10, 1, 0, 12 }, .n_attrs = 1, .attrs = &dns };
+        if ((flags & 16) && i == 0) {
+            c.n_vips = 1;
+            c.vips[0].family = 4;
+        }
+        if ((flags & 16) && i == 1) {
+            c.n_pools = 1;
+            snprintf(c.pools[0], sizeof c.pools[0], "rw");
+        }
         s->e = ike_engine_new(&env);
-        if (!s->e || ike_engine_set_limits(s->e, &lim) || ike_engine_add_conn(s->e, &c))
+        if (!s->e || ike_engine_set_limits(s->e, &lim) || ike_engine_add_conn(s->e, &c) ||
+            ((flags & 16) && i == 1 && ike_engine_set_pools(s->e, &pool, 1)))
             fz_fail("setup");
     }
 }

@@ -36,7 +36,7 @@ log "ok: kited's Delete removed charon's SAs"
 
 log "== charon killed: DPD, dpd_action = restart"
 kite_conf lab 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 $IKE aes256gcm16 start |
-  sed 's/proposals = /dpd_delay = 2s\n    proposals = /; s/start_action = start/dpd_action = restart\n            start_action = start/' >"$WORK/kite/k.conf"
+  sed 's/^    proposals = /    dpd_delay = 2s\n    proposals = /; s/start_action = start/dpd_action = restart\n            start_action = start/' >"$WORK/kite/k.conf"
 : >"$WORK/kite/kited.log"
 ip netns exec "$LEFT" "$KITE_BUILD/kited" --config "$WORK/kite/k.conf" --foreground --run-dir "$WORK/kite" \
   --log-level 2 --retransmit-timeout 1 --retransmit-base 1.5 --retransmit-tries 3 >"$WORK/kite/kited.log" 2>&1 &

@@ -19,7 +19,7 @@ run() { # WHO(charon|kite) IKE_INITIATOR(kite|charon)
   kite_conf lab 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 $IKE aes256gcm16 none >"$WORK/charon/swanctl.conf"
   swanctl_at "$RIGHT" charon --load-all --clear --file "$WORK/charon/swanctl.conf" >/dev/null 2>&1 || die "swanctl load"
   kite_conf lab 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 $IKE aes256gcm16 $ks |
-    if [ "$who" = kite ]; then sed 's/proposals = /rekey_time = 3s\n    proposals = /'; else cat; fi >"$WORK/kite/k.conf"
+    if [ "$who" = kite ]; then sed 's/^    proposals = /    rekey_time = 3s\n    over_time = 10s\n    proposals = /'; else cat; fi >"$WORK/kite/k.conf"
   : >"$WORK/kite/kited.log"
   kited_start "$LEFT" kite "$WORK/kite/k.conf"; local kp=${PIDS[-1]}
   [ "$ini" = charon ] && { swanctl_at "$RIGHT" charon --initiate --child net >/dev/null 2>&1 || die "charon could not initiate"; }

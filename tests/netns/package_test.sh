@@ -49,7 +49,7 @@ DEBIAN_FRONTEND=noninteractive "${APT[@]}" install "$deb" >"$WORK/apt-install.lo
 PKG_INSTALLED=1
 dpkg-query -W -f='${Status}\n' kite | grep -q "install ok installed" || die "kite is not installed"
 dpkg -L kite | sort > "$WORK/files"
-for f in /usr/sbin/kited /usr/bin/kitectl /usr/share/man/man8/kited.8.gz /usr/share/man/man8/kitectl.8.gz \
+for f in /usr/sbin/kited /usr/bin/kitectl /usr/bin/kite-load /usr/share/man/man1/kite-load.1.gz /usr/share/man/man8/kited.8.gz /usr/share/man/man8/kitectl.8.gz \
          /usr/share/man/man5/kite-swanctl.conf.5.gz /usr/lib/systemd/system/kite.service /etc/kite/swanctl.conf \
          /usr/share/doc/kite/examples/left.conf /usr/share/doc/kite/copyright; do
   grep -qx "$f" "$WORK/files" || die "$f is not in the package"

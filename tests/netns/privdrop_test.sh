@@ -20,7 +20,7 @@ swanctl_at "$RIGHT" charon --load-all --clear --file "$WORK/charon/swanctl.conf"
 # the configuration must be readable by nobody for SIGHUP (docs/daemon.md)
 mkdir -p "$WORK/kite" "$WORK/conf"
 chmod 0755 "$WORK" "$WORK/conf"
-KC_EXTRA="rekey_time = 6s" kite_conf lab 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 $IKE aes256gcm16 start |
+KC_EXTRA=$'rekey_time = 6s\n    over_time = 10s' kite_conf lab 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 $IKE aes256gcm16 start |
   sed "s/start_action = /rekey_time = 2s\n            rand_time = 0s\n            start_action = /" >"$WORK/conf/k.conf"
 chmod 0644 "$WORK/conf/k.conf"
 

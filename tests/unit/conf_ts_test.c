@@ -116,8 +116,8 @@ static void remote_dns_name(void **s)
     conf_free(c);
     assert_null(load("connections { lab { remote_addrs = moon_strongswan!org\n children { h { } } } }\n", err,
                      sizeof err));
-    assert_non_null(strstr(err, "swanctl.conf:1: invalid address 'moon_strongswan!org' (expected an IP address or "
-                                "%any or a DNS name)"));
+    assert_non_null(strstr(err, "swanctl.conf:1: invalid address 'moon_strongswan!org' (expected an IP address, "
+                                "%any, %any4, %any6, a DNS name, a subnet or a range)"));
     assert_null(load("connections { lab { remote_addrs = 192.0.2.300\n children { h { } } } }\n", err, sizeof err));
 }
 

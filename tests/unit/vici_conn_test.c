@@ -35,6 +35,11 @@ static void captured_load_conn_parses(void **st)
     struct set_node *net = set_find(set_find(set_find(t.root.child, "children"), "net"), "remote_ts");
     assert_string_equal(net->value, "10.1.0.0/16,10.2.0.0/16"); /* the list's items, comma-joined */
     assert_string_equal(net->file, "load-conn home.children.net.remote_ts");
+    /* swanctl's start_action = trap: refused (no trap policies), naming the key */
+    assert_int_equal(conf_parse_conn_node(t.root.child, c, err, sizeof err, NULL, NULL), -1);
+    assert_string_equal(err, "load-conn home.children.net.start_action: connection 'home' child 'net': start_action = "
+                             "trap refused: trap policies (start_action = trap) are not implemented yet");
+    assert_non_null(set_add(&t, set_find(set_find(t.root.child, "children"), "net"), "start_action", "none", "x"));
     /* local_ts absent: strongSwan's default, dynamic (the IKE SA's own address) */
     assert_int_equal(conf_parse_conn_node(t.root.child, c, err, sizeof err, NULL, NULL), 0);
     assert_int_equal(c->child[0].n_local_ts, 1);
@@ -54,7 +59,7 @@ static void captured_load_conn_parses(void **st)
     assert_string_equal(c->child[0].name, "net");
     assert_int_equal(c->child[0].n_remote_ts, 2);
     assert_int_equal(c->child[0].remote_ts[1].lo[1], 2);
-    assert_int_equal(c->child[0].start_action, CONF_START_TRAP);
+    assert_int_equal(c->child[0].start_action, CONF_START_NONE);
     set_free(&t);
     conf_conn_free(c);
     free(c);
