@@ -211,6 +211,7 @@ static int conns(const char *path, const struct kite_conf *c, FILE *out, FILE *e
         }
         if (b > 0)
             fprintf(err, "kited: warning: connection '%s': %s\n", c->conns[i].name, e);
+        ike_conn_cfg_free(cfg); /* only its checking was wanted */
         checkconf_conn_line(&c->conns[i], line, 8192);
         fprintf(out, "%s\n", line);
     }
