@@ -18,7 +18,7 @@ static bool transport_of(const struct vici_req *r, const struct trap *t)
 {
     const struct ike_conn_cfg *c;
     for (int i = 0; (c = ike_engine_conn(r->s->env.ike, i)) != NULL; i++)
-        for (int j = 0; !strcmp(c->name, t->conn) && j < c->n_children; j++)
+        for (uint32_t j = 0; !strcmp(c->name, t->conn) && j < c->n_children; j++)
             if (!strcmp(c->child[j].name, t->child))
                 return c->child[j].transport;
     return false;

@@ -115,7 +115,7 @@ static const struct ike_conn_cfg *conn_of(const struct traps *tr, const char *na
     for (int i = 0; (c = ike_engine_conn(tr->ike, i)) != NULL; i++) {
         if (strcmp(c->name, name))
             continue;
-        for (int j = 0; j < c->n_children; j++)
+        for (uint32_t j = 0; j < c->n_children; j++)
             if (!strcmp(c->child[j].name, child)) {
                 *ch = &c->child[j];
                 return c;
@@ -159,7 +159,7 @@ void traps_sync(struct traps *tr)
     remove_stale(tr);
     const struct ike_conn_cfg *c;
     for (int i = 0; (c = ike_engine_conn(tr->ike, i)) != NULL; i++)
-        for (int j = 0; j < c->n_children; j++) {
+        for (uint32_t j = 0; j < c->n_children; j++) {
             const struct trap *t = trap_find(&tr->t, c->name, c->child[j].name);
             unsigned origin = (c->child[j].trap ? TRAP_BY_CONFIG : 0) | (t ? t->origin : 0);
             if (origin) /* a changed connection's selectors replace the trap's */
