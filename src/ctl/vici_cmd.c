@@ -432,8 +432,10 @@ static void list_children(struct vici_bld *b, const struct ike_conn_cfg *c)
         vici_bld_kv_fmt(b, "rekey_time", "%u", ch->rekey_time_s);
         vici_bld_kv_fmt(b, "rekey_bytes", "%llu", (unsigned long long)ch->rekey_bytes);
         vici_bld_kv_fmt(b, "rekey_packets", "%llu", (unsigned long long)ch->rekey_packets);
-        vici_bld_kv_str(b, "dpd_action", c->dpd_restart ? "restart" : "clear");
-        vici_bld_kv_str(b, "close_action", "clear");
+        /* charon's action names: trap is "hold" */
+        vici_bld_kv_str(b, "dpd_action", c->dpd_restart ? "restart" : ch->dpd_trap ? "hold" : "clear");
+        vici_bld_kv_str(b, "close_action", ch->close_action == IKE_CLOSE_START ? "restart"
+                                           : ch->close_action == IKE_CLOSE_TRAP ? "hold" : "clear");
         vici_bld_list(b, "local-ts");
         for (int t = 0; t < ch->n_local_ts; t++)
             vici_bld_item_str(b, ts_str(&ch->local_ts[t], buf, sizeof buf));
