@@ -56,7 +56,7 @@ static void run(uint32_t n)
         }
     }
     double t1 = now_ns();
-    int calls = 200;
+    int calls = 2000;
     for (int i = 0; i < calls; i++)
         if (uesp_expired(&u, &spi, &hard))
             exit(1);
