@@ -501,10 +501,11 @@ static int eap_auth(struct ctx *x, struct set_node *sec, struct set_node *node, 
     if (!strcmp(v, "eap-radius"))
         return fail(x, node, "auth = eap-radius: RADIUS is not implemented (kite checks EAP-MSCHAPv2 users from "
                              "secrets { eap-... })");
-    if (strcmp(v, "eap") && strcmp(v, "eap-mschapv2"))
-        return fail(x, node, "auth = %s: this EAP method is not implemented (eap-mschapv2 is)", v);
+    if (strcmp(v, "eap") && strcmp(v, "eap-mschapv2") && strcmp(v, "eap-tls"))
+        return fail(x, node, "auth = %s: this EAP method is not implemented (eap-mschapv2 and eap-tls are)", v);
     memset(a, 0, sizeof *a);
     a->kind = CONF_AUTH_EAP;
+    a->eap_type = strcmp(v, "eap-tls") ? 0 : 13; /* EAP_TYPE_TLS */
     struct set_node *idn;
     const char *id = val(sec, "eap_id", &idn);
     if (id && (strlen(id) == 0 || strlen(id) > 255))
