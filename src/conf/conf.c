@@ -543,9 +543,10 @@ static int peer(struct ctx *x, struct set_node *sec, struct conf_conn *c, bool l
     struct set_node *node;
     struct conf_auth *auth = local ? &c->local_auth : &c->remote_auth;
     const char *v = val(sec, "auth", &node);
-    if (v && !strncmp(v, "eap", 3))
-        return eap_auth(x, sec, node, v, auth, local ? c->local_eap_id : c->remote_eap_id);
-    if (v && parse_auth(v, auth))
+    if (v && !strncmp(v, "eap", 3)) { /* and on: id, certs (EAP-TLS's), cacerts apply to EAP too */
+        if (eap_auth(x, sec, node, v, auth, local ? c->local_eap_id : c->remote_eap_id))
+            return -1;
+    } else if (v && parse_auth(v, auth))
         return fail(x, node, "auth = %s: expected psk, pubkey, rsa, rsa/pss, ecdsa, ed25519 or ed448, "
                              "optionally with -sha256/-sha384/-sha512", v);
     if ((v = val(sec, "id", &node))) {

@@ -761,6 +761,9 @@ static void eap_tls_auth(void **s)
     assert_int_equal(c->conns[1].local_auth.kind, CONF_AUTH_EAP);
     assert_int_equal(c->conns[1].local_auth.eap_type, 13);
     assert_string_equal(c->conns[1].local_eap_id, "carol@example.org");
+    /* the other keys of an EAP round are read too (they were skipped) */
+    assert_string_equal(c->conns[1].local_certs[0], "carol.pem");
+    assert_string_equal(c->conns[0].local_certs[0], "moon.pem");
     conf_free(c);
 }
 
