@@ -1,4 +1,5 @@
 #include "daemon/args.h"
+#include "ike/eap_tls.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,10 @@ const char *kited_usage(void)
            "  --fragment-size BYTES  largest IP packet of a protected IKE message before it\n"
            "                    goes in RFC 7383 fragments, and of each fragment\n"
            "                    (charon.fragment_size; 256..65535, default 1280)\n"
+           "  --eap-tls-fragment-size BYTES  largest EAP-TLS packet sent (64..1405,\n"
+           "                    default 1024; charon.plugins.eap-tls.fragment_size)\n"
+           "  --eap-tls-max-bytes BYTES  longest TLS message reassembled from the peer's\n"
+           "                    EAP-TLS fragments (1024..16777216, default 65536)\n"
            "  --user NAME       once sockets and TUN are open, run as NAME keeping only\n"
            "                    CAP_NET_ADMIN and CAP_NET_RAW (default: stay root)\n"
            "  --keylog FILE     debugging: append IKE and ESP SA keys to FILE in Wireshark's\n"
@@ -97,6 +102,8 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         { "metrics", required_argument, 0, 'm' }, { "metrics-max-clients", required_argument, 0, 'Q' },
         { "check-config", required_argument, 0, 'G' },
         { "updown-timeout", required_argument, 0, 1014 },
+        { "eap-tls-fragment-size", required_argument, 0, 1150 },
+        { "eap-tls-max-bytes", required_argument, 0, 1151 },
         { 0, 0, 0, 0 },
     };
     memset(a, 0, sizeof *a);
@@ -142,6 +149,8 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         case 'F': bad = parse_int(optarg, 256, 65535, &a->fragment_size); break;
         case 'L': a->log_file = optarg; break;
         case 1014: bad = parse_milli(optarg, 100, 3600000, &a->updown_timeout_ms); break;
+        case 1150: bad = parse_int(optarg, EAPTLS_FRAG_MIN, EAPTLS_FRAG_MAX, &a->eap_tls_fragment_size); break;
+        case 1151: bad = parse_int(optarg, 1024, 16 << 20, &a->eap_tls_max_bytes); break;
         case 'l':
             if (log_levels_parse(optarg, a->log_levels, err, errcap)) {
                 char why[160];

@@ -39,6 +39,9 @@ struct kited_args {
     const char *keylog;  /* --keylog FILE: IKE/ESP keys for Wireshark (off: NULL) */
     const char *check_config; /* --check-config FILE: validate, print, exit (NULL: run) */
     int updown_timeout_ms; /* --updown-timeout S: updown scripts are killed after this (default 30 s) */
+    /* --eap-tls-fragment-size BYTES, --eap-tls-max-bytes BYTES: EAP-TLS's
+     * largest EAP packet and longest reassembled TLS message; 0: the engine's */
+    int eap_tls_fragment_size, eap_tls_max_bytes;
 };
 
 /* 0 on success; -1 with a message in err on a bad command line; 1 for --help */

@@ -58,6 +58,11 @@ static int ctx_setup(struct eap_tls *t)
         !SSL_CTX_set_max_proto_version(t->ctx, TLS1_2_VERSION))
         return KITE_E_CRYPTO;
     SSL_CTX_set_options(t->ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+    /* charon's TLS stack sends no renegotiation_info (RFC 5746): without it
+     * a client of OpenSSL 3 refuses the server.  Its attack needs a
+     * renegotiation, which neither side here ever does (NO_RENEGOTIATION) */
+    if (!c->server)
+        SSL_CTX_set_options(t->ctx, SSL_OP_LEGACY_SERVER_CONNECT);
     SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER | (c->server ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), accept_any);
     if (SSL_CTX_use_certificate(t->ctx, c->cert) != 1 || SSL_CTX_use_PrivateKey(t->ctx, c->key) != 1 ||
