@@ -528,10 +528,11 @@ static int eap_auth(struct ctx *x, struct set_node *sec, struct set_node *node, 
     if (!strcmp(v, "eap-radius"))
         return fail(x, node, "auth = eap-radius: RADIUS is not implemented (kite checks EAP-MSCHAPv2 users from "
                              "secrets { eap-... })");
-    if (strcmp(v, "eap") && strcmp(v, "eap-mschapv2"))
-        return fail(x, node, "auth = %s: this EAP method is not implemented (eap-mschapv2 is)", v);
+    if (strcmp(v, "eap") && strcmp(v, "eap-mschapv2") && strcmp(v, "eap-tls"))
+        return fail(x, node, "auth = %s: this EAP method is not implemented (eap-mschapv2 and eap-tls are)", v);
     memset(a, 0, sizeof *a);
     a->kind = CONF_AUTH_EAP;
+    a->eap_type = strcmp(v, "eap-tls") ? 0 : 13; /* EAP_TYPE_TLS */
     struct set_node *idn;
     const char *id = val(sec, "eap_id", &idn);
     if (id && (strlen(id) == 0 || strlen(id) > 255))
@@ -572,9 +573,10 @@ static int peer(struct ctx *x, struct set_node *sec, struct conf_conn *c, bool l
     struct set_node *node;
     struct conf_auth *auth = local ? &c->local_auth : &c->remote_auth;
     const char *v = val(sec, "auth", &node);
-    if (v && !strncmp(v, "eap", 3))
-        return eap_auth(x, sec, node, v, auth, local ? c->local_eap_id : c->remote_eap_id);
-    if (v && parse_auth(v, auth))
+    if (v && !strncmp(v, "eap", 3)) { /* and on: id, certs (EAP-TLS's), cacerts apply to EAP too */
+        if (eap_auth(x, sec, node, v, auth, local ? c->local_eap_id : c->remote_eap_id))
+            return -1;
+    } else if (v && parse_auth(v, auth))
         return fail(x, node, "auth = %s: expected psk, pubkey, rsa, rsa/pss, ecdsa, ed25519 or ed448, "
                              "optionally with -sha256/-sha384/-sha512", v);
     if ((v = val(sec, "id", &node))) {

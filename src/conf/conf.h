@@ -101,6 +101,7 @@ struct conf_auth {
     uint8_t kind, key;
     bool pss;
     uint8_t hashes; /* bits 1 << (IKE hash id: 1 SHA1, 2 SHA256, 3 SHA384, 4 SHA512, 5 IDENTITY); 0: default */
+    uint8_t eap_type; /* CONF_AUTH_EAP: 13 for eap-tls, 0 for eap-mschapv2 (eap) */
 };
 enum conf_send_cert { CONF_SEND_CERT_IFASKED, CONF_SEND_CERT_ALWAYS, CONF_SEND_CERT_NEVER };
 enum conf_revocation { CONF_REV_RELAXED, CONF_REV_IFURI, CONF_REV_STRICT };

@@ -76,13 +76,13 @@ const struct conf_key conf_keys[] = {
     S("conn", "remote*", IMPL, "the remote authentication round: remote or one remote-x (more are refused)"),
     /* connections.<conn>.local<suffix> and remote<suffix> */
     K("auth", "auth", NULL, IMPL, "psk, pubkey, rsa, rsa/pss, ecdsa, ed25519, ed448 (-sha256 ... constraints), "
-                                  "eap-mschapv2 (eap); other EAP methods and xauth refused"),
+                                  "eap-mschapv2 (eap), eap-tls; other EAP methods and xauth refused"),
     K("auth", "id", NULL, IMPL, "strongSwan's identity syntax: addresses, @fqdn, user@host, DNs, @#hex; "
                                 "wildcards in remote ids"),
     K("auth", "certs", NULL, IMPL, "certificate files in x509/"),
     K("auth", "round", NULL, ACCEPT, "orders rounds; kite has one"),
     K("auth", "pubkeys", NULL, REFUSE, "raw public keys (pubkeys) are not supported yet: use certs"),
-    K("auth", "eap_id", NULL, IMPL, "the EAP identity (EAP-MSCHAPv2)"),
+    K("auth", "eap_id", NULL, IMPL, "the EAP identity (EAP-MSCHAPv2; EAP-TLS: the identity the client's certificate must hold)"),
     K("auth", "aaa_id", NULL, REFUSE, "EAP (AAA identity) is not supported yet"),
     K("auth", "xauth_id", NULL, ACCEPT, "IKEv1 only (XAuth)"),
     S("auth", "cert*", REFUSE, "certificate subsections (file, handle, slot, module) are not supported yet: "

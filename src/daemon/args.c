@@ -1,4 +1,5 @@
 #include "daemon/args.h"
+#include "ike/eap_tls.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,10 @@ const char *kited_usage(void)
            "  --fragment-size BYTES  largest IP packet of a protected IKE message before it\n"
            "                    goes in RFC 7383 fragments, and of each fragment\n"
            "                    (charon.fragment_size; 256..65535, default 1280)\n"
+           "  --eap-tls-fragment-size BYTES  largest EAP-TLS packet sent (64..1405,\n"
+           "                    default 1024; charon.plugins.eap-tls.fragment_size)\n"
+           "  --eap-tls-max-bytes BYTES  longest TLS message reassembled from the peer's\n"
+           "                    EAP-TLS fragments (1024..16777216, default 65536)\n"
            "  --user NAME       once sockets and TUN are open, run as NAME keeping only\n"
            "                    CAP_NET_ADMIN and CAP_NET_RAW (default: stay root)\n"
            "  --keylog FILE     debugging: append IKE and ESP SA keys to FILE in Wireshark's\n"
@@ -103,6 +108,8 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         { "updown-timeout", required_argument, 0, 1014 },
         { "trap-queue", required_argument, 0, 1101 }, { "trap-hold", required_argument, 0, 1102 },
         { "trap-retry", required_argument, 0, 1103 },
+        { "eap-tls-fragment-size", required_argument, 0, 1150 },
+        { "eap-tls-max-bytes", required_argument, 0, 1151 },
         { 0, 0, 0, 0 },
     };
     memset(a, 0, sizeof *a);
@@ -154,6 +161,8 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         case 1101: bad = parse_int(optarg, 0, 100000, &a->trap_queue); break;
         case 1102: bad = parse_milli(optarg, 100, 3600000, &a->trap_hold_ms); break;
         case 1103: bad = parse_milli(optarg, 0, 3600000, &a->trap_retry_ms); break;
+        case 1150: bad = parse_int(optarg, EAPTLS_FRAG_MIN, EAPTLS_FRAG_MAX, &a->eap_tls_fragment_size); break;
+        case 1151: bad = parse_int(optarg, 1024, 16 << 20, &a->eap_tls_max_bytes); break;
         case 'l':
             if (log_levels_parse(optarg, a->log_levels, err, errcap)) {
                 char why[160];

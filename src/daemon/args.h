@@ -43,6 +43,9 @@ struct kited_args {
      * per acquire (default 8), --trap-hold S an acquire holds them at most
      * (default 30), --trap-retry S none after a failed one (default 2) */
     int trap_queue, trap_hold_ms, trap_retry_ms;
+    /* --eap-tls-fragment-size BYTES, --eap-tls-max-bytes BYTES: EAP-TLS's
+     * largest EAP packet and longest reassembled TLS message; 0: the engine's */
+    int eap_tls_fragment_size, eap_tls_max_bytes;
 };
 
 /* 0 on success; -1 with a message in err on a bad command line; 1 for --help */

@@ -121,6 +121,7 @@ static void auth(const struct conf_auth *in, struct ike_auth_cfg *out)
     out->key = in->key;
     out->pss = in->pss;
     out->hashes = in->hashes;
+    out->eap_type = in->eap_type;
 }
 
 /* every named certificate file is in the store */

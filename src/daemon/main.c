@@ -578,6 +578,10 @@ static int set_limits(struct kited *k)
         l.half_open_timeout_ms = (uint32_t)a->half_open_timeout_ms;
     if (a->fragment_size)
         l.fragment_size = (uint32_t)a->fragment_size;
+    if (a->eap_tls_fragment_size)
+        l.eap_tls_fragment_size = (uint32_t)a->eap_tls_fragment_size;
+    if (a->eap_tls_max_bytes)
+        l.eap_tls_max_bytes = (uint32_t)a->eap_tls_max_bytes;
     return ike_engine_set_limits(k->ike, &l);
 }
 

@@ -259,3 +259,28 @@ int ike_pk_verify(struct ike_engine *e, struct ikesa *sa, const struct ike_chain
                 : "pre-shared key");
     return rc;
 }
+
+int ike_peer_cert_check(struct ike_engine *e, struct ikesa *sa, X509 *ee, STACK_OF(X509) *chain, uint8_t type,
+                        struct span id, char *why, size_t cap)
+{
+    const struct cred_store *cs = ike_sa_creds(e, sa);
+    char idtxt[256], dn[256];
+    if (!cs) {
+        snprintf(why, cap, "no credentials loaded");
+        return KITE_E_AUTH_FAILED;
+    }
+    if (!cred_cert_has_id(ee, type, id)) {
+        cred_id_format(type, id, idtxt, sizeof idtxt);
+        cred_name_format(X509_get_subject_name(ee), dn, sizeof dn);
+        snprintf(why, cap, "identity '%s' is not in the TLS certificate '%s' (subject or subjectAltName)", idtxt,
+                 dn);
+        return KITE_E_AUTH_FAILED;
+    }
+    /* the peer's intermediates: its chain less the end entity (a client's
+     * view of the server's chain holds it, a server's of the client's not) */
+    struct peer_certs pc = { .ee = ee };
+    for (int i = 0; chain && i < sk_X509_num(chain) && pc.n_mid < PEER_CERTS_MAX; i++)
+        if (X509_cmp(sk_X509_value(chain, i), ee))
+            pc.mid[pc.n_mid++] = sk_X509_value(chain, i);
+    return verify_chain(e, cs, &e->conns[sa->conn], &pc, why, cap);
+}

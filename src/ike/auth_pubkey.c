@@ -221,3 +221,13 @@ void ike_pk_out_free(struct ike_pk_out *o)
         OPENSSL_free(o->der[i]);
     memset(o, 0, sizeof *o);
 }
+
+X509 *ike_pk_local_cert(struct ike_engine *e, struct ikesa *sa, EVP_PKEY **key, X509 **chain, size_t cap,
+                        size_t *n_chain)
+{
+    const struct cred_store *cs = ike_sa_creds(e, sa);
+    X509 *x = cs ? choose_cert(e, cs, &e->conns[sa->conn], sa) : NULL;
+    *key = x ? cred_store_key_for(cs, x) : NULL;
+    *n_chain = x ? cred_store_chain(cs, x, chain, cap) : 0;
+    return *key ? x : NULL;
+}

@@ -25,6 +25,8 @@ int ike_eap_begin(struct ike_engine *e, struct ikesa *sa)
         return KITE_E_NOMEM;
     x->next_id = 1;
     sa->eap = x;
+    x->method = (sa->initiator ? c->local_auth : c->remote_auth).eap_type == EAP_TYPE_TLS ? EAP_TYPE_TLS
+                                                                                          : EAP_TYPE_MSCHAPV2;
     if (!sa->initiator)
         return 0;
     /* the client: our EAP identity and its password, kept only as the NT hash */
@@ -38,6 +40,8 @@ int ike_eap_begin(struct ike_engine *e, struct ikesa *sa)
     }
     x->identity_len = strlen(id);
     memcpy(x->identity, id, x->identity_len + 1);
+    if (x->method == EAP_TYPE_TLS) /* the certificate, not a password */
+        return ike_eap_tls_client(e, sa);
     struct secret pw = { 0 };
     if (!e->env.eap_secret || e->env.eap_secret(e->env.ctx, id, x->identity_len, &pw)) {
         ike_log(e, LOG_IKE, 0, "no EAP secret for '%s' (secrets { eap-... { id = %s } })", id, id);
@@ -56,6 +60,7 @@ void ike_eap_end(struct ikesa *sa)
     if (!x)
         return;
     eapm_clear(&x->m);
+    eap_tls_free(x->tls);
     if (x->first)
         mem_wipe(x->first, x->first_len);
     free(x->first);
@@ -73,6 +78,8 @@ bool ike_eap_done(const struct ikesa *sa)
 struct secret ike_eap_msk(const struct ikesa *sa)
 {
     struct secret s = { (uint8_t *)sa->eap->m.msk, sizeof sa->eap->m.msk };
+    if (sa->eap->tls) /* RFC 5216 2.3: 64 bytes, as MS-CHAPv2's */
+        s.p = (uint8_t *)eap_tls_msk(sa->eap->tls), s.n = EAPTLS_MSK_LEN;
     return s;
 }
 
@@ -95,11 +102,15 @@ static int lookup(void *ctx, const char *user, size_t len, uint8_t out[MSCHAP_HA
     return rc ? -1 : 0;
 }
 
-static int server_challenge(struct ike_engine *e, struct ike_eap_sa *x, struct eapm_out *out)
+static int server_challenge(struct ike_engine *e, struct ikesa *sa, struct eapm_out *out)
 {
+    struct ike_eap_sa *x = sa->eap;
     uint8_t ch[MSCHAP_CHALLENGE_LEN];
-    e->env.random(e->env.ctx, ch, sizeof ch);
     x->stage = IKE_EAP_METHOD;
+    if (x->method == EAP_TYPE_TLS)
+        return !x->id_len && ike_eap_tls_set_id(x, 0, span_of(NULL, 0)) ? KITE_E_AUTH_FAILED
+                                                           : ike_eap_tls_start(e, sa, x->next_id++, out);
+    e->env.random(e->env.ctx, ch, sizeof ch);
     return eapm_server_start(&x->m, ch, x->next_id++, SERVER_NAME, out);
 }
 
@@ -122,7 +133,9 @@ int ike_eap_server_first(struct ike_engine *e, struct ikesa *sa, const struct ik
         return KITE_E_AUTH_FAILED;
     memcpy(x->identity, id, n);
     x->identity[n] = 0, x->identity_len = n;
-    return server_challenge(e, x, out);
+    if (x->method == EAP_TYPE_TLS && !c->remote_eap_id[0] && ike_eap_tls_set_id(x, idi->type, idi->data))
+        return KITE_E_AUTH_FAILED;
+    return server_challenge(e, sa, out);
 }
 
 static int server_step(struct ike_engine *e, struct ikesa *sa, const struct ike_eap *in, struct eapm_out *out)
@@ -139,8 +152,10 @@ static int server_step(struct ike_engine *e, struct ikesa *sa, const struct ike_
         x->identity[in->data.n] = 0, x->identity_len = in->data.n;
         char pb[EAPM_NAME_MAX + 1];
         ike_log(e, LOG_IKE, 1, "received EAP identity '%s'", printable(x->identity, x->identity_len, pb, sizeof pb));
-        return server_challenge(e, x, out);
+        return server_challenge(e, sa, out);
     }
+    if (x->method == EAP_TYPE_TLS)
+        return ike_eap_tls_step(e, sa, in, out);
     void *ctx[2] = { e, x };
     enum eapm_rc rc = eapm_server_recv(&x->m, in->code, in->id, in->type, in->data.p, in->data.n, lookup, ctx, out);
     if (rc == EAPM_CONTINUE)
@@ -158,13 +173,24 @@ static int server_step(struct ike_engine *e, struct ikesa *sa, const struct ike_
     return 1;
 }
 
+/* EAP-TLS takes a round per fragment: as many as the longest messages
+ * (eap_tls_max_bytes) in the smallest fragments take, each way */
+static uint32_t client_rounds_max(const struct ike_engine *e, const struct ike_eap_sa *x)
+{
+    if (x->method != EAP_TYPE_TLS)
+        return EAP_CLIENT_ROUNDS_MAX;
+    uint32_t frag = e->lim.eap_tls_fragment_size > 64 ? e->lim.eap_tls_fragment_size - 10 : 54;
+    uint32_t max = e->lim.eap_tls_max_bytes ? e->lim.eap_tls_max_bytes : EAPTLS_MAX_BYTES_DEFAULT;
+    return EAP_CLIENT_ROUNDS_MAX + 4 * (max / frag + 1);
+}
+
 static int client_step(struct ike_engine *e, struct ikesa *sa, const struct ike_eap *in, struct eapm_out *out)
 {
     struct ike_eap_sa *x = sa->eap;
     memset(out, 0, sizeof *out);
-    if (++x->rounds > EAP_CLIENT_ROUNDS_MAX) {
-        ike_log(e, LOG_IKE, 0, "EAP as '%s' failed: the gateway went on past %d EAP rounds", x->identity,
-                EAP_CLIENT_ROUNDS_MAX);
+    uint32_t max = client_rounds_max(e, x);
+    if (++x->rounds > max) {
+        ike_log(e, LOG_IKE, 0, "EAP as '%s' failed: the gateway went on past %u EAP rounds", x->identity, max);
         return KITE_E_AUTH_FAILED;
     }
     if (in->code == EAP_CODE_REQUEST && in->type == EAP_TYPE_IDENTITY) {
@@ -174,12 +200,17 @@ static int client_step(struct ike_engine *e, struct ikesa *sa, const struct ike_
         x->stage = IKE_EAP_METHOD;
         return 0;
     }
-    if (in->code == EAP_CODE_REQUEST && in->type != EAP_TYPE_MSCHAPV2) {
+    if (in->code == EAP_CODE_REQUEST && in->type != x->method) {
         /* a Nak naming the one method we have (RFC 3748 5.3.1) */
         out->code = EAP_CODE_RESPONSE, out->id = in->id, out->type = EAP_TYPE_NAK;
-        out->data[0] = EAP_TYPE_MSCHAPV2, out->len = 1;
-        ike_log(e, LOG_IKE, 1, "the server asked for EAP method %u, answering with a Nak for EAP-MSCHAPv2", in->type);
+        out->data[0] = x->method, out->len = 1;
+        ike_log(e, LOG_IKE, 1, "the server asked for EAP method %u, answering with a Nak for %s", in->type,
+                x->method == EAP_TYPE_TLS ? "EAP-TLS" : "EAP-MSCHAPv2");
         return 0;
+    }
+    if (x->method == EAP_TYPE_TLS) {
+        x->stage = IKE_EAP_METHOD;
+        return ike_eap_tls_step(e, sa, in, out);
     }
     enum eapm_rc rc = eapm_client_recv(&x->m, in->code, in->id, in->type, in->data.p, in->data.n, out);
     if (rc == EAPM_CONTINUE) {

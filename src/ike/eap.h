@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "ike/eap_mschapv2.h"
+#include "ike/eap_tls.h"
 #include "wire/msg.h"
 
 struct ike_engine;
@@ -31,7 +32,7 @@ enum ike_eap_stage {
 struct ike_eap_sa {
     uint8_t stage;
     uint8_t next_id;             /* server: the next EAP identifier */
-    uint8_t rounds;              /* client: EAP requests answered (bounded) */
+    uint32_t rounds;             /* client: EAP requests answered (bounded) */
     struct eap_mschapv2 m;
     char identity[EAPM_NAME_MAX + 1]; /* the EAP identity: asked for, configured, or the IKE identity */
     size_t identity_len;
@@ -42,6 +43,16 @@ struct ike_eap_sa {
     uint8_t idr_type;            /* initiator: the responder's IDr (malloc'd) */
     uint16_t idr_len;
     uint8_t *idr;
+    /* EAP-TLS (eap_tls_sa.c) */
+    uint8_t method;              /* EAP_TYPE_MSCHAPV2 or EAP_TYPE_TLS */
+    struct eap_tls *tls;
+    bool tls_idr_check;          /* client: the gateway's certificate must hold IDr */
+    uint8_t id_type;             /* server: the EAP identity as the client's certificate must hold it */
+    size_t id_len;
+    uint8_t id_data[EAPM_NAME_MAX + 1];
+    struct ike_engine *cur_e;    /* the engine and SA of the step under way (the verify callback's) */
+    struct ikesa *cur_sa;
+    char why[256];
 };
 
 /* a new EAP state for sa (sa->eap), as server or client of its connection; KITE_E_* */
@@ -65,6 +76,15 @@ int ike_eap_step(struct ike_engine *e, struct ikesa *sa, const struct ike_eap *i
 int ike_eap_keep_first(struct ikesa *sa, const struct ike_chain *in);
 struct ike_chain *ike_eap_first(const struct ikesa *sa, const struct ike_pld *extra);
 /* initiator: keep IDr; a heap copy of `in` with the kept IDr appended */
+/* eap_tls_sa.c: EAP-TLS for sa's EAP.  The client's state (KITE_E_*); the
+ * server's, with its Start request (identifier eap_id); the identity the
+ * client's certificate must hold (type 0: x->identity's text, parsed); a
+ * step as ike_eap_step */
+int ike_eap_tls_client(struct ike_engine *e, struct ikesa *sa);
+int ike_eap_tls_start(struct ike_engine *e, struct ikesa *sa, uint8_t eap_id, struct eapm_out *out);
+int ike_eap_tls_set_id(struct ike_eap_sa *x, uint8_t type, struct span data);
+int ike_eap_tls_step(struct ike_engine *e, struct ikesa *sa, const struct ike_eap *in, struct eapm_out *out);
+
 int ike_eap_keep_idr(struct ikesa *sa, const struct ike_id *idr);
 struct ike_chain *ike_eap_with_idr(const struct ikesa *sa, const struct ike_chain *in);
 

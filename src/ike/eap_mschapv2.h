@@ -17,7 +17,7 @@
 #include "crypto/mschap.h"
 
 enum { EAP_TYPE_IDENTITY = 1, EAP_TYPE_NAK = 3, EAP_TYPE_MSCHAPV2 = 26 };
-enum { EAPM_NAME_MAX = 255, EAPM_OUT_MAX = 512 };
+enum { EAPM_NAME_MAX = 255, EAPM_OUT_MAX = 1400 /* EAP-TLS fragments: eap_tls.h */ };
 
 /* the result of a step */
 enum eapm_rc {

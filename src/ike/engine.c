@@ -28,6 +28,8 @@ void ike_limits_default(struct ike_limits *l)
     l->frag_max_mem = 64u << 20;
     l->frag_timeout_ms = 30000;
     l->max_child_sas = 1024;
+    l->eap_tls_fragment_size = 1024;
+    l->eap_tls_max_bytes = 65536;
 }
 
 /* the per-source table of answer buckets: 4096 keeps a random-source flood

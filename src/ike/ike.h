@@ -118,6 +118,7 @@ struct ike_auth_cfg {
     uint8_t key;      /* IKE_KEYK_*: the remote's key must be of this type ("rsa", "ecdsa", "ed25519") */
     bool pss;         /* "rsa/pss": local signs with RSA-PSS; remote's RSA signatures must be PSS */
     uint8_t hashes;   /* bit (1 << SIG_HASH_*) of the hashes allowed ("-sha256" suffixes); 0: the defaults */
+    uint8_t eap_type; /* IKE_AUTHK_EAP: the method, EAP_TYPE_TLS (13) or else EAP-MSCHAPv2 */
 };
 enum ike_send_cert { IKE_SEND_CERT_IFASKED, IKE_SEND_CERT_ALWAYS, IKE_SEND_CERT_NEVER };
 enum { IKE_FILE_MAX = 128, IKE_MAX_RANGES = 8 };
@@ -259,6 +260,11 @@ struct ike_limits {
      * answered NO_ADDITIONAL_SAS (3.10.1), logged and counted
      * (IKE_CTR_CHILD_LIMIT); their slots are allocated as they are used */
     uint32_t max_child_sas;
+    /* EAP-TLS (eap_tls.c, RFC 5216): the largest EAP packet we send (1024,
+     * 64..1405), and the longest TLS message we reassemble from the peer's
+     * fragments (65536): one announcing more is refused and counted
+     * (stats.eap_tls_limited) */
+    uint32_t eap_tls_fragment_size, eap_tls_max_bytes;
 };
 /* the defaults above */
 void ike_limits_default(struct ike_limits *l);
@@ -571,6 +577,7 @@ struct ike_stats {
     uint64_t frags_bad;        /* fragments dropped: integrity check failed */
     uint64_t frag_limited;     /* fragments or messages dropped at a frag_* limit */
     uint64_t frag_expired;     /* incomplete messages dropped: timeout, superseded */
+    uint64_t eap_tls_limited;  /* EAP-TLS authentications refused at eap_tls_max_bytes */
 };
 void ike_engine_stats(const struct ike_engine *e, struct ike_stats *s);
 

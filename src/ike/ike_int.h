@@ -684,6 +684,15 @@ struct cred_store *ike_sa_creds(struct ike_engine *e, struct ikesa *sa);
  * reason of a refusal; 0 or KITE_E_AUTH_FAILED */
 int ike_pk_verify(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, const struct ike_id *id,
                   const struct ike_auth *auth);
+/* EAP-TLS (eap.c): our certificate (local.certs, or one holding local.id),
+ * its key and the intermediates to send after it (at most cap); NULL if none */
+X509 *ike_pk_local_cert(struct ike_engine *e, struct ikesa *sa, EVP_PKEY **key, X509 **chain, size_t cap,
+                        size_t *n_chain);
+/* EAP-TLS: the peer's TLS certificate (ee, with the chain it sent) holds
+ * the identity (type, data) and chains to remote.cacerts (or any trusted
+ * CA); 0, or KITE_E_AUTH_FAILED with why */
+int ike_peer_cert_check(struct ike_engine *e, struct ikesa *sa, X509 *ee, STACK_OF(X509) *chain, uint8_t type,
+                        struct span id, char *why, size_t cap);
 
 /* child.c: the Child SAs of an IKE SA */
 /* KEYMAT (2.17) from [g^ir] | Ni | Nr, a CHILD_UP action and a table entry */

@@ -602,7 +602,7 @@ static void certificate_keys(void **s)
         { "local { auth = rsa-md5 }", "swanctl.conf:2: auth = rsa-md5: expected psk, pubkey" },
         { "remote { auth = psk-sha256 }", "swanctl.conf:2: auth = psk-sha256: expected" },
         { "remote { auth = eap-radius }", "swanctl.conf:2: auth = eap-radius: RADIUS is not implemented" },
-        { "remote { auth = eap-tls }", "swanctl.conf:2: auth = eap-tls: this EAP method is not implemented" },
+        { "remote { auth = eap-ttls }", "swanctl.conf:2: auth = eap-ttls: this EAP method is not implemented" },
         { "local { auth = eap-md5 }", "swanctl.conf:2: auth = eap-md5: this EAP method is not implemented" },
         { "remote { auth = eap\n eap_id = \"\" }", "swanctl.conf:3: eap_id must be 1 to 255 bytes" },
         { "remote { revocation = sometimes }", "swanctl.conf:2: revocation = sometimes: expected strict, ifuri" },
@@ -642,6 +642,7 @@ static void eap_users(void **s)
     assert_string_equal(c->conns[0].remote_eap_id, "%any");
     assert_int_equal(c->conns[1].local_auth.kind, CONF_AUTH_EAP);
     assert_string_equal(c->conns[1].local_eap_id, "carol");
+    assert_int_equal(c->conns[0].remote_auth.eap_type, 0);
     const struct secret *pw = conf_eap_find(c, "carol", 5);
     assert_non_null(pw);
     assert_memory_equal(pw->p, "tuxmux", 6);
@@ -739,6 +740,31 @@ static void identities_of_every_form(void **s)
                              "user@host, @#hex or a DN such as C=CH, O=x, CN=y)");
 }
 
+/* auth = eap-tls (RFC 5216) on either side: EAP, method 13, with eap_id */
+static void eap_tls_auth(void **s)
+{
+    (void)s;
+    char err[256];
+    struct kite_conf *c = load("connections { gw {\n local { auth = pubkey\n certs = moon.pem }\n"
+                               " remote { auth = eap-tls\n eap_id = %any }\n"
+                               " children { net { local_ts = 10.0.0.0/8 } } }\n"
+                               " rw { local { auth = eap-tls\n certs = carol.pem\n eap_id = carol@example.org }\n"
+                               " remote { auth = pubkey }\n children { net { remote_ts = 10.0.0.0/8 } } } }\n",
+                               err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_int_equal(c->conns[0].remote_auth.kind, CONF_AUTH_EAP);
+    assert_int_equal(c->conns[0].remote_auth.eap_type, 13);
+    assert_string_equal(c->conns[0].remote_eap_id, "%any");
+    assert_int_equal(c->conns[1].local_auth.kind, CONF_AUTH_EAP);
+    assert_int_equal(c->conns[1].local_auth.eap_type, 13);
+    assert_string_equal(c->conns[1].local_eap_id, "carol@example.org");
+    /* the other keys of an EAP round are read too (they were skipped) */
+    assert_string_equal(c->conns[1].local_certs[0], "carol.pem");
+    assert_string_equal(c->conns[0].local_certs[0], "moon.pem");
+    conf_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -755,7 +781,7 @@ int main(void)
         cmocka_unit_test(names_numbers_and_flags_strict),
         cmocka_unit_test(secrets_strict),
         cmocka_unit_test(certificate_keys),
-        cmocka_unit_test(key_passphrases), cmocka_unit_test(eap_users),
+        cmocka_unit_test(key_passphrases), cmocka_unit_test(eap_users), cmocka_unit_test(eap_tls_auth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
