@@ -93,7 +93,9 @@ static void ts(struct out *o, const struct conf_ts *t)
     int af = t->family == 6 ? AF_INET6 : AF_INET;
     inet_ntop(af, t->lo, lo, sizeof lo);
     inet_ntop(af, t->hi, hi, sizeof hi);
-    if (prefix)
+    if (t->dynamic) /* the IKE SA's address (or virtual IP), known when it is up */
+        put(o, "dynamic");
+    else if (prefix)
         put(o, "%s/%d", lo, plen);
     else
         put(o, "%s-%s", lo, hi);
