@@ -125,6 +125,16 @@ static void dynamic_selectors_named(void **s)
     assert_null(strstr(out, "0.0.0.0/32"));
     free(out);
     free(err);
+    /* reauthentication and virtual IPs asked for change what the connection
+     * does: both are on the line (they were left out) */
+    put("dyn.conf", "connections { rw { remote_addrs = 192.0.2.1\n vips = 0.0.0.0\n reauth_time = 3h\n"
+                    " local { auth = psk\n id = moon }\n remote { auth = psk }\n"
+                    " children { net { remote_ts = 10.1.0.0/16 } } } }\n"
+                    "secrets { ike-rw { secret = \"interop-test-psk-0123456789\" } }\n");
+    assert_int_equal(run("dyn.conf", &out, &err), 0);
+    assert_non_null(strstr(out, ", rekey 0s, reauth 10800s, vips 0.0.0.0; child net: tunnel dynamic === 10.1.0.0/16"));
+    free(out);
+    free(err);
 }
 
 static int setup(void **s)
