@@ -10,13 +10,17 @@
 # with `kited --check-config`.  Printed: how many files load, how many are
 # refused, grouped by the first reason (counts), every refused key over all
 # files, and every crash (an exit status other than 0 or 1, or a sanitizer
-# report).  Nothing of the corpus is kept.
+# report).  The certificates and keys the files name, which strongSwan's
+# testbed makes at build time, are made up (scripts/corpus_creds.sh: a
+# throwaway CA, keys and certificates in the temporary directory only).
+# Nothing of the corpus is kept.
 #
 #   KITED=build-asan/kited scripts/corpus.sh /path/to/strongswan/.git
 #
 # KITED: the kited to run (default build/kited beside this script); an ASan
 # build reports leaks and memory errors as crashes.  CORPUS_TIMEOUT: seconds
-# per file (default 20).  Exit status: 0, or 1 when anything crashed.
+# per file (default 20).  CORPUS_CREDS=0: no made-up credentials.  Exit
+# status: 0, or 1 when anything crashed.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 G=${1:?usage: corpus.sh STRONGSWAN_GIT_DIR}
@@ -49,6 +53,14 @@ placeholders >"$WORK/subst.sed"
 mapfile -t FILES < <(find "$WORK/testing" -path '*/hosts/*/etc/swanctl/swanctl.conf' 2>/dev/null | sort)
 if [ -s "$WORK/subst.sed" ] && [ "${#FILES[@]}" -gt 0 ]; then
   find "$WORK/testing" -path '*/etc/swanctl/*' -type f -name '*.conf' -exec sed -i -f "$WORK/subst.sed" {} +
+fi
+
+# the certificates and keys the files name: strongSwan's testbed makes them at
+# build time (testing/scripts/build-certs), the repository has none; throwaway
+# ones, laid out beside each file as the testbed has them (corpus_creds.sh)
+if [ "${CORPUS_CREDS:-1}" != 0 ] && [ "${#FILES[@]}" -gt 0 ]; then
+  mapfile -t DIRS < <(printf '%s\n' "${FILES[@]}" | sed 's|/swanctl.conf$||')
+  "$ROOT/scripts/corpus_creds.sh" "$WORK/creds" "${DIRS[@]}"
 fi
 
 # a reason without the file, line, names and values that differ per file
@@ -89,6 +101,9 @@ awk 'FILENAME == ARGV[1] {c[$1] = 1; next} ($1 in c) {print $3 ": exit " $2}' "$
 total=${#FILES[@]}
 echo "strongSwan scenarios: $(git --git-dir="$G" describe --always --tags HEAD 2>/dev/null || echo HEAD), $total swanctl.conf files"
 echo "kited: $KITED"
+if [ -d "$WORK/creds" ]; then
+  echo "throwaway credentials (corpus_creds.sh): $(find "$WORK/creds" -name 'key-*' | wc -l) keys, $(find "$WORK/creds" -name 'cert-*' | wc -l) certificates"
+fi
 echo "loaded: $loaded   refused: $refused   crashed: $crashed"
 echo
 echo "refused, by the first reason (files):"

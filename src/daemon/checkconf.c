@@ -93,7 +93,9 @@ static void ts(struct out *o, const struct conf_ts *t)
     int af = t->family == 6 ? AF_INET6 : AF_INET;
     inet_ntop(af, t->lo, lo, sizeof lo);
     inet_ntop(af, t->hi, hi, sizeof hi);
-    if (prefix)
+    if (t->dynamic) /* the IKE SA's address (or virtual IP), known when it is up */
+        put(o, "dynamic");
+    else if (prefix)
         put(o, "%s/%d", lo, plen);
     else
         put(o, "%s-%s", lo, hi);
@@ -158,6 +160,12 @@ void checkconf_conn_line(const struct conf_conn *k, char *buf, size_t cap)
     put(&o, ", ike ");
     props(&o, k->ike, k->n_ike);
     put(&o, ", rekey %us", k->rekey_time);
+    if (k->reauth_time) /* a new IKE SA with new authentication (RFC 7296 2.8.3) */
+        put(&o, ", reauth %us", k->reauth_time);
+    for (uint8_t i = 0; i < k->n_vips; i++) { /* the client asks for these (RFC 7296 3.15) */
+        put(&o, "%s", i ? "," : ", vips ");
+        addr(&o, &k->vips[i]);
+    }
     for (uint32_t i = 0; i < k->n_children; i++)
         child(&o, &k->child[i]);
 }

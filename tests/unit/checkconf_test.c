@@ -108,6 +108,35 @@ static void refusals_listed(void **s)
     free(err);
 }
 
+/* `dynamic` selectors (also the default when local_ts/remote_ts are absent)
+ * are printed as such: they were printed as 0.0.0.0/32, which reads as a
+ * selector for the unspecified address, not the IKE SA's own addresses */
+static void dynamic_selectors_named(void **s)
+{
+    (void)s;
+    char *out, *err;
+    put("dyn.conf", "connections { rw { local { auth = psk\n id = moon }\n remote { auth = psk }\n"
+                    " children { net { local_ts = 10.1.0.0/16 }\n"
+                    "  host { local_ts = dynamic[tcp/22]\n remote_ts = dynamic, 10.3.0.0/24 } } } }\n"
+                    "secrets { ike-rw { secret = \"interop-test-psk-0123456789\" } }\n");
+    assert_int_equal(run("dyn.conf", &out, &err), 0);
+    assert_non_null(strstr(out, "; child net: tunnel 10.1.0.0/16 === dynamic, esp "));
+    assert_non_null(strstr(out, "; child host: tunnel dynamic[6/22] === dynamic,10.3.0.0/24, esp "));
+    assert_null(strstr(out, "0.0.0.0/32"));
+    free(out);
+    free(err);
+    /* reauthentication and virtual IPs asked for change what the connection
+     * does: both are on the line (they were left out) */
+    put("dyn.conf", "connections { rw { remote_addrs = 192.0.2.1\n vips = 0.0.0.0\n reauth_time = 3h\n"
+                    " local { auth = psk\n id = moon }\n remote { auth = psk }\n"
+                    " children { net { remote_ts = 10.1.0.0/16 } } } }\n"
+                    "secrets { ike-rw { secret = \"interop-test-psk-0123456789\" } }\n");
+    assert_int_equal(run("dyn.conf", &out, &err), 0);
+    assert_non_null(strstr(out, ", rekey 0s, reauth 10800s, vips 0.0.0.0; child net: tunnel dynamic === 10.1.0.0/16"));
+    free(out);
+    free(err);
+}
+
 static int setup(void **s)
 {
     (void)s;
@@ -117,9 +146,9 @@ static int setup(void **s)
 static int teardown(void **s)
 {
     (void)s;
-    const char *files[] = { "ok.conf", "no.conf", "nopsk.conf" };
+    const char *files[] = { "ok.conf", "no.conf", "nopsk.conf", "dyn.conf" };
     char path[256];
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         remove(path);
     }
@@ -131,6 +160,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(prints_each_connection),
         cmocka_unit_test(refusals_listed),
+        cmocka_unit_test(dynamic_selectors_named),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
