@@ -273,6 +273,21 @@ static void dynamic_remote(void **state)
     pair_free(&p);
 }
 
+/* child[1] "net2" a copy of child[0] in its own lists (the harness's room) */
+static void second_child(struct ike_conn_cfg *c)
+{
+    struct ike_child_cfg *n = &c->child[1], *o = &c->child[0];
+    struct ike_ts_cfg *l = n->local_ts, *r = n->remote_ts;
+    struct ike_prop_cfg *esp = n->esp;
+    *n = *o;
+    n->local_ts = l;
+    n->remote_ts = r;
+    n->esp = esp;
+    l[0] = o->local_ts[0];
+    r[0] = o->remote_ts[0];
+    esp[0] = o->esp[0];
+}
+
 /* the client's local_ts = dynamic (the default) with vips: it proposes
  * TSi 0.0.0.0/0, which the gateway narrows to the address it assigns, so
  * the installed local selector is the virtual IP, not the IKE address; a
@@ -288,8 +303,8 @@ static void dynamic_local(void **state)
     ca.n_vips = 1;
     ca.vips[0].family = 4;
     ca.n_children = cb.n_children = 2;
-    ca.child[1] = ca.child[0];
-    cb.child[1] = cb.child[0];
+    second_child(&ca);
+    second_child(&cb);
     snprintf(ca.child[1].name, sizeof ca.child[1].name, "net2");
     snprintf(cb.child[1].name, sizeof cb.child[1].name, "net2");
     ca.child[0].local_ts[0] = ca.child[1].local_ts[0] = dyn; /* the default */
