@@ -5,8 +5,9 @@
 # gateway with pool rw = 10.3.0.0/24: every initiator is established with an
 # address from the pool, the 50 addresses differ, each is the one the gateway
 # logged assigning to that identity, and swanctl --list-pools against the
-# gateway counts 50 online leases while they are up; after kite-load deletes
-# them (--hold), 0 online and 50 offline (released, kept for their owners).
+# gateway counts 50 online leases while they are up and --leases lists each
+# address online with its identity; after kite-load deletes them (--hold), 0
+# online and 50 offline (released, kept for their owners), listed offline.
 set -euo pipefail
 NS_TAG=rlv
 source "$(dirname "$0")/lib.sh"
@@ -33,7 +34,9 @@ secrets { ike-rw { secret = "rw-load-vips-psk-0123456789" } }
 CONF
 KITED_ARGS="--block-threshold 0" kited_start "$RIGHT" gw "$WORK/gw/swanctl.conf"
 wait_for "$WORK/gw/kited.log" "loaded connection 'rw'" 5 || die "the gateway did not load"
-pools() { ip netns exec "$RIGHT" swanctl --list-pools --uri "unix://$WORK/gw/charon.vici" 2>&1 || true; }
+pools() { ip netns exec "$RIGHT" swanctl --list-pools --leases --uri "unix://$WORK/gw/charon.vici" 2>&1 || true; }
+# the leases swanctl lists as "identity address" pairs, of one status
+leases() { sed -nE "s/^ +([0-9.]+) +$2 +'([^']+)'.*/\2 \1/p" <<<"$1" | sort; }
 
 # kite-load prints its setup report (when all are up), one line per address,
 # the summary; then (after --hold) the delete report.  The pools are read as
@@ -65,6 +68,8 @@ log "ok: $N initiators, $N distinct addresses from 10.3.0.0/24, as the gateway a
 log "== the gateway's leases: $N online while up, released when they disconnect"
 echo "$held"
 grep -qE "rw +10\.3\.0\.1 +$N / 0 / 254" <<<"$held" || die "the gateway does not count $N online leases while up"
+leases "$held" online >"$WORK/held.pairs"
+diff "$WORK/client.pairs" "$WORK/held.pairs" || die "swanctl --list-pools --leases does not list the $N addresses online"
 [ "$(field "$out" deleted)" = "$N" ] || die "deleted $(field "$out" deleted) of $N"
 after=
 for _ in $(seq 20); do
@@ -74,5 +79,7 @@ for _ in $(seq 20); do
 done
 echo "$after"
 grep -qE "rw +10\.3\.0\.1 +0 / $N / 254" <<<"$after" || die "the leases were not released (0 online, $N offline)"
+leases "$after" offline >"$WORK/after.pairs"
+diff "$WORK/client.pairs" "$WORK/after.pairs" || die "swanctl --list-pools --leases does not list the $N leases offline"
 log "ok: $N online while up; 0 online, $N offline after the deletes"
 log "PASS"
