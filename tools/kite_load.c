@@ -29,11 +29,12 @@
 struct opts {
     const char *remote, *local, *psk, *ike, *esp, *id_fmt, *remote_id, *local_ts, *remote_ts;
     const char *config, *conn;
+    const char *vips;         /* --vips: a CFG_REQUEST for these (issue 15) */
     uint16_t remote_port, local_port;
     uint32_t n, ports, window;
     double rate, timeout_s, hold_s;
     uint32_t retx_ms, retx_tries;
-    bool json, id_fmt_set;
+    bool json, id_fmt_set, local_ts_set;
     int verbose;
 };
 
@@ -43,6 +44,7 @@ struct ini {
     uint32_t sa;
     uint32_t start_us;
     uint8_t st;
+    struct ike_addr vip;      /* the first virtual IP its CFG_REPLY gave (family 0: none) */
 };
 
 struct gen {
@@ -123,6 +125,8 @@ static char *conf_text(const struct opts *o, const char *first_id)
         return NULL;
     fprintf(f, "connections { load { version = 2\n local_addrs = %s\n remote_addrs = %s\n proposals = %s\n",
             o->local, o->remote, o->ike);
+    if (o->vips)
+        fprintf(f, " vips = %s\n", o->vips);
     fprintf(f, " local { auth = psk\n id = \"%s\" }\n remote { auth = psk\n", first_id);
     if (o->remote_id)
         fprintf(f, " id = \"%s\"\n", o->remote_id);
@@ -294,6 +298,10 @@ static void do_action(struct gen *g, const struct ike_action *a)
             ini_done(g, i, true); /* IKE_AUTH is done (its Child SA comes with it) */
     } else if (a->type == IKE_ACT_IKE_DOWN) {
         on_down(g, a->ike_sa);
+    } else if (a->type == IKE_ACT_VIP && a->n_vip) {
+        int64_t i = load_map_get(&g->map, a->ike_sa);
+        if (i >= 0)
+            g->ini[i].vip = a->vip[0];
     }
 }
 
@@ -407,6 +415,34 @@ static void run_setup(struct gen *g)
     g->rep.rss_kb = rss_kb();
 }
 
+/* --vips: each initiator's address, then how many came and how many differ */
+static void report_vips(struct gen *g)
+{
+    struct ike_addr *all = calloc(g->o.n ? g->o.n : 1, sizeof *all);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < g->o.n; i++) {
+        char a[64], id[IKE_ID_MAX];
+        if (!g->ini[i].vip.family)
+            continue;
+        ike_addr_str(&g->ini[i].vip, a, sizeof a);
+        *strchr(a, '[') = 0;
+        if (load_id_format(g->o.id_fmt, i + 1, id, sizeof id))
+            snprintf(id, sizeof id, "%u", i + 1);
+        if (g->o.json)
+            printf("{\"initiator\": %u, \"id\": \"%s\", \"vip\": \"%s\"}\n", i + 1, id, a);
+        else
+            printf("vip %u %s %s\n", i + 1, id, a);
+        if (all)
+            all[n++] = g->ini[i].vip;
+    }
+    uint32_t distinct = all ? load_addrs_distinct(all, n) : 0;
+    if (g->o.json)
+        printf("{\"vips\": %u, \"vips_distinct\": %u}\n", n, distinct);
+    else
+        printf("virtual IPs: %u received, %u distinct\n", n, distinct);
+    free(all);
+}
+
 /* --hold: keep them up, then delete every IKE SA and wait for the answers */
 static void run_hold(struct gen *g)
 {
@@ -443,7 +479,10 @@ static void usage(FILE *f)
             "      --remote-id ID       the responder's identity (any)\n"
             "      --ike PROPOSALS      (aes128gcm16-prfsha256-x25519)\n"
             "      --esp PROPOSALS      (aes128gcm16)\n"
-            "      --local-ts TS, --remote-ts TS   the Child SA's selectors, narrowed by the responder (0.0.0.0/0)\n"
+            "      --local-ts TS, --remote-ts TS   the Child SA's selectors, narrowed by the responder (0.0.0.0/0;\n"
+            "                           local: dynamic with --vips)\n"
+            "      --vips LIST          ask each initiator's virtual IP (0.0.0.0, ::) in a CFG_REQUEST; the\n"
+            "                           addresses received are reported, one line each\n"
             "      --remote-port P      the responder's IKE port (500)\n"
             "      --local-port P       the first source port (500; 0: ephemeral ports)\n"
             "      --ports K            K source ports (sockets), initiator i sends from the (i mod K)th (1)\n"
@@ -455,7 +494,7 @@ static void usage(FILE *f)
 }
 
 enum { O_RATE = 256, O_WINDOW, O_IDF, O_RID, O_IKE, O_ESP, O_LTS, O_RTS, O_RPORT, O_LPORT, O_PORTS, O_RTO,
-       O_RTRIES, O_TIMEOUT, O_HOLD, O_JSON, O_CONFIG, O_CONN, O_PSK };
+       O_RTRIES, O_TIMEOUT, O_HOLD, O_JSON, O_CONFIG, O_CONN, O_PSK, O_VIPS };
 static const struct option longopts[] = {
     { "remote", required_argument, NULL, 'r' }, { "local", required_argument, NULL, 'l' },
     { "count", required_argument, NULL, 'n' }, { "psk", required_argument, NULL, O_PSK },
@@ -468,7 +507,7 @@ static const struct option longopts[] = {
     { "retransmit-tries", required_argument, NULL, O_RTRIES }, { "timeout", required_argument, NULL, O_TIMEOUT },
     { "hold", required_argument, NULL, O_HOLD }, { "json", no_argument, NULL, O_JSON },
     { "config", required_argument, NULL, O_CONFIG }, { "conn", required_argument, NULL, O_CONN },
-    { "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+    { "vips", required_argument, NULL, O_VIPS }, { "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
 };
 
 /* a whole number in lo..hi, or exit with usage */
@@ -513,7 +552,8 @@ static void opt_one(struct opts *o, int c, const char *arg)
     case O_RID: o->remote_id = arg; break;
     case O_IKE: o->ike = arg; break;
     case O_ESP: o->esp = arg; break;
-    case O_LTS: o->local_ts = arg; break;
+    case O_LTS: o->local_ts = arg; o->local_ts_set = true; break;
+    case O_VIPS: o->vips = arg; break;
     case O_RTS: o->remote_ts = arg; break;
     case O_RPORT: o->remote_port = (uint16_t)num(arg, "--remote-port", 1, 65535); break;
     case O_LPORT: o->local_port = (uint16_t)num(arg, "--local-port", 0, 65535); break;
@@ -540,6 +580,8 @@ static void parse(struct opts *o, int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "r:l:n:vh", longopts, NULL)) != -1)
         opt_one(o, c, optarg);
+    if (o->vips && !o->local_ts_set)
+        o->local_ts = "dynamic"; /* the virtual IP, proposed as 0.0.0.0/0 (ike/ts.c) */
     char probe[IKE_ID_MAX];
     const char *bad = optind < argc                           ? "unexpected arguments"
                       : o->config && !o->conn                 ? "--config needs --conn NAME"
@@ -597,6 +639,8 @@ int main(int argc, char **argv)
         g.t0_us = now_us();
         run_setup(&g);
         load_report_print(stdout, &g.rep, g.o.json);
+        if (g.o.vips || g.conn.n_vips)
+            report_vips(&g);
         fflush(stdout);
         if (g.o.hold_s > 0 && !stop_now)
             run_hold(&g);

@@ -65,4 +65,9 @@ void load_report_print(FILE *f, const struct load_report *r, bool json);
 /* the end of --hold: `deleted` of `of` IKE SAs gone with their Delete answered */
 void load_delete_print(FILE *f, uint32_t deleted, uint32_t of, double hold_s, double delete_s, bool json);
 
+/* how many different addresses (family and IP; ports ignored) the n in a
+ * hold; sorts a */
+struct ike_addr;
+uint32_t load_addrs_distinct(struct ike_addr *a, uint32_t n);
+
 #endif

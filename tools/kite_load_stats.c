@@ -1,6 +1,7 @@
 /* kite_load_stats: identities, rate, id map, latencies and the report of the
  * load generator (see kite_load.h). */
 #include "kite_load.h"
+#include "ike/ike.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -223,4 +224,21 @@ void load_delete_print(FILE *f, uint32_t deleted, uint32_t of, double hold_s, do
                 delete_s);
     else
         fprintf(f, "held %.1f s, then deleted %u of %u IKE SAs in %.3f s\n", hold_s, deleted, of, delete_s);
+}
+
+static int addr_cmp(const void *x, const void *y)
+{
+    const struct ike_addr *a = x, *b = y;
+    if (a->family != b->family)
+        return a->family < b->family ? -1 : 1;
+    return memcmp(a->ip, b->ip, sizeof a->ip);
+}
+
+uint32_t load_addrs_distinct(struct ike_addr *a, uint32_t n)
+{
+    uint32_t d = 0;
+    qsort(a, n, sizeof *a, addr_cmp);
+    for (uint32_t i = 0; i < n; i++)
+        d += !i || addr_cmp(&a[i - 1], &a[i]) != 0;
+    return d;
 }

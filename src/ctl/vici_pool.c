@@ -2,7 +2,9 @@
  * (strongSwan's vici README, read to learn them): load-pool { name { addrs,
  * dns, ... } } as swanctl --load-pools sends it, read by conf/'s pool parser
  * (the same keys and errors as a file's pools section); unload-pool
- * { name }; get-pools answers { name { base, size, online, offline } }.
+ * { name }; get-pools answers { name { base, size, online, offline } },
+ * with leases = yes also leases { N { address, identity, status } } (swanctl
+ * --list-pools --leases), with name = X only pool X.
  * Pools change the running configuration as load-conn does: a pool whose
  * range stays keeps its leases. */
 #include <arpa/inet.h>
@@ -13,6 +15,7 @@
 #include "conf/conf.h"
 #include "conf/settings.h"
 #include "ctl/vici_int.h"
+#include "cred/id.h"
 
 static int answer(struct vici_req *r, const char *errmsg)
 {
@@ -82,13 +85,36 @@ int vici_cmd_unload_pool(struct vici_req *r)
     return vici_conf_change(r, del_pool, name);
 }
 
+/* one lease as charon's get-pools lists it: leases { N { address identity status } } */
+struct lease_walk {
+    struct vici_req *r;
+    unsigned n;
+};
+
+static void lease_one(void *ctx, const struct ike_addr *addr, uint8_t id_type, const uint8_t *id, size_t id_len,
+                      bool online)
+{
+    struct lease_walk *w = ctx;
+    char a[64], idbuf[256], num[16];
+    inet_ntop(addr->family == 6 ? AF_INET6 : AF_INET, addr->ip, a, sizeof a);
+    cred_id_format(id_type, span_of(id, id_len), idbuf, sizeof idbuf);
+    snprintf(num, sizeof num, "%u", w->n++);
+    vici_bld_section(w->r->b, num);
+    vici_bld_kv_str(w->r->b, "address", a);
+    vici_bld_kv_str(w->r->b, "identity", idbuf);
+    vici_bld_kv_str(w->r->b, "status", online ? "online" : "offline");
+    vici_bld_end(w->r->b);
+}
+
 int vici_cmd_get_pools(struct vici_req *r)
 {
     struct ike_pool_info pi;
-    char a[64];
+    char a[64], yes[8] = "", only[CONF_NAME_MAX] = "";
+    bool leases = vici_msg_get_str(r->msg, "leases", yes, sizeof yes) && !strcmp(yes, "yes");
+    vici_msg_get_str(r->msg, "name", only, sizeof only);
     vici_bld_packet(r->b, VICI_CMD_RESPONSE, NULL);
     for (unsigned i = 0; ike_engine_pool_info(r->s->env.ike, i, &pi); i++) {
-        if (!pi.family)
+        if (!pi.family || (only[0] && strcmp(only, pi.name)))
             continue; /* attributes only: charon lists address pools */
         vici_bld_section(r->b, pi.name);
         inet_ntop(pi.family == 6 ? AF_INET6 : AF_INET, pi.lo, a, sizeof a);
@@ -96,6 +122,12 @@ int vici_cmd_get_pools(struct vici_req *r)
         vici_bld_kv_fmt(r->b, "size", "%llu", (unsigned long long)pi.size);
         vici_bld_kv_fmt(r->b, "online", "%llu", (unsigned long long)pi.online);
         vici_bld_kv_fmt(r->b, "offline", "%llu", (unsigned long long)pi.offline);
+        if (leases) {
+            struct lease_walk w = { r, 0 };
+            vici_bld_section(r->b, "leases");
+            ike_engine_pool_leases(r->s->env.ike, i, lease_one, &w);
+            vici_bld_end(r->b);
+        }
         vici_bld_end(r->b);
     }
     return 0;

@@ -28,6 +28,7 @@
 #include "daemon/keylog.h"
 #include "daemon/vip.h"
 #include "daemon/updown.h"
+#include "daemon/helper.h"
 #include "daemon/resolve.h"
 #include "daemon/traps.h"
 #include "daemon/netwatch.h"
@@ -61,6 +62,7 @@ struct kited {
     uint64_t expiry_scan_at; /* the next walk of the data plane's SAs for byte/packet limits */
     bool expiry_skipped;     /* a round came before it: the loop wakes up for it */
     struct traps traps;      /* start_action = trap (daemon/traps.c) */
+    struct helpers helpers;  /* resolvectl/resolvconf for the DNS servers we were given (daemon/helper.c) */
     struct netwatch nw;      /* our own address changes followed (MOBIKE, daemon/netwatch.c) */
 };
 
@@ -329,6 +331,8 @@ static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
     uint64_t ud = updown_tick(&k->updown, now), rs = resolve_poll(&k->resolver, k->ike, now);
     next = ud < next ? ud : next;
     next = rs < next ? rs : next;
+    uint64_t hp = helpers_tick(&k->helpers, now);
+    next = hp < next ? hp : next;
     if (k->vici) {
         uint64_t v = vici_srv_tick(k->vici, now);
         next = v < next ? v : next;
@@ -367,6 +371,27 @@ static int open_updown(struct kited *k)
         log_msg(&k->log, LOG_DMN, 0, "cannot watch updown scripts: %s", strerror(rc ? -rc : errno));
         return -1;
     }
+    return 0;
+}
+
+static void on_helper(struct loop *l, int fd, void *arg)
+{
+    (void)l;
+    (void)fd;
+    struct kited *k = arg;
+    helpers_run(&k->helpers, loop_now_ms());
+}
+
+/* the DNS helpers of virtual IPs run beside the loop (daemon/helper.c) */
+static int open_helpers(struct kited *k)
+{
+    int rc = helpers_init(&k->helpers, (uint32_t)k->args.updown_timeout_ms, vip_helper_done, &k->vips);
+    if (rc || loop_add_fd(&k->loop, helpers_fd(&k->helpers), on_helper, k)) {
+        log_msg(&k->log, LOG_DMN, 0, "cannot watch DNS helpers: %s", strerror(rc ? -rc : errno));
+        return -1;
+    }
+    k->vips.run = &k->helpers;
+    k->vips.log = &k->log;
     return 0;
 }
 
@@ -774,7 +799,7 @@ static int run(struct kited *k)
         ike_engine_set_keylog(k->ike, k->keylog.fd >= 0);
     if (!k->ike || set_limits(k) || loop_init(&k->loop, sigs, 4, on_signal, on_deadline, k) || open_sockets(k))
         return 1;
-    if (open_updown(k))
+    if (open_updown(k) || open_helpers(k))
         return 1;
     if (!k->args.no_dataplane && !dp_open(&k->dp, &k->log)) {
         k->dp.unknown_spi = on_unknown_spi;
@@ -833,6 +858,7 @@ int main(int argc, char **argv)
         return 1;
     k->keylog.fd = -1;
     k->updown.epfd = -1;
+    k->helpers.epfd = -1;
     k->nw.fd = -1;
     int rc = kited_args_parse(&k->args, argc, argv, err, sizeof err);
     if (rc) {
@@ -861,6 +887,8 @@ int main(int argc, char **argv)
         cred_store_unref(k->live);
     updown_finish(&k->updown); /* the down scripts of the SAs just closed */
     updown_free(&k->updown);
+    helpers_finish(&k->helpers); /* the DNS settings reverted by vip_free */
+    helpers_free(&k->helpers);
     resolve_free(&k->resolver);
     conf_free(k->conf);
     keylog_close(&k->keylog);

@@ -6,9 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "io/netlink.h"
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static const char *ip_str(const struct ike_addr *a, char *buf, size_t cap)
 {
@@ -32,40 +39,44 @@ static bool in_path(const char *name, char *path, size_t cap)
     return false;
 }
 
-/* run argv (no shell), stdin fed from `in` when not NULL; its exit status or -1 */
-static int run(char *const argv[], const char *in)
+/* the helpers' jobs (helper.c): tag = IKE SA id << 8 | what it does */
+enum { JOB_RESOLVECTL = 'r', JOB_RESOLVCONF = 'c', JOB_REVERT = 'x' };
+
+void vip_helper_done(void *ctx, uint64_t tag, const char *what, int status)
 {
-    int fds[2] = { -1, -1 };
-    /* a socket pair, not a pipe: a helper that exits without reading must
-     * not SIGPIPE kited (MSG_NOSIGNAL) */
-    if (in && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds))
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (in) {
-            dup2(fds[0], 0);
-            close(fds[0]);
-            close(fds[1]);
-        }
-        execv(argv[0], argv);
-        _exit(127);
+    struct vip_set *s = ctx;
+    uint32_t ike_sa = (uint32_t)(tag >> 8);
+    if ((tag & 0xff) == JOB_REVERT) {
+        log_msg(s->log, LOG_DMN, status ? 0 : 1, "%s %s", what, status ? "could not be removed" : "removed");
+        return;
     }
-    if (in) {
-        close(fds[0]);
-        if (pid > 0)
-            (void)!send(fds[1], in, strlen(in), MSG_NOSIGNAL); /* one that reads nothing fails on its own */
-        close(fds[1]);
-    }
-    int st;
-    if (pid < 0 || waitpid(pid, &st, 0) < 0)
-        return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    log_msg(s->log, LOG_DMN, status ? 0 : 1, "%s %s%s", what, status ? "not set" : "set",
+            status ? " (the helper failed)" : "");
+    if (!status)
+        return;
+    for (unsigned i = 0; i < s->n; i++) /* nothing to revert when it goes */
+        if (s->v[i].ike_sa == ike_sa && s->v[i].dns_how == (char)(tag & 0xff))
+            s->v[i].dns_how = 0;
 }
 
-static void dns_apply(struct vip_ent *v, const struct dataplane *dp, struct log_sink *log)
+/* queue a helper; `how` is what the entry will have to revert (set now, so
+ * that a revert queued before this one ends still follows it) */
+static void job(struct vip_set *s, struct vip_ent *v, char *const argv[], const char *in, const char *what,
+                char how)
 {
-    char path[512], list[256] = "", ifname[40], a[64];
+    if (!s->run || helpers_queue(s->run, argv, in, what, (uint64_t)v->ike_sa << 8 | (uint8_t)how, s->now)) {
+        log_msg(s->log, LOG_DMN, 0, "%s not %s: %s", what, how == JOB_REVERT ? "removed" : "set",
+                s->run ? "out of memory" : "no helper queue");
+        return;
+    }
+    v->dns_how = how == JOB_REVERT ? 0 : how;
+}
+
+static void dns_apply(struct vip_set *s, struct vip_ent *v, const struct dataplane *dp)
+{
+    char path[512], list[256] = "", ifname[40], a[64], what[400];
     char *argv[4 + IKE_MAX_DNS] = { path };
+    char addrs[IKE_MAX_DNS][64];
     for (unsigned i = 0; i < v->n_dns; i++)
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? " " : "",
                  ip_str(&v->dns[i], a, sizeof a));
@@ -76,13 +87,9 @@ static void dns_apply(struct vip_ent *v, const struct dataplane *dp, struct log_
         argv[1] = dns;
         argv[2] = (char *)dp->tun_name;
         for (unsigned i = 0; i < v->n_dns; i++)
-            argv[3 + i] = strdup(ip_str(&v->dns[i], a, sizeof a));
-        int rc = run(argv, NULL);
-        for (unsigned i = 0; i < v->n_dns; i++)
-            free(argv[3 + i]);
-        v->dns_how = rc == 0 ? 'r' : 0;
-        log_msg(log, LOG_DMN, rc ? 0 : 1, "DNS servers %s %s on %s through resolvectl%s", list,
-                rc ? "not set" : "set", dp->tun_name, rc ? " (it failed)" : "");
+            argv[3 + i] = (char *)ip_str(&v->dns[i], addrs[i], sizeof addrs[i]);
+        snprintf(what, sizeof what, "DNS servers %s on %s through resolvectl:", list, dp->tun_name);
+        job(s, v, argv, NULL, what, JOB_RESOLVECTL);
     } else if (in_path("resolvconf", path, sizeof path)) {
         char in[512] = "";
         static char add[] = "-a";
@@ -91,32 +98,29 @@ static void dns_apply(struct vip_ent *v, const struct dataplane *dp, struct log_
             snprintf(in + strlen(in), sizeof in - strlen(in), "nameserver %s\n", ip_str(&v->dns[i], a, sizeof a));
         argv[1] = add;
         argv[2] = ifname;
-        int rc = run(argv, in);
-        v->dns_how = rc == 0 ? 'c' : 0;
-        log_msg(log, LOG_DMN, rc ? 0 : 1, "DNS servers %s %s through resolvconf (%s)%s", list,
-                rc ? "not set" : "set", ifname, rc ? ": it failed" : "");
+        snprintf(what, sizeof what, "DNS servers %s through resolvconf (%s):", list, ifname);
+        job(s, v, argv, in, what, JOB_RESOLVCONF);
     } else
-        log_msg(log, LOG_DMN, 0, "DNS servers %s received but not applied: neither resolvectl nor resolvconf "
+        log_msg(s->log, LOG_DMN, 0, "DNS servers %s received but not applied: neither resolvectl nor resolvconf "
                 "is installed", list);
 }
 
-static void dns_revert(struct vip_ent *v, const struct dataplane *dp, struct log_sink *log)
+static void dns_revert(struct vip_set *s, struct vip_ent *v, const struct dataplane *dp)
 {
-    char path[512], ifname[40];
+    char path[512], ifname[40], what[80];
     static char revert[] = "revert", del[] = "-d";
     char *argv[4] = { path };
-    if (v->dns_how == 'r' && in_path("resolvectl", path, sizeof path)) {
+    if (v->dns_how == JOB_RESOLVECTL && in_path("resolvectl", path, sizeof path)) {
         argv[1] = revert;
         argv[2] = (char *)dp->tun_name;
-    } else if (v->dns_how == 'c' && in_path("resolvconf", path, sizeof path)) {
+    } else if (v->dns_how == JOB_RESOLVCONF && in_path("resolvconf", path, sizeof path)) {
         snprintf(ifname, sizeof ifname, "%s.kite", dp->tun_name);
         argv[1] = del;
         argv[2] = ifname;
     } else
         return;
-    int rc = run(argv, NULL);
-    log_msg(log, LOG_DMN, rc ? 0 : 1, "DNS servers of %s %s", dp->tun_name, rc ? "could not be removed" : "removed");
-    v->dns_how = 0;
+    snprintf(what, sizeof what, "DNS servers of %s:", dp->tun_name);
+    job(s, v, argv, NULL, what, JOB_REVERT);
 }
 
 void vip_up(struct vip_set *s, struct dataplane *dp, struct log_sink *log, const struct ike_action *a)
@@ -149,7 +153,9 @@ void vip_up(struct vip_set *s, struct dataplane *dp, struct log_sink *log, const
         log_msg(log, LOG_DMN, rc ? 0 : 1, "virtual IP %s %s %s%s%s", ip_str(x, buf, sizeof buf),
                 rc ? "could not be put on" : "installed on", dp->tun_name, rc ? ": " : "", rc ? strerror(-rc) : "");
     }
-    dns_apply(v, dp, log);
+    s->log = log;
+    s->now = now_ms();
+    dns_apply(s, v, dp);
 }
 
 void vip_rekeyed(struct vip_set *s, uint32_t old_ike_sa, uint32_t new_ike_sa)
@@ -182,7 +188,9 @@ static void remove_at(struct vip_set *s, struct dataplane *dp, struct log_sink *
         log_msg(log, LOG_DMN, rc ? 0 : 1, "virtual IP %s %s %s", ip_str(x, buf, sizeof buf),
                 rc ? "could not be removed from" : "removed from", dp->tun_name);
     }
-    dns_revert(v, dp, log);
+    s->log = log;
+    s->now = now_ms();
+    dns_revert(s, v, dp);
     s->v[k] = s->v[--s->n];
 }
 

@@ -64,6 +64,14 @@ static void cp_pld(struct ike_pld *p, uint8_t type, const struct ike_cp_out *o)
 
 /* ---- the initiator ---- */
 
+uint8_t ike_cp_families(const struct ike_conn_cfg *c)
+{
+    uint8_t w = 0;
+    for (unsigned i = 0; i < c->n_vips; i++)
+        w |= (uint8_t)(1u << (c->vips[i].family == 6 ? 6 : 4));
+    return w;
+}
+
 bool ike_cp_request(const struct ike_conn_cfg *c, struct ike_pld *p, struct ike_cp_out *o, int *rc)
 {
     *rc = 0;

@@ -78,6 +78,14 @@ bool ike_engine_pool_info(const struct ike_engine *e, unsigned i, struct ike_poo
     return true;
 }
 
+bool ike_engine_pool_leases(const struct ike_engine *e, unsigned i, ike_lease_fn *fn, void *ctx)
+{
+    if (i >= e->n_pools)
+        return false;
+    ike_vpool_leases(e->pools[i], fn, ctx);
+    return true;
+}
+
 void ike_cp_pools_free(struct ike_engine *e)
 {
     for (unsigned i = 0; i < e->n_pools; i++)

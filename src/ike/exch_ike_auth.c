@@ -149,6 +149,7 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     int cprc;
     if (ike_cp_request(c, &o->pld[o->n], &o->cp, &cprc)) /* the virtual IPs we want (3.15) */
         o->n++;
+    sa->vip_want = sa->n_lvip ? 0 : ike_cp_families(c); /* TSi: 0.0.0.0/0 until assigned (ts.c) */
     rc = rc ? rc : cprc;
     if (ike_mobike_on(e, sa) && c->mobike_client) /* RFC 4555 3.3, where charon puts it */
         pld_notify(&o->pld[o->n++], IKEV2_N_MOBIKE_SUPPORTED, NULL, 0);

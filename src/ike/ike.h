@@ -663,5 +663,10 @@ struct ike_pool_info {
     uint64_t exhausted; /* requests refused: no address left */
 };
 bool ike_engine_pool_info(const struct ike_engine *e, unsigned i, struct ike_pool_info *out);
+/* each lease of pool i: its address, owner identity, online (held by an
+ * IKE SA) or offline (kept for the identity); false when there is no pool i */
+typedef void ike_lease_fn(void *ctx, const struct ike_addr *addr, uint8_t id_type, const uint8_t *id, size_t id_len,
+                          bool online);
+bool ike_engine_pool_leases(const struct ike_engine *e, unsigned i, ike_lease_fn *fn, void *ctx);
 
 #endif

@@ -235,6 +235,10 @@ struct ikesa {
      * load generator is its own client (ike_initiate_as); NULL: local_id */
     struct ike_peer_id *own_id;
     uint64_t ho_key;          /* the host it is counted under while half-open (satab.c) */
+    /* the families (bit 4, bit 6) of the virtual IPs we asked for in our
+     * CFG_REQUEST (cp.c): until the reply, our `dynamic` selectors stand
+     * for the whole family (ts.c) */
+    uint8_t vip_want;
     /* MOBIKE as the original initiator (mobike.c): only it moves the SAs
      * (RFC 4555 3.1); behind a NAT its liveness checks carry NAT detection,
      * and the NAT_DETECTION_DESTINATION_IP last answered is kept to see the
@@ -539,6 +543,8 @@ void ike_cp_out_free(struct ike_cp_out *o);
 /* the initiator's CFG_REQUEST for its connection's vips into p; false (p
  * untouched) when it asks for none; KITE_E_NOMEM reported through *rc */
 bool ike_cp_request(const struct ike_conn_cfg *c, struct ike_pld *p, struct ike_cp_out *o, int *rc);
+/* the families (bit 4, bit 6) of the connection's vips; 0: none asked */
+uint8_t ike_cp_families(const struct ike_conn_cfg *c);
 /* the responder: addresses for the peer's CFG_REQUEST from the
  * connection's pools, leased to its identity, as a CFG_REPLY in p (*added);
  * returns 0, or the error notify that replaces the Child SA

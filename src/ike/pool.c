@@ -257,3 +257,13 @@ uint64_t ike_vpool_online(const struct ike_vpool *p)
 {
     return p->online;
 }
+
+void ike_vpool_leases(const struct ike_vpool *p, ike_lease_fn *fn, void *ctx)
+{
+    for (uint64_t b = 0; b < p->cap; b++)
+        for (const struct ike_lease *l = p->b[b]; l; l = l->hnext) {
+            struct ike_addr a;
+            ike_lease_addr(p, l, &a);
+            fn(ctx, &a, l->type, l->id, l->len, l->refs > 0);
+        }
+}

@@ -37,6 +37,8 @@ const struct ike_pool_cfg *ike_vpool_cfg(const struct ike_vpool *p);
 /* attributes replaced (copied); 0 or KITE_E_NOMEM (the old ones stay) */
 int ike_vpool_set_attrs(struct ike_vpool *p, const struct ike_pool_attr *a, unsigned n);
 void ike_vpool_info(const struct ike_vpool *p, struct ike_pool_info *out);
+/* every lease, in no particular order (swanctl --list-pools --leases) */
+void ike_vpool_leases(const struct ike_vpool *p, ike_lease_fn *fn, void *ctx);
 /* online leases (held by IKE SAs) */
 uint64_t ike_vpool_online(const struct ike_vpool *p);
 

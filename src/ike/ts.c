@@ -121,9 +121,47 @@ void ike_ts_resolve(const struct ike_ts_cfg *in, unsigned n, const struct ike_ad
     }
 }
 
+/* our side when we have or ask for virtual IPs (RFC 7296 2.9, 3.15): a
+ * `dynamic` selector is each virtual IP we were given, or, while the
+ * CFG_REQUEST is still unanswered, 0.0.0.0/0 or ::/0 for each family asked,
+ * which the gateway narrows to the address it assigns (as strongSwan's
+ * clients propose); never the IKE address, which the tunnel does not carry */
+static void resolve_vip_side(const struct ikesa *sa, const struct ike_ts_cfg *in, unsigned n, struct ike_ts_cfg *out,
+                             unsigned *n_out)
+{
+    *n_out = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (!in[i].dynamic) {
+            if (*n_out < IKE_MAX_TS_CFG)
+                out[(*n_out)++] = in[i];
+            continue;
+        }
+        for (uint8_t f = 4; f <= 6; f += 2) {
+            const struct ike_addr *v = NULL;
+            for (unsigned k = 0; k < sa->n_lvip && !v; k++)
+                v = sa->lvip[k].family == f ? &sa->lvip[k] : NULL;
+            if ((!v && (sa->n_lvip || !(sa->vip_want & 1u << f))) || *n_out >= IKE_MAX_TS_CFG)
+                continue;
+            struct ike_ts_cfg *t = &out[(*n_out)++];
+            *t = in[i];
+            t->dynamic = false;
+            t->family = f;
+            memset(t->lo, 0, sizeof t->lo);
+            memset(t->hi, v ? 0 : 0xff, alen(f)); /* no address yet: the whole family */
+            if (v) {
+                memcpy(t->lo, v->ip, alen(f));
+                memcpy(t->hi, v->ip, alen(f));
+            }
+        }
+    }
+}
+
 void ike_ts_child(const struct ikesa *sa, const struct ike_child_cfg *ch, struct ike_ts_set *out)
 {
-    ike_ts_resolve(ch->local_ts, ch->n_local_ts, &sa->local, out->l, &out->nl);
+    if (sa->n_lvip || sa->vip_want)
+        resolve_vip_side(sa, ch->local_ts, ch->n_local_ts, out->l, &out->nl);
+    else
+        ike_ts_resolve(ch->local_ts, ch->n_local_ts, &sa->local, out->l, &out->nl);
     /* a peer we gave a virtual IP: `dynamic` is that address (RFC 7296 3.15, as strongSwan) */
     ike_ts_resolve(ch->remote_ts, ch->n_remote_ts, sa->n_rvip ? &sa->rvip[0].addr : &sa->remote, out->r, &out->nr);
 }

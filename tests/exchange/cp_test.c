@@ -273,12 +273,96 @@ static void dynamic_remote(void **state)
     pair_free(&p);
 }
 
+/* child[1] "net2" a copy of child[0] in its own lists (the harness's room) */
+static void second_child(struct ike_conn_cfg *c)
+{
+    struct ike_child_cfg *n = &c->child[1], *o = &c->child[0];
+    struct ike_ts_cfg *l = n->local_ts, *r = n->remote_ts;
+    struct ike_prop_cfg *esp = n->esp;
+    *n = *o;
+    n->local_ts = l;
+    n->remote_ts = r;
+    n->esp = esp;
+    l[0] = o->local_ts[0];
+    r[0] = o->remote_ts[0];
+    esp[0] = o->esp[0];
+}
+
+/* the client's local_ts = dynamic (the default) with vips: it proposes
+ * TSi 0.0.0.0/0, which the gateway narrows to the address it assigns, so
+ * the installed local selector is the virtual IP, not the IKE address; a
+ * second Child SA (CREATE_CHILD_SA after IKE_AUTH) and the rekeys of both
+ * have the virtual IP as their local selector too (issue 15) */
+static void dynamic_local(void **state)
+{
+    (void)state;
+    struct pair p;
+    struct ike_ts_cfg dyn = { .dynamic = true, .port_lo = 0, .port_hi = 0xffff };
+    struct ike_conn_cfg ca = h_conn(1, 2, "aes256gcm16 prfsha256 x25519", "aes256gcm16", PSK);
+    struct ike_conn_cfg cb = h_conn(2, 1, "aes256gcm16 prfsha256 x25519", "aes256gcm16", PSK);
+    ca.n_vips = 1;
+    ca.vips[0].family = 4;
+    ca.n_children = cb.n_children = 2;
+    second_child(&ca);
+    second_child(&cb);
+    snprintf(ca.child[1].name, sizeof ca.child[1].name, "net2");
+    snprintf(cb.child[1].name, sizeof cb.child[1].name, "net2");
+    ca.child[0].local_ts[0] = ca.child[1].local_ts[0] = dyn; /* the default */
+    ca.child[1].remote_ts[0] = cb.child[1].local_ts[0] = h_ts(10, 4, 0, 24);
+    cb.child[0].remote_ts[0] = cb.child[1].remote_ts[0] = dyn;
+    ca.child[0].rekey_time_s = ca.child[1].rekey_time_s = 60;
+    cb.n_pools = 1;
+    snprintf(cb.pools[0], sizeof cb.pools[0], "rw");
+    pair_init(&p, &ca, &cb);
+    struct ike_pool_cfg pool = { .name = "rw", .family = 4, .lo = { 10, 3, 0, 1 }, .hi = { 10, 3, 0, 50 } };
+    assert_int_equal(ike_engine_set_pools(p.b.e, &pool, 1), 0);
+    /*  HDR, SK {IDi, AUTH, CP(CFG_REQUEST), SAi2, TSi 0.0.0.0/0, TSr 10.2.0.0/24}  -->
+     *       <--  HDR, SK {IDr, AUTH, CP(CFG_REPLY 10.3.0.1), SAr2, TSi 10.3.0.1/32, TSr 10.2.0.0/24} */
+    assert_int_equal(ike_initiate(p.a.e, "lab", "net", p.now), 0);
+    pair_run(&p, p.now + 1000);
+    assert_int_equal(p.a.child_up, 1);
+    assert_int_equal(p.b.child_up, 1);
+    assert_int_equal(p.a.vip_events, 1);
+    assert_memory_equal(p.a.child.local_ts.lo, VIP1, 4);
+    assert_memory_equal(p.a.child.local_ts.hi, VIP1, 4);
+    assert_memory_equal(p.b.child.remote_ts.lo, VIP1, 4);
+    assert_memory_equal(p.b.child.remote_ts.hi, VIP1, 4);
+    /*  HDR, SK {SA, Ni, KEi, TSi 10.3.0.1/32, TSr 10.4.0.0/24}  -->
+     *       <--  HDR, SK {SA, Nr, KEr, TSi 10.3.0.1/32, TSr 10.4.0.0/24} */
+    assert_int_equal(ike_initiate(p.a.e, "lab", "net2", p.now), 0);
+    pair_run(&p, p.now + 1000);
+    assert_int_equal(p.a.child_up, 2);
+    assert_int_equal(p.b.child_up, 2);
+    assert_string_equal(p.a.child.name, "net2");
+    assert_memory_equal(p.a.child.local_ts.lo, VIP1, 4);
+    assert_memory_equal(p.a.child.local_ts.hi, VIP1, 4);
+    assert_memory_equal(p.a.child.remote_ts.lo, h_ts(10, 4, 0, 24).lo, 4);
+    assert_memory_equal(p.b.child.remote_ts.lo, VIP1, 4);
+    assert_memory_equal(p.b.child.remote_ts.hi, VIP1, 4);
+    /* the client rekeys both every minute: each new Child SA keeps the vip */
+    for (int k = 0; k < 4; k++) {
+        uint64_t t = p.now + 30000;
+        pair_run(&p, t);
+        p.now = t;
+        assert_memory_equal(p.a.child.local_ts.lo, VIP1, 4);
+        assert_memory_equal(p.a.child.local_ts.hi, VIP1, 4);
+        assert_memory_equal(p.b.child.remote_ts.hi, VIP1, 4);
+    }
+    assert_true(p.a.child_up >= 2 + 2);
+    assert_true(h_count(p.a.log, "rekeying CHILD_SA net{") >= 1);
+    assert_true(h_count(p.a.log, "rekeying CHILD_SA net2{") >= 1);
+    assert_null(strstr(p.b.log, "TS_UNACCEPTABLE"));
+    assert_null(strstr(p.a.log, "TS_UNACCEPTABLE"));
+    pool_numbers(&p.b, 1, 0, 0);
+    pair_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(assigned),     cmocka_unit_test(reuse_and_rekey), cmocka_unit_test(exhausted),
         cmocka_unit_test(cp_required),  cmocka_unit_test(vip_outside_ts),  cmocka_unit_test(no_address),
-        cmocka_unit_test(dual_stack),   cmocka_unit_test(dynamic_remote),
+        cmocka_unit_test(dual_stack),   cmocka_unit_test(dynamic_remote),  cmocka_unit_test(dynamic_local),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

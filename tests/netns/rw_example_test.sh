@@ -62,4 +62,21 @@ on_tun=$(grep -c "inet 10.3.0." <<<"$(ip -n "$LEFT" -4 addr show dev "$mtun")" |
 pl=$(ip netns exec "$RIGHT" timeout 10 swanctl --list-pools --uri "unix://$WORK/gw/charon.vici" 2>&1) || true
 grep -qE "^rw +10\.3\.0\.1 +$N / 1 / 254" <<<"$pl" || { echo "$pl"; die "list-pools: not rw 10.3.0.1 $N / 1 / 254"; }
 log "ok: $N road warriors, $distinct distinct addresses ($(sort -t. -k4 -n <<<"$vips" | head -1) .. $(sort -t. -k4 -n <<<"$vips" | tail -1)), all on the TUN device; list-pools $(grep -E '^rw' <<<"$pl" | tr -s ' ')"
+
+# the same client.conf with strongSwan's charon as the client (when installed):
+# carol gets her address back from the example gateway, local_ts dynamic
+# narrowed to it (docs/configuration.md, Road-warrior clients)
+if command -v /usr/lib/ipsec/charon >/dev/null; then
+  log "== examples/rw/client.conf with charon"
+  kited_stop "${PIDS[-1]}"
+  charon_start "$LEFT" charon
+  swanctl_at "$LEFT" charon --load-all --clear --file "$KITE_ROOT/examples/rw/client.conf" >"$WORK/charon/load.out" 2>&1 ||
+    { cat "$WORK/charon/load.out"; die "charon could not load examples/rw/client.conf"; }
+  wait_for "$WORK/charon/charon.log" "CHILD_SA rw\{[0-9]+\} established" 15 ||
+    die "charon with examples/rw/client.conf did not establish"
+  grep -q "installing new virtual IP 10.3.0.1" "$WORK/charon/charon.log" || die "charon did not get carol's 10.3.0.1"
+  grep -qE "CHILD_SA rw\{[0-9]+\} established .*TS 10\.3\.0\.1/32 === 10\.2\.0\.0/24" "$WORK/charon/charon.log" ||
+    die "charon's Child SA is not 10.3.0.1/32 === 10.2.0.0/24"
+  log "ok: charon with examples/rw/client.conf: 10.3.0.1, TS 10.3.0.1/32 === 10.2.0.0/24"
+fi
 log "PASS"

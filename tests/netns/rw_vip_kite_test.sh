@@ -7,14 +7,19 @@
 # CFG_REPLY goes to resolvectl (a stand-in first in PATH that records its
 # arguments: the host's resolver is never touched).  When the gateway
 # deletes the IKE SA, the address, the route and the DNS setting go.
+# kite's local_ts is left at its default, dynamic: with vips it proposes
+# 0.0.0.0/0, narrowed by charon to the address it assigns.
 source "$(dirname "$0")/lib.sh"
 need_interop
 ns_setup
 
 PSK=rw-vip-kite-test-psk-0123456789
 mkdir -p "$WORK/kite" "$WORK/bin"
+# setting the DNS server takes 4 s here (a slow systemd-resolved): kited
+# must not wait for it in its event loop (daemon/helper.c)
 cat >"$WORK/bin/resolvectl" <<SH
 #!/bin/sh
+[ "\$1" = dns ] && sleep 4
 echo "\$*" >>"$WORK/resolvectl.out"
 SH
 chmod +x "$WORK/bin/resolvectl"
@@ -59,8 +64,7 @@ connections {
     remote { auth = psk
              id = gw.kite.test }
     children {
-      net { local_ts = 0.0.0.0/0
-            remote_ts = 10.2.0.0/24
+      net { remote_ts = 10.2.0.0/24
             esp_proposals = aes256gcm16
             start_action = start }
     }
@@ -73,6 +77,17 @@ PATH="$WORK/bin:$PATH" kited_start "$LEFT" kite "$WORK/kite/kite.conf"
 wait_for "$WORK/kite/kited.log" "CHILD_SA .* established" 15 || die "kite did not establish with the charon gateway"
 tun=$(sed -nE 's/.*userspace ESP data plane on ([a-z0-9]+).*/\1/p' "$WORK/kite/kited.log" | head -1)
 [ -n "$tun" ] || die "kite logged no TUN device"
+
+log "== kited goes on while resolvectl takes 4 s: a ping through the tunnel and list-sas answered at once"
+t0=$(date +%s%N)
+ip netns exec "$LEFT" ping -c 1 -W 2 10.2.0.1 >"$WORK/ping0.out" 2>&1 ||
+  { cat "$WORK/ping0.out"; die "no ping through the tunnel while the DNS helper runs (kited waits for it?)"; }
+ip netns exec "$LEFT" timeout 3 swanctl --list-sas --uri "unix://$WORK/kite/charon.vici" >/dev/null 2>&1 ||
+  die "kite's VICI did not answer while the DNS helper runs"
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ -s "$WORK/resolvectl.out" ] && die "resolvectl was done before the checks: the 4 s helper did not overlap them"
+[ "$ms" -lt 3000 ] || die "the ping and list-sas took $ms ms while the DNS helper ran"
+log "ok: ping and list-sas answered in $ms ms while resolvectl sleeps"
 
 log "== the address, the route, the source of a ping"
 grep -q "installing new virtual IP 10.3.0.1" "$WORK/kite/kited.log" || die "kite did not take 10.3.0.1"
@@ -99,6 +114,8 @@ grep -qE "carol@kite.test.*\[10\.3\.0\.1\]" <<<"$sas" || { echo "$sas"; die "cha
 log "ok: 10.3.0.1 on $tun, route 10.2.0.0/24 src 10.3.0.1 in table 220, 3 pings arrived from 10.3.0.1"
 
 log "== DNS: resolvectl dns $tun 10.2.0.53"
+wait_for "$WORK/kite/kited.log" "DNS servers 10.2.0.53 on $tun through resolvectl: set" 8 ||
+  die "kited did not log the DNS servers set"
 grep -qx "dns $tun 10.2.0.53" "$WORK/resolvectl.out" || { cat "$WORK/resolvectl.out"; die "resolvectl was not told the DNS server"; }
 # kite's list-sas shows its local-vips
 kl=$(ip netns exec "$LEFT" timeout 10 swanctl --list-sas --uri "unix://$WORK/kite/charon.vici" 2>&1) || true
@@ -110,6 +127,7 @@ swanctl_at "$RIGHT" charon --terminate --ike rw >/dev/null 2>&1 || true
 wait_for "$WORK/kite/kited.log" "virtual IP 10.3.0.1 removed from $tun" 10 || die "kite did not remove the virtual IP"
 grep -q "10.3.0.1" <<<"$(ip -n "$LEFT" -4 addr show dev "$tun")" && die "10.3.0.1 is still on $tun"
 grep -q "10.2.0.0/24" <<<"$(ip -n "$LEFT" route show table 220)" && die "the route to 10.2.0.0/24 is still there"
+wait_for "$WORK/kite/kited.log" "DNS servers of $tun: removed" 5 || die "kited did not log the DNS servers removed"
 grep -qx "revert $tun" "$WORK/resolvectl.out" || { cat "$WORK/resolvectl.out"; die "resolvectl was not told to revert"; }
 log "ok: address, route and DNS removed"
 log "PASS"

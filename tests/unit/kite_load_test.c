@@ -5,6 +5,7 @@
 #include <string.h>
 #include "testutil.h"
 #include "kite_load.h"
+#include "ike/ike.h"
 
 static void test_id_format(void **st)
 {
@@ -132,6 +133,17 @@ static void test_report(void **st)
     load_lat_free(&l);
 }
 
+/* --vips' count of distinct addresses: family and IP, not the port */
+static void test_addrs_distinct(void **st)
+{
+    (void)st;
+    struct ike_addr a[5] = { { 4, { 10, 3, 0, 2 }, 0 }, { 4, { 10, 3, 0, 1 }, 0 }, { 4, { 10, 3, 0, 2 }, 500 },
+                             { 6, { 10, 3, 0, 1 }, 0 }, { 4, { 10, 3, 0, 3 }, 0 } };
+    assert_int_equal(load_addrs_distinct(a, 5), 4);
+    assert_int_equal(load_addrs_distinct(a, 0), 0);
+    assert_int_equal(load_addrs_distinct(a, 1), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -140,6 +152,7 @@ int main(void)
         cmocka_unit_test(test_map),
         cmocka_unit_test(test_percentiles),
         cmocka_unit_test(test_report),
+        cmocka_unit_test(test_addrs_distinct),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
