@@ -29,6 +29,7 @@
 #include "daemon/vip.h"
 #include "daemon/updown.h"
 #include "daemon/resolve.h"
+#include "daemon/memtune.h"
 #include "ike/ike.h"
 #include "io/loop.h"
 #include "io/udp.h"
@@ -787,6 +788,7 @@ int main(int argc, char **argv)
         free(k);
         return 1;
     }
+    memtune_apply();
     rc = run(k);
     for (int i = 0; i < k->n_socks; i++)
         udp_close(&k->socks[i]);
