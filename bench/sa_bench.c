@@ -82,8 +82,18 @@ static struct ike_conn_cfg conn(uint32_t me, bool responder)
 {
     static const char *const ike[] = { "aes128gcm16", "prfsha256", "x25519" };
     static const char *const esp[] = { "aes128gcm16" };
+    /* the lists, until the engine copies them (ike_engine_add_conn) */
+    static struct ike_prop_cfg ike_p, esp_p;
+    static struct ike_ts_cfg lts, rts;
+    static struct ike_child_cfg child;
     struct ike_conn_cfg c;
     memset(&c, 0, sizeof c);
+    memset(&child, 0, sizeof child);
+    c.ike = &ike_p;
+    c.child = &child;
+    child.local_ts = &lts;
+    child.remote_ts = &rts;
+    child.esp = &esp_p;
     snprintf(c.name, sizeof c.name, "rw");
     c.local = addr(me);
     c.remote = responder ? (struct ike_addr){ .port = 500 } : addr(0);

@@ -151,7 +151,7 @@ static int conn_from_conf(struct gen *g, struct kite_conf *c, struct cred_store 
         g->conn.retransmit_tries = (uint8_t)g->o.retx_tries;
     g->conn.keyingtries = 1;
     g->conn.keyingtries_set = true;
-    for (int k = 0; k < g->conn.n_children; k++)
+    for (uint32_t k = 0; k < g->conn.n_children; k++)
         g->conn.child[k].start = false;
     return 0;
 }
@@ -575,6 +575,7 @@ static void gen_free(struct gen *g)
         if (g->socks[k].fd >= 0)
             udp_close(&g->socks[k]);
     ike_engine_free(g->e);
+    ike_conn_cfg_free(&g->conn); /* the lists bridge_conn allocated */
     free(g->socks);
     free(g->pfd);
     free(g->ini);

@@ -308,16 +308,22 @@ static int name_key(struct ctx *x, const struct set_node *sec, const char *what,
     return 0;
 }
 
-/* a comma list of selectors, read whole (however long), at most CONF_MAX_TS */
-static int list_ts(struct ctx *x, struct set_node *sec, const char *key, struct conf_ts *out, uint8_t *n)
+/* a comma list of selectors, read whole (however long), into an allocated
+ * list: at most CONF_MAX_TS, what one TS payload can carry */
+static int list_ts(struct ctx *x, struct set_node *sec, const char *key, struct conf_ts **out, uint8_t *n)
 {
     struct set_node *node;
     const char *v = val(sec, key, &node);
     char *save = NULL, *list;
     int rc = 0;
+    uint32_t cap = 0;
     *n = 0;
+    free(*out);
+    *out = NULL;
     if (!v) { /* strongSwan's default: the IKE SA's own address (or virtual IP) */
-        conf_parse_ts("dynamic", &out[0]);
+        if (!(*out = calloc(1, sizeof **out)))
+            return fail(x, sec, "out of memory");
+        conf_parse_ts("dynamic", &(*out)[0]);
         *n = 1;
         return 0;
     }
@@ -326,7 +332,9 @@ static int list_ts(struct ctx *x, struct set_node *sec, const char *key, struct 
     for (char *t = strtok_r(list, ", ", &save); t && !rc; t = strtok_r(NULL, ", ", &save)) {
         if (*n >= CONF_MAX_TS)
             rc = fail(x, node, "more than %d traffic selectors in %s", CONF_MAX_TS, key);
-        else if (conf_parse_ts(t, &out[*n]))
+        else if (conf_list_grow((void **)out, &cap, *n, sizeof **out))
+            rc = fail(x, node, "out of memory");
+        else if (conf_parse_ts(t, &(*out)[*n]))
             rc = fail(x, node, "invalid traffic selector '%s' (expected dynamic, a subnet like 10.1.0.0/24 "
                                "or a range a-b, optionally [proto/port] with names from /etc/protocols and "
                                "/etc/services; %%opaque ports are not supported)", t);
@@ -386,6 +394,25 @@ static int child_times(struct ctx *x, struct set_node *sec, struct conf_child *c
     return 0;
 }
 
+/* a proposal list into an allocated array of exactly its length */
+static int props_list(const char *text, bool ike, struct conf_prop **out, uint8_t *n, char *err, size_t errcap)
+{
+    struct conf_prop *tmp = malloc(CONF_MAX_PROPS * sizeof *tmp);
+    int rc = tmp ? conf_parse_proposals(text, ike, tmp, n, err, errcap) : -1;
+    if (!tmp)
+        snprintf(err, errcap, "out of memory");
+    free(*out);
+    *out = NULL;
+    if (!rc && !(*out = malloc(*n * sizeof *tmp))) {
+        snprintf(err, errcap, "out of memory");
+        rc = -1;
+    }
+    if (!rc)
+        memcpy(*out, tmp, *n * sizeof *tmp);
+    free(tmp);
+    return rc;
+}
+
 static int child(struct ctx *x, struct set_node *sec, struct conf_child *ch)
 {
     struct set_node *node;
@@ -397,11 +424,11 @@ static int child(struct ctx *x, struct set_node *sec, struct conf_child *ch)
     ch->replay_window = 32;
     if (conf_life_child(&(struct conf_io){ x->err, x->errcap, x->warn, x->wctx }, sec, ch))
         return -1;
-    if (list_ts(x, sec, "local_ts", ch->local_ts, &ch->n_local_ts) ||
-        list_ts(x, sec, "remote_ts", ch->remote_ts, &ch->n_remote_ts))
+    if (list_ts(x, sec, "local_ts", &ch->local_ts, &ch->n_local_ts) ||
+        list_ts(x, sec, "remote_ts", &ch->remote_ts, &ch->n_remote_ts))
         return -1;
     v = val(sec, "esp_proposals", &node);
-    if (conf_parse_proposals(v ? v : "default", false, ch->esp, &ch->n_esp, err, sizeof err))
+    if (props_list(v ? v : "default", false, &ch->esp, &ch->n_esp, err, sizeof err))
         return fail(x, node ? node : sec, "%s", err);
     if ((v = val(sec, "mode", &node)) && strcmp(v, "tunnel") && strcmp(v, "transport"))
         return fail(x, node, "mode must be tunnel or transport, not '%s'", v);
@@ -514,21 +541,24 @@ static int eap_auth(struct ctx *x, struct set_node *sec, struct set_node *node, 
     return 0;
 }
 
-/* a comma-separated list of certificate file names */
-static int cert_list(struct ctx *x, struct set_node *sec, const char *key, char (*out)[CONF_FILE_MAX])
+/* a comma-separated list of certificate file names, allocated and ended by
+ * an empty name (NULL when there are none) */
+static int cert_list(struct ctx *x, struct set_node *sec, const char *key, char (**out)[CONF_FILE_MAX])
 {
     struct set_node *node;
     const char *v = val(sec, key, &node);
-    size_t n = 0;
+    uint32_t n = 0, cap = 0;
+    free(*out);
+    *out = NULL;
     while (v && *v) {
         size_t len = strcspn(v, ", ");
         if (len) {
-            if (n >= CONF_MAX_CERTS)
-                return fail(x, node, "more than %d files in %s", CONF_MAX_CERTS, key);
             if (len >= CONF_FILE_MAX)
                 return fail(x, node, "file name longer than %d bytes in %s", CONF_FILE_MAX - 1, key);
-            memcpy(out[n], v, len);
-            out[n++][len] = 0;
+            if (conf_list_grow((void **)out, &cap, n + 1, sizeof **out)) /* + the empty name */
+                return fail(x, node, "out of memory");
+            memcpy((*out)[n], v, len);
+            (*out)[n++][len] = 0;
         }
         v += len;
         v += strspn(v, ", ");
@@ -554,8 +584,8 @@ static int peer(struct ctx *x, struct set_node *sec, struct conf_conn *c, bool l
         if (local)
             c->local_id_set = true;
     }
-    if (cert_list(x, sec, "certs", local ? c->local_certs : c->remote_certs) ||
-        (!local && cert_list(x, sec, "cacerts", c->cacerts)))
+    if (cert_list(x, sec, "certs", local ? &c->local_certs : &c->remote_certs) ||
+        (!local && cert_list(x, sec, "cacerts", &c->cacerts)))
         return -1;
     if (!local && (v = val(sec, "revocation", &node))) {
         if (!strcmp(v, "strict"))
@@ -687,7 +717,7 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
         port_key(x, sec, "local_port", &c->local_port) || port_key(x, sec, "remote_port", &c->remote_port))
         return -1;
     v = val(sec, "proposals", &node);
-    if (conf_parse_proposals(v ? v : "default", true, c->ike, &c->n_ike, err, sizeof err))
+    if (props_list(v ? v : "default", true, &c->ike, &c->n_ike, err, sizeof err))
         return fail(x, node ? node : sec, "%s", err);
     if ((v = val(sec, "encap", &node)) && parse_bool(v, &c->encap))
         return fail(x, node, "encap must be yes or no, not '%s'", v);
@@ -727,11 +757,12 @@ static int connection(struct ctx *x, struct set_node *sec, struct conf_conn *c)
     if (!chs || !chs->child)
         return fail(x, sec, "connection '%s' has no children", c->name);
     chs->used = true;
+    uint32_t cap = 0;
     for (struct set_node *ch = chs->child; ch; ch = ch->next) {
         if (ch->value)
             return fail(x, ch, "expected a child section, not '%s = ...'", ch->name);
-        if (c->n_children >= CONF_MAX_CHILDREN)
-            return fail(x, ch, "more than %d children in connection '%s'", CONF_MAX_CHILDREN, c->name);
+        if (conf_list_grow((void **)&c->child, &cap, c->n_children, sizeof *c->child))
+            return fail(x, ch, "out of memory");
         ch->used = true;
         if (child(x, ch, &c->child[c->n_children++]))
             return -1;
@@ -802,12 +833,13 @@ static int secret_value(const char *v, struct secret *s)
 
 static int secret_ids(struct ctx *x, struct set_node *n, struct conf_secret *s)
 {
+    uint32_t cap = 0;
     for (struct set_node *k = n->child; k; k = k->next) {
         if (!k->value || strncmp(k->name, "id", 2) || (k->name[2] && k->name[2] != '-'))
             continue;
         k->used = true;
-        if (s->n_ids >= CONF_MAX_IDS)
-            return fail(x, k, "more than %d identities in secret '%s'", CONF_MAX_IDS, n->name);
+        if (conf_list_grow((void **)&s->ids, &cap, s->n_ids, sizeof *s->ids))
+            return fail(x, k, "out of memory");
         int rc = conf_parse_id(k->value, &s->ids[s->n_ids++]);
         if (rc)
             return fail(x, k, "invalid identity '%s' (%s)", k->value, id_why(rc));
@@ -996,7 +1028,9 @@ void conf_free(struct kite_conf *c)
     if (!c)
         return;
     for (int i = 0; i < c->n_secrets; i++)
-        secret_free(&c->secrets[i].s);
+        conf_secret_free(&c->secrets[i]);
+    for (int i = 0; i < c->n_conns; i++)
+        conf_conn_free(&c->conns[i]);
     for (size_t i = 0; i < c->n_key_pass; i++) {
         secret_free(&c->key_pass[i].pass);
         free(c->key_pass[i].file);
@@ -1029,9 +1063,14 @@ int conf_conn_find(const struct kite_conf *c, const char *name)
 int conf_conn_put(struct kite_conf *c, const struct conf_conn *conn)
 {
     int i = conf_conn_find(c, conn->name);
+    struct conf_conn copy;
     if (i < 0 && grow((void **)&c->conns, &c->cap_conns, c->n_conns, sizeof *c->conns))
         return -1;
-    c->conns[i < 0 ? c->n_conns++ : i] = *conn;
+    if (conf_conn_copy(&copy, conn))
+        return -1;
+    if (i >= 0)
+        conf_conn_free(&c->conns[i]);
+    c->conns[i < 0 ? c->n_conns++ : i] = copy;
     return 0;
 }
 
@@ -1040,6 +1079,7 @@ int conf_conn_del(struct kite_conf *c, const char *name)
     int i = conf_conn_find(c, name);
     if (i < 0)
         return -1;
+    conf_conn_free(&c->conns[i]);
     memmove(&c->conns[i], &c->conns[i + 1], (size_t)(c->n_conns - i - 1) * sizeof *c->conns);
     c->n_conns--;
     return 0;
@@ -1057,11 +1097,12 @@ int conf_secret_put(struct kite_conf *c, struct conf_secret *s)
 {
     int i = secret_find(c, s->name);
     if (i < 0 && grow((void **)&c->secrets, &c->cap_secrets, c->n_secrets, sizeof *c->secrets)) {
-        secret_free(&s->s);
+        conf_secret_free(s);
+        mem_wipe(s, sizeof *s);
         return -1;
     }
     if (i >= 0)
-        secret_free(&c->secrets[i].s);
+        conf_secret_free(&c->secrets[i]);
     c->secrets[i < 0 ? c->n_secrets++ : i] = *s;
     mem_wipe(s, sizeof *s);
     return 0;
@@ -1072,7 +1113,7 @@ int conf_secret_del(struct kite_conf *c, const char *name)
     int i = secret_find(c, name);
     if (i < 0)
         return -1;
-    secret_free(&c->secrets[i].s);
+    conf_secret_free(&c->secrets[i]);
     memmove(&c->secrets[i], &c->secrets[i + 1], (size_t)(c->n_secrets - i - 1) * sizeof *c->secrets);
     c->n_secrets--;
     mem_wipe(&c->secrets[c->n_secrets], sizeof *c->secrets);
@@ -1085,7 +1126,7 @@ int conf_secret_del_loaded(struct kite_conf *c)
     for (int i = c->n_secrets - 1; i >= 0; i--) {
         if (!c->secrets[i].loaded)
             continue;
-        secret_free(&c->secrets[i].s);
+        conf_secret_free(&c->secrets[i]);
         memmove(&c->secrets[i], &c->secrets[i + 1], (size_t)(c->n_secrets - i - 1) * sizeof *c->secrets);
         c->n_secrets--;
         mem_wipe(&c->secrets[c->n_secrets], sizeof *c->secrets);
@@ -1097,9 +1138,8 @@ int conf_secret_del_loaded(struct kite_conf *c)
 static int dup_secrets(const struct kite_conf *c, struct kite_conf *d)
 {
     for (int i = 0; i < c->n_secrets; i++) {
-        struct conf_secret s = c->secrets[i];
-        s.s = (struct secret){ 0 };
-        if (secret_from(&s.s, c->secrets[i].s.p, c->secrets[i].s.n) || conf_secret_put(d, &s))
+        struct conf_secret s;
+        if (conf_secret_copy(&s, &c->secrets[i]) || conf_secret_put(d, &s))
             return -1;
     }
     for (size_t i = 0; i < c->n_key_pass; i++) {
@@ -1122,11 +1162,12 @@ int conf_dup(const struct kite_conf *c, struct kite_conf **out)
     if (!rc && c->n_key_pass && !(d->key_pass = calloc(c->n_key_pass, sizeof *d->key_pass)))
         rc = -1;
     if (!rc) {
-        d->cap_conns = d->n_conns = c->n_conns;
-        if (c->n_conns)
-            memcpy(d->conns, c->conns, (size_t)c->n_conns * sizeof *d->conns);
+        d->cap_conns = c->n_conns;
+        for (int i = 0; !rc && i < c->n_conns; i++)
+            if (!(rc = conf_conn_copy(&d->conns[i], &c->conns[i])))
+                d->n_conns = i + 1;
         d->cap_key_pass = c->n_key_pass;
-        rc = dup_secrets(c, d);
+        rc = rc ? rc : dup_secrets(c, d);
     }
     if (!rc)
         rc = conf_pools_dup(c, d);
@@ -1157,7 +1198,7 @@ const struct secret *conf_psk_find(const struct kite_conf *c, const struct conf_
         if (s->eap) /* a user's password is never a PSK */
             continue;
         bool l = false, r = false;
-        for (int k = 0; k < s->n_ids; k++) {
+        for (uint32_t k = 0; k < s->n_ids; k++) {
             l = l || (local && id_eq(&s->ids[k], local));
             r = r || (remote && id_eq(&s->ids[k], remote));
         }
@@ -1232,7 +1273,7 @@ const struct secret *conf_eap_find(const struct kite_conf *c, const char *id, si
             continue;
         if (!s->n_ids && !any)
             any = &s->s;
-        for (int k = 0; k < s->n_ids; k++)
+        for (uint32_t k = 0; k < s->n_ids; k++)
             if (s->ids[k].len == len && !memcmp(s->ids[k].data, id, len))
                 return &s->s;
     }

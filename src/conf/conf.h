@@ -9,8 +9,15 @@
 #include <stdint.h>
 #include "base/secret.h"
 
-enum { CONF_NAME_MAX = 32, CONF_MAX_XF = 24, CONF_MAX_PROPS = 8, CONF_MAX_TS = 4, CONF_MAX_CHILDREN = 4,
-       CONF_MAX_IDS = 8, CONF_ID_MAX = 1024, CONF_PSK_MAX = 128 };
+/* Lists that grow with the configuration (children, selectors, proposals,
+ * certificate files, a secret's ids) are allocated: conf_conn_free /
+ * conf_secret_free release them, conf_conn_copy deep-copies.  What stays
+ * fixed is the protocol's: a proposal's transforms, an identity's bytes
+ * (bounded by the IKE message), and per list at most the count IKEv2 can
+ * carry: proposals are numbered in one octet (RFC 7296 3.3.1) and a TS
+ * payload counts its selectors in one octet (3.13). */
+enum { CONF_NAME_MAX = 32, CONF_MAX_XF = 24, CONF_MAX_PROPS = 8, CONF_MAX_TS = 255,
+       CONF_ID_MAX = 1024, CONF_PSK_MAX = 128 };
 
 struct conf_prop {
     uint8_t n;
@@ -68,8 +75,8 @@ enum conf_frag { CONF_FRAG_YES, CONF_FRAG_ACCEPT, CONF_FRAG_FORCE, CONF_FRAG_NO 
 struct conf_child {
     char name[CONF_NAME_MAX];
     uint8_t n_local_ts, n_remote_ts, n_esp;
-    struct conf_ts local_ts[CONF_MAX_TS], remote_ts[CONF_MAX_TS];
-    struct conf_prop esp[CONF_MAX_PROPS];
+    struct conf_ts *local_ts, *remote_ts; /* allocated, n_local_ts / n_remote_ts */
+    struct conf_prop *esp;                /* allocated, n_esp */
     bool transport;
     enum conf_start start_action;
     uint32_t rekey_time, life_time, rand_time; /* seconds */
@@ -96,14 +103,14 @@ struct conf_auth {
 };
 enum conf_send_cert { CONF_SEND_CERT_IFASKED, CONF_SEND_CERT_ALWAYS, CONF_SEND_CERT_NEVER };
 enum conf_revocation { CONF_REV_RELAXED, CONF_REV_IFURI, CONF_REV_STRICT };
-enum { CONF_MAX_CERTS = 4, CONF_FILE_MAX = 128 };
+enum { CONF_FILE_MAX = 128 };
 
 struct conf_conn {
     char name[CONF_NAME_MAX];
     struct conf_addr local, remote;
     uint16_t local_port, remote_port;
     uint8_t n_ike;
-    struct conf_prop ike[CONF_MAX_PROPS];
+    struct conf_prop *ike; /* allocated, n_ike */
     struct conf_id local_id, remote_id;
     bool local_id_set;
     bool encap;
@@ -111,15 +118,16 @@ struct conf_conn {
     uint32_t dpd_delay;  /* seconds; 0: no liveness checks */
     uint32_t keyingtries;/* attempts to establish when we initiate; 0: forever (default 1) */
     struct conf_auth local_auth, remote_auth;
-    char local_certs[CONF_MAX_CERTS][CONF_FILE_MAX];  /* local.certs (x509/) */
-    char remote_certs[CONF_MAX_CERTS][CONF_FILE_MAX]; /* remote.certs (x509/): pinned */
-    char cacerts[CONF_MAX_CERTS][CONF_FILE_MAX];      /* remote.cacerts (x509ca/) */
+    /* certificate file lists: allocated, ended by an empty name; NULL: none */
+    char (*local_certs)[CONF_FILE_MAX];  /* local.certs (x509/) */
+    char (*remote_certs)[CONF_FILE_MAX]; /* remote.certs (x509/): pinned */
+    char (*cacerts)[CONF_FILE_MAX];      /* remote.cacerts (x509ca/) */
     uint8_t send_cert;                                /* enum conf_send_cert */
     bool send_certreq;                                /* default yes */
     uint8_t revocation;                               /* remote.revocation, enum conf_revocation */
     enum conf_frag fragmentation; /* IKE fragmentation, RFC 7383 (default yes) */
-    uint8_t n_children;
-    struct conf_child child[CONF_MAX_CHILDREN];
+    uint32_t n_children;
+    struct conf_child *child; /* allocated, n_children */
     /* conf_life.c: IKE SA reauthentication and lifetime, seconds, with
      * strongSwan's defaults (reauth_time 0: never; over_time 10% of the
      * longer of rekey_time and reauth_time; rand_time over_time, at most
@@ -153,8 +161,8 @@ struct conf_secret {
     char name[64];  /* the section's name (ike-x), VICI's unique id of a shared key; "" for none */
     bool loaded;    /* loaded at run time (VICI's load-shared), not read from the file */
     struct secret s;
-    uint8_t n_ids;
-    struct conf_id ids[CONF_MAX_IDS];
+    uint32_t n_ids;
+    struct conf_id *ids; /* allocated, n_ids */
     bool eap;       /* an eap-x section: a user's password, never a PSK */
 };
 
@@ -199,14 +207,20 @@ const struct secret *conf_eap_find(const struct kite_conf *c, const char *id, si
 /* a running configuration changed piece by piece (the VICI commands, ctl/
  * and daemon/reconf.c): a deep copy (secrets copied), 0 or -1 (no memory) */
 int conf_dup(const struct kite_conf *c, struct kite_conf **out);
+/* a connection's or secret's allocated lists: freed (ids wiped), or
+ * deep-copied into *dst (0, or -1: no memory, *dst holds nothing) */
+void conf_conn_free(struct conf_conn *conn);
+int conf_conn_copy(struct conf_conn *dst, const struct conf_conn *src);
+void conf_secret_free(struct conf_secret *s);
 /* connection `name`'s index, or -1 */
 int conf_conn_find(const struct kite_conf *c, const char *name);
-/* add conn (copied), replacing the one of the same name; 0 or -1 (no memory) */
+/* add conn (deep-copied), replacing the one of the same name; 0 or -1 (no memory) */
 int conf_conn_put(struct kite_conf *c, const struct conf_conn *conn);
 /* remove connection `name`; 0 or -1 (none of that name) */
 int conf_conn_del(struct kite_conf *c, const char *name);
-/* add secret s (taken over: s->s is the configuration's now), replacing the
- * one of the same non-empty name; 0 or -1 (no memory: s is wiped) */
+/* add secret s (taken over: s->s and s->ids are the configuration's now),
+ * replacing the one of the same non-empty name; 0 or -1 (no memory: s is
+ * freed and wiped) */
 int conf_secret_put(struct kite_conf *c, struct conf_secret *s);
 /* remove the secret of that name; 0 or -1 (none) */
 int conf_secret_del(struct kite_conf *c, const char *name);
@@ -215,7 +229,7 @@ int conf_secret_del_loaded(struct kite_conf *c);
 /* one connection from a settings section named by the connection (its
  * children, local and remote sections below), exactly as in a file: the
  * VICI load-conn command turns its message into such a tree.  0, or -1 with
- * "where: message" in err */
+ * "where: message" in err; either way conf_conn_free(out) releases it */
 struct set_node;
 int conf_parse_conn_node(struct set_node *sec, struct conf_conn *out, char *err, size_t errcap,
                          conf_warn_fn *warn, void *ctx);

@@ -1,4 +1,4 @@
-/* conf_int: what conf.c shares with the files that read further keys into
+/* conf_int: what conf.c shares (and conf_lists.c) with the files that read further keys into
  * the same structures (conf_life.c), so each keeps to its own keys. */
 #ifndef KITE_CONF_CONF_INT_H
 #define KITE_CONF_CONF_INT_H
@@ -7,6 +7,14 @@
 #include <stdint.h>
 #include "conf/conf.h"
 #include "conf/settings.h"
+
+/* room for record n in *arr (capacity *cap, grown by doubling, the new part
+ * zeroed); 0 or -1 (no memory: *arr unchanged) */
+int conf_list_grow(void **arr, uint32_t *cap, uint32_t n, size_t size);
+/* names in a file list ended by an empty one (NULL: none) */
+size_t conf_files_count(const char (*files)[CONF_FILE_MAX]);
+/* a secret with its own copies of the key and the ids; 0 or -1 (nothing held) */
+int conf_secret_copy(struct conf_secret *d, const struct conf_secret *s);
 
 /* where a key's messages go: an error ("file:line: ..." in err) or a warning */
 struct conf_io {

@@ -420,7 +420,7 @@ static void list_children(struct vici_bld *b, const struct ike_conn_cfg *c)
 {
     char buf[128];
     vici_bld_section(b, "children");
-    for (int i = 0; i < c->n_children; i++) {
+    for (uint32_t i = 0; i < c->n_children; i++) {
         const struct ike_child_cfg *ch = &c->child[i];
         vici_bld_section(b, ch->name);
         vici_bld_kv_str(b, "mode", ch->transport ? "TRANSPORT" : "TUNNEL");
@@ -499,7 +499,7 @@ static const struct ike_conn_cfg *conn_for(struct ike_engine *e, const char *ike
     for (int i = 0; (c = ike_engine_conn(e, i)) != NULL; i++) {
         if (ike[0] && strcmp(ike, c->name))
             continue;
-        for (int k = 0; child[0] && k < c->n_children; k++)
+        for (uint32_t k = 0; child[0] && k < c->n_children; k++)
             if (!strcmp(c->child[k].name, child))
                 return c;
         if (!child[0])

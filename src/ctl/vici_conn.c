@@ -214,6 +214,7 @@ static int cmd_load_conn(struct vici_req *r)
     else
         change(r, put_conn, cc, cc->name);
     set_free(&t);
+    conf_conn_free(cc);
     free(cc);
     return 0;
 }
@@ -239,6 +240,7 @@ static int cmd_unload_conn(struct vici_req *r)
 
 struct owners {
     struct conf_secret *s;
+    uint32_t cap; /* of s->ids */
     char err[300];
 };
 
@@ -253,9 +255,15 @@ static int owner(void *ctx, const struct vici_elem *e)
         return -1;
     }
     copy_name(id, sizeof id, e->value);
-    if (o->s->n_ids >= CONF_MAX_IDS) {
-        snprintf(o->err, sizeof o->err, "owners: more than %d identities", CONF_MAX_IDS);
-        return -1;
+    if (o->s->n_ids == o->cap) {
+        uint32_t cap = o->cap ? 2 * o->cap : 4;
+        struct conf_id *ids = cap > o->cap ? realloc(o->s->ids, cap * sizeof *ids) : NULL;
+        if (!ids) {
+            snprintf(o->err, sizeof o->err, "owners: out of memory");
+            return -1;
+        }
+        o->s->ids = ids;
+        o->cap = cap;
     }
     if (conf_parse_id(id, &o->s->ids[o->s->n_ids])) {
         snprintf(o->err, sizeof o->err, "owners: invalid identity '%.200s'", id);
@@ -330,7 +338,7 @@ static int cmd_load_shared(struct vici_req *r)
     struct conf_secret *s = calloc(1, sizeof *s);
     if (!s || shared_of(r, s, err, sizeof err)) {
         if (s) {
-            secret_free(&s->s);
+            conf_secret_free(s);
             free(s);
         }
         return answer(r, err);
@@ -342,7 +350,7 @@ static int cmd_load_shared(struct vici_req *r)
             s->name, s->name[0] ? "'" : "", s->n_ids);
     /* the copy of s in the new configuration owns the key; s is wiped */
     change(r, put_secret, s, NULL);
-    secret_free(&s->s);
+    conf_secret_free(s);
     mem_wipe(s, sizeof *s);
     free(s);
     return 0;

@@ -11,10 +11,9 @@
 #define FITS(a, b) ((int)(a) <= (int)(b))
 _Static_assert(FITS(CONF_NAME_MAX, IKE_NAME_MAX) && FITS(CONF_MAX_XF, IKE_MAX_XF) &&
                    FITS(CONF_MAX_PROPS, IKE_MAX_PROPS) && FITS(CONF_MAX_TS, IKE_MAX_TS_CFG) &&
-                   FITS(CONF_MAX_CHILDREN, IKE_MAX_CHILDREN) &&
                    FITS(CONF_ID_MAX, IKE_ID_MAX) && FITS(CONF_PSK_MAX, sizeof((struct ike_conn_cfg *)0)->psk),
                "conf/ limits must not exceed ike/ ones");
-_Static_assert((int)CONF_MAX_CERTS == (int)IKE_MAX_CERTS && (int)CONF_FILE_MAX == (int)IKE_FILE_MAX, "certificate lists");
+_Static_assert((int)CONF_FILE_MAX == (int)IKE_FILE_MAX, "certificate lists");
 _Static_assert((int)CONF_KEY_ED448 == (int)IKE_KEYK_ED448 && (int)CONF_KEY_RSA == (int)IKE_KEYK_RSA &&
                    (int)CONF_AUTH_PUBKEY == (int)IKE_AUTHK_PUBKEY, "auth kinds");
 _Static_assert((int)CONF_SEND_CERT_NEVER == (int)IKE_SEND_CERT_NEVER &&
@@ -52,9 +51,21 @@ static void id(const struct conf_id *in, struct ike_id_cfg *out)
     memcpy(out->data, in->data, in->len);
 }
 
-static void child(const struct conf_child *in, struct ike_child_cfg *out)
+/* n zeroed records for *out (NULL for none); 0 or -1 */
+static int alloc_n(void *outp, size_t n, size_t size)
+{
+    void **out = outp;
+    *out = n ? calloc(n, size) : NULL;
+    return n && !*out ? -1 : 0;
+}
+
+static int child(const struct conf_child *in, struct ike_child_cfg *out)
 {
     memset(out, 0, sizeof *out);
+    if (alloc_n(&out->local_ts, in->n_local_ts, sizeof *out->local_ts) ||
+        alloc_n(&out->remote_ts, in->n_remote_ts, sizeof *out->remote_ts) ||
+        alloc_n(&out->esp, in->n_esp, sizeof *out->esp))
+        return -1; /* freed with the connection */
     memcpy(out->name, in->name, sizeof in->name);
     for (unsigned i = 0; i < in->n_local_ts; i++)
         ts(&in->local_ts[i], &out->local_ts[out->n_local_ts++]);
@@ -72,6 +83,7 @@ static void child(const struct conf_child *in, struct ike_child_cfg *out)
     out->life_bytes = in->life_bytes;
     out->life_packets = in->life_packets;
     out->close_action = in->close_action == CONF_CLOSE_START ? IKE_CLOSE_START : IKE_CLOSE_NONE;
+    return 0;
 }
 
 /* reauthentication, the IKE SA's lifetime and uniqueness (conf_life.c) */
@@ -108,10 +120,17 @@ static void auth(const struct conf_auth *in, struct ike_auth_cfg *out)
 }
 
 /* every named certificate file is in the store */
-static int certs(const struct cred_store *creds, const char (*in)[CONF_FILE_MAX], char (*out)[IKE_FILE_MAX],
+static int certs(const struct cred_store *creds, const char (*in)[CONF_FILE_MAX], char (**outp)[IKE_FILE_MAX],
                  const char *key, const char *conn, char *err, size_t errcap)
 {
-    for (unsigned i = 0; i < CONF_MAX_CERTS && in[i][0]; i++) {
+    size_t n = ike_files_count(in);
+    char (*out)[IKE_FILE_MAX] = n ? calloc(n + 1, sizeof *out) : NULL; /* + the empty name that ends it */
+    *outp = out;
+    if (n && !out) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
         if (!creds || !cred_store_cert(creds, in[i])) {
             snprintf(err, errcap, "%s: certificate '%s' of connection '%s' is not loaded (x509/, x509ca/)", key,
                      in[i], conn);
@@ -147,16 +166,16 @@ static int pubkey(const struct conf_conn *k, const struct cred_store *creds, str
     out->send_cert = k->send_cert;
     out->no_certreq = !k->send_certreq;
     out->revocation = k->revocation;
-    if (certs(creds, k->local_certs, out->local_certs, "local.certs", k->name, err, errcap) ||
-        certs(creds, k->remote_certs, out->remote_certs, "remote.certs", k->name, err, errcap) ||
-        certs(creds, k->cacerts, out->cacerts, "remote.cacerts", k->name, err, errcap))
+    if (certs(creds, k->local_certs, &out->local_certs, "local.certs", k->name, err, errcap) ||
+        certs(creds, k->remote_certs, &out->remote_certs, "remote.certs", k->name, err, errcap) ||
+        certs(creds, k->cacerts, &out->cacerts, "remote.cacerts", k->name, err, errcap))
         return -1;
     if (k->local_auth.kind != CONF_AUTH_PUBKEY)
         return 0;
-    if (!k->local_certs[0][0] && k->local_id_set)
+    if (!k->local_certs && k->local_id_set)
         return 0; /* as charon: a certificate of local.id with its key, found when authenticating (one
                      loaded over VICI, say) */
-    if (!k->local_certs[0][0]) {
+    if (!k->local_certs) {
         snprintf(err, errcap, "local.auth = pubkey needs local.certs (a certificate in x509/) or local.id");
         return -1;
     }
@@ -176,6 +195,30 @@ static int pubkey(const struct conf_conn *k, const struct cred_store *creds, str
     }
     return 0;
 }
+
+static int bridge_lists(const struct conf_conn *k, struct ike_conn_cfg *out, char *err, size_t errcap)
+{
+    if (k->n_children > IKE_MAX_CHILD_CFGS) {
+        snprintf(err, errcap, "connection '%s' has %u children; at most %d are supported", k->name,
+                 k->n_children, IKE_MAX_CHILD_CFGS);
+        return -1;
+    }
+    if (alloc_n(&out->ike, k->n_ike, sizeof *out->ike) || alloc_n(&out->child, k->n_children, sizeof *out->child)) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    for (unsigned p = 0; p < k->n_ike; p++)
+        prop(&k->ike[p], &out->ike[out->n_ike++]);
+    for (uint32_t ch = 0; ch < k->n_children; ch++)
+        if (child(&k->child[ch], &out->child[out->n_children++])) {
+            snprintf(err, errcap, "out of memory");
+            return -1;
+        }
+    return 0;
+}
+
+static int bridge_conn_lists(const struct kite_conf *c, int i, const struct cred_store *creds, uint16_t ike_port,
+                             uint16_t natt_port, struct ike_conn_cfg *out, char *err, size_t errcap);
 
 /* vips and pools (configuration payloads); a pool the configuration does
  * not define is a warning: the connection assigns from the others */
@@ -251,8 +294,19 @@ static bool remote_host(const struct conf_conn *k, struct ike_conn_cfg *out)
 int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds, uint16_t ike_port,
                 uint16_t natt_port, struct ike_conn_cfg *out, char *err, size_t errcap)
 {
-    const struct conf_conn *k = &c->conns[i];
     memset(out, 0, sizeof *out);
+    int rc = bridge_conn_lists(c, i, creds, ike_port, natt_port, out, err, errcap);
+    if (rc < 0)
+        ike_conn_cfg_free(out);
+    return rc;
+}
+
+static int bridge_conn_lists(const struct kite_conf *c, int i, const struct cred_store *creds, uint16_t ike_port,
+                             uint16_t natt_port, struct ike_conn_cfg *out, char *err, size_t errcap)
+{
+    const struct conf_conn *k = &c->conns[i];
+    if (bridge_lists(k, out, err, errcap))
+        return -1;
     memcpy(out->name, k->name, sizeof k->name);
     out->local.family = k->local.family;
     memcpy(out->local.ip, k->local.ip, 16);
@@ -273,8 +327,6 @@ int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds
     }
     out->natt_port = natt_port;
     bool unresolved = remote_host(k, out);
-    for (unsigned p = 0; p < k->n_ike; p++)
-        prop(&k->ike[p], &out->ike[out->n_ike++]);
     id(&k->local_id, &out->local_id);
     id(&k->remote_id, &out->remote_id);
     out->encap = k->encap;
@@ -289,9 +341,6 @@ int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds
     out->no_mobike = k->no_mobike;
     for (unsigned ch = 0; ch < k->n_children; ch++)
         out->dpd_restart = out->dpd_restart || k->child[ch].dpd_action == CONF_DPD_RESTART;
-
-    for (unsigned ch = 0; ch < k->n_children; ch++)
-        child(&k->child[ch], &out->child[out->n_children++]);
     int warned = pubkey(k, creds, out, err, errcap);
     if (warned < 0)
         return -1;

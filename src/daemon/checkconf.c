@@ -158,7 +158,7 @@ void checkconf_conn_line(const struct conf_conn *k, char *buf, size_t cap)
     put(&o, ", ike ");
     props(&o, k->ike, k->n_ike);
     put(&o, ", rekey %us", k->rekey_time);
-    for (uint8_t i = 0; i < k->n_children; i++)
+    for (uint32_t i = 0; i < k->n_children; i++)
         child(&o, &k->child[i]);
 }
 
@@ -211,6 +211,7 @@ static int conns(const char *path, const struct kite_conf *c, FILE *out, FILE *e
         }
         if (b > 0)
             fprintf(err, "kited: warning: connection '%s': %s\n", c->conns[i].name, e);
+        ike_conn_cfg_free(cfg); /* only its checking was wanted */
         checkconf_conn_line(&c->conns[i], line, 8192);
         fprintf(out, "%s\n", line);
     }

@@ -73,7 +73,7 @@ int dp_open(struct dataplane *dp, struct log_sink *log)
 static void route_del_one(struct dataplane *dp, struct dp_route *r)
 {
     bool shared = false;
-    for (int i = 0; i < DP_MAX_ROUTES; i++) {
+    for (int i = 0; i < dp->n_routes; i++) {
         struct dp_route *o = &dp->routes[i];
         if (o != r && o->used && o->family == r->family && o->plen == r->plen && !memcmp(o->dst, r->dst, 16))
             shared = true;
@@ -85,9 +85,12 @@ static void route_del_one(struct dataplane *dp, struct dp_route *r)
 
 void dp_close(struct dataplane *dp)
 {
-    for (int i = 0; i < DP_MAX_ROUTES; i++)
+    for (int i = 0; i < dp->n_routes; i++)
         if (dp->routes[i].used)
             route_del_one(dp, &dp->routes[i]);
+    free(dp->routes);
+    dp->routes = NULL;
+    dp->n_routes = dp->cap_routes = 0;
     if (dp->rules) {
         nl_rule(false, AF_INET, DP_TABLE, DP_TABLE, DP_MARK, true);
         nl_rule(false, AF_INET6, DP_TABLE, DP_TABLE, DP_MARK, true);
@@ -106,12 +109,31 @@ void dp_close(struct dataplane *dp)
 
 /* ---- routes ---- */
 
+/* a free entry of the route table, which grows as needed (no count is
+ * compiled in); NULL: no memory */
+static struct dp_route *route_slot(struct dataplane *dp)
+{
+    for (int i = 0; i < dp->n_routes; i++)
+        if (!dp->routes[i].used)
+            return &dp->routes[i];
+    if (dp->n_routes == dp->cap_routes) {
+        int cap = dp->cap_routes ? 2 * dp->cap_routes : 64;
+        struct dp_route *r = cap > dp->cap_routes ? realloc(dp->routes, (size_t)cap * sizeof *r) : NULL;
+        if (!r)
+            return NULL;
+        dp->routes = r;
+        dp->cap_routes = cap;
+    }
+    dp->routes[dp->n_routes] = (struct dp_route){ 0 };
+    return &dp->routes[dp->n_routes++];
+}
+
 /* the route is in the table already, for another Child SA (many road
  * warriors with the same selectors): noted for this one too, so that it stays
  * while one of them needs it (route_del_one), without asking the kernel */
 static bool route_known(const struct dataplane *dp, int family, const uint8_t *dst, int plen)
 {
-    for (int i = 0; i < DP_MAX_ROUTES; i++) {
+    for (int i = 0; i < dp->n_routes; i++) {
         const struct dp_route *o = &dp->routes[i];
         if (o->used && o->family == family && o->plen == plen && !memcmp(o->dst, dst, family == AF_INET6 ? 16 : 4))
             return true;
@@ -122,16 +144,13 @@ static bool route_known(const struct dataplane *dp, int family, const uint8_t *d
 static void route_add(struct dataplane *dp, uint32_t spi_in, int family, const uint8_t *dst, int plen,
                       const uint8_t *src, bool known)
 {
-    struct dp_route *r = NULL;
-    for (int i = 0; i < DP_MAX_ROUTES && !r; i++)
-        if (!dp->routes[i].used)
-            r = &dp->routes[i];
+    struct dp_route *r = route_slot(dp);
     char d[INET6_ADDRSTRLEN], s[INET6_ADDRSTRLEN] = "";
     inet_ntop(family, dst, d, sizeof d);
     if (src)
         inet_ntop(family, src, s, sizeof s);
     if (!r) {
-        log_msg(dp->log, LOG_ESP, known ? 1 : 0, "route %s/%d not noted for SPI %08x: too many routes%s", d, plen,
+        log_msg(dp->log, LOG_ESP, known ? 1 : 0, "route %s/%d not noted for SPI %08x: out of memory%s", d, plen,
                 spi_in, known ? " (it is installed for another)" : "");
         return;
     }
@@ -283,7 +302,7 @@ int dp_child_up(struct dataplane *dp, const struct ike_child_sa *c, uint32_t rep
 
 static void child_remove(struct dataplane *dp, struct uesp_child *c)
 {
-    for (int i = 0; i < DP_MAX_ROUTES; i++)
+    for (int i = 0; i < dp->n_routes; i++)
         if (dp->routes[i].used && dp->routes[i].spi_in == c->in.spi)
             route_del_one(dp, &dp->routes[i]);
     log_msg(dp->log, LOG_ESP, 1, "CHILD_SA %s{%u} removed: SPIs %08x_i %08x_o, %llu/%llu bytes in/out", c->name,

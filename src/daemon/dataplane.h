@@ -23,7 +23,7 @@
 #include "io/raw.h"
 #include "sa/uesp.h"
 
-enum { DP_MAX_ROUTES = 128, DP_TABLE = 220, DP_MARK = 0x4b1e, DP_MTU = 1400,
+enum { DP_TABLE = 220, DP_MARK = 0x4b1e, DP_MTU = 1400,
        DP_BATCH = 64,   /* packets per recvmmsg/sendmmsg */
        DP_GSO_SEGS = 64, DP_GSO_BYTES = 65000, /* per UDP GSO send */
        DP_SLOT = 2048,  /* bytes per packet buffer */
@@ -70,7 +70,8 @@ struct dataplane {
     struct uesp u;
     struct log_sink *log;
     bool rules;
-    struct dp_route routes[DP_MAX_ROUTES];
+    struct dp_route *routes; /* grown as Child SAs bring routes: n_routes used or free, cap_routes */
+    int n_routes, cap_routes;
     struct dp_stats st;
     int udp_fd4, udp_fd6;  /* the NAT-T sockets (the caller's), for UDP-encapsulated ESP */
     bool udp_gso;          /* send UDP-encapsulated ESP in GSO batches */

@@ -106,7 +106,7 @@ static uint32_t replay_window_of(const struct kited *k, const struct ike_child_s
 {
     for (int i = 0; i < k->conf->n_conns; i++) {
         const struct conf_conn *cc = &k->conf->conns[i];
-        for (int j = 0; cc->n_children && j < cc->n_children; j++)
+        for (uint32_t j = 0; j < cc->n_children; j++)
             if (!strcmp(cc->name, c->conn) && !strcmp(cc->child[j].name, c->name))
                 return cc->child[j].replay_window;
     }

@@ -58,6 +58,7 @@ static void load_one(const struct reconf *r, const struct kite_conf *c, int i, s
     if (brc > 0)
         log_msg(r->log, LOG_CFG, 0, "connection '%s': %s", name, err);
     int rc = ike_engine_load_conn(r->ike, cfg, now);
+    ike_conn_cfg_free(cfg); /* the engine holds its own copy */
     static const char *const what[] = { [IKE_CONN_UNCHANGED] = "unchanged, its SAs kept",
                                         [IKE_CONN_ADDED] = "loaded",
                                         [IKE_CONN_REPLACED] = "changed: replaced, its SAs closed",
@@ -118,8 +119,10 @@ int reconf_commit(const struct reconf *r, struct kite_conf **running, struct kit
         int rc = cfg ? reconf_conn(r, c, i, cfg, err, cap) : -1;
         if (!cfg)
             snprintf(err, cap, "out of memory");
-        if (cfg)
+        if (cfg) {
+            ike_conn_cfg_free(cfg);
             mem_wipe(cfg, sizeof *cfg);
+        }
         free(cfg);
         if (rc < 0)
             return -1;

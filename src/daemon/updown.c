@@ -586,7 +586,7 @@ static void iface_of(const struct ike_addr *me, char *out, size_t cap)
 static const char *script_of(const struct kite_conf *conf, const char *conn, const char *child)
 {
     int c = conf ? conf_conn_find(conf, conn) : -1;
-    for (int i = 0; c >= 0 && i < conf->conns[c].n_children; i++)
+    for (uint32_t i = 0; c >= 0 && i < conf->conns[c].n_children; i++)
         if (!strcmp(conf->conns[c].child[i].name, child))
             return conf->conns[c].child[i].updown[0] ? conf->conns[c].child[i].updown : NULL;
     return NULL;

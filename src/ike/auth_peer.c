@@ -62,9 +62,9 @@ static int peer_certs_get(const struct ike_chain *in, struct peer_certs *pc, cha
 static int pinned(const struct cred_store *cs, const struct ike_conn_cfg *c, const struct ike_id *id,
                   struct peer_certs *pc, char *why, size_t cap)
 {
-    if (!c->remote_certs[0][0])
+    if (!ike_files_count(c->remote_certs))
         return 0;
-    for (unsigned i = 0; i < IKE_MAX_CERTS && c->remote_certs[i][0]; i++) {
+    for (unsigned i = 0; c->remote_certs[i][0]; i++) {
         X509 *x = cred_store_cert(cs, c->remote_certs[i]);
         if (!x)
             continue;
@@ -130,12 +130,12 @@ static int check_signature(struct ikesa *sa, const struct ike_conn_cfg *c, X509 
 static int verify_chain(struct ike_engine *e, const struct cred_store *cs, const struct ike_conn_cfg *c,
                         struct peer_certs *pc, char *why, size_t cap)
 {
-    X509 *anchors[IKE_MAX_CERTS];
     size_t n = 0;
-    for (unsigned i = 0; i < IKE_MAX_CERTS && c->cacerts[i][0]; i++)
-        if ((anchors[n] = cred_store_cert(cs, c->cacerts[i])))
-            n++;
-    if (c->cacerts[0][0] && !n) {
+    X509 **anchors = ike_pk_anchors(cs, c, &n);
+    if (!anchors)
+        return KITE_E_NOMEM;
+    if (ike_files_count(c->cacerts) && !n) {
+        free(anchors);
         snprintf(why, cap, "none of remote.cacerts is loaded");
         return KITE_E_AUTH_FAILED;
     }
@@ -144,7 +144,9 @@ static int verify_chain(struct ike_engine *e, const struct cred_store *cs, const
         .revocation = (enum cred_revocation)c->revocation,
         .now = (time_t)(e->env.wall ? e->env.wall(e->env.ctx) : (int64_t)time(NULL)),
     };
-    return cred_verify_chain(cs, &req, why, cap) ? KITE_E_AUTH_FAILED : 0;
+    int rc = cred_verify_chain(cs, &req, why, cap) ? KITE_E_AUTH_FAILED : 0;
+    free(anchors);
+    return rc;
 }
 
 static int verify_pubkey(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, const struct ike_id *id,

@@ -57,22 +57,32 @@ void ike_pk_note_init(struct ikesa *sa, const struct ike_chain *in)
     note_certreq(sa, in);
 }
 
+X509 **ike_pk_anchors(const struct cred_store *cs, const struct ike_conn_cfg *c, size_t *n)
+{
+    size_t k = ike_files_count(c->cacerts);
+    X509 **anchors = malloc((k ? k : 1) * sizeof *anchors);
+    *n = 0;
+    for (size_t i = 0; anchors && i < k; i++)
+        if ((anchors[*n] = cred_store_cert(cs, c->cacerts[i])))
+            (*n)++;
+    return anchors;
+}
+
 bool ike_pk_certreq(struct ike_engine *e, const struct ike_conn_cfg *c, struct ike_pld *p, uint8_t **buf)
 {
-    X509 *anchors[IKE_MAX_CERTS];
     size_t n = 0, len = 0, cas = e->creds ? cred_store_n_cas(e->creds) : 0;
     *buf = NULL;
     if (c->remote_auth.kind != IKE_AUTHK_PUBKEY || c->no_certreq || !cas)
         return false;
-    for (unsigned i = 0; i < IKE_MAX_CERTS && c->cacerts[i][0]; i++)
-        if ((anchors[n] = cred_store_cert(e->creds, c->cacerts[i])))
-            n++;
-    *buf = malloc(20 * cas);
+    X509 **anchors = ike_pk_anchors(e->creds, c, &n);
+    *buf = anchors ? malloc(20 * cas) : NULL;
     if (!*buf || cred_store_certreq(e->creds, anchors, n, *buf, 20 * cas, &len) || !len) {
         free(*buf);
+        free(anchors);
         *buf = NULL;
         return false;
     }
+    free(anchors);
     memset(p, 0, sizeof *p);
     p->type = IKEV2_PLD_CERTREQ;
     p->u.cert.encoding = IKEV2_CERT_X509_SIG;
@@ -108,9 +118,9 @@ static X509 *choose_cert(struct ike_engine *e, const struct cred_store *cs, cons
                          const struct ikesa *sa)
 {
     X509 *first = NULL;
-    if (!c->local_certs[0][0])
+    if (!ike_files_count(c->local_certs))
         return cert_by_id(cs, c, sa);
-    for (unsigned i = 0; i < IKE_MAX_CERTS && c->local_certs[i][0]; i++) {
+    for (unsigned i = 0; c->local_certs[i][0]; i++) {
         X509 *x = cred_store_cert(cs, c->local_certs[i]);
         if (!x) {
             ike_log(e, LOG_CFG, 0, "certificate '%s' of connection %s not found in x509/", c->local_certs[i],

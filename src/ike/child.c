@@ -32,14 +32,56 @@ uint32_t ike_new_spi(struct ike_engine *e, uint8_t out[4])
 int ike_child_free_slots(const struct ikesa *sa)
 {
     int n = 0;
-    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+    for (int i = 0; i < ike_child_slots(sa); i++)
         n += !ike_sa_child(sa, i)->up;
+    if ((uint32_t)ike_child_slots(sa) < sa->child_max) /* and those it may still allocate */
+        n += (int)(sa->child_max - (uint32_t)ike_child_slots(sa));
     return n;
+}
+
+int ike_sa_child_grow(struct ikesa *sa)
+{
+    struct ike_child_st **m = realloc(sa->more, (sa->n_more + 1) * sizeof *m);
+    if (!m)
+        return KITE_E_NOMEM;
+    sa->more = m;
+    if (!(m[sa->n_more] = calloc(IKE_CHILD_CHUNK, sizeof **m)))
+        return KITE_E_NOMEM;
+    sa->n_more++;
+    return 0;
+}
+
+void ike_sa_child_chunks_free(struct ikesa *sa)
+{
+    for (uint32_t k = 0; k < sa->n_more; k++)
+        free(sa->more[k]);
+    free(sa->more);
+    sa->more = NULL;
+    sa->n_more = 0;
+}
+
+/* a free slot, allocated when all are taken and the limit allows */
+static struct ike_child_st *free_slot(struct ike_engine *e, struct ikesa *sa, const char *name)
+{
+    for (int i = 0; i < ike_child_slots(sa); i++)
+        if (!ike_sa_child(sa, i)->up)
+            return ike_sa_child(sa, i);
+    if ((uint32_t)ike_child_slots(sa) >= sa->child_max) {
+        ike_log(e, LOG_IKE, 0, "CHILD_SA %s not installed: %u Child SAs on this IKE_SA already (max_child_sas)",
+                name, sa->child_max);
+        ike_count(e, sa, IKE_CTR_CHILD_LIMIT);
+        return NULL;
+    }
+    if (ike_sa_child_grow(sa)) {
+        ike_log(e, LOG_IKE, 0, "CHILD_SA %s not installed: out of memory", name);
+        return NULL;
+    }
+    return ike_sa_child(sa, ike_child_slots(sa) - IKE_CHILD_CHUNK);
 }
 
 struct ike_child_st *ike_child_by_spi_out(struct ikesa *sa, uint32_t spi_out)
 {
-    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+    for (int i = 0; i < ike_child_slots(sa); i++)
         if (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at && ike_sa_child(sa, i)->spi_out == spi_out)
             return ike_sa_child(sa, i);
     return NULL;
@@ -47,7 +89,7 @@ struct ike_child_st *ike_child_by_spi_out(struct ikesa *sa, uint32_t spi_out)
 
 struct ike_child_st *ike_child_by_spi_in(struct ikesa *sa, uint32_t spi_in)
 {
-    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+    for (int i = 0; i < ike_child_slots(sa); i++)
         if (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at && ike_sa_child(sa, i)->spi_in == spi_in)
             return ike_sa_child(sa, i);
     return NULL;
@@ -55,7 +97,7 @@ struct ike_child_st *ike_child_by_spi_in(struct ikesa *sa, uint32_t spi_in)
 
 struct ike_child_st *ike_child_any_by_spi_in(struct ikesa *sa, uint32_t spi_in)
 {
-    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+    for (int i = 0; i < ike_child_slots(sa); i++)
         if (ike_sa_child(sa, i)->up && ike_sa_child(sa, i)->spi_in == spi_in)
             return ike_sa_child(sa, i);
     return NULL;
@@ -76,7 +118,7 @@ bool ike_child_unconfirmed(struct ikesa *sa, const struct ike_child_st *c)
 int ike_child_cfg_for_ts(const struct ikesa *sa, const struct ike_conn_cfg *c, const struct ike_ts *tsi,
                          const struct ike_ts *tsr)
 {
-    for (int i = 0; i < c->n_children; i++) {
+    for (int i = 0; i < (int)c->n_children; i++) {
         struct ike_ts_set ts;
         struct ike_ts_cfg l, r;
         ike_ts_child(sa, &c->child[i], &ts);
@@ -119,19 +161,9 @@ struct ike_child_st *ike_child_install(struct ike_engine *e, struct ikesa *sa, i
                                        uint64_t now)
 {
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[cfg];
-    struct ike_child_st *slot = NULL;
-    if (sa->child0.up && !sa->more && !(sa->more = calloc(IKE_SA_CHILDREN - 1, sizeof *sa->more))) {
-        ike_log(e, LOG_IKE, 0, "CHILD_SA %s not installed: out of memory", ch->name);
+    struct ike_child_st *slot = free_slot(e, sa, ch->name);
+    if (!slot)
         return NULL;
-    }
-    for (int i = 0; i < IKE_SA_CHILDREN && !slot; i++)
-        if (!ike_sa_child(sa, i)->up)
-            slot = ike_sa_child(sa, i);
-    if (!slot) {
-        ike_log(e, LOG_IKE, 0, "CHILD_SA %s not installed: %d Child SAs on this IKE_SA already", ch->name,
-                IKE_SA_CHILDREN);
-        return NULL;
-    }
     struct child_keys k = { 0 };
     /* initiator's nonce first: ni/nr as the exchange's initiator and responder */
     int rc = keys_child_sa(&sa->prf, secret_span(&sa->keys.sk_d), gir, ni, nr, algs->encr, algs->integ, &k);
@@ -276,13 +308,13 @@ void ike_child_lost(struct ike_engine *e, struct ikesa *sa, struct ike_child_st 
     if (!wanted || sa->replaced)
         return;
     ike_log(e, LOG_IKE, 1, "creating CHILD_SA %s again", e->conns[sa->conn].child[cfg].name);
-    sa->want |= (uint8_t)(1u << cfg);
+    sa->want |= (1ull << cfg);
     sa->want_at = now;
 }
 
 void ike_child_reap(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
-    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+    for (int i = 0; i < ike_child_slots(sa); i++)
         if (ike_sa_child(sa, i)->up && ike_sa_child(sa, i)->gone_at && now >= ike_sa_child(sa, i)->gone_at)
             ike_child_remove(e, sa, ike_sa_child(sa, i), "rekeyed");
 }
@@ -290,7 +322,7 @@ void ike_child_reap(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 uint64_t ike_child_next_reap(const struct ikesa *sa)
 {
     uint64_t next = UINT64_MAX;
-    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+    for (int i = 0; i < ike_child_slots(sa); i++)
         if (ike_sa_child(sa, i)->up && ike_sa_child(sa, i)->gone_at && ike_sa_child(sa, i)->gone_at < next)
             next = ike_sa_child(sa, i)->gone_at;
     return next;
@@ -298,7 +330,7 @@ uint64_t ike_child_next_reap(const struct ikesa *sa)
 
 int ike_child_hard_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
-    for (int i = 0; i < IKE_SA_CHILDREN; i++) {
+    for (int i = 0; i < ike_child_slots(sa); i++) {
         struct ike_child_st *c = ike_sa_child(sa, i);
         if (!c->up || c->gone_at || c->deleting || !c->hard_at || now < c->hard_at)
             continue;
@@ -325,7 +357,7 @@ int ike_child_hard_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 uint64_t ike_child_next_hard(const struct ikesa *sa)
 {
     uint64_t next = UINT64_MAX;
-    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+    for (int i = 0; i < ike_child_slots(sa); i++)
         if (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at && !ike_sa_child(sa, i)->deleting && ike_sa_child(sa, i)->hard_at &&
             ike_sa_child(sa, i)->hard_at < next)
             next = ike_sa_child(sa, i)->hard_at;

@@ -55,11 +55,16 @@ int ike_conn_slot(struct ike_engine *e)
 int ike_conn_put(struct ike_engine *e, int i, const struct ike_conn_cfg *c)
 {
     struct ike_conn_cfg *dst = &e->conns[i];
-    memcpy(dst, c, sizeof *dst); /* padding too: same() compares whole records */
+    int rc = ike_conn_cfg_copy(dst, c); /* padding too: same() compares whole records */
+    if (rc) {
+        mem_wipe(dst, sizeof *dst); /* the slot stays free */
+        return rc;
+    }
     ike_conn_defaults(dst);
-    int rc = secret_from(&e->psk[i], c->psk, c->psk_len);
+    rc = secret_from(&e->psk[i], c->psk, c->psk_len);
     mem_wipe(dst->psk, sizeof dst->psk); /* the owned secret is the only copy kept */
     if (rc) {
+        ike_conn_cfg_free(dst);
         mem_wipe(dst, sizeof *dst); /* the slot stays free */
         return rc;
     }
@@ -96,6 +101,7 @@ static int close_sas(struct ike_engine *e, int c, uint64_t now, const char *why)
 static void slot_free(struct ike_engine *e, int c)
 {
     secret_free(&e->psk[c]);
+    ike_conn_cfg_free(&e->conns[c]);
     mem_wipe(&e->conns[c], sizeof e->conns[c]); /* name "": free */
     e->sel.dirty = true;
     while (e->n_conns && !ike_conn_live(e, e->n_conns - 1))
@@ -125,7 +131,7 @@ static bool same(const struct ike_engine *e, int slot, const struct ike_conn_cfg
     ike_conn_defaults(t);
     mem_wipe(t->psk, sizeof t->psk);
     t->psk_len = e->conns[slot].psk_len;
-    bool eq = memcmp(t, &e->conns[slot], sizeof *t) == 0;
+    bool eq = ike_conn_cfg_equal(t, &e->conns[slot]);
     mem_wipe(t, sizeof *t);
     free(t);
     return eq;
@@ -139,7 +145,7 @@ static bool psk_same(const struct secret *s, const struct ike_conn_cfg *c)
 /* children with start_action = start are initiated */
 static void start(struct ike_engine *e, const struct ike_conn_cfg *c, uint64_t now)
 {
-    for (int ch = 0; ch < c->n_children; ch++) {
+    for (uint32_t ch = 0; ch < c->n_children; ch++) {
         if (!c->child[ch].start)
             continue;
         int rc = ike_initiate(e, c->name, c->child[ch].name, now);
@@ -151,7 +157,8 @@ static void start(struct ike_engine *e, const struct ike_conn_cfg *c, uint64_t n
 
 int ike_engine_load_conn(struct ike_engine *e, const struct ike_conn_cfg *c, uint64_t now)
 {
-    if (!c->n_ike || !c->n_children || c->psk_len > sizeof c->psk || !c->name[0])
+    if (!c->n_ike || !c->n_children || !c->ike || !c->child || c->n_children > IKE_MAX_CHILD_CFGS ||
+        c->psk_len > sizeof c->psk || !c->name[0])
         return KITE_E_INVALID_ARG;
     int slot = find(e, c->name), rc;
     if (slot >= 0 && same(e, slot, c)) {
@@ -164,6 +171,7 @@ int ike_engine_load_conn(struct ike_engine *e, const struct ike_conn_cfg *c, uin
         int n = close_sas(e, slot, now, "connection replaced by a changed configuration");
         ike_log(e, LOG_CFG, 1, "connection '%s' changed, %d IKE_SA(s) closed", c->name, n);
         secret_free(&e->psk[slot]);
+        ike_conn_cfg_free(&e->conns[slot]);
         mem_wipe(&e->conns[slot], sizeof e->conns[slot]);
         e->sel.dirty = true;
     }

@@ -17,7 +17,7 @@ static const char *const names[IKE_CTR_N] = {
     "handshake-started", "handshake-established",
     "handshake-failed-no-proposal", "handshake-failed-auth", "handshake-failed-timeout",
     "handshake-failed-ts", "handshake-failed-other",
-    "retransmits", "liveness",
+    "retransmits", "liveness", "child-limit",
 };
 
 const char *ike_ctr_name(unsigned c)

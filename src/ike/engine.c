@@ -27,6 +27,7 @@ void ike_limits_default(struct ike_limits *l)
     l->frag_max_msgs = 2048;
     l->frag_max_mem = 64u << 20;
     l->frag_timeout_ms = 30000;
+    l->max_child_sas = 1024;
 }
 
 /* the per-source table of answer buckets: 4096 keeps a random-source flood
@@ -45,6 +46,8 @@ int ike_engine_set_limits(struct ike_engine *e, const struct ike_limits *l)
         e->lim.fragment_size = 1280;
     if (!e->lim.frag_timeout_ms)
         e->lim.frag_timeout_ms = 30000;
+    if (!e->lim.max_child_sas)
+        e->lim.max_child_sas = 1024;
     rl_init(&e->unauth_log, l->unauth_log_rate, l->unauth_log_burst);
     return 0;
 }
@@ -84,8 +87,10 @@ void ike_engine_free(struct ike_engine *e)
     for (unsigned i = 0; i < e->n_tombs; i++)
         free(e->tombs[i].resp);
     free(e->tombs);
-    for (int i = 0; i < e->n_conns; i++)
+    for (int i = 0; i < e->n_conns; i++) {
         secret_free(&e->psk[i]);
+        ike_conn_cfg_free(&e->conns[i]);
+    }
     if (e->conns)
         mem_wipe(e->conns, (size_t)e->cap_conns * sizeof *e->conns);
     free(e->conns);
@@ -131,7 +136,8 @@ void ike_conn_defaults(struct ike_conn_cfg *c)
 
 int ike_engine_add_conn(struct ike_engine *e, const struct ike_conn_cfg *c)
 {
-    if (!c->n_ike || !c->n_children || c->psk_len > sizeof c->psk || !c->name[0])
+    if (!c->n_ike || !c->n_children || !c->ike || !c->child || c->n_children > IKE_MAX_CHILD_CFGS ||
+        c->psk_len > sizeof c->psk || !c->name[0])
         return KITE_E_INVALID_ARG;
     int i = ike_conn_slot(e);
     return i < 0 ? KITE_E_NOMEM : ike_conn_put(e, i, c);
@@ -467,6 +473,7 @@ struct ikesa *ike_sa_new(struct ike_engine *e, int conn, bool initiator)
     struct ikesa *sa = *slot;
     memset(sa, 0, sizeof *sa);
     sa->id = e->next_id++;
+    sa->child_max = e->lim.max_child_sas;
     sa->conn = conn;
     sa->initiator = initiator;
     sa->state = initiator ? IKE_S_INIT_SENT : IKE_S_INIT_DONE;
@@ -489,12 +496,11 @@ void ike_sa_free(struct ikesa *sa)
     free(sa->own_id);
     sa->own_id = NULL;
     ike_eap_end(sa);
-    free(sa->more);
+    ike_sa_child_chunks_free(sa);
     free(sa->ni);
     free(sa->nr);
     free(sa->certreq);
     sa->ni = sa->nr = sa->certreq = NULL;
-    sa->more = NULL;
     sa->peer_id = NULL;
     sa->init_req = sa->init_resp = NULL;
     sa->spis = NULL;
@@ -572,7 +578,7 @@ static int conn_find(const struct ike_engine *e, const char *name)
     return -1;
 }
 
-static int initiate(struct ike_engine *e, int c, int ch, uint8_t more, bool restarting, uint32_t attempt,
+static int initiate(struct ike_engine *e, int c, int ch, uint64_t more, bool restarting, uint32_t attempt,
                     uint64_t now)
 {
     if (e->conns[c].remote.family == 0)
@@ -581,7 +587,7 @@ static int initiate(struct ike_engine *e, int c, int ch, uint8_t more, bool rest
     return ike_initiate_sa(e, c, ch, more, &e->conns[c].local, &e->conns[c].remote, restarting, attempt, now, NULL);
 }
 
-int ike_initiate_sa(struct ike_engine *e, int c, int ch, uint8_t more, const struct ike_addr *local,
+int ike_initiate_sa(struct ike_engine *e, int c, int ch, uint64_t more, const struct ike_addr *local,
                     const struct ike_addr *remote, bool restarting, uint32_t attempt, uint64_t now,
                     struct ikesa **out)
 {
@@ -597,11 +603,11 @@ int ike_initiate_sa(struct ike_engine *e, int c, int ch, uint8_t more, const str
     }
     ike_hs_start(e, sa);
     sa->child = ch;
-    sa->want = (uint8_t)(more & ~(1u << ch)); /* the others follow with CREATE_CHILD_SA */
+    sa->want = more & ~(1ull << ch); /* the others follow with CREATE_CHILD_SA */
     sa->restarting = restarting;
     sa->keying = attempt > 0;
     sa->keying_try = attempt;
-    sa->keying_more = (uint8_t)(more | 1u << ch);
+    sa->keying_more = more | 1ull << ch;
     sa->local = *local;
     sa->remote = *remote;
     ike_nat_start(e, sa);
@@ -631,7 +637,7 @@ int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint
     if (c < 0)
         return KITE_E_NOT_FOUND;
     int ch = 0;
-    for (int i = 0; child && i < e->conns[c].n_children; i++)
+    for (int i = 0; child && i < (int)e->conns[c].n_children; i++)
         if (strcmp(e->conns[c].child[i].name, child) == 0)
             ch = i;
     struct ikesa *sa = sa_of_conn(e, c);
@@ -641,13 +647,13 @@ int ike_initiate(struct ike_engine *e, const char *conn, const char *child, uint
         return rc;
     }
     bool have = sa->state != IKE_S_ESTABLISHED && sa->child == ch;
-    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+    for (int i = 0; i < ike_child_slots(sa); i++)
         have = have || (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at && ike_sa_child(sa, i)->cfg == ch);
     if (!have) {
         char name[64];
         ike_log(e, LOG_IKE, 1, "CHILD_SA %s to be created on IKE_SA %s with CREATE_CHILD_SA", e->conns[c].child[ch].name,
                 ike_sa_name(e, sa, name, sizeof name));
-        sa->want |= (uint8_t)(1u << ch);
+        sa->want |= (1ull << ch);
         ike_sa_touch(e, sa);
         sa_gc(e);
     }
@@ -684,17 +690,17 @@ int ike_initiate_as(struct ike_engine *e, const char *conn, const struct ike_id_
 }
 
 /* the Child SA configurations an IKE SA has up or wants (dpd_action = restart brings them all back) */
-static uint8_t children_of(const struct ikesa *sa)
+static uint64_t children_of(const struct ikesa *sa)
 {
     return ike_sa_children_of(sa);
 }
 
-uint8_t ike_sa_children_of(const struct ikesa *sa)
+uint64_t ike_sa_children_of(const struct ikesa *sa)
 {
-    uint8_t m = (uint8_t)(sa->want | 1u << sa->child);
-    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+    uint64_t m = sa->want | 1ull << sa->child;
+    for (int i = 0; i < ike_child_slots(sa); i++)
         if (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at)
-            m |= (uint8_t)(1u << ike_sa_child(sa, i)->cfg);
+            m |= 1ull << ike_sa_child(sa, i)->cfg;
     return m;
 }
 
@@ -1271,7 +1277,7 @@ static void tick_sa(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     if (sa->tries >= c->retransmit_tries) {
         bool restart = c->dpd_restart && !sa->replaced && (sa->state == IKE_S_ESTABLISHED || sa->restarting);
         int conn = sa->conn, child = sa->child;
-        uint8_t more = children_of(sa);
+        uint64_t more = children_of(sa);
         if (restart)
             sa->keying = false; /* restarted here, not by keyingtries */
         sa->fail = IKE_CTR_HS_FAIL_TIMEOUT;
@@ -1368,7 +1374,7 @@ uint64_t ike_sa_deadline(const struct ike_engine *e, const struct ikesa *sa)
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && sa->mobike_update)
         next = 0;
     if (sa->state == IKE_S_ESTABLISHED && !sa->req_len && !sa->rk.active) /* a rekey waits for the request out */
-        for (int c = 0; c < IKE_SA_CHILDREN; c++)
+        for (int c = 0; c < ike_child_slots(sa); c++)
             if (ike_sa_child(sa, c)->up && ike_sa_child(sa, c)->rekey_at && !ike_sa_child(sa, c)->rekeyed &&
                 ike_sa_child(sa, c)->rekey_at < next)
                 next = ike_sa_child(sa, c)->rekey_at;
@@ -1420,7 +1426,7 @@ int ike_child_install_failed(struct ike_engine *e, uint32_t spi_in, uint64_t now
     ike_log(e, LOG_IKE, 0, "CHILD_SA %s{%u} with SPIs %08x_i %08x_o could not be installed in the data plane: "
             "deleting it%s", ch->name, sa->id, c->spi_in, c->spi_out, c->wanted ? ", trying again later" : "");
     if (c->wanted && !sa->replaced) {
-        sa->want |= (uint8_t)(1u << c->cfg);
+        sa->want |= (1ull << c->cfg);
         sa->want_at = now + IKE_INSTALL_RETRY_MS;
     }
     c->wanted = false;

@@ -179,8 +179,9 @@ static void answer_installed(struct ike_engine *e, struct ikesa *sa, const struc
 static int refuse_full(struct ike_engine *e, struct ikesa *sa, const struct ike_child_cfg *ch, uint32_t msgid,
                        uint64_t now)
 {
-    ike_log(e, LOG_IKE, 0, "CHILD_SA %s: no free CHILD_SA slot on this IKE_SA (%d)%s, sending NO_ADDITIONAL_SAS",
-            ch->name, IKE_SA_CHILDREN, sa->rk.active ? " besides our own request's" : "");
+    ike_count(e, sa, IKE_CTR_CHILD_LIMIT);
+    ike_log(e, LOG_IKE, 0, "CHILD_SA %s: no free CHILD_SA slot on this IKE_SA (%u)%s, sending NO_ADDITIONAL_SAS",
+            ch->name, sa->child_max, sa->rk.active ? " besides our own request's" : "");
     return send_error(e, sa, msgid, IKEV2_N_NO_ADDITIONAL_SAS, NULL, 0, now);
 }
 
@@ -325,8 +326,9 @@ static int request_start(struct ike_engine *e, struct ikesa *sa, int idx, int cf
     struct ike_child_st *old = idx >= 0 ? ike_sa_child(sa, idx) : NULL;
     const struct ike_child_cfg *ch = &e->conns[sa->conn].child[old ? old->cfg : cfg];
     if (!ike_child_free_slots(sa)) { /* the answer's SA could not be installed: later */
-        ike_log(e, LOG_IKE, 1, "no free CHILD_SA slot on this IKE_SA (%d) to %s CHILD_SA %s, retrying in 10s",
-                IKE_SA_CHILDREN, old ? "rekey" : "create", ch->name);
+        ike_count(e, sa, IKE_CTR_CHILD_LIMIT);
+        ike_log(e, LOG_IKE, 1, "no free CHILD_SA slot on this IKE_SA (%u) to %s CHILD_SA %s, retrying in 10s",
+                sa->child_max, old ? "rekey" : "create", ch->name);
         if (old)
             old->rekey_at = now + 10000;
         else
@@ -404,7 +406,7 @@ int ike_child_rekey_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
     if (sa->rk.active)
         return 0;
-    for (int i = 0; i < IKE_SA_CHILDREN; i++) {
+    for (int i = 0; i < ike_child_slots(sa); i++) {
         struct ike_child_st *c = ike_sa_child(sa, i);
         if (!c->up || c->rekeyed || c->deleting || !c->rekey_at || now < c->rekey_at)
             continue;
@@ -423,15 +425,15 @@ int ike_child_create_due(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
     if (sa->rk.active || !sa->want || now < sa->want_at)
         return 0;
-    for (int cfg = 0; cfg < e->conns[sa->conn].n_children; cfg++) {
-        if (!(sa->want & 1u << cfg))
+    for (int cfg = 0; cfg < (int)e->conns[sa->conn].n_children; cfg++) {
+        if (!(sa->want & 1ull << cfg))
             continue;
         bool up = false;
-        for (int i = 0; i < IKE_SA_CHILDREN; i++)
+        for (int i = 0; i < ike_child_slots(sa); i++)
             up = up || (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at && !ike_sa_child(sa, i)->deleting &&
                         ike_sa_child(sa, i)->cfg == cfg);
         if (up) { /* the peer created it meanwhile */
-            sa->want &= (uint8_t)~(1u << cfg);
+            sa->want &= ~(1ull << cfg);
             continue;
         }
         return request_start(e, sa, -1, cfg, sa->want_ke, now);
@@ -497,7 +499,7 @@ static void request_failed(struct ike_engine *e, struct ikesa *sa, const struct 
         } else if (n->type == IKEV2_N_TEMPORARY_FAILURE || full) {
             sa->want_at = later;
         } else {
-            sa->want &= (uint8_t)~(1u << rk->cfg); /* NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE, ...: given up */
+            sa->want &= ~(1ull << rk->cfg); /* NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE, ...: given up */
         }
         return;
     }
@@ -616,7 +618,7 @@ static void install_failed(struct ike_engine *e, struct ikesa *sa, struct ike_ch
 /* the live SA of configuration cfg other than c (NULL: any), or NULL */
 static struct ike_child_st *other_live(struct ikesa *sa, int cfg, const struct ike_child_st *c)
 {
-    for (int i = 0; i < IKE_SA_CHILDREN; i++) {
+    for (int i = 0; i < ike_child_slots(sa); i++) {
         struct ike_child_st *d = ike_sa_child(sa, i);
         if (d != c && d->up && !d->gone_at && !d->deleting && !d->rekeyed && d->cfg == cfg)
             return d;
@@ -642,7 +644,7 @@ static int create_collision(struct ike_engine *e, struct ikesa *sa, const struct
     struct span ours = ike_nonce_cmp(a, b) <= 0 ? a : b, theirs = span_of(rk->peer_min, rk->peer_min_len);
     int cfg = rk->cfg;
     uint32_t spi = rk->spi_in;
-    sa->want &= (uint8_t)~(1u << cfg);
+    sa->want &= ~(1ull << cfg);
     sa->want_ke = 0;
     struct ike_child_st *c = NULL, *peers = other_live(sa, cfg, NULL);
     if (ike_nonce_cmp(ours, theirs) < 0) {
@@ -736,7 +738,7 @@ int ike_create_child_response(struct ike_engine *e, struct ikesa *sa, const stru
     secret_free(&gir);
     if (rk->create) {
         if (c)
-            sa->want &= (uint8_t)~(1u << cfg);
+            sa->want &= ~(1ull << cfg);
         sa->want_ke = 0;
     }
     if (!c) {

@@ -77,11 +77,14 @@ static int add_sa_nonce_ke(struct irk_out *o, const struct ike_prop_cfg *cfg, un
 
 void ike_rekey_move_children(struct ike_engine *e, struct ikesa *old, struct ikesa *n)
 {
-    free(n->more);
+    ike_sa_child_chunks_free(n);
     n->child0 = old->child0;
     n->more = old->more;
+    n->n_more = old->n_more;
+    n->child_max = old->child_max > n->child_max ? old->child_max : n->child_max; /* room for all it takes */
     memset(&old->child0, 0, sizeof old->child0);
     old->more = NULL;
+    old->n_more = 0;
     n->want |= old->want;
     n->want_at = old->want_at;
     old->want = 0;

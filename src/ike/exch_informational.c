@@ -23,7 +23,7 @@ static void child_unreplace(struct ike_engine *e, struct ikesa *sa, uint32_t spi
     struct ike_child_st *old = spi_in ? ike_child_by_spi_in(sa, spi_in) : NULL;
     if (!old || !old->rekeyed || old->deleting)
         return;
-    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+    for (int i = 0; i < ike_child_slots(sa); i++)
         if (ike_sa_child(sa, i)->up && !ike_sa_child(sa, i)->gone_at && ike_sa_child(sa, i)->replaces == spi_in)
             return; /* another SA replaces it */
     old->rekeyed = false;
@@ -124,14 +124,16 @@ int ike_informational_request(struct ike_engine *e, struct ikesa *sa, const stru
 {
     struct ike_pld reply[4];
     uint8_t natd[2][20];
-    uint8_t spi_be[4 * IKE_SA_CHILDREN];
-    size_t n_spis = 0;
+    size_t n_spis = 0, room = (size_t)ike_child_slots(sa);
+    uint8_t *spi_be = malloc(4 * room);
+    if (!spi_be)
+        return KITE_E_NOMEM;
     unsigned n_reply = 0;
     const struct ike_pld *del = ike_chain_find(in, IKEV2_PLD_DELETE, 0);
     for (size_t i = 0; i < in->n; i++) {
         const struct ike_pld *p = &in->pld[i];
         if (p->type == IKEV2_PLD_DELETE && p->u.del.proto == IKEV2_PROTO_ESP)
-            n_spis += child_delete(e, sa, &p->u.del, spi_be + 4 * n_spis, IKE_SA_CHILDREN - n_spis, now);
+            n_spis += child_delete(e, sa, &p->u.del, spi_be + 4 * n_spis, room - n_spis, now);
         else if (p->type == IKEV2_PLD_NOTIFY && p->u.notify.type == IKEV2_N_INVALID_SPI)
             invalid_spi(e, sa, &p->u.notify, now);
     }
@@ -146,6 +148,7 @@ int ike_informational_request(struct ike_engine *e, struct ikesa *sa, const stru
     }
     n_reply += ike_mobike_request(e, sa, in, reply + n_reply, natd);
     ike_send_sk(e, sa, IKEV2_EXCH_INFORMATIONAL, n_reply ? reply : NULL, n_reply, true, msgid, now);
+    free(spi_be);
     if (ike_chain_notify(in, IKEV2_N_AUTHENTICATION_FAILED)) {
         /* the initiator rejected our AUTH or ID after we answered IKE_AUTH (2.21.2) */
         ike_sa_down(e, sa, "received AUTHENTICATION_FAILED notify: the peer rejected our AUTH or ID");

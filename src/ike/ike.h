@@ -18,8 +18,17 @@
 #include "base/span.h"
 
 enum { IKE_CHILD_GRACE_MS = 2000 };
+/* A connection's lists (proposals, children, their selectors, certificate
+ * files) are allocated: ike_conn_cfg_copy / ike_conn_cfg_free.  The counts
+ * that stay fixed are the protocol's: IKE_MAX_XF transforms in a proposal,
+ * IKE_MAX_PROPS proposals (all go in one IKE_SA_INIT, which cannot be
+ * fragmented: RFC 7383 2.5) and IKE_MAX_TS_CFG selectors per side (a TS
+ * payload counts them in one octet, RFC 7296 3.13). */
 enum { IKE_NAME_MAX = 32, IKE_ID_MAX = 1024, IKE_MAX_XF = 24, IKE_MAX_PROPS = 8,
-       IKE_MAX_TS_CFG = 4, IKE_MAX_CHILDREN = 4, IKE_KEY_MAX = 64 };
+       IKE_MAX_TS_CFG = 255, IKE_KEY_MAX = 64 };
+/* children per connection: an IKE SA names the configurations it wants or
+ * brings by bits of a 64-bit mask (ike_engine_add_conn refuses more) */
+enum { IKE_MAX_CHILD_CFGS = 64 };
 /* the largest datagram the engine sends or accepts whole: a protected
  * message above the fragment size goes in RFC 7383 fragments when the peer
  * supports them; one that does not gets it whole, up to this size (an IKE_AUTH
@@ -62,8 +71,8 @@ struct ike_id_cfg {
 struct ike_child_cfg {
     char name[IKE_NAME_MAX];
     uint8_t n_local_ts, n_remote_ts, n_esp;
-    struct ike_ts_cfg local_ts[IKE_MAX_TS_CFG], remote_ts[IKE_MAX_TS_CFG];
-    struct ike_prop_cfg esp[IKE_MAX_PROPS];
+    struct ike_ts_cfg *local_ts, *remote_ts; /* allocated: n_local_ts, n_remote_ts */
+    struct ike_prop_cfg *esp;                /* allocated: n_esp */
     bool transport;
     bool start; /* start_action = start: initiate when the configuration loads */
     /* rekeying (strongSwan's rekey_time, rand_time): the Child SA is rekeyed
@@ -106,7 +115,7 @@ struct ike_auth_cfg {
     uint8_t hashes;   /* bit (1 << SIG_HASH_*) of the hashes allowed ("-sha256" suffixes); 0: the defaults */
 };
 enum ike_send_cert { IKE_SEND_CERT_IFASKED, IKE_SEND_CERT_ALWAYS, IKE_SEND_CERT_NEVER };
-enum { IKE_MAX_CERTS = 4, IKE_FILE_MAX = 128, IKE_MAX_RANGES = 8 };
+enum { IKE_FILE_MAX = 128, IKE_MAX_RANGES = 8 };
 /* virtual IPs a connection asks for (vips: one per family at most) and
  * pools it assigns from; DNS servers taken from a CFG_REPLY */
 enum { IKE_MAX_VIPS = 2, IKE_MAX_POOLS = 4, IKE_MAX_DNS = 4 };
@@ -116,15 +125,15 @@ struct ike_conn_cfg {
     struct ike_addr local, remote; /* family 0 = %any */
     uint16_t natt_port;            /* default 4500 */
     uint8_t n_ike;
-    struct ike_prop_cfg ike[IKE_MAX_PROPS];
+    struct ike_prop_cfg *ike; /* allocated: n_ike */
     struct ike_id_cfg local_id, remote_id;
     uint8_t psk_len;
     uint8_t psk[128]; /* the connection's own key (tests, API users), copied into an owned secret by
                          ike_engine_add_conn; 0 bytes: looked up by identity (ike_engine_set_psks),
                          as the daemon does */
     bool encap;       /* force UDP encapsulation (strongSwan's encap = yes) */
-    uint8_t n_children;
-    struct ike_child_cfg child[IKE_MAX_CHILDREN];
+    uint32_t n_children;
+    struct ike_child_cfg *child; /* allocated: n_children */
     /* retransmission (strongSwan's charon.retransmit_*); the half-open
      * timeout is the engine's (struct ike_limits) */
     uint32_t retransmit_timeout_ms; /* 4000 */
@@ -149,9 +158,10 @@ struct ike_conn_cfg {
     /* authentication (auth_pubkey.c): PSK, or X.509 certificates of the
      * engine's credential store (ike_engine_set_creds) named by file */
     struct ike_auth_cfg local_auth, remote_auth;
-    char local_certs[IKE_MAX_CERTS][IKE_FILE_MAX];  /* local.certs: x509/ files, the first fitting the peer's CERTREQ wins */
-    char remote_certs[IKE_MAX_CERTS][IKE_FILE_MAX]; /* remote.certs: the peer must use one of these (pinning) */
-    char cacerts[IKE_MAX_CERTS][IKE_FILE_MAX];      /* remote.cacerts: only these CAs are trusted for the peer */
+    /* file lists, allocated and ended by an empty name (NULL: none) */
+    char (*local_certs)[IKE_FILE_MAX];  /* local.certs: x509/ files, the first fitting the peer's CERTREQ wins */
+    char (*remote_certs)[IKE_FILE_MAX]; /* remote.certs: the peer must use one of these (pinning) */
+    char (*cacerts)[IKE_FILE_MAX];      /* remote.cacerts: only these CAs are trusted for the peer */
     uint8_t send_cert;      /* IKE_SEND_CERT_*; default ifasked */
     bool no_certreq;        /* send_certreq = no */
     uint8_t revocation;     /* enum cred_revocation (cred/verify.h); default relaxed */
@@ -201,6 +211,15 @@ struct ike_conn_cfg {
     char remote_host[256];
 };
 
+/* the allocated lists of a connection (conn_cfg.c): a deep copy into *dst
+ * (0, or KITE_E_NOMEM with nothing held), freed, or compared whole (every
+ * field and every list entry) */
+int ike_conn_cfg_copy(struct ike_conn_cfg *dst, const struct ike_conn_cfg *src);
+void ike_conn_cfg_free(struct ike_conn_cfg *c);
+bool ike_conn_cfg_equal(const struct ike_conn_cfg *a, const struct ike_conn_cfg *b);
+/* file names in a list ended by an empty one (NULL: 0) */
+size_t ike_files_count(const char (*files)[IKE_FILE_MAX]);
+
 struct ike_engine;
 
 /* limits that protect the host from unauthenticated senders (RFC 7296 2.6,
@@ -229,6 +248,11 @@ struct ike_limits {
      * frag_timeout_ms after its first fragment (30000) */
     uint32_t fragment_size;
     uint32_t frag_max_count, frag_max_bytes, frag_max_msgs, frag_max_mem, frag_timeout_ms;
+    /* Child SAs one IKE SA holds at once, those in a rekey's overlap
+     * included (1024; 0: the default).  Past it a CREATE_CHILD_SA is
+     * answered NO_ADDITIONAL_SAS (3.10.1), logged and counted
+     * (IKE_CTR_CHILD_LIMIT); their slots are allocated as they are used */
+    uint32_t max_child_sas;
 };
 /* the defaults above */
 void ike_limits_default(struct ike_limits *l);
@@ -555,6 +579,7 @@ enum ike_ctr {
     IKE_CTR_HS_FAIL_NO_PROPOSAL, IKE_CTR_HS_FAIL_AUTH, IKE_CTR_HS_FAIL_TIMEOUT, IKE_CTR_HS_FAIL_TS,
     IKE_CTR_HS_FAIL_OTHER,
     IKE_CTR_RETRANSMITS, IKE_CTR_LIVENESS,
+    IKE_CTR_CHILD_LIMIT, /* a Child SA refused or postponed: max_child_sas reached on its IKE SA */
     IKE_CTR_N
 };
 struct ike_counters {

@@ -19,13 +19,13 @@
 #include "wire/sk.h"
 
 /* nonces: ours are IKE_NONCE_LEN bytes (ike_env.nonce_len in tests), the
- * peer's IKE_NONCE_MIN..IKE_NONCE_MAX (wire/pld.h, 3.9).  Child SA slots:
- * every configured child with a predecessor in its rekey grace time, plus
- * one being created and a collision's third SA (2.8.1); a request that
- * finds no free slot is refused with NO_ADDITIONAL_SAS */
+ * peer's IKE_NONCE_MIN..IKE_NONCE_MAX (wire/pld.h, 3.9).  Child SA slots
+ * are allocated IKE_CHILD_CHUNK at a time as an IKE SA needs them, up to
+ * the engine's max_child_sas (struct ike_limits); a request that finds no
+ * free slot then is refused with NO_ADDITIONAL_SAS. */
 enum { IKE_TOMB_MS = 120000, IKE_PRF_MAX = 64, IKE_CERTREQ_KEEP = 16, IKE_PEER_HASHES = 8 };
 enum { IKE_MSG_MAX = 2048, IKE_NONCE_LEN = 32, IKE_ACTIONS = 32, IKE_COOKIE_TRIES = 3, IKE_INSTALL_RETRY_MS = 60000,
-       IKE_SA_CHILDREN = 2 * IKE_MAX_CHILDREN + 2 };
+       IKE_CHILD_CHUNK = 8 };
 /* TEMPORARY_FAILURE answers for this long without a success: out of sync (2.25) */
 enum { IKE_TEMPFAIL_MAX_MS = 300000 };
 
@@ -143,11 +143,13 @@ struct ikesa {
     size_t resp_len;
     uint64_t expire_at; /* half-open timeout, responder */
     uint32_t child_spi_in;   /* the SPI proposed in IKE_AUTH */
-    /* Child SA slots (ike_sa_child): the first inline, the other
-     * IKE_SA_CHILDREN - 1 allocated together when a second is needed and
+    /* Child SA slots (ike_sa_child): the first inline, the others in
+     * chunks of IKE_CHILD_CHUNK allocated as needed (ike_sa_child_grow) and
      * never moved, so pointers to them stay valid */
     struct ike_child_st child0;
-    struct ike_child_st *more;
+    struct ike_child_st **more;
+    uint32_t n_more;    /* chunks */
+    uint32_t child_max; /* slots it may grow to: the engine's max_child_sas when it was made */
     struct ike_child_rekey rk;
     uint8_t pending_exch;    /* exchange of our outstanding request (0: none) */
     uint64_t last_rx_at;     /* the last authenticated message from the peer (liveness) */
@@ -171,7 +173,7 @@ struct ikesa {
     } irk;
     /* Child SAs (configuration indexes, bits) to create with CREATE_CHILD_SA
      * (1.3.1), not before want_at; want_ke: a group the peer asked for */
-    uint8_t want;
+    uint64_t want;
     uint64_t want_at;
     uint16_t want_ke;
     uint64_t tempfail_since; /* the first of a run of TEMPORARY_FAILURE answers (0: none) */
@@ -188,7 +190,7 @@ struct ikesa {
     uint16_t certreq_len;
     bool keying;             /* an initiation that keyingtries retries when it fails */
     uint32_t keying_try;     /* this is attempt number keying_try (1 = the first) */
-    uint8_t keying_more;     /* the Child SA configurations it brings */
+    uint64_t keying_more;    /* the Child SA configurations it brings */
     /* IKE fragmentation (RFC 7383, frag.c) */
     bool frag_peer;          /* the peer announced IKEV2_FRAGMENTATION_SUPPORTED */
     struct ike_dgrams req_frags, resp_frags; /* our request / response when sent in fragments */
@@ -285,7 +287,7 @@ struct ike_retry {
     uint64_t at;             /* 0: none */
     uint32_t next_try;
     int child;
-    uint8_t more;
+    uint64_t more;
     bool restarting;
 };
 
@@ -648,6 +650,9 @@ int ike_psk_auth(const struct ikesa *sa, const struct secret *psk, bool for_init
 /* auth_pubkey.c: certificate authentication (RFC 7296 2.15, 3.6, 3.7; RFC 7427; RFC 4945) */
 /* remembers what the peer's IKE_SA_INIT message announced: SIGNATURE_HASH_ALGORITHMS, CERTREQ */
 void ike_pk_note_init(struct ikesa *sa, const struct ike_chain *in);
+/* the loaded certificates of remote.cacerts, allocated (free() it), their
+ * number in *n; NULL: no memory */
+X509 **ike_pk_anchors(const struct cred_store *cs, const struct ike_conn_cfg *c, size_t *n);
 /* our CERTREQ payload for the connection (3.7): its data in *buf (malloc'd,
  * the caller frees); false when none is to be sent */
 bool ike_pk_certreq(struct ike_engine *e, const struct ike_conn_cfg *c, struct ike_pld *p, uint8_t **buf);
@@ -696,22 +701,36 @@ void ike_child_reap(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 uint64_t ike_child_next_reap(const struct ikesa *sa);
 uint32_t ike_new_spi(struct ike_engine *e, uint8_t out[4]);
 
-/* Child SA slot i (0 .. IKE_SA_CHILDREN - 1); a slot not allocated reads as
- * free (a zeroed scratch copy: never written through) */
+/* the Child SA slots an IKE SA has now: ike_sa_child(sa, 0 .. this - 1) */
+static inline int ike_child_slots(const struct ikesa *sa)
+{
+    return 1 + (int)sa->n_more * IKE_CHILD_CHUNK;
+}
+/* Child SA slot i (0 .. ike_child_slots - 1); one past them reads as free (a
+ * zeroed scratch copy: never written through) */
 static inline struct ike_child_st *ike_sa_child(const struct ikesa *sa, int i)
 {
     static struct ike_child_st none;
     if (i == 0)
         return (struct ike_child_st *)&sa->child0;
-    if (sa->more)
-        return &sa->more[i - 1];
+    if (i > 0 && i < ike_child_slots(sa))
+        return &sa->more[(i - 1) / IKE_CHILD_CHUNK][(i - 1) % IKE_CHILD_CHUNK];
     memset(&none, 0, sizeof none);
     return &none;
 }
 static inline int ike_child_index(const struct ikesa *sa, const struct ike_child_st *c)
 {
-    return c == &sa->child0 ? 0 : (int)(c - sa->more) + 1;
+    if (c == &sa->child0)
+        return 0;
+    for (uint32_t k = 0; k < sa->n_more; k++)
+        if (c >= sa->more[k] && c < sa->more[k] + IKE_CHILD_CHUNK)
+            return 1 + (int)k * IKE_CHILD_CHUNK + (int)(c - sa->more[k]);
+    return -1;
 }
+/* IKE_CHILD_CHUNK more slots; 0 or KITE_E_NOMEM */
+int ike_sa_child_grow(struct ikesa *sa);
+/* the chunks freed (the slots' SAs must be gone) */
+void ike_sa_child_chunks_free(struct ikesa *sa);
 
 /* a rekey's random part (strongSwan's rand_time), 0 .. range: successive
  * values step through [0, range] by the golden ratio from a random start,
@@ -824,10 +843,10 @@ void ike_life_child_overlap(struct ike_engine *e, const struct ikesa *sa, int cf
  * configuration ch, the ones in `more` following with CREATE_CHILD_SA;
  * attempt: its keyingtries attempt (0: not retried when it fails); 0 and
  * *out (may be NULL) the SA, or the error (the SA is gone then) */
-int ike_initiate_sa(struct ike_engine *e, int c, int ch, uint8_t more, const struct ike_addr *local,
+int ike_initiate_sa(struct ike_engine *e, int c, int ch, uint64_t more, const struct ike_addr *local,
                     const struct ike_addr *remote, bool restarting, uint32_t attempt, uint64_t now,
                     struct ikesa **out);
 /* the Child SA configurations an IKE SA has up or wants */
-uint8_t ike_sa_children_of(const struct ikesa *sa);
+uint64_t ike_sa_children_of(const struct ikesa *sa);
 
 #endif

@@ -146,7 +146,7 @@ static bool reauth_ready(const struct ikesa *sa)
 static int reauth_start(struct ike_engine *e, struct ikesa *old, uint64_t now)
 {
     char on[64], nn[64];
-    uint8_t more = ike_sa_children_of(old);
+    uint64_t more = ike_sa_children_of(old);
     int ch = old->child;
     struct ikesa *n = NULL;
     if (!old->remote.family)
@@ -183,7 +183,7 @@ static int reauth_finish(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         return 0;
     ike_log(e, LOG_IKE, 0, "IKE_SA %s reauthenticated by %s: deleting the old one", ike_sa_name(e, old, on, sizeof on),
             ike_sa_name(e, sa, nn, sizeof nn));
-    for (int i = 0; i < IKE_SA_CHILDREN; i++) {
+    for (int i = 0; i < ike_child_slots(old); i++) {
         struct ike_child_st *c = ike_sa_child(old, i);
         if (c->up && !c->gone_at)
             ike_child_retire(e, old, c, now);
@@ -262,7 +262,7 @@ void ike_life_child_closed(struct ike_engine *e, struct ikesa *sa, int cfg, uint
     if (ch->close_action != IKE_CLOSE_START || sa->replaced || sa->state != IKE_S_ESTABLISHED)
         return;
     ike_log(e, LOG_IKE, 1, "close_action = start: creating CHILD_SA %s again", ch->name);
-    sa->want |= (uint8_t)(1u << cfg);
+    sa->want |= 1ull << cfg;
     sa->want_at = now;
 }
 
@@ -272,7 +272,7 @@ static bool up_elsewhere(struct ike_engine *e, const struct ikesa *sa, int cfg)
 {
     for (struct ikesa *o = ike_sa_by_host(e, &sa->remote, NULL); o; o = ike_sa_by_host(e, &sa->remote, o))
         if (o != sa && o->conn == sa->conn && o->state == IKE_S_ESTABLISHED && !o->replaced &&
-            (ike_sa_children_of(o) & (1u << cfg)))
+            (ike_sa_children_of(o) & (1ull << cfg)))
             return true;
     return false;
 }
@@ -280,11 +280,11 @@ static bool up_elsewhere(struct ike_engine *e, const struct ikesa *sa, int cfg)
 void ike_life_ike_closed(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
-    uint8_t had = ike_sa_children_of(sa), more = 0;
+    uint64_t had = ike_sa_children_of(sa), more = 0;
     int first = -1;
-    for (int i = 0; i < c->n_children; i++)
-        if ((had & (1u << i)) && c->child[i].close_action == IKE_CLOSE_START && !up_elsewhere(e, sa, i)) {
-            more |= (uint8_t)(1u << i);
+    for (uint32_t i = 0; i < c->n_children; i++)
+        if ((had & (1ull << i)) && c->child[i].close_action == IKE_CLOSE_START && !up_elsewhere(e, sa, i)) {
+            more |= 1ull << i;
             if (first < 0)
                 first = i;
         }
@@ -305,7 +305,7 @@ void ike_life_child_overlap(struct ike_engine *e, const struct ikesa *sa, int cf
     for (struct ikesa *o = ike_sa_by_peer(e, sa->peer_id, NULL); o; o = ike_sa_by_peer(e, sa->peer_id, o)) {
         if (!duplicate(o, sa, sa->peer_id) || !ike_addr_same_host(&o->remote, &sa->remote))
             continue;
-        for (int i = 0; i < IKE_SA_CHILDREN; i++) {
+        for (int i = 0; i < ike_child_slots(o); i++) {
             const struct ike_child_st *old = ike_sa_child(o, i);
             if (old->up && !old->gone_at && !old->rekeyed && !old->deleting && old->cfg == cfg) {
                 c->replaces_spi_in = old->spi_in;

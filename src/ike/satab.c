@@ -335,9 +335,12 @@ static bool listed(const uint32_t *l, unsigned n, uint32_t v)
 /* the SPIs the SA names now replace the ones indexed for it */
 static void spis_sync(struct ike_satab *t, struct ikesa *sa)
 {
-    uint32_t now[IKE_SA_CHILDREN + 2];
+    uint32_t few[2 * IKE_CHILD_CHUNK + 3], *now = few; /* a heap list for an SA of many */
     unsigned n = 0;
-    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+    if ((size_t)ike_child_slots(sa) + 2 > sizeof few / sizeof few[0] &&
+        !(now = malloc(((size_t)ike_child_slots(sa) + 2) * sizeof *now)))
+        return; /* what is indexed stays; the SA's lookups by new SPIs fail until the next sync */
+    for (int i = 0; i < ike_child_slots(sa); i++)
         if (ike_sa_child(sa, i)->up && ike_sa_child(sa, i)->spi_in)
             now[n++] = ike_sa_child(sa, i)->spi_in;
     if (sa->rk.active && sa->rk.spi_in && !listed(now, n, sa->rk.spi_in))
@@ -352,12 +355,14 @@ static void spis_sync(struct ike_satab *t, struct ikesa *sa)
     for (unsigned i = 0; i < n; i++)
         spi_put(t, sa, now[i]);
     uint32_t *l = n > sa->n_spis ? realloc(sa->spis, n * sizeof *l) : sa->spis;
-    if (!l)
-        return; /* the new ones are indexed; forgotten here, dropped when their SA goes */
-    if (n)
+    if (l && n)
         memcpy(l, now, n * sizeof *l);
-    sa->spis = l;
-    sa->n_spis = n;
+    if (l) { /* else the new ones are indexed; forgotten here, dropped when their SA goes */
+        sa->spis = l;
+        sa->n_spis = n;
+    }
+    if (now != few)
+        free(now);
 }
 
 static void spis_drop(struct ike_satab *t, struct ikesa *sa)

@@ -97,7 +97,7 @@ static const char *child_state(const struct ike_child_st *ch)
 bool ike_sa_child_info(const struct ike_engine *e, unsigned slot, unsigned i, struct ike_child_info *out)
 {
     const struct ikesa *sa = ike_sa_at(e, slot);
-    for (unsigned k = 0; sa && k < IKE_SA_CHILDREN; k++) {
+    for (unsigned k = 0; sa && k < (unsigned)ike_child_slots(sa); k++) {
         const struct ike_child_st *ch = ike_sa_child(sa, k);
         if (!ch->up || i-- > 0)
             continue;

@@ -29,7 +29,7 @@ enum {
     IKE_MAX_PROPOSALS = 64,
     IKE_MAX_TRANSFORMS = 256,
     IKE_MAX_XF_ATTRS = 256,
-    IKE_MAX_TS = 64,
+    IKE_MAX_TS = 2 * 255, /* TSi and TSr, each counting its selectors in one octet (3.13) */
     IKE_MAX_CP_ATTRS = 64,
 };
 

@@ -14,7 +14,7 @@ static struct ike_conn_cfg conn(uint8_t me, uint8_t peer, bool reversed)
 {
     struct ike_conn_cfg c = h_conn(me, peer, "aes256gcm16 prfsha256 x25519", "aes256gcm16", PSK);
     c.n_children = 2;
-    c.child[1] = c.child[0];
+    h_child_copy(&c.child[1], &c.child[0]);
     snprintf(c.child[1].name, sizeof c.child[1].name, "net2");
     c.child[1].local_ts[0] = h_ts(10, (uint8_t)(me + 10), 0, 24);
     c.child[1].remote_ts[0] = h_ts(10, (uint8_t)(peer + 10), 0, 24);
@@ -158,13 +158,27 @@ static void restart_brings_all_back(void **s)
     pair_free(&p);
 }
 
-/* four children net, net2, net3, net4 (10.<me+10k>.0.0/24), all started */
-static struct ike_conn_cfg conn4(uint8_t me, uint8_t peer)
+enum { FOUR = 4, MANY = 12 };
+
+/* a global engine counter of both ends, summed */
+static uint64_t h_counter(struct pair *p, const char *name)
+{
+    struct ike_counters a, b;
+    unsigned i = 0;
+    while (ike_ctr_name(i) && strcmp(ike_ctr_name(i), name))
+        i++;
+    assert_non_null(ike_ctr_name(i));
+    assert_true(ike_engine_counters(p->a.e, NULL, &a) && ike_engine_counters(p->b.e, NULL, &b));
+    return a.c[i] + b.c[i];
+}
+
+/* n children net, net2, .. (10.<me+10k>.0.0/24), all started */
+static struct ike_conn_cfg conn_n(uint8_t me, uint8_t peer, int n)
 {
     struct ike_conn_cfg c = conn(me, peer, false);
-    c.n_children = IKE_MAX_CHILDREN;
-    for (int k = 2; k < IKE_MAX_CHILDREN; k++) {
-        c.child[k] = c.child[0];
+    c.n_children = (uint32_t)n;
+    for (int k = 2; k < n; k++) {
+        h_child_copy(&c.child[k], &c.child[0]);
         snprintf(c.child[k].name, sizeof c.child[k].name, "net%d", k + 1);
         c.child[k].local_ts[0] = h_ts(10, (uint8_t)(me + 10 * k), 0, 24);
         c.child[k].remote_ts[0] = h_ts(10, (uint8_t)(peer + 10 * k), 0, 24);
@@ -181,13 +195,18 @@ static void full_table_refused(void **s)
 {
     (void)s;
     struct pair p;
-    struct ike_conn_cfg ca = conn4(1, 2), cb = conn4(2, 1);
-    for (int k = 0; k < IKE_MAX_CHILDREN; k++)
+    struct ike_conn_cfg ca = conn_n(1, 2, FOUR), cb = conn_n(2, 1, FOUR);
+    for (int k = 0; k < FOUR; k++)
         ca.child[k].rekey_time_s = cb.child[k].rekey_time_s = 1;
     pair_init(&p, &ca, &cb);
+    struct ike_limits lim; /* room for 10 Child SAs on an IKE SA, the table the test fills */
+    ike_limits_default(&lim);
+    lim.max_child_sas = 10;
+    assert_int_equal(ike_engine_set_limits(p.a.e, &lim), 0);
+    assert_int_equal(ike_engine_set_limits(p.b.e, &lim), 0);
     p.check = no_loss_all;
     checks = 0;
-    for (int k = 0; k < IKE_MAX_CHILDREN; k++)
+    for (int k = 0; k < FOUR; k++)
         assert_int_equal(ike_initiate(p.a.e, "lab", ca.child[k].name, p.now), 0);
     pair_run(&p, p.now + 30 * 1000);
     assert_int_equal(p.a.ike_down + p.b.ike_down, 0);
@@ -197,11 +216,42 @@ static void full_table_refused(void **s)
     assert_null(strstr(p.b.log, "INVALID_SPI"));
     /* the table was full at times, and each end held back */
     assert_true(h_count(p.a.log, "no free CHILD_SA slot") + h_count(p.b.log, "no free CHILD_SA slot") > 0);
-    assert_true(p.a.child_up > 10 * IKE_MAX_CHILDREN); /* rekeyed all along: about one a second each */
+    assert_true(p.a.child_up > 10 * FOUR); /* rekeyed all along: about one a second each */
+    assert_true(h_counter(&p, "child-limit") > 0); /* and the refusals counted */
     pair_run(&p, p.now + 5 * 1000);
-    assert_int_equal(h_live(&p.a), IKE_MAX_CHILDREN);
-    assert_int_equal(h_live(&p.b), IKE_MAX_CHILDREN);
+    assert_int_equal(h_live(&p.a), FOUR);
+    assert_int_equal(h_live(&p.b), FOUR);
     assert_true(checks > 100);
+    pair_free(&p);
+}
+
+/* twelve children on one IKE SA (more than the 4 children and 10 Child SA
+ * slots the engine had compiled in, more than its 8-bit masks of wanted
+ * children), all established and rekeyed every 2 s by both ends for 30 s:
+ * the slots grow as needed (by IKE_CHILD_CHUNK), nothing is refused, no SA
+ * is lost */
+static void many_children(void **s)
+{
+    (void)s;
+    struct pair p;
+    struct ike_conn_cfg ca = conn_n(1, 2, MANY), cb = conn_n(2, 1, MANY);
+    for (int k = 0; k < MANY; k++)
+        ca.child[k].rekey_time_s = cb.child[k].rekey_time_s = 2;
+    pair_init(&p, &ca, &cb);
+    p.check = no_loss_all;
+    checks = 0;
+    for (int k = 0; k < MANY; k++)
+        assert_int_equal(ike_initiate(p.a.e, "lab", ca.child[k].name, p.now), 0);
+    pair_run(&p, p.now + 30 * 1000);
+    assert_int_equal(p.a.ike_down + p.b.ike_down, 0);
+    assert_null(strstr(p.a.log, "not installed"));
+    assert_null(strstr(p.b.log, "no free CHILD_SA slot"));
+    assert_null(strstr(p.a.log, "no free CHILD_SA slot"));
+    assert_true(p.a.child_up > 5 * MANY); /* rekeyed all along */
+    pair_run(&p, p.now + 5 * 1000);
+    assert_int_equal(h_live(&p.a), MANY);
+    assert_int_equal(h_live(&p.b), MANY);
+    assert_int_equal(h_counter(&p, "child-limit"), 0);
     pair_free(&p);
 }
 
@@ -212,6 +262,7 @@ int main(void)
         cmocka_unit_test(two_children_deleted_apart),
         cmocka_unit_test(restart_brings_all_back),
         cmocka_unit_test(full_table_refused),
+        cmocka_unit_test(many_children),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

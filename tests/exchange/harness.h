@@ -11,6 +11,10 @@
 #include "ike/ike.h"
 #include "wire/ike.h"
 
+/* Child SAs a side's model data plane holds (a test of many children needs
+ * room for each with its predecessor in the grace time) */
+enum { H_INST = 64 };
+
 /* a Child SA as the data plane would hold it */
 struct inst {
     uint32_t in, out;
@@ -25,7 +29,7 @@ struct side {
     struct ike_engine *e;
     uint64_t rng;
     int ike_up, ike_down, child_up, child_down, ike_rekeyed;
-    struct inst inst[16]; /* installed, oldest first (the SA outbound traffic uses) */
+    struct inst inst[H_INST]; /* installed, oldest first (the SA outbound traffic uses) */
     int n_inst;
     struct ike_child_sa child;
     int ike_keys;                 /* IKE_ACT_IKE_KEYS seen (ike_engine_set_keylog) */
@@ -148,7 +152,77 @@ static inline struct ike_prop_cfg h_prop(const char *kws)
     return p;
 }
 
-/* a connection between 192.0.2.<me> (10.<me>.0.0/24) and 192.0.2.<peer> */
+/* Configuration lists are allocated (ike.h); a test's connection gets lists
+ * with room for H_ROOM entries each, kept reachable here until the test
+ * process exits (the engine takes its own copies). */
+enum { H_ROOM = 16 };
+static void **h_kept;
+static size_t h_n_kept;
+static inline void *h_keep(size_t n, size_t size)
+{
+    static void **kept;
+    static size_t n_kept, cap_kept;
+    n_kept = h_n_kept;
+    kept = h_kept;
+    void *p = calloc(n, size);
+    if (!p)
+        fail_msg("out of memory");
+    if (n_kept == cap_kept) {
+        cap_kept = cap_kept ? 2 * cap_kept : 64;
+        kept = realloc(kept, cap_kept * sizeof *kept);
+        if (!kept)
+            fail_msg("out of memory");
+    }
+    kept[n_kept++] = p;
+    h_kept = kept;
+    h_n_kept = n_kept;
+    return p;
+}
+
+/* p freed and forgotten (searched from the newest) */
+static inline void h_unkeep(void *p)
+{
+    for (size_t i = h_n_kept; p && i-- > 0;)
+        if (h_kept[i] == p) {
+            h_kept[i] = h_kept[--h_n_kept];
+            free(p);
+            return;
+        }
+}
+
+/* the lists of an h_conn record freed, once the engine has its copy (tests
+ * that make thousands of connections keep their memory flat) */
+static inline void h_conn_free(struct ike_conn_cfg *c)
+{
+    for (int i = 0; i < H_ROOM; i++) {
+        h_unkeep(c->child[i].local_ts);
+        h_unkeep(c->child[i].remote_ts);
+        h_unkeep(c->child[i].esp);
+    }
+    h_unkeep(c->child);
+    h_unkeep(c->ike);
+    h_unkeep(c->local_certs);
+    h_unkeep(c->remote_certs);
+    h_unkeep(c->cacerts);
+    c->child = NULL;
+    c->ike = NULL;
+    c->local_certs = c->remote_certs = c->cacerts = NULL;
+}
+
+/* dst: a copy of src with lists of its own (room for H_ROOM entries) */
+static inline void h_child_copy(struct ike_child_cfg *dst, const struct ike_child_cfg *src)
+{
+    *dst = *src;
+    dst->local_ts = h_keep(H_ROOM, sizeof *dst->local_ts);
+    dst->remote_ts = h_keep(H_ROOM, sizeof *dst->remote_ts);
+    dst->esp = h_keep(H_ROOM, sizeof *dst->esp);
+    memcpy(dst->local_ts, src->local_ts, src->n_local_ts * sizeof *src->local_ts);
+    memcpy(dst->remote_ts, src->remote_ts, src->n_remote_ts * sizeof *src->remote_ts);
+    memcpy(dst->esp, src->esp, src->n_esp * sizeof *src->esp);
+}
+
+/* a connection between 192.0.2.<me> (10.<me>.0.0/24) and 192.0.2.<peer>;
+ * its lists have room for H_ROOM children, selectors and proposals */
 static inline struct ike_conn_cfg h_conn(uint8_t me, uint8_t peer, const char *ike, const char *esp,
                                          const char *psk)
 {
@@ -157,6 +231,16 @@ static inline struct ike_conn_cfg h_conn(uint8_t me, uint8_t peer, const char *i
     snprintf(c.name, sizeof c.name, "lab");
     c.local = h_addr(me, 500);
     c.remote = h_addr(peer, 500);
+    c.ike = h_keep(H_ROOM, sizeof *c.ike);
+    c.child = h_keep(H_ROOM, sizeof *c.child);
+    for (int i = 0; i < H_ROOM; i++) {
+        c.child[i].local_ts = h_keep(H_ROOM, sizeof *c.child[i].local_ts);
+        c.child[i].remote_ts = h_keep(H_ROOM, sizeof *c.child[i].remote_ts);
+        c.child[i].esp = h_keep(H_ROOM, sizeof *c.child[i].esp);
+    }
+    c.local_certs = h_keep(H_ROOM, sizeof *c.local_certs); /* empty lists */
+    c.remote_certs = h_keep(H_ROOM, sizeof *c.remote_certs);
+    c.cacerts = h_keep(H_ROOM, sizeof *c.cacerts);
     c.n_ike = 1;
     c.ike[0] = h_prop(ike);
     c.local_id = (struct ike_id_cfg){ .type = IKEV2_ID_IPV4_ADDR, .len = 4, .data = { 192, 0, 2, me } };
@@ -356,7 +440,7 @@ static inline int drain(struct pair *p, struct side *from, struct side *to)
         case IKE_ACT_CHILD_UP:
             from->child_up++;
             from->child = a->child;
-            if (from->n_inst < 16) {
+            if (from->n_inst < H_INST) {
                 /* a takeover SA carries outbound traffic at once: first in the list */
                 if (a->child.takeover)
                     memmove(&from->inst[1], &from->inst[0], (size_t)from->n_inst * sizeof *from->inst);

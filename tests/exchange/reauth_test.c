@@ -20,7 +20,7 @@ static const char *const names[] = { "net", "net2" };
 static void two_children(struct ike_conn_cfg *c, uint8_t me, uint8_t peer)
 {
     c->n_children = 2;
-    c->child[1] = c->child[0];
+    h_child_copy(&c->child[1], &c->child[0]);
     snprintf(c->child[1].name, sizeof c->child[1].name, "net2");
     c->child[1].local_ts[0] = h_ts(10, me, 1, 24);
     c->child[1].remote_ts[0] = h_ts(10, peer, 1, 24);

@@ -202,10 +202,10 @@ static void esp_counts_as_liveness(void **s)
 /* every free Child SA slot of sa taken by a retired SA that goes at gone_at */
 static void fill(struct ikesa *sa, uint64_t gone_at)
 {
-    if (!sa->more) /* the slots past the first, as ike_child_install allocates them */
-        sa->more = calloc(IKE_SA_CHILDREN - 1, sizeof *sa->more);
-    assert_non_null(sa->more);
-    for (int i = 0; i < IKE_SA_CHILDREN; i++)
+    sa->child_max = 10; /* max_child_sas of 10: its slots allocated, as ike_child_install does */
+    while ((uint32_t)ike_child_slots(sa) < sa->child_max)
+        assert_int_equal(ike_sa_child_grow(sa), 0);
+    for (int i = 0; i < ike_child_slots(sa); i++)
         if (!ike_sa_child(sa, i)->up)
             *ike_sa_child(sa, i) = (struct ike_child_st){ .up = true, .spi_in = 0x0f000000u + (uint32_t)i,
                                                      .spi_out = 0x0e000000u + (uint32_t)i, .gone_at = gone_at };
@@ -215,7 +215,7 @@ static struct ike_conn_cfg conn2(uint8_t me, uint8_t peer)
 {
     struct ike_conn_cfg c = conn(me, peer);
     c.n_children = 2;
-    c.child[1] = c.child[0];
+    h_child_copy(&c.child[1], &c.child[0]);
     snprintf(c.child[1].name, sizeof c.child[1].name, "net2");
     c.child[1].local_ts[0] = h_ts(10, (uint8_t)(me + 10), 0, 24);
     c.child[1].remote_ts[0] = h_ts(10, (uint8_t)(peer + 10), 0, 24);

@@ -114,6 +114,7 @@ static void set_up(struct sim *s)
         p->e = ike_engine_new(&env);
         assert_non_null(p->e);
         assert_int_equal(ike_engine_add_conn(p->e, &c), 0);
+        h_conn_free(&c);
         assert_int_equal(ike_initiate(p->e, "lab", NULL, s->now), 0);
         s->pending[s->n_pending++] = (unsigned)k;
         settle(s);
@@ -136,6 +137,7 @@ static void rekeys_spread_over_the_hour(void **st)
     s.pending = calloc(4 * (size_t)s.n + 16, sizeof *s.pending); /* a few datagrams per SA at once at most */
     assert_true(s.r && s.p && s.per_s && s.pending);
     assert_int_equal(ike_engine_add_conn(s.r, &rc), 0);
+    h_conn_free(&rc);
     set_up(&s);
     s.start = s.now;
     uint64_t end = s.start + (2 * HOUR_S + 120) * 1000ull; /* the last rekey and its old SA's removal */

@@ -82,6 +82,7 @@ static void many_sas_set_up_and_torn_down(void **st)
     struct ike_conn_cfg rc = conn(0);
     assert_non_null(r);
     assert_int_equal(ike_engine_add_conn(r, &rc), 0);
+    h_conn_free(&rc);
     struct peer *p = calloc((size_t)n, sizeof *p);
     assert_non_null(p);
     uint64_t now = 1000;
@@ -96,6 +97,7 @@ static void many_sas_set_up_and_torn_down(void **st)
                 p[k].e = ike_engine_new(&ienv);
                 assert_non_null(p[k].e);
                 assert_int_equal(ike_engine_add_conn(p[k].e, &c), 0);
+                h_conn_free(&c);
             }
             assert_int_equal(ike_initiate(p[k].e, "lab", NULL, now), 0);
             settle(r, p[k].e, now, &up, &down);

@@ -99,7 +99,7 @@ static void sched_log(void *ctx, int subsys, int level, const char *msg)
 static struct ike_conn_cfg conn(uint8_t me, uint8_t peer)
 {
     struct ike_conn_cfg c = h_conn(me, peer, "aes256gcm16 prfsha256 x25519", "aes256gcm16", PSK);
-    c.child[1] = c.child[0];
+    h_child_copy(&c.child[1], &c.child[0]);
     snprintf(c.child[1].name, sizeof c.child[1].name, "net2");
     c.child[1].local_ts[0] = h_ts(10, (uint8_t)(me + 10), 0, 24);
     c.child[1].remote_ts[0] = h_ts(10, (uint8_t)(peer + 10), 0, 24);
@@ -240,7 +240,7 @@ static bool sa_busy(const struct ikesa *sa)
     if (sa->state != IKE_S_ESTABLISHED || sa->req_len || sa->rk.active || sa->rk.del_spi || sa->irk.active ||
         sa->want || sa->ike_rekey_at)
         return true;
-    for (int i = 0; i < IKE_SA_CHILDREN; i++) {
+    for (int i = 0; i < ike_child_slots(sa); i++) {
         const struct ike_child_st *c = ike_sa_child(sa, i);
         if (c->up && (c->gone_at || c->rekeyed || c->deleting || c->rekey_at || c->hard_at))
             return true;
@@ -263,7 +263,7 @@ static bool quiet(const struct world *w)
 /* the side's live Child SA of configuration cfg: not rekeyed, not being deleted */
 static struct ike_child_st *live_child(struct ikesa *sa, int cfg)
 {
-    for (int i = 0; sa && i < IKE_SA_CHILDREN; i++) {
+    for (int i = 0; sa && i < ike_child_slots(sa); i++) {
         struct ike_child_st *c = ike_sa_child(sa, i);
         if (c->up && !c->gone_at && !c->rekeyed && !c->deleting && c->cfg == cfg)
             return c;
@@ -415,7 +415,7 @@ static struct want expected(const struct world *w)
 static int count_children(struct ikesa *sa, int cfg)
 {
     int n = 0;
-    for (int i = 0; sa && i < IKE_SA_CHILDREN; i++)
+    for (int i = 0; sa && i < ike_child_slots(sa); i++)
         n += ike_sa_child(sa, i)->up && ike_sa_child(sa, i)->cfg == cfg;
     return n;
 }

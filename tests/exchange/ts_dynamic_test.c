@@ -47,8 +47,8 @@ static void dynamic_both_ends(void **st)
     (void)st;
     struct ike_conn_cfg ca = conn(1, 2), cb = conn(2, 1);
     ca.n_children = cb.n_children = 2;
-    ca.child[1] = ca.child[0];
-    cb.child[1] = cb.child[0];
+    h_child_copy(&ca.child[1], &ca.child[0]);
+    h_child_copy(&cb.child[1], &cb.child[0]);
     snprintf(ca.child[1].name, IKE_NAME_MAX, "web");
     snprintf(cb.child[1].name, IKE_NAME_MAX, "web");
     ca.child[1].remote_ts[0] = dyn(6, 80, 80); /* the peer's web server */

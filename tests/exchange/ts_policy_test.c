@@ -31,7 +31,7 @@ static struct ike_conn_cfg conn(uint8_t me, uint8_t peer)
 /* a second child: 10.<me+10>.0.0/24 <-> 10.<peer+10>.0.0/24 */
 static void add_net2(struct ike_conn_cfg *c, uint8_t me, uint8_t peer)
 {
-    c->child[1] = c->child[0];
+    h_child_copy(&c->child[1], &c->child[0]);
     snprintf(c->child[1].name, sizeof c->child[1].name, "net2");
     c->child[1].local_ts[0] = h_ts(10, (uint8_t)(me + 10), 0, 24);
     c->child[1].remote_ts[0] = h_ts(10, (uint8_t)(peer + 10), 0, 24);

@@ -186,7 +186,12 @@ static struct ike_ts_cfg fz_ts(uint8_t b, uint8_t c)
 static void fz_child(struct ike_child_cfg *ch, const char *name, uint8_t me, uint8_t peer, uint8_t net)
 {
     static const char *const esp[] = { "aes128gcm16" };
+    static struct ike_ts_cfg lts[2], rts[2];
+    static struct ike_prop_cfg props[2];
     snprintf(ch->name, sizeof ch->name, "%s", name);
+    ch->local_ts = &lts[net % 2]; /* until the engine copies them (fz_setup) */
+    ch->remote_ts = &rts[net % 2];
+    ch->esp = &props[net % 2];
     ch->n_local_ts = ch->n_remote_ts = 1;
     ch->local_ts[0] = fz_ts(me, net);
     ch->remote_ts[0] = fz_ts(peer, net);
@@ -201,8 +206,13 @@ static void fz_child(struct ike_child_cfg *ch, const char *name, uint8_t me, uin
 static void fz_conn(struct ike_conn_cfg *c, uint8_t me, uint8_t peer, bool restart)
 {
     static const char *const ike[] = { "aes128gcm16", "prfsha256", "x25519" };
+    static struct ike_prop_cfg prop;
+    static struct ike_child_cfg child[2];
     memset(c, 0, sizeof *c);
+    memset(child, 0, sizeof child);
     snprintf(c->name, sizeof c->name, "lab");
+    c->ike = &prop; /* until the engine copies them (fz_setup) */
+    c->child = child;
     c->local = fz.s[me - 1].addr;
     c->remote = fz.s[peer - 1].addr;
     c->n_ike = 1;

@@ -96,9 +96,18 @@ static struct ike_conn_cfg conn(uint8_t me, uint8_t peer)
 {
     static const char *const kw[] = { "aes128gcm16", "prfsha256", "x25519" };
     static const enum xf_type ty[] = { XF_ENCR, XF_PRF, XF_KE };
+    /* the lists of each side's record until the engine copies them */
+    static struct ike_prop_cfg ike[3], esp[3];
+    static struct ike_ts_cfg lts[3], rts[3];
+    static struct ike_child_cfg child[3];
     struct ike_conn_cfg c;
     memset(&c, 0, sizeof c);
     snprintf(c.name, sizeof c.name, "lab");
+    c.ike = &ike[me % 3];
+    c.child = &child[me % 3];
+    c.child[0].local_ts = &lts[me % 3];
+    c.child[0].remote_ts = &rts[me % 3];
+    c.child[0].esp = &esp[me % 3];
     c.local = addr(me);
     c.remote = addr(peer);
     c.n_ike = 1;

@@ -27,6 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             __builtin_trap(); /* a refusal always says why */
     }
     set_free(&t);
+    if (c)
+        conf_conn_free(c);
     free(c);
     free(p);
     return 0;

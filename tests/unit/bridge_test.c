@@ -40,6 +40,7 @@ static void conn_copied_whole(void **s)
     assert_int_equal(cfg->child[0].local_ts[3].port_hi, 65535);
     /* rand_time: life - rekey by default, but never more than rekey_time */
     assert_int_equal(cfg->child[0].rand_time_s, 3600);
+    ike_conn_cfg_free(cfg);
     conf_free(c);
     /* no secret at all: loaded, with a warning naming the connection */
     assert_int_equal(conf_load_string("connections { lab { local { auth = psk }\n children { n { local_ts = 10.1.0.0/24\n"
@@ -69,6 +70,7 @@ static void fragmentation_mode(void **s)
             fail_msg("%s", err);
         assert_int_equal(bridge_conn(c, 0, NULL, 500, 4500, cfg, err, sizeof err), 0);
         assert_int_equal(cfg->fragmentation, t[i].want);
+        ike_conn_cfg_free(cfg);
         conf_free(c);
     }
     free(cfg);
@@ -121,6 +123,7 @@ static void certificate_connection(void **s)
             assert_int_equal(cfg->local_auth.kind, IKE_AUTHK_PUBKEY);
             assert_int_equal(cfg->psk_len, 0);
         }
+        ike_conn_cfg_free(cfg);
         free(cfg);
         conf_free(c);
     }

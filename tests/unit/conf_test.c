@@ -217,8 +217,10 @@ static void traffic_selectors_strict(void **s)
     char err[256];
     assert_null(load_ts("10.1.0.0/", err, sizeof err));
     assert_non_null(strstr(err, "swanctl.conf:2: invalid traffic selector '10.1.0.0/'"));
-    assert_null(load_ts("10.1.0.0/24, 10.2.0.0/24, 10.3.0.0/24, 10.4.0.0/24, 10.5.0.0/24", err, sizeof err));
-    assert_string_equal(err, "swanctl.conf:2: more than 4 traffic selectors in local_ts");
+    struct kite_conf *five = load_ts("10.1.0.0/24, 10.2.0.0/24, 10.3.0.0/24, 10.4.0.0/24, 10.5.0.0/24", err, sizeof err);
+    assert_non_null(five); /* no longer 4 at most (conf_lists_test: up to what a TS payload carries) */
+    assert_int_equal(five->conns[0].child[0].n_local_ts, 5);
+    conf_free(five);
     /* a list whose 511th character falls after a '/': read whole */
     char list[1024] = "10.3.0.0/24,";
     size_t pad = 511 - strlen(list) - strlen("10.1.0.0/");
@@ -544,9 +546,6 @@ static void secrets_strict(void **s)
     snprintf(text, sizeof text, "secrets { ike-a { secret = 0x%0258d } }\n", 0); /* 129 bytes */
     assert_null(load(text, err, sizeof err));
     assert_non_null(strstr(err, "129 bytes"));
-    assert_null(load("secrets { ike-a { secret = x\n id-1 = a\n id-2 = b\n id-3 = c\n id-4 = d\n id-5 = e\n"
-                     " id-6 = f\n id-7 = g\n id-8 = h\n id-9 = i } }\n", err, sizeof err));
-    assert_string_equal(err, "swanctl.conf:10: more than 8 identities in secret 'ike-a'");
     char longid[1100] = "@"; /* one byte over CONF_ID_MAX (1024) */
     memset(longid + 1, 'h', 1025);
     longid[1026] = 0;
@@ -609,7 +608,6 @@ static void certificate_keys(void **s)
         { "remote { revocation = sometimes }", "swanctl.conf:2: revocation = sometimes: expected strict, ifuri" },
         { "send_cert = maybe", "swanctl.conf:2: send_cert = maybe: expected ifasked, always or never" },
         { "send_certreq = perhaps", "swanctl.conf:2: send_certreq must be yes or no" },
-        { "local { certs = a.pem, b.pem, c.pem, d.pem, e.pem }", "swanctl.conf:2: more than 4 files in certs" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char text[512];

@@ -39,6 +39,7 @@ static void captured_load_conn_parses(void **st)
     assert_int_equal(conf_parse_conn_node(t.root.child, c, err, sizeof err, NULL, NULL), -1);
     assert_string_equal(err, "load-conn home.children.net.start_action: connection 'home' child 'net': start_action = "
                              "trap refused: trap policies (start_action = trap) are not implemented yet");
+    conf_conn_free(c); /* what the refused parse allocated */
     assert_non_null(set_add(&t, set_find(set_find(t.root.child, "children"), "net"), "start_action", "none", "x"));
     /* local_ts absent: strongSwan's default, dynamic (the IKE SA's own address) */
     assert_int_equal(conf_parse_conn_node(t.root.child, c, err, sizeof err, NULL, NULL), 0);
@@ -46,7 +47,7 @@ static void captured_load_conn_parses(void **st)
     assert_true(c->child[0].local_ts[0].dynamic);
     assert_int_equal(c->child[0].local_ts[0].family, 0);
     /* with local_ts given, as a file would, the rest of it reads as swanctl meant */
-    memset(c, 0, sizeof *c);
+    conf_conn_free(c);
     assert_non_null(set_add(&t, set_find(set_find(t.root.child, "children"), "net"), "local_ts", "10.9.0.0/16", "x"));
     assert_int_equal(conf_parse_conn_node(t.root.child, c, err, sizeof err, NULL, NULL), 0);
     assert_string_equal(c->name, "home");
@@ -60,6 +61,7 @@ static void captured_load_conn_parses(void **st)
     assert_int_equal(c->child[0].remote_ts[1].lo[1], 2);
     assert_int_equal(c->child[0].start_action, CONF_START_NONE);
     set_free(&t);
+    conf_conn_free(c);
     free(c);
     free(raw);
 }
@@ -95,6 +97,7 @@ static int parse_one(const char *key, const void *value, size_t n, char *err, si
     if (!rc)
         rc = conf_parse_conn_node(t.root.child, c, err, cap, NULL, NULL);
     set_free(&t);
+    conf_conn_free(c);
     free(c);
     vici_bld_free(&b);
     return rc;

@@ -162,9 +162,13 @@ static void detect_at(const struct ike_msg *m, bool as_initiator, const struct i
     struct ike_env env = { last_log, no_random, engine_log };
     struct ike_engine *e = ike_engine_new(&env);
     struct ike_conn_cfg c;
+    static struct ike_prop_cfg prop;
+    static struct ike_child_cfg child;
     memset(&c, 0, sizeof c);
     snprintf(c.name, sizeof c.name, "lab");
     c.n_ike = c.n_children = 1;
+    c.ike = &prop; /* the engine copies them */
+    c.child = &child;
     assert_int_equal(ike_engine_add_conn(e, &c), 0);
     struct ikesa *sa = ike_sa_new(e, 0, as_initiator);
     assert_non_null(sa);
