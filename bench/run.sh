@@ -34,6 +34,14 @@ echo "== ESP encap/decap of a 1400-byte packet beside the bare crypto cost (cryp
 "$build/esp_bench"
 
 echo
+echo "== Outbound SPD lookup (CPU ns) at 10 to 100,000 policies beside the linear list it replaced"
+"$build/spd_bench"
+
+echo
+echo "== Data plane per-IKE-SA and periodic calls with N Child SAs (CPU): limit check, IKE SA down"
+"$build/uesp_bench" 1000 10000 100000
+
+echo
 echo "== Per IKE SA at a responder engine, in process (PSK + x25519, one Child SA), N = 1000 and 10000"
 "$build/sa_bench" 1000
 "$build/sa_bench" 10000

@@ -328,21 +328,17 @@ void dp_child_retire(struct dataplane *dp, uint32_t spi_in)
 
 void dp_ike_rekeyed(struct dataplane *dp, uint32_t old_ike_sa, uint32_t new_ike_sa)
 {
-    for (unsigned k = 0; dp->on && k < dp->u.n_slots; k++) {
-        struct uesp_child *c = uesp_child_at(&dp->u, k);
-        if (c && c->ike_sa == old_ike_sa)
-            c->ike_sa = new_ike_sa;
-    }
+    if (dp->on)
+        uesp_ike_rekeyed(&dp->u, old_ike_sa, new_ike_sa);
 }
 
 void dp_ike_down(struct dataplane *dp, uint32_t ike_sa)
 {
     if (!dp->on)
         return;
-    for (unsigned k = 0; k < dp->u.n_slots; k++) {
-        struct uesp_child *c = uesp_child_at(&dp->u, k);
-        if (c && c->ike_sa == ike_sa)
-            child_remove(dp, c);
+    for (struct uesp_child *c = uesp_ike_first(&dp->u, ike_sa), *next; c; c = next) {
+        next = uesp_ike_next(c); /* before c goes */
+        child_remove(dp, c);
     }
 }
 

@@ -30,6 +30,7 @@
 #include "daemon/updown.h"
 #include "daemon/resolve.h"
 #include "daemon/memtune.h"
+#include "daemon/netwatch.h"
 #include "ike/ike.h"
 #include "io/loop.h"
 #include "io/udp.h"
@@ -59,6 +60,7 @@ struct kited {
     struct resolver resolver; /* DNS-named peers resolved again */
     uint64_t expiry_scan_at; /* the next walk of the data plane's SAs for byte/packet limits */
     bool expiry_skipped;     /* a round came before it: the loop wakes up for it */
+    struct netwatch nw;      /* our own address changes followed (MOBIKE, daemon/netwatch.c) */
 };
 
 static void env_random(void *ctx, uint8_t *p, size_t n)
@@ -313,7 +315,13 @@ static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
             ike_tick(k->ike, now);
         drain(k);
     }
+    if (netwatch_due(&k->nw) <= now) {
+        netwatch_check(&k->nw, k->ike, now);
+        drain(k);
+    }
     uint64_t next = ike_next_deadline(k->ike);
+    if (netwatch_due(&k->nw) < next)
+        next = netwatch_due(&k->nw);
     uint64_t ud = updown_tick(&k->updown, now), rs = resolve_poll(&k->resolver, k->ike, now);
     next = ud < next ? ud : next;
     next = rs < next ? rs : next;
@@ -354,6 +362,30 @@ static int open_updown(struct kited *k)
         return -1;
     }
     return 0;
+}
+
+static void on_netwatch(struct loop *l, int fd, void *arg)
+{
+    (void)l;
+    (void)fd;
+    struct kited *k = arg;
+    netwatch_read(&k->nw, loop_now_ms());
+}
+
+/* our own addresses and routes: kited moves the IKE SAs it initiated with
+ * MOBIKE when they change; it runs on without (logged) */
+static void open_netwatch(struct kited *k)
+{
+    k->nw.tun_ifindex = k->dp.on ? k->dp.tun_ifindex : 0;
+    k->nw.table = DP_TABLE;
+    k->nw.mark = DP_MARK;
+    int rc = netwatch_open(&k->nw, &k->log);
+    if (!rc)
+        rc = loop_add_fd(&k->loop, k->nw.fd, on_netwatch, k);
+    if (rc) {
+        log_msg(&k->log, LOG_KNL, 0, "not following our own address changes (MOBIKE): %s", strerror(-rc));
+        netwatch_close(&k->nw);
+    }
 }
 
 static void on_vici(struct loop *l, int fd, void *arg)
@@ -561,6 +593,9 @@ static void on_signal(struct loop *l, int signo, void *arg)
                 (unsigned long long)st.frag_msgs_sent, (unsigned long long)st.frags_sent,
                 (unsigned long long)st.frag_reassembled, (unsigned long long)st.frags_bad,
                 (unsigned long long)st.frag_limited, (unsigned long long)st.frag_expired);
+        log_msg(&k->log, LOG_DMN, 0, "addresses: %llu netlink changes, %llu looks at the routes, %llu IKE SAs moved "
+                "(MOBIKE)", (unsigned long long)k->nw.events, (unsigned long long)k->nw.checks,
+                (unsigned long long)k->nw.moves);
         char line[512];
         for (unsigned i = 0; i < ike_sa_slots(k->ike); i++)
             if (ike_sa_status(k->ike, (int)i, line, sizeof line))
@@ -739,6 +774,7 @@ static int run(struct kited *k)
     }
     open_vici(k);
     open_metrics(k);
+    open_netwatch(k);
     k->loop.spin_us = (uint32_t)k->args.busy_poll_us;
     log_msg(&k->log, LOG_DMN, 1, "kited starting (IKE port %d, NAT-T port %d, busy-poll %d us)", k->args.port,
             k->args.natt_port, k->args.busy_poll_us);
@@ -759,6 +795,7 @@ static int run(struct kited *k)
     k->vici = NULL;
     vip_free(&k->vips, &k->dp, &k->log);
     dp_close(&k->dp);
+    netwatch_close(&k->nw);
     log_msg(&k->log, LOG_DMN, 1, "kited stopped");
     return rc ? 1 : 0;
 }
@@ -771,6 +808,7 @@ int main(int argc, char **argv)
         return 1;
     k->keylog.fd = -1;
     k->updown.epfd = -1;
+    k->nw.fd = -1;
     int rc = kited_args_parse(&k->args, argc, argv, err, sizeof err);
     if (rc) {
         fprintf(rc < 0 ? stderr : stdout, "%s%s%s", rc < 0 ? "kited: " : "", rc < 0 ? err : "", rc < 0 ? "\n" : "");

@@ -22,6 +22,7 @@ int reconf_conn(const struct reconf *r, const struct kite_conf *c, int i, struct
     if (a->retransmit_tries)
         out->retransmit_tries = (uint8_t)a->retransmit_tries;
     out->keepalive_ms = (uint32_t)a->keepalive_ms;
+    out->mobike_client = true; /* kited follows its own addresses (daemon/netwatch.c) */
     return rc;
 }
 

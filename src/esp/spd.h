@@ -6,9 +6,17 @@
  * selector with an action; outbound lookup returns the first policy, in
  * priority order, that a packet matches.
  *
- * The list is linear (a handful of Child SAs per host); esp_spd_lookup() is
- * the only per-packet call and keeps its signature if a faster structure
- * replaces the list.  Adding and removing allocate; lookup does not. */
+ * Precedence is (priority, insertion order): the first policy in that order
+ * whose selectors hold the packet wins, whatever their sizes.  The table is
+ * a tuple space (Srinivasan et al., "Packet classification using tuple space
+ * search", 1999): each policy is filed under the family and the lengths of
+ * the smallest prefixes that enclose its two address ranges (its shape) and
+ * under the addresses masked to them, in a keyed hash whose chains keep
+ * precedence order.  A lookup probes one chain per shape present, so its
+ * cost grows with the number of distinct shapes (a site-to-site or
+ * road-warrior gateway has a few), not with the number of policies; ranges
+ * that are not prefixes are found through their enclosing prefix and then
+ * checked exactly.  Adding and removing allocate; lookup does not. */
 #ifndef KITE_ESP_SPD_H
 #define KITE_ESP_SPD_H
 #include <stdbool.h>
@@ -47,9 +55,23 @@ struct esp_policy {
     struct esp_sa *sa;        /* PROTECT: the outbound SA; NULL while none is installed */
 };
 
+struct esp_spd_node; /* one policy and its links (spd.c) */
+
+/* a family and the enclosing prefix lengths of local and remote selectors */
+struct esp_spd_shape {
+    uint8_t family, llen, rlen;
+    size_t n;                 /* policies of this shape */
+};
+
 struct esp_spd {
-    struct esp_policy *v;
-    size_t n, cap;
+    struct esp_spd_node **sel;/* chains by shape and masked addresses, in precedence order */
+    struct esp_spd_node **ids;/* chains by policy id (removal) */
+    size_t nb;                /* heads in each (a power of two, 0 before the first add) */
+    size_t n;                 /* policies */
+    uint64_t seq;             /* insertion counter: the tie-break of equal priorities */
+    uint64_t key[2];          /* hash key: selectors come from peers */
+    struct esp_spd_shape *shape;
+    size_t n_shape, cap_shape;
 };
 
 void esp_spd_init(struct esp_spd *spd);

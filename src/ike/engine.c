@@ -834,6 +834,7 @@ static int on_init(struct ike_engine *e, const uint8_t *p, size_t n, const struc
     }
     ike_count_msg(e, sa, p, n, true);
     if (!sa->local.family) { /* local_addrs = %any: the address the peer answered to (NAT-D, 2.23) */
+        sa->nat_fake = true; /* our NATD_S_IP was random: the peer sees a NAT, we encapsulate too (nat.c) */
         sa->local.family = local->family;
         memcpy(sa->local.ip, local->ip, sizeof sa->local.ip);
     }
@@ -923,7 +924,7 @@ static int on_response(struct ike_engine *e, struct ikesa *sa, const struct ike_
             return KITE_E_STATE;
         return sa->irk.active ? ike_rekey_response(e, sa, in, now) : ike_create_child_response(e, sa, in, now);
     }
-    if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && sa->mobike_wait)
+    if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && (sa->mobike_wait || sa->mobike_dpd))
         ike_mobike_response(e, sa, in);
     if (m->hdr.exchange == IKEV2_EXCH_INFORMATIONAL && sa->replaced) {
         ike_sa_down(e, sa, sa->reauth_by ? "reauthenticated" : "rekeyed"); /* lifecycle.c, exch_ike_rekey.c */
@@ -1234,6 +1235,11 @@ static void send_dpd(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     struct ike_hdr h;
     uint8_t out[IKE_MSG_MAX];
     size_t len;
+    if (ike_mobike_dpd(e, sa, now)) { /* with NAT detection (RFC 4555 3.5) */
+        ike_count(e, sa, IKE_CTR_LIVENESS);
+        sa->last_rx_at = now;
+        return;
+    }
     ike_hdr_for(sa, IKEV2_EXCH_INFORMATIONAL, false, sa->next_msgid, &h);
     if (ike_encode_sk(sa, &h, NULL, 0, out, sizeof out, &len) == 0) {
         ike_log(e, LOG_IKE, 2, "sending DPD request");

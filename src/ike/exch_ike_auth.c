@@ -5,6 +5,8 @@
  * RFC 7296 1.2, 1.3.1 (transport mode), 2.9 (narrowing), 2.15 (PSK AUTH),
  * 2.17 (KEYMAT), 2.21.2 (errors in IKE_AUTH: an initiator that rejects the
  * responder's AUTH says so in an INFORMATIONAL request). */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "base/log.h"
@@ -273,6 +275,27 @@ static int select_conn(struct ike_engine *e, struct ikesa *sa, const struct ike_
     return 0;
 }
 
+/* the responder refuses an IKE_AUTH request: o's payloads in the response
+ * (AUTHENTICATION_FAILED when o has none), the failure counted, the IKE SA
+ * down for the reason given; rc back */
+static int auth_refuse(struct ike_engine *e, struct ikesa *sa, struct auth_out *o, uint64_t now, int rc,
+                       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static int auth_refuse(struct ike_engine *e, struct ikesa *sa, struct auth_out *o, uint64_t now, int rc,
+                       const char *fmt, ...)
+{
+    char reason[192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    if (!o->n)
+        pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
+    send_protected(e, sa, o, true, sa->rx_msgid, now);
+    sa->fail = IKE_CTR_HS_FAIL_AUTH;
+    ike_sa_down(e, sa, "%s", reason);
+    return rc;
+}
+
 /* the first IKE_AUTH request: the connection chosen by its IDi and IDr
  * before anything else, EAP or not, follows from the connection; none
  * fitting gets AUTHENTICATION_FAILED.  0 to go on */
@@ -285,10 +308,7 @@ static int select_first(struct ike_engine *e, struct ikesa *sa, const struct ike
     if (!o)
         return KITE_E_NOMEM;
     ike_log(e, LOG_IKE, 0, "peer authentication failed, sending AUTHENTICATION_FAILED");
-    pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
-    send_protected(e, sa, o, true, sa->rx_msgid, now);
-    sa->fail = IKE_CTR_HS_FAIL_AUTH;
-    ike_sa_down(e, sa, "authentication of the peer failed");
+    auth_refuse(e, sa, o, now, KITE_E_AUTH_FAILED, "authentication of the peer failed");
     auth_out_free(o);
     return KITE_E_AUTH_FAILED;
 }
@@ -303,22 +323,17 @@ static int auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike
     int rc = 0;
     if (!idi || !auth || ike_pk_verify(e, sa, in, &idi->u.id, &auth->u.auth)) {
         ike_log(e, LOG_IKE, 0, "peer authentication failed, sending AUTHENTICATION_FAILED");
-        pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
-        send_protected(e, sa, o, true, sa->rx_msgid, now);
-        sa->fail = IKE_CTR_HS_FAIL_AUTH;
-        ike_sa_down(e, sa, "authentication of the peer failed");
+        rc = auth_refuse(e, sa, o, now, KITE_E_AUTH_FAILED, "authentication of the peer failed");
         auth_out_free(o);
-        return KITE_E_AUTH_FAILED;
+        return rc;
     }
     /* INITIAL_CONTACT (2.4) and the connection's unique policy (lifecycle.c):
      * "the peer" is its identity, as peers behind one NAT share an address */
     if (!ike_life_unique(e, sa, &idi->u.id, ike_chain_notify(in, IKEV2_N_INITIAL_CONTACT), now)) {
-        pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
-        send_protected(e, sa, o, true, sa->rx_msgid, now);
-        sa->fail = IKE_CTR_HS_FAIL_AUTH;
-        ike_sa_down(e, sa, "unique = keep: the peer has an established IKE_SA already");
+        rc = auth_refuse(e, sa, o, now, KITE_E_AUTH_FAILED,
+                         "unique = keep: the peer has an established IKE_SA already");
         auth_out_free(o);
-        return KITE_E_AUTH_FAILED;
+        return rc;
     }
     struct ike_pld me = { .type = IKEV2_PLD_IDR };
     me.u.id.type = c->local_id.type;
@@ -331,10 +346,7 @@ static int auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike
         rc = add_auth(e, o, sa, &me, &idi->u.id);
     if (rc) { /* our own credentials are missing: logged; the peer hears why */
         o->n = 0;
-        pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
-        send_protected(e, sa, o, true, sa->rx_msgid, now);
-        sa->fail = IKE_CTR_HS_FAIL_AUTH;
-        ike_sa_down(e, sa, "cannot authenticate ourselves: %s", kite_strerror(rc));
+        rc = auth_refuse(e, sa, o, now, rc, "cannot authenticate ourselves: %s", kite_strerror(rc));
         auth_out_free(o);
         return rc;
     }
@@ -454,12 +466,7 @@ static int eap_refuse(struct ike_engine *e, struct ikesa *sa, struct auth_out *o
     o->n = 0;
     if (x && x->code)
         add_eap(o, x);
-    else
-        pld_notify(&o->pld[o->n++], IKEV2_N_AUTHENTICATION_FAILED, NULL, 0);
-    send_protected(e, sa, o, true, sa->rx_msgid, now);
-    sa->fail = IKE_CTR_HS_FAIL_AUTH;
-    ike_sa_down(e, sa, "EAP authentication of the peer failed: %s", kite_strerror(rc));
-    return rc;
+    return auth_refuse(e, sa, o, now, rc, "EAP authentication of the peer failed: %s", kite_strerror(rc));
 }
 
 /* the first IKE_AUTH request of an EAP peer: our IDr, AUTH and the first EAP request */

@@ -120,6 +120,7 @@ static struct ikesa *successor(struct ike_engine *e, struct ikesa *old, bool we_
     n->peer_id = old->peer_id ? ike_peer_id_new(old->peer_id->type, old->peer_id->data, old->peer_id->len) : NULL;
     n->nat_proven = old->nat_proven;
     n->frag_peer = old->frag_peer; /* negotiated in IKE_SA_INIT only (RFC 7383 2.3) */
+    ike_mobike_inherit(n, old);
     n->last_tx_at = old->last_tx_at;
     n->algs = *algs;
     struct secret skeyseed = { 0 };

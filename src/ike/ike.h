@@ -201,9 +201,10 @@ struct ike_conn_cfg {
     char local_eap_id[256], remote_eap_id[256];
     bool no_mobike;   /* mobike = no: MOBIKE_SUPPORTED not sent, UPDATE_SA_ADDRESSES ignored (RFC 4555) */
     /* as initiator, announce MOBIKE too: only for a caller that moves its SAs
-     * itself (ike_sa_move_local) and updates a changed NAT mapping; kited
-     * does not yet, and a MOBIKE responder (charon) no longer follows a NAT
-     * mapping change on its own, so kited leaves it off */
+     * itself (ike_sa_move_local, kited's daemon/netwatch.c).  A MOBIKE
+     * responder (charon) no longer follows a NAT mapping change on its own:
+     * behind a NAT our liveness checks then carry NAT detection and a new
+     * mapping is announced with UPDATE_SA_ADDRESSES (mobike.c) */
     bool mobike_client;
     /* remote_addrs as a DNS name (the daemon resolves it: remote, or family 0
      * while unresolved, when this connection neither initiates nor answers
@@ -525,6 +526,11 @@ int ike_sa_rekey(struct ike_engine *e, uint32_t id, uint64_t now);
  * peer is told with UPDATE_SA_ADDRESSES; 0, KITE_E_NOT_FOUND, or
  * KITE_E_UNSUPPORTED when the peer did not agree to MOBIKE */
 int ike_sa_move_local(struct ike_engine *e, uint32_t id, const struct ike_addr *local, uint64_t now);
+/* the IKE SA in slot when its caller may move it (ike_sa_move_local):
+ * established, MOBIKE agreed, we its original initiator (RFC 4555 3.1) and
+ * the connection's mobike_client on; its id and addresses */
+bool ike_sa_mobile(const struct ike_engine *e, unsigned slot, uint32_t *id, struct ike_addr *local,
+                   struct ike_addr *remote);
 /* reauthenticate IKE SA `id` now (lifecycle.c, RFC 7296 2.8.3): a new IKE
  * SA to the same peer with the old one's Child SAs, the old one deleted once
  * they are up; 0, KITE_E_NOT_FOUND, KITE_E_STATE (not established, being

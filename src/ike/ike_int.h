@@ -235,6 +235,12 @@ struct ikesa {
      * load generator is its own client (ike_initiate_as); NULL: local_id */
     struct ike_peer_id *own_id;
     uint64_t ho_key;          /* the host it is counted under while half-open (satab.c) */
+    /* MOBIKE as the original initiator (mobike.c): only it moves the SAs
+     * (RFC 4555 3.1); behind a NAT its liveness checks carry NAT detection,
+     * and the NAT_DETECTION_DESTINATION_IP last answered is kept to see the
+     * NAT's mapping of us change (mobike_dpd: such a check is out) */
+    bool mobike_orig_i, mobike_dpd, mobike_natd_set;
+    uint8_t mobike_natd[20];
 };
 
 /* the IKE SA table's indexes (satab.c) */
@@ -763,6 +769,11 @@ unsigned ike_mobike_request(struct ike_engine *e, struct ikesa *sa, const struct
                             struct ike_pld *out, uint8_t natd[2][20]);
 int ike_mobike_send_update(struct ike_engine *e, struct ikesa *sa, uint64_t now);
 void ike_mobike_response(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in);
+/* a liveness check with NAT detection (behind a NAT, as the MOBIKE
+ * initiator): true when it went out, false for the plain empty one */
+bool ike_mobike_dpd(struct ike_engine *e, struct ikesa *sa, uint64_t now);
+/* an IKE SA rekey's successor keeps MOBIKE's state */
+void ike_mobike_inherit(struct ikesa *n, const struct ikesa *old);
 int ike_informational_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint32_t msgid,
                               uint64_t now);
 int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struct ike_chain *in, uint32_t msgid,

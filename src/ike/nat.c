@@ -40,7 +40,8 @@ static void log_detection(struct ike_engine *e, const struct ikesa *sa)
 {
     char r[64];
     if (sa->nat_fake)
-        ike_log(e, LOG_IKE, 1, "faking NAT situation to enforce UDP encapsulation (encap = yes)");
+        ike_log(e, LOG_IKE, 1, "faking NAT situation to enforce UDP encapsulation (%s)",
+                e->conns[sa->conn].encap ? "encap = yes" : "our address was not known when IKE_SA_INIT left");
     if (!sa->nat_local && !sa->nat_remote)
         return;
     const char *who = sa->nat_local && sa->nat_remote ? "local and remote host are behind NAT"
@@ -82,7 +83,9 @@ void ike_nat_check(struct ike_engine *e, struct ikesa *sa, const struct ike_chai
     }
     sa->nat_remote = got_s && !match_s;
     sa->nat_local = got_d && !match_d;
-    sa->nat_fake = e->conns[sa->conn].encap;
+    /* faked: encap = yes, or our address unknown when IKE_SA_INIT left
+     * (local_addrs = %any: the random NATD_S_IP the peer takes for a NAT) */
+    sa->nat_fake = e->conns[sa->conn].encap || (sa->initiator && sa->nat_fake);
     sa->nat_proven = sa->nat_remote && rewritten_port(e, sa, sa->remote.port);
     log_detection(e, sa);
 }

@@ -13,6 +13,113 @@
 
 #define CHILD_OF(sa, member) ((struct uesp_child *)((char *)(sa) - offsetof(struct uesp_child, member)))
 
+/* ---- the index by IKE SA and the queue of limits to report ---- */
+
+static size_t ike_head(unsigned nb, uint32_t ike_sa)
+{
+    return (size_t)((ike_sa * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & (nb - 1);
+}
+
+static void ike_link(struct uesp *u, struct uesp_child *c)
+{
+    struct uesp_child **h = &u->by_ike[ike_head(u->nb_ike, c->ike_sa)];
+    c->ike_prev = NULL;
+    c->ike_next = *h;
+    if (*h)
+        (*h)->ike_prev = c;
+    *h = c;
+}
+
+static void ike_unlink(struct uesp *u, struct uesp_child *c)
+{
+    if (c->ike_prev)
+        c->ike_prev->ike_next = c->ike_next;
+    else
+        u->by_ike[ike_head(u->nb_ike, c->ike_sa)] = c->ike_next;
+    if (c->ike_next)
+        c->ike_next->ike_prev = c->ike_prev;
+}
+
+/* room in the index for one more Child SA: the heads doubled and every
+ * installed Child SA relinked when full; 0 or KITE_E_NOMEM */
+static int ike_room(struct uesp *u)
+{
+    if (u->n_children < u->nb_ike)
+        return 0;
+    unsigned nb = u->nb_ike ? u->nb_ike * 2 : 64;
+    struct uesp_child **h = calloc(nb, sizeof *h);
+    if (!h)
+        return KITE_E_NOMEM;
+    free(u->by_ike);
+    u->by_ike = h;
+    u->nb_ike = nb;
+    for (unsigned i = 0; i < u->n_slots; i++)
+        if (u->child[i])
+            ike_link(u, u->child[i]);
+    return 0;
+}
+
+static struct uesp_child *same_ike(struct uesp_child *c, uint32_t ike_sa)
+{
+    while (c && c->ike_sa != ike_sa)
+        c = c->ike_next;
+    return c;
+}
+
+struct uesp_child *uesp_ike_first(const struct uesp *u, uint32_t ike_sa)
+{
+    return u->nb_ike ? same_ike(u->by_ike[ike_head(u->nb_ike, ike_sa)], ike_sa) : NULL;
+}
+
+struct uesp_child *uesp_ike_next(const struct uesp_child *c)
+{
+    return same_ike(c->ike_next, c->ike_sa);
+}
+
+void uesp_ike_rekeyed(struct uesp *u, uint32_t old_ike_sa, uint32_t new_ike_sa)
+{
+    /* relinked at the head of their new chain: behind the walk, never met again */
+    for (struct uesp_child *c = uesp_ike_first(u, old_ike_sa), *next; c; c = next) {
+        next = uesp_ike_next(c);
+        ike_unlink(u, c);
+        c->ike_sa = new_ike_sa;
+        ike_link(u, c);
+    }
+}
+
+static const unsigned LIMIT_FLAGS = ESP_SA_SOFT_EXPIRED | ESP_SA_HARD_EXPIRED | ESP_SA_SEQ_EXHAUSTED;
+
+static unsigned limits_new(const struct uesp_child *c)
+{
+    return (c->in.flags | c->out.flags) & ~c->reported & LIMIT_FLAGS;
+}
+
+/* after a packet went through one of c's SAs: a limit it passed is queued */
+static void due_note(struct uesp *u, struct uesp_child *c)
+{
+    if (c->due || !limits_new(c))
+        return;
+    c->due = true;
+    c->due_prev = NULL;
+    c->due_next = u->due;
+    if (u->due)
+        u->due->due_prev = c;
+    u->due = c;
+}
+
+static void due_unlink(struct uesp *u, struct uesp_child *c)
+{
+    if (!c->due)
+        return;
+    if (c->due_prev)
+        c->due_prev->due_next = c->due_next;
+    else
+        u->due = c->due_next;
+    if (c->due_next)
+        c->due_next->due_prev = c->due_prev;
+    c->due = false;
+}
+
 int uesp_init(struct uesp *u)
 {
     memset(u, 0, sizeof *u);
@@ -29,6 +136,8 @@ int uesp_init(struct uesp *u)
 static void child_clear(struct uesp *u, struct uesp_child *c)
 {
     unsigned slot = c->slot;
+    due_unlink(u, c);
+    ike_unlink(u, c);
     esp_sad_remove(&u->sad, c->in.spi);
     if (c->policy_id)
         esp_spd_remove(&u->spd, c->policy_id);
@@ -50,6 +159,9 @@ void uesp_free(struct uesp *u)
     esp_spd_free(&u->spd);
     free(u->child);
     free(u->free_slots);
+    free(u->by_ike);
+    u->by_ike = NULL;
+    u->nb_ike = 0;
     u->child = NULL;
     u->free_slots = NULL;
     u->n_slots = u->n_free = 0;
@@ -126,6 +238,8 @@ int uesp_install(struct uesp *u, const struct ike_child_sa *c, uint32_t replay_w
     }
     if (esp_sad_lookup(&u->sad, c->spi_in))
         return KITE_E_INVALID_SPI;
+    if (ike_room(u))
+        return KITE_E_NOMEM;
     struct uesp_child *slot = calloc(1, sizeof *slot);
     if (!slot)
         return KITE_E_NOMEM;
@@ -140,6 +254,7 @@ int uesp_install(struct uesp *u, const struct ike_child_sa *c, uint32_t replay_w
     slot->slot = i;
     u->child[i] = slot;
     u->n_children++;
+    ike_link(u, slot);
     if (out)
         *out = slot;
     return 0;
@@ -212,18 +327,19 @@ const struct uesp_child *uesp_find(const struct uesp *u, uint32_t spi_in)
 
 int uesp_expired(struct uesp *u, uint32_t *spi_in, bool *hard)
 {
-    for (unsigned i = 0; i < u->n_slots; i++) {
-        struct uesp_child *c = u->child[i];
-        if (!c)
+    while (u->due) {
+        struct uesp_child *c = u->due;
+        unsigned news = limits_new(c);
+        if (!news) {
+            due_unlink(u, c);
             continue;
-        unsigned f = c->in.flags | c->out.flags;
-        unsigned news = f & ~c->reported & (ESP_SA_SOFT_EXPIRED | ESP_SA_HARD_EXPIRED | ESP_SA_SEQ_EXHAUSTED);
-        if (!news)
-            continue;
+        }
         /* the soft limit first, even when both were passed at once: the
          * rekey must not be skipped */
         unsigned one = (news & ESP_SA_SOFT_EXPIRED) ? ESP_SA_SOFT_EXPIRED : news;
         c->reported |= one;
+        if (!limits_new(c))
+            due_unlink(u, c);
         *spi_in = c->in.spi;
         *hard = one != ESP_SA_SOFT_EXPIRED;
         return 1;
@@ -234,29 +350,31 @@ int uesp_expired(struct uesp *u, uint32_t *spi_in, bool *hard)
 const struct uesp_child *uesp_move(struct uesp *u, int *cursor, uint32_t ike_sa, const struct ike_addr *local,
                                    const struct ike_addr *remote, bool encap)
 {
-    for (; *cursor >= 0 && (unsigned)*cursor < u->n_slots; (*cursor)++) {
-        struct uesp_child *c = u->child[*cursor];
-        if (!c || c->ike_sa != ike_sa)
-            continue;
-        c->local = *local;
-        c->remote = *remote;
-        c->encap = c->in.udp_encap = c->out.udp_encap = encap;
-        c->in.encap_sport = c->out.encap_sport = local->port;
-        c->in.encap_dport = c->out.encap_dport = remote->port;
-        (*cursor)++;
-        return c;
+    /* *cursor: 0, or 1 + the slot of the Child SA moved last (moving removes none) */
+    struct uesp_child *c = NULL;
+    if (*cursor == 0)
+        c = uesp_ike_first(u, ike_sa);
+    else if (*cursor > 0 && uesp_child_at(u, (unsigned)*cursor - 1))
+        c = uesp_ike_next(u->child[*cursor - 1]);
+    if (!c || c->ike_sa != ike_sa) {
+        *cursor = -1;
+        return NULL;
     }
-    return NULL;
+    c->local = *local;
+    c->remote = *remote;
+    c->encap = c->in.udp_encap = c->out.udp_encap = encap;
+    c->in.encap_sport = c->out.encap_sport = local->port;
+    c->in.encap_dport = c->out.encap_dport = remote->port;
+    *cursor = (int)c->slot + 1;
+    return c;
 }
 
 uint64_t uesp_last_out(const struct uesp *u, uint32_t ike_sa)
 {
     uint64_t last = 0;
-    for (unsigned k = 0; k < u->n_slots; k++) {
-        const struct uesp_child *c = u->child[k];
-        if (c && c->ike_sa == ike_sa && c->out.cnt.last_used > last)
+    for (const struct uesp_child *c = uesp_ike_first(u, ike_sa); c; c = uesp_ike_next(c))
+        if (c->out.cnt.last_used > last)
             last = c->out.cnt.last_used;
-    }
     return last;
 }
 
@@ -298,11 +416,10 @@ int uesp_remove(struct uesp *u, uint32_t spi_in)
 int uesp_remove_ike(struct uesp *u, uint32_t ike_sa)
 {
     int n = 0;
-    for (unsigned i = 0; i < u->n_slots; i++)
-        if (u->child[i] && u->child[i]->ike_sa == ike_sa) {
-            child_clear(u, u->child[i]);
-            n++;
-        }
+    for (struct uesp_child *c = uesp_ike_first(u, ike_sa), *next; c; c = next, n++) {
+        next = uesp_ike_next(c);
+        child_clear(u, c);
+    }
     return n;
 }
 
@@ -374,6 +491,7 @@ int uesp_outbound(struct uesp *u, struct esp_buf *b, uint64_t now, const struct 
         b->len -= hl;
     }
     int rc = esp_encap(p->sa, b, proto, now);
+    due_note(u, c);
     if (rc) {
         u->cnt.encap_errors++;
         return rc;
@@ -444,6 +562,7 @@ int uesp_inbound(struct uesp *u, struct esp_buf *b, uint64_t now, uint8_t family
     struct uesp_child *c = CHILD_OF(sa, in);
     uint8_t nh;
     int rc = esp_decap(sa, b, &nh, now);
+    due_note(u, c);
     if (rc)
         return rc; /* counted on the SA */
     if (nh == IPPROTO_NUM_NONE)

@@ -39,6 +39,11 @@ struct uesp_child {
     bool transport, encap;
     struct ike_addr local, remote; /* outer addresses and (with encap) ports */
     struct esp_ts ts_local, ts_remote;
+    /* the queue of Child SAs with a limit to report (uesp_expired) */
+    bool due;
+    struct uesp_child *due_prev, *due_next;
+    /* the chain of its IKE SA's hash head (uesp_ike_first) */
+    struct uesp_child *ike_prev, *ike_next;
 };
 
 /* packets the data plane dropped before an SA was known (the SAs count the rest) */
@@ -66,6 +71,13 @@ struct uesp {
     uint32_t replay_window;   /* default for new SAs */
     struct uesp_counters cnt;
     uint32_t unknown_spi;     /* the SPI of the last inbound packet refused as unknown (INVALID_SPI) */
+    /* Child SAs whose packets passed a limit not yet reported: the packet
+     * paths queue them, so finding them does not walk every Child SA */
+    struct uesp_child *due;
+    /* Child SAs by IKE SA: nb_ike chain heads (a power of two, at least
+     * n_children), so an IKE SA's events do not walk every Child SA */
+    struct uesp_child **by_ike;
+    unsigned nb_ike;
 };
 
 int uesp_init(struct uesp *u);
@@ -92,6 +104,12 @@ int uesp_expired(struct uesp *u, uint32_t *spi_in, bool *hard);
  * inbound SPI and the `now` of its last good inbound packet (liveness);
  * 1, or 0 at the end */
 int uesp_last_used(const struct uesp *u, int *cursor, uint32_t *spi_in, uint64_t *at);
+/* the Child SAs of IKE SA ike_sa: the first, and the one after c (NULL at
+ * the end); fetch the next before removing c */
+struct uesp_child *uesp_ike_first(const struct uesp *u, uint32_t ike_sa);
+struct uesp_child *uesp_ike_next(const struct uesp_child *c);
+/* IKE SA old_ike_sa was rekeyed: its Child SAs now belong to new_ike_sa */
+void uesp_ike_rekeyed(struct uesp *u, uint32_t old_ike_sa, uint32_t new_ike_sa);
 /* the peer of IKE SA ike_sa moved (RFC 7296 2.23): its next Child SA from
  * *cursor (start at 0) now goes between local and remote, in UDP or not;
  * NULL at the end */

@@ -105,10 +105,43 @@ static void off(void **s)
     }
 }
 
+/* MOBIKE outlives an IKE SA rekey (either side's): the new IKE SA is moved
+ * as the first was; the responder moves nothing itself (RFC 4555 3.1) */
+static void after_ike_rekey(void **s)
+{
+    (void)s;
+    for (int side = 0; side < 2; side++) {
+        struct pair p;
+        up(&p, true, true);
+        struct side *rk = side ? &p.b : &p.a;
+        assert_true(ike_sa_rekey(rk->e, h_est_sa(rk)->id, p.now) >= 0);
+        pair_run(&p, p.now + 1000);
+        assert_int_equal(p.a.ike_rekeyed + p.b.ike_rekeyed, 2);
+        struct ikesa *bs = h_est_sa(&p.b);
+        assert_int_equal(ike_sa_move_local(p.b.e, bs->id, &NEW, p.now), KITE_E_UNSUPPORTED);
+        assert_non_null(strstr(p.b.log, "only the original initiator moves a MOBIKE IKE_SA"));
+        struct ikesa *sa = h_est_sa(&p.a);
+        uint32_t id;
+        struct ike_addr l, r;
+        bool found = false;
+        for (unsigned i = 0; i < ike_sa_slots(p.a.e); i++)
+            found = found || (ike_sa_mobile(p.a.e, i, &id, &l, &r) && id == sa->id);
+        assert_true(found);
+        for (unsigned i = 0; i < ike_sa_slots(p.b.e); i++)
+            assert_false(ike_sa_mobile(p.b.e, i, &id, &l, &r));
+        assert_int_equal(ike_sa_move_local(p.a.e, sa->id, &NEW, p.now), 0);
+        pair_run(&p, p.now + 1000);
+        assert_non_null(strstr(p.b.log, "(MOBIKE UPDATE_SA_ADDRESSES)"));
+        assert_true(ike_addr_eq(&h_est_sa(&p.b)->remote, &NEW));
+        pair_free(&p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(moves), cmocka_unit_test(after_request), cmocka_unit_test(off),
+        cmocka_unit_test(after_ike_rekey),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -449,6 +449,55 @@ static void mapping_change_followed_by_the_responder(void **st)
     net_free(&net);
 }
 
+/* MOBIKE (RFC 4555 3.5) with A, behind the NAT, as its initiator: its
+ * liveness checks carry NAT detection, and when B's answer shows the NAT
+ * mapped A anew (or A has not yet seen a mapping) A says so with
+ * UPDATE_SA_ADDRESSES, as charon does: a MOBIKE responder (charon) does not
+ * follow a new mapping by itself */
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static void mobike_client_tells_a_new_mapping(void **st)
+{
+    (void)st;
+    struct net net;
+    setup(&net, true);
+    struct node *a = &net.n[0], *b = &net.n[1];
+    struct ike_conn_cfg ca = conn_a(1);
+    ca.dpd_delay_ms = 5000;
+    ca.keepalive_ms = 0;
+    ca.mobike_client = true;
+    node_reconf(a, &ca);
+    ike_initiate(a->s.e, "lab", NULL, net.now);
+    net_run(&net, net.now + 1000);
+    assert_non_null(strstr(a->s.log, "N(MOBIKE_SUPPORTED)"));
+    /* the first check: NAT detection both ways; no mapping seen before: told */
+    net_run(&net, net.now + 5500);
+    assert_non_null(strstr(a->s.log, "generating INFORMATIONAL request 2 [ N(NATD_S_IP) N(NATD_D_IP) ]"));
+    assert_non_null(strstr(b->s.log, "generating INFORMATIONAL response 2 [ N(NATD_S_IP) N(NATD_D_IP) ]"));
+    assert_int_equal(count_of(a->s.log, "mapped us anew"), 1);
+    assert_non_null(strstr(a->s.log, "generating INFORMATIONAL request 3 [ N(UPDATE_SA_ADDRESSES) N(NATD_S_IP) N(NATD_D_IP) ]"));
+    assert_non_null(strstr(b->s.log, "UPDATE_SA_ADDRESSES from 198.51.100.1[30001], where it is already"));
+    /* the next check, the mapping unchanged: no update */
+    net_run(&net, net.now + 5500);
+    assert_non_null(strstr(a->s.log, "generating INFORMATIONAL request 4 [ N(NATD_S_IP) N(NATD_D_IP) ]"));
+    assert_int_equal(count_of(a->s.log, "N(UPDATE_SA_ADDRESSES)"), 1);
+    /* the NAT reboots: the next check shows the new mapping, A tells B */
+    nat_flush(&net);
+    net_run(&net, net.now + 5500);
+    assert_int_equal(count_of(a->s.log, "mapped us anew"), 2);
+    assert_int_equal(count_of(a->s.log, "N(UPDATE_SA_ADDRESSES)"), 2);
+    assert_int_equal(count_of(b->s.log, "parsed INFORMATIONAL request 6 [ N(UPDATE_SA_ADDRESSES)"), 1);
+    assert_int_equal(b->children[0].remote.port, 30002);
+    assert_int_equal(a->s.ike_down + b->s.ike_down, 0);
+    net_free(&net);
+}
+
 /* either side follows (2.23): here the initiator, its responder behind a NAT
  * that forwards 500 and 4500 to it; the forward of 4500 changes to 4600 */
 static void initiator_follows_a_responder_behind_nat(void **st)
@@ -629,6 +678,7 @@ int main(void)
         cmocka_unit_test(keepalives_from_the_side_behind_nat),
         cmocka_unit_test(mapping_change_followed_by_the_responder),
         cmocka_unit_test(initiator_follows_a_responder_behind_nat),
+        cmocka_unit_test(mobike_client_tells_a_new_mapping),
         cmocka_unit_test(no_nat_no_following),
         cmocka_unit_test(transport_mode_behind_nat),
         cmocka_unit_test(unfollowed_request_answered_where_it_came_from),

@@ -7,8 +7,11 @@
 #      packet from the new port (RFC 7296 2.23 for IKE; kite applies it to ESP
 #      too): at most 3 echoes lost, the responder's SA and traffic use the new
 #      port.
-#   2. kite -> charon (dpd_delay = 2s on kite): charon follows kite's next
-#      authenticated IKE message (the DPD request) from the new port; the
+#   2. kite -> charon (dpd_delay = 2s on kite): with MOBIKE agreed (kite is
+#      a MOBIKE client) charon, the MOBIKE responder, does not follow a new
+#      NAT mapping by itself (RFC 4555 3.1): kite's next liveness check
+#      carries NAT detection, charon's answer shows kite's new mapping, and
+#      kite sends UPDATE_SA_ADDRESSES (as charon does as a client); the
 #      echoes until then are lost, every one after it is answered, and
 #      charon's SA shows the new port.
 source "$(dirname "$0")/lib.sh"
@@ -91,8 +94,12 @@ sleep 0.3
 ping_across_remap kc
 sas=$(swanctl_at "$RIGHT" charon --list-sas)
 grep -q "192.0.2.1\[$NEWPORT\]" <<<"$sas" || { echo "$sas"; die "charon's SA is not at the new port $NEWPORT"; }
-grep -q "generating INFORMATIONAL request .* \[ \]" "$WORK/l/kited.log" || die "kite sent no DPD request"
+grep -qE "generating INFORMATIONAL request [0-9]+ \[ N\(NATD_S_IP\) N\(NATD_D_IP\) \]" "$WORK/l/kited.log" ||
+  die "kite sent no DPD request with NAT detection"
+grep -q "the NAT in front of us mapped us anew" "$WORK/l/kited.log" || die "kite did not see the NAT's new mapping"
+grep -qE "generating INFORMATIONAL request [0-9]+ \[ N\(UPDATE_SA_ADDRESSES\) N\(NATD_S_IP\) N\(NATD_D_IP\) \]" "$WORK/l/kited.log" ||
+  die "kite did not send UPDATE_SA_ADDRESSES for the new mapping"
 [ "$LOST" -le 40 ] || die "kite -> charon: $LOST echoes lost"
-log "ok: kite -> charon: $LOST of 100 echoes lost until kite's DPD request, charon followed to 192.0.2.1[$NEWPORT], $NEW_IN ESP from / $NEW_OUT to the new port"
+log "ok: kite -> charon: $LOST of 100 echoes lost until kite's DPD request and MOBIKE update, charon followed to 192.0.2.1[$NEWPORT], $NEW_IN ESP from / $NEW_OUT to the new port"
 kited_stop "$lp"
 log "PASS"

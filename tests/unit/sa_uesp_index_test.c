@@ -1,0 +1,224 @@
+/* sa/uesp: the index of Child SAs by IKE SA (uesp_ike_first/next, rekeyed,
+ * move, last_out, remove_ike: only that IKE SA's Child SAs, through index
+ * growth) and the queue of limits the packet paths passed (uesp_expired:
+ * each Child SA once per limit, soft first, outbound and inbound, none for
+ * a Child SA removed while queued). */
+#include "testutil.h"
+#include "base/err.h"
+#include "crypto/registry.h"
+#include "esp/ip.h"
+#include "sa/uesp.h"
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { BUF = 2048, AT = 128 };
+
+static void ts4(struct ike_ts_cfg *t, const char *lo, const char *hi)
+{
+    memset(t, 0, sizeof *t);
+    t->family = 4;
+    t->port_hi = 65535;
+    inet_pton(AF_INET, lo, t->lo);
+    inet_pton(AF_INET, hi, t->hi);
+}
+
+/* the two halves of one Child SA: a's inbound is b's outbound */
+static void make_pair(struct ike_child_sa *a, struct ike_child_sa *b, bool transport, uint32_t ike_sa)
+{
+    memset(a, 0, sizeof *a);
+    strcpy(a->conn, "lab");
+    strcpy(a->name, "net");
+    a->ike_sa = ike_sa;
+    a->spi_in = 0xc0000001 + ike_sa * 16;
+    a->spi_out = 0xd0000001 + ike_sa * 16;
+    a->encr = 20; /* AES_GCM_16 */
+    a->encr_bits = 256;
+    a->key_len = 36;
+    for (int i = 0; i < 36; i++) {
+        a->encr_in[i] = (uint8_t)(i + 1);
+        a->encr_out[i] = (uint8_t)(0x80 + i);
+    }
+    a->transport = transport;
+    a->local = (struct ike_addr){ .family = 4, .ip = { 192, 0, 2, 1 }, .port = 500 };
+    a->remote = (struct ike_addr){ .family = 4, .ip = { 192, 0, 2, 2 }, .port = 500 };
+    if (transport) {
+        ts4(&a->local_ts, "192.0.2.1", "192.0.2.1");
+        ts4(&a->remote_ts, "192.0.2.2", "192.0.2.2");
+    } else {
+        ts4(&a->local_ts, "10.1.0.0", "10.1.0.255");
+        ts4(&a->remote_ts, "10.2.0.0", "10.2.0.255");
+    }
+    *b = *a;
+    b->spi_in = a->spi_out;
+    b->spi_out = a->spi_in;
+    memcpy(b->encr_in, a->encr_out, 36);
+    memcpy(b->encr_out, a->encr_in, 36);
+    b->local = a->remote;
+    b->remote = a->local;
+    b->local_ts = a->remote_ts;
+    b->remote_ts = a->local_ts;
+}
+
+static size_t make_ip4(uint8_t *p, const char *src, const char *dst, uint8_t proto, size_t payload)
+{
+    size_t len = 20 + payload;
+    memset(p, 0, 20);
+    p[0] = 0x45;
+    p[2] = (uint8_t)(len >> 8);
+    p[3] = (uint8_t)len;
+    p[8] = 64;
+    p[9] = proto;
+    inet_pton(AF_INET, src, p + 12);
+    inet_pton(AF_INET, dst, p + 16);
+    uint32_t s = 0;
+    for (int i = 0; i < 20; i += 2)
+        s += (uint32_t)(p[i] << 8 | p[i + 1]);
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+    p[10] = (uint8_t)(~s >> 8);
+    p[11] = (uint8_t)~s;
+    for (size_t i = 0; i < payload; i++)
+        p[20 + i] = (uint8_t)(i * 13 + 1);
+    if (proto == 1)
+        p[20] = 8; /* echo request */
+    return len;
+}
+
+/* Child SA j of IKE SA k: its own SPIs and networks 10.<k>.<j>.0/24 -> 11.<k>.<j>.0/24 */
+static void child_of(struct ike_child_sa *c, struct ike_child_sa *peer, uint32_t k, uint32_t j)
+{
+    make_pair(c, peer, false, k);
+    c->spi_in = 0xc0000000 + k * 16 + j, c->spi_out = 0xd0000000 + k * 16 + j;
+    c->local_ts.lo[1] = c->local_ts.hi[1] = (uint8_t)k;
+    c->local_ts.lo[2] = c->local_ts.hi[2] = (uint8_t)j;
+    c->remote_ts = c->local_ts;
+    c->remote_ts.lo[0] = c->remote_ts.hi[0] = 11;
+    peer->spi_in = c->spi_out, peer->spi_out = c->spi_in;
+    peer->local_ts = c->remote_ts, peer->remote_ts = c->local_ts;
+}
+
+static unsigned count_of(const struct uesp *u, uint32_t ike_sa)
+{
+    unsigned n = 0;
+    for (const struct uesp_child *c = uesp_ike_first(u, ike_sa); c; c = uesp_ike_next(c), n++)
+        assert_int_equal(c->ike_sa, ike_sa);
+    return n;
+}
+
+static void by_ike_sa(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    struct uesp u;
+    struct ike_child_sa c, peer;
+    assert_int_equal(uesp_init(&u), 0);
+    assert_null(uesp_ike_first(&u, 1));
+    for (uint32_t k = 1; k <= N; k++)
+        for (uint32_t j = 0; j < 3; j++) {
+            child_of(&c, &peer, k, j);
+            assert_int_equal(uesp_install(&u, &c, 32, NULL), 0);
+        }
+    assert_true(u.nb_ike >= u.n_children); /* grown from 64 heads */
+    for (uint32_t k = 1; k <= N; k++)
+        assert_int_equal(count_of(&u, k), 3);
+    assert_int_equal(count_of(&u, N + 1), 0);
+    /* rekeyed: IKE SA 5's three now belong to 1000 */
+    uesp_ike_rekeyed(&u, 5, 1000);
+    assert_int_equal(count_of(&u, 5), 0);
+    assert_int_equal(count_of(&u, 1000), 3);
+    /* moved: exactly those three, each once */
+    struct ike_addr l = { .family = 4, .ip = { 192, 0, 2, 9 }, .port = 4500 }, r = l;
+    r.ip[3] = 10;
+    int cur = 0, moved = 0;
+    while (uesp_move(&u, &cur, 1000, &l, &r, true)) {
+        assert_true(++moved <= 3);
+    }
+    assert_int_equal(moved, 3);
+    for (const struct uesp_child *x = uesp_ike_first(&u, 1000); x; x = uesp_ike_next(x))
+        assert_true(x->encap && x->remote.ip[3] == 10 && x->out.encap_dport == 4500);
+    assert_false(uesp_find(&u, 0xc0000000 + 6 * 16)->encap);
+    /* the last ESP sent on any of its Child SAs */
+    uint8_t pkt[BUF];
+    const struct uesp_child *via;
+    size_t len = make_ip4(pkt + AT, "10.5.1.5", "11.5.1.7", 1, 100);
+    struct esp_buf b = { pkt, sizeof pkt, AT, len };
+    assert_int_equal(uesp_outbound(&u, &b, 77, &via), 0);
+    assert_int_equal(via->ike_sa, 1000);
+    assert_int_equal(uesp_last_out(&u, 1000), 77);
+    assert_int_equal(uesp_last_out(&u, 6), 0);
+    /* removed by IKE SA: only its own */
+    assert_int_equal(uesp_remove_ike(&u, 1000), 3);
+    assert_int_equal(uesp_remove_ike(&u, 1000), 0);
+    assert_int_equal(uesp_remove(&u, 0xc0000000 + 7 * 16 + 1), 0);
+    assert_int_equal(count_of(&u, 7), 2);
+    assert_int_equal(uesp_remove_ike(&u, 7), 2);
+    assert_int_equal(u.n_children, 3 * N - 6);
+    for (uint32_t k = 8; k <= N; k++)
+        assert_int_equal(count_of(&u, k), 3);
+    uesp_free(&u);
+}
+
+static void send_one(struct uesp *u, struct uesp *peer_u, uint32_t k, uint64_t now)
+{
+    uint8_t pkt[BUF];
+    char src[32], dst[32];
+    const struct uesp_child *via, *from;
+    snprintf(src, sizeof src, "10.%u.0.5", (unsigned)k);
+    snprintf(dst, sizeof dst, "11.%u.0.7", (unsigned)k);
+    size_t len = make_ip4(pkt + AT, src, dst, 1, 100);
+    struct esp_buf b = { pkt, sizeof pkt, AT, len };
+    assert_int_equal(uesp_outbound(u, &b, now, &via), 0);
+    if (peer_u)
+        assert_int_equal(uesp_inbound(peer_u, &b, now, 4, via->local.ip, via->remote.ip, &from), 0);
+}
+
+static void limits_queued(void **state)
+{
+    (void)state;
+    struct uesp u, v;
+    struct ike_child_sa c, peer;
+    uint32_t spi;
+    bool hard;
+    assert_int_equal(uesp_init(&u), 0);
+    assert_int_equal(uesp_init(&v), 0);
+    for (uint32_t k = 1; k <= 100; k++) { /* 1: outbound soft+hard; 2, 3: soft; 4: inbound at the peer */
+        child_of(&c, &peer, k, 0);
+        c.soft_bytes = k <= 3 ? 100 : 0, c.hard_bytes = k == 1 ? 110 : 0; /* one 120-byte packet passes both */
+        peer.soft_bytes = k == 4 ? 100 : 0;
+        assert_int_equal(uesp_install(&u, &c, 32, NULL), 0);
+        assert_int_equal(uesp_install(&v, &peer, 32, NULL), 0);
+    }
+    assert_int_equal(uesp_expired(&u, &spi, &hard), 0);
+    for (uint32_t k = 1; k <= 100; k++)
+        send_one(&u, &v, k, 1);
+    assert_int_equal(uesp_remove(&u, 0xc0000000 + 3 * 16), 0); /* queued, then gone */
+    unsigned soft = 0, hards = 0, seen1 = 0;
+    while (uesp_expired(&u, &spi, &hard)) {
+        assert_true(spi == 0xc0000000 + 1 * 16 || spi == 0xc0000000 + 2 * 16);
+        seen1 += spi == 0xc0000000 + 16;
+        if (spi == 0xc0000000 + 16 && seen1 == 1)
+            assert_false(hard); /* soft before hard */
+        hards += hard, soft += !hard;
+    }
+    assert_int_equal(soft, 2);
+    assert_int_equal(hards, 1);
+    assert_int_equal(seen1, 2);
+    send_one(&u, NULL, 2, 2); /* reported already: not again */
+    assert_int_equal(uesp_expired(&u, &spi, &hard), 0);
+    assert_int_equal(uesp_expired(&v, &spi, &hard), 1); /* the inbound side's limit */
+    assert_int_equal(spi, 0xd0000000 + 4 * 16);
+    assert_false(hard);
+    assert_int_equal(uesp_expired(&v, &spi, &hard), 0);
+    uesp_free(&u);
+    uesp_free(&v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(by_ike_sa),
+        cmocka_unit_test(limits_queued),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
