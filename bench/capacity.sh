@@ -94,7 +94,7 @@ CONF
 kite_up() { # NS NAME: kited responder with resp.conf
   local dir=$WORK/$2
   rm -rf "$dir"; mkdir -p "$dir"
-  ip netns exec "$1" nice "$KITE_BUILD/kited" --config "$WORK/resp.conf" --foreground --run-dir "$dir" --log-level 0 \
+  ip netns exec "$1" nice ${KITE_WRAP:-} "$KITE_BUILD/kited" --config "$WORK/resp.conf" --foreground --run-dir "$dir" --log-level 0 \
     --cookie-threshold 100000000 --block-threshold 0 --init-limit-half-open 0 >"$dir/kited.log" 2>&1 &
   PIDS+=($!)
   UP_PID=$!
@@ -188,7 +188,7 @@ for r in "${ROWS[@]}"; do
     printf "%8d %-9s %-10s %8d %9.2f %11.3f %11.2f %11.1f\n", n, k, i, u, s, c / n, m / n, m / 1024 }'
 done
 # kite/charon per N, and the targets
-ratios=() kite_cpu= kite_rss= load_ok=
+ratios=() kite_cpu= kite_rss= kite_at= load_ok=
 for r in "${ROWS[@]}"; do
   read -r n kind ini up secs cpu rss <<<"$r"
   case "$kind/$ini" in

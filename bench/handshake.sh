@@ -7,11 +7,24 @@
 # with ECDSA P-256 and RSA-3072 keys on both sides, issued by one RSA-3072
 # root CA made with strongSwan's pki (each side sends its certificate, asked
 # for by the other's CERTREQ).  Needs root and strongSwan.
+# Both sides run for the whole row; N handshakes one after the other:
+#   charon: swanctl --initiate / --terminate against the running charons
+#   kite (HS_KITE=load, the default): kite-load --window 1 -n N with the
+#     initiator's swanctl.conf against the running kited responder: N IKE
+#     SAs one after the other from one process, no process start inside
+#     the measured span, as for charon
+#   kite (HS_KITE=restart, the old mode): a kited initiator started for each
+#     handshake (start_action = start) and stopped after it: its first
+#     handshake in a fresh process (page faults, OpenSSL's first use of each
+#     algorithm), so it measures a cold start more than the handshake
 # Usage: bench/handshake.sh [BUILD_DIR] [N] [MODES]   (MODES: "psk ecdsa256 rsa3072")
+#   HS_KITE=load|restart (load)
 set -euo pipefail
 KITE_BUILD=$(cd "${1:-build}" && pwd)
 N=${2:-50}
 MODES=${3:-psk ecdsa256 rsa3072}
+HS_KITE=${HS_KITE:-load}
+case $HS_KITE in load|restart) ;; *) echo "HS_KITE must be load or restart" >&2; exit 2 ;; esac
 NS_TAG=kbh
 source "$(dirname "$0")/../tests/netns/lib.sh"
 need_root
@@ -70,8 +83,8 @@ pki_bench() {
   for c in left-rsa3072 right-rsa3072 left-p256 right-p256; do pki_ee "$c" root; done
 }
 
-capture_start() { ip netns exec "$LEFT" tcpdump -i "${NS_TAG}a" -U -n -w "$1" udp port 500 or udp port 4500 2>/dev/null & CAP=$!; sleep 1; }
-capture_stop() { sleep 0.3; kill "$CAP"; wait "$CAP" 2>/dev/null || true; }
+capture_start() { ip netns exec "$LEFT" tcpdump -i "${NS_TAG}a" --immediate-mode -U -n -w "$1" udp port 500 or udp port 4500 2>/dev/null & CAP=$!; sleep 1; }
+capture_stop() { sleep 1; kill "$CAP"; wait "$CAP" 2>/dev/null || true; }
 # microseconds from each ikev2_init request to the last ikev2_auth response
 # (fragment) before the next request
 handshakes_us() {
@@ -121,12 +134,27 @@ kite_run() { # MODE: N handshakes kite <-> kite, the initiator started for each 
   stop_all
 }
 
+kite_load_run() { # MODE: N handshakes, kite-load (one process) -> the running kited responder
+  KITE_LOG_LEVEL=0 kited_start "$RIGHT" kr "$WORK/kr/conf/swanctl.conf"
+  sleep 0.3
+  capture_start "$WORK/kite-$1.pcap"
+  # --config: the initiator's connection, identity and credentials (the
+  # same file the restart mode's kited loads); --window 1: one at a time
+  (cd "$WORK/kl/conf" && ip netns exec "$LEFT" "$KITE_BUILD/kite-load" --config "$WORK/kl/conf/swanctl.conf" \
+     --conn lab -n "$N" --window 1 --timeout $((N * 5 + 10)) --json >"$WORK/kl/load-$1.json" 2>"$WORK/kl/load-$1.err") || true
+  capture_stop
+  [ -z "${HS_DEBUG:-}" ] || { cat "$WORK/kl/load-$1.json" "$WORK/kl/load-$1.err" >&2; tcpdump -n -r "$WORK/kite-$1.pcap" 2>/dev/null | head -5 >&2; }
+  grep -q "\"established\": $N," "$WORK/kl/load-$1.json" ||
+    { log "kite-load ($1) did not establish all $N:"; head -c 600 "$WORK/kl/load-$1.json" "$WORK/kl/load-$1.err" >&2; }
+  stop_all
+}
+
 case " $MODES " in *" ecdsa256 "*|*" rsa3072 "*) pki_bench ;; esac
 ROWS=()
 for mode in $MODES; do
   confs "$mode"
   charon_run "$mode"
-  kite_run "$mode"
+  if [ "$HS_KITE" = load ]; then kite_load_run "$mode"; else kite_run "$mode"; fi
   c=$(handshakes_us "$WORK/charon-$mode.pcap" | median)
   k=$(handshakes_us "$WORK/kite-$mode.pcap" | median)
   nc=$(handshakes_us "$WORK/charon-$mode.pcap" | wc -l)
@@ -134,7 +162,7 @@ for mode in $MODES; do
   ROWS+=("$mode $c $nc $k $nk")
 done
 
-echo "IKE SA + Child SA, IKE_SA_INIT request to IKE_AUTH response on the wire (median, microseconds)"
+echo "IKE SA + Child SA, IKE_SA_INIT request to IKE_AUTH response on the wire (median, microseconds; kite initiator: $HS_KITE)"
 printf '%-10s %16s %8s %14s %8s %12s\n' auth "charon<->charon" samples "kite<->kite" samples kite/charon
 for r in "${ROWS[@]}"; do
   read -r mode c nc k nk <<<"$r"

@@ -38,13 +38,21 @@ static int ccm_setup(struct aead *a, struct span key)
     return 0;
 }
 
-int aead_init(struct aead *a, const struct xf_info *encr, struct span key, bool encrypt)
+static int check(const struct xf_info *encr, struct span key)
 {
-    memset(a, 0, sizeof *a);
     if (!encr || encr->type != XF_ENCR || !encr->aead || !cipher_name(encr))
         return KITE_E_UNSUPPORTED;
     if (key.n != encr->key_len || encr->salt_len > AEAD_SALT_LEN || encr->salt_len < 3)
         return KITE_E_INVALID_ARG;
+    return 0;
+}
+
+int aead_init(struct aead *a, const struct xf_info *encr, struct span key, bool encrypt)
+{
+    memset(a, 0, sizeof *a);
+    int rc = check(encr, key);
+    if (rc)
+        return rc;
     a->xf = encr;
     a->encrypt = encrypt;
     memcpy(a->salt, key.p + key.n - encr->salt_len, encr->salt_len);
@@ -61,10 +69,25 @@ int aead_init(struct aead *a, const struct xf_info *encr, struct span key, bool 
     return KITE_E_CRYPTO;
 }
 
+int aead_init_lazy(struct aead *a, const struct xf_info *encr, struct span key, bool encrypt)
+{
+    memset(a, 0, sizeof *a);
+    int rc = check(encr, key);
+    if (!rc)
+        rc = secret_from(&a->key, key.p, key.n);
+    if (rc)
+        return rc;
+    a->xf = encr;
+    a->encrypt = encrypt;
+    memcpy(a->salt, key.p + key.n - encr->salt_len, encr->salt_len);
+    return 0;
+}
+
 void aead_free(struct aead *a)
 {
     EVP_CIPHER_CTX_free(a->ctx);
     EVP_CIPHER_free(a->cipher);
+    secret_free(&a->key);
     mem_wipe(a, sizeof *a);
 }
 
@@ -99,8 +122,8 @@ static int begin(const struct aead *a, const uint8_t *iv, struct span aad, size_
     return 0;
 }
 
-int aead_seal(const struct aead *a, const uint8_t iv[AEAD_IV_LEN], struct span aad,
-              const uint8_t *in, uint8_t *out, size_t len, uint8_t *tag)
+static int seal_ctx(const struct aead *a, const uint8_t iv[AEAD_IV_LEN], struct span aad,
+                    const uint8_t *in, uint8_t *out, size_t len, uint8_t *tag)
 {
     uint8_t none[AEAD_MAX_ICV]; /* Final writes nothing here; never NULL + n */
     int outl = 0, fin = 0;
@@ -130,8 +153,8 @@ static int ccm_open(const struct aead *a, const uint8_t *in, uint8_t *out, size_
     return KITE_E_INTEGRITY;
 }
 
-int aead_open(const struct aead *a, const uint8_t iv[AEAD_IV_LEN], struct span aad,
-              const uint8_t *in, uint8_t *out, size_t len, const uint8_t *tag)
+static int open_ctx(const struct aead *a, const uint8_t iv[AEAD_IV_LEN], struct span aad,
+                    const uint8_t *in, uint8_t *out, size_t len, const uint8_t *tag)
 {
     uint8_t t[AEAD_MAX_ICV], none[AEAD_MAX_ICV];
     int outl = 0, fin = 0;
@@ -154,4 +177,40 @@ int aead_open(const struct aead *a, const uint8_t iv[AEAD_IV_LEN], struct span a
         return KITE_E_INTEGRITY;
     }
     return 0;
+}
+
+/* a lazy key (aead_init_lazy) in a context of its own for one call */
+static int lazy_ctx(const struct aead *a, struct aead *tmp)
+{
+    if (!a->key.p)
+        return KITE_E_INVALID_ARG; /* neither prepared nor lazy */
+    return aead_init(tmp, a->xf, secret_span(&a->key), a->encrypt) ? KITE_E_CRYPTO : 0;
+}
+
+int aead_seal(const struct aead *a, const uint8_t iv[AEAD_IV_LEN], struct span aad,
+              const uint8_t *in, uint8_t *out, size_t len, uint8_t *tag)
+{
+    if (a->ctx)
+        return seal_ctx(a, iv, aad, in, out, len, tag);
+    struct aead tmp;
+    int rc = lazy_ctx(a, &tmp);
+    if (rc)
+        return rc;
+    rc = seal_ctx(&tmp, iv, aad, in, out, len, tag);
+    aead_free(&tmp);
+    return rc;
+}
+
+int aead_open(const struct aead *a, const uint8_t iv[AEAD_IV_LEN], struct span aad,
+              const uint8_t *in, uint8_t *out, size_t len, const uint8_t *tag)
+{
+    if (a->ctx)
+        return open_ctx(a, iv, aad, in, out, len, tag);
+    struct aead tmp;
+    int rc = lazy_ctx(a, &tmp);
+    if (rc)
+        return rc;
+    rc = open_ctx(&tmp, iv, aad, in, out, len, tag);
+    aead_free(&tmp);
+    return rc;
 }

@@ -242,6 +242,27 @@ static const char *xdh_name(uint16_t group)
     return group == KE_CURVE25519 ? "X25519" : "X448";
 }
 
+/* X25519/X448 key pairs from one keygen context per group, made at the
+ * first use and kept: EVP_PKEY_Q_keygen fetches the key manager by name and
+ * builds and frees a context for every key, which perf showed as half of
+ * ke_generate at a responder setting up thousands of IKE SAs.  kite is
+ * single-threaded (no lock); the contexts are reachable until exit. */
+static EVP_PKEY *xdh_generate(uint16_t group)
+{
+    static EVP_PKEY_CTX *ctx[2];
+    size_t i = group == KE_CURVE25519 ? 0 : 1;
+    if (!ctx[i]) {
+        EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, xdh_name(group), NULL);
+        if (!c || EVP_PKEY_keygen_init(c) != 1) {
+            EVP_PKEY_CTX_free(c);
+            return NULL;
+        }
+        ctx[i] = c;
+    }
+    EVP_PKEY *key = NULL;
+    return EVP_PKEY_generate(ctx[i], &key) == 1 ? key : NULL;
+}
+
 /* ---- common ---------------------------------------------------------- */
 
 static int start(struct ke *k, uint16_t group)
@@ -263,7 +284,7 @@ int ke_generate(struct ke *k, uint16_t group)
         k->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", ecp_name(group));
         break;
     default:
-        k->key = EVP_PKEY_Q_keygen(NULL, NULL, xdh_name(group));
+        k->key = xdh_generate(group);
         break;
     }
     return k->key ? 0 : KITE_E_CRYPTO;

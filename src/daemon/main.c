@@ -31,6 +31,7 @@
 #include "daemon/helper.h"
 #include "daemon/resolve.h"
 #include "daemon/traps.h"
+#include "daemon/memtune.h"
 #include "daemon/netwatch.h"
 #include "ike/ike.h"
 #include "io/loop.h"
@@ -877,6 +878,7 @@ int main(int argc, char **argv)
         free(k);
         return 1;
     }
+    memtune_apply();
     rc = run(k);
     for (int i = 0; i < k->n_socks; i++)
         udp_close(&k->socks[i]);

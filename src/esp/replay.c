@@ -1,30 +1,57 @@
 /* Anti-replay window, RFC 4303 3.4.3 and Appendix A2. */
 #include "esp/replay.h"
 #include "base/err.h"
+#include <stdlib.h>
 #include <string.h>
 
-enum { WORD_BITS = 64, RING_MASK = ESP_REPLAY_WORDS - 1 };
+enum { WORD_BITS = 64 };
 
-_Static_assert((ESP_REPLAY_WORDS & (ESP_REPLAY_WORDS - 1)) == 0, "ring is a power of two");
-_Static_assert(ESP_REPLAY_WORDS * WORD_BITS > ESP_REPLAY_MAX + WORD_BITS,
-               "the ring covers the largest window plus the word being filled");
+_Static_assert(ESP_REPLAY_INLINE * WORD_BITS > 63 + WORD_BITS,
+               "the inline ring covers a 63-packet window plus the word being filled");
+
+/* words for a window of size packets: a power of two with
+ * words * 64 > size + 64, so the window and the word being filled never
+ * share a ring slot */
+static uint32_t ring_words(uint32_t size)
+{
+    uint32_t need = size / WORD_BITS + 2, w = 1;
+    while (w < need)
+        w *= 2;
+    return w;
+}
+
+static uint64_t *ring(const struct esp_replay *r)
+{
+    return r->big ? r->big : (uint64_t *)r->small;
+}
 
 int esp_replay_init(struct esp_replay *r, uint32_t size, bool esn)
 {
     memset(r, 0, sizeof *r);
     if (size > ESP_REPLAY_MAX)
         return KITE_E_INVALID_ARG;
+    uint32_t words = size ? ring_words(size) : ESP_REPLAY_INLINE;
+    if (words > ESP_REPLAY_INLINE && !(r->big = calloc(words, sizeof *r->big)))
+        return KITE_E_NOMEM;
+    r->mask = words - 1;
     r->size = size;
     r->esn = esn;
     return 0;
 }
 
+void esp_replay_free(struct esp_replay *r)
+{
+    free(r->big);
+    r->big = NULL;
+}
+
 void esp_replay_seed(struct esp_replay *r, uint64_t top)
 {
-    memset(r->ring, 0, sizeof r->ring);
+    uint64_t *w = ring(r);
+    memset(w, 0, ((size_t)r->mask + 1) * sizeof *w);
     r->top = top;
     if (top)
-        r->ring[(top / WORD_BITS) & RING_MASK] |= UINT64_C(1) << (top % WORD_BITS);
+        w[(top / WORD_BITS) & r->mask] |= UINT64_C(1) << (top % WORD_BITS);
 }
 
 /* RFC 4303 A2.1: the high half of the number is the one that puts the low
@@ -53,7 +80,7 @@ static bool infer(const struct esp_replay *r, uint32_t seq_lo, uint64_t *seq)
 
 static bool seen(const struct esp_replay *r, uint64_t seq)
 {
-    return r->ring[(seq / WORD_BITS) & RING_MASK] >> (seq % WORD_BITS) & 1;
+    return ring(r)[(seq / WORD_BITS) & r->mask] >> (seq % WORD_BITS) & 1;
 }
 
 int esp_replay_check(const struct esp_replay *r, uint32_t seq_lo, uint64_t *seq)
@@ -75,11 +102,11 @@ int esp_replay_check(const struct esp_replay *r, uint32_t seq_lo, uint64_t *seq)
 static void slide(struct esp_replay *r, uint64_t seq)
 {
     uint64_t from = r->top / WORD_BITS, to = seq / WORD_BITS;
-    uint64_t steps = to - from;
-    if (steps > ESP_REPLAY_WORDS)
-        steps = ESP_REPLAY_WORDS;
+    uint64_t steps = to - from, *w = ring(r);
+    if (steps > (uint64_t)r->mask + 1)
+        steps = (uint64_t)r->mask + 1;
     for (uint64_t i = 1; i <= steps; i++)
-        r->ring[(from + i) & RING_MASK] = 0;
+        w[(from + i) & r->mask] = 0;
     r->top = seq;
 }
 
@@ -96,7 +123,7 @@ int esp_replay_update(struct esp_replay *r, uint64_t seq)
         slide(r, seq);
     else if (r->top - seq >= r->size || seen(r, seq))
         return KITE_E_REPLAY;
-    r->ring[(seq / WORD_BITS) & RING_MASK] |= UINT64_C(1) << (seq % WORD_BITS);
+    ring(r)[(seq / WORD_BITS) & r->mask] |= UINT64_C(1) << (seq % WORD_BITS);
     return 0;
 }
 

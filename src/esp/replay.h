@@ -10,8 +10,13 @@
  * With ESN the inferred high 32 bits enter the ICV, so a wrong guess (or a
  * forged packet) fails authentication and never reaches the update.
  *
- * The bitmap is a fixed ring of 64-bit words inside the struct: nothing is
- * allocated, and a slide clears only the words it passes over. */
+ * The bitmap is a ring of 64-bit words sized by the window: a power of two
+ * with room for the window plus the word being filled.  Windows below 64
+ * packets (the default is 32) fit the two words inside the struct; larger
+ * ones get their ring allocated once, at init.  An outbound SA (window 0)
+ * has no ring.  A slide clears only the words it passes over.  Per SA this
+ * is 16 bytes for the default window, where a fixed ring for the largest
+ * window cost 1 KB per direction (issue 13: per-SA memory). */
 #ifndef KITE_ESP_REPLAY_H
 #define KITE_ESP_REPLAY_H
 #include "base/err.h"
@@ -20,18 +25,23 @@
 
 enum {
     ESP_REPLAY_MAX = 4096,      /* largest configurable window (packets) */
-    ESP_REPLAY_WORDS = 128,     /* ring words: a power of two > MAX / 64 */
+    ESP_REPLAY_INLINE = 2,      /* ring words kept in the struct: windows < 64 */
 };
 
 struct esp_replay {
     uint64_t top;    /* highest authenticated sequence number, 0 before any */
     uint32_t size;   /* window in packets; 0 disables replay protection */
+    uint32_t mask;   /* ring words - 1 (a power of two minus one) */
     bool esn;        /* 64-bit sequence numbers, 32 low bits on the wire */
-    uint64_t ring[ESP_REPLAY_WORDS];
+    uint64_t *big;   /* the ring when it does not fit `small`, else NULL */
+    uint64_t small[ESP_REPLAY_INLINE];
 };
 
-/* 0, or KITE_E_INVALID_ARG when size > ESP_REPLAY_MAX */
+/* 0, KITE_E_INVALID_ARG when size > ESP_REPLAY_MAX, KITE_E_NOMEM; r is
+ * overwritten (free a previous window first).  On failure nothing is held. */
 int esp_replay_init(struct esp_replay *r, uint32_t size, bool esn);
+/* release the ring of a window > 63 packets; safe on a zeroed struct */
+void esp_replay_free(struct esp_replay *r);
 /* start as if `top` had been received and authenticated (an SA handed over,
  * tests around 2^32); forgets everything seen before */
 void esp_replay_seed(struct esp_replay *r, uint64_t top);

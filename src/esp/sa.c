@@ -2,6 +2,7 @@
 #include "esp/sa.h"
 #include "base/err.h"
 #include "crypto/rand.h"
+#include <stdlib.h>
 #include <string.h>
 
 enum { IVGEN_KEY_LEN = 16 };
@@ -48,6 +49,25 @@ static int pick_transforms(struct esp_sa *sa, const struct esp_sa_params *p)
     return 0;
 }
 
+/* the selectors in one block of exactly their number (most SAs have one
+ * each side, none outbound) */
+static int copy_ts(struct esp_sa *sa, const struct esp_sa_params *p)
+{
+    size_t n = p->n_ts_local + p->n_ts_remote;
+    if (!n)
+        return 0;
+    if (!(sa->ts_local = malloc(n * sizeof *sa->ts_local)))
+        return KITE_E_NOMEM;
+    if (p->n_ts_local)
+        memcpy(sa->ts_local, p->ts_local, p->n_ts_local * sizeof *p->ts_local);
+    sa->ts_remote = sa->ts_local + p->n_ts_local;
+    if (p->n_ts_remote)
+        memcpy(sa->ts_remote, p->ts_remote, p->n_ts_remote * sizeof *p->ts_remote);
+    sa->n_ts_local = p->n_ts_local;
+    sa->n_ts_remote = p->n_ts_remote;
+    return 0;
+}
+
 static int copy_params(struct esp_sa *sa, const struct esp_sa_params *p)
 {
     if (p->n_ts_local > ESP_SA_MAX_TS || p->n_ts_remote > ESP_SA_MAX_TS ||
@@ -62,13 +82,10 @@ static int copy_params(struct esp_sa *sa, const struct esp_sa_params *p)
     sa->encap_sport = p->encap_sport;
     sa->encap_dport = p->encap_dport;
     sa->limits = p->limits;
-    if (p->n_ts_local)
-        memcpy(sa->ts_local, p->ts_local, p->n_ts_local * sizeof *p->ts_local);
-    if (p->n_ts_remote)
-        memcpy(sa->ts_remote, p->ts_remote, p->n_ts_remote * sizeof *p->ts_remote);
-    sa->n_ts_local = p->n_ts_local;
-    sa->n_ts_remote = p->n_ts_remote;
-    return esp_replay_init(&sa->replay, p->dir == ESP_DIR_IN ? p->replay_window : 0, p->esn);
+    int rc = copy_ts(sa, p);
+    if (!rc)
+        rc = esp_replay_init(&sa->replay, p->dir == ESP_DIR_IN ? p->replay_window : 0, p->esn);
+    return rc;
 }
 
 int esp_sa_init(struct esp_sa *sa, const struct esp_sa_params *p)
@@ -100,6 +117,8 @@ void esp_sa_free(struct esp_sa *sa)
         cbc_free(&sa->ivgen);
     secret_free(&sa->encr_key);
     secret_free(&sa->integ_key);
+    esp_replay_free(&sa->replay);
+    free(sa->ts_local);
     mem_wipe(sa, sizeof *sa);
 }
 

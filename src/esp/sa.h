@@ -4,8 +4,9 @@
  * number or replay window, UDP encapsulation for the caller, traffic
  * selectors for the inbound policy check, counters and lifetime limits.
  *
- * The caller owns the storage (struct esp_sa is a few KB: embed it or
- * allocate it once per SA); esp_sa_init() prepares everything so that the
+ * The caller owns the storage (struct esp_sa is a few hundred bytes: embed
+ * it or allocate it once per SA; a replay window of 64 packets or more and
+ * the selectors are allocated at their size); esp_sa_init() prepares everything so that the
  * per-packet calls (esp/encap.h, esp/decap.h) allocate nothing. */
 #ifndef KITE_ESP_SA_H
 #define KITE_ESP_SA_H
@@ -92,7 +93,9 @@ struct esp_sa {
     struct esp_replay replay;     /* inbound */
     bool udp_encap;
     uint16_t encap_sport, encap_dport;
-    struct esp_ts ts_local[ESP_SA_MAX_TS], ts_remote[ESP_SA_MAX_TS];
+    /* inbound tunnel mode: the selectors, allocated at their number (one
+     * block, ts_remote right after ts_local); NULL without */
+    struct esp_ts *ts_local, *ts_remote;
     size_t n_ts_local, n_ts_remote;
     struct esp_limits limits;
     unsigned flags;               /* ESP_SA_* */

@@ -14,7 +14,7 @@ int sk_keys_init(struct sk_keys *k, const struct xf_info *encr, const struct xf_
     k->encr = encr;
     if (encr->aead) {
         /* RFC 5282 8: an AEAD suite has no INTEG transform */
-        rc = integ ? KITE_E_INVALID_ARG : aead_init(&k->aead, encr, sk_e, encrypt);
+        rc = integ ? KITE_E_INVALID_ARG : aead_init_lazy(&k->aead, encr, sk_e, encrypt);
     } else {
         k->integ = integ;
         rc = integ ? cbc_init(&k->cbc, encr, sk_e, encrypt) : KITE_E_INVALID_ARG;
@@ -28,7 +28,7 @@ int sk_keys_init(struct sk_keys *k, const struct xf_info *encr, const struct xf_
 
 void sk_keys_free(struct sk_keys *k)
 {
-    if (k->aead.ctx)
+    if (k->aead.ctx || k->aead.key.p)
         aead_free(&k->aead);
     if (k->cbc.ctx)
         cbc_free(&k->cbc);

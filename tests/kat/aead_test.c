@@ -11,7 +11,17 @@ static const struct xf_info *gcm_xf(size_t key_bytes, long icv)
     return xf_lookup(XF_ENCR, id, (uint16_t)((key_bytes - AEAD_SALT_LEN) * 8));
 }
 
-static void check(const struct xf_info *xf, const struct kat_rec *r)
+/* prepared contexts (ESP) or lazy keys (IKE SK_e, aead_init_lazy: no
+ * context held between calls) must give the same answers */
+static int init_as(bool lazy, struct aead *a, const struct xf_info *xf, struct span key, bool enc)
+{
+    int rc = lazy ? aead_init_lazy(a, xf, key, enc) : aead_init(a, xf, key, enc);
+    if (!rc && lazy)
+        assert_null(a->ctx);
+    return rc;
+}
+
+static void check_as(bool lazy, const struct xf_info *xf, const struct kat_rec *r)
 {
     size_t nk, niv, na, np, nc;
     uint8_t *key = kat_hex(r, "key", &nk), *iv = kat_hex(r, "iv", &niv);
@@ -21,8 +31,8 @@ static void check(const struct xf_info *xf, const struct kat_rec *r)
     assert_non_null(xf);
     assert_int_equal(niv, AEAD_IV_LEN);
     assert_int_equal(nc, np + xf->icv_len);
-    assert_int_equal(aead_init(&seal, xf, span_of(key, nk), true), 0);
-    assert_int_equal(aead_init(&open, xf, span_of(key, nk), false), 0);
+    assert_int_equal(init_as(lazy, &seal, xf, span_of(key, nk), true), 0);
+    assert_int_equal(init_as(lazy, &open, xf, span_of(key, nk), false), 0);
     uint8_t *buf = malloc(nc + 1);
     /* seal twice with the same prepared context: same answer */
     for (int round = 0; round < 2; round++) {
@@ -62,6 +72,12 @@ static void check(const struct xf_info *xf, const struct kat_rec *r)
     aead_free(&seal);
     aead_free(&open);
     free(buf), free(key), free(iv), free(aad), free(plain), free(want);
+}
+
+static void check(const struct xf_info *xf, const struct kat_rec *r)
+{
+    check_as(false, xf, r);
+    check_as(true, xf, r);
 }
 
 static void aes_gcm_spec_vectors(void **state)
@@ -126,6 +142,9 @@ static void wrong_key_length_refused(void **state)
     const struct xf_info *gcm = xf_by_keyword(XF_ENCR, "aes128gcm16");
     assert_int_equal(aead_init(&a, gcm, span_of(key, 16), true), KITE_E_INVALID_ARG);
     assert_int_equal(aead_init(&a, xf_by_keyword(XF_ENCR, "aes128"), span_of(key, 16), true),
+                     KITE_E_UNSUPPORTED);
+    assert_int_equal(aead_init_lazy(&a, gcm, span_of(key, 16), true), KITE_E_INVALID_ARG);
+    assert_int_equal(aead_init_lazy(&a, xf_by_keyword(XF_ENCR, "aes128"), span_of(key, 16), true),
                      KITE_E_UNSUPPORTED);
 }
 

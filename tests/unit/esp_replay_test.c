@@ -53,6 +53,7 @@ static void test_duplicates_and_edge(void **state)
     assert_int_equal(esp_replay_check(&r, 90, &seq), 0);
     assert_int_equal(esp_replay_update(&r, 90), 0);
     assert_int_equal(esp_replay_update(&r, 90), KITE_E_REPLAY);
+    esp_replay_free(&r);
 }
 
 static void test_far_ahead(void **state)
@@ -69,6 +70,7 @@ static void test_far_ahead(void **state)
         assert_int_equal(recv_seq(&r, s), 0);
     assert_int_equal(recv_seq(&r, 1000000 - 4096), KITE_E_REPLAY);
     assert_int_equal(recv_seq(&r, UINT32_MAX), 0);
+    esp_replay_free(&r);
     assert_int_equal(esp_replay_init(&r, ESP_REPLAY_MAX + 1, false), KITE_E_INVALID_ARG);
 }
 
@@ -98,6 +100,40 @@ static void test_esn_wrap(void **state)
     esp_replay_seed(&r, UINT64_MAX - 1);
     assert_int_equal(recv_seq(&r, UINT64_MAX), 0);
     assert_int_equal(esp_replay_check(&r, 3, &seq), KITE_E_REPLAY);
+    esp_replay_free(&r);
+}
+
+/* issue 13 (per-SA memory): the window's ring is sized by the window, not
+ * by the largest one: the default 32 packets and an outbound SA (0) fit the
+ * struct, which stays small; 64 and more get a ring of their size */
+static void test_ring_sized_by_window(void **state)
+{
+    (void)state;
+    struct esp_replay r;
+    assert_true(sizeof r <= 64);
+    const uint32_t inline_sizes[] = { 0, 1, 32, 63 };
+    for (size_t i = 0; i < sizeof inline_sizes / sizeof inline_sizes[0]; i++) {
+        assert_int_equal(esp_replay_init(&r, inline_sizes[i], false), 0);
+        assert_null(r.big);
+        esp_replay_free(&r);
+    }
+    /* 63 inline: the whole window and the word being filled are kept */
+    assert_int_equal(esp_replay_init(&r, 63, false), 0);
+    for (uint64_t s = 1; s <= 199; s += 2) /* odd numbers: top 199, window 137..199 */
+        assert_int_equal(recv_seq(&r, s), 0);
+    for (uint64_t s = 137; s <= 199; s += 2)
+        assert_int_equal(recv_seq(&r, s), KITE_E_REPLAY);
+    for (uint64_t s = 138; s <= 198; s += 2)
+        assert_int_equal(recv_seq(&r, s), 0);
+    assert_int_equal(recv_seq(&r, 136), KITE_E_REPLAY); /* left of the window */
+    esp_replay_free(&r);
+    assert_int_equal(esp_replay_init(&r, 64, false), 0);
+    assert_non_null(r.big);
+    assert_int_equal(r.mask + 1, 4);
+    esp_replay_free(&r);
+    assert_int_equal(esp_replay_init(&r, ESP_REPLAY_MAX, false), 0);
+    assert_int_equal(r.mask + 1, 128);
+    esp_replay_free(&r);
 }
 
 static void test_seq_next(void **state)
@@ -208,6 +244,7 @@ static void differential(uint32_t size, bool esn, uint64_t start, unsigned seed)
         if (!esn && m.top > UINT32_MAX - 0x100000000ull / 4)
             break; /* near the end of 32-bit space */
     }
+    esp_replay_free(&r);
 }
 
 static void test_differential(void **state)
@@ -228,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_window_zero),   cmocka_unit_test(test_duplicates_and_edge),
         cmocka_unit_test(test_far_ahead),     cmocka_unit_test(test_esn_wrap),
         cmocka_unit_test(test_seq_next),      cmocka_unit_test(test_differential),
+        cmocka_unit_test(test_ring_sized_by_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
