@@ -48,6 +48,7 @@ static void conn_copied_whole(void **s)
                                       NULL, NULL), 0);
     assert_int_equal(bridge_conn(c, 0, NULL, 500, 4500, cfg, err, sizeof err), 1);
     assert_non_null(strstr(err, "connection 'lab' authenticates nobody until one is"));
+    ike_conn_cfg_free(cfg);
     conf_free(c);
     free(cfg);
 }
