@@ -474,7 +474,9 @@ static int child(struct ctx *x, struct set_node *sec, struct conf_child *ch)
         ch->life_packets = plus_tenth(ch->rekey_packets, UINT64_MAX);
     if (child_updown(x, sec, ch))
         return -1;
-    static const char *const later[] = { "hostaccess", "policies", "close_action", NULL };
+    if ((v = val(sec, "hostaccess", &node)) && parse_bool(v, &ch->hostaccess))
+        return fail(x, node, "hostaccess must be yes or no, not '%s'", v);
+    static const char *const later[] = { "policies", "close_action", NULL };
     for (int i = 0; later[i]; i++)
         val(sec, later[i], NULL); /* accepted; acted on by later issues */
     char where[96];

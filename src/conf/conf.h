@@ -85,6 +85,7 @@ struct conf_child {
     uint64_t rekey_bytes, rekey_packets, life_bytes, life_packets; /* 0: none */
     char updown[CONF_UPDOWN_MAX]; /* updown: a shell command line run on up/down (daemon/updown.c); "": none */
     uint8_t close_action; /* enum conf_close (conf_life.c) */
+    bool hostaccess;      /* hostaccess = yes: the updown script gets PLUTO_HOST_ACCESS=1, as charon's */
 };
 /* children.X.close_action: none, clear (the same without trap policies),
  * start, or trap (the trap policy is installed again: the next packet for

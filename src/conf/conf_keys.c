@@ -12,7 +12,6 @@
 #define S(scope, name, use, why) { scope, name, true, NULL, use, why }
 #define NO "no|false|disabled|0"
 #define YES "yes|true|enabled|1"
-#define LATER "not implemented yet (issue 14/15)"
 #define KERNEL "needs the kernel backend (not implemented)"
 #define IMPL CONF_KEY_IMPL
 #define ACCEPT CONF_KEY_ACCEPT
@@ -112,8 +111,7 @@ const struct conf_key conf_keys[] = {
     K("child", "rand_packets", "0", ACCEPT, "no jitter"),
     K("child", "rand_packets", NULL, WARN, "volume rekeys happen at rekey_packets, without jitter"),
     K("child", "updown", NULL, IMPL, "a command run on up and down events with charon's environment"),
-    K("child", "hostaccess", NO, ACCEPT, "the default"),
-    K("child", "hostaccess", NULL, REFUSE, "hostaccess: " LATER),
+    K("child", "hostaccess", NULL, IMPL, "PLUTO_HOST_ACCESS=1 in the updown script's environment, as charon"),
     K("child", "mode", "tunnel|transport", IMPL, ""),
     K("child", "mode", "pass|drop", REFUSE, "shunt policies are not implemented in the userspace data plane"),
     K("child", "mode", "beet", REFUSE, "BEET mode is not implemented"),

@@ -138,6 +138,8 @@ int updown_env(const struct updown_sa *s, bool up, const char *path, char *buf, 
     side(&b, "PEER", &s->peer, s->peer_id, &s->my_ts, &s->peer_ts, false);
     if (s->encap)
         put(&b, "PLUTO_UDP_ENC=%u", s->peer.port);
+    if (s->hostaccess) /* charon's firewall hooks open the gateway itself to the peer's clients */
+        put(&b, "PLUTO_HOST_ACCESS=1");
     return b.full ? -1 : (int)b.n;
 }
 
@@ -583,13 +585,19 @@ static void iface_of(const struct ike_addr *me, char *out, size_t cap)
     freeifaddrs(ifa);
 }
 
-static const char *script_of(const struct kite_conf *conf, const char *conn, const char *child)
+static const struct conf_child *child_of(const struct kite_conf *conf, const char *conn, const char *child)
 {
     int c = conf ? conf_conn_find(conf, conn) : -1;
     for (uint32_t i = 0; c >= 0 && i < conf->conns[c].n_children; i++)
         if (!strcmp(conf->conns[c].child[i].name, child))
-            return conf->conns[c].child[i].updown[0] ? conf->conns[c].child[i].updown : NULL;
+            return &conf->conns[c].child[i];
     return NULL;
+}
+
+static const char *script_of(const struct kite_conf *conf, const char *conn, const char *child)
+{
+    const struct conf_child *ch = child_of(conf, conn, child);
+    return ch && ch->updown[0] ? ch->updown : NULL;
 }
 
 static void up(struct updown *u, struct ike_engine *e, const struct kite_conf *conf, const struct ike_child_sa *c,
@@ -613,6 +621,8 @@ static void up(struct updown *u, struct ike_engine *e, const struct kite_conf *c
     s->my_ts = c->local_ts;
     s->peer_ts = c->remote_ts;
     s->encap = c->encap;
+    const struct conf_child *cc = child_of(conf, c->conn, c->name);
+    s->hostaccess = cc && cc->hostaccess;
     iface_of(&c->local, s->iface, sizeof s->iface);
     if (ike_sa_info_by_id(e, c->ike_sa, &info)) {
         cred_id_format(info.local_id->type, span_of(info.local_id->data, info.local_id->len), s->my_id,

@@ -34,6 +34,7 @@ struct updown_sa {
     char my_id[UPDOWN_ID_MAX], peer_id[UPDOWN_ID_MAX];
     struct ike_ts_cfg my_ts, peer_ts;  /* the Child SA's selectors */
     bool encap;                        /* UDP-encapsulated (a NAT): PLUTO_UDP_ENC */
+    bool hostaccess;                   /* the child's hostaccess = yes: PLUTO_HOST_ACCESS=1 */
 };
 
 /* the environment of the script: NULL-terminated envp[] pointing into buf;

@@ -78,7 +78,7 @@ static void refusals_listed(void **s)
     char *out, *err;
     put("no.conf", "connections {\n lab {\n  version = 1\n  remote_addrs = 192.0.2.1\n"
                    "  children { net { local_ts = 10.2.0.0/24\n remote_ts = 10.1.0.0/24\n mark_in = 7\n"
-                   "   hostaccess = yes } }\n }\n}\n");
+                   "   ipcomp = yes } }\n }\n}\n");
     assert_int_equal(run("no.conf", &out, &err), 1);
     assert_string_equal(out, "");
     char want[2048];
@@ -87,8 +87,8 @@ static void refusals_listed(void **s)
              "deprecates it)\n"
              "kited: also refused: %s/no.conf:7: connection 'lab' child 'net': mark_in = 7 refused: needs the kernel "
              "backend (not implemented)\n"
-             "kited: also refused: %s/no.conf:8: connection 'lab' child 'net': hostaccess = yes refused: "
-             "hostaccess: not implemented yet (issue 14/15)\n",
+             "kited: also refused: %s/no.conf:8: connection 'lab' child 'net': ipcomp = yes refused: "
+             "IPComp (RFC 3173) is not implemented\n",
              dir, dir, dir);
     assert_string_equal(err, want);
     free(out);

@@ -765,6 +765,26 @@ static void eap_tls_auth(void **s)
     conf_free(c);
 }
 
+/* hostaccess (issue 14): read as a boolean for the updown script's
+ * PLUTO_HOST_ACCESS; anything else refused with file:line */
+static void hostaccess_read(void **s)
+{
+    (void)s;
+    char err[256];
+    struct kite_conf *c = load("connections { gw { remote_addrs = 192.0.2.1\n local { auth = psk }\n"
+                               " remote { auth = psk }\n children { a { hostaccess = yes }\n b { } } } }\n",
+                               err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_true(c->conns[0].child[0].hostaccess);
+    assert_false(c->conns[0].child[1].hostaccess);
+    conf_free(c);
+    assert_null(load("connections { gw { remote_addrs = 192.0.2.1\n local { auth = psk }\n remote { auth = psk }\n"
+                     " children { a {\n hostaccess = sometimes } } } }\n", err, sizeof err));
+    assert_non_null(strstr(err, ":5: "));
+    assert_non_null(strstr(err, "hostaccess must be yes or no, not 'sometimes'"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -781,7 +801,7 @@ int main(void)
         cmocka_unit_test(names_numbers_and_flags_strict),
         cmocka_unit_test(secrets_strict),
         cmocka_unit_test(certificate_keys),
-        cmocka_unit_test(key_passphrases), cmocka_unit_test(eap_users), cmocka_unit_test(eap_tls_auth),
+        cmocka_unit_test(key_passphrases), cmocka_unit_test(eap_users), cmocka_unit_test(eap_tls_auth), cmocka_unit_test(hostaccess_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

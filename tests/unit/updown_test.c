@@ -86,6 +86,11 @@ static void env_v4_tunnel(void **st)
     assert_non_null(strstr(got, "PLUTO_INTERFACE=unknown\n"));
     assert_non_null(strstr(got, "PLUTO_PEER_PROTOCOL=0\nPLUTO_UDP_ENC=4500\n"));
     assert_null(strstr(got, "PATH="));
+    assert_null(strstr(got, "PLUTO_HOST_ACCESS"));
+    /* hostaccess = yes: charon's PLUTO_HOST_ACCESS=1, last */
+    s.hostaccess = true;
+    env_str(&s, true, NULL, got, sizeof got);
+    assert_non_null(strstr(got, "PLUTO_UDP_ENC=4500\nPLUTO_HOST_ACCESS=1\n"));
 }
 
 static void env_host_ports(void **st)
