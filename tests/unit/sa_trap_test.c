@@ -6,6 +6,7 @@
  * trap stays after the Child SA goes (the next packet negotiates again) and
  * leaves the SPD when removed. */
 #include "testutil.h"
+#include "uesp_pair.h"
 #include "base/err.h"
 #include "esp/ip.h"
 #include "sa/trap.h"
@@ -14,15 +15,6 @@
 #include <string.h>
 
 enum { BUF = 2048, AT = 128 };
-
-static void ts4(struct ike_ts_cfg *t, const char *lo, const char *hi)
-{
-    memset(t, 0, sizeof *t);
-    t->family = 4;
-    t->port_hi = 65535;
-    inet_pton(AF_INET, lo, t->lo);
-    inet_pton(AF_INET, hi, t->hi);
-}
 
 static void child(struct ike_child_sa *a)
 {
