@@ -363,3 +363,12 @@ uint64_t ike_child_next_hard(const struct ikesa *sa)
             next = ike_sa_child(sa, i)->hard_at;
     return next;
 }
+
+void ike_child_log_offers(struct ike_engine *e, const struct ike_child_cfg *ch, const struct ike_sa *offer)
+{
+    char got[512], have[512];
+    ike_prop_offer_str(offer, got, sizeof got);
+    ike_prop_cfg_str(ch->esp, ch->n_esp, false, have, sizeof have);
+    ike_log(e, LOG_CFG, 1, "received proposals for CHILD_SA %s: %s", ch->name, got);
+    ike_log(e, LOG_CFG, 1, "configured proposals for CHILD_SA %s: %s", ch->name, have);
+}

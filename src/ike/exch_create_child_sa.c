@@ -272,6 +272,7 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
     }
     if (rc || (algs.ke && !kei)) {
         ike_log(e, LOG_IKE, 1, "no acceptable proposal found for CHILD_SA %s, sending NO_PROPOSAL_CHOSEN", ch->name);
+        ike_child_log_offers(e, ch, &sap->u.sa);
         return send_error(e, sa, msgid, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0, now);
     }
     struct ike_ts_cfg lts, rts;

@@ -219,6 +219,7 @@ static void responder_child(struct ike_engine *e, struct ikesa *sa, const struct
     sa->child = cfg;
     if (ike_prop_select_no_ke(ch->esp, ch->n_esp, &sap->u.sa, IKEV2_PROTO_ESP, &algs, &chosen)) {
         ike_log(e, LOG_IKE, 1, "no acceptable proposal found for CHILD_SA %s, sending NO_PROPOSAL_CHOSEN", ch->name);
+        ike_child_log_offers(e, ch, &sap->u.sa);
         pld_notify(&o->pld[o->n++], IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
         return;
     }

@@ -591,6 +591,9 @@ void ike_prop_str(const struct ike_algs *a, bool ike, char *buf, size_t cap);
  * prints them ("IKE:AES_GCM_16_256/PRF_HMAC_SHA2_256/CURVE_25519, ...") */
 void ike_prop_offer_str(const struct ike_sa *offer, char *buf, size_t cap);
 void ike_prop_cfg_str(const struct ike_prop_cfg *cfg, unsigned n, bool ike, char *buf, size_t cap);
+/* a Child SA's NO_PROPOSAL_CHOSEN explained: what the peer offered and what
+ * the child has, as charon logs them (an authenticated peer: not rate-limited) */
+void ike_child_log_offers(struct ike_engine *e, const struct ike_child_cfg *ch, const struct ike_sa *offer);
 /* the 4-byte SPI of an ESP proposal, 0 when it has none */
 uint32_t ike_prop_spi32(const struct ike_proposal *p);
 /* the selected algorithms as a single-proposal config (for the response) */

@@ -185,6 +185,25 @@ static void initiator_rejects_the_responder(void **s)
     pair_free(&p);
 }
 
+/* a Child SA refused in IKE_AUTH for its proposals: the responder's log
+ * names what the peer offered and what it has (issue 15: OS clients) */
+static void child_proposals_logged(void **s)
+{
+    (void)s;
+    struct pair p;
+    struct ike_conn_cfg ca = h_conn(1, 2, "aes256gcm16 prfsha256 x25519", "aes128 sha256", PSK);
+    struct ike_conn_cfg cb = h_conn(2, 1, "aes256gcm16 prfsha256 x25519", "aes256gcm16", PSK);
+    pair_init(&p, &ca, &cb);
+    ike_initiate(p.a.e, "lab", NULL, p.now);
+    pair_run(&p, p.now + 5000);
+    assert_non_null(strstr(p.b.log, "sending NO_PROPOSAL_CHOSEN"));
+    if (!strstr(p.b.log, "received proposals for CHILD_SA net: ESP:AES_CBC_128/AUTH_HMAC_SHA2_256_128"))
+        fail_msg("no offer logged:\n%s", p.b.log);
+    assert_non_null(strstr(p.b.log, "configured proposals for CHILD_SA net: ESP:AES_GCM_16_256"));
+    assert_int_equal(p.b.n_inst, 0);
+    pair_free(&p);
+}
+
 static void disjoint_proposals(void **s)
 {
     (void)s;
@@ -341,7 +360,7 @@ int main(void)
         cmocka_unit_test(duplicated_and_reordered),
         cmocka_unit_test(wrong_psk),
         cmocka_unit_test(initiator_rejects_the_responder),
-        cmocka_unit_test(disjoint_proposals),
+        cmocka_unit_test(disjoint_proposals), cmocka_unit_test(child_proposals_logged),
         cmocka_unit_test(invalid_ke_then_retry),
         cmocka_unit_test(narrowed_selectors),
         cmocka_unit_test(ts_unacceptable),
