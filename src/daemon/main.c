@@ -87,6 +87,15 @@ static int env_eap_secret(void *ctx, const char *id, size_t len, struct secret *
     return s && !secret_from(out, s->p, s->n) ? 0 : -1;
 }
 
+/* the engine's source lookup for %any initiators: the route toward the
+ * peer, with our sockets' mark (not through the tunnel) */
+static int env_source(void *ctx, const struct ike_addr *remote, struct ike_addr *out)
+{
+    struct kited *k = ctx;
+    (void)k;
+    return netwatch_route_src(remote, DP_MARK, out) ? -1 : 0;
+}
+
 static void conf_warn(void *ctx, const char *msg)
 {
     struct kited *k = ctx;
@@ -767,7 +776,7 @@ static int drop_privileges(struct kited *k)
 static int run(struct kited *k)
 {
     char err[512];
-    const struct ike_env env = { k, env_random, env_log, .eap_secret = env_eap_secret };
+    const struct ike_env env = { k, env_random, env_log, .eap_secret = env_eap_secret, .source = env_source };
     static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
     if (conf_load_file(k->args.config, &k->conf, err, sizeof err, conf_warn, k)) {
         log_msg(&k->log, LOG_CFG, 0, "%s", err);

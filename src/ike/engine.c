@@ -580,6 +580,18 @@ static int conn_find(const struct ike_engine *e, const char *name)
     return -1;
 }
 
+/* local_addrs = %any: the address the host will send from, when the
+ * daemon can tell (its port stays the configured one) */
+static void source_known(struct ike_engine *e, struct ikesa *sa)
+{
+    struct ike_addr a;
+    if (sa->local.family || !sa->remote.family || !e->env.source || e->env.source(e->env.ctx, &sa->remote, &a) ||
+        a.family != sa->remote.family)
+        return;
+    sa->local.family = a.family;
+    memcpy(sa->local.ip, a.ip, sizeof sa->local.ip);
+}
+
 static int initiate(struct ike_engine *e, int c, int ch, uint64_t more, bool restarting, uint32_t attempt,
                     uint64_t now)
 {
@@ -612,6 +624,7 @@ int ike_initiate_sa(struct ike_engine *e, int c, int ch, uint64_t more, const st
     sa->keying_more = more | 1ull << ch;
     sa->local = *local;
     sa->remote = *remote;
+    source_known(e, sa);
     ike_nat_start(e, sa);
     int rc = ike_sa_init_start(e, sa, now);
     if (rc)

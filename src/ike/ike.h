@@ -288,6 +288,11 @@ struct ike_env {
      * `id` into *out (allocated; the engine wipes and frees it), 0, or -1
      * when there is none; NULL: no EAP secrets */
     int (*eap_secret)(void *ctx, const char *id, size_t len, struct secret *out);
+    /* the address the host sends from toward remote (a route lookup), for
+     * an initiator whose local_addrs is %any: its NAT_DETECTION_SOURCE_IP
+     * is then true, so that no NAT is seen where there is none; 0 or -1
+     * (unknown: the hash is random and both ends encapsulate); NULL: unknown */
+    int (*source)(void *ctx, const struct ike_addr *remote, struct ike_addr *out);
 };
 
 enum ike_action_type {

@@ -352,6 +352,42 @@ static void no_nat_no_encapsulation(void **st)
     net_free(&net);
 }
 
+/* the daemon's route lookup (ike_env.source): 192.0.2.1 toward anyone */
+static int source_192_0_2_1(void *ctx, const struct ike_addr *remote, struct ike_addr *out)
+{
+    (void)ctx;
+    *out = addr4(192, 0, 2, 1, 0);
+    return remote->family == 4 ? 0 : -1;
+}
+
+/* local_addrs = %any, no NAT: with the host's source address known
+ * (ike_env.source) the NATD_S_IP is true and nobody encapsulates; the
+ * random hash made both ends see a NAT and use UDP encapsulation */
+static void any_local_with_known_source(void **st)
+{
+    (void)st;
+    struct net net;
+    char s[512];
+    setup(&net, false);
+    struct node *a = &net.n[0], *b = &net.n[1];
+    struct ike_conn_cfg ca = conn_a(1);
+    ca.local = (struct ike_addr){ .port = 500 }; /* %any */
+    ike_engine_free(a->s.e);
+    struct ike_env env = { &a->s.rng, h_random, h_log, .source = source_192_0_2_1 };
+    a->s.e = ike_engine_new(&env);
+    assert_non_null(a->s.e);
+    assert_int_equal(ike_engine_add_conn(a->s.e, &ca), 0);
+    ike_initiate(a->s.e, "lab", NULL, net.now);
+    net_run(&net, net.now + 10000);
+    assert_int_equal(b->s.ike_up, 1);
+    assert_non_null(strstr(status_of(a, s, sizeof s), "NAT: none"));
+    assert_null(strstr(s, "faked"));
+    assert_non_null(strstr(status_of(b, s, sizeof s), "NAT: none"));
+    assert_false(a->children[0].encap);
+    assert_false(b->children[0].encap);
+    net_free(&net);
+}
+
 /* remote_port = 4500: IKE_SA_INIT already from and to 4500, with the marker */
 static void remote_port_4500_from_the_start(void **st)
 {
@@ -673,7 +709,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(behind_nat_detected_and_reported),
         cmocka_unit_test(faked_detection_is_reported_as_such),
-        cmocka_unit_test(no_nat_no_encapsulation),
+        cmocka_unit_test(any_local_with_known_source), cmocka_unit_test(no_nat_no_encapsulation),
         cmocka_unit_test(remote_port_4500_from_the_start),
         cmocka_unit_test(keepalives_from_the_side_behind_nat),
         cmocka_unit_test(mapping_change_followed_by_the_responder),
