@@ -139,7 +139,7 @@ struct conf_conn {
     uint8_t unique; /* enum conf_unique */
     /* local_addrs/remote_addrs beyond one address (issue 14, conf_addrs.c):
      * a DNS name given for local_addrs ("" none; local then stays %any, and
-     * bridge_conn refuses it: not resolved yet; remote_addrs' name is
+     * bridge_conn resolves it once at load, or refuses it; remote_addrs' name is
      * remote_host, resolved by daemon/resolve.c), and remote_addrs' whole
      * list for responders:
      * the peer must be in one of the ranges (addresses, subnets, ranges,

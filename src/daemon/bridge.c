@@ -296,6 +296,24 @@ static bool remote_host(const struct conf_conn *k, struct ike_conn_cfg *out)
     return false;
 }
 
+/* local_addrs as a DNS name (one of our own addresses by name): resolved
+ * once, when the connection loads, within RESOLVE_LOAD_MS, in remote_addrs'
+ * family when that is known; one that does not resolve refuses the
+ * connection (kite would otherwise send from and answer on any address) */
+static int local_host(const struct conf_conn *k, struct ike_conn_cfg *out, char *err, size_t errcap)
+{
+    struct ike_addr a;
+    int rc = resolve_bounded(k->local_host, k->remote.family, RESOLVE_LOAD_MS, &a);
+    if (rc) {
+        snprintf(err, errcap, "local_addrs = %s: the name does not resolve%s", k->local_host,
+                 k->remote.family ? " to an address of remote_addrs' family" : "");
+        return -1;
+    }
+    out->local.family = a.family;
+    memcpy(out->local.ip, a.ip, 16);
+    return 0;
+}
+
 int bridge_conn(const struct kite_conf *c, int i, const struct cred_store *creds, uint16_t ike_port,
                 uint16_t natt_port, struct ike_conn_cfg *out, char *err, size_t errcap)
 {
@@ -319,10 +337,8 @@ static int bridge_conn_lists(const struct kite_conf *c, int i, const struct cred
     out->remote.family = k->remote.family;
     memcpy(out->remote.ip, k->remote.ip, 16);
     out->remote.port = k->remote_port;
-    if (k->local_host[0]) { /* never %any in its place */
-        snprintf(err, errcap, "local_addrs = %s: DNS names in local_addrs are not resolved yet", k->local_host);
+    if (k->local_host[0] && local_host(k, out, err, errcap)) /* never %any in its place */
         return -1;
-    }
     _Static_assert((int)IKE_MAX_RANGES == (int)CONF_MAX_ADDRS, "remote_addrs' ranges fit");
     out->n_remote_ranges = k->n_remote_ranges;
     for (unsigned r = 0; r < k->n_remote_ranges; r++) {

@@ -133,12 +133,47 @@ static void certificate_connection(void **s)
     assert_int_equal(system(text), 0);
 }
 
+/* local_addrs as a DNS name: resolved when the connection loads (here
+ * from /etc/hosts: localhost), in remote_addrs' family; a name that does not
+ * resolve refuses the connection rather than leave it at %any */
+static void local_addrs_by_name(void **s)
+{
+    (void)s;
+    static const struct { const char *local, *remote; int rc; uint8_t family; const char *err; } t[] = {
+        { "localhost", "192.0.2.1", 0, 4, NULL },
+        { "kite-no-such-host.invalid", "192.0.2.1", -1, 0,
+          "local_addrs = kite-no-such-host.invalid: the name does not resolve to an address of remote_addrs' family" },
+    };
+    struct ike_conn_cfg *cfg = calloc(1, sizeof *cfg);
+    for (unsigned i = 0; i < sizeof t / sizeof t[0]; i++) {
+        char text[512], err[256] = "";
+        struct kite_conf *c = NULL;
+        snprintf(text, sizeof text, "connections { lab { local_addrs = %s\n remote_addrs = %s\n local { auth = psk }\n"
+                 " remote { auth = psk }\n children { n { local_ts = 10.1.0.0/24\n remote_ts = 10.2.0.0/24 } } } }\n"
+                 "secrets { ike-1 { secret = abcdefgh } }\n", t[i].local, t[i].remote);
+        if (conf_load_string(text, "swanctl.conf", &c, err, sizeof err, NULL, NULL))
+            fail_msg("%s", err);
+        assert_int_equal(bridge_conn(c, 0, NULL, 500, 4500, cfg, err, sizeof err), t[i].rc);
+        if (t[i].rc == 0) {
+            assert_int_equal(cfg->local.family, t[i].family);
+            assert_int_equal(cfg->local.ip[0], 127);
+            assert_int_equal(cfg->local.ip[3], 1);
+            ike_conn_cfg_free(cfg);
+        } else if (!strstr(err, t[i].err)) {
+            fail_msg("case %u: %s", i, err);
+        }
+        conf_free(c);
+    }
+    free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(conn_copied_whole),
         cmocka_unit_test(fragmentation_mode),
         cmocka_unit_test(certificate_connection),
+        cmocka_unit_test(local_addrs_by_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
