@@ -19,53 +19,13 @@
 #include "cred/store.h"
 #include "ike/eap_tls.h"
 
-static char tmp[64];
+#include "pki_dir.h"
 
-static void put(const char *side, const char *sub, const char *file)
+/* side's certificate and key, trusting the root and holding the intermediate */
+static void ident_mid(const char *side, const char *name)
 {
-    char path[512], *data;
-    size_t n;
-    snprintf(path, sizeof path, "tests/exchange/data/pki/%s", file);
-    data = read_source_file(path, &n);
-    snprintf(path, sizeof path, "%s/%s", tmp, side);
-    mkdir(path, 0700);
-    snprintf(path, sizeof path, "%s/%s/%s", tmp, side, sub);
-    mkdir(path, 0700);
-    snprintf(path, sizeof path, "%s/%s/%s/%s", tmp, side, sub, file);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, n, f), n);
-    fclose(f);
-    free(data);
-}
-
-/* side's certificate and key, trusting the root (and holding the intermediate) */
-static void ident(const char *side, const char *name)
-{
-    char f[64];
-    snprintf(f, sizeof f, "%s.pem", name);
-    put(side, "x509", f);
-    snprintf(f, sizeof f, "%s.key", name);
-    put(side, "private", f);
-    put(side, "x509ca", "ca.pem");
+    ident(side, name);
     put(side, "x509ca", "mid.pem");
-}
-
-static struct cred_store *store(const char *side)
-{
-    char dir[256], err[256];
-    struct cred_store *s = NULL;
-    snprintf(dir, sizeof dir, "%s/%s", tmp, side);
-    if (cred_store_load(dir, NULL, 0, &s, err, sizeof err, NULL, NULL))
-        fail_msg("loading %s: %s", dir, err);
-    return s;
-}
-
-static void id_set(struct ike_id_cfg *id, const char *text)
-{
-    size_t len = 0;
-    assert_int_equal(cred_id_parse(text, &id->type, id->data, sizeof id->data, &len), 0);
-    id->len = (uint16_t)len;
 }
 
 /* the client (a, at .1) with cert `cert` as `client_id`; the gateway (b, at
@@ -136,7 +96,7 @@ static int setup(void **s)
     snprintf(tmp, sizeof tmp, "/tmp/kite-eaptls-XXXXXX");
     assert_non_null(mkdtemp(tmp));
     h_wall_time = 0;
-    ident("b", "moon");
+    ident_mid("b", "moon");
     return 0;
 }
 
@@ -157,7 +117,7 @@ static void carol_up(void **s)
     (void)s;
     struct pair p;
     struct ike_conn_cfg ca, cb;
-    ident("a", "carol");
+    ident_mid("a", "carol");
     confs(&ca, &cb, "carol", "carol@example.org", "");
     run(&p, &ca, &cb, 0, 0);
     assert_up(&p);
@@ -175,7 +135,7 @@ static void fragmented_with_identity(void **s)
     (void)s;
     struct pair p;
     struct ike_conn_cfg ca, cb;
-    ident("a", "jupiter");
+    ident_mid("a", "jupiter");
     confs(&ca, &cb, "jupiter", "jupiter.example", "%any");
     run(&p, &ca, &cb, 200, 0);
     assert_up(&p);
@@ -193,7 +153,7 @@ static void untrusted_client_certificate(void **s)
     (void)s;
     struct pair p;
     struct ike_conn_cfg ca, cb;
-    ident("a", "evil");
+    ident_mid("a", "evil");
     put("a", "x509ca", "evilca.pem");
     confs(&ca, &cb, "evil", "moon.example", "");
     run(&p, &ca, &cb, 0, 0);
@@ -208,7 +168,7 @@ static void identity_not_in_certificate(void **s)
     (void)s;
     struct pair p;
     struct ike_conn_cfg ca, cb;
-    ident("a", "mars");
+    ident_mid("a", "mars");
     confs(&ca, &cb, "mars", "mars.example", "dave.example");
     run(&p, &ca, &cb, 0, 0);
     assert_refused(&p, "identity 'dave.example' is not in the TLS certificate");
@@ -222,7 +182,7 @@ static void over_reassembly_limit(void **s)
     (void)s;
     struct pair p;
     struct ike_conn_cfg ca, cb;
-    ident("a", "jupiter");
+    ident_mid("a", "jupiter");
     confs(&ca, &cb, "jupiter", "jupiter.example", "");
     run(&p, &ca, &cb, 0, 2000);
     assert_refused(&p, "longer than the EAP-TLS reassembly limit");
