@@ -16,8 +16,13 @@ for bin in "$build"/*_fuzz; do
   mkdir -p "$work/$name"
   [ -d "$root/tests/fuzz/corpus/$name" ] && cp -r "$root/tests/fuzz/corpus/$name/." "$work/$name/"
   echo "== $name: ${secs}s"
-  "$bin" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$work/" \
-         "$work/$name" 2>&1 | grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done|==[0-9]+==ERROR|SUMMARY)' || true
+  out=$("$bin" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$work/" \
+         "$work/$name" 2>&1 | grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done|==[0-9]+==ERROR|SUMMARY)' || true)
+  echo "$out"
+  # a sanitizer report on the seed corpus (a leak found while it is read) leaves no artifact
+  if grep -qE '^==[0-9]+==ERROR|^SUMMARY' <<<"$out"; then
+    echo "fuzz.sh: $name reported an error (above)"; exit 1
+  fi
   # libFuzzer exits non-zero on a finding; re-check via artifacts
   if ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* >/dev/null 2>&1; then
     echo "fuzz.sh: $name produced a finding:"; ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* 2>/dev/null
