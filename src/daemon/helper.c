@@ -155,6 +155,11 @@ static void job_done(struct helpers *h, int status)
         h->failed++;
     if (h->done)
         h->done(h->ctx, j->tag, j->what, status);
+    /* out of the epoll set before closing: a process forked meanwhile (an
+     * updown script) holds a copy of the pidfd until it execs, and the
+     * registration lives as long as any copy, pointing at the freed job */
+    if (j->pidfd >= 0 && h->epfd >= 0)
+        epoll_ctl(h->epfd, EPOLL_CTL_DEL, j->pidfd, NULL);
     job_free(j);
 }
 

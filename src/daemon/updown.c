@@ -253,6 +253,13 @@ static void job_unlink(struct updown *u, struct updown_job *j)
             *p = j->next;
             break;
         }
+    /* out of the epoll set before closing: a script forked meanwhile holds
+     * copies of our fds until it execs, and a registration lives as long as
+     * any copy, so a closed fd could still report into the freed job */
+    if (j->pidfd >= 0)
+        epoll_ctl(u->epfd, EPOLL_CTL_DEL, j->pidfd, NULL);
+    if (j->out >= 0)
+        epoll_ctl(u->epfd, EPOLL_CTL_DEL, j->out, NULL);
     job_free(j);
 }
 

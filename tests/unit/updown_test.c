@@ -244,13 +244,59 @@ static void runs_scripts(void **st)
     assert_int_equal(system(cmd), 0);
 }
 
+/* copies of our pidfds that a process forked meanwhile holds (until it
+ * execs) keep their epoll registrations alive after we close ours: a
+ * finished script's job must leave the epoll set before it is freed, or
+ * the copy reports into freed memory (ASan: heap-use-after-free; before
+ * that, a waitpid on the reaped pid: "cannot learn how ... ended") */
+static int dup_pidfds(int *out, int cap)
+{
+    int n = 0;
+    for (int fd = 3; fd < 1024 && n < cap; fd++) {
+        char path[64], what[64];
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        ssize_t len = readlink(path, what, sizeof what - 1);
+        if (len <= 0)
+            continue;
+        what[len] = 0;
+        if (!strcmp(what, "anon_inode:[pidfd]"))
+            out[n++] = dup(fd);
+    }
+    return n;
+}
+
+static void forked_copies_of_a_pidfd(void **st)
+{
+    (void)st;
+    struct updown u;
+    logbuf[0] = 0;
+    assert_int_equal(updown_init(&u, 2000, on_log, NULL), 0);
+    struct updown_sa s = tunnel();
+    snprintf(s.script, sizeof s.script, "sleep 0.1");
+    struct ike_child_sa c1 = child(0x4001, 0), c2 = child(0x4002, 0);
+    updown_child_up(&u, &c1, &s, loop_now_ms());
+    updown_run(&u, loop_now_ms()); /* started by now */
+    int copies[8];
+    int n = dup_pidfds(copies, 8);
+    assert_true(n >= 1);
+    updown_finish(&u); /* the first script's job freed; our copies stay readable */
+    updown_child_up(&u, &c2, &s, loop_now_ms());
+    updown_finish(&u);
+    assert_null(strstr(logbuf, "cannot learn how"));
+    assert_int_equal(u.started, 2);
+    assert_int_equal(u.failed, 0);
+    for (int i = 0; i < n; i++)
+        close(copies[i]);
+    updown_free(&u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(env_v4_tunnel),
         cmocka_unit_test(env_host_ports),
         cmocka_unit_test(env_v6),
-        cmocka_unit_test(runs_scripts),
+        cmocka_unit_test(runs_scripts), cmocka_unit_test(forked_copies_of_a_pidfd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
