@@ -29,7 +29,7 @@ NLIST=${NLIST-1000 10000}   # empty: no charon rows
 NLOAD=${NLOAD-100000}       # empty: no kite-load row
 LIMIT=${CAP_TIMEOUT:-300}
 CHARON_INIT_MAX=${CHARON_INIT_MAX:-1000}
-NS_TAG=kcap
+NS_TAG=${NS_TAG:-kcap}
 source "$(dirname "$0")/../tests/netns/lib.sh"
 need_interop
 [ -x "$KITE_BUILD/kite-load" ] || die "no kite-load in $KITE_BUILD"
