@@ -111,6 +111,10 @@ static void route_add(struct dataplane *dp, uint32_t spi_in, const struct route_
                       bool known)
 {
     char d[INET6_ADDRSTRLEN], s[INET6_ADDRSTRLEN] = "";
+    if (known && !routes_room(&dp->routes)) { /* the common case: nothing to say */
+        routes_hold(&dp->routes, dp->route_trap, spi_in, k);
+        return;
+    }
     inet_ntop(k->family, k->dst, d, sizeof d);
     if (src)
         inet_ntop(k->family, src, s, sizeof s);
