@@ -38,8 +38,12 @@ echo "== Outbound SPD lookup (CPU ns) at 10 to 100,000 policies beside the linea
 "$build/spd_bench"
 
 echo
-echo "== Data plane per-IKE-SA and periodic calls with N Child SAs (CPU): limit check, IKE SA down"
+echo "== Data plane per-IKE-SA and periodic calls with N Child SAs (CPU): limit check, IKE SA down, liveness report beside the old walk"
 "$build/uesp_bench" 1000 10000 100000
+
+echo
+echo "== TUN routes per Child SA replaced with N Child SAs (CPU) beside the flat array they replaced"
+"$build/routes_bench" 1000 10000 100000
 
 echo
 echo "== Per IKE SA at a responder engine, in process (PSK + x25519, one Child SA), N = 1000 and 10000"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "base/err.h"
 #include "base/rd.h"
+#include "crypto/rand.h"
 #include "crypto/registry.h"
 #include "esp/offload.h"
 #include "io/netlink.h"
@@ -23,6 +24,9 @@ int dp_open(struct dataplane *dp, struct log_sink *log)
     memset(dp, 0, offsetof(struct dataplane, big));
     dp->tun_fd = dp->raw4.fd = dp->raw6.fd = dp->udp_fd4 = dp->udp_fd6 = -1;
     dp->log = log;
+    uint64_t key[2];
+    crypto_random((uint8_t *)key, sizeof key);
+    routes_init(&dp->routes, key);
     int rc = uesp_init(&dp->u);
     if (rc)
         return rc;
@@ -70,27 +74,16 @@ int dp_open(struct dataplane *dp, struct log_sink *log)
     return 0;
 }
 
-static void route_del_one(struct dataplane *dp, struct dp_route *r)
+/* the last holder of a route let go of it */
+static void route_gone(void *ctx, const struct route_key *k)
 {
-    bool shared = false;
-    for (int i = 0; i < dp->n_routes; i++) {
-        struct dp_route *o = &dp->routes[i];
-        if (o != r && o->used && o->family == r->family && o->plen == r->plen && !memcmp(o->dst, r->dst, 16))
-            shared = true;
-    }
-    if (!shared)
-        nl_route(false, DP_TABLE, dp->tun_ifindex, r->family, r->dst, r->plen, NULL);
-    r->used = false;
+    struct dataplane *dp = ctx;
+    nl_route(false, DP_TABLE, dp->tun_ifindex, k->family, k->dst, k->plen, NULL);
 }
 
 void dp_close(struct dataplane *dp)
 {
-    for (int i = 0; i < dp->n_routes; i++)
-        if (dp->routes[i].used)
-            route_del_one(dp, &dp->routes[i]);
-    free(dp->routes);
-    dp->routes = NULL;
-    dp->n_routes = dp->cap_routes = 0;
+    routes_release_all(&dp->routes, route_gone, dp);
     if (dp->rules) {
         nl_rule(false, AF_INET, DP_TABLE, DP_TABLE, DP_MARK, true);
         nl_rule(false, AF_INET6, DP_TABLE, DP_TABLE, DP_MARK, true);
@@ -109,67 +102,40 @@ void dp_close(struct dataplane *dp)
 
 /* ---- routes ---- */
 
-/* a free entry of the route table, which grows as needed (no count is
- * compiled in); NULL: no memory */
-static struct dp_route *route_slot(struct dataplane *dp)
+/* a route for holder spi_in (a Child SA's inbound SPI, or with
+ * dp->route_trap a trap's policy id).  One already installed for another
+ * holder (many road warriors with the same selectors) is only counted, so
+ * that it stays while one of them needs it, without asking the kernel; one
+ * the kernel refused is not noted */
+static void route_add(struct dataplane *dp, uint32_t spi_in, const struct route_key *k, const uint8_t *src,
+                      bool known)
 {
-    for (int i = 0; i < dp->n_routes; i++)
-        if (!dp->routes[i].used)
-            return &dp->routes[i];
-    if (dp->n_routes == dp->cap_routes) {
-        int cap = dp->cap_routes ? 2 * dp->cap_routes : 64;
-        struct dp_route *r = cap > dp->cap_routes ? realloc(dp->routes, (size_t)cap * sizeof *r) : NULL;
-        if (!r)
-            return NULL;
-        dp->routes = r;
-        dp->cap_routes = cap;
-    }
-    dp->routes[dp->n_routes] = (struct dp_route){ 0 };
-    return &dp->routes[dp->n_routes++];
-}
-
-/* the route is in the table already, for another Child SA (many road
- * warriors with the same selectors): noted for this one too, so that it stays
- * while one of them needs it (route_del_one), without asking the kernel */
-static bool route_known(const struct dataplane *dp, int family, const uint8_t *dst, int plen)
-{
-    for (int i = 0; i < dp->n_routes; i++) {
-        const struct dp_route *o = &dp->routes[i];
-        if (o->used && o->family == family && o->plen == plen && !memcmp(o->dst, dst, family == AF_INET6 ? 16 : 4))
-            return true;
-    }
-    return false;
-}
-
-static void route_add(struct dataplane *dp, uint32_t spi_in, int family, const uint8_t *dst, int plen,
-                      const uint8_t *src, bool known)
-{
-    struct dp_route *r = route_slot(dp);
     char d[INET6_ADDRSTRLEN], s[INET6_ADDRSTRLEN] = "";
-    inet_ntop(family, dst, d, sizeof d);
+    if (known && !routes_room(&dp->routes)) { /* the common case: nothing to say */
+        routes_hold(&dp->routes, dp->route_trap, spi_in, k);
+        return;
+    }
+    inet_ntop(k->family, k->dst, d, sizeof d);
     if (src)
-        inet_ntop(family, src, s, sizeof s);
-    if (!r) {
-        log_msg(dp->log, LOG_ESP, known ? 1 : 0, "route %s/%d not noted for SPI %08x: out of memory%s", d, plen,
+        inet_ntop(k->family, src, s, sizeof s);
+    if (routes_room(&dp->routes)) {
+        log_msg(dp->log, LOG_ESP, known ? 1 : 0, "route %s/%d not noted for SPI %08x: out of memory%s", d, k->plen,
                 spi_in, known ? " (it is installed for another)" : "");
         return;
     }
-    if (known) {
-        *r = (struct dp_route){ .used = true, .spi_in = spi_in, .family = family, .plen = plen, .trap = dp->route_trap };
-        memcpy(r->dst, dst, family == AF_INET6 ? 16 : 4);
-        return;
+    if (!known) {
+        int rc = nl_route(true, DP_TABLE, dp->tun_ifindex, k->family, k->dst, k->plen, src);
+        if (rc && src) /* the source may not be a local address */
+            rc = nl_route(true, DP_TABLE, dp->tun_ifindex, k->family, k->dst, k->plen, NULL);
+        if (rc) {
+            log_msg(dp->log, LOG_ESP, 0, "route %s/%d via %s not installed: %s", d, k->plen, dp->tun_name,
+                    strerror(-rc));
+            return;
+        }
+        log_msg(dp->log, LOG_ESP, 1, "installing route %s/%d via %s%s%s (table %d)", d, k->plen, dp->tun_name,
+                src ? " src " : "", s, DP_TABLE);
     }
-    int rc = nl_route(true, DP_TABLE, dp->tun_ifindex, family, dst, plen, src);
-    if (rc && src) /* the source may not be a local address */
-        rc = nl_route(true, DP_TABLE, dp->tun_ifindex, family, dst, plen, NULL);
-    if (rc) {
-        log_msg(dp->log, LOG_ESP, 0, "route %s/%d via %s not installed: %s", d, plen, dp->tun_name, strerror(-rc));
-        return;
-    }
-    *r = (struct dp_route){ .used = true, .spi_in = spi_in, .family = family, .plen = plen, .trap = dp->route_trap };
-    memcpy(r->dst, dst, family == AF_INET6 ? 16 : 4);
-    log_msg(dp->log, LOG_ESP, 1, "installing route %s/%d via %s%s%s (table %d)", d, plen, dp->tun_name,
-            src ? " src " : "", s, DP_TABLE);
+    routes_hold(&dp->routes, dp->route_trap, spi_in, k); /* cannot fail after routes_room */
 }
 
 static int addr_cmp(const uint8_t *a, const uint8_t *b, size_t n)
@@ -244,8 +210,9 @@ static void routes_for(struct dataplane *dp, const struct ike_child_sa *c)
     uint8_t src[16];
     if (c->transport) {
         const struct ike_addr *r = &c->remote;
-        int f = r->family == 6 ? AF_INET6 : AF_INET, bits = r->family == 6 ? 128 : 32;
-        route_add(dp, c->spi_in, f, r->ip, bits, c->local.ip, route_known(dp, f, r->ip, bits));
+        struct route_key k;
+        routes_key(&k, r->family == 6 ? AF_INET6 : AF_INET, r->ip, r->family == 6 ? 128 : 32);
+        route_add(dp, c->spi_in, &k, c->local.ip, routes_known(&dp->routes, &k));
         return;
     }
     uint8_t pfx[8][16];
@@ -253,13 +220,15 @@ static void routes_for(struct dataplane *dp, const struct ike_child_sa *c)
     int n = range_to_prefixes(family == AF_INET6 ? 128 : 32, c->remote_ts.lo, c->remote_ts.hi, pfx, plen, 8);
     bool have_src = false, looked = false;
     for (int i = 0; i < n; i++) {
-        bool known = route_known(dp, family, pfx[i], plen[i]);
+        struct route_key k;
+        routes_key(&k, family, pfx[i], plen[i]);
+        bool known = routes_known(&dp->routes, &k);
         if (!known && !looked) { /* getifaddrs dumps every interface: only for a route to install */
             have_src = c->local_ts.family == c->remote_ts.family &&
                        local_addr_in(family, c->local_ts.lo, c->local_ts.hi, src);
             looked = true;
         }
-        route_add(dp, c->spi_in, family, pfx[i], plen[i], have_src ? src : NULL, known);
+        route_add(dp, c->spi_in, &k, have_src ? src : NULL, known);
     }
 }
 
@@ -270,9 +239,7 @@ void dp_trap_routes(struct dataplane *dp, uint32_t id, const struct esp_ts *loca
     if (!dp->on)
         return;
     if (!add) {
-        for (int i = 0; i < dp->n_routes; i++)
-            if (dp->routes[i].used && dp->routes[i].trap && dp->routes[i].spi_in == id)
-                route_del_one(dp, &dp->routes[i]);
+        routes_release(&dp->routes, true, id, route_gone, dp);
         return;
     }
     struct ike_child_sa *c = calloc(1, sizeof *c);
@@ -332,9 +299,7 @@ int dp_child_up(struct dataplane *dp, const struct ike_child_sa *c, uint32_t rep
 
 static void child_remove(struct dataplane *dp, struct uesp_child *c)
 {
-    for (int i = 0; i < dp->n_routes; i++)
-        if (dp->routes[i].used && dp->routes[i].spi_in == c->in.spi && !dp->routes[i].trap)
-            route_del_one(dp, &dp->routes[i]);
+    routes_release(&dp->routes, false, c->in.spi, route_gone, dp);
     log_msg(dp->log, LOG_ESP, 1, "CHILD_SA %s{%u} removed: SPIs %08x_i %08x_o, %llu/%llu bytes in/out", c->name,
             c->ike_sa, c->in.spi, c->out.spi, (unsigned long long)c->in.cnt.bytes,
             (unsigned long long)c->out.cnt.bytes);

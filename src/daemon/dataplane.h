@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include "base/log.h"
+#include "daemon/routes.h"
 #include "ike/ike.h"
 #include "io/raw.h"
 #include "sa/uesp.h"
@@ -28,15 +29,6 @@ enum { DP_TABLE = 220, DP_MARK = 0x4b1e, DP_MTU = 1400,
        DP_GSO_SEGS = 64, DP_GSO_BYTES = 65000, /* per UDP GSO send */
        DP_SLOT = 2048,  /* bytes per packet buffer */
        DP_AT = 128 };   /* where a packet starts in its buffer: room for headers */
-
-struct dp_route {
-    bool used;
-    uint32_t spi_in; /* the Child SA it belongs to */
-    int family;
-    uint8_t dst[16];
-    int plen;
-    bool trap;       /* a trap policy's route (spi_in holds the trap's policy id): no Child SA takes it along */
-};
 
 struct dp_stats {
     uint64_t tun_in, tun_out;     /* packets read from / written to TUN */
@@ -71,8 +63,7 @@ struct dataplane {
     struct uesp u;
     struct log_sink *log;
     bool rules;
-    struct dp_route *routes; /* grown as Child SAs bring routes: n_routes used or free, cap_routes */
-    int n_routes, cap_routes;
+    struct routes routes;  /* installed in DP_TABLE, with their holders (daemon/routes.h) */
     struct dp_stats st;
     int udp_fd4, udp_fd6;  /* the NAT-T sockets (the caller's), for UDP-encapsulated ESP */
     bool udp_gso;          /* send UDP-encapsulated ESP in GSO batches */

@@ -287,13 +287,14 @@ static void on_unknown_spi(void *ctx, uint32_t spi, const struct ike_addr *from,
     ike_esp_unknown_spi(k->ike, spi, from, now);
 }
 
-/* inbound ESP is liveness (2.4): each Child SA's last good packet goes to the engine */
+/* inbound ESP is liveness (2.4): the last good packet of each Child SA that
+ * decrypted one since the previous report goes to the engine (the data
+ * plane queues them: no walk of every Child SA at each deadline) */
 static void report_last_used(struct kited *k)
 {
-    int cursor = 0;
     uint32_t spi;
     uint64_t at;
-    while (k->dp.on && uesp_last_used(&k->dp.u, &cursor, &spi, &at))
+    while (k->dp.on && uesp_last_used(&k->dp.u, &spi, &at))
         ike_child_inbound_seen(k->ike, spi, at);
 }
 

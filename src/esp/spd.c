@@ -58,6 +58,10 @@ struct esp_spd_node {
     uint64_t seq;
     uint64_t hash;            /* of its shape and masked addresses: kept for growth */
     struct esp_spd_node *next_sel, *next_id;
+    /* the link that points at it in its selector chain: removal without a
+     * walk (Child SAs with the same selectors, many road warriors behind
+     * one subnet, share one chain) */
+    struct esp_spd_node **pprev_sel;
 };
 
 enum { SPD_MIN_HEADS = 16 };
@@ -186,6 +190,9 @@ static void link_sel(struct esp_spd_node **head, struct esp_spd_node *x)
     while (*head && before(*head, x))
         head = &(*head)->next_sel;
     x->next_sel = *head;
+    x->pprev_sel = head;
+    if (*head)
+        (*head)->pprev_sel = &x->next_sel;
     *head = x;
 }
 
@@ -206,6 +213,7 @@ static int grow(struct esp_spd *spd)
             next = x->next_sel;
             size_t half = (x->hash & (nb - 1)) != i;
             x->next_sel = NULL;
+            x->pprev_sel = tail[half];
             *tail[half] = x;
             tail[half] = &x->next_sel;
         }
@@ -242,12 +250,11 @@ int esp_spd_add(struct esp_spd *spd, const struct esp_policy *p)
     return 0;
 }
 
-static void unlink_sel(struct esp_spd *spd, struct esp_spd_node *x)
+static void unlink_sel(struct esp_spd_node *x)
 {
-    struct esp_spd_node **pp = &spd->sel[x->hash & (spd->nb - 1)];
-    while (*pp != x)
-        pp = &(*pp)->next_sel;
-    *pp = x->next_sel;
+    *x->pprev_sel = x->next_sel;
+    if (x->next_sel)
+        x->next_sel->pprev_sel = x->pprev_sel;
 }
 
 size_t esp_spd_remove(struct esp_spd *spd, uint32_t id)
@@ -262,7 +269,7 @@ size_t esp_spd_remove(struct esp_spd *spd, uint32_t id)
             continue;
         }
         *pp = x->next_id;
-        unlink_sel(spd, x);
+        unlink_sel(x);
         struct esp_spd_shape s = shape_of(&x->p);
         shape_drop(spd, &s);
         free(x);

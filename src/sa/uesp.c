@@ -120,6 +120,33 @@ static void due_unlink(struct uesp *u, struct uesp_child *c)
     c->due = false;
 }
 
+/* after an inbound packet: a Child SA whose last good packet is newer than
+ * its last report joins the liveness queue (once) */
+static void seen_note(struct uesp *u, struct uesp_child *c, uint64_t before)
+{
+    if (c->seen || c->in.cnt.last_used == before)
+        return;
+    c->seen = true;
+    c->seen_prev = NULL;
+    c->seen_next = u->seen;
+    if (u->seen)
+        u->seen->seen_prev = c;
+    u->seen = c;
+}
+
+static void seen_unlink(struct uesp *u, struct uesp_child *c)
+{
+    if (!c->seen)
+        return;
+    if (c->seen_prev)
+        c->seen_prev->seen_next = c->seen_next;
+    else
+        u->seen = c->seen_next;
+    if (c->seen_next)
+        c->seen_next->seen_prev = c->seen_prev;
+    c->seen = false;
+}
+
 int uesp_init(struct uesp *u)
 {
     memset(u, 0, sizeof *u);
@@ -137,6 +164,7 @@ static void child_clear(struct uesp *u, struct uesp_child *c)
 {
     unsigned slot = c->slot;
     due_unlink(u, c);
+    seen_unlink(u, c);
     ike_unlink(u, c);
     esp_sad_remove(&u->sad, c->in.spi);
     if (c->policy_id)
@@ -378,18 +406,15 @@ uint64_t uesp_last_out(const struct uesp *u, uint32_t ike_sa)
     return last;
 }
 
-int uesp_last_used(const struct uesp *u, int *cursor, uint32_t *spi_in, uint64_t *at)
+int uesp_last_used(struct uesp *u, uint32_t *spi_in, uint64_t *at)
 {
-    for (; *cursor >= 0 && (unsigned)*cursor < u->n_slots; (*cursor)++) {
-        const struct uesp_child *c = u->child[*cursor];
-        if (c && c->in.cnt.last_used) {
-            *spi_in = c->in.spi;
-            *at = c->in.cnt.last_used;
-            (*cursor)++;
-            return 1;
-        }
-    }
-    return 0;
+    struct uesp_child *c = u->seen;
+    if (!c)
+        return 0;
+    seen_unlink(u, c);
+    *spi_in = c->in.spi;
+    *at = c->in.cnt.last_used;
+    return 1;
 }
 
 int uesp_retire(struct uesp *u, uint32_t spi_in)
@@ -562,8 +587,10 @@ int uesp_inbound(struct uesp *u, struct esp_buf *b, uint64_t now, uint8_t family
     }
     struct uesp_child *c = CHILD_OF(sa, in);
     uint8_t nh;
+    uint64_t before = sa->cnt.last_used;
     int rc = esp_decap(sa, b, &nh, now);
     due_note(u, c);
+    seen_note(u, c, before);
     if (rc)
         return rc; /* counted on the SA */
     if (nh == IPPROTO_NUM_NONE)

@@ -41,6 +41,10 @@ struct uesp_child {
     struct esp_ts ts_local, ts_remote;
     /* the queue of Child SAs with a limit to report (uesp_expired) */
     bool due;
+    /* the queue of Child SAs that decrypted a packet since the last
+     * report of liveness (uesp_last_used) */
+    bool seen;
+    struct uesp_child *seen_prev, *seen_next;
     struct uesp_child *due_prev, *due_next;
     /* the chain of its IKE SA's hash head (uesp_ike_first) */
     struct uesp_child *ike_prev, *ike_next;
@@ -74,6 +78,10 @@ struct uesp {
     /* Child SAs whose packets passed a limit not yet reported: the packet
      * paths queue them, so finding them does not walk every Child SA */
     struct uesp_child *due;
+    /* Child SAs that decrypted a packet since uesp_last_used last reported
+     * them: queued by the inbound path, so that the report at each engine
+     * deadline does not walk every Child SA */
+    struct uesp_child *seen;
     /* Child SAs by IKE SA: nb_ike chain heads (a power of two, at least
      * n_children), so an IKE SA's events do not walk every Child SA */
     struct uesp_child **by_ike;
@@ -102,10 +110,11 @@ int uesp_install(struct uesp *u, const struct ike_child_sa *c, uint32_t replay_w
  * numbers exhausted: delete it), each reported once; 1 with *spi_in and
  * *hard, 0 when none */
 int uesp_expired(struct uesp *u, uint32_t *spi_in, bool *hard);
-/* the next Child SA from *cursor (start at 0) that decrypted a packet: its
- * inbound SPI and the `now` of its last good inbound packet (liveness);
- * 1, or 0 at the end */
-int uesp_last_used(const struct uesp *u, int *cursor, uint32_t *spi_in, uint64_t *at);
+/* the next Child SA that decrypted a packet since it was last reported
+ * here: its inbound SPI and the `now` of its last good inbound packet
+ * (liveness, RFC 7296 2.4); each once until it decrypts another; 1, or 0
+ * when none is left.  Costs what was queued, not a walk of every Child SA */
+int uesp_last_used(struct uesp *u, uint32_t *spi_in, uint64_t *at);
 /* the Child SAs of IKE SA ike_sa: the first, and the one after c (NULL at
  * the end); fetch the next before removing c */
 struct uesp_child *uesp_ike_first(const struct uesp *u, uint32_t ike_sa);

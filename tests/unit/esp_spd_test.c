@@ -1,7 +1,9 @@
 /* esp/ip + esp/spd: selector fields of IPv4/IPv6 packets (ports, ICMP
  * type/code, fragments, extension headers), selector matching with ranges
  * and OPAQUE ports, the inbound check, and the outbound policy lookup
- * (first match in priority order, PROTECT/BYPASS/DISCARD, removal). */
+ * (first match in priority order, PROTECT/BYPASS/DISCARD, removal; many
+ * policies with the same selectors, one chain, removed in any order through
+ * the table's growth). */
 #include "testutil.h"
 #include "esp/spd.h"
 #include "base/err.h"
@@ -243,12 +245,67 @@ static void test_spd_lookup(void **state)
     esp_spd_free(&spd);
 }
 
+/* 3,000 Child SAs' policies with the same selectors (road warriors behind one
+ * subnet: one chain), added through several growths, removed in a scrambled
+ * order interleaved with adds: after each step the best remaining one is
+ * found, the chain neither loses nor keeps a removed policy (ASan: none
+ * touched after it is freed) */
+static void test_spd_shared_chain(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    static bool live[2 * N + 1];
+    memset(live, 0, sizeof live);
+    struct esp_spd spd;
+    struct esp_policy p = { 0, 0, ts4("\x0a\x02\0\0", "\x0a\x02\xff\xff", 0, 0, 65535),
+                            ts4("\x0a\x01\0\0", "\x0a\x01\xff\xff", 0, 0, 65535), ESP_ACTION_PROTECT, NULL };
+    uint8_t pkt[64];
+    struct esp_flow f;
+    v4(pkt, 6, "\x0a\x02\0\x05", "\x0a\x01\1\x01", 1, 80, 0, 40);
+    assert_int_equal(esp_flow_parse(pkt, 40, &f), 0);
+    esp_spd_init(&spd);
+    for (uint32_t id = 1; id <= N; id++) { /* priority id: the lowest live id wins */
+        p.id = p.priority = id;
+        assert_int_equal(esp_spd_add(&spd, &p), 0);
+        live[id] = true;
+    }
+    srand(4301);
+    uint32_t next = N + 1, best = 1;
+    for (int step = 0; step < 2 * N; step++) {
+        if (step % 3 == 2 && next <= 2 * N) {
+            p.id = p.priority = next;
+            assert_int_equal(esp_spd_add(&spd, &p), 0);
+            live[next++] = true;
+        } else {
+            uint32_t id = 1 + (uint32_t)rand() % (next - 1);
+            assert_int_equal(esp_spd_remove(&spd, id), live[id] ? 1 : 0);
+            live[id] = false;
+        }
+        while (best < next && !live[best])
+            best++;
+        const struct esp_policy *got = esp_spd_lookup(&spd, &f);
+        if (best == next)
+            assert_null(got);
+        else
+            assert_int_equal(got->id, best);
+    }
+    size_t left = 0;
+    for (uint32_t id = 1; id < next; id++)
+        left += live[id];
+    assert_int_equal(spd.n, left);
+    for (uint32_t id = 1; id < next; id++)
+        assert_int_equal(esp_spd_remove(&spd, id), live[id] ? 1 : 0);
+    assert_int_equal(spd.n, 0);
+    assert_null(esp_spd_lookup(&spd, &f));
+    esp_spd_free(&spd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flow_ipv4), cmocka_unit_test(test_flow_ipv6),
         cmocka_unit_test(test_ip_len),    cmocka_unit_test(test_ts_match),
-        cmocka_unit_test(test_spd_lookup),
+        cmocka_unit_test(test_spd_lookup), cmocka_unit_test(test_spd_shared_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,10 @@
  * move, last_out, remove_ike: only that IKE SA's Child SAs, through index
  * growth) and the queue of limits the packet paths passed (uesp_expired:
  * each Child SA once per limit, soft first, outbound and inbound, none for
- * a Child SA removed while queued). */
+ * a Child SA removed while queued) and the queue of Child SAs that
+ * decrypted a packet since the last liveness report (uesp_last_used: 3,000
+ * Child SAs, those with traffic reported once each with their latest time,
+ * none removed while queued, nothing when nothing arrived). */
 #include "testutil.h"
 #include "uesp_pair.h"
 #include "base/err.h"
@@ -144,11 +147,106 @@ static void limits_queued(void **state)
     uesp_free(&v);
 }
 
+/* ESP from Child SA j of IKE SA k at u to its peer at v, at `now` */
+static void send_kj(struct uesp *u, struct uesp *v, uint32_t k, uint32_t j, uint64_t now)
+{
+    uint8_t pkt[BUF];
+    char src[32], dst[32];
+    const struct uesp_child *via, *from;
+    snprintf(src, sizeof src, "10.%u.%u.5", (unsigned)k, (unsigned)j);
+    snprintf(dst, sizeof dst, "11.%u.%u.7", (unsigned)k, (unsigned)j);
+    size_t len = make_ip4(pkt + AT, src, dst, 1, 40);
+    struct esp_buf b = { pkt, sizeof pkt, AT, len };
+    assert_int_equal(uesp_outbound(u, &b, now, &via), 0);
+    assert_int_equal(uesp_inbound(v, &b, now, 4, via->local.ip, via->remote.ip, &from), 0);
+}
+
+enum { LK = 250, LJ = 12 }; /* 3,000 Child SAs */
+
+/* the peer's inbound SPI of Child SA (k, j): what v reports */
+static uint32_t spi_kj(uint32_t k, uint32_t j)
+{
+    return 0xd0000000 + k * 16 + j;
+}
+
+/* everything v reports now, into at[k][j] (each at most once: asserted) */
+static unsigned drain(struct uesp *v, uint64_t at[LK + 1][LJ])
+{
+    static bool once[LK + 1][LJ];
+    memset(once, 0, sizeof once);
+    uint32_t spi;
+    uint64_t when;
+    unsigned n = 0;
+    while (uesp_last_used(v, &spi, &when)) {
+        uint32_t k = (spi - 0xd0000000) / 16, j = (spi - 0xd0000000) % 16;
+        assert_true(k >= 1 && k <= LK && j < LJ);
+        assert_false(once[k][j]);
+        once[k][j] = true;
+        assert_true(when >= at[k][j]);
+        at[k][j] = when;
+        n++;
+    }
+    return n;
+}
+
+static void liveness_queued(void **state)
+{
+    (void)state;
+    static uint64_t at[LK + 1][LJ];
+    memset(at, 0, sizeof at);
+    struct uesp u, v;
+    struct ike_child_sa c, peer;
+    assert_int_equal(uesp_init(&u), 0);
+    assert_int_equal(uesp_init(&v), 0);
+    for (uint32_t k = 1; k <= LK; k++)
+        for (uint32_t j = 0; j < LJ; j++) {
+            child_of(&c, &peer, k, j);
+            assert_int_equal(uesp_install(&u, &c, 32, NULL), 0);
+            assert_int_equal(uesp_install(&v, &peer, 32, NULL), 0);
+        }
+    assert_int_equal(drain(&v, at), 0); /* nothing arrived */
+    /* traffic on every 7th Child SA at 10, on every 21st again at 11 */
+    unsigned busy = 0;
+    for (uint32_t k = 1; k <= LK; k++)
+        for (uint32_t j = 0; j < LJ; j++)
+            if ((k * LJ + j) % 7 == 0) {
+                send_kj(&u, &v, k, j, 10);
+                busy++;
+                if ((k * LJ + j) % 21 == 0)
+                    send_kj(&u, &v, k, j, 11);
+            }
+    assert_int_equal(drain(&v, at), busy);
+    for (uint32_t k = 1; k <= LK; k++)
+        for (uint32_t j = 0; j < LJ; j++)
+            assert_int_equal(at[k][j], (k * LJ + j) % 21 == 0 ? 11 : (k * LJ + j) % 7 == 0 ? 10 : 0);
+    assert_int_equal(drain(&v, at), 0); /* reported: not again without another packet */
+    /* another packet on (1, 0): reported again, with its time; (2, 0) and
+     * IKE SA 3's Child SAs removed while queued: never reported */
+    send_kj(&u, &v, 1, 0, 20);
+    send_kj(&u, &v, 2, 0, 20);
+    for (uint32_t j = 0; j < LJ; j++)
+        send_kj(&u, &v, 3, j, 20);
+    assert_int_equal(uesp_remove(&v, spi_kj(2, 0)), 0);
+    assert_int_equal(uesp_remove_ike(&v, 3), LJ);
+    assert_int_equal(drain(&v, at), 1);
+    assert_int_equal(at[1][0], 20);
+    /* every Child SA left: the engine has its last inbound time */
+    for (uint32_t k = 1; k <= LK; k++)
+        for (uint32_t j = 0; j < LJ; j++) {
+            const struct uesp_child *x = uesp_find(&v, spi_kj(k, j));
+            if (x)
+                assert_int_equal(at[k][j], x->in.cnt.last_used);
+        }
+    uesp_free(&u);
+    uesp_free(&v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(by_ike_sa),
         cmocka_unit_test(limits_queued),
+        cmocka_unit_test(liveness_queued),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
