@@ -140,12 +140,27 @@ static void write_line(struct log_sink *s, enum log_subsys ss, int level, const 
         fflush(s->out);
 }
 
+static bool wants_out(const struct log_sink *s, enum log_subsys ss, int level)
+{
+    return (s->out || s->sys) && level <= s->level[ss];
+}
+
+static bool wants_tap(const struct log_sink *s, enum log_subsys ss, int level)
+{
+    return s->tap && !s->in_tap && level <= (s->tap_level > s->level[ss] ? s->tap_level : s->level[ss]);
+}
+
+bool log_wants(const struct log_sink *s, enum log_subsys ss, int level)
+{
+    return s && (unsigned)ss < LOG_SUBSYS_COUNT && (wants_out(s, ss, level) || wants_tap(s, ss, level));
+}
+
 void log_vmsg(struct log_sink *s, enum log_subsys ss, int level, const char *fmt, va_list ap)
 {
     if (!s || (unsigned)ss >= LOG_SUBSYS_COUNT)
         return;
-    bool out = (s->out || s->sys) && level <= s->level[ss];
-    bool tap = s->tap && !s->in_tap && level <= (s->tap_level > s->level[ss] ? s->tap_level : s->level[ss]);
+    bool out = wants_out(s, ss, level);
+    bool tap = wants_tap(s, ss, level);
     if (!out && !tap)
         return;
     char line[2048];

@@ -37,6 +37,8 @@ struct log_sink {
 };
 
 void log_sink_init(struct log_sink *s, FILE *out, int level);
+/* whether a line of ss at level would be written or given to the tap */
+bool log_wants(const struct log_sink *s, enum log_subsys ss, int level);
 /* write out lines held by a batching sink */
 void log_flush(struct log_sink *s);
 /* "ike" → LOG_IKE; -1 if unknown */

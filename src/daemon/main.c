@@ -79,6 +79,12 @@ static void env_log(void *ctx, int subsys, int level, const char *msg)
     log_msg(&k->log, (enum log_subsys)subsys, level, "%s", msg);
 }
 
+static bool env_log_wants(void *ctx, int subsys, int level)
+{
+    struct kited *k = ctx;
+    return log_wants(&k->log, (enum log_subsys)subsys, level);
+}
+
 /* the engine asks for an EAP user's password (secrets { eap-x }) */
 static int env_eap_secret(void *ctx, const char *id, size_t len, struct secret *out)
 {
@@ -779,7 +785,8 @@ static int drop_privileges(struct kited *k)
 static int run(struct kited *k)
 {
     char err[512];
-    const struct ike_env env = { k, env_random, env_log, .eap_secret = env_eap_secret, .source = env_source };
+    const struct ike_env env = { k, env_random, env_log, .eap_secret = env_eap_secret, .source = env_source,
+                                .log_wants = env_log_wants };
     static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
     if (conf_load_file(k->args.config, &k->conf, err, sizeof err, conf_warn, k)) {
         log_msg(&k->log, LOG_CFG, 0, "%s", err);

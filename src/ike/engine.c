@@ -185,11 +185,16 @@ int ike_engine_set_psk(struct ike_engine *e, const char *conn, const uint8_t *ps
     return KITE_E_NOT_FOUND;
 }
 
+bool ike_log_wants(const struct ike_engine *e, int subsys, int level)
+{
+    return e->env.log && (!e->env.log_wants || e->env.log_wants(e->env.ctx, subsys, level));
+}
+
 void ike_log(struct ike_engine *e, int subsys, int level, const char *fmt, ...)
 {
     char buf[512];
     va_list ap;
-    if (!e->env.log)
+    if (!ike_log_wants(e, subsys, level))
         return;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
@@ -1199,9 +1204,11 @@ static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *
     /* authenticated and new: the move to the NAT-T port, a changed NAT mapping (2.23) */
     ike_nat_update(e, sa, local, remote);
     char list[256];
-    ike_payload_list(in->pld, in->n, list, sizeof list);
-    ike_log(e, LOG_ENC, 1, "parsed %s %s %u [%s]", ike_exchange_name(m->hdr.exchange),
-            resp ? "response" : "request", m->hdr.msg_id, list);
+    if (ike_log_wants(e, LOG_ENC, 1)) {
+        ike_payload_list(in->pld, in->n, list, sizeof list);
+        ike_log(e, LOG_ENC, 1, "parsed %s %s %u [%s]", ike_exchange_name(m->hdr.exchange),
+                resp ? "response" : "request", m->hdr.msg_id, list);
+    }
     unsigned mark = e->q_len;
     uint32_t id = sa->id;
     e->cur_req = resp ? NULL : p;

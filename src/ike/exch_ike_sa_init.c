@@ -80,6 +80,8 @@ static void log_out(struct ike_engine *e, const struct ike_pld *pld, unsigned n,
                     uint32_t msgid)
 {
     char list[256];
+    if (!ike_log_wants(e, LOG_ENC, 1))
+        return;
     ike_payload_list(pld, n, list, sizeof list);
     ike_log(e, LOG_ENC, 1, "generating %s %u [%s]", what, msgid, list);
 }
@@ -232,7 +234,7 @@ void ike_send_stateless(struct ike_engine *e, const struct ike_msg *m, const str
     if (ike_encode_plain(&h, &p, 1, out, sizeof out, &n))
         return;
     char list[64];
-    if (type != IKEV2_N_COOKIE && ike_unauth_log_take(e)) {
+    if (type != IKEV2_N_COOKIE && ike_log_wants(e, LOG_ENC, 1) && ike_unauth_log_take(e)) {
         ike_payload_list(&p, 1, list, sizeof list);
         ike_log(e, LOG_ENC, 1, "generating IKE_SA_INIT response 0 [%s]", list);
     }
@@ -298,7 +300,7 @@ static int agree(struct ike_engine *e, struct ikesa *sa, const struct ike_ke *ke
 static void log_received(struct ike_engine *e, const struct ike_msg *m, const struct ike_addr *remote)
 {
     char list[256], a[64];
-    if (!ike_unauth_log_take(e))
+    if (!ike_log_wants(e, LOG_ENC, 1) || !ike_unauth_log_take(e))
         return;
     ike_payload_list(m->chain.pld, m->chain.n, list, sizeof list);
     ike_log(e, LOG_ENC, 1, "parsed IKE_SA_INIT %s 0 [%s] from %s", ike_hdr_is_response(&m->hdr) ? "response" : "request",

@@ -293,6 +293,9 @@ struct ike_env {
      * is then true, so that no NAT is seen where there is none; 0 or -1
      * (unknown: the hash is random and both ends encapsulate); NULL: unknown */
     int (*source)(void *ctx, const struct ike_addr *remote, struct ike_addr *out);
+    /* whether a line of subsys at level would be written (or read by a
+     * log subscriber): the engine formats no line nobody reads; NULL: all */
+    bool (*log_wants)(void *ctx, int subsys, int level);
 };
 
 enum ike_action_type {

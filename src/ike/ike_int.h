@@ -411,6 +411,7 @@ void ike_conn_defaults(struct ike_conn_cfg *c);
 /* close an IKE SA now: a Delete when established (1.4.1), dropped when
  * half-open, no keyingtries retry; why goes to IKE_DOWN */
 void ike_sa_close(struct ike_engine *e, struct ikesa *sa, uint64_t now, const char *why);
+bool ike_log_wants(const struct ike_engine *e, int subsys, int level);
 void ike_log(struct ike_engine *e, int subsys, int level, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* a log line caused by an unauthenticated packet may be written now (rate

@@ -193,9 +193,11 @@ int ike_send_sk(struct ike_engine *e, struct ikesa *sa, uint8_t exchange, const 
     ike_hdr_for(sa, exchange, response, msgid, &h);
     int rc = encode_inner(pld, n, inner, IKE_INNER_MAX, &ilen);
     if (!rc) {
-        ike_payload_list(pld, n, list, sizeof list);
-        ike_log(e, LOG_ENC, 1, "generating %s %s %u [%s]", ike_exchange_name(exchange),
-                response ? "response" : "request", msgid, list);
+        if (ike_log_wants(e, LOG_ENC, 1)) {
+            ike_payload_list(pld, n, list, sizeof list);
+            ike_log(e, LOG_ENC, 1, "generating %s %s %u [%s]", ike_exchange_name(exchange),
+                    response ? "response" : "request", msgid, list);
+        }
         rc = send_inner(e, sa, &h, n ? pld[0].type : IKEV2_PLD_NONE, span_of(inner, ilen), response, now);
         if (!rc && !response)
             sa->pending_exch = exchange;
