@@ -110,12 +110,20 @@ void log_json_format(char *buf, size_t cap, const char *stamp, int level, const 
     memcpy(buf + n, "\"}", 3);
 }
 
+void log_flush(struct log_sink *s)
+{
+    if (s && s->out)
+        fflush(s->out);
+}
+
 static void write_line(struct log_sink *s, enum log_subsys ss, int level, const char *line)
 {
     char stamp[40];
     time_t now = time(NULL);
     struct tm tm;
-    if (s->format == LOG_FMT_JSON) {
+    if (s->format == LOG_FMT_TEXT && s->stamp_at == (long long)now && s->stamp[0]) {
+        fprintf(s->out, "%s %02d[%s] %s\n", s->stamp, level, names[ss], line);
+    } else if (s->format == LOG_FMT_JSON) {
         char out[2048 * 6 + 128];
         gmtime_r(&now, &tm);
         strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -125,8 +133,11 @@ static void write_line(struct log_sink *s, enum log_subsys ss, int level, const 
         localtime_r(&now, &tm);
         strftime(stamp, sizeof stamp, "%b %e %H:%M:%S", &tm);
         fprintf(s->out, "%s %02d[%s] %s\n", stamp, level, names[ss], line);
+        memcpy(s->stamp, stamp, sizeof s->stamp);
+        s->stamp_at = (long long)now;
     }
-    fflush(s->out);
+    if (!s->batch)
+        fflush(s->out);
 }
 
 void log_vmsg(struct log_sink *s, enum log_subsys ss, int level, const char *fmt, va_list ap)

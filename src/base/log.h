@@ -3,6 +3,7 @@
  * 3 raw data, 4 sensitive.  kite never logs secrets at any level. */
 #ifndef KITE_BASE_LOG_H
 #define KITE_BASE_LOG_H
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -26,9 +27,18 @@ struct log_sink {
     void *tap_ctx;
     int tap_level;
     int in_tap;
+    /* batch: lines to out are not flushed one by one but by log_flush (the
+     * daemon's loop, once a round before it sleeps): a write() per line was
+     * a measurable part of setting up an IKE SA.  stamp: the text time
+     * stamp of the second stamp_at, made once a second */
+    bool batch;
+    long long stamp_at;
+    char stamp[40];
 };
 
 void log_sink_init(struct log_sink *s, FILE *out, int level);
+/* write out lines held by a batching sink */
+void log_flush(struct log_sink *s);
 /* "ike" → LOG_IKE; -1 if unknown */
 int log_subsys_parse(const char *name);
 const char *log_subsys_name(enum log_subsys ss);

@@ -346,6 +346,29 @@ int ke_public(const struct ke *k, uint8_t *out, size_t cap, size_t *len)
     return rc;
 }
 
+/* a peer's X25519/X448 public value as a key, from one import context per
+ * group kept for the process (EVP_PKEY_new_raw_public_key_ex makes and
+ * frees a context, looking the key manager up by name, for every key) */
+static EVP_PKEY *xdh_peer(uint16_t group, struct span peer)
+{
+    static EVP_PKEY_CTX *ctx[2];
+    size_t i = group == KE_CURVE25519 ? 0 : 1;
+    if (!ctx[i]) {
+        EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, xdh_name(group), NULL);
+        if (!c || EVP_PKEY_fromdata_init(c) != 1) {
+            EVP_PKEY_CTX_free(c);
+            return NULL;
+        }
+        ctx[i] = c;
+    }
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)peer.p, peer.n),
+        OSSL_PARAM_construct_end(),
+    };
+    EVP_PKEY *key = NULL;
+    return EVP_PKEY_fromdata(ctx[i], &key, EVP_PKEY_PUBLIC_KEY, params) == 1 ? key : NULL;
+}
+
 static EVP_PKEY *peer_key(const struct ke *k, struct span peer)
 {
     switch (kind_of(k->xf->id)) {
@@ -354,7 +377,7 @@ static EVP_PKEY *peer_key(const struct ke *k, struct span peer)
     case KIND_ECP:
         return ecp_peer(k, peer);
     default:
-        return EVP_PKEY_new_raw_public_key_ex(NULL, xdh_name(k->xf->id), NULL, peer.p, peer.n);
+        return xdh_peer(k->xf->id, peer);
     }
 }
 
@@ -422,6 +445,11 @@ int ke_check_public(uint16_t group, struct span peer)
         return KITE_E_UNSUPPORTED;
     if (peer.n != k.xf->out_len)
         return KITE_E_BAD_PUBLIC_KEY;
+    /* RFC 7748 5: every string of the right length is a u-coordinate (a
+     * low-order one is found by ke_shared's all-zero check): nothing more
+     * to check, and no key to build for it */
+    if (kind_of(group) == KIND_XDH)
+        return 0;
     EVP_PKEY *key = peer_key(&k, peer);
     if (!key)
         return KITE_E_BAD_PUBLIC_KEY;

@@ -17,6 +17,53 @@ static const char *hmac_digest(uint16_t id)
     return NULL;
 }
 
+/* Fetched algorithms and HMAC contexts with their digest set, made at the
+ * first use and kept for the process (reachable until exit): a fetch by
+ * name, and setting a digest by name on each HMAC, walk OpenSSL's name maps
+ * under locks, which perf showed as a good part of the PRF's cost at a
+ * responder setting up thousands of IKE SAs.  A template never holds a key:
+ * each HMAC runs in a copy (hmac_run).  kite is single-threaded (no lock). */
+enum { N_DIGESTS = 5 };
+
+static EVP_MAC *mac_fetched(const char *name)
+{
+    static EVP_MAC *hmac, *cmac;
+    EVP_MAC **m = strcmp(name, OSSL_MAC_NAME_HMAC) == 0 ? &hmac : &cmac;
+    if (!*m)
+        *m = EVP_MAC_fetch(NULL, name, NULL);
+    return *m && EVP_MAC_up_ref(*m) == 1 ? *m : NULL;
+}
+
+static int digest_slot(const char *digest)
+{
+    static const char *const names[N_DIGESTS] = { "SHA2-256", "SHA2-384", "SHA2-512", "SHA1", "MD5" };
+    for (int i = 0; i < N_DIGESTS; i++)
+        if (strcmp(names[i], digest) == 0)
+            return i;
+    return -1;
+}
+
+static EVP_MAC_CTX *hmac_template(const struct prf *p)
+{
+    static EVP_MAC_CTX *tmpl[N_DIGESTS];
+    int i = digest_slot(p->digest);
+    if (i < 0)
+        return NULL;
+    if (!tmpl[i]) {
+        OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)p->digest, 0),
+            OSSL_PARAM_construct_end(),
+        };
+        EVP_MAC_CTX *c = EVP_MAC_CTX_new(p->mac);
+        if (!c || EVP_MAC_CTX_set_params(c, params) != 1) {
+            EVP_MAC_CTX_free(c);
+            return NULL;
+        }
+        tmpl[i] = c;
+    }
+    return tmpl[i];
+}
+
 int prf_init(struct prf *p, uint16_t id)
 {
     memset(p, 0, sizeof *p);
@@ -28,11 +75,11 @@ int prf_init(struct prf *p, uint16_t id)
         return p->aes ? 0 : KITE_E_CRYPTO;
     }
     if (id == PRF_AES128_CMAC) {
-        p->mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_CMAC, NULL);
+        p->mac = mac_fetched(OSSL_MAC_NAME_CMAC);
         return p->mac ? 0 : KITE_E_CRYPTO;
     }
     p->digest = hmac_digest(id);
-    p->mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+    p->mac = mac_fetched(OSSL_MAC_NAME_HMAC);
     return p->mac && p->digest ? 0 : KITE_E_CRYPTO;
 }
 
@@ -56,16 +103,13 @@ size_t prf_key_len(const struct prf *p)
 static int hmac_run(const struct prf *p, struct span key, const struct span *data, size_t n,
                     uint8_t *out)
 {
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)p->digest, 0),
-        OSSL_PARAM_construct_end(),
-    };
     size_t outl = 0;
     int ok;
-    EVP_MAC_CTX *c = EVP_MAC_CTX_new(p->mac);
+    EVP_MAC_CTX *t = hmac_template(p);
+    EVP_MAC_CTX *c = t ? EVP_MAC_CTX_dup(t) : NULL;
     /* HMAC allows an empty key; OpenSSL wants a non-NULL pointer for it */
     static const uint8_t nokey[1];
-    ok = c && EVP_MAC_init(c, key.n ? key.p : nokey, key.n, params) == 1;
+    ok = c && EVP_MAC_init(c, key.n ? key.p : nokey, key.n, NULL) == 1;
     for (size_t i = 0; ok && i < n; i++)
         ok = !data[i].n || EVP_MAC_update(c, data[i].p, data[i].n) == 1;
     ok = ok && EVP_MAC_final(c, out, &outl, PRF_MAX_OUT) == 1 && outl == p->xf->out_len;

@@ -58,6 +58,7 @@ int log_out_open(struct log_out *o, const struct kited_args *a, struct log_sink 
     log_sink_init(sink, o->file, 1);
     memcpy(sink->level, a->log_levels, sizeof sink->level);
     sink->format = a->log_json ? LOG_FMT_JSON : LOG_FMT_TEXT;
+    sink->batch = true; /* the loop flushes once a round (main.c on_deadline) */
     if (o->syslog) {
         sink->sys = syslog_out_line;
         sink->sys_ctx = &o->sys;

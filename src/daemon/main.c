@@ -355,6 +355,7 @@ static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
     next = tt < next ? tt : next;
     if (k->expiry_skipped && k->expiry_scan_at < next)
         next = k->expiry_scan_at; /* a round skipped the walk: one more within 100 ms */
+    log_flush(&k->log); /* this round's lines, before the loop sleeps */
     return k->stopping && k->stop_at < next ? k->stop_at : next;
 }
 
@@ -796,6 +797,7 @@ static int run(struct kited *k)
     if (k->args.keylog) /* never implicit, always said: the file defeats IPsec's protection */
         log_msg(&k->log, LOG_DMN, 0, "keylog: writing IKE and ESP SA keys to %s (a debugging aid: whoever "
                 "reads it decrypts the traffic)", k->args.keylog);
+    log_flush(&k->log); /* not copied into the detached process */
     if (!k->args.foreground && daemon(1, 0) < 0) {
         log_msg(&k->log, LOG_DMN, 0, "cannot detach: %s", strerror(errno));
         return 1;

@@ -89,6 +89,8 @@ void ike_engine_free(struct ike_engine *e)
     for (unsigned i = 0; i < e->n_tombs; i++)
         free(e->tombs[i].resp);
     free(e->tombs);
+    free(e->rx_msg);
+    free(e->rx_inner);
     for (int i = 0; i < e->n_conns; i++) {
         secret_free(&e->psk[i]);
         ike_conn_cfg_free(&e->conns[i]);
@@ -275,6 +277,33 @@ struct ike_action *ike_queued(struct ike_engine *e, unsigned i)
     return &e->q[(e->q_head + i) & (e->q_cap - 1)];
 }
 
+/* An action is mostly its datagram buffer (IKE_DGRAM_MAX), of which only
+ * len bytes are ever used: zeroing, copying and wiping touch the fields
+ * before it, data[0 .. len) and the fields after it, not the whole ~9 KB
+ * (which was several times an action's cost).  Bytes of data past len are
+ * zero or wiped: written only below len, and wiped with it. */
+enum { ACT_HEAD = offsetof(struct ike_action, data), ACT_TAIL = offsetof(struct ike_action, ike_sa) };
+
+static size_t act_data_len(const struct ike_action *a)
+{
+    return a->len < sizeof a->data ? a->len : sizeof a->data;
+}
+
+static void act_clear(struct ike_action *a)
+{
+    size_t n = act_data_len(a);
+    mem_wipe(a->data, n);
+    mem_wipe(a, ACT_HEAD);
+    mem_wipe((uint8_t *)a + ACT_TAIL, sizeof *a - ACT_TAIL);
+}
+
+static void act_copy(struct ike_action *dst, const struct ike_action *src)
+{
+    memcpy(dst, src, ACT_HEAD);
+    memcpy(dst->data, src->data, act_data_len(src));
+    memcpy((uint8_t *)dst + ACT_TAIL, (const uint8_t *)src + ACT_TAIL, sizeof *dst - ACT_TAIL);
+}
+
 struct ike_action *ike_push(struct ike_engine *e, enum ike_action_type t, const struct ikesa *sa)
 {
     static struct ike_action lost; /* only when memory ran out: written, never read */
@@ -286,7 +315,8 @@ struct ike_action *ike_push(struct ike_engine *e, enum ike_action_type t, const 
     struct ike_action *a = &e->q[(e->q_head + e->q_len++) & (e->q_cap - 1)];
     if (e->q_len > e->stats.actions_peak)
         e->stats.actions_peak = e->q_len;
-    memset(a, 0, sizeof *a);
+    memset(a, 0, ACT_HEAD); /* data past len is zero already (act_clear) */
+    memset((uint8_t *)a + ACT_TAIL, 0, sizeof *a - ACT_TAIL);
     a->type = t;
     if (sa) {
         a->ike_sa = sa->id;
@@ -302,8 +332,8 @@ bool ike_next_action(struct ike_engine *e, struct ike_action *a)
 {
     if (!e->q_len)
         return false;
-    *a = e->q[e->q_head];
-    mem_wipe(&e->q[e->q_head], sizeof e->q[0]);
+    act_copy(a, &e->q[e->q_head]); /* the keys and names are in the parts copied whole */
+    act_clear(&e->q[e->q_head]);
     e->q_head = (e->q_head + 1) & (e->q_cap - 1);
     e->q_len--;
     return true;
@@ -311,7 +341,7 @@ bool ike_next_action(struct ike_engine *e, struct ike_action *a)
 
 void ike_action_wipe(struct ike_action *a)
 {
-    mem_wipe(a, sizeof *a);
+    act_clear(a);
 }
 
 void ike_send(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n)
@@ -1090,6 +1120,27 @@ static int open_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t **p, s
 
 /* is this message ID the one we expect?  Responses: our outstanding request;
  * requests: the next one, or the last one again (answered from the cache) */
+/* a decode buffer: the engine's, kept from the last datagram (not zeroed:
+ * wire/msg.c's decoders set every field of what they fill), or a zeroed one
+ * of its own while that is in use; NULL: no memory */
+static void *scratch_get(void **kept, bool *busy, size_t size)
+{
+    if (*busy)
+        return calloc(1, size);
+    if (!*kept && !(*kept = calloc(1, size)))
+        return NULL;
+    *busy = true;
+    return *kept;
+}
+
+static void scratch_put(void *p, void *kept, bool *busy)
+{
+    if (p == kept)
+        *busy = false;
+    else
+        free(p);
+}
+
 static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n,
                          const struct ike_msg *m, const struct ike_addr *local,
                          const struct ike_addr *remote, uint64_t now)
@@ -1114,14 +1165,14 @@ static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *
         drop(e, remote, "request with an unexpected message ID", KITE_E_INVALID_MSGID, NULL);
         return KITE_E_INVALID_MSGID;
     }
-    struct ike_chain *in = calloc(1, sizeof *in);
+    struct ike_chain *in = scratch_get(&e->rx_inner, &e->rx_inner_busy, sizeof *in);
     struct ike_frag_done fd = { 0 };
     if (!in)
         return KITE_E_NOMEM;
     int rc = open_msg(e, sa, &p, &n, m, remote, in, &fd);
     if (rc) {
         ike_frag_done_free(&fd);
-        free(in);
+        scratch_put(in, e->rx_inner, &e->rx_inner_busy);
         return rc > 0 ? 0 : rc;
     }
     sa->last_rx_at = now;
@@ -1145,14 +1196,14 @@ static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *
         note_answered(e, id, m->hdr.msg_id, p, n);
     }
     ike_frag_done_free(&fd);
-    free(in);
+    scratch_put(in, e->rx_inner, &e->rx_inner_busy);
     return rc;
 }
 
 int ike_recv(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_addr *local,
              const struct ike_addr *remote, uint64_t now)
 {
-    struct ike_msg *m = calloc(1, sizeof *m);
+    struct ike_msg *m = scratch_get(&e->rx_msg, &e->rx_msg_busy, sizeof *m);
     struct diag d = { 0 };
     e->now = now;
     if (!m)
@@ -1177,7 +1228,7 @@ int ike_recv(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_
             rc = protected_msg(e, sa, p, n, m, local, remote, now);
         }
     }
-    free(m);
+    scratch_put(m, e->rx_msg, &e->rx_msg_busy);
     sa_gc(e);
     return rc;
 }

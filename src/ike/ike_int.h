@@ -332,6 +332,12 @@ struct ike_psktab {
 
 struct ike_engine {
     struct ike_env env;
+    /* decode buffers of the message being handled (ike_recv) and of its SK
+     * contents (about 45 KB each, for the decode pool): kept from one
+     * datagram to the next instead of a zeroed allocation per datagram;
+     * *_busy: in use (a nested call gets one of its own) */
+    void *rx_msg, *rx_inner; /* struct ike_msg, struct ike_chain */
+    bool rx_msg_busy, rx_inner_busy;
     /* the connections (conns.c): slots 0 .. n_conns-1 of cap_conns, grown as
      * needed; a removed connection's slot is free (name "") until reused, so
      * an index (ikesa.conn) stays valid as long as the connection */

@@ -30,36 +30,13 @@ struct ike_pld *pld_notify(struct ike_pld *p, uint16_t type, const void *data, s
     return p;
 }
 
-/* a chain struct is large (it holds the decode pool): build it on the heap */
-static struct ike_chain *chain_of(const struct ike_pld *pld, unsigned n)
-{
-    struct ike_chain *c = calloc(1, sizeof *c);
-    if (!c || n > IKE_MAX_PAYLOADS) {
-        free(c);
-        return NULL;
-    }
-    c->n = (uint8_t)n;
-    if (n)
-        memcpy(c->pld, pld, n * sizeof *pld);
-    return c;
-}
-
 int ike_encode_plain(const struct ike_hdr *h, const struct ike_pld *pld, unsigned n, uint8_t *out,
                      size_t cap, size_t *len)
 {
-    struct ike_msg *m = calloc(1, sizeof *m);
-    if (!m || n > IKE_MAX_PAYLOADS) {
-        free(m);
-        return KITE_E_NOMEM;
-    }
-    m->hdr = *h;
-    m->chain.n = (uint8_t)n;
-    memcpy(m->chain.pld, pld, n * sizeof *pld);
     struct wr w;
     wr_init(&w, out, cap);
-    int rc = ike_msg_encode(m, &w);
+    int rc = ike_msg_encode_plds(h, pld, n, &w);
     *len = w.len;
-    free(m);
     return rc;
 }
 
@@ -67,12 +44,8 @@ int ike_encode_plain(const struct ike_hdr *h, const struct ike_pld *pld, unsigne
 static int encode_inner(const struct ike_pld *pld, unsigned n, uint8_t *inner, size_t cap, size_t *len)
 {
     struct wr iw;
-    struct ike_chain *c = chain_of(pld, n);
-    if (!c)
-        return KITE_E_NOMEM;
     wr_init(&iw, inner, cap);
-    int rc = ike_chain_encode(c, &iw);
-    free(c);
+    int rc = ike_plds_encode(pld, n, &iw);
     *len = iw.len;
     return rc;
 }

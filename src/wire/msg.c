@@ -66,6 +66,9 @@ static int chain_walk(struct rd *r, uint8_t type, bool outer, struct ike_chain *
             return wire_fail(r, d, KITE_E_TOO_MANY, "payload.count");
         struct ike_pld *p = &c->pld[c->n];
         uint8_t next;
+        /* every field from this message: the chain may be a buffer reused
+         * from the previous one (the engine's), not a zeroed one */
+        *p = (struct ike_pld){ 0 };
         struct rd body;
         p->type = type;
         p->offset = rd_offset(r);
@@ -96,6 +99,7 @@ int ike_msg_decode(struct span dgram, struct ike_msg *m, struct diag *d)
 {
     struct rd r;
     rd_init(&r, dgram.p ? dgram.p : empty_input, dgram.n);
+    m->hdr = (struct ike_hdr){ 0 };
     m->chain.n = 0;
     m->chain.critical_type = 0;
     if (ike_hdr_decode(&r, &m->hdr, d))
@@ -144,12 +148,12 @@ int ike_pld_encode(struct wr *w, const struct ike_pld *p, uint8_t next)
     return wr_patch_len16(w, at, start);
 }
 
-static int chain_encode(const struct ike_chain *c, bool outer, struct wr *w)
+static int plds_encode(const struct ike_pld *pld, unsigned n, bool outer, struct wr *w)
 {
-    for (uint8_t i = 0; i < c->n && !w->err; i++) {
-        const struct ike_pld *p = &c->pld[i];
-        bool last = i + 1 == c->n;
-        uint8_t next = last ? IKEV2_PLD_NONE : c->pld[i + 1].type;
+    for (unsigned i = 0; i < n && !w->err; i++) {
+        const struct ike_pld *p = &pld[i];
+        bool last = i + 1 == n;
+        uint8_t next = last ? IKEV2_PLD_NONE : pld[i + 1].type;
         if (pld_is_sk(p->type) && !p->unknown) {
             if (!last || !outer)
                 return w->err = KITE_E_INVALID_ARG;
@@ -162,16 +166,29 @@ static int chain_encode(const struct ike_chain *c, bool outer, struct wr *w)
 
 int ike_chain_encode(const struct ike_chain *c, struct wr *w)
 {
-    return chain_encode(c, false, w);
+    return plds_encode(c->pld, c->n, false, w);
+}
+
+int ike_plds_encode(const struct ike_pld *pld, unsigned n, struct wr *w)
+{
+    if (n > IKE_MAX_PAYLOADS)
+        return w->err = KITE_E_INVALID_ARG;
+    return plds_encode(pld, n, false, w);
+}
+
+int ike_msg_encode_plds(const struct ike_hdr *h, const struct ike_pld *pld, unsigned n, struct wr *w)
+{
+    size_t start = w->len, len_at;
+    if (n > IKE_MAX_PAYLOADS)
+        return w->err = KITE_E_INVALID_ARG;
+    ike_hdr_encode(w, h, n ? pld[0].type : IKEV2_PLD_NONE, &len_at);
+    plds_encode(pld, n, true, w);
+    return ike_hdr_patch_len(w, len_at, start);
 }
 
 int ike_msg_encode(const struct ike_msg *m, struct wr *w)
 {
-    size_t start = w->len, len_at;
-    uint8_t first = m->chain.n ? m->chain.pld[0].type : IKEV2_PLD_NONE;
-    ike_hdr_encode(w, &m->hdr, first, &len_at);
-    chain_encode(&m->chain, true, w);
-    return ike_hdr_patch_len(w, len_at, start);
+    return ike_msg_encode_plds(&m->hdr, m->chain.pld, m->chain.n, w);
 }
 
 const struct ike_pld *ike_chain_find(const struct ike_chain *c, uint8_t type, unsigned nth)

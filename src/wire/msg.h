@@ -72,6 +72,10 @@ int ike_chain_decode(struct span in, uint8_t first, struct ike_chain *c, struct 
 int ike_msg_encode(const struct ike_msg *m, struct wr *w);
 /* Write an inner chain (the SK plaintext before padding) */
 int ike_chain_encode(const struct ike_chain *c, struct wr *w);
+/* The same from an array of n payloads (at most IKE_MAX_PAYLOADS), without
+ * building an ike_msg / ike_chain (each holds a decode pool of ~21 KB) */
+int ike_msg_encode_plds(const struct ike_hdr *h, const struct ike_pld *pld, unsigned n, struct wr *w);
+int ike_plds_encode(const struct ike_pld *pld, unsigned n, struct wr *w);
 /* Write one payload: generic header with the given Next Payload, and body */
 int ike_pld_encode(struct wr *w, const struct ike_pld *p, uint8_t next);
 

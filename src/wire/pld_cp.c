@@ -36,6 +36,7 @@ int ike_cp_decode(struct rd *r, struct ike_cp *cp, struct ike_pool *pool, struct
     while (rd_left(r)) {
         if (pool->n_cpa == IKE_MAX_CP_ATTRS || cp->n == UINT8_MAX)
             return wire_fail(r, d, KITE_E_TOO_MANY, "CP.attribute");
+        pool->cpa[pool->n_cpa] = (struct ike_cp_attr){ 0 };
         if (cp_attr_decode(r, &pool->cpa[pool->n_cpa], d))
             return r->err;
         pool->n_cpa++;

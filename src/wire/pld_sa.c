@@ -60,6 +60,7 @@ static int xf_body_decode(struct rd *b, struct ike_transform *xf, struct ike_poo
     while (rd_left(b)) {
         if (pool->n_attr == IKE_MAX_XF_ATTRS || xf->n_attrs == UINT8_MAX)
             return wire_fail(b, d, KITE_E_TOO_MANY, "SA.proposal.transform.attribute");
+        pool->attr[pool->n_attr] = (struct ike_xf_attr){ 0 };
         if (attr_decode(b, xf, &pool->attr[pool->n_attr], d))
             return b->err;
         pool->n_attr++;
@@ -140,6 +141,7 @@ static int prop_body_decode(struct rd *b, struct ike_proposal *p, uint8_t prev, 
     while (rd_left(b)) {
         if (pool->n_xf == IKE_MAX_TRANSFORMS || p->n_xf == UINT8_MAX)
             return wire_fail(b, d, KITE_E_TOO_MANY, "SA.proposal.transform");
+        pool->xf[pool->n_xf] = (struct ike_transform){ 0 };
         if (xf_decode(b, &pool->xf[pool->n_xf], pool, d))
             return b->err;
         pool->n_xf++;
@@ -173,6 +175,7 @@ int ike_sa_decode(struct rd *r, struct ike_sa *sa, struct ike_pool *pool, struct
         if (pool->n_prop == IKE_MAX_PROPOSALS)
             return wire_fail(r, d, KITE_E_TOO_MANY, "SA.proposal");
         struct ike_proposal *p = &pool->prop[pool->n_prop];
+        *p = (struct ike_proposal){ 0 };
         if (prop_decode(r, p, prev, pool, d))
             return r->err;
         prev = p->num;

@@ -51,6 +51,7 @@ int ike_ts_decode(struct rd *r, struct ike_ts *ts, struct ike_pool *pool, struct
     while (rd_left(r)) {
         if (pool->n_ts == IKE_MAX_TS || ts->n == UINT8_MAX)
             return wire_fail(r, d, KITE_E_TOO_MANY, "TS.selector");
+        pool->ts[pool->n_ts] = (struct ike_ts_sel){ 0 };
         if (sel_decode(r, &pool->ts[pool->n_ts], d))
             return r->err;
         pool->n_ts++;

@@ -1,7 +1,7 @@
 #include "wire/sk.h"
+#include "crypto/rand.h"
 #include "base/rd.h"
 #include "base/secret.h"
-#include <openssl/rand.h>
 #include <string.h>
 
 int sk_keys_init(struct sk_keys *k, const struct xf_info *encr, const struct xf_info *integ,
@@ -147,8 +147,8 @@ static int lay_out(const struct sk_keys *k, struct wr *w, struct span inner, con
         return w->err;
     if (iv)
         memcpy(w->buf + iv_at, iv, ivl);
-    else if (RAND_bytes(w->buf + iv_at, (int)ivl) != 1)
-        return KITE_E_CRYPTO;
+    else
+        crypto_random(w->buf + iv_at, ivl);
     wr_span(w, inner);
     wr_zero(w, pad);
     wr_u8(w, (uint8_t)pad);

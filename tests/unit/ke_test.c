@@ -80,6 +80,28 @@ static void x25519_low_order_points(void **state)
     assert_int_equal(shared_with(KE_CURVE25519, u, 32), 0);
 }
 
+/* the early check of a peer's value (ke_check_public): an X25519/X448 value
+ * is checked by its length only, every other group's by building the key */
+static void check_public_by_group(void **state)
+{
+    (void)state;
+    uint8_t u[133] = { 0 };
+    assert_int_equal(ke_check_public(KE_CURVE25519, span_of(u, 32)), 0); /* refused later: all-zero secret */
+    assert_int_equal(ke_check_public(KE_CURVE25519, span_of(u, 31)), KITE_E_BAD_PUBLIC_KEY);
+    assert_int_equal(ke_check_public(KE_CURVE25519, span_of(u, 33)), KITE_E_BAD_PUBLIC_KEY);
+    assert_int_equal(ke_check_public(KE_CURVE448, span_of(u, 56)), 0);
+    assert_int_equal(ke_check_public(KE_CURVE448, span_of(u, 32)), KITE_E_BAD_PUBLIC_KEY);
+    assert_int_equal(ke_check_public(KE_ECP_256, span_of(u, 64)), KITE_E_BAD_PUBLIC_KEY); /* not on the curve */
+    assert_int_equal(ke_check_public(3, span_of(u, 32)), KITE_E_UNSUPPORTED);
+    struct ke a;
+    uint8_t pub[64];
+    size_t n;
+    assert_int_equal(ke_generate(&a, KE_ECP_256), 0);
+    assert_int_equal(ke_public(&a, pub, sizeof pub, &n), 0);
+    assert_int_equal(ke_check_public(KE_ECP_256, span_of(pub, n)), 0);
+    ke_free(&a);
+}
+
 static void all_groups_round_trip(void **state)
 {
     (void)state;
@@ -113,6 +135,7 @@ int main(void)
         cmocka_unit_test(modp_degenerate_values),
         cmocka_unit_test(ecp_off_curve_and_length),
         cmocka_unit_test(x25519_low_order_points),
+        cmocka_unit_test(check_public_by_group),
         cmocka_unit_test(all_groups_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
