@@ -356,6 +356,7 @@ static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
     if (k->expiry_skipped && k->expiry_scan_at < next)
         next = k->expiry_scan_at; /* a round skipped the walk: one more within 100 ms */
     log_flush(&k->log); /* this round's lines, before the loop sleeps */
+    memtune_heap_advise();
     return k->stopping && k->stop_at < next ? k->stop_at : next;
 }
 

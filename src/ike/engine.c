@@ -89,8 +89,8 @@ void ike_engine_free(struct ike_engine *e)
     for (unsigned i = 0; i < e->n_tombs; i++)
         free(e->tombs[i].resp);
     free(e->tombs);
-    free(e->rx_msg);
-    free(e->rx_inner);
+    for (int i = 0; i < IKE_SCRATCH_N; i++)
+        free(e->scratch[i].p);
     for (int i = 0; i < e->n_conns; i++) {
         secret_free(&e->psk[i]);
         ike_conn_cfg_free(&e->conns[i]);
@@ -1120,25 +1120,44 @@ static int open_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t **p, s
 
 /* is this message ID the one we expect?  Responses: our outstanding request;
  * requests: the next one, or the last one again (answered from the cache) */
-/* a decode buffer: the engine's, kept from the last datagram (not zeroed:
- * wire/msg.c's decoders set every field of what they fill), or a zeroed one
- * of its own while that is in use; NULL: no memory */
-static void *scratch_get(void **kept, bool *busy, size_t size)
+void *ike_scratch_get(struct ike_engine *e, size_t size, bool zero)
 {
-    if (*busy)
-        return calloc(1, size);
-    if (!*kept && !(*kept = calloc(1, size)))
-        return NULL;
-    *busy = true;
-    return *kept;
+    struct ike_scratch *free_one = NULL;
+    for (int i = 0; i < IKE_SCRATCH_N; i++) {
+        struct ike_scratch *s = &e->scratch[i];
+        if (s->busy)
+            continue;
+        if (s->cap >= size) {
+            free_one = s;
+            break;
+        }
+        if (!free_one)
+            free_one = s;
+    }
+    if (!free_one)
+        return zero ? calloc(1, size) : malloc(size);
+    if (free_one->cap < size) {
+        void *p = malloc(size);
+        if (!p)
+            return NULL;
+        free(free_one->p);
+        free_one->p = p;
+        free_one->cap = size;
+    }
+    free_one->busy = true;
+    if (zero)
+        memset(free_one->p, 0, size);
+    return free_one->p;
 }
 
-static void scratch_put(void *p, void *kept, bool *busy)
+void ike_scratch_put(struct ike_engine *e, void *p)
 {
-    if (p == kept)
-        *busy = false;
-    else
-        free(p);
+    for (int i = 0; i < IKE_SCRATCH_N; i++)
+        if (e->scratch[i].busy && e->scratch[i].p == p) {
+            e->scratch[i].busy = false;
+            return;
+        }
+    free(p);
 }
 
 static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *p, size_t n,
@@ -1165,14 +1184,14 @@ static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *
         drop(e, remote, "request with an unexpected message ID", KITE_E_INVALID_MSGID, NULL);
         return KITE_E_INVALID_MSGID;
     }
-    struct ike_chain *in = scratch_get(&e->rx_inner, &e->rx_inner_busy, sizeof *in);
+    struct ike_chain *in = ike_scratch_get(e, sizeof *in, false);
     struct ike_frag_done fd = { 0 };
     if (!in)
         return KITE_E_NOMEM;
     int rc = open_msg(e, sa, &p, &n, m, remote, in, &fd);
     if (rc) {
         ike_frag_done_free(&fd);
-        scratch_put(in, e->rx_inner, &e->rx_inner_busy);
+        ike_scratch_put(e, in);
         return rc > 0 ? 0 : rc;
     }
     sa->last_rx_at = now;
@@ -1196,14 +1215,14 @@ static int protected_msg(struct ike_engine *e, struct ikesa *sa, const uint8_t *
         note_answered(e, id, m->hdr.msg_id, p, n);
     }
     ike_frag_done_free(&fd);
-    scratch_put(in, e->rx_inner, &e->rx_inner_busy);
+    ike_scratch_put(e, in);
     return rc;
 }
 
 int ike_recv(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_addr *local,
              const struct ike_addr *remote, uint64_t now)
 {
-    struct ike_msg *m = scratch_get(&e->rx_msg, &e->rx_msg_busy, sizeof *m);
+    struct ike_msg *m = ike_scratch_get(e, sizeof *m, false);
     struct diag d = { 0 };
     e->now = now;
     if (!m)
@@ -1228,7 +1247,7 @@ int ike_recv(struct ike_engine *e, const uint8_t *p, size_t n, const struct ike_
             rc = protected_msg(e, sa, p, n, m, local, remote, now);
         }
     }
-    scratch_put(m, e->rx_msg, &e->rx_msg_busy);
+    ike_scratch_put(e, m);
     sa_gc(e);
     return rc;
 }

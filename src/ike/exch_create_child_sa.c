@@ -75,12 +75,12 @@ static int send_cc(struct ike_engine *e, struct ikesa *sa, struct cc_out *o, boo
 static int send_error(struct ike_engine *e, struct ikesa *sa, uint32_t msgid, uint16_t type, const void *data,
                       size_t dlen, uint64_t now)
 {
-    struct cc_out *o = calloc(1, sizeof *o);
+    struct cc_out *o = ike_scratch_get(e, sizeof *o, true);
     if (!o)
         return KITE_E_NOMEM;
     pld_notify(&o->pld[o->n++], type, data, dlen);
     int rc = send_cc(e, sa, o, true, msgid, now);
-    free(o);
+    ike_scratch_put(e, o);
     return rc;
 }
 
@@ -281,7 +281,7 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
                 old ? " (outside the old SA's)" : "");
         return send_error(e, sa, msgid, IKEV2_N_TS_UNACCEPTABLE, NULL, 0, now);
     }
-    struct cc_out *o = calloc(1, sizeof *o);
+    struct cc_out *o = ike_scratch_get(e, sizeof *o, true);
     if (!o)
         return KITE_E_NOMEM;
     struct ke k;
@@ -293,7 +293,7 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
     if (rc) {
         ike_log(e, LOG_IKE, 1, "key exchange for CHILD_SA %s failed: %s", ch->name, kite_strerror(rc));
         ke_free(&k);
-        free(o);
+        ike_scratch_put(e, o);
         return send_error(e, sa, msgid, IKEV2_N_INVALID_SYNTAX, NULL, 0, now);
     }
     bool transport = ch->transport && ike_chain_notify(in, IKEV2_N_USE_TRANSPORT_MODE);
@@ -314,7 +314,7 @@ int ike_create_child_request(struct ike_engine *e, struct ikesa *sa, const struc
     secret_free(&gir);
     if (algs.ke)
         ke_free(&k);
-    free(o);
+    ike_scratch_put(e, o);
     return rc;
 }
 
@@ -336,7 +336,7 @@ static int request_start(struct ike_engine *e, struct ikesa *sa, int idx, int cf
             sa->want_at = now + 10000;
         return 0;
     }
-    struct cc_out *o = calloc(1, sizeof *o);
+    struct cc_out *o = ike_scratch_get(e, sizeof *o, true);
     if (!o)
         return KITE_E_NOMEM;
     struct ike_child_rekey *rk = &sa->rk;
@@ -387,7 +387,7 @@ static int request_start(struct ike_engine *e, struct ikesa *sa, int idx, int cf
         if (!rc) /* a message ID is used only by a request that went out (2.2) */
             sa->next_msgid++;
     }
-    free(o);
+    ike_scratch_put(e, o);
     if (rc) {
         ike_log(e, LOG_IKE, 0, "cannot %s CHILD_SA %s: %s", old ? "rekey" : "create", ch->name, kite_strerror(rc));
         if (old)

@@ -95,12 +95,12 @@ static void add_ts(struct auth_out *o, uint8_t type, const struct ike_ts_cfg *ts
     p->u.ts.sel = sel;
 }
 
-static void auth_out_free(struct auth_out *o)
+static void auth_out_free(struct ike_engine *e, struct auth_out *o)
 {
     ike_pk_out_free(&o->pk);
     ike_cp_out_free(&o->cp);
     free(o->certreq);
-    free(o);
+    ike_scratch_put(e, o);
 }
 
 static int send_protected(struct ike_engine *e, struct ikesa *sa, struct auth_out *o, bool response,
@@ -129,7 +129,7 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
     const struct ike_child_cfg *ch = &c->child[sa->child];
-    struct auth_out *o = calloc(1, sizeof *o);
+    struct auth_out *o = ike_scratch_get(e, sizeof *o, true);
     if (!o)
         return KITE_E_NOMEM;
     sa->child_spi_in = ike_new_spi(e, o->spi);
@@ -165,7 +165,7 @@ int ike_auth_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
     sa->state = IKE_S_AUTH_SENT;
     if (!rc)
         rc = send_protected(e, sa, o, false, sa->next_msgid++, now);
-    auth_out_free(o);
+    auth_out_free(e, o);
     if (rc)
         ike_sa_down(e, sa, "cannot build IKE_AUTH request: %s", kite_strerror(rc));
     return rc;
@@ -306,12 +306,12 @@ static int select_first(struct ike_engine *e, struct ikesa *sa, const struct ike
     const struct ike_pld *idi = ike_chain_find(in, IKEV2_PLD_IDI, 0), *idr = ike_chain_find(in, IKEV2_PLD_IDR, 0);
     if (!idi || !select_conn(e, sa, &idi->u.id, idr ? &idr->u.id : NULL))
         return 0; /* no IDi: refused where AUTH is checked */
-    struct auth_out *o = calloc(1, sizeof *o);
+    struct auth_out *o = ike_scratch_get(e, sizeof *o, true);
     if (!o)
         return KITE_E_NOMEM;
     ike_log(e, LOG_IKE, 0, "peer authentication failed, sending AUTHENTICATION_FAILED");
     auth_refuse(e, sa, o, now, KITE_E_AUTH_FAILED, "authentication of the peer failed");
-    auth_out_free(o);
+    auth_out_free(e, o);
     return KITE_E_AUTH_FAILED;
 }
 
@@ -319,14 +319,14 @@ static int auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike
 {
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
     const struct ike_pld *idi = ike_chain_find(in, IKEV2_PLD_IDI, 0), *auth = ike_chain_find(in, IKEV2_PLD_AUTH, 0);
-    struct auth_out *o = calloc(1, sizeof *o);
+    struct auth_out *o = ike_scratch_get(e, sizeof *o, true);
     if (!o)
         return KITE_E_NOMEM;
     int rc = 0;
     if (!idi || !auth || ike_pk_verify(e, sa, in, &idi->u.id, &auth->u.auth)) {
         ike_log(e, LOG_IKE, 0, "peer authentication failed, sending AUTHENTICATION_FAILED");
         rc = auth_refuse(e, sa, o, now, KITE_E_AUTH_FAILED, "authentication of the peer failed");
-        auth_out_free(o);
+        auth_out_free(e, o);
         return rc;
     }
     /* INITIAL_CONTACT (2.4) and the connection's unique policy (lifecycle.c):
@@ -334,7 +334,7 @@ static int auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike
     if (!ike_life_unique(e, sa, &idi->u.id, ike_chain_notify(in, IKEV2_N_INITIAL_CONTACT), now)) {
         rc = auth_refuse(e, sa, o, now, KITE_E_AUTH_FAILED,
                          "unique = keep: the peer has an established IKE_SA already");
-        auth_out_free(o);
+        auth_out_free(e, o);
         return rc;
     }
     struct ike_pld me = { .type = IKEV2_PLD_IDR };
@@ -349,7 +349,7 @@ static int auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike
     if (rc) { /* our own credentials are missing: logged; the peer hears why */
         o->n = 0;
         rc = auth_refuse(e, sa, o, now, rc, "cannot authenticate ourselves: %s", kite_strerror(rc));
-        auth_out_free(o);
+        auth_out_free(e, o);
         return rc;
     }
     established(e, sa, &idi->u.id, now);
@@ -364,7 +364,7 @@ static int auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike
     else
         responder_child(e, sa, in, o, now);
     rc = send_protected(e, sa, o, true, sa->rx_msgid, now);
-    auth_out_free(o);
+    auth_out_free(e, o);
     return rc;
 }
 
@@ -528,12 +528,12 @@ int ike_auth_request(struct ike_engine *e, struct ikesa *sa, const struct ike_ch
         return sel;
     if (!sa->eap && e->conns[sa->conn].remote_auth.kind != IKE_AUTHK_EAP)
         return auth_request(e, sa, in, now);
-    struct auth_out *o = calloc(1, sizeof *o);
+    struct auth_out *o = ike_scratch_get(e, sizeof *o, true);
     struct ike_chain *all = NULL;
     if (!o)
         return KITE_E_NOMEM;
     int rc = eap_request(e, sa, in, o, &all, now);
-    auth_out_free(o);
+    auth_out_free(e, o);
     if (rc != 1)
         return rc;
     rc = auth_request(e, sa, all ? all : in, now);
@@ -562,7 +562,7 @@ static int eap_response(struct ike_engine *e, struct ikesa *sa, const struct ike
         ike_sa_down(e, sa, "EAP authentication failed: %s", kite_strerror(rc));
         return rc;
     }
-    struct auth_out *o = calloc(1, sizeof *o);
+    struct auth_out *o = ike_scratch_get(e, sizeof *o, true);
     if (!o)
         return KITE_E_NOMEM;
     if (rc == 1) { /* EAP-Success: now our AUTH, keyed by the MSK */
@@ -575,7 +575,7 @@ static int eap_response(struct ike_engine *e, struct ikesa *sa, const struct ike
     }
     if (!rc)
         rc = send_protected(e, sa, o, false, sa->next_msgid++, now);
-    auth_out_free(o);
+    auth_out_free(e, o);
     if (rc)
         ike_sa_down(e, sa, "cannot build the IKE_AUTH request: %s", kite_strerror(rc));
     return rc;

@@ -229,7 +229,7 @@ int ike_rekey_request(struct ike_engine *e, struct ikesa *sa, const struct ike_c
         ike_log(e, LOG_IKE, 1, "no acceptable proposal for the IKE_SA rekey, sending NO_PROPOSAL_CHOSEN");
         return answer_error(e, sa, msgid, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0, now);
     }
-    struct irk_out *o = calloc(1, sizeof *o);
+    struct irk_out *o = ike_scratch_get(e, sizeof *o, true);
     struct ke k;
     struct secret gir = { 0 };
     memset(&k, 0, sizeof k);
@@ -241,7 +241,7 @@ int ike_rekey_request(struct ike_engine *e, struct ikesa *sa, const struct ike_c
     if (rc) {
         ike_log(e, LOG_IKE, 1, "IKE_SA rekey: key exchange failed: %s", kite_strerror(rc));
         ke_free(&k);
-        free(o);
+        ike_scratch_put(e, o);
         return answer_error(e, sa, msgid, IKEV2_N_INVALID_SYNTAX, NULL, 0, now);
     }
     do
@@ -264,7 +264,7 @@ int ike_rekey_request(struct ike_engine *e, struct ikesa *sa, const struct ike_c
         sa->irk.peer_new = n->id;
     secret_free(&gir);
     ke_free(&k);
-    free(o);
+    ike_scratch_put(e, o);
     return rc;
 }
 
@@ -274,7 +274,7 @@ int ike_rekey_request(struct ike_engine *e, struct ikesa *sa, const struct ike_c
 static int rekey_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
-    struct irk_out *o = calloc(1, sizeof *o);
+    struct irk_out *o = ike_scratch_get(e, sizeof *o, true);
     if (!o)
         return 0;
     sa->irk.group = sa->algs.ke;
@@ -302,7 +302,7 @@ static int rekey_start(struct ike_engine *e, struct ikesa *sa, uint64_t now)
         if (!rc) /* a message ID is used only by a request that went out (2.2) */
             sa->next_msgid++;
     }
-    free(o);
+    ike_scratch_put(e, o);
     if (rc) {
         ike_log(e, LOG_IKE, 0, "cannot rekey IKE_SA %s: %s", ike_sa_name(e, sa, name, sizeof name),
                 kite_strerror(rc));

@@ -132,7 +132,7 @@ static int encode_kept(const struct ike_hdr *h, const struct init_out *o, uint8_
 static int send_init_request(struct ike_engine *e, struct ikesa *sa, uint64_t now)
 {
     const struct ike_conn_cfg *c = &e->conns[sa->conn];
-    struct init_out *o = calloc(1, sizeof *o);
+    struct init_out *o = ike_scratch_get(e, sizeof *o, true);
     struct ike_hdr h;
     int rc = o ? 0 : KITE_E_NOMEM;
     if (!rc && sa->cookie_len) /* the responder's cookie, first (2.6) */
@@ -155,7 +155,7 @@ static int send_init_request(struct ike_engine *e, struct ikesa *sa, uint64_t no
         sa->next_msgid = 1;
         ike_send_request(e, sa, sa->init_req, sa->init_req_len, now);
     }
-    free(o);
+    ike_scratch_put(e, o);
     return rc;
 }
 
@@ -256,7 +256,7 @@ static void refused(struct ike_engine *e, int conn, unsigned why)
 static int responder_answer(struct ike_engine *e, struct ikesa *sa, const struct ike_proposal *chosen,
                             uint64_t now)
 {
-    struct init_out *o = calloc(1, sizeof *o);
+    struct init_out *o = ike_scratch_get(e, sizeof *o, true);
     struct ike_prop_cfg one;
     struct ike_hdr h;
     if (!o)
@@ -280,7 +280,7 @@ static int responder_answer(struct ike_engine *e, struct ikesa *sa, const struct
         sa->expire_at = now + e->lim.half_open_timeout_ms;
     }
     free(o->certreq);
-    free(o);
+    ike_scratch_put(e, o);
     return rc;
 }
 

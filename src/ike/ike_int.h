@@ -330,14 +330,26 @@ struct ike_psktab {
     unsigned *wild, n_wild;      /* entries with no id or a pattern, ascending */
 };
 
+enum { IKE_SCRATCH_N = 6 }; /* working buffers in use at once, at most (deeper: allocated) */
+/* a working buffer of size bytes (zeroed when zero) kept by the engine, or
+ * allocated when all are in use; NULL: no memory.  Given back with
+ * ike_scratch_put (the caller wipes what must not stay) */
+void *ike_scratch_get(struct ike_engine *e, size_t size, bool zero);
+void ike_scratch_put(struct ike_engine *e, void *p);
+
 struct ike_engine {
     struct ike_env env;
-    /* decode buffers of the message being handled (ike_recv) and of its SK
-     * contents (about 45 KB each, for the decode pool): kept from one
-     * datagram to the next instead of a zeroed allocation per datagram;
-     * *_busy: in use (a nested call gets one of its own) */
-    void *rx_msg, *rx_inner; /* struct ike_msg, struct ike_chain */
-    bool rx_msg_busy, rx_inner_busy;
+    /* large working buffers (ike_scratch): a message and its SK contents
+     * being decoded (~45 KB each, the decode pool), the payloads of a
+     * message being built, the plaintext of one being sealed.  Kept from
+     * one use to the next: an allocation of that size per message searched
+     * malloc's bins and faulted fresh pages, a tenth of a responder's work
+     * per IKE SA; busy: in use */
+    struct ike_scratch {
+        void *p;
+        size_t cap;
+        bool busy;
+    } scratch[IKE_SCRATCH_N];
     /* the connections (conns.c): slots 0 .. n_conns-1 of cap_conns, grown as
      * needed; a removed connection's slot is free (name "") until reused, so
      * an index (ikesa.conn) stays valid as long as the connection */

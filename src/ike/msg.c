@@ -187,7 +187,7 @@ int ike_send_sk(struct ike_engine *e, struct ikesa *sa, uint8_t exchange, const 
     struct ike_hdr h;
     size_t ilen = 0;
     char list[256];
-    uint8_t *inner = malloc(IKE_INNER_MAX);
+    uint8_t *inner = ike_scratch_get(e, IKE_INNER_MAX, false);
     if (!inner)
         return KITE_E_NOMEM;
     ike_hdr_for(sa, exchange, response, msgid, &h);
@@ -201,6 +201,6 @@ int ike_send_sk(struct ike_engine *e, struct ikesa *sa, uint8_t exchange, const 
             sa->pending_exch = exchange;
     }
     mem_wipe(inner, ilen);
-    free(inner);
+    ike_scratch_put(e, inner);
     return rc;
 }
