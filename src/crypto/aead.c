@@ -1,6 +1,7 @@
 #include "crypto/aead.h"
 #include "base/err.h"
 #include "base/secret.h"
+#include "crypto/fetch.h"
 #include <limits.h>
 #include <string.h>
 
@@ -27,15 +28,38 @@ static size_t nonce_len(const struct aead *a)
 
 /* CCM (RFC 4309 4): an 11-byte nonce (3-byte salt | IV), so a 4-byte length
  * field, and the ICV length, both fixed before the key */
-static int ccm_setup(struct aead *a, struct span key)
+static int ccm_setup(struct aead *a, const EVP_CIPHER *cipher, struct span key)
 {
     int enc = a->encrypt ? 1 : 0;
-    if (EVP_CipherInit_ex2(a->ctx, a->cipher, NULL, NULL, enc, NULL) != 1 ||
+    if (EVP_CipherInit_ex2(a->ctx, cipher, NULL, NULL, enc, NULL) != 1 ||
         EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_IVLEN, (int)nonce_len(a), NULL) != 1 ||
         EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_TAG, (int)a->xf->icv_len, NULL) != 1 ||
         EVP_CipherInit_ex2(a->ctx, NULL, key.p, NULL, enc, NULL) != 1)
         return KITE_E_CRYPTO;
     return 0;
+}
+
+/* GCM and ChaCha20-Poly1305: the default nonce length, 12 = salt | IV */
+static int gcm_setup(struct aead *a, const EVP_CIPHER *cipher, struct span key)
+{
+    if (EVP_CipherInit_ex2(a->ctx, cipher, key.p, NULL, a->encrypt ? 1 : 0, NULL) != 1 ||
+        EVP_CIPHER_CTX_get_iv_length(a->ctx) != AEAD_SALT_LEN + AEAD_IV_LEN)
+        return KITE_E_CRYPTO;
+    return 0;
+}
+
+/* a->ctx with the key scheduled; on failure a->ctx stays NULL */
+static int make_ctx(struct aead *a, struct span key)
+{
+    /* fetched once per process (crypto/fetch.h); the context takes its own
+     * reference */
+    EVP_CIPHER *cipher = fetch_cipher(cipher_name(a->xf));
+    a->ctx = cipher ? EVP_CIPHER_CTX_new() : NULL;
+    if (a->ctx && (is_ccm(a->xf) ? ccm_setup(a, cipher, key) : gcm_setup(a, cipher, key)) == 0)
+        return 0;
+    EVP_CIPHER_CTX_free(a->ctx);
+    a->ctx = NULL;
+    return KITE_E_CRYPTO;
 }
 
 static int check(const struct xf_info *encr, struct span key)
@@ -47,34 +71,11 @@ static int check(const struct xf_info *encr, struct span key)
     return 0;
 }
 
-int aead_init(struct aead *a, const struct xf_info *encr, struct span key, bool encrypt)
+/* what every mode sets: the transform, the direction and the salt */
+static int start(struct aead *a, const struct xf_info *encr, struct span key, bool encrypt)
 {
     memset(a, 0, sizeof *a);
     int rc = check(encr, key);
-    if (rc)
-        return rc;
-    a->xf = encr;
-    a->encrypt = encrypt;
-    memcpy(a->salt, key.p + key.n - encr->salt_len, encr->salt_len);
-    a->cipher = EVP_CIPHER_fetch(NULL, cipher_name(encr), NULL);
-    a->ctx = EVP_CIPHER_CTX_new();
-    if (a->cipher && a->ctx && is_ccm(encr) && ccm_setup(a, key) == 0)
-        return 0;
-    /* the default nonce length of GCM and ChaCha20 is 12 = salt | IV */
-    if (a->cipher && a->ctx && !is_ccm(encr) &&
-        EVP_CipherInit_ex2(a->ctx, a->cipher, key.p, NULL, encrypt ? 1 : 0, NULL) == 1 &&
-        EVP_CIPHER_CTX_get_iv_length(a->ctx) == AEAD_SALT_LEN + AEAD_IV_LEN)
-        return 0;
-    aead_free(a);
-    return KITE_E_CRYPTO;
-}
-
-int aead_init_lazy(struct aead *a, const struct xf_info *encr, struct span key, bool encrypt)
-{
-    memset(a, 0, sizeof *a);
-    int rc = check(encr, key);
-    if (!rc)
-        rc = secret_from(&a->key, key.p, key.n);
     if (rc)
         return rc;
     a->xf = encr;
@@ -83,10 +84,52 @@ int aead_init_lazy(struct aead *a, const struct xf_info *encr, struct span key, 
     return 0;
 }
 
+int aead_init(struct aead *a, const struct xf_info *encr, struct span key, bool encrypt)
+{
+    int rc = start(a, encr, key, encrypt);
+    if (!rc && (rc = make_ctx(a, key)))
+        aead_free(a);
+    return rc;
+}
+
+int aead_init_lazy(struct aead *a, const struct xf_info *encr, struct span key, bool encrypt)
+{
+    int rc = start(a, encr, key, encrypt);
+    if (!rc && (rc = secret_from(&a->key, key.p, key.n)))
+        aead_free(a);
+    return rc;
+}
+
+int aead_init_deferred(struct aead *a, const struct xf_info *encr, struct span key, bool encrypt)
+{
+    int rc = start(a, encr, key, encrypt);
+    /* a cipher this OpenSSL lacks is refused now, not at the first packet */
+    if (!rc && !fetch_cipher(cipher_name(encr)))
+        rc = KITE_E_CRYPTO;
+    if (!rc)
+        rc = secret_from(&a->key, key.p, key.n);
+    if (rc)
+        aead_free(a);
+    else
+        a->deferred = true;
+    return rc;
+}
+
+int aead_prepare(struct aead *a)
+{
+    if (a->ctx)
+        return 0;
+    if (!a->deferred || !a->key.p)
+        return KITE_E_INVALID_ARG;
+    int rc = make_ctx(a, secret_span(&a->key));
+    if (!rc)
+        secret_free(&a->key); /* scheduled into the context: the copy goes */
+    return rc;
+}
+
 void aead_free(struct aead *a)
 {
     EVP_CIPHER_CTX_free(a->ctx);
-    EVP_CIPHER_free(a->cipher);
     secret_free(&a->key);
     mem_wipe(a, sizeof *a);
 }
@@ -179,9 +222,13 @@ static int open_ctx(const struct aead *a, const uint8_t iv[AEAD_IV_LEN], struct 
     return 0;
 }
 
-/* a lazy key (aead_init_lazy) in a context of its own for one call */
+/* a lazy key (aead_init_lazy) in a context of its own for one call; a
+ * deferred one not yet prepared is refused: scheduling its key per packet
+ * would halve the data plane's speed without a word */
 static int lazy_ctx(const struct aead *a, struct aead *tmp)
 {
+    if (a->deferred)
+        return KITE_E_STATE;
     if (!a->key.p)
         return KITE_E_INVALID_ARG; /* neither prepared nor lazy */
     return aead_init(tmp, a->xf, secret_span(&a->key), a->encrypt) ? KITE_E_CRYPTO : 0;

@@ -1,6 +1,7 @@
 #include "crypto/cbc.h"
 #include "base/err.h"
 #include "base/secret.h"
+#include "crypto/fetch.h"
 #include <limits.h>
 #include <string.h>
 
@@ -30,27 +31,35 @@ static const char *cipher_name(const struct xf_info *xf)
     return NULL;
 }
 
-int cbc_init(struct cbc *c, const struct xf_info *encr, struct span key, bool encrypt)
+int cbc_check(const struct xf_info *encr, struct span key)
 {
-    memset(c, 0, sizeof *c);
-    if (encr && encr->type == XF_ENCR && encr->id == ENCR_NULL) {
-        /* RFC 2410: no key, no IV, the identity; nothing to free */
-        c->xf = encr;
-        c->encrypt = encrypt;
+    if (encr && encr->type == XF_ENCR && encr->id == ENCR_NULL)
         return key.n ? KITE_E_INVALID_ARG : 0;
-    }
     if (!encr || encr->type != XF_ENCR || !cipher_name(encr))
         return KITE_E_UNSUPPORTED;
     if (key.n != encr->key_len || (is_ctr(encr) && encr->salt_len != CBC_CTR_NONCE))
         return KITE_E_INVALID_ARG;
+    /* fetched once per process (crypto/fetch.h): a cipher this OpenSSL
+     * lacks is refused here */
+    return fetch_cipher(cipher_name(encr)) ? 0 : KITE_E_CRYPTO;
+}
+
+int cbc_init(struct cbc *c, const struct xf_info *encr, struct span key, bool encrypt)
+{
+    memset(c, 0, sizeof *c);
+    int rc = cbc_check(encr, key);
+    if (rc)
+        return rc;
     c->xf = encr;
+    c->encrypt = encrypt;
+    if (encr->id == ENCR_NULL) /* RFC 2410: no key, no IV, the identity; nothing to free */
+        return 0;
     if (is_ctr(encr)) /* RFC 3686 5.1: the last 4 bytes of the key are the nonce */
         memcpy(c->nonce, key.p + key.n - CBC_CTR_NONCE, CBC_CTR_NONCE);
-    c->encrypt = encrypt;
-    c->cipher = EVP_CIPHER_fetch(NULL, cipher_name(encr), NULL);
+    /* the context takes its own reference to the cached cipher */
     c->ctx = EVP_CIPHER_CTX_new();
-    if (c->cipher && c->ctx &&
-        EVP_CipherInit_ex2(c->ctx, c->cipher, key.p, NULL, encrypt ? 1 : 0, NULL) == 1 &&
+    if (c->ctx &&
+        EVP_CipherInit_ex2(c->ctx, fetch_cipher(cipher_name(encr)), key.p, NULL, encrypt ? 1 : 0, NULL) == 1 &&
         EVP_CIPHER_CTX_set_padding(c->ctx, 0) == 1)
         return 0;
     cbc_free(c);
@@ -60,7 +69,6 @@ int cbc_init(struct cbc *c, const struct xf_info *encr, struct span key, bool en
 void cbc_free(struct cbc *c)
 {
     EVP_CIPHER_CTX_free(c->ctx);
-    EVP_CIPHER_free(c->cipher);
     mem_wipe(c, sizeof *c);
 }
 

@@ -19,13 +19,16 @@ enum { CBC_CTR_NONCE = 4 };
 
 struct cbc {
     const struct xf_info *xf;
-    EVP_CIPHER *cipher;
     EVP_CIPHER_CTX *ctx;
     bool encrypt;
     uint8_t nonce[CBC_CTR_NONCE]; /* CTR modes */
 };
 
 int cbc_init(struct cbc *c, const struct xf_info *encr, struct span key, bool encrypt);
+/* what cbc_init would refuse, without making a context: 0,
+ * KITE_E_UNSUPPORTED, KITE_E_INVALID_ARG (key length) or KITE_E_CRYPTO (a
+ * cipher this OpenSSL lacks) */
+int cbc_check(const struct xf_info *encr, struct span key);
 void cbc_free(struct cbc *c);
 /* len must be a multiple of the block size (CTR: any); in == out allowed;
  * iv is iv_len bytes */

@@ -1,6 +1,7 @@
 #include "crypto/integ.h"
 #include "base/err.h"
 #include "base/secret.h"
+#include "crypto/fetch.h"
 #include <openssl/core_names.h>
 #include <string.h>
 
@@ -25,27 +26,42 @@ static int init_hmac(struct integ *g, struct span key)
              : OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)hmac_digest(g->xf->id), 0),
         OSSL_PARAM_construct_end(),
     };
-    g->mac = EVP_MAC_fetch(NULL, cmac ? OSSL_MAC_NAME_CMAC : OSSL_MAC_NAME_HMAC, NULL);
-    g->ctx = g->mac ? EVP_MAC_CTX_new(g->mac) : NULL;
+    /* fetched once per process (crypto/fetch.h); the context takes its
+     * own reference */
+    EVP_MAC *mac = fetch_mac(cmac ? OSSL_MAC_NAME_CMAC : OSSL_MAC_NAME_HMAC);
+    g->ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
     return g->ctx && EVP_MAC_init(g->ctx, key.p, key.n, params) == 1 ? 0 : KITE_E_CRYPTO;
+}
+
+static bool known(const struct xf_info *integ)
+{
+    return integ && integ->type == XF_INTEG &&
+           (integ->id == AUTH_AES_XCBC_96 || integ->id == AUTH_AES_CMAC_96 || hmac_digest(integ->id));
+}
+
+int integ_check(const struct xf_info *integ, struct span key)
+{
+    if (!known(integ))
+        return KITE_E_UNSUPPORTED;
+    if (key.n != integ->key_len)
+        return KITE_E_INVALID_ARG;
+    bool mac = integ->id != AUTH_AES_XCBC_96, cmac = integ->id == AUTH_AES_CMAC_96;
+    if (mac ? !fetch_mac(cmac ? OSSL_MAC_NAME_CMAC : OSSL_MAC_NAME_HMAC) : !fetch_cipher("AES-128-ECB"))
+        return KITE_E_CRYPTO;
+    return 0;
 }
 
 int integ_init(struct integ *g, const struct xf_info *integ, struct span key)
 {
-    int rc;
     memset(g, 0, sizeof *g);
-    if (!integ || integ->type != XF_INTEG ||
-        (integ->id != AUTH_AES_XCBC_96 && integ->id != AUTH_AES_CMAC_96 && !hmac_digest(integ->id)))
-        return KITE_E_UNSUPPORTED;
-    if (key.n != integ->key_len)
-        return KITE_E_INVALID_ARG;
+    int rc = integ_check(integ, key);
+    if (rc)
+        return rc;
     g->xf = integ;
-    if (integ->id == AUTH_AES_XCBC_96) {
-        g->aes = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
-        rc = g->aes ? xcbc_init(&g->x, g->aes, key.p) : KITE_E_CRYPTO;
-    } else {
+    if (integ->id == AUTH_AES_XCBC_96)
+        rc = xcbc_init(&g->x, fetch_cipher("AES-128-ECB"), key.p);
+    else
         rc = init_hmac(g, key);
-    }
     if (rc)
         integ_free(g);
     return rc;
@@ -54,10 +70,8 @@ int integ_init(struct integ *g, const struct xf_info *integ, struct span key)
 void integ_free(struct integ *g)
 {
     EVP_MAC_CTX_free(g->ctx);
-    EVP_MAC_free(g->mac);
     if (g->x.k1)
         xcbc_free(&g->x);
-    EVP_CIPHER_free(g->aes);
     mem_wipe(g, sizeof *g);
 }
 

@@ -19,13 +19,14 @@ enum { INTEG_MAX_ICV = 32, INTEG_MAX_MAC = 64 };
 
 struct integ {
     const struct xf_info *xf;
-    EVP_MAC *mac;
     EVP_MAC_CTX *ctx; /* HMAC or CMAC, keyed */
-    EVP_CIPHER *aes;  /* XCBC */
-    struct xcbc x;
+    struct xcbc x;    /* XCBC */
 };
 
 int integ_init(struct integ *g, const struct xf_info *integ, struct span key);
+/* what integ_init would refuse, without making a context: 0,
+ * KITE_E_UNSUPPORTED, KITE_E_INVALID_ARG (key length) or KITE_E_CRYPTO */
+int integ_check(const struct xf_info *integ, struct span key);
 void integ_free(struct integ *g);
 size_t integ_icv_len(const struct integ *g);
 /* ICV (icv_len bytes) over parts[0] | ... | parts[n-1] */

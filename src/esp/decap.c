@@ -101,6 +101,13 @@ int esp_decap(struct esp_sa *sa, struct esp_buf *b, uint8_t *next_header, uint64
         return rc;
     if (esp_replay_check(&sa->replay, seq_lo, &seq))
         return drop(&sa->cnt.replay_drops, KITE_E_REPLAY);
+    /* the context is made at the first packet that gets this far: one with
+     * a valid SPI and garbage, from anyone, makes it exist before any ICV
+     * was checked.  That costs what esp_sa_init used to spend on every SA
+     * at once (one context per SA, made once), so a sender gains no
+     * amplification: the memory is bounded by the SAs the IKE peers set up. */
+    if (!sa->prepared && (rc = esp_sa_prepare(sa)))
+        return drop(&sa->cnt.other_drops, rc);
     uint8_t *pkt = b->base + b->off, *pt = pkt + esp_sa_headroom(sa);
     rc = unprotect(sa, pkt, ct_len, seq);
     if (rc)

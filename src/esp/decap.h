@@ -27,7 +27,9 @@
  *   KITE_E_MALFORMED     bad padding, pad length or next header, bad inner IP
  *                        header [malformed]
  *   KITE_E_POLICY        inner packet outside the selectors [policy_drops]
- *   KITE_E_CRYPTO        library failure [other_drops] */
+ *   KITE_E_CRYPTO        library failure [other_drops]
+ *   KITE_E_NOMEM         the SA's contexts could not be made (esp_sa_prepare,
+ *                        at the first packet past the replay check) [other_drops] */
 int esp_decap(struct esp_sa *sa, struct esp_buf *b, uint8_t *next_header, uint64_t now);
 
 #endif

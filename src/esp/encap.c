@@ -104,10 +104,21 @@ static int seal(struct esp_sa *sa, struct esp_buf *b, uint8_t proto, uint64_t no
     return 0;
 }
 
+/* the contexts at the first packet (esp_sa_prepare); failing, the packet
+ * is dropped before it takes a sequence number */
+static int ready(struct esp_sa *sa)
+{
+    int rc = sa->prepared ? 0 : esp_sa_prepare(sa);
+    if (rc)
+        sa->cnt.other_drops++;
+    return rc;
+}
+
 int esp_encap_explicit(struct esp_sa *sa, struct esp_buf *b, uint8_t proto, uint64_t now,
                        uint64_t seq, const uint8_t *iv)
 {
-    return seal(sa, b, proto, now, seq, iv);
+    int rc = sa->dir == ESP_DIR_OUT ? ready(sa) : KITE_E_INVALID_ARG;
+    return rc ? rc : seal(sa, b, proto, now, seq, iv);
 }
 
 int esp_encap(struct esp_sa *sa, struct esp_buf *b, uint8_t proto, uint64_t now)
@@ -118,12 +129,15 @@ int esp_encap(struct esp_sa *sa, struct esp_buf *b, uint8_t proto, uint64_t now)
         return KITE_E_INVALID_ARG;
     if (sa->flags & ESP_SA_HARD_EXPIRED)
         return sa->cnt.other_drops++, KITE_E_STATE;
+    int rc = ready(sa);
+    if (rc)
+        return rc;
     if (esp_seq_next(sa->seq_out, sa->esn, &seq)) {
         sa->flags |= ESP_SA_SEQ_EXHAUSTED;
         sa->cnt.other_drops++;
         return KITE_E_SEQ_EXHAUSTED;
     }
-    int rc = make_iv(sa, seq, iv);
+    rc = make_iv(sa, seq, iv);
     if (!rc)
         rc = seal(sa, b, proto, now, seq, iv);
     else

@@ -26,7 +26,10 @@
  *   KITE_E_SEQ_EXHAUSTED no sequence number left: rekey (flag set) [other_drops]
  *   KITE_E_NO_SPACE      not enough headroom or tailroom [other_drops]
  *   KITE_E_MALFORMED     tunnel mode and not an IPv4/IPv6 packet [malformed]
- *   KITE_E_CRYPTO        library failure (b's bytes undefined) [other_drops] */
+ *   KITE_E_CRYPTO        library failure (b's bytes undefined) [other_drops]
+ *   KITE_E_NOMEM         the SA's contexts could not be made at its first
+ *                        packet (esp_sa_prepare; no number taken) [other_drops]
+ * The first packet makes the SA's crypto contexts (esp_sa_prepare). */
 int esp_encap(struct esp_sa *sa, struct esp_buf *b, uint8_t proto, uint64_t now);
 
 /* The same with a given sequence number and explicit IV (iv_len bytes), for

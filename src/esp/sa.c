@@ -7,11 +7,6 @@
 
 enum { IVGEN_KEY_LEN = 16 };
 
-static int init_aead(struct esp_sa *sa)
-{
-    return aead_init(&sa->aead, sa->encr, secret_span(&sa->encr_key), sa->dir == ESP_DIR_OUT);
-}
-
 /* The CBC IV must be unpredictable (RFC 3602 2.2): encrypt the sequence
  * number under a random key kept by this SA (NIST SP 800-38A, Appendix C). */
 static int init_ivgen(struct esp_sa *sa)
@@ -24,6 +19,14 @@ static int init_ivgen(struct esp_sa *sa)
     return rc;
 }
 
+/* each is safe on a zeroed struct */
+static void free_cbc_hmac(struct esp_sa *sa)
+{
+    cbc_free(&sa->cbc);
+    integ_free(&sa->mac);
+    cbc_free(&sa->ivgen);
+}
+
 static int init_cbc_hmac(struct esp_sa *sa)
 {
     int rc = cbc_init(&sa->cbc, sa->encr, secret_span(&sa->encr_key), sa->dir == ESP_DIR_OUT);
@@ -31,7 +34,38 @@ static int init_cbc_hmac(struct esp_sa *sa)
         rc = integ_init(&sa->mac, sa->integ, secret_span(&sa->integ_key));
     if (!rc && sa->dir == ESP_DIR_OUT)
         rc = init_ivgen(sa);
+    if (rc)
+        free_cbc_hmac(sa);
     return rc;
+}
+
+/* the keys, checked as the contexts will take them at the first packet:
+ * the AEAD keeps its own copy (aead_init_deferred), CBC + HMAC ours */
+static int keep_keys(struct esp_sa *sa, const struct esp_sa_params *p)
+{
+    if (sa->encr->aead)
+        return aead_init_deferred(&sa->aead, sa->encr, p->encr_key, sa->dir == ESP_DIR_OUT);
+    int rc = cbc_check(sa->encr, p->encr_key);
+    if (!rc)
+        rc = integ_check(sa->integ, p->integ_key);
+    if (!rc)
+        rc = secret_from(&sa->encr_key, p->encr_key.p, p->encr_key.n);
+    if (!rc)
+        rc = secret_from(&sa->integ_key, p->integ_key.p, p->integ_key.n);
+    return rc;
+}
+
+int esp_sa_prepare(struct esp_sa *sa)
+{
+    if (sa->prepared)
+        return 0;
+    int rc = sa->encr->aead ? aead_prepare(&sa->aead) : init_cbc_hmac(sa);
+    if (rc)
+        return rc;
+    secret_free(&sa->encr_key); /* scheduled into the contexts */
+    secret_free(&sa->integ_key);
+    sa->prepared = true;
+    return 0;
 }
 
 static int pick_transforms(struct esp_sa *sa, const struct esp_sa_params *p)
@@ -95,11 +129,7 @@ int esp_sa_init(struct esp_sa *sa, const struct esp_sa_params *p)
     if (!rc)
         rc = pick_transforms(sa, p);
     if (!rc)
-        rc = secret_from(&sa->encr_key, p->encr_key.p, p->encr_key.n);
-    if (!rc && sa->integ)
-        rc = secret_from(&sa->integ_key, p->integ_key.p, p->integ_key.n);
-    if (!rc)
-        rc = sa->encr->aead ? init_aead(sa) : init_cbc_hmac(sa);
+        rc = keep_keys(sa, p);
     if (rc)
         esp_sa_free(sa);
     return rc;
@@ -107,14 +137,10 @@ int esp_sa_init(struct esp_sa *sa, const struct esp_sa_params *p)
 
 void esp_sa_free(struct esp_sa *sa)
 {
-    if (sa->aead.ctx)
-        aead_free(&sa->aead);
-    if (sa->cbc.ctx)
-        cbc_free(&sa->cbc);
-    if (sa->mac.xf)
-        integ_free(&sa->mac);
-    if (sa->ivgen.ctx)
-        cbc_free(&sa->ivgen);
+    /* prepared or not (a deferred aead holds its key): each is safe on a
+     * zeroed struct */
+    aead_free(&sa->aead);
+    free_cbc_hmac(sa);
     secret_free(&sa->encr_key);
     secret_free(&sa->integ_key);
     esp_replay_free(&sa->replay);

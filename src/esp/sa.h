@@ -6,8 +6,12 @@
  *
  * The caller owns the storage (struct esp_sa is a few hundred bytes: embed
  * it or allocate it once per SA; a replay window of 64 packets or more and
- * the selectors are allocated at their size); esp_sa_init() prepares everything so that the
- * per-packet calls (esp/encap.h, esp/decap.h) allocate nothing. */
+ * the selectors are allocated at their size).  esp_sa_init() checks the
+ * transforms and keeps the keys; the crypto contexts (about 2.2 KB per
+ * direction for AES-GCM in OpenSSL 3, more for CBC + HMAC) are made by
+ * esp_sa_prepare() at the SA's first packet, which encap and decap call, and
+ * kept: a gateway's many idle SAs hold a key each, not a context (issue 13),
+ * and every later packet allocates nothing. */
 #ifndef KITE_ESP_SA_H
 #define KITE_ESP_SA_H
 #include <stdbool.h>
@@ -82,7 +86,10 @@ struct esp_sa {
     bool esn;
     const struct xf_info *encr;   /* registry rows */
     const struct xf_info *integ;  /* NULL with AEAD */
+    /* CBC + HMAC: the keys until esp_sa_prepare (then wiped and freed);
+     * AEAD: empty, the deferred aead keeps its own */
     struct secret encr_key, integ_key;
+    bool prepared;                /* esp_sa_prepare made the contexts */
     struct aead aead;             /* AEAD suites */
     struct cbc cbc;               /* CBC + HMAC suites */
     struct integ mac;
@@ -106,6 +113,11 @@ struct esp_sa {
  * (key length, window size, too many selectors), KITE_E_NOMEM, KITE_E_CRYPTO.
  * On failure nothing is left to free. */
 int esp_sa_init(struct esp_sa *sa, const struct esp_sa_params *p);
+/* make the crypto contexts from the kept keys, then wipe and free those;
+ * 0 at once when done before (encap and decap test sa->prepared first).
+ * KITE_E_NOMEM or KITE_E_CRYPTO leave the SA as it was, to be tried at the
+ * next packet. */
+int esp_sa_prepare(struct esp_sa *sa);
 /* release the crypto contexts and wipe the keys; safe on a zeroed SA */
 void esp_sa_free(struct esp_sa *sa);
 /* bytes encapsulation puts in front of the inner packet (ESP header + IV) */

@@ -407,6 +407,10 @@ int ike_sa_init_request(struct ike_engine *e, const uint8_t *p, size_t n, const 
         rc = responder_answer(e, sa, chosen, now);
     if (rc)
         ike_sa_down(e, sa, "IKE_SA_INIT failed: %s", kite_strerror(rc));
+    else /* in the answer and used: a retransmitted request gets the kept
+          * response (engine.c on_init), so the key pair is never needed
+          * again (about 360 bytes of OpenSSL per SA, issue 13) */
+        ke_free(&sa->ke);
     return rc;
 }
 
@@ -521,6 +525,11 @@ int ike_sa_init_response(struct ike_engine *e, struct ikesa *sa, const uint8_t *
         ike_sa_down(e, sa, "key exchange failed: %s", kite_strerror(rc));
         return rc;
     }
+    /* used: IKE_AUTH follows (the SA leaves IKE_S_INIT_SENT, so no second
+     * response is taken; had IKE_AUTH no memory to start, one would fail in
+     * ke_shared and end the SA), and a new attempt (INVALID_KE_PAYLOAD, a
+     * restart) makes a new key pair in ike_sa_init_start */
+    ke_free(&sa->ke);
     if (sa->nat_local || sa->nat_remote || sa->nat_fake) { /* float to the NAT-T port (2.23) */
         sa->natt = true;
         sa->local.port = c->natt_port;

@@ -50,7 +50,9 @@ static void fuzz_setup(void)
         };
         for (int dir = 0; dir < 2; dir++) {
             p.dir = dir ? ESP_DIR_OUT : ESP_DIR_IN;
-            if (esp_sa_init(&fuzz_sa[c][dir], &p))
+            /* the outbound SA's contexts are used directly (seal); the
+             * inbound one is prepared by its first packet, as in kited */
+            if (esp_sa_init(&fuzz_sa[c][dir], &p) || (dir && esp_sa_prepare(&fuzz_sa[c][dir])))
                 __builtin_trap();
         }
     }

@@ -11,17 +11,35 @@ static const struct xf_info *gcm_xf(size_t key_bytes, long icv)
     return xf_lookup(XF_ENCR, id, (uint16_t)((key_bytes - AEAD_SALT_LEN) * 8));
 }
 
-/* prepared contexts (ESP) or lazy keys (IKE SK_e, aead_init_lazy: no
- * context held between calls) must give the same answers */
-static int init_as(bool lazy, struct aead *a, const struct xf_info *xf, struct span key, bool enc)
+enum mode { PREPARED, LAZY, DEFERRED };
+
+/* prepared contexts, lazy keys (IKE SK_e, aead_init_lazy: no context held
+ * between calls) and deferred keys (ESP, aead_init_deferred: the context
+ * made by aead_prepare, then kept and the key dropped) must give the same
+ * answers */
+static int init_as(enum mode m, struct aead *a, const struct xf_info *xf, struct span key, bool enc)
 {
-    int rc = lazy ? aead_init_lazy(a, xf, key, enc) : aead_init(a, xf, key, enc);
-    if (!rc && lazy)
-        assert_null(a->ctx);
-    return rc;
+    uint8_t iv[AEAD_IV_LEN] = { 0 }, tag[AEAD_MAX_ICV];
+    int rc = m == LAZY ? aead_init_lazy(a, xf, key, enc)
+           : m == DEFERRED ? aead_init_deferred(a, xf, key, enc) : aead_init(a, xf, key, enc);
+    if (rc || m == PREPARED)
+        return rc;
+    assert_null(a->ctx);
+    assert_non_null(a->key.p);
+    if (m == LAZY)
+        return 0;
+    /* not prepared yet: refused, never scheduled per call */
+    assert_int_equal(enc ? aead_seal(a, iv, span_of(NULL, 0), NULL, NULL, 0, tag)
+                         : aead_open(a, iv, span_of(NULL, 0), NULL, NULL, 0, tag),
+                     KITE_E_STATE);
+    assert_int_equal(aead_prepare(a), 0);
+    assert_non_null(a->ctx);
+    assert_null(a->key.p); /* wiped and freed */
+    assert_int_equal(aead_prepare(a), 0); /* once is enough */
+    return 0;
 }
 
-static void check_as(bool lazy, const struct xf_info *xf, const struct kat_rec *r)
+static void check_as(enum mode m, const struct xf_info *xf, const struct kat_rec *r)
 {
     size_t nk, niv, na, np, nc;
     uint8_t *key = kat_hex(r, "key", &nk), *iv = kat_hex(r, "iv", &niv);
@@ -31,8 +49,8 @@ static void check_as(bool lazy, const struct xf_info *xf, const struct kat_rec *
     assert_non_null(xf);
     assert_int_equal(niv, AEAD_IV_LEN);
     assert_int_equal(nc, np + xf->icv_len);
-    assert_int_equal(init_as(lazy, &seal, xf, span_of(key, nk), true), 0);
-    assert_int_equal(init_as(lazy, &open, xf, span_of(key, nk), false), 0);
+    assert_int_equal(init_as(m, &seal, xf, span_of(key, nk), true), 0);
+    assert_int_equal(init_as(m, &open, xf, span_of(key, nk), false), 0);
     uint8_t *buf = malloc(nc + 1);
     /* seal twice with the same prepared context: same answer */
     for (int round = 0; round < 2; round++) {
@@ -76,8 +94,9 @@ static void check_as(bool lazy, const struct xf_info *xf, const struct kat_rec *
 
 static void check(const struct xf_info *xf, const struct kat_rec *r)
 {
-    check_as(false, xf, r);
-    check_as(true, xf, r);
+    check_as(PREPARED, xf, r);
+    check_as(LAZY, xf, r);
+    check_as(DEFERRED, xf, r);
 }
 
 static void aes_gcm_spec_vectors(void **state)
@@ -146,6 +165,13 @@ static void wrong_key_length_refused(void **state)
     assert_int_equal(aead_init_lazy(&a, gcm, span_of(key, 16), true), KITE_E_INVALID_ARG);
     assert_int_equal(aead_init_lazy(&a, xf_by_keyword(XF_ENCR, "aes128"), span_of(key, 16), true),
                      KITE_E_UNSUPPORTED);
+    assert_int_equal(aead_init_deferred(&a, gcm, span_of(key, 16), true), KITE_E_INVALID_ARG);
+    assert_int_equal(aead_init_deferred(&a, xf_by_keyword(XF_ENCR, "aes128"), span_of(key, 16), true),
+                     KITE_E_UNSUPPORTED);
+    /* aead_prepare is for a deferred key only */
+    assert_int_equal(aead_init_lazy(&a, gcm, span_of(key, 20), true), 0);
+    assert_int_equal(aead_prepare(&a), KITE_E_INVALID_ARG);
+    aead_free(&a);
 }
 
 int main(void)

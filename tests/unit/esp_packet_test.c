@@ -279,6 +279,7 @@ static size_t seal_raw(struct esp_sa *sa, uint64_t seq, const uint8_t *pt, size_
 {
     size_t hdr = esp_sa_headroom(sa);
     uint8_t *ct = pkt + hdr;
+    assert_int_equal(esp_sa_prepare(sa), 0); /* the contexts used below directly */
     for (int i = 0; i < 4; i++)
         pkt[i] = (uint8_t)(sa->spi >> (24 - 8 * i)), pkt[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
     for (size_t i = 0; i < sa->iv_len; i++)
