@@ -247,20 +247,26 @@ static const char *xdh_name(uint16_t group)
  * builds and frees a context for every key, which perf showed as half of
  * ke_generate at a responder setting up thousands of IKE SAs.  kite is
  * single-threaded (no lock); the contexts are reachable until exit. */
-static EVP_PKEY *xdh_generate(uint16_t group)
+static EVP_PKEY_CTX *xdh_ctx(EVP_PKEY_CTX *ctx[2], uint16_t group, int (*init)(EVP_PKEY_CTX *))
 {
-    static EVP_PKEY_CTX *ctx[2];
     size_t i = group == KE_CURVE25519 ? 0 : 1;
     if (!ctx[i]) {
         EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, xdh_name(group), NULL);
-        if (!c || EVP_PKEY_keygen_init(c) != 1) {
+        if (!c || init(c) != 1) {
             EVP_PKEY_CTX_free(c);
             return NULL;
         }
         ctx[i] = c;
     }
+    return ctx[i];
+}
+
+static EVP_PKEY *xdh_generate(uint16_t group)
+{
+    static EVP_PKEY_CTX *ctx[2];
+    EVP_PKEY_CTX *c = xdh_ctx(ctx, group, EVP_PKEY_keygen_init);
     EVP_PKEY *key = NULL;
-    return EVP_PKEY_generate(ctx[i], &key) == 1 ? key : NULL;
+    return c && EVP_PKEY_generate(c, &key) == 1 ? key : NULL;
 }
 
 /* ---- common ---------------------------------------------------------- */
@@ -352,21 +358,13 @@ int ke_public(const struct ke *k, uint8_t *out, size_t cap, size_t *len)
 static EVP_PKEY *xdh_peer(uint16_t group, struct span peer)
 {
     static EVP_PKEY_CTX *ctx[2];
-    size_t i = group == KE_CURVE25519 ? 0 : 1;
-    if (!ctx[i]) {
-        EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, xdh_name(group), NULL);
-        if (!c || EVP_PKEY_fromdata_init(c) != 1) {
-            EVP_PKEY_CTX_free(c);
-            return NULL;
-        }
-        ctx[i] = c;
-    }
+    EVP_PKEY_CTX *c = xdh_ctx(ctx, group, EVP_PKEY_fromdata_init);
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)peer.p, peer.n),
         OSSL_PARAM_construct_end(),
     };
     EVP_PKEY *key = NULL;
-    return EVP_PKEY_fromdata(ctx[i], &key, EVP_PKEY_PUBLIC_KEY, params) == 1 ? key : NULL;
+    return c && EVP_PKEY_fromdata(c, &key, EVP_PKEY_PUBLIC_KEY, params) == 1 ? key : NULL;
 }
 
 static EVP_PKEY *peer_key(const struct ke *k, struct span peer)

@@ -1,6 +1,7 @@
 #include "crypto/prf.h"
 #include "base/err.h"
 #include "base/secret.h"
+#include "crypto/fetch.h"
 #include "crypto/xcbc.h"
 #include <openssl/core_names.h>
 #include <string.h>
@@ -25,13 +26,11 @@ static const char *hmac_digest(uint16_t id)
  * each HMAC runs in a copy (hmac_run).  kite is single-threaded (no lock). */
 enum { N_DIGESTS = 5 };
 
+/* a reference of our own to the kept MAC (prf_free frees it) */
 static EVP_MAC *mac_fetched(const char *name)
 {
-    static EVP_MAC *hmac, *cmac;
-    EVP_MAC **m = strcmp(name, OSSL_MAC_NAME_HMAC) == 0 ? &hmac : &cmac;
-    if (!*m)
-        *m = EVP_MAC_fetch(NULL, name, NULL);
-    return *m && EVP_MAC_up_ref(*m) == 1 ? *m : NULL;
+    EVP_MAC *m = fetch_mac(name);
+    return m && EVP_MAC_up_ref(m) == 1 ? m : NULL;
 }
 
 static int digest_slot(const char *digest)
