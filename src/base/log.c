@@ -112,8 +112,23 @@ void log_json_format(char *buf, size_t cap, const char *stamp, int level, const 
 
 void log_flush(struct log_sink *s)
 {
-    if (s && s->out)
+    if (!s)
+        return;
+    if (s->out)
         fflush(s->out);
+    s->held = false;
+}
+
+unsigned long long log_flush_due(struct log_sink *s, unsigned long long now_ms, unsigned long long every_ms)
+{
+    if (!s || !s->held)
+        return ~0ULL;
+    if (now_ms < s->flushed_at || now_ms - s->flushed_at >= every_ms) {
+        log_flush(s);
+        s->flushed_at = now_ms;
+        return ~0ULL;
+    }
+    return s->flushed_at + every_ms;
 }
 
 static void write_line(struct log_sink *s, enum log_subsys ss, int level, const char *line)
@@ -138,6 +153,8 @@ static void write_line(struct log_sink *s, enum log_subsys ss, int level, const 
     }
     if (!s->batch)
         fflush(s->out);
+    else
+        s->held = true;
 }
 
 static bool wants_out(const struct log_sink *s, enum log_subsys ss, int level)

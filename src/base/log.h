@@ -27,11 +27,14 @@ struct log_sink {
     void *tap_ctx;
     int tap_level;
     int in_tap;
-    /* batch: lines to out are not flushed one by one but by log_flush (the
-     * daemon's loop, once a round before it sleeps): a write() per line was
-     * a measurable part of setting up an IKE SA.  stamp: the text time
+    /* batch: lines to out are not flushed one by one but by log_flush or
+     * log_flush_due (the daemon's loop, before it sleeps, at most every
+     * --log-flush ms): a write() per line, then per loop round when IKE SAs
+     * arrive one at a time, was a measurable part of setting up an IKE SA.  stamp: the text time
      * stamp of the second stamp_at, made once a second */
     bool batch;
+    bool held;              /* a batching sink: lines written since the last flush */
+    unsigned long long flushed_at; /* log_flush_due's clock at the last flush */
     long long stamp_at;
     char stamp[40];
 };
@@ -41,6 +44,11 @@ void log_sink_init(struct log_sink *s, FILE *out, int level);
 bool log_wants(const struct log_sink *s, enum log_subsys ss, int level);
 /* write out lines held by a batching sink */
 void log_flush(struct log_sink *s);
+/* a batching sink's flush, at most once every every_ms (0: whenever called):
+ * flushes when lines are held and every_ms have passed since the last flush
+ * (now_ms and the returned time on one millisecond clock); returns when to
+ * call again for the lines still held, or ~0ULL when none are */
+unsigned long long log_flush_due(struct log_sink *s, unsigned long long now_ms, unsigned long long every_ms);
 /* "ike" → LOG_IKE; -1 if unknown */
 int log_subsys_parse(const char *name);
 const char *log_subsys_name(enum log_subsys ss);

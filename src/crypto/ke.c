@@ -5,6 +5,7 @@
 #include <openssl/ec.h>
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
+#include <stdbool.h>
 #include <string.h>
 
 enum ke_kind { KIND_NONE, KIND_MODP, KIND_ECP, KIND_XDH };
@@ -352,29 +353,36 @@ int ke_public(const struct ke *k, uint8_t *out, size_t cap, size_t *len)
     return rc;
 }
 
-/* a peer's X25519/X448 public value as a key, from one import context per
- * group kept for the process (EVP_PKEY_new_raw_public_key_ex makes and
- * frees a context, looking the key manager up by name, for every key) */
+/* a peer's X25519/X448 public value as a key: one key per group, made at the
+ * first use and kept for the process, whose public value is replaced for
+ * each exchange (EVP_PKEY_set1_encoded_public_key, as TLS 1.3 peers' shares
+ * are set).  A new key per exchange (EVP_PKEY_fromdata) looks its type up
+ * in OpenSSL's name map, a walk of the whole map that perf showed at a
+ * responder setting up thousands of IKE SAs.  The key holds only a public
+ * value; it is borrowed (not freed) by ke_shared and used before it returns.
+ * kite is single-threaded (no lock); the keys are reachable until exit. */
 static EVP_PKEY *xdh_peer(uint16_t group, struct span peer)
 {
-    static EVP_PKEY_CTX *ctx[2];
-    EVP_PKEY_CTX *c = xdh_ctx(ctx, group, EVP_PKEY_fromdata_init);
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)peer.p, peer.n),
-        OSSL_PARAM_construct_end(),
-    };
-    EVP_PKEY *key = NULL;
-    return c && EVP_PKEY_fromdata(c, &key, EVP_PKEY_PUBLIC_KEY, params) == 1 ? key : NULL;
+    static EVP_PKEY *shell[2];
+    size_t i = group == KE_CURVE25519 ? 0 : 1;
+    if (!shell[i])
+        shell[i] = EVP_PKEY_new_raw_public_key_ex(NULL, xdh_name(group), NULL, peer.p, peer.n);
+    else if (EVP_PKEY_set1_encoded_public_key(shell[i], peer.p, peer.n) != 1)
+        return NULL;
+    return shell[i];
 }
 
-static EVP_PKEY *peer_key(const struct ke *k, struct span peer)
+/* the peer's public value as a key; *owned: whether the caller frees it */
+static EVP_PKEY *peer_key(const struct ke *k, struct span peer, bool *owned)
 {
+    *owned = true;
     switch (kind_of(k->xf->id)) {
     case KIND_MODP:
         return modp_peer(k, peer);
     case KIND_ECP:
         return ecp_peer(k, peer);
     default:
+        *owned = false;
         return xdh_peer(k->xf->id, peer);
     }
 }
@@ -394,14 +402,14 @@ static bool all_zero(const uint8_t *p, size_t n)
 }
 
 /* derive into out (n bytes), left-padding a shorter MODP result */
-static int derive(EVP_PKEY *mine, EVP_PKEY *theirs, uint8_t *out, size_t n)
+static int derive(EVP_PKEY *mine, EVP_PKEY *theirs, bool validate, uint8_t *out, size_t n)
 {
     EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, mine, NULL);
     size_t got = n;
     int rc = KITE_E_CRYPTO;
     if (c && EVP_PKEY_derive_init(c) == 1) {
-        /* validate = 1: OpenSSL's own public-key check on top of ours */
-        rc = EVP_PKEY_derive_set_peer_ex(c, theirs, 1) == 1 ? 0 : KITE_E_BAD_PUBLIC_KEY;
+        /* validate: OpenSSL's own public-key check on top of ours */
+        rc = EVP_PKEY_derive_set_peer_ex(c, theirs, validate) == 1 ? 0 : KITE_E_BAD_PUBLIC_KEY;
         if (!rc)
             rc = EVP_PKEY_derive(c, out, &got) == 1 && got <= n ? 0 : KITE_E_BAD_PUBLIC_KEY;
     }
@@ -421,16 +429,21 @@ int ke_shared(const struct ke *k, struct span peer, struct secret *out)
         return KITE_E_INVALID_ARG;
     if (!peer.p || peer.n != ke_public_len(k))
         return KITE_E_BAD_PUBLIC_KEY;
-    EVP_PKEY *theirs = peer_key(k, peer);
+    bool owned;
+    EVP_PKEY *theirs = peer_key(k, peer, &owned);
     if (!theirs)
         return KITE_E_BAD_PUBLIC_KEY;
     int rc = secret_alloc(out, shared_len(k));
     if (!rc)
-        rc = derive(k->key, theirs, out->p, out->n);
+        /* XDH: every value of the right length is a u-coordinate (RFC 7748
+         * 5), OpenSSL's check has nothing to find; the low-order ones give
+         * the all-zero secret, refused below */
+        rc = derive(k->key, theirs, kind_of(k->xf->id) != KIND_XDH, out->p, out->n);
     /* RFC 8031 2.3: a low-order point gives the all-zero value; refuse it */
     if (!rc && kind_of(k->xf->id) == KIND_XDH && all_zero(out->p, out->n))
         rc = KITE_E_BAD_PUBLIC_KEY;
-    EVP_PKEY_free(theirs);
+    if (owned)
+        EVP_PKEY_free(theirs);
     if (rc)
         secret_free(out);
     return rc;
@@ -448,9 +461,11 @@ int ke_check_public(uint16_t group, struct span peer)
      * to check, and no key to build for it */
     if (kind_of(group) == KIND_XDH)
         return 0;
-    EVP_PKEY *key = peer_key(&k, peer);
+    bool owned;
+    EVP_PKEY *key = peer_key(&k, peer, &owned);
     if (!key)
         return KITE_E_BAD_PUBLIC_KEY;
-    EVP_PKEY_free(key);
+    if (owned)
+        EVP_PKEY_free(key);
     return 0;
 }

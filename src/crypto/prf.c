@@ -4,6 +4,7 @@
 #include "crypto/fetch.h"
 #include "crypto/xcbc.h"
 #include <openssl/core_names.h>
+#include <stdbool.h>
 #include <string.h>
 
 static const char *hmac_digest(uint16_t id)
@@ -99,21 +100,39 @@ size_t prf_key_len(const struct prf *p)
     return p->xf ? p->xf->key_len : 0;
 }
 
-static int hmac_run(const struct prf *p, struct span key, const struct span *data, size_t n,
-                    uint8_t *out)
+/* an HMAC context keyed with key (a copy of the template), for prf+: the key
+ * is set once, and each block re-initialises the keyed context
+ * (EVP_MAC_init without a key), not a new copy keyed again */
+static EVP_MAC_CTX *hmac_keyed(const struct prf *p, struct span key)
 {
-    size_t outl = 0;
-    int ok;
+    static const uint8_t nokey[1];
     EVP_MAC_CTX *t = hmac_template(p);
     EVP_MAC_CTX *c = t ? EVP_MAC_CTX_dup(t) : NULL;
-    /* HMAC allows an empty key; OpenSSL wants a non-NULL pointer for it */
-    static const uint8_t nokey[1];
-    ok = c && EVP_MAC_init(c, key.n ? key.p : nokey, key.n, NULL) == 1;
+    if (c && EVP_MAC_init(c, key.n ? key.p : nokey, key.n, NULL) != 1) {
+        EVP_MAC_CTX_free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+static int hmac_block(const struct prf *p, EVP_MAC_CTX *c, bool first, const struct span *data, size_t n,
+                      uint8_t *out)
+{
+    size_t outl = 0;
+    int ok = first || EVP_MAC_init(c, NULL, 0, NULL) == 1;
     for (size_t i = 0; ok && i < n; i++)
         ok = !data[i].n || EVP_MAC_update(c, data[i].p, data[i].n) == 1;
     ok = ok && EVP_MAC_final(c, out, &outl, PRF_MAX_OUT) == 1 && outl == p->xf->out_len;
-    EVP_MAC_CTX_free(c);
     return ok ? 0 : KITE_E_CRYPTO;
+}
+
+static int hmac_run(const struct prf *p, struct span key, const struct span *data, size_t n,
+                    uint8_t *out)
+{
+    EVP_MAC_CTX *c = hmac_keyed(p, key);
+    int rc = c ? hmac_block(p, c, true, data, n, out) : KITE_E_CRYPTO;
+    EVP_MAC_CTX_free(c);
+    return rc;
 }
 
 /* RFC 4434 2: a shorter key is padded with zeros, a longer one is first
@@ -207,6 +226,10 @@ int prf_plus(const struct prf *p, struct span key, const struct span *seed, size
     int rc = 0;
     if (!hlen || n > PRF_MAX_PARTS || len > 255 * hlen)
         return KITE_E_INVALID_ARG;
+    bool hmac = p->xf->id != PRF_AES128_CMAC && !p->aes;
+    EVP_MAC_CTX *keyed = hmac ? hmac_keyed(p, key) : NULL;
+    if (hmac && !keyed)
+        return KITE_E_CRYPTO;
     for (size_t done = 0; done < len && !rc; ctr++) {
         size_t k = 0;
         if (ctr > 1)
@@ -214,12 +237,13 @@ int prf_plus(const struct prf *p, struct span key, const struct span *seed, size
         for (size_t i = 0; i < n; i++)
             parts[k++] = seed[i];
         parts[k++] = span_of(&ctr, 1);
-        rc = prf_run(p, key, parts, k, t);
+        rc = hmac ? hmac_block(p, keyed, ctr == 1, parts, k, t) : prf_run(p, key, parts, k, t);
         size_t take = len - done < hlen ? len - done : hlen;
         if (!rc)
             memcpy(out + done, t, take);
         done += take;
     }
+    EVP_MAC_CTX_free(keyed); /* OpenSSL cleanses the keyed HMAC state */
     mem_wipe(t, sizeof t);
     return rc;
 }

@@ -16,6 +16,9 @@ const char *kited_usage(void)
            "  --log-level N|LIST  -1 silent .. 4 sensitive, strongSwan's levels (default 1);\n"
            "                    per subsystem: 1,ike=2,esp=0 (dmn cfg ike enc net esp knl any)\n"
            "  --log-format text|json  lines on stdout or the log file (default text)\n"
+           "  --log-flush MS    lines for stdout or the log file are written at most\n"
+           "                    every MS milliseconds, at once after a quiet MS\n"
+           "                    (0..1000, default 50; 0: every loop round)\n"
            "  --syslog          log to syslog/the journal (the default when detached\n"
            "                    without --log-file); --syslog-socket PATH (default /dev/log)\n"
            "  --port N          IKE port (default 500); --natt-port N: NAT-T port (default 4500)\n"
@@ -110,6 +113,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         { "trap-retry", required_argument, 0, 1103 },
         { "eap-tls-fragment-size", required_argument, 0, 1150 },
         { "eap-tls-max-bytes", required_argument, 0, 1151 },
+        { "log-flush", required_argument, 0, 1016 },
         { 0, 0, 0, 0 },
     };
     memset(a, 0, sizeof *a);
@@ -125,6 +129,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
     a->trap_retry_ms = 2000;
     a->cookie_threshold = a->block_threshold = a->init_limit_half_open = a->half_open_timeout_ms = -1;
     a->udp_budget = 64;
+    a->log_flush_ms = 50;
     a->vici_max_clients = 128;
     a->metrics_max_clients = 16;
     bool run_dir = false;
@@ -157,6 +162,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
         case 'U': bad = parse_int(optarg, 1, 100000, &a->udp_budget); break;
         case 'F': bad = parse_int(optarg, 256, 65535, &a->fragment_size); break;
         case 'L': a->log_file = optarg; break;
+        case 1016: bad = parse_int(optarg, 0, 1000, &a->log_flush_ms); break;
         case 1014: bad = parse_milli(optarg, 100, 3600000, &a->updown_timeout_ms); break;
         case 1101: bad = parse_int(optarg, 0, 100000, &a->trap_queue); break;
         case 1102: bad = parse_milli(optarg, 100, 3600000, &a->trap_hold_ms); break;

@@ -362,7 +362,9 @@ static uint64_t on_deadline(struct loop *l, uint64_t now, void *arg)
     next = tt < next ? tt : next;
     if (k->expiry_skipped && k->expiry_scan_at < next)
         next = k->expiry_scan_at; /* a round skipped the walk: one more within 100 ms */
-    log_flush(&k->log); /* this round's lines, before the loop sleeps */
+    /* the lines held, written before the loop sleeps, at most every --log-flush ms */
+    uint64_t lf = log_flush_due(&k->log, now, (uint64_t)k->args.log_flush_ms);
+    next = lf < next ? lf : next;
     memtune_heap_advise();
     return k->stopping && k->stop_at < next ? k->stop_at : next;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "testutil.h"
@@ -85,6 +86,45 @@ static void test_sink_filters_and_formats(void **st)
     free(text);
 }
 
+/* a batching sink's lines reach the file at most every every_ms: at once
+ * after a quiet spell, otherwise at the time log_flush_due returns */
+static long file_size(FILE *f)
+{
+    struct stat st;
+    assert_int_equal(fstat(fileno(f), &st), 0);
+    return (long)st.st_size;
+}
+
+static void test_flush_due_paces_writes(void **st)
+{
+    (void)st;
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    struct log_sink s;
+    log_sink_init(&s, f, 1);
+    s.batch = true;
+    assert_true(log_flush_due(&s, 1000, 50) == ~0ULL); /* nothing held */
+    log_msg(&s, LOG_IKE, 1, "first");
+    assert_int_equal(file_size(f), 0); /* held in stdio's buffer */
+    assert_true(log_flush_due(&s, 1000, 50) == ~0ULL); /* quiet until now: written at once */
+    long one = file_size(f);
+    assert_true(one > 0);
+    log_msg(&s, LOG_IKE, 1, "second");
+    assert_true(log_flush_due(&s, 1010, 50) == 1050); /* 10 ms after a write: held */
+    assert_true(log_flush_due(&s, 1049, 50) == 1050);
+    assert_int_equal(file_size(f), one);
+    assert_true(log_flush_due(&s, 1050, 50) == ~0ULL);
+    long two = file_size(f);
+    assert_true(two > one);
+    log_msg(&s, LOG_IKE, 1, "third");
+    assert_true(log_flush_due(&s, 1051, 0) == ~0ULL); /* 0: every call */
+    assert_true(file_size(f) > two);
+    log_msg(&s, LOG_IKE, 1, "fourth");
+    log_flush(&s); /* log_flush writes regardless, and nothing is held after */
+    assert_true(log_flush_due(&s, 1052, 50) == ~0ULL);
+    fclose(f);
+}
+
 static void test_syslog_datagrams(void **st)
 {
     (void)st;
@@ -142,6 +182,7 @@ int main(void)
         cmocka_unit_test(test_json_escaping),
         cmocka_unit_test(test_sink_filters_and_formats),
         cmocka_unit_test(test_syslog_datagrams),
+        cmocka_unit_test(test_flush_due_paces_writes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
