@@ -119,16 +119,19 @@ void log_flush(struct log_sink *s)
     s->held = false;
 }
 
+/* a token bucket (as GCRA: tat is when the bucket is full again): up to
+ * LOG_FLUSH_BURST flushes at once, one more every every_ms */
 unsigned long long log_flush_due(struct log_sink *s, unsigned long long now_ms, unsigned long long every_ms)
 {
     if (!s || !s->held)
         return ~0ULL;
-    if (now_ms < s->flushed_at || now_ms - s->flushed_at >= every_ms) {
+    unsigned long long window = (LOG_FLUSH_BURST - 1) * every_ms;
+    if (!every_ms || now_ms + window >= s->flush_tat) {
         log_flush(s);
-        s->flushed_at = now_ms;
+        s->flush_tat = (s->flush_tat > now_ms ? s->flush_tat : now_ms) + every_ms;
         return ~0ULL;
     }
-    return s->flushed_at + every_ms;
+    return s->flush_tat - window;
 }
 
 static void write_line(struct log_sink *s, enum log_subsys ss, int level, const char *line)

@@ -34,7 +34,7 @@ struct log_sink {
      * stamp of the second stamp_at, made once a second */
     bool batch;
     bool held;              /* a batching sink: lines written since the last flush */
-    unsigned long long flushed_at; /* log_flush_due's clock at the last flush */
+    unsigned long long flush_tat; /* log_flush_due's pacing (its clock) */
     long long stamp_at;
     char stamp[40];
 };
@@ -44,10 +44,12 @@ void log_sink_init(struct log_sink *s, FILE *out, int level);
 bool log_wants(const struct log_sink *s, enum log_subsys ss, int level);
 /* write out lines held by a batching sink */
 void log_flush(struct log_sink *s);
-/* a batching sink's flush, at most once every every_ms (0: whenever called):
- * flushes when lines are held and every_ms have passed since the last flush
- * (now_ms and the returned time on one millisecond clock); returns when to
- * call again for the lines still held, or ~0ULL when none are */
+/* a batching sink's flush, paced: when lines are held, flushes at once
+ * while there have been fewer than LOG_FLUSH_BURST flushes in a row less than
+ * every_ms apart, otherwise once every every_ms (0: at every call); now_ms
+ * and the returned time on one millisecond clock.  Returns when to call
+ * again for the lines still held, or ~0ULL when none are */
+enum { LOG_FLUSH_BURST = 10 };
 unsigned long long log_flush_due(struct log_sink *s, unsigned long long now_ms, unsigned long long every_ms);
 /* "ike" → LOG_IKE; -1 if unknown */
 int log_subsys_parse(const char *name);

@@ -304,10 +304,12 @@ static void report_last_used(struct kited *k)
         ike_child_inbound_seen(k->ike, spi, at);
 }
 
-/* byte/packet limits the data plane saw reached go to the engine.  Finding
- * them walks every Child SA: at most every 100 ms, not on each round of the
- * loop (with 100,000 Child SAs that walk was most of a responder's work
- * per datagram); the data plane itself refuses packets past a hard limit */
+/* byte/packet limits the data plane saw reached go to the engine, at most
+ * every 100 ms.  The packet paths queue a Child SA that passes a limit
+ * (uesp's due list), so this reads that queue and walks no Child SA (a walk
+ * of all of them per loop round was most of a responder's work per
+ * datagram at 100,000); the data plane itself refuses packets past a hard
+ * limit */
 static void report_expired(struct kited *k, uint64_t now)
 {
     k->expiry_skipped = k->dp.on && now < k->expiry_scan_at;

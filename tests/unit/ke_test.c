@@ -102,6 +102,43 @@ static void check_public_by_group(void **state)
     ke_free(&a);
 }
 
+/* X25519/X448 peers go through one kept key per group whose public value is
+ * replaced each time (crypto/ke.c xdh_peer): each secret is the one of the
+ * peer just given, also after a refused low-order value and when the
+ * groups alternate */
+static void xdh_peer_each_time(void **state)
+{
+    (void)state;
+    const uint16_t groups[] = { KE_CURVE25519, KE_CURVE448 };
+    struct ke k[2][3];
+    uint8_t pub[2][3][56];
+    size_t n;
+    for (int g = 0; g < 2; g++)
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(ke_generate(&k[g][i], groups[g]), 0);
+            assert_int_equal(ke_public(&k[g][i], pub[g][i], sizeof pub[g][i], &n), 0);
+        }
+    const uint8_t zero[56] = { 0 };
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+                for (int g = 0; g < 2; g++) {
+                    if (i == j)
+                        continue;
+                    size_t len = k[g][i].xf->out_len;
+                    struct secret ij, ji, bad;
+                    assert_int_equal(ke_shared(&k[g][i], span_of(pub[g][j], len), &ij), 0);
+                    assert_int_equal(ke_shared(&k[g][j], span_of(zero, len), &bad), KITE_E_BAD_PUBLIC_KEY);
+                    assert_int_equal(ke_shared(&k[g][j], span_of(pub[g][i], len), &ji), 0);
+                    assert_int_equal(ij.n, ji.n);
+                    assert_bytes_equal(ij.p, ji.p, ij.n);
+                    secret_free(&ij), secret_free(&ji);
+                }
+    for (int g = 0; g < 2; g++)
+        for (int i = 0; i < 3; i++)
+            ke_free(&k[g][i]);
+}
+
 static void all_groups_round_trip(void **state)
 {
     (void)state;
@@ -137,6 +174,7 @@ int main(void)
         cmocka_unit_test(x25519_low_order_points),
         cmocka_unit_test(check_public_by_group),
         cmocka_unit_test(all_groups_round_trip),
+        cmocka_unit_test(xdh_peer_each_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

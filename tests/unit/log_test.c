@@ -86,8 +86,8 @@ static void test_sink_filters_and_formats(void **st)
     free(text);
 }
 
-/* a batching sink's lines reach the file at most every every_ms: at once
- * after a quiet spell, otherwise at the time log_flush_due returns */
+/* a batching sink's lines reach the file at once while flushes are rare,
+ * and at most every every_ms once LOG_FLUSH_BURST came in a row */
 static long file_size(FILE *f)
 {
     struct stat st;
@@ -106,22 +106,38 @@ static void test_flush_due_paces_writes(void **st)
     assert_true(log_flush_due(&s, 1000, 50) == ~0ULL); /* nothing held */
     log_msg(&s, LOG_IKE, 1, "first");
     assert_int_equal(file_size(f), 0); /* held in stdio's buffer */
-    assert_true(log_flush_due(&s, 1000, 50) == ~0ULL); /* quiet until now: written at once */
-    long one = file_size(f);
-    assert_true(one > 0);
-    log_msg(&s, LOG_IKE, 1, "second");
-    assert_true(log_flush_due(&s, 1010, 50) == 1050); /* 10 ms after a write: held */
+    long last = 0;
+    for (int i = 0; i < LOG_FLUSH_BURST; i++) { /* a burst: each written at once */
+        if (i)
+            log_msg(&s, LOG_IKE, 1, "burst %d", i);
+        assert_true(log_flush_due(&s, 1000 + (unsigned)i, 50) == ~0ULL);
+        assert_true(file_size(f) > last);
+        last = file_size(f);
+    }
+    log_msg(&s, LOG_IKE, 1, "paced");
+    assert_true(log_flush_due(&s, 1010, 50) == 1050); /* the bucket is empty: one more at 1050 */
     assert_true(log_flush_due(&s, 1049, 50) == 1050);
-    assert_int_equal(file_size(f), one);
+    assert_int_equal(file_size(f), last);
     assert_true(log_flush_due(&s, 1050, 50) == ~0ULL);
-    long two = file_size(f);
-    assert_true(two > one);
-    log_msg(&s, LOG_IKE, 1, "third");
-    assert_true(log_flush_due(&s, 1051, 0) == ~0ULL); /* 0: every call */
-    assert_true(file_size(f) > two);
-    log_msg(&s, LOG_IKE, 1, "fourth");
+    assert_true(file_size(f) > last);
+    last = file_size(f);
+    log_msg(&s, LOG_IKE, 1, "next");
+    assert_true(log_flush_due(&s, 1051, 50) == 1100);
+    assert_true(log_flush_due(&s, 1052, 0) == ~0ULL); /* 0: at every call */
+    assert_true(file_size(f) > last);
+    last = file_size(f);
+    log_msg(&s, LOG_IKE, 1, "quiet");
+    /* after a quiet spell the bucket is full again: a burst at once */
+    for (int i = 0; i < LOG_FLUSH_BURST; i++) {
+        log_msg(&s, LOG_IKE, 1, "again %d", i);
+        assert_true(log_flush_due(&s, 5000 + (unsigned)i, 50) == ~0ULL);
+        assert_true(file_size(f) > last);
+        last = file_size(f);
+    }
+    log_msg(&s, LOG_IKE, 1, "held");
     log_flush(&s); /* log_flush writes regardless, and nothing is held after */
-    assert_true(log_flush_due(&s, 1052, 50) == ~0ULL);
+    assert_true(file_size(f) > last);
+    assert_true(log_flush_due(&s, 5011, 50) == ~0ULL);
     fclose(f);
 }
 
