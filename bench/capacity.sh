@@ -31,22 +31,17 @@
 # kernel-libipsec), and charon has its IKE SA table hashed
 # (ikesa_table_size), its best setting.  The responder, kite or charon, runs
 # on a CPU of its own (the last), the initiator and the loader on the others
-# (taskset; PIN=0: all share every CPU): on two vCPUs an initiator that
-# keeps a CPU busy (charon's spends 3-8 ms per SA) otherwise runs between
-# the responder's rounds on the responder's CPU and leaves it cold caches,
-# which cost both responders CPU per SA (N = 1,000, charon initiating, two
-# runs minutes apart: kite 0.22 -> 0.17 ms, charon 1.23 -> 0.92 ms).  The targets of issue 13
-# end the table with PASS or MISS, the CPU one for every kite row.
-# The veth pair's receive side runs in the kernel's NAPI threads (GRO on,
-# threaded NAPI; NAPI=0: off): a plain veth runs the receiving host's whole
-# IP/UDP receive path and the wake-up of the receiving process inside the
-# sender's sendmsg(), so each responder was charged for its initiator's
-# receive work, which on a real link the initiator's host does (perf, kite
-# responder at 300 SAs/s: 14-24% of its CPU).  kite and charon alike.
+# (taskset; PIN=0: all share every CPU).  On two vCPUs an initiator that
+# keeps a CPU busy (charon's spends 3 to 8 ms per SA) otherwise runs on the
+# responder's CPU between its rounds and leaves it cold caches: unpinned,
+# both responders cost more per SA (N = 1,000, charon initiating, two runs
+# minutes apart: kite 0.22 against 0.17 ms, charon 1.23 against 0.92 ms).
+# The targets of issue 13 end the table with PASS or MISS, the CPU one for
+# every kite row.
 # Usage: bench/capacity.sh [BUILD_DIR]      (root, strongSwan; each row bounded by CAP_TIMEOUT s)
 #   NLIST="1000 10000" NLOAD=100000 CAP_TIMEOUT=400 CHARON_INIT_MAX=10000
 #   LOAD_WINDOW=500 CHARON_INIT_CONF="reuse_ikesa = no" (strongswan.conf lines
-#   for the charon initiator) PIN=1 NAPI=1; QUICK=1: NLIST=500 NLOAD=5000
+#   for the charon initiator) PIN=1; QUICK=1: NLIST=500 NLOAD=5000
 #   (an empty NLIST or NLOAD leaves those rows out)
 set -euo pipefail
 KITE_BUILD=$(cd "${1:-build}" && pwd)
@@ -69,14 +64,6 @@ source "$BENCH/../tests/netns/lib.sh"
 need_interop
 [ -x "$KITE_BUILD/kite-load" ] || die "no kite-load in $KITE_BUILD"
 ns_setup
-if [ "${NAPI:-1}" = 1 ]; then
-  command -v ethtool >/dev/null || die "no ethtool (scripts/deps.sh bench), or NAPI=0"
-  for end in "$LEFT ${NS_TAG}a" "$RIGHT ${NS_TAG}b"; do
-    read -r ns dev <<<"$end"
-    ip netns exec "$ns" ethtool -K "$dev" gro on >/dev/null
-    ip netns exec "$ns" sh -c "echo 1 >/sys/class/net/$dev/threaded" || die "no threaded NAPI on $dev (NAPI=0)"
-  done
-fi
 PSK=capacity-bench-psk-0123456789
 TCK=$(getconf CLK_TCK)
 

@@ -6,7 +6,7 @@ set -euo pipefail
 
 build=(build-essential cmake pkg-config libssl-dev openssl libcmocka-dev groff-base man-db)
 fuzz=(clang libclang-rt-14-dev)
-bench=(iperf3 ethtool wireguard-go wireguard-tools strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins libstrongswan-standard-plugins iproute2 iputils-ping)
+bench=(iperf3 wireguard-go wireguard-tools strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins libstrongswan-standard-plugins iproute2 iputils-ping)
 interop=(strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
          libstrongswan-standard-plugins strongswan-pki iproute2 iputils-ping tcpdump iperf3 nftables conntrack tshark
          libcharon-extauth-plugins)
