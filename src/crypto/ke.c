@@ -1,5 +1,7 @@
 #include "crypto/ke.h"
 #include "base/err.h"
+#include "base/secret.h"
+#include "crypto/rand.h"
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -243,11 +245,16 @@ static const char *xdh_name(uint16_t group)
     return group == KE_CURVE25519 ? "X25519" : "X448";
 }
 
-/* X25519/X448 key pairs from one keygen context per group, made at the
- * first use and kept: EVP_PKEY_Q_keygen fetches the key manager by name and
- * builds and frees a context for every key, which perf showed as half of
- * ke_generate at a responder setting up thousands of IKE SAs.  kite is
- * single-threaded (no lock); the contexts are reachable until exit. */
+/* X25519/X448 key pairs: a private value of random bytes (RFC 7748 5: any
+ * string of the length; the scalar is clamped where it is used) from
+ * crypto_random_private, imported through one context per group made at
+ * the first use and kept.  OpenSSL's own keygen does the same work plus
+ * a RAND_priv_bytes call per key (locking, a getpid() for fork detection,
+ * a DRBG generate) and a keygen context's set-up; EVP_PKEY_Q_keygen also
+ * fetched the key manager by name for every key, which perf showed as
+ * half of ke_generate at a responder setting up thousands of IKE SAs.
+ * kite is single-threaded (no lock); the contexts are reachable until
+ * exit. */
 static EVP_PKEY_CTX *xdh_ctx(EVP_PKEY_CTX *ctx[2], uint16_t group, int (*init)(EVP_PKEY_CTX *))
 {
     size_t i = group == KE_CURVE25519 ? 0 : 1;
@@ -262,12 +269,34 @@ static EVP_PKEY_CTX *xdh_ctx(EVP_PKEY_CTX *ctx[2], uint16_t group, int (*init)(E
     return ctx[i];
 }
 
-static EVP_PKEY *xdh_generate(uint16_t group)
+static size_t xdh_len(uint16_t group)
+{
+    return group == KE_CURVE25519 ? 32 : 56;
+}
+
+/* the key pair of a private value (the public value computed from it) */
+static EVP_PKEY *xdh_from_private(uint16_t group, const uint8_t *priv, size_t n)
 {
     static EVP_PKEY_CTX *ctx[2];
-    EVP_PKEY_CTX *c = xdh_ctx(ctx, group, EVP_PKEY_keygen_init);
+    if (n != xdh_len(group))
+        return NULL;
+    EVP_PKEY_CTX *c = xdh_ctx(ctx, group, EVP_PKEY_fromdata_init);
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, (void *)priv, n),
+        OSSL_PARAM_construct_end(),
+    };
     EVP_PKEY *key = NULL;
-    return c && EVP_PKEY_generate(c, &key) == 1 ? key : NULL;
+    return c && EVP_PKEY_fromdata(c, &key, EVP_PKEY_KEYPAIR, params) == 1 ? key : NULL;
+}
+
+static EVP_PKEY *xdh_generate(uint16_t group)
+{
+    uint8_t priv[56];
+    size_t n = xdh_len(group);
+    crypto_random_private(priv, n);
+    EVP_PKEY *key = xdh_from_private(group, priv, n);
+    mem_wipe(priv, sizeof priv);
+    return key;
 }
 
 /* ---- common ---------------------------------------------------------- */
@@ -310,7 +339,7 @@ int ke_from_private(struct ke *k, uint16_t group, struct span priv)
     case KIND_ECP:
         return ecp_from_private(k, priv);
     default:
-        k->key = EVP_PKEY_new_raw_private_key_ex(NULL, xdh_name(group), NULL, priv.p, priv.n);
+        k->key = xdh_from_private(group, priv.p, priv.n);
         return k->key ? 0 : KITE_E_INVALID_ARG;
     }
 }

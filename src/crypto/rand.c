@@ -1,12 +1,14 @@
-/* rand: random bytes from OpenSSL's DRBG, drawn in blocks.
+/* rand: random bytes from OpenSSL's DRBGs, drawn in blocks.
  *
  * An IKE SA takes several small draws (SPIs, nonce, IVs, rekey jitter); each
  * RAND_bytes call costs about 2 us of locking, a getpid() for fork
- * detection and a DRBG generate, most of it per call, not per byte.  Draws
- * of up to BLOCK/4 bytes are served from a block filled by one RAND_bytes;
- * bytes are wiped as they are handed out, and a forked child discards the
- * block (it must not repeat its parent's values).  Larger draws go to
- * RAND_bytes directly.  kite is single-threaded (no lock). */
+ * detection and a DRBG generate, most of it per call, not per byte (so does
+ * RAND_priv_bytes for each X25519 key pair OpenSSL generates).  Draws
+ * of up to BLOCK/4 bytes are served from a block filled by one call, a
+ * block per DRBG; bytes are wiped as they are handed out, and a forked
+ * child discards both blocks (it must not repeat its parent's values).
+ * Larger draws go to the DRBG directly.  kite is single-threaded (no
+ * lock). */
 #include "crypto/rand.h"
 #include "base/secret.h"
 #include <openssl/rand.h>
@@ -18,8 +20,15 @@
 
 enum { BLOCK = 512 };
 
-static uint8_t block[BLOCK];
-static size_t avail; /* unused bytes at the end of block */
+/* two pools: public values (SPIs, nonces, IVs) from RAND_bytes, private keys
+ * from RAND_priv_bytes, OpenSSL's separate private DRBG, as it intends */
+struct pool {
+    uint8_t block[BLOCK];
+    size_t avail; /* unused bytes at the end of block */
+    int (*fill)(unsigned char *, int);
+};
+
+static struct pool pub = { .fill = RAND_bytes }, priv = { .fill = RAND_priv_bytes };
 
 static void fail(void)
 {
@@ -29,11 +38,12 @@ static void fail(void)
 
 static void on_fork_child(void)
 {
-    mem_wipe(block, sizeof block);
-    avail = 0;
+    mem_wipe(pub.block, sizeof pub.block);
+    mem_wipe(priv.block, sizeof priv.block);
+    pub.avail = priv.avail = 0;
 }
 
-static void refill(void)
+static void refill(struct pool *o)
 {
     static bool registered;
     if (!registered) {
@@ -41,24 +51,34 @@ static void refill(void)
             fail();
         registered = true;
     }
-    if (RAND_bytes(block, BLOCK) != 1)
+    if (o->fill(o->block, BLOCK) != 1)
         fail();
-    avail = BLOCK;
+    o->avail = BLOCK;
 }
 
-void crypto_random(uint8_t *p, size_t n)
+static void draw(struct pool *o, uint8_t *p, size_t n)
 {
     if (!n)
         return;
     if (n > BLOCK / 4) {
-        if (RAND_bytes(p, (int)n) != 1)
+        if (o->fill(p, (int)n) != 1)
             fail();
         return;
     }
-    if (avail < n)
-        refill();
-    uint8_t *from = block + BLOCK - avail;
+    if (o->avail < n)
+        refill(o);
+    uint8_t *from = o->block + BLOCK - o->avail;
     memcpy(p, from, n);
     mem_wipe(from, n);
-    avail -= n;
+    o->avail -= n;
+}
+
+void crypto_random(uint8_t *p, size_t n)
+{
+    draw(&pub, p, n);
+}
+
+void crypto_random_private(uint8_t *p, size_t n)
+{
+    draw(&priv, p, n);
 }
