@@ -49,7 +49,7 @@ void log_flush(struct log_sink *s);
  * every_ms apart, otherwise once every every_ms (0: at every call); now_ms
  * and the returned time on one millisecond clock.  Returns when to call
  * again for the lines still held, or ~0ULL when none are */
-enum { LOG_FLUSH_BURST = 10 };
+enum { LOG_FLUSH_BURST = 50 };
 unsigned long long log_flush_due(struct log_sink *s, unsigned long long now_ms, unsigned long long every_ms);
 /* "ike" → LOG_IKE; -1 if unknown */
 int log_subsys_parse(const char *name);

@@ -16,9 +16,9 @@ const char *kited_usage(void)
            "  --log-level N|LIST  -1 silent .. 4 sensitive, strongSwan's levels (default 1);\n"
            "                    per subsystem: 1,ike=2,esp=0 (dmn cfg ike enc net esp knl any)\n"
            "  --log-format text|json  lines on stdout or the log file (default text)\n"
-           "  --log-flush MS    log lines for stdout or the log file: ten loop rounds in\n"
-           "                    a row write at once, then at most every MS milliseconds\n"
-           "                    (0..1000, default 50; 0: every loop round)\n"
+           "  --log-flush MS    log lines for stdout or the log file: fifty loop rounds\n"
+           "                    in a row write at once, then one write every MS\n"
+           "                    milliseconds (0..1000, default 10; 0: every round)\n"
            "  --syslog          log to syslog/the journal (the default when detached\n"
            "                    without --log-file); --syslog-socket PATH (default /dev/log)\n"
            "  --port N          IKE port (default 500); --natt-port N: NAT-T port (default 4500)\n"
@@ -129,7 +129,7 @@ int kited_args_parse(struct kited_args *a, int argc, char **argv, char *err, uns
     a->trap_retry_ms = 2000;
     a->cookie_threshold = a->block_threshold = a->init_limit_half_open = a->half_open_timeout_ms = -1;
     a->udp_budget = 64;
-    a->log_flush_ms = 50;
+    a->log_flush_ms = 10;
     a->vici_max_clients = 128;
     a->metrics_max_clients = 16;
     bool run_dir = false;

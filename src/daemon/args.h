@@ -20,7 +20,7 @@ struct kited_args {
     bool no_dataplane;   /* --no-dataplane: Child SAs are logged, not installed */
     /* strongSwan's charon.retransmit_timeout/_base/_tries (0: the defaults 4 s, 1.8, 5) */
     int retransmit_timeout_ms, retransmit_base_milli, retransmit_tries;
-    int log_flush_ms;    /* --log-flush MS: held log lines written at most this often (default 50, 0: each loop round) */
+    int log_flush_ms;    /* --log-flush MS: log writes paced to one per MS after 50 rounds in a row (default 10, 0: each round) */
     int busy_poll_us;    /* --busy-poll USEC: poll this long after traffic before sleeping (0: off) */
     /* --keep-alive S: NAT keepalive interval (strongSwan's charon.keep_alive; default 20 s, 0: off) */
     int keepalive_ms;

@@ -153,7 +153,7 @@ L --initiate --ike "rw$((N + 2))" --child net --timeout 15 >"$WORK/l/init.out" 2
 L --terminate --ike rw1 --timeout 15 >/dev/null 2>&1 || die "swanctl --terminate --ike rw1 failed"
 L --initiate --ike rw1 --child net --timeout 15 >"$WORK/l/init1.out" 2>&1 &&
   die "rw1 came up again although its secret was unloaded over VICI"
-grep -q "no pre-shared key found for 'gw.example' - 'rw1@example.com'" "$WORK/r/kited.log" ||
+wait_for "$WORK/r/kited.log" "no pre-shared key found for 'gw.example' - 'rw1@example.com'" 5 ||
   die "the responder did not log rw1's missing secret"
 R --list-sas >"$WORK/sas2.txt" || die "swanctl --list-sas failed"
 est=$(grep -cE "^rw: #[0-9]+, ESTABLISHED" "$WORK/sas2.txt" || true)
