@@ -28,10 +28,10 @@ struct log_sink {
     int tap_level;
     int in_tap;
     /* batch: lines to out are not flushed one by one but by log_flush or
-     * log_flush_due (the daemon's loop, before it sleeps, at most every
-     * --log-flush ms): a write() per line, then per loop round when IKE SAs
-     * arrive one at a time, was a measurable part of setting up an IKE SA.  stamp: the text time
-     * stamp of the second stamp_at, made once a second */
+     * log_flush_due (the daemon's loop, before it sleeps, paced by
+     * --log-flush): a write() per line, then per loop round when IKE SAs
+     * arrive one at a time, was a measurable part of setting up an IKE SA.
+     * stamp: the text time stamp of the second stamp_at, made once a second */
     bool batch;
     bool held;              /* a batching sink: lines written since the last flush */
     unsigned long long flush_tat; /* log_flush_due's pacing (its clock) */
