@@ -68,14 +68,15 @@ case_run() { # NAME ESP MODE LEFT_ADDR RIGHT_ADDR LEFT_TS RIGHT_TS TARGET INITIA
   # (IPv4 fragments after the first carry no UDP header: ESP in UDP over a
   # small path MTU is sent fragmented)
   local flt="$hosts and not (esp or udp port 500 or udp port 4500 or arp or (icmp6 and ip6[40] >= 133 and ip6[40] <= 137) or (ip and ip[6:2] & 0x1fff != 0))"
-  local other
+  local other wire
   other=$(tcpdump -n -r "$WORK/cap.pcap" "$flt" 2>/dev/null | wc -l)
   [ "$other" = 0 ] || { tcpdump -n -r "$WORK/cap.pcap" "$flt" 2>/dev/null | head; die "$name: $other packets between the hosts that are not IKE or ESP"; }
   local esp_pkts espf=esp
   [ -z "$encap" ] || espf='udp port 4500 and ((ip and udp[8:4] != 0) or (ip6 and ip6[48:4] != 0))'
   esp_pkts=$(tcpdump -n -r "$WORK/cap.pcap" "$espf" 2>/dev/null | wc -l)
   [ "$esp_pkts" -ge 10 ] || die "$name: only $esp_pkts ESP packets on the wire"
-  od -An -v -tx1 "$WORK/cap.pcap" | tr -d ' \n' | grep -q "$PATTERN" && die "$name: the ping payload is visible on the wire"
+  wire=$(od -An -v -tx1 "$WORK/cap.pcap" | tr -d ' \n')
+  [[ $wire != *"$PATTERN"* ]] || die "$name: the ping payload is visible on the wire"
 
   # counters: SIGUSR1 logs every SA with bytes and packets
   kill -USR1 "$lp"; sleep 0.3

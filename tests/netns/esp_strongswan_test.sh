@@ -58,7 +58,8 @@ for who in kite charon; do
     [ "$other" = 0 ] || { tcpdump -n -r "$WORK/cap.pcap" "$flt" 2>/dev/null | head; die "$esp: $other packets that are not IKE or ESP in UDP"; }
     encap=$(tcpdump -n -r "$WORK/cap.pcap" 'udp port 4500 and udp[8:4] != 0' 2>/dev/null | wc -l)
     [ "$encap" -ge 20 ] || die "$esp: only $encap ESP-in-UDP packets on the wire"
-    od -An -v -tx1 "$WORK/cap.pcap" | tr -d ' \n' | grep -q "$PATTERN" && die "$esp: the ping payload is visible on the wire"
+    wire=$(od -An -v -tx1 "$WORK/cap.pcap" | tr -d ' \n')
+    [[ $wire != *"$PATTERN"* ]] || die "$esp: the ping payload is visible on the wire"
 
     sas=$(swanctl_at "$RIGHT" charon --list-sas)
     grep -qE "in  +[0-9a-f]{8}, +[1-9][0-9]* bytes" <<<"$sas" || { echo "$sas"; die "$esp: charon counted no inbound bytes"; }

@@ -59,7 +59,10 @@ done
 dpkg-query -W -f='${Conffiles}\n' kite | grep -q "/etc/kite/swanctl.conf" || die "swanctl.conf is not a conffile"
 # enabled by nobody: no wants link made by the package
 [ ! -e /etc/systemd/system/multi-user.target.wants/kite.service ] || die "the package enabled kite.service"
-/usr/sbin/kited --help | grep -q -- "--config" || die "the installed kited does not run"
+# read the whole help before matching: `kited --help | grep -q` under pipefail
+# fails whenever grep stops reading before kited's last write (SIGPIPE)
+help_text=$(/usr/sbin/kited --help) || die "the installed kited does not run"
+grep -q -- "--config" <<<"$help_text" || die "the installed kited's --help does not list --config"
 man -l /usr/share/man/man8/kited.8.gz 2>&1 >/dev/null | grep . && die "man kited warns"
 
 # ExecStart of the installed unit, with this test's configuration, run
