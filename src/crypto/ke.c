@@ -245,6 +245,12 @@ static const char *xdh_name(uint16_t group)
     return group == KE_CURVE25519 ? "X25519" : "X448";
 }
 
+/* the index of a group in the per-group arrays below: 0 X25519, 1 X448 */
+static size_t xdh_slot(uint16_t group)
+{
+    return group == KE_CURVE25519 ? 0 : 1;
+}
+
 /* X25519/X448 key pairs: a private value of random bytes (RFC 7748 5: any
  * string of the length; the scalar is clamped where it is used) from
  * crypto_random_private, imported through one context per group made at
@@ -257,7 +263,7 @@ static const char *xdh_name(uint16_t group)
  * exit. */
 static EVP_PKEY_CTX *xdh_ctx(EVP_PKEY_CTX *ctx[2], uint16_t group, int (*init)(EVP_PKEY_CTX *))
 {
-    size_t i = group == KE_CURVE25519 ? 0 : 1;
+    size_t i = xdh_slot(group);
     if (!ctx[i]) {
         EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, xdh_name(group), NULL);
         if (!c || init(c) != 1) {
@@ -393,7 +399,7 @@ int ke_public(const struct ke *k, uint8_t *out, size_t cap, size_t *len)
 static EVP_PKEY *xdh_peer(uint16_t group, struct span peer)
 {
     static EVP_PKEY *shell[2];
-    size_t i = group == KE_CURVE25519 ? 0 : 1;
+    size_t i = xdh_slot(group);
     if (!shell[i])
         shell[i] = EVP_PKEY_new_raw_public_key_ex(NULL, xdh_name(group), NULL, peer.p, peer.n);
     else if (EVP_PKEY_set1_encoded_public_key(shell[i], peer.p, peer.n) != 1)

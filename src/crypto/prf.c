@@ -226,7 +226,7 @@ int prf_plus(const struct prf *p, struct span key, const struct span *seed, size
     int rc = 0;
     if (!hlen || n > PRF_MAX_PARTS || len > 255 * hlen)
         return KITE_E_INVALID_ARG;
-    bool hmac = p->xf->id != PRF_AES128_CMAC && !p->aes;
+    bool hmac = p->digest != NULL; /* prf_init sets a digest for the HMAC PRFs alone */
     EVP_MAC_CTX *keyed = hmac ? hmac_keyed(p, key) : NULL;
     if (hmac && !keyed)
         return KITE_E_CRYPTO;

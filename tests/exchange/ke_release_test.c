@@ -60,11 +60,17 @@ static void run_watched(struct pair *p)
     assert_int_equal(held_keys(&p->b), 0);
 }
 
+/* two engines with the same proposals, PSK */
+static void pair_same(struct pair *p, const char *ike, const char *esp)
+{
+    struct ike_conn_cfg ca = h_conn(1, 2, ike, esp, PSK), cb = h_conn(2, 1, ike, esp, PSK);
+    pair_init(p, &ca, &cb);
+}
+
 static void freed_after_ike_sa_init(const char *ike)
 {
     struct pair p;
-    struct ike_conn_cfg ca = h_conn(1, 2, ike, "aes128gcm16", PSK), cb = h_conn(2, 1, ike, "aes128gcm16", PSK);
-    pair_init(&p, &ca, &cb);
+    pair_same(&p, ike, "aes128gcm16");
     run_watched(&p);
     assert_int_equal(init_requests_seen, 1);
     pair_free(&p);
@@ -90,9 +96,7 @@ static void lost_response_answered_from_cache(void **s)
     (void)s;
     struct pair p;
     struct ike_stats sb;
-    const char *ike = "aes128gcm16 prfsha256 x25519";
-    struct ike_conn_cfg ca = h_conn(1, 2, ike, "aes128gcm16", PSK), cb = h_conn(2, 1, ike, "aes128gcm16", PSK);
-    pair_init(&p, &ca, &cb);
+    pair_same(&p, "aes128gcm16 prfsha256 x25519", "aes128gcm16");
     p.drop_nth[0] = 2;
     run_watched(&p);
     assert_int_equal(init_requests_seen, 2);
@@ -124,9 +128,7 @@ static void cookie_retry(void **s)
     (void)s;
     struct pair p;
     struct ike_limits l;
-    const char *ike = "aes128gcm16 prfsha256 x25519";
-    struct ike_conn_cfg ca = h_conn(1, 2, ike, "aes128gcm16", PSK), cb = h_conn(2, 1, ike, "aes128gcm16", PSK);
-    pair_init(&p, &ca, &cb);
+    pair_same(&p, "aes128gcm16 prfsha256 x25519", "aes128gcm16");
     ike_limits_default(&l);
     l.cookie_threshold = 0; /* always */
     assert_int_equal(ike_engine_set_limits(p.b.e, &l), 0);
