@@ -37,7 +37,10 @@
 # both responders cost more per SA (N = 1,000, charon initiating, two runs
 # minutes apart: kite 0.22 against 0.17 ms, charon 1.23 against 0.92 ms).
 # The targets of issue 13 end the table with PASS or MISS, the CPU one for
-# every kite row.
+# every kite row.  Under them, for each charon-initiated kite row, the
+# machine's floor measured right after that row: an empty UDP echo
+# (echo_bench) on the responder's CPU answering as many datagrams at the same
+# rate (floor_run below).
 # Usage: bench/capacity.sh [BUILD_DIR]      (root, strongSwan; each row bounded by CAP_TIMEOUT s)
 #   NLIST="1000 10000" NLOAD=100000 CAP_TIMEOUT=400 CHARON_INIT_MAX=10000
 #   LOAD_WINDOW=500 CHARON_INIT_CONF="reuse_ikesa = no" (strongswan.conf lines
@@ -134,6 +137,8 @@ stop() {
 }
 cpu_ms() { awk -v t="$TCK" '{ printf "%d\n", ($14 + $15) * 1000 / t }' "/proc/$1/stat"; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+# times PID went to sleep of its own accord (all threads): kited's wake-ups
+wakes() { cat /proc/"$1"/task/*/status | awk '/^voluntary_ctxt_switches/ { s += $2 } END { print s + 0 }'; }
 now() { date +%s.%N; }
 
 # the charon initiator's IKE SAs: "ESTABLISHED HALF_OPEN" (swanctl --stats:
@@ -146,14 +151,14 @@ init_up() {
 ROWS=()
 # charon_run RESPONDER N: charon initiates N at a RESPONDER (charon|kite) responder
 charon_run() {
-  local kind=$1 n=$2 rpid ipid c0 r0 i0 t0 t1 up=0 half=0 loaded=-
+  local kind=$1 n=$2 rpid ipid c0 r0 i0 w0 t0 t1 up=0 half=0 loaded=-
   if [ "$kind" = charon ]; then charon_up "$RIGHT" resp; else kite_up "$RIGHT" resp; fi
   rpid=$UP_PID
   [ "$kind" = charon ] && swanctl_at "$RIGHT" resp --load-all --file "$WORK/resp.conf" >/dev/null 2>&1
   charon_up "$LEFT" init "$CHARON_INIT_CONF"
   ipid=$UP_PID
   rm -f "$WORK/loaded"
-  c0=$(cpu_ms "$rpid"); r0=$(rss_kb "$rpid"); i0=$(cpu_ms "$ipid"); t0=$(now)
+  c0=$(cpu_ms "$rpid"); r0=$(rss_kb "$rpid"); i0=$(cpu_ms "$ipid"); w0=$(wakes "$rpid"); t0=$(now)
   # the loader notes when charon has taken (and started) the last connection
   { $INIT_PIN python3 "$BENCH/vici_load.py" --socket "$WORK/init/charon.vici" -n "$n" --window "${LOAD_WINDOW:-500}" \
       --local 192.0.2.1 --remote 192.0.2.2 --psk "$PSK" --remote-id gw.example.com \
@@ -170,7 +175,7 @@ charon_run() {
   done
   t1=$(now)
   local c1 r1 i1 secs
-  c1=$(cpu_ms "$rpid"); r1=$(rss_kb "$rpid"); i1=$(cpu_ms "$ipid")
+  c1=$(cpu_ms "$rpid"); r1=$(rss_kb "$rpid"); i1=$(cpu_ms "$ipid"); ROW_WAKES=$(($(wakes "$rpid") - w0))
   kill "$loader" 2>/dev/null || true; wait "$loader" 2>/dev/null || true
   # time from the loader's first load-conn (python's start-up is no part of it)
   t0=$(sed -n 's/^start //p' "$WORK/loader.out"); t0=${t0:-$t1}
@@ -180,6 +185,38 @@ charon_run() {
   ROWS+=("$n $kind charon $up $secs $((c1 - c0)) $((r1 - r0))")
   log "$kind responder, charon initiator, N=$n: up $up, $secs s, CPU $((c1 - c0)) ms, RSS +$((r1 - r0)) KB;" \
     "initiator: all loaded at $loaded s ($(sed -n 's/^loaded //p' "$WORK/loader.out")), CPU $((i1 - i0)) ms"
+}
+
+# floor_run: the machine's cost of the replies alone, the anchor of the last
+# row (charon initiating at a kite responder).  That responder answered 2
+# requests per SA (IKE_SA_INIT, IKE_AUTH), at 2N/time a second, a few at a
+# time: kited went to sleep ROW_WAKES times (voluntary context switches).
+# Each reply's sendmsg() also runs, on the responder's CPU, the veth's
+# delivery into the initiator's socket and the wake-up of charon's thread on
+# the other CPU (an IPI: in this virtual machine the largest single cost,
+# perf: pvm_irq_enable under sock_def_readable).  echo_bench serves an empty
+# UDP echo in kited's loop shape on the responder's CPU (nice, as the
+# responders), driven from the initiator's side for about 5 s at the row's
+# rate, one datagram per wake-up: its CPU per datagram (schedstat, ns), twice
+# per SA, is what the same replies cost with no work done
+FLOORS=()
+sched_us() { awk '{ printf "%d\n", $1 / 1000 }' "/proc/$1/schedstat"; }
+floor_run() {
+  local n secs cpu rate count spid s0 s1 e0 e1 out
+  read -r n _ _ _ secs cpu _ <<<"${ROWS[-1]}"
+  rate=$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%d", (s > 0 ? 2 * n / s : 0) }')
+  [ "$rate" -gt 0 ] || return 0
+  count=$((rate * 5 > 1000 ? rate * 5 : 1000))
+  ip netns exec "$RIGHT" nice $RESP_PIN "$KITE_BUILD/echo_bench" serve 5999 &
+  spid=$!; PIDS+=($spid)
+  sleep 0.3
+  s0=$(sched_us "$spid"); e0=$(wakes "$spid")
+  out=$(ip netns exec "$LEFT" nice $INIT_PIN "$KITE_BUILD/echo_bench" drive 192.0.2.2 5999 "$count" "$rate") ||
+    log "echo_bench drive: ${out:-failed}"
+  s1=$(sched_us "$spid"); e1=$(wakes "$spid")
+  stop "$spid"
+  FLOORS+=("$n $cpu $ROW_WAKES $rate $((s1 - s0)) $count")
+  log "reply floor, N=$n: kited woke $ROW_WAKES times; echo at $rate/s: $out, CPU $((s1 - s0)) us, $((e1 - e0)) wake-ups"
 }
 
 # load_run RESPONDER N: kite-load initiates N at a RESPONDER (charon|kite) responder
@@ -207,6 +244,7 @@ for n in $NLIST; do
   if [ "$n" -le "$CHARON_INIT_MAX" ]; then
     charon_run charon "$n"
     charon_run kite "$n"
+    floor_run
   fi
   load_run charon "$n"
   LOAD_RSS_ABS=0
@@ -254,6 +292,17 @@ echo "  responder CPU <= 0.14 ms per SA:  kite $kite_cpu ($kite_at) $(verdict "$
 all=
 for kr in "${kite_rows[@]}"; do read -r c at <<<"$kr"; all+=" $at ${c}ms $(verdict "$c" 0.14);"; done
 echo "    every kite responder row:$all"
+if [ "${#FLOORS[@]}" -gt 0 ]; then
+  echo "    the machine's floor under the charon-initiated kite rows: an empty UDP echo (bench/echo_bench) on the"
+  echo "    responder's CPU answering the row's 2 requests per SA at the same rate, one per wake-up:"
+  for f in "${FLOORS[@]}"; do
+    read -r n cpu kw rate us k <<<"$f"
+    awk -v n="$n" -v c="$cpu" -v kw="$kw" -v r="$rate" -v u="$us" -v k="$k" 'BEGIN {
+      per = (k > 0 ? u / k : 0); fl = 2 * per / 1000; ks = c / n
+      printf "      N=%d: %d datagrams/s, echo %.1f us CPU per datagram = %.3f ms per SA (kited woke %.2f times per SA); kite %.3f ms\n",
+        n, r, per, fl, kw / n, ks }'
+  done
+fi
 echo "  responder RSS <= 5.7 KB per SA:   kite $kite_rss ($kite_at) $(verdict "$kite_rss" 5.7); $lrss_sa (N=$ln) $(verdict "$lrss_sa" 5.7)"
 echo "  $ln SAs under 1 GB RSS:           $((LOAD_RSS_ABS / 1024)) MB  $(verdict "$LOAD_RSS_ABS" 1048576)"
 echo "  all $ln up within 60 s:           $lup up in $lsecs s  $([ "$lup" = "$ln" ] && verdict "$lsecs" 60 || echo MISS)"
